@@ -1,0 +1,30 @@
+/**
+ * The `bursar` command line: the composition root for the CLI. Each command lives in its own
+ * file under commands/ and returns its exit code; nothing here calls process.exit, so output
+ * is flushed and tests can run commands in-process.
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { registerTrafficCommands } from "./commands/traffic.ts";
+import { registerValidateCommand } from "./commands/validate.ts";
+import { EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "./exit-codes.ts";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const outcome: ExitCodeHolder = { exitCode: 0 };
+  const program = new Command()
+    .name("bursar")
+    .description("Bursar: a payment-time promotion engine that cannot be misconfigured into a P0.")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerValidateCommand(program, outcome);
+  registerTrafficCommands(program, outcome);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (cause) {
+    if (cause instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return cause.exitCode === 0 ? 0 : EXIT_UNUSABLE_INPUT;
+    }
+    throw cause;
+  }
+  return outcome.exitCode;
+}

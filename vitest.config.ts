@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    // Property tests run thousands of cases; the default 5 s is too tight on a shared 2-core VM.
+    testTimeout: 60_000,
+    pool: "forks",
+  },
+});
