@@ -4,6 +4,7 @@
  * is flushed and tests can run commands in-process.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { registerSchemaCommand } from "./commands/schema.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 import { EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "./exit-codes.ts";
@@ -17,6 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride();
   registerValidateCommand(program, outcome);
   registerTrafficCommands(program, outcome);
+  registerSchemaCommand(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {

@@ -22,6 +22,8 @@ export const CONFIG_LIMITS = {
   yamlAliasesMax: 100,
 } as const;
 
+export type ConfigLimits = { readonly [K in keyof typeof CONFIG_LIMITS]: number };
+
 const CONFIG_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 
 export interface LoadedConfig {
@@ -37,19 +39,24 @@ interface ParsedFile {
 }
 
 /** Loads every configuration file under `paths` (files or directories, searched recursively). */
-export async function loadConfig(paths: readonly string[]): Promise<LoadedConfig> {
+export async function loadConfig(
+  paths: readonly string[],
+  limits: ConfigLimits = CONFIG_LIMITS,
+): Promise<LoadedConfig> {
   const findings: Finding[] = [];
-  const files = await listConfigFiles(paths, findings);
+  const files = await listConfigFiles(paths, limits, findings);
   const parsedFiles = new Map<string, ParsedFile>();
   const documents: SourcedDocument[] = [];
 
   for (const file of files) {
-    const text = await readConfigFile(file, findings);
+    const text = await readConfigFile(file, limits, findings);
     if (text === undefined) continue;
     const parsed = parseConfigText(file, text, findings);
     if (parsed === undefined) continue;
     parsedFiles.set(file, parsed);
-    const result = validateDocument(parsed.document.toJS({ maxAliasCount: CONFIG_LIMITS.yamlAliasesMax }));
+    const raw = toPlainValue(parsed, limits, findings);
+    if (raw === undefined) continue;
+    const result = validateDocument(raw.value);
     for (const issue of result.issues) findings.push(locate(parsed, issue));
     if (result.ok) documents.push({ source: file, document: result.document });
   }
@@ -62,10 +69,14 @@ export async function loadConfig(paths: readonly string[]): Promise<LoadedConfig
   return { config, findings, files };
 }
 
-async function listConfigFiles(paths: readonly string[], findings: Finding[]): Promise<string[]> {
+async function listConfigFiles(
+  paths: readonly string[],
+  limits: ConfigLimits,
+  findings: Finding[],
+): Promise<string[]> {
   const files: string[] = [];
   const visit = async (path: string, depth: number, named: boolean): Promise<void> => {
-    if (files.length > CONFIG_LIMITS.filesMax) return;
+    if (files.length > limits.filesMax) return;
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(path);
@@ -74,7 +85,7 @@ async function listConfigFiles(paths: readonly string[], findings: Finding[]): P
       return;
     }
     if (info.isDirectory()) {
-      if (depth >= CONFIG_LIMITS.directoryDepthMax) return;
+      if (depth >= limits.directoryDepthMax) return;
       const entries = (await readdir(path)).filter((entry) => !entry.startsWith(".") && entry !== "node_modules");
       for (const entry of entries.sort()) await visit(join(path, entry), depth + 1, false);
       return;
@@ -89,21 +100,25 @@ async function listConfigFiles(paths: readonly string[], findings: Finding[]): P
     files.push(path);
   };
   for (const path of paths) await visit(path, 0, true);
-  if (files.length > CONFIG_LIMITS.filesMax) {
+  if (files.length > limits.filesMax) {
     findings.push(
-      fileFinding(paths.join(" "), "directory.too_many_files", `more than ${CONFIG_LIMITS.filesMax} configuration files; split the run`),
+      fileFinding(paths.join(" "), "directory.too_many_files", `more than ${limits.filesMax} configuration files; split the run`),
     );
-    files.length = CONFIG_LIMITS.filesMax;
+    files.length = limits.filesMax;
   }
   return files;
 }
 
-async function readConfigFile(file: string, findings: Finding[]): Promise<string | undefined> {
+async function readConfigFile(
+  file: string,
+  limits: ConfigLimits,
+  findings: Finding[],
+): Promise<string | undefined> {
   try {
     const info = await stat(file);
-    if (info.size > CONFIG_LIMITS.fileBytesMax) {
+    if (info.size > limits.fileBytesMax) {
       findings.push(
-        fileFinding(file, "file.too_large", `file is ${info.size} bytes; the limit is ${CONFIG_LIMITS.fileBytesMax}`),
+        fileFinding(file, "file.too_large", `file is ${info.size} bytes; the limit is ${limits.fileBytesMax}`),
       );
       return undefined;
     }
@@ -121,7 +136,7 @@ export function parseConfigText(file: string, text: string, findings: Finding[])
   const document = parseDocument(text, {
     lineCounter,
     uniqueKeys: true,
-    prettyErrors: false,
+    prettyErrors: true,
     ...(json ? { schema: "json" as const } : {}),
   });
   if (document.errors.length > 0) {
@@ -132,13 +147,23 @@ export function parseConfigText(file: string, text: string, findings: Finding[])
         path: "",
         code: "file.parse_error",
         severity: "error",
-        message: `not well-formed ${json ? "JSON" : "YAML"}: ${problem.message.split("\n")[0]}`,
+        message: `not well-formed ${json ? "JSON" : "YAML"}: ${problem.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "")}`,
         ...(position === undefined ? {} : { line: position.line, column: position.col }),
       });
     }
     return undefined;
   }
   return { file, document, lineCounter };
+}
+
+/** The document as plain data; an alias bomb is a parse error, not an out-of-memory crash. */
+function toPlainValue(parsed: ParsedFile, limits: ConfigLimits, findings: Finding[]): { value: unknown } | undefined {
+  try {
+    return { value: parsed.document.toJS({ maxAliasCount: limits.yamlAliasesMax }) };
+  } catch (cause) {
+    findings.push(fileFinding(parsed.file, "file.parse_error", `not usable YAML: ${reasonOf(cause)}`));
+    return undefined;
+  }
 }
 
 /** Attaches file, line and column to an issue, using the nearest node the path reaches. */

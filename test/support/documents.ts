@@ -1,0 +1,87 @@
+/** Minimal valid documents for tests; each test copies one and breaks exactly one thing. */
+
+export function validTemplate(): Record<string, unknown> {
+  return {
+    kind: "template",
+    id: "instant-discount",
+    name: "Instant discount",
+    currency: "CNY",
+    offer: { kind: "fixed", amountMinor: 50 },
+    bands: { amountMinor: { min: 10, max: 200 } },
+    funding: { source: "platform" },
+    label: "instant_discount",
+    allowedScenarios: ["merchant_qr", "online_checkout"],
+  };
+}
+
+export function validPercentTemplate(): Record<string, unknown> {
+  return {
+    ...validTemplate(),
+    id: "percent-off",
+    offer: { kind: "percent", rateBps: 1000, capMinor: 500 },
+    bands: { rateBps: { min: 100, max: 2000 } },
+  };
+}
+
+export function validCampaign(): Record<string, unknown> {
+  return {
+    kind: "campaign",
+    id: "sh-coffee",
+    name: "Shanghai coffee mornings",
+    template: "instant-discount",
+    currency: "CNY",
+    offer: { amountMinor: 80 },
+    scope: { regions: ["CN-SH"], merchantCategories: ["5814"] },
+    schedule: {
+      timeZone: "Asia/Shanghai",
+      start: "2025-01-01T00:00",
+      end: "2026-01-01T00:00",
+      daily: [{ from: "07:00", to: "10:00" }],
+    },
+    limits: { totalBudgetMinor: 1_000_000, perUser: { countPerDay: 1 } },
+    stacking: { priority: 10 },
+    display: { title: "咖啡立减" },
+  };
+}
+
+export function validProgram(): Record<string, unknown> {
+  return {
+    kind: "program",
+    id: "sh-consumption-2025",
+    name: "Shanghai consumption subsidy 2025",
+    currency: "CNY",
+    regions: ["CN-SH"],
+    merchantCategories: ["5411", "5812"],
+    budgetMinor: 500_000_000,
+    validity: { timeZone: "Asia/Shanghai", start: "2025-01-01T00:00", end: "2026-01-01T00:00" },
+  };
+}
+
+export function validEnvelope(): Record<string, unknown> {
+  return {
+    kind: "envelope",
+    id: "platform",
+    protectedScenarios: ["p2p_transfer", "credit_card_repayment", "red_packet", "balance_topup", "wealth_purchase"],
+    currencies: [
+      {
+        currency: "CNY",
+        perPaymentMaxRateBps: 3000,
+        perPaymentMaxMinor: 20_000,
+        minPayableMinor: 1,
+        perUserDailyMaxMinor: 50_000,
+      },
+    ],
+  };
+}
+
+/** Sets `value` at a dotted path (`a.b.0.c`), creating nothing: the path must exist up to its parent. */
+export function withField(document: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const copy = structuredClone(document);
+  const keys = path.split(".");
+  let target: Record<string, unknown> = copy;
+  for (const key of keys.slice(0, -1)) target = target[key] as Record<string, unknown>;
+  const last = keys.at(-1)!;
+  if (value === undefined) delete target[last];
+  else target[last] = value;
+  return copy;
+}
