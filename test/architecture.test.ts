@@ -20,7 +20,10 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   core: { mayImport: [], packages: ["zod"] },
   config: { mayImport: ["core"], packages: ["yaml", "zod"] },
   traffic: { mayImport: ["core"], packages: [] },
-  cli: { mayImport: ["core", "config", "traffic"], packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"] },
+  cli: {
+    mayImport: ["core", "config", "traffic"],
+    packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"],
+  },
 };
 
 /** Text that reaches the clock, randomness, environment, files or network. */
@@ -47,7 +50,8 @@ function sourceFiles(directory: string): string[] {
 
 function importsOf(text: string): string[] {
   const specifiers: string[] = [];
-  const pattern = /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s*["']([^"']+)["']/g;
+  const pattern =
+    /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s*["']([^"']+)["']/g;
   for (const match of text.matchAll(pattern)) specifiers.push(match[1] ?? match[2] ?? match[3]!);
   return specifiers;
 }
@@ -82,7 +86,8 @@ describe("architecture", () => {
             violations.push(`${where} imports ${specifier} (layer ${target})`);
           }
         } else if (specifier.startsWith("node:")) {
-          if (layerOf(file) === "core") violations.push(`${where} imports ${specifier}: the core does no I/O`);
+          if (layerOf(file) === "core")
+            violations.push(`${where} imports ${specifier}: the core does no I/O`);
         } else if (!layer.packages.includes(packageName(specifier))) {
           violations.push(`${where} imports package ${specifier}`);
         }
@@ -97,7 +102,8 @@ describe("architecture", () => {
       // Comments may mention what the code must not do.
       const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "");
       for (const [pattern, why] of IMPURE_PATTERNS) {
-        if (pattern.test(code)) violations.push(`${relative(SOURCE_ROOT, file)} ${why} (${pattern.source})`);
+        if (pattern.test(code))
+          violations.push(`${relative(SOURCE_ROOT, file)} ${why} (${pattern.source})`);
       }
     }
     expect(violations).toEqual([]);
@@ -105,11 +111,11 @@ describe("architecture", () => {
 
   test("the checks catch what they are meant to catch", () => {
     // Guards against a regular expression that silently matches nothing.
-    expect(importsOf('import { a } from "../ledger/x.ts";\nexport * from "./y.ts";\nconst m = await import("node:fs");')).toEqual([
-      "../ledger/x.ts",
-      "./y.ts",
-      "node:fs",
-    ]);
+    expect(
+      importsOf(
+        'import { a } from "../ledger/x.ts";\nexport * from "./y.ts";\nconst m = await import("node:fs");',
+      ),
+    ).toEqual(["../ledger/x.ts", "./y.ts", "node:fs"]);
     const impure = "const now = Date.now(); const r = Math.random(); process.env.X;";
     expect(IMPURE_PATTERNS.filter(([pattern]) => pattern.test(impure)).length).toBe(3);
   });

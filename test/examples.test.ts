@@ -15,13 +15,22 @@ describe("examples/", () => {
     expect(findings).toEqual([]);
     expect(config.envelope?.id).toBe("platform");
     expect(config.campaigns.length).toBeGreaterThanOrEqual(24);
-    expect(config.templates.get("instant-discount")?.offer).toEqual({ kind: "fixed", amountMinor: 50 });
-    const usingRoutineTemplate = config.campaigns.filter((campaign) => campaign.template.id === "instant-discount");
+    expect(config.templates.get("instant-discount")?.offer).toEqual({
+      kind: "fixed",
+      amountMinor: 50,
+    });
+    const usingRoutineTemplate = config.campaigns.filter(
+      (campaign) => campaign.template.id === "instant-discount",
+    );
     expect(usingRoutineTemplate.length).toBeGreaterThanOrEqual(10);
     const shanghaiProgram = config.programs.get("sh-consumption-2025");
     expect(shanghaiProgram?.regions).toEqual(["CN-SH"]);
-    expect(config.campaigns.some((campaign) => campaign.program?.id === "sh-consumption-2025")).toBe(true);
-    expect(files.length).toBe(config.campaigns.length + config.templates.size + config.programs.size + 1);
+    expect(
+      config.campaigns.some((campaign) => campaign.program?.id === "sh-consumption-2025"),
+    ).toBe(true);
+    expect(files.length).toBe(
+      config.campaigns.length + config.templates.size + config.programs.size + 1,
+    );
   });
 
   test("each file also passes the published JSON Schema it names", async () => {
@@ -29,9 +38,14 @@ describe("examples/", () => {
     const { files } = await loadConfig([EXAMPLES]);
     for (const file of files) {
       const document = parse(readFileSync(file, "utf8")) as { kind: DocumentKind };
-      const validate = ajv.getSchema(document.kind) ?? (ajv.addSchema(jsonSchemaFor(document.kind), document.kind), ajv.getSchema(document.kind)!);
+      if (ajv.getSchema(document.kind) === undefined) {
+        ajv.addSchema(jsonSchemaFor(document.kind), document.kind);
+      }
+      const validate = ajv.getSchema(document.kind)!;
       expect(validate(document), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
-      expect(readFileSync(file, "utf8")).toMatch(new RegExp(`schemas/${document.kind}\\.schema\\.json`));
+      expect(readFileSync(file, "utf8")).toMatch(
+        new RegExp(`schemas/${document.kind}\\.schema\\.json`),
+      );
     }
   });
 });

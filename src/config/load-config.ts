@@ -64,7 +64,9 @@ export async function loadConfig(
   const { config, issues } = resolveConfig(documents);
   for (const { source, issue } of issues) {
     const parsed = parsedFiles.get(source);
-    findings.push(parsed === undefined ? { file: source, ...toFinding(issue) } : locate(parsed, issue));
+    findings.push(
+      parsed === undefined ? { file: source, ...toFinding(issue) } : locate(parsed, issue),
+    );
   }
   return { config, findings, files };
 }
@@ -86,14 +88,18 @@ async function listConfigFiles(
     }
     if (info.isDirectory()) {
       if (depth >= limits.directoryDepthMax) return;
-      const entries = (await readdir(path)).filter((entry) => !entry.startsWith(".") && entry !== "node_modules");
+      const entries = (await readdir(path)).filter(
+        (entry) => !entry.startsWith(".") && entry !== "node_modules",
+      );
       for (const entry of entries.sort()) await visit(join(path, entry), depth + 1, false);
       return;
     }
     if (!CONFIG_EXTENSIONS.has(extname(path).toLowerCase())) {
       // Files found while walking a directory may be READMEs; only a named file is an error.
       if (named) {
-        findings.push(fileFinding(path, "file.unsupported_extension", "expected a .yaml, .yml or .json file"));
+        findings.push(
+          fileFinding(path, "file.unsupported_extension", "expected a .yaml, .yml or .json file"),
+        );
       }
       return;
     }
@@ -102,7 +108,11 @@ async function listConfigFiles(
   for (const path of paths) await visit(path, 0, true);
   if (files.length > limits.filesMax) {
     findings.push(
-      fileFinding(paths.join(" "), "directory.too_many_files", `more than ${limits.filesMax} configuration files; split the run`),
+      fileFinding(
+        paths.join(" "),
+        "directory.too_many_files",
+        `more than ${limits.filesMax} configuration files; split the run`,
+      ),
     );
     files.length = limits.filesMax;
   }
@@ -118,7 +128,11 @@ async function readConfigFile(
     const info = await stat(file);
     if (info.size > limits.fileBytesMax) {
       findings.push(
-        fileFinding(file, "file.too_large", `file is ${info.size} bytes; the limit is ${limits.fileBytesMax}`),
+        fileFinding(
+          file,
+          "file.too_large",
+          `file is ${info.size} bytes; the limit is ${limits.fileBytesMax}`,
+        ),
       );
       return undefined;
     }
@@ -130,7 +144,11 @@ async function readConfigFile(
 }
 
 /** Parses YAML, or JSON with the JSON schema so that YAML-only forms are refused. */
-export function parseConfigText(file: string, text: string, findings: Finding[]): ParsedFile | undefined {
+export function parseConfigText(
+  file: string,
+  text: string,
+  findings: Finding[],
+): ParsedFile | undefined {
   const lineCounter = new LineCounter();
   const json = extname(file).toLowerCase() === ".json";
   const document = parseDocument(text, {
@@ -157,11 +175,17 @@ export function parseConfigText(file: string, text: string, findings: Finding[])
 }
 
 /** The document as plain data; an alias bomb is a parse error, not an out-of-memory crash. */
-function toPlainValue(parsed: ParsedFile, limits: ConfigLimits, findings: Finding[]): { value: unknown } | undefined {
+function toPlainValue(
+  parsed: ParsedFile,
+  limits: ConfigLimits,
+  findings: Finding[],
+): { value: unknown } | undefined {
   try {
     return { value: parsed.document.toJS({ maxAliasCount: limits.yamlAliasesMax }) };
   } catch (cause) {
-    findings.push(fileFinding(parsed.file, "file.parse_error", `not usable YAML: ${reasonOf(cause)}`));
+    findings.push(
+      fileFinding(parsed.file, "file.parse_error", `not usable YAML: ${reasonOf(cause)}`),
+    );
     return undefined;
   }
 }
@@ -170,7 +194,9 @@ function toPlainValue(parsed: ParsedFile, limits: ConfigLimits, findings: Findin
 function locate(parsed: ParsedFile, issue: DocumentIssue): Finding {
   const finding: Finding = { file: parsed.file, ...toFinding(issue) };
   for (let length = issue.path.length; length >= 0; length -= 1) {
-    const node = parsed.document.getIn(issue.path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
+    const node = parsed.document.getIn(issue.path.slice(0, length), true) as
+      | { range?: [number, number, number] }
+      | undefined;
     if (node?.range === undefined) continue;
     const position = parsed.lineCounter.linePos(node.range[0]);
     return { ...finding, line: position.line, column: position.col };
@@ -179,7 +205,12 @@ function locate(parsed: ParsedFile, issue: DocumentIssue): Finding {
 }
 
 function toFinding(issue: DocumentIssue): Omit<Finding, "file"> {
-  return { path: formatPath(issue.path), code: issue.code, severity: issue.severity, message: issue.message };
+  return {
+    path: formatPath(issue.path),
+    code: issue.code,
+    severity: issue.severity,
+    message: issue.message,
+  };
 }
 
 function fileFinding(file: string, code: Finding["code"], message: string): Finding {

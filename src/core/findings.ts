@@ -10,7 +10,8 @@ export const FINDING_CODES = {
   "file.unsupported_extension": "Only .yaml, .yml and .json files hold configuration.",
   "file.parse_error": "The file is not well-formed YAML or JSON.",
   "file.not_an_object": "The document is not a mapping of fields.",
-  "file.unknown_kind": "The document's `kind` is missing or not template, campaign, program or envelope.",
+  "file.unknown_kind":
+    "The document's `kind` is missing or not template, campaign, program or envelope.",
   "directory.too_many_files": "More configuration files than the per-run limit.",
   "schema.missing_field": "A required field is absent.",
   "schema.unknown_field": "A field the schema does not define; misspelt fields are never ignored.",
@@ -33,13 +34,16 @@ export const FINDING_CODES = {
   "time_zone.unknown": "The time zone is not a known IANA time zone name.",
   "schedule.missing_time_zone": "A schedule or validity period has no explicit IANA time zone.",
   "schedule.invalid_local_time": "A local time is not written as YYYY-MM-DDTHH:mm[:ss].",
-  "schedule.offset_in_local_time": "A local time carries a UTC offset; the time zone field says where it is.",
+  "schedule.offset_in_local_time":
+    "A local time carries a UTC offset; the time zone field says where it is.",
   "schedule.end_not_after_start": "A period ends at or before it starts.",
   "schedule.invalid_daily_window": "A daily window does not start before it ends.",
   "offer.cap_missing": "A percent offer has no per-payment cap.",
   "offer.invalid_bounds": "A random offer's bounds are out of order.",
-  "offer.invalid_tiers": "Threshold tiers are not strictly ascending or give more than they require.",
-  "offer.param_not_in_kind": "A campaign overrides a parameter its template's offer kind does not have.",
+  "offer.invalid_tiers":
+    "Threshold tiers are not strictly ascending or give more than they require.",
+  "offer.param_not_in_kind":
+    "A campaign overrides a parameter its template's offer kind does not have.",
   "band.inverted": "A parameter band's minimum is above its maximum.",
   "band.param_not_in_kind": "A template bands a parameter its offer kind does not have.",
   "band.default_outside": "A template's own offer parameter lies outside its band.",
@@ -48,7 +52,8 @@ export const FINDING_CODES = {
   "funding.program_required": "Government funding without a subsidy program.",
   "funding.program_not_allowed": "A subsidy program named for funding that is not government.",
   "label.funding_mismatch": "The display label claims a funder the funding source is not.",
-  "envelope.protected_scenario_missing": "The envelope leaves a cash-equivalent scenario unprotected.",
+  "envelope.protected_scenario_missing":
+    "The envelope leaves a cash-equivalent scenario unprotected.",
   "envelope.duplicate": "More than one envelope among the validated files.",
   "ref.duplicate_id": "Two documents of the same kind share an id.",
   "ref.unknown_template": "A campaign names a template that is not among the validated files.",
@@ -102,7 +107,10 @@ export function formatFinding(finding: Finding): string {
   return `${prefix}${finding.severity}: ${finding.message} [${finding.code}]`;
 }
 
-export function countBySeverity(findings: readonly Finding[]): { errors: number; warnings: number } {
+export function countBySeverity(findings: readonly Finding[]): {
+  errors: number;
+  warnings: number;
+} {
   let errors = 0;
   for (const finding of findings) if (finding.severity === "error") errors += 1;
   return { errors, warnings: findings.length - errors };

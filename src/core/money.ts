@@ -48,7 +48,9 @@ export function isAmountMinor(value: unknown): value is number {
 }
 
 export function isRateBps(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= BPS_PER_UNIT;
+  return (
+    typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= BPS_PER_UNIT
+  );
 }
 
 /**
@@ -86,7 +88,8 @@ export function allocateProportionally(totalMinor: number, weights: readonly num
     weightSum += BigInt(weight);
   }
   if (weightSum === 0n) {
-    if (totalMinor !== 0) throw new RangeError("cannot allocate a non-zero total over zero weights");
+    if (totalMinor !== 0)
+      throw new RangeError("cannot allocate a non-zero total over zero weights");
     return weights.map(() => 0);
   }
   const total = BigInt(totalMinor);
@@ -120,7 +123,9 @@ export function allocateProportionally(totalMinor: number, weights: readonly num
 export function formatMinor(amountMinor: number, currency: Currency): string {
   const exponent = currencyExponent(currency);
   const sign = amountMinor < 0 ? "-" : "";
-  const digits = Math.abs(amountMinor).toString().padStart(exponent + 1, "0");
+  const digits = Math.abs(amountMinor)
+    .toString()
+    .padStart(exponent + 1, "0");
   if (exponent === 0) return sign + digits;
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }

@@ -78,7 +78,8 @@ const WEEKDAYS: Readonly<Record<string, number>> = {
 /** The wall-clock reading in `timeZone` at `instantMs` (milliseconds since the Unix epoch). */
 export function zonedParts(instantMs: number, timeZone: string): ZonedParts {
   const fields: Record<string, string> = {};
-  for (const part of formatterFor(timeZone).formatToParts(instantMs)) fields[part.type] = part.value;
+  for (const part of formatterFor(timeZone).formatToParts(instantMs))
+    fields[part.type] = part.value;
   return {
     year: Number(fields.year),
     month: Number(fields.month),

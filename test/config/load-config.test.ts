@@ -42,7 +42,20 @@ describe("loadConfig", () => {
   test("gives the line and column of the offending field", async () => {
     const path = await write(
       "located/coffee.yaml",
-      ["kind: template", "id: percent-off", "name: Percent off", "currency: CNY", "offer:", "  kind: percent", "  rateBps: 20.5", "  capMinor: 500", "funding: { source: platform }", "label: instant_discount", "allowedScenarios: [merchant_qr]", ""].join("\n"),
+      [
+        "kind: template",
+        "id: percent-off",
+        "name: Percent off",
+        "currency: CNY",
+        "offer:",
+        "  kind: percent",
+        "  rateBps: 20.5",
+        "  capMinor: 500",
+        "funding: { source: platform }",
+        "label: instant_discount",
+        "allowedScenarios: [merchant_qr]",
+        "",
+      ].join("\n"),
     );
     const { findings } = await loadConfig([path]);
     expect(findings).toEqual([
@@ -101,7 +114,11 @@ describe("loadConfig", () => {
   test("stops an alias bomb instead of expanding it", async () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let level = 1; level < 9; level += 1) {
-      lines.push(`${"abcdefghij"[level]}: &${"abcdefghij"[level]} [${Array(10).fill(`*${"abcdefghij"[level - 1]}`).join(",")}]`);
+      lines.push(
+        `${"abcdefghij"[level]}: &${"abcdefghij"[level]} [${Array(10)
+          .fill(`*${"abcdefghij"[level - 1]}`)
+          .join(",")}]`,
+      );
     }
     const path = await write("bomb.yaml", `${lines.join("\n")}\n`);
     const { findings } = await loadConfig([path]);
@@ -109,17 +126,24 @@ describe("loadConfig", () => {
   });
 
   test("stops at the file-count limit and says so", async () => {
-    for (let index = 0; index < 4; index += 1) await write(`many/t${index}.yaml`, stringify({ ...validTemplate(), id: `t${index}` }));
-    const { findings, files } = await loadConfig([join(directory, "many")], { ...CONFIG_LIMITS, filesMax: 3 });
+    for (let index = 0; index < 4; index += 1)
+      await write(`many/t${index}.yaml`, stringify({ ...validTemplate(), id: `t${index}` }));
+    const { findings, files } = await loadConfig([join(directory, "many")], {
+      ...CONFIG_LIMITS,
+      filesMax: 3,
+    });
     expect(files).toHaveLength(3);
     expect(findings.map((finding) => finding.code)).toEqual(["directory.too_many_files"]);
   });
 
-  test.prop([fc.string({ maxLength: 300 })], { numRuns: 60 })("never throws on arbitrary file content", async (text) => {
-    const path = await write("fuzz.yaml", text);
-    const { findings } = await loadConfig([path]);
-    // No short random text is a complete valid document, so there is always a finding, never a throw.
-    expect(findings.length).toBeGreaterThan(0);
-    for (const finding of findings) expect(finding.file).toBe(path);
-  });
+  test.prop([fc.string({ maxLength: 300 })], { numRuns: 60 })(
+    "never throws on arbitrary file content",
+    async (text) => {
+      const path = await write("fuzz.yaml", text);
+      const { findings } = await loadConfig([path]);
+      // No short random text is a complete valid document, so there is always a finding, never a throw.
+      expect(findings.length).toBeGreaterThan(0);
+      for (const finding of findings) expect(finding.file).toBe(path);
+    },
+  );
 });

@@ -33,13 +33,18 @@ describe("currency exponents", () => {
 });
 
 describe("applyRateBpsFloor", () => {
-  test.prop([amountMinor, rateBps])("equals exact integer arithmetic, rounded down", (amount, rate) => {
-    const exact = (BigInt(amount) * BigInt(rate)) / 10_000n;
-    expect(applyRateBpsFloor(amount, rate)).toBe(Number(exact));
-  });
+  test.prop([amountMinor, rateBps])(
+    "equals exact integer arithmetic, rounded down",
+    (amount, rate) => {
+      const exact = (BigInt(amount) * BigInt(rate)) / 10_000n;
+      expect(applyRateBpsFloor(amount, rate)).toBe(Number(exact));
+    },
+  );
 
   test.prop([amountMinor, rateBps])("never gives more than the rate says", (amount, rate) => {
-    expect(BigInt(applyRateBpsFloor(amount, rate)) * 10_000n <= BigInt(amount) * BigInt(rate)).toBe(true);
+    expect(BigInt(applyRateBpsFloor(amount, rate)) * 10_000n <= BigInt(amount) * BigInt(rate)).toBe(
+      true,
+    );
   });
 
   test("20 % of 0.50 yuan is 10 fen; 0.01 % of 99 fen rounds down to nothing", () => {
@@ -49,7 +54,10 @@ describe("applyRateBpsFloor", () => {
 });
 
 describe("allocateProportionally", () => {
-  const weights = fc.array(fc.integer({ min: 0, max: 1_000_000_000 }), { minLength: 1, maxLength: 12 });
+  const weights = fc.array(fc.integer({ min: 0, max: 1_000_000_000 }), {
+    minLength: 1,
+    maxLength: 12,
+  });
 
   test.prop([amountMinor.filter((value) => value <= 1_000_000_000_000), weights])(
     "parts sum to the total and each is the floor or ceiling of its exact share",
@@ -82,12 +90,12 @@ describe("allocateProportionally", () => {
 });
 
 describe("decimal rendering", () => {
-  test.prop([fc.constantFrom(...CURRENCIES), fc.integer({ min: -AMOUNT_MINOR_MAX, max: AMOUNT_MINOR_MAX })])(
-    "parse(format(x)) is x in every currency",
-    (currency, amount) => {
-      expect(parseMajorToMinor(formatMinor(amount, currency), currency)).toBe(amount);
-    },
-  );
+  test.prop([
+    fc.constantFrom(...CURRENCIES),
+    fc.integer({ min: -AMOUNT_MINOR_MAX, max: AMOUNT_MINOR_MAX }),
+  ])("parse(format(x)) is x in every currency", (currency, amount) => {
+    expect(parseMajorToMinor(formatMinor(amount, currency), currency)).toBe(amount);
+  });
 
   test("refuses more decimals than the currency has instead of rounding", () => {
     expect(parseMajorToMinor("0.505", "CNY")).toBeUndefined();

@@ -9,7 +9,15 @@ import {
   zonedParts,
 } from "../../src/core/time-zone.ts";
 
-const ZONES = ["Asia/Shanghai", "Asia/Tokyo", "Asia/Kuwait", "America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC"];
+const ZONES = [
+  "Asia/Shanghai",
+  "Asia/Tokyo",
+  "Asia/Kuwait",
+  "America/New_York",
+  "Europe/London",
+  "Australia/Lord_Howe",
+  "UTC",
+];
 // 2000-01-01 .. 2100-01-01
 const instantMs = fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 });
 const HOUR_MS = 3_600_000;
@@ -26,11 +34,16 @@ describe("zonedParts and localToInstantMs", () => {
     },
   );
 
-  test.prop([instantMs])("Asia/Shanghai is UTC+8 at every instant: the round trip is exact", (instant) => {
-    const wholeSecond = Math.floor(instant / 1000) * 1000;
-    expect(offsetMsAt(wholeSecond, "Asia/Shanghai")).toBe(8 * HOUR_MS);
-    expect(localToInstantMs(zonedParts(wholeSecond, "Asia/Shanghai"), "Asia/Shanghai")).toBe(wholeSecond);
-  });
+  test.prop([instantMs])(
+    "Asia/Shanghai is UTC+8 at every instant: the round trip is exact",
+    (instant) => {
+      const wholeSecond = Math.floor(instant / 1000) * 1000;
+      expect(offsetMsAt(wholeSecond, "Asia/Shanghai")).toBe(8 * HOUR_MS);
+      expect(localToInstantMs(zonedParts(wholeSecond, "Asia/Shanghai"), "Asia/Shanghai")).toBe(
+        wholeSecond,
+      );
+    },
+  );
 
   test("the incident started at 14:40 Beijing time, 06:40 UTC", () => {
     const local = { year: 2025, month: 1, day: 16, hour: 14, minute: 40, second: 0 };
@@ -50,11 +63,14 @@ describe("zonedParts and localToInstantMs", () => {
     expect(localToInstantMs(repeated, "America/New_York")).toBe(Date.UTC(2025, 10, 2, 5, 30));
   });
 
-  test.prop([instantMs, fc.constantFrom(...ZONES)])("is monotonic: later local times are not earlier instants", (instant, zone) => {
-    const local = zonedParts(instant, zone);
-    const later = zonedParts(instant + 2 * HOUR_MS + 61_000, zone);
-    expect(localToInstantMs(later, zone)).toBeGreaterThanOrEqual(localToInstantMs(local, zone));
-  });
+  test.prop([instantMs, fc.constantFrom(...ZONES)])(
+    "is monotonic: later local times are not earlier instants",
+    (instant, zone) => {
+      const local = zonedParts(instant, zone);
+      const later = zonedParts(instant + 2 * HOUR_MS + 61_000, zone);
+      expect(localToInstantMs(later, zone)).toBeGreaterThanOrEqual(localToInstantMs(local, zone));
+    },
+  );
 });
 
 describe("parseLocalDateTime", () => {
@@ -65,7 +81,14 @@ describe("parseLocalDateTime", () => {
   });
 
   test("accepts minutes without seconds and refuses impossible dates", () => {
-    expect(parseLocalDateTime("2025-01-16T14:40")).toEqual({ year: 2025, month: 1, day: 16, hour: 14, minute: 40, second: 0 });
+    expect(parseLocalDateTime("2025-01-16T14:40")).toEqual({
+      year: 2025,
+      month: 1,
+      day: 16,
+      hour: 14,
+      minute: 40,
+      second: 0,
+    });
     expect(parseLocalDateTime("2024-02-29T00:00")).not.toBe("invalid");
     expect(parseLocalDateTime("2025-02-29T00:00")).toBe("invalid");
     expect(parseLocalDateTime("2025-04-31T00:00")).toBe("invalid");

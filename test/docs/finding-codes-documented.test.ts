@@ -3,16 +3,24 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { FINDING_CODES } from "../../src/core/findings.ts";
 
-const DOC = readFileSync(join(import.meta.dirname, "..", "..", "docs", "reference", "finding-codes.md"), "utf8");
+const DOC = readFileSync(
+  join(import.meta.dirname, "..", "..", "docs", "reference", "finding-codes.md"),
+  "utf8",
+);
 
 /** Rows of the catalog table: `| \`code\` | severity | meaning |`. */
 const documented = new Map(
-  [...DOC.matchAll(/^\| `([a-z_.]+)` \| (error|warning) \| (.+?) \|$/gm)].map((match) => [match[1]!, match[3]!.trim()]),
+  [...DOC.matchAll(/^\| `([a-z_.]+)` \| (error|warning) \| (.+?) \|$/gm)].map((match) => [
+    match[1]!,
+    match[3]!.trim(),
+  ]),
 );
 
 describe("docs/reference/finding-codes.md", () => {
   test("documents every finding code with a description", () => {
-    const undocumented = Object.keys(FINDING_CODES).filter((code) => (documented.get(code) ?? "").length < 10);
+    const undocumented = Object.keys(FINDING_CODES).filter(
+      (code) => (documented.get(code) ?? "").length < 10,
+    );
     expect(undocumented).toEqual([]);
   });
 

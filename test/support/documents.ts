@@ -61,7 +61,13 @@ export function validEnvelope(): Record<string, unknown> {
   return {
     kind: "envelope",
     id: "platform",
-    protectedScenarios: ["p2p_transfer", "credit_card_repayment", "red_packet", "balance_topup", "wealth_purchase"],
+    protectedScenarios: [
+      "p2p_transfer",
+      "credit_card_repayment",
+      "red_packet",
+      "balance_topup",
+      "wealth_purchase",
+    ],
     currencies: [
       {
         currency: "CNY",
@@ -75,7 +81,11 @@ export function validEnvelope(): Record<string, unknown> {
 }
 
 /** Sets `value` at a dotted path (`a.b.0.c`), creating nothing: the path must exist up to its parent. */
-export function withField(document: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+export function withField(
+  document: Record<string, unknown>,
+  path: string,
+  value: unknown,
+): Record<string, unknown> {
   const copy = structuredClone(document);
   const keys = path.split(".");
   let target: Record<string, unknown> = copy;

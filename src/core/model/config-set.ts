@@ -49,8 +49,12 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
   issues: SourcedIssue[];
 } {
   const issues: SourcedIssue[] = [];
-  const report = (source: string, path: DocumentIssue["path"], code: DocumentIssue["code"], message: string) =>
-    issues.push({ source, issue: { path, code, severity: "error", message } });
+  const report = (
+    source: string,
+    path: DocumentIssue["path"],
+    code: DocumentIssue["code"],
+    message: string,
+  ) => issues.push({ source, issue: { path, code, severity: "error", message } });
 
   const templates = new Map<string, Template>();
   const programs = new Map<string, Program>();
@@ -61,22 +65,46 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
   for (const { source, document } of documents) {
     switch (document.kind) {
       case "template":
-        if (templates.has(document.id)) report(source, ["id"], "ref.duplicate_id", `another template already has id ${document.id}`);
+        if (templates.has(document.id))
+          report(
+            source,
+            ["id"],
+            "ref.duplicate_id",
+            `another template already has id ${document.id}`,
+          );
         else templates.set(document.id, document);
         break;
       case "program":
-        if (programs.has(document.id)) report(source, ["id"], "ref.duplicate_id", `another program already has id ${document.id}`);
+        if (programs.has(document.id))
+          report(
+            source,
+            ["id"],
+            "ref.duplicate_id",
+            `another program already has id ${document.id}`,
+          );
         else programs.set(document.id, document);
         break;
       case "campaign":
-        if (campaignIds.has(document.id)) report(source, ["id"], "ref.duplicate_id", `another campaign already has id ${document.id}`);
+        if (campaignIds.has(document.id))
+          report(
+            source,
+            ["id"],
+            "ref.duplicate_id",
+            `another campaign already has id ${document.id}`,
+          );
         else {
           campaignIds.add(document.id);
           campaigns.push({ source, document });
         }
         break;
       case "envelope":
-        if (envelope !== undefined) report(source, [], "envelope.duplicate", `envelope ${document.id} is a second envelope; there is exactly one`);
+        if (envelope !== undefined)
+          report(
+            source,
+            [],
+            "envelope.duplicate",
+            `envelope ${document.id} is a second envelope; there is exactly one`,
+          );
         else envelope = document;
         break;
     }
@@ -93,14 +121,29 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
     if (document.kind !== "template" || document.funding.programId === undefined) continue;
     const program = programs.get(document.funding.programId);
     if (program === undefined) {
-      report(source, ["funding", "programId"], "ref.unknown_program", `no program ${document.funding.programId} among the validated files`);
+      report(
+        source,
+        ["funding", "programId"],
+        "ref.unknown_program",
+        `no program ${document.funding.programId} among the validated files`,
+      );
     } else if (program.currency !== document.currency) {
-      report(source, ["currency"], "ref.currency_mismatch", `template is in ${document.currency} but program ${program.id} is in ${program.currency}`);
+      report(
+        source,
+        ["currency"],
+        "ref.currency_mismatch",
+        `template is in ${document.currency} but program ${program.id} is in ${program.currency}`,
+      );
     }
   }
 
   return {
-    config: { templates, programs, campaigns: effective, ...(envelope === undefined ? {} : { envelope }) },
+    config: {
+      templates,
+      programs,
+      campaigns: effective,
+      ...(envelope === undefined ? {} : { envelope }),
+    },
     issues,
   };
 }
@@ -116,11 +159,19 @@ function resolveCampaign(
 
   const template = templates.get(campaign.template);
   if (template === undefined) {
-    error(["template"], "ref.unknown_template", `no template ${campaign.template} among the validated files`);
+    error(
+      ["template"],
+      "ref.unknown_template",
+      `no template ${campaign.template} among the validated files`,
+    );
     return { issues };
   }
   if (template.currency !== campaign.currency) {
-    error(["currency"], "ref.currency_mismatch", `campaign is in ${campaign.currency} but template ${template.id} is in ${template.currency}`);
+    error(
+      ["currency"],
+      "ref.currency_mismatch",
+      `campaign is in ${campaign.currency} but template ${template.id} is in ${template.currency}`,
+    );
   }
 
   const offer = effectiveOffer(campaign, template, issues);
@@ -128,7 +179,8 @@ function resolveCampaign(
   const funding = campaign.funding ?? template.funding;
   if (campaign.funding !== undefined) {
     for (const problem of checkFunding(funding, template.label)) {
-      if (problem.code === "label.funding_mismatch") error(["funding", ...problem.path], problem.code, problem.message);
+      if (problem.code === "label.funding_mismatch")
+        error(["funding", ...problem.path], problem.code, problem.message);
     }
   }
   let program: Program | undefined;
@@ -136,17 +188,29 @@ function resolveCampaign(
     program = programs.get(funding.programId);
     if (program === undefined) {
       if (campaign.funding !== undefined) {
-        error(["funding", "programId"], "ref.unknown_program", `no program ${funding.programId} among the validated files`);
+        error(
+          ["funding", "programId"],
+          "ref.unknown_program",
+          `no program ${funding.programId} among the validated files`,
+        );
       }
     } else if (program.currency !== campaign.currency) {
-      error(["currency"], "ref.currency_mismatch", `campaign is in ${campaign.currency} but program ${program.id} is in ${program.currency}`);
+      error(
+        ["currency"],
+        "ref.currency_mismatch",
+        `campaign is in ${campaign.currency} but program ${program.id} is in ${program.currency}`,
+      );
     }
   }
 
   const scenarios = campaign.scope.scenarios ?? template.allowedScenarios;
   campaign.scope.scenarios?.forEach((scenario, index) => {
     if (!template.allowedScenarios.includes(scenario)) {
-      error(["scope", "scenarios", index], "ref.scenario_not_allowed", `template ${template.id} does not allow scenario ${scenario}`);
+      error(
+        ["scope", "scenarios", index],
+        "ref.scenario_not_allowed",
+        `template ${template.id} does not allow scenario ${scenario}`,
+      );
     }
   });
 
@@ -166,7 +230,11 @@ function resolveCampaign(
 }
 
 /** The template's offer with the campaign's overrides applied, validated as its kind. */
-function effectiveOffer(campaign: Campaign, template: Template, issues: DocumentIssue[]): Offer | undefined {
+function effectiveOffer(
+  campaign: Campaign,
+  template: Template,
+  issues: DocumentIssue[],
+): Offer | undefined {
   const kind = offerKindOf(template.offer);
   const overrides = campaign.offer ?? {};
   const allowed = Object.keys(kind.params.shape);
@@ -187,13 +255,19 @@ function effectiveOffer(campaign: Campaign, template: Template, issues: Document
   const parsed = kind.params.safeParse({ ...defaults, ...overrides }, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      for (const mapped of issueToDocumentIssues(issue)) issues.push({ ...mapped, path: ["offer", ...mapped.path] });
+      for (const mapped of issueToDocumentIssues(issue))
+        issues.push({ ...mapped, path: ["offer", ...mapped.path] });
     }
     return undefined;
   }
   const offer = { kind: kindName, ...parsed.data } as Offer;
   for (const problem of kind.check(offer)) {
-    issues.push({ path: ["offer", ...problem.path], code: problem.code, severity: "error", message: problem.message });
+    issues.push({
+      path: ["offer", ...problem.path],
+      code: problem.code,
+      severity: "error",
+      message: problem.message,
+    });
   }
   return offer;
 }

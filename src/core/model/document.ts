@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { FindingCode, FindingSeverity } from "../findings.ts";
 import { offerKindOf } from "../offers/registry.ts";
+import { CASH_EQUIVALENT_SCENARIOS } from "../scenario.ts";
 import { type Campaign, campaignSchema } from "./campaign.ts";
 import { type Envelope, envelopeSchema } from "./envelope.ts";
 import { findingOf } from "./fields.ts";
@@ -13,7 +14,6 @@ import { type Program, programSchema } from "./program.ts";
 import { checkSchedule } from "./schedule.ts";
 import { SCOPE_LIST_FIELDS } from "./scope.ts";
 import { type Template, templateSchema } from "./template.ts";
-import { CASH_EQUIVALENT_SCENARIOS } from "../scenario.ts";
 
 export const DOCUMENT_SCHEMAS = {
   template: templateSchema,
@@ -36,7 +36,11 @@ export interface DocumentIssue {
 }
 
 export type DocumentResult =
-  | { readonly ok: true; readonly document: ConfigDocument; readonly issues: readonly DocumentIssue[] }
+  | {
+      readonly ok: true;
+      readonly document: ConfigDocument;
+      readonly issues: readonly DocumentIssue[];
+    }
   | { readonly ok: false; readonly issues: readonly DocumentIssue[] };
 
 /** A field whose absence deserves a code of its own, because it is a known way to lose money. */
@@ -51,7 +55,14 @@ function isDocumentKind(value: unknown): value is DocumentKind {
 
 export function validateDocument(raw: unknown): DocumentResult {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return failed([{ path: [], code: "file.not_an_object", severity: "error", message: `expected a mapping of fields, got ${describe(raw)}` }]);
+    return failed([
+      {
+        path: [],
+        code: "file.not_an_object",
+        severity: "error",
+        message: `expected a mapping of fields, got ${describe(raw)}`,
+      },
+    ]);
   }
   const kind = (raw as { kind?: unknown }).kind;
   if (!isDocumentKind(kind)) {
@@ -77,7 +88,11 @@ function failed(issues: DocumentIssue[]): DocumentResult {
   return { ok: false, issues };
 }
 
-const error = (path: readonly (string | number)[], code: FindingCode, message: string): DocumentIssue => ({
+const error = (
+  path: readonly (string | number)[],
+  code: FindingCode,
+  message: string,
+): DocumentIssue => ({
   path,
   code,
   severity: "error",
@@ -108,16 +123,30 @@ function checkTemplate(template: Template): DocumentIssue[] {
   for (const [param, band] of Object.entries(template.bands ?? {})) {
     if (!(kind.bandableParams as readonly string[]).includes(param)) {
       const allowed = kind.bandableParams.length > 0 ? kind.bandableParams.join(", ") : "none";
-      issues.push(error(["bands", param], "band.param_not_in_kind", `a ${template.offer.kind} offer has no bandable parameter "${param}"; bandable: ${allowed}`));
+      issues.push(
+        error(
+          ["bands", param],
+          "band.param_not_in_kind",
+          `a ${template.offer.kind} offer has no bandable parameter "${param}"; bandable: ${allowed}`,
+        ),
+      );
       continue;
     }
     if (band.min > band.max) {
-      issues.push(error(["bands", param], "band.inverted", `band min ${band.min} is above max ${band.max}`));
+      issues.push(
+        error(["bands", param], "band.inverted", `band min ${band.min} is above max ${band.max}`),
+      );
       continue;
     }
     const value = (template.offer as Record<string, unknown>)[param];
     if (typeof value === "number" && (value < band.min || value > band.max)) {
-      issues.push(error(["offer", param], "band.default_outside", `${param} ${value} lies outside its band ${band.min}..${band.max}`));
+      issues.push(
+        error(
+          ["offer", param],
+          "band.default_outside",
+          `${param} ${value} lies outside its band ${band.min}..${band.max}`,
+        ),
+      );
     }
   }
   issues.push(
@@ -146,8 +175,18 @@ function checkCampaign(campaign: Campaign): DocumentIssue[] {
     if (campaign.scope[field]?.length === 0) issues.push(matchesNothing(["scope", field]));
   }
   const range = campaign.scope.amountRange;
-  if (range?.minMinor !== undefined && range.maxMinor !== undefined && range.minMinor > range.maxMinor) {
-    issues.push(error(["scope", "amountRange"], "amount_range.inverted", `minMinor ${range.minMinor} is above maxMinor ${range.maxMinor}`));
+  if (
+    range?.minMinor !== undefined &&
+    range.maxMinor !== undefined &&
+    range.minMinor > range.maxMinor
+  ) {
+    issues.push(
+      error(
+        ["scope", "amountRange"],
+        "amount_range.inverted",
+        `minMinor ${range.minMinor} is above maxMinor ${range.maxMinor}`,
+      ),
+    );
   }
   return issues;
 }
@@ -156,13 +195,25 @@ function checkEnvelope(envelope: Envelope): DocumentIssue[] {
   const issues: DocumentIssue[] = [];
   for (const scenario of CASH_EQUIVALENT_SCENARIOS) {
     if (!envelope.protectedScenarios.includes(scenario)) {
-      issues.push(error(["protectedScenarios"], "envelope.protected_scenario_missing", `${scenario} is cash-equivalent and must stay protected`));
+      issues.push(
+        error(
+          ["protectedScenarios"],
+          "envelope.protected_scenario_missing",
+          `${scenario} is cash-equivalent and must stay protected`,
+        ),
+      );
     }
   }
   const seen = new Set<string>();
   envelope.currencies.forEach((bounds, index) => {
     if (seen.has(bounds.currency)) {
-      issues.push(error(["currencies", index, "currency"], "ref.duplicate_id", `currency ${bounds.currency} has bounds twice`));
+      issues.push(
+        error(
+          ["currencies", index, "currency"],
+          "ref.duplicate_id",
+          `currency ${bounds.currency} has bounds twice`,
+        ),
+      );
     }
     seen.add(bounds.currency);
   });
@@ -174,13 +225,16 @@ function matchesNothing(path: readonly (string | number)[]): DocumentIssue {
     path,
     code: "scope.matches_nothing",
     severity: "warning",
-    message: "an empty list matches nothing: the campaign can never apply here (remove the field to not narrow by it)",
+    message:
+      "an empty list matches nothing: the campaign can never apply here (remove the field to not narrow by it)",
   };
 }
 
 /** Maps one Zod issue onto the finding catalog. */
 export function issueToDocumentIssues(issue: z.core.$ZodIssue): DocumentIssue[] {
-  const path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
+  const path = issue.path.map((segment) =>
+    typeof segment === "symbol" ? String(segment) : segment,
+  );
   const own = findingOf(issue);
   if (own !== undefined) return [error(path, own, issue.message)];
   const input = (issue as { input?: unknown }).input;
@@ -194,26 +248,48 @@ export function issueToDocumentIssues(issue: z.core.$ZodIssue): DocumentIssue[] 
       if (issue.expected === "int" && typeof input === "number") {
         return [error(path, "number.not_integer", `expected a whole number, got ${input}`)];
       }
-      return [error(path, "schema.invalid_type", `expected ${issue.expected}, got ${describe(input)}`)];
+      return [
+        error(path, "schema.invalid_type", `expected ${issue.expected}, got ${describe(input)}`),
+      ];
     }
     case "unrecognized_keys":
       return issue.keys.map((key) =>
-        error([...path, key], "schema.unknown_field", `unknown field "${key}"; check its spelling against the schema`),
+        error(
+          [...path, key],
+          "schema.unknown_field",
+          `unknown field "${key}"; check its spelling against the schema`,
+        ),
       );
     case "invalid_value":
-      return [error(path, "schema.invalid_value", `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(", ")}, got ${describe(input)}`)];
+      return [
+        error(
+          path,
+          "schema.invalid_value",
+          `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(", ")}, got ${describe(input)}`,
+        ),
+      ];
     case "invalid_union":
       if ("discriminator" in issue && issue.discriminator !== undefined) {
         const options = (issue as { options?: unknown[] }).options ?? [];
-        return [error(path, "schema.unknown_variant", `expected ${issue.discriminator} to be one of ${options.join(", ")}`)];
+        return [
+          error(
+            path,
+            "schema.unknown_variant",
+            `expected ${issue.discriminator} to be one of ${options.join(", ")}`,
+          ),
+        ];
       }
       return [error(path, "schema.invalid_value", issue.message)];
     case "invalid_format":
       return [error(path, "schema.invalid_format", `${issue.message}, got ${describe(input)}`)];
     case "too_small":
-      return [tooSmallOrBig(path, issue.origin, "schema.too_short", `at least ${issue.minimum}`, input)];
+      return [
+        tooSmallOrBig(path, issue.origin, "schema.too_short", `at least ${issue.minimum}`, input),
+      ];
     case "too_big":
-      return [tooSmallOrBig(path, issue.origin, "schema.too_long", `at most ${issue.maximum}`, input)];
+      return [
+        tooSmallOrBig(path, issue.origin, "schema.too_long", `at most ${issue.maximum}`, input),
+      ];
     default:
       return [error(path, "schema.invalid_value", issue.message)];
   }
@@ -230,7 +306,11 @@ function tooSmallOrBig(
     return error(path, "number.out_of_range", `expected ${bound}, got ${describe(input)}`);
   }
   const unit = origin === "string" ? "characters" : "items";
-  const size = Array.isArray(input) ? input.length : typeof input === "string" ? input.length : undefined;
+  const size = Array.isArray(input)
+    ? input.length
+    : typeof input === "string"
+      ? input.length
+      : undefined;
   return error(path, code, `expected ${bound} ${unit}${size === undefined ? "" : `, got ${size}`}`);
 }
 

@@ -75,7 +75,10 @@ export function minorUnits(options: MinorUnitsOptions = {}) {
       };
     }
     if (value < min || value > max) {
-      return { code: "money.out_of_range", message: `expected ${min}..${max} minor units, got ${value}` };
+      return {
+        code: "money.out_of_range",
+        message: `expected ${min}..${max} minor units, got ${value}`,
+      };
     }
     return undefined;
   }).meta({
@@ -126,7 +129,10 @@ export const region = closedSet<Region>(REGIONS, isRegion, "region.unknown", "re
 export const timeZone = checked(z.string(), (value) =>
   isTimeZone(value)
     ? undefined
-    : { code: "time_zone.unknown", message: `unknown time zone "${value}"; use an IANA name such as Asia/Shanghai` },
+    : {
+        code: "time_zone.unknown",
+        message: `unknown time zone "${value}"; use an IANA name such as Asia/Shanghai`,
+      },
 ).meta({ description: "IANA time zone name, e.g. Asia/Shanghai." });
 
 /** A wall-clock time without offset; the enclosing period's `timeZone` says where it is. */
@@ -160,8 +166,11 @@ export function minutesOfDay(text: string): number {
   return hours! * 60 + minutes!;
 }
 
-/** A list of scope values, bounded, with duplicates refused. */
-export function scopeList<T extends z.ZodType>(item: T, max: number = MODEL_LIMITS.scopeListLengthMax) {
+/** A bounded list of scope values. */
+export function scopeList<T extends z.ZodType>(
+  item: T,
+  max: number = MODEL_LIMITS.scopeListLengthMax,
+) {
   return z.array(item).max(max);
 }
 

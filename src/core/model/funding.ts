@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { FUNDING_ALLOWED_BY_LABEL, FUNDING_SOURCES, type LabelKind } from "../funding.ts";
 import type { FindingCode } from "../findings.ts";
+import { FUNDING_ALLOWED_BY_LABEL, FUNDING_SOURCES, type LabelKind } from "../funding.ts";
 import { identifier } from "./fields.ts";
 
 /** Who pays. Government funding must reference a registered subsidy program. */

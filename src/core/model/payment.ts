@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { AMOUNT_MINOR_MAX } from "../money.ts";
 import { currency, MODEL_LIMITS, minorUnits, region, scenario, scopeList } from "./fields.ts";
 
 export const PAYEE_KINDS = ["merchant", "individual"] as const;
@@ -29,7 +28,9 @@ export const externalId = z
   .regex(/^[A-Za-z0-9_.:-]+$/, "expected letters, digits and _ . : -");
 
 /** ISO 18245 merchant category code: four digits. */
-export const merchantCategory = z.string().regex(/^\d{4}$/, "expected a four-digit merchant category code");
+export const merchantCategory = z
+  .string()
+  .regex(/^\d{4}$/, "expected a four-digit merchant category code");
 
 /**
  * A payment as the caller describes it (DESIGN §4.1). `atMs` is milliseconds since the Unix
@@ -54,6 +55,3 @@ export const paymentSchema = z.strictObject({
 });
 
 export type Payment = z.output<typeof paymentSchema>;
-
-/** The largest payment amount a payment may carry (the shared amount ceiling). */
-export const PAYMENT_AMOUNT_MINOR_MAX = AMOUNT_MINOR_MAX;

@@ -44,7 +44,9 @@ export function periodInstants(period: Period): { startMs: number; endMs: number
 }
 
 /** Checks that need more than one field: order of start and end, and of daily windows. */
-export function checkSchedule(schedule: Period & Partial<Pick<Schedule, "daily">>): PeriodProblem[] {
+export function checkSchedule(
+  schedule: Period & Partial<Pick<Schedule, "daily">>,
+): PeriodProblem[] {
   const problems: PeriodProblem[] = [];
   const { startMs, endMs } = periodInstants(schedule);
   if (endMs <= startMs) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { CHANNELS, merchantCategory, externalId, PAYMENT_METHODS, SEGMENTS } from "./payment.ts";
 import { MODEL_LIMITS, minorUnits, region, scenario, scopeList } from "./fields.ts";
+import { CHANNELS, externalId, merchantCategory, PAYMENT_METHODS, SEGMENTS } from "./payment.ts";
 
 /**
  * Where a campaign applies. Deny by default: `regions` is required and `scenarios` comes from

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { applyRateBpsFloor } from "../money.ts";
 import { basisPoints, minorUnits } from "../model/fields.ts";
+import { applyRateBpsFloor } from "../money.ts";
 import type { OfferKind } from "./offer-kind.ts";
 
 const params = z.strictObject({

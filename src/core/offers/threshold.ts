@@ -21,7 +21,8 @@ function applicableOffMinor(offer: ThresholdOfferParams, amountMinor: number): n
 
 export const thresholdOffer: OfferKind<typeof params> = {
   kind: "threshold",
-  description: "Spend at least a tier's minimum, get its amount off; the highest tier reached applies.",
+  description:
+    "Spend at least a tier's minimum, get its amount off; the highest tier reached applies.",
   params,
   bandableParams: [],
   check: (offer) => {
