@@ -1,0 +1,80 @@
+/**
+ * A snapshot: the immutable set of active campaigns, the envelope and the programs an evaluator
+ * reads, with a version number. Evaluators swap whole snapshots, never edit one.
+ */
+import type { ConfigSet, EffectiveCampaign } from "../model/config-set.ts";
+import type { Envelope, EnvelopeCurrency } from "../model/envelope.ts";
+import type { Program } from "../model/program.ts";
+
+/** Limits checked when a snapshot is built (STYLE: limits on everything). */
+export const SNAPSHOT_LIMITS = {
+  campaignsMax: 100_000,
+} as const;
+
+export interface SnapshotCampaign extends EffectiveCampaign {
+  /** Version of the campaign; files carry none, so they are version 1 until versioning lands. */
+  readonly version: number;
+}
+
+export interface Snapshot {
+  readonly version: number;
+  /** Seeds the draws of `random` offers, so a snapshot's decisions are reproducible. */
+  readonly randomSeed: number;
+  /** Sorted by campaign id: the order rejections and explanations are listed in. */
+  readonly campaigns: readonly SnapshotCampaign[];
+  readonly envelope: Envelope;
+  readonly programs: ReadonlyMap<string, Program>;
+}
+
+export type SnapshotResult =
+  | { readonly ok: true; readonly snapshot: Snapshot }
+  | {
+      readonly ok: false;
+      readonly code: "snapshot.envelope_missing" | "snapshot.too_many_campaigns";
+      readonly message: string;
+    };
+
+export interface SnapshotOptions {
+  readonly version: number;
+  readonly randomSeed: number;
+}
+
+export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): SnapshotResult {
+  if (config.envelope === undefined) {
+    // There is no switch that turns the envelope off: without one, nothing may be evaluated.
+    return {
+      ok: false,
+      code: "snapshot.envelope_missing",
+      message: "a snapshot needs the envelope; none was given",
+    };
+  }
+  if (config.campaigns.length > SNAPSHOT_LIMITS.campaignsMax) {
+    return {
+      ok: false,
+      code: "snapshot.too_many_campaigns",
+      message: `${config.campaigns.length} campaigns exceed the snapshot limit of ${SNAPSHOT_LIMITS.campaignsMax}`,
+    };
+  }
+  const campaigns = config.campaigns
+    .map((campaign) => ({ ...campaign, version: 1 }))
+    .sort((left, right) =>
+      left.campaign.id < right.campaign.id ? -1 : left.campaign.id > right.campaign.id ? 1 : 0,
+    );
+  return {
+    ok: true,
+    snapshot: {
+      version: options.version,
+      randomSeed: options.randomSeed >>> 0,
+      campaigns,
+      envelope: config.envelope,
+      programs: config.programs,
+    },
+  };
+}
+
+export function envelopeBoundsFor(
+  envelope: Envelope,
+  currency: string,
+): EnvelopeCurrency | undefined {
+  return envelope.currencies.find((bounds) => bounds.currency === currency);
+}
