@@ -4,6 +4,7 @@
  * is flushed and tests can run commands in-process.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { registerQuoteCommand } from "./commands/quote.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
@@ -19,6 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerValidateCommand(program, outcome);
   registerTrafficCommands(program, outcome);
   registerSchemaCommand(program, outcome);
+  registerQuoteCommand(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {

@@ -240,11 +240,7 @@ export function issueToDocumentIssues(issue: z.core.$ZodIssue): DocumentIssue[] 
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case "invalid_type": {
-      if (input === undefined) {
-        const field = String(path.at(-1) ?? "");
-        const code = MISSING_FIELD_CODES[field] ?? "schema.missing_field";
-        return [error(path, code, `required field "${field}" is missing`)];
-      }
+      if (input === undefined) return [missingField(path)];
       if (issue.expected === "int" && typeof input === "number") {
         return [error(path, "number.not_integer", `expected a whole number, got ${input}`)];
       }
@@ -261,6 +257,7 @@ export function issueToDocumentIssues(issue: z.core.$ZodIssue): DocumentIssue[] 
         ),
       );
     case "invalid_value":
+      if (input === undefined) return [missingField(path)];
       return [
         error(
           path,
@@ -293,6 +290,12 @@ export function issueToDocumentIssues(issue: z.core.$ZodIssue): DocumentIssue[] 
     default:
       return [error(path, "schema.invalid_value", issue.message)];
   }
+}
+
+function missingField(path: readonly (string | number)[]): DocumentIssue {
+  const field = String(path.at(-1) ?? "");
+  const code = MISSING_FIELD_CODES[field] ?? "schema.missing_field";
+  return error(path, code, `required field "${field}" is missing`);
 }
 
 function tooSmallOrBig(
