@@ -1,0 +1,14 @@
+/**
+ * Every benchmark, in the order they run. Adding one: a file under bench/ exporting a Benchmark,
+ * and one line here (docs/reference/benchmarks.md).
+ */
+import type { Benchmark } from "./benchmark.ts";
+import { trafficGenerateBenchmark } from "./traffic-generate.ts";
+import { trafficNdjsonReadBenchmark } from "./traffic-ndjson-read.ts";
+import { trafficNdjsonWriteBenchmark } from "./traffic-ndjson-write.ts";
+
+export const BENCHMARKS: readonly Benchmark[] = [
+  trafficGenerateBenchmark,
+  trafficNdjsonReadBenchmark,
+  trafficNdjsonWriteBenchmark,
+];
