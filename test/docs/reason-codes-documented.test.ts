@@ -3,7 +3,10 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { CAMPAIGN_CHECK_ORDER, REASON_CODES } from "../../src/core/evaluator/reason-codes.ts";
 
-const DOC = readFileSync(join(import.meta.dirname, "..", "..", "docs", "reference", "reason-codes.md"), "utf8");
+const DOC = readFileSync(
+  join(import.meta.dirname, "..", "..", "docs", "reference", "reason-codes.md"),
+  "utf8",
+);
 
 const documented = new Map(
   [...DOC.matchAll(/^\| `([a-z_.]+)` \| (payment|campaign) \| (.+?) \|$/gm)].map((match) => [
@@ -14,7 +17,9 @@ const documented = new Map(
 
 describe("docs/reference/reason-codes.md", () => {
   test("documents every reason code with a description", () => {
-    const undocumented = Object.keys(REASON_CODES).filter((code) => (documented.get(code)?.text ?? "").length < 10);
+    const undocumented = Object.keys(REASON_CODES).filter(
+      (code) => (documented.get(code)?.text ?? "").length < 10,
+    );
     expect(undocumented).toEqual([]);
   });
 
@@ -23,7 +28,9 @@ describe("docs/reference/reason-codes.md", () => {
   });
 
   test("lists campaign-level codes in the order the evaluators check them", () => {
-    const campaignCodes = [...documented].filter(([, row]) => row.level === "campaign").map(([code]) => code);
+    const campaignCodes = [...documented]
+      .filter(([, row]) => row.level === "campaign")
+      .map(([code]) => code);
     expect(campaignCodes).toEqual([...CAMPAIGN_CHECK_ORDER]);
   });
 });
