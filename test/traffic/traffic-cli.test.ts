@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { parseInstantWithOffset } from "../../src/cli/commands/traffic.ts";
 import { main } from "../../src/cli/main.ts";
+import { parseInstantWithOffset } from "../../src/cli/traffic-flags.ts";
 import { paymentSchema } from "../../src/core/model/payment.ts";
 import { SCENARIOS } from "../../src/core/scenario.ts";
 
