@@ -70,7 +70,9 @@ export function quoteReference(
       continue;
     }
     const offerMinor = offerFor(campaign, payment, paymentHash);
-    if (offerMinor === 0) outcomes.set(campaign.campaign.id, "offer.nothing_due");
+    // Only a positive whole amount is due: a negative one would free room under the envelope bound.
+    if (!Number.isSafeInteger(offerMinor) || offerMinor <= 0)
+      outcomes.set(campaign.campaign.id, "offer.nothing_due");
     else eligible.push({ campaign, offerMinor });
   }
 

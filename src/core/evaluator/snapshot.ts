@@ -5,6 +5,7 @@
 import type { ConfigSet, EffectiveCampaign } from "../model/config-set.ts";
 import type { Envelope, EnvelopeCurrency } from "../model/envelope.ts";
 import type { Program } from "../model/program.ts";
+import { offerKindOf, offerSchema } from "../offers/registry.ts";
 
 /** Limits checked when a snapshot is built (STYLE: limits on everything). */
 export const SNAPSHOT_LIMITS = {
@@ -30,7 +31,10 @@ export type SnapshotResult =
   | { readonly ok: true; readonly snapshot: Snapshot }
   | {
       readonly ok: false;
-      readonly code: "snapshot.envelope_missing" | "snapshot.too_many_campaigns";
+      readonly code:
+        | "snapshot.envelope_missing"
+        | "snapshot.too_many_campaigns"
+        | "snapshot.invalid_offer";
       readonly message: string;
     };
 
@@ -54,6 +58,19 @@ export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): Snap
       code: "snapshot.too_many_campaigns",
       message: `${config.campaigns.length} campaigns exceed the snapshot limit of ${SNAPSHOT_LIMITS.campaignsMax}`,
     };
+  }
+  // The hot path trusts offers to compute without throwing; a snapshot is where that is checked,
+  // whatever produced the configuration.
+  for (const effective of config.campaigns) {
+    const parsed = offerSchema.safeParse(effective.offer);
+    const problems = parsed.success ? offerKindOf(parsed.data).check(parsed.data) : [];
+    if (!parsed.success || problems.length > 0) {
+      return {
+        ok: false,
+        code: "snapshot.invalid_offer",
+        message: `campaign ${effective.campaign.id} has an invalid ${String(effective.offer.kind)} offer`,
+      };
+    }
   }
   const campaigns = config.campaigns
     .map((campaign) => ({ ...campaign, version: 1 }))

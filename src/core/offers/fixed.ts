@@ -13,6 +13,7 @@ export const fixedOffer: OfferKind<typeof params> = {
   description: "A fixed amount off the payment.",
   params,
   bandableParams: ["amountMinor"],
+  drawsRandom: false,
   check: () => [],
   maxSubsidyMinor: (offer, amountMinor) => Math.min(offer.amountMinor, amountMinor),
   subsidyMinor: (offer, amountMinor) => Math.min(offer.amountMinor, amountMinor),

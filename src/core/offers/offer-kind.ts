@@ -21,6 +21,8 @@ export interface OfferKind<Schema extends z.ZodObject, Params = z.output<Schema>
   /** Parameters a template may constrain with a band `{min, max}`; each is an integer. */
   readonly bandableParams: readonly (keyof Params & string)[];
   readonly check: (params: Params) => OfferProblem[];
+  /** Whether `subsidyMinor` reads its `unitRandom` draw; evaluators skip the hash otherwise. */
+  readonly drawsRandom: boolean;
   /** The most this offer can give on a payment of `amountMinor`: budgets reserve this much. */
   readonly maxSubsidyMinor: (params: Params, amountMinor: number) => number;
   /**

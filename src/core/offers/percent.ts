@@ -20,6 +20,7 @@ export const percentOffer: OfferKind<typeof params> = {
   description: "A share of the payment in basis points, rounded down, never above its cap.",
   params,
   bandableParams: ["rateBps", "capMinor"],
+  drawsRandom: false,
   check: () => [],
   maxSubsidyMinor: percentOf,
   subsidyMinor: percentOf,

@@ -15,6 +15,7 @@ export const randomOffer: OfferKind<typeof params> = {
     "A whole amount drawn uniformly from minMinor..maxMinor; budgeted by its maximum, reported by its mean.",
   params,
   bandableParams: ["minMinor", "maxMinor"],
+  drawsRandom: true,
   check: (offer) =>
     offer.minMinor > offer.maxMinor
       ? [
@@ -28,6 +29,7 @@ export const randomOffer: OfferKind<typeof params> = {
   maxSubsidyMinor: (offer, amountMinor) => Math.min(offer.maxMinor, amountMinor),
   subsidyMinor: (offer, amountMinor, unitRandom) => {
     const span = offer.maxMinor - offer.minMinor + 1;
-    return Math.min(offer.minMinor + Math.floor(unitRandom * span), amountMinor);
+    // Never above maxMinor, which is what budgets reserve, even for bounds out of order.
+    return Math.min(offer.minMinor + Math.floor(unitRandom * span), offer.maxMinor, amountMinor);
   },
 };

@@ -25,6 +25,7 @@ export const thresholdOffer: OfferKind<typeof params> = {
     "Spend at least a tier's minimum, get its amount off; the highest tier reached applies.",
   params,
   bandableParams: [],
+  drawsRandom: false,
   check: (offer) => {
     const problems: OfferProblem[] = [];
     offer.tiers.forEach((step, index) => {

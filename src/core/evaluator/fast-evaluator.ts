@@ -1,0 +1,522 @@
+/**
+ * The fast evaluator: the same decisions as `quoteReference` (proven by differential property
+ * tests), computed from a snapshot compiled once.
+ *
+ * Per payment: a hand-written check that accepts exactly what `paymentSchema` accepts
+ * (`fastPaymentCheck`); the payment-level refusals; the scope index (`FastIndex`), which yields
+ * the campaigns passing every indexed check in position order; for each of those, the remaining
+ * checks against precompiled arrays (`FastCampaignTable`) with local times from a cached UTC
+ * offset (`FastZoneClock`); then stacking and the envelope as the reference does them.
+ * Campaigns the index excludes are only counted, so a quote costs the candidates, not the
+ * snapshot — except with `explain`, which lists every campaign and is not the hot path.
+ *
+ * Besides the decision and its arrays, a quote allocates only subsidies: rejections are shared
+ * frozen objects, scratch arrays are reused. Caller code (a getter or proxy on the input) can
+ * run only while the input is read, before any scratch state is touched, so even a quote from
+ * inside such a getter leaves the outer one intact.
+ *
+ * Snapshots no configuration can produce — duplicate or non-string campaign ids, priorities
+ * that are not finite numbers, scope lists that are not arrays — would make the tie-breaks or
+ * the index disagree with the reference in ways not worth mirroring; for those the evaluator
+ * simply delegates every quote to `quoteReference`.
+ */
+import { CHANNELS, PAYMENT_METHODS, type Payment } from "../model/payment.ts";
+import { periodInstants } from "../model/schedule.ts";
+import { applyRateBpsFloor, CURRENCIES } from "../money.ts";
+import { CASH_EQUIVALENT_SCENARIOS, SCENARIOS } from "../scenario.ts";
+import type { Decision, Explanation, QuoteOptions, Rejection, Subsidy } from "./decision.ts";
+import {
+  AMOUNT_MAX_MINOR,
+  AMOUNT_MIN_MINOR,
+  BOUNDS_STRIDE,
+  END_MS,
+  FastCampaignTable,
+  OUTCOME_APPLIED,
+  OUTCOME_ELIGIBLE,
+  outcomeCode,
+  PROGRAM_CHECKED,
+  PROGRAM_MISSING,
+  START_MS,
+} from "./fast-campaign-table.ts";
+import { FastIndex, INDEX_DIMENSIONS } from "./fast-index.ts";
+import {
+  CheckedPayment,
+  fastPaymentCheck,
+  SEGMENT_IDS,
+  vocabularyId,
+} from "./fast-payment-check.ts";
+import { FastZoneClock } from "./fast-zone-clock.ts";
+import {
+  CAMPAIGN_CHECK_ORDER,
+  INDEXED_CHECKS,
+  type PaymentReasonCode,
+  type ReasonCode,
+} from "./reason-codes.ts";
+import { paymentIdOf, quoteReference } from "./reference-evaluator.ts";
+import { envelopeBoundsFor, type Snapshot, type SnapshotCampaign } from "./snapshot.ts";
+import { hashString32, unitDraw } from "./stable-hash.ts";
+
+export interface FastEvaluator {
+  readonly snapshot: Snapshot;
+  /** False when the snapshot is one `quoteReference` answers for (see the file comment). */
+  readonly compiled: boolean;
+  quote(input: unknown, options?: QuoteOptions): Decision;
+}
+
+// The index answers exactly the indexed checks, and they lead the check order: a campaign the
+// index excludes fails an indexed check first, and every other campaign is a candidate.
+if (
+  INDEXED_CHECKS.size !== INDEX_DIMENSIONS.length ||
+  INDEX_DIMENSIONS.some((reason, order) => CAMPAIGN_CHECK_ORDER[order] !== reason)
+) {
+  throw new Error("the fast index must answer exactly the checks that lead CAMPAIGN_CHECK_ORDER");
+}
+
+const AMOUNT_RANGE = outcomeCode("scope.amount_range");
+const OUTSIDE_PERIOD = outcomeCode("schedule.outside_period");
+const OUTSIDE_DAILY_WINDOW = outcomeCode("schedule.outside_daily_window");
+const OUTSIDE_WEEKDAYS = outcomeCode("schedule.outside_weekdays");
+const PROGRAM_MISSING_CODE = outcomeCode("envelope.program_missing");
+const PROGRAM_MISMATCH = outcomeCode("envelope.program_mismatch");
+const NOTHING_DUE = outcomeCode("offer.nothing_due");
+const EXCLUSIVE_GROUP_LOST = outcomeCode("stacking.exclusive_group_lost");
+const TOTAL_BOUND_REACHED = outcomeCode("envelope.total_bound_reached");
+
+const NO_SUBSIDIES: readonly Subsidy[] = Object.freeze([]);
+const NO_REJECTIONS: readonly Rejection[] = Object.freeze([]);
+
+export function createFastEvaluator(snapshot: Snapshot): FastEvaluator {
+  if (!isOrdinary(snapshot.campaigns)) {
+    return {
+      snapshot,
+      compiled: false,
+      quote: (input, options = {}) => quoteReference(snapshot, input, options),
+    };
+  }
+  return new CompiledEvaluator(snapshot);
+}
+
+/** Unique string ids, finite priorities and array scope lists: what validated configs give. */
+function isOrdinary(campaigns: readonly SnapshotCampaign[]): boolean {
+  const ids = new Set<string>();
+  for (const effective of campaigns) {
+    const { campaign } = effective;
+    if (typeof campaign.id !== "string" || ids.has(campaign.id)) return false;
+    ids.add(campaign.id);
+    const priority: unknown = campaign.stacking.priority;
+    if (typeof priority !== "number" || !Number.isFinite(priority)) return false;
+    const scope = campaign.scope;
+    const lists: unknown[] = [
+      effective.scenarios,
+      scope.regions,
+      scope.channels ?? [],
+      scope.paymentMethods ?? [],
+      scope.merchantCategories ?? [],
+      scope.merchantIds ?? [],
+      scope.segments ?? [],
+    ];
+    if (!lists.every(Array.isArray)) return false;
+  }
+  return true;
+}
+
+class CompiledEvaluator implements FastEvaluator {
+  readonly snapshot: Snapshot;
+  readonly compiled = true;
+  private readonly index: FastIndex;
+  private readonly table: FastCampaignTable;
+  private readonly clock: FastZoneClock;
+  private readonly payment = new CheckedPayment();
+  /** Envelope bounds by currency id (the first entry for the currency, as `find` gives). */
+  private readonly bounds: ReturnType<typeof envelopeBoundsFor>[];
+  /** By scenario id: protected by the envelope's list or the cash-equivalent set. */
+  private readonly protectedScenarios: Uint8Array;
+  // Scratch, reused by every quote: candidates by candidate number k, and per-group state.
+  private readonly candidates: Int32Array;
+  private readonly outcomes: Uint8Array;
+  private readonly offersMinor: Float64Array;
+  private readonly eligible: Int32Array;
+  private readonly winners: Int32Array;
+  /** `grantRanks` of `winners`, side by side, so that the insertion sort compares one load. */
+  private readonly winnerGrantRanks: Int32Array;
+  /** Best candidate number per exclusive group while `stack` runs; -1 between payments. */
+  private readonly groupBest: Int32Array;
+
+  constructor(snapshot: Snapshot) {
+    this.snapshot = snapshot;
+    this.index = new FastIndex(snapshot.campaigns);
+    this.table = new FastCampaignTable(snapshot);
+    this.clock = new FastZoneClock(this.table.zones);
+    this.bounds = CURRENCIES.map((currency) => envelopeBoundsFor(snapshot.envelope, currency));
+    const protectedScenarios: readonly string[] = [
+      ...snapshot.envelope.protectedScenarios,
+      ...CASH_EQUIVALENT_SCENARIOS,
+    ];
+    this.protectedScenarios = Uint8Array.from(SCENARIOS, (scenario) =>
+      protectedScenarios.includes(scenario) ? 1 : 0,
+    );
+    const size = Math.max(1, this.table.size);
+    this.candidates = new Int32Array(size);
+    this.outcomes = new Uint8Array(size);
+    this.offersMinor = new Float64Array(size);
+    this.eligible = new Int32Array(size);
+    this.winners = new Int32Array(size);
+    this.winnerGrantRanks = new Int32Array(size);
+    this.groupBest = new Int32Array(Math.max(1, this.table.groupCount)).fill(-1);
+  }
+
+  quote(input: unknown, options: QuoteOptions = {}): Decision {
+    const payment = this.payment;
+    if (!fastPaymentCheck(input, payment)) {
+      return this.refused(paymentIdOf(input), "payment.invalid", options);
+    }
+    const bounds = this.bounds[payment.currencyId];
+    if (bounds === undefined) {
+      return this.refused(payment.paymentId, "payment.currency_without_envelope", options);
+    }
+    if (this.protectedScenarios[payment.scenarioId] === 1) {
+      return this.refused(payment.paymentId, "envelope.protected_scenario", options);
+    }
+    if (payment.individualPayee) {
+      return this.refused(payment.paymentId, "envelope.individual_payee", options);
+    }
+    if (payment.amountMinor <= bounds.minPayableMinor) {
+      return this.refused(payment.paymentId, "envelope.min_payable", options);
+    }
+
+    const candidates = this.candidates;
+    const count = this.index.collect(payment, candidates);
+    const eligibleCount = this.checkCandidates(count);
+    const winnerCount = eligibleCount === 0 ? 0 : this.stack(eligibleCount);
+
+    const amountMinor = payment.amountMinor;
+    let remainingMinor = Math.min(
+      bounds.perPaymentMaxMinor,
+      applyRateBpsFloor(amountMinor, bounds.perPaymentMaxRateBps),
+      amountMinor - bounds.minPayableMinor,
+    );
+    let subsidies = NO_SUBSIDIES as Subsidy[];
+    let appliedCount = 0;
+    let totalSubsidyMinor = 0;
+    const outcomes = this.outcomes;
+    for (let rank = 0; rank < winnerCount; rank += 1) {
+      const k = this.winners[rank]!;
+      const offerMinor = this.offersMinor[k]!;
+      const grantedMinor = Math.min(offerMinor, remainingMinor);
+      if (grantedMinor === 0) {
+        outcomes[k] = TOTAL_BOUND_REACHED;
+        continue;
+      }
+      remainingMinor -= grantedMinor;
+      outcomes[k] = OUTCOME_APPLIED;
+      if (subsidies === NO_SUBSIDIES) subsidies = [];
+      subsidies.push(this.subsidyOf(candidates[k]!, grantedMinor, offerMinor));
+      appliedCount += 1;
+      totalSubsidyMinor += grantedMinor;
+    }
+
+    // Sized once: growing by push would reallocate the backing store as it fills.
+    const rejectedCount = count - appliedCount;
+    const rejected =
+      rejectedCount === 0 ? (NO_REJECTIONS as Rejection[]) : new Array<Rejection>(rejectedCount);
+    for (let k = 0, listed = 0; listed < rejectedCount; k += 1) {
+      const outcome = outcomes[k]!;
+      if (outcome === OUTCOME_APPLIED) continue;
+      rejected[listed] = this.table.rejection(candidates[k]!, outcome);
+      listed += 1;
+    }
+
+    const decision: Decision = {
+      paymentId: payment.paymentId,
+      snapshotVersion: this.snapshot.version,
+      reason: null,
+      subsidies,
+      totalSubsidyMinor,
+      rejected,
+      excludedByIndex: this.table.size - count,
+      subjectToBudget: subsidies.length > 0,
+    };
+    return options.explain ? { ...decision, explanation: this.explain(count) } : decision;
+  }
+
+  /**
+   * Runs the non-indexed checks and the offer for candidates 0..count-1, leaving each one's
+   * outcome in `outcomes` (and its offer in `offersMinor` when eligible) and the eligible ones,
+   * in order, in `eligible`; returns how many are eligible.
+   */
+  private checkCandidates(count: number): number {
+    const table = this.table;
+    const payment = this.payment;
+    const amountMinor = payment.amountMinor;
+    const atMs = payment.atMs;
+    const bounds = table.bounds;
+    let paymentHash = -1;
+    let eligibleCount = 0;
+    for (let k = 0; k < count; k += 1) {
+      const position = this.candidates[k]!;
+      // The two checks most candidates stop at, inline; the rest in `localTimeAndProgramOutcome`.
+      const base = position * BOUNDS_STRIDE;
+      let outcome: number;
+      if (
+        amountMinor < bounds[base + AMOUNT_MIN_MINOR]! ||
+        amountMinor > bounds[base + AMOUNT_MAX_MINOR]!
+      ) {
+        outcome = AMOUNT_RANGE;
+      } else if (atMs >= bounds[base + START_MS]! && atMs < bounds[base + END_MS]!) {
+        outcome = this.localTimeAndProgramOutcome(position, atMs);
+      } else {
+        // An unreadable period is NaN and lands here: re-run the helper so that it throws
+        // exactly when the reference's would.
+        if (table.scheduleReadable[position] === 0) {
+          periodInstants(table.campaigns[position]!.campaign.schedule);
+        }
+        outcome = OUTSIDE_PERIOD;
+      }
+      if (outcome === OUTCOME_ELIGIBLE) {
+        let draw = 0;
+        if (table.drawsRandom[position] === 1) {
+          if (paymentHash < 0) {
+            paymentHash = hashString32(payment.paymentId, this.snapshot.randomSeed);
+          }
+          draw = unitDraw(paymentHash, table.salts[position]!);
+        }
+        const offerMinor = Math.min(
+          table.offerKinds[position]!.subsidyMinor(
+            table.offers[position] as never,
+            amountMinor,
+            draw,
+          ),
+          table.capMinor[position]!,
+        );
+        // Whatever an offer computes, only a positive whole amount is due: a negative one would
+        // free room under the envelope bound for the next campaign.
+        if (!Number.isSafeInteger(offerMinor) || offerMinor <= 0) outcome = NOTHING_DUE;
+        else {
+          this.offersMinor[k] = offerMinor;
+          this.eligible[eligibleCount] = k;
+          eligibleCount += 1;
+        }
+      }
+      this.outcomes[k] = outcome;
+    }
+    return eligibleCount;
+  }
+
+  /** The checks after the period and before the offer, in `CAMPAIGN_CHECK_ORDER`. */
+  private localTimeAndProgramOutcome(position: number, atMs: number): number {
+    const table = this.table;
+    const zoneId = table.zoneIds[position]!;
+    if (zoneId >= 0) {
+      const clock = this.clock;
+      clock.read(zoneId, atMs);
+      const windowCount = table.dailyCounts[position]!;
+      if (windowCount >= 0) {
+        const minuteOfDay = clock.minuteOfDay;
+        const minutes = table.dailyMinutes;
+        let inside = false;
+        for (
+          let window = table.dailyStarts[position]! * 2, end = window + windowCount * 2;
+          window < end;
+          window += 2
+        ) {
+          if (minutes[window]! <= minuteOfDay && minuteOfDay < minutes[window + 1]!) {
+            inside = true;
+            break;
+          }
+        }
+        if (!inside) return OUTSIDE_DAILY_WINDOW;
+      }
+      // A campaign without a weekday list has the mask -1: every bit, every day.
+      if ((table.weekdayMasks[position]! & (1 << clock.weekday)) === 0) return OUTSIDE_WEEKDAYS;
+    }
+    const programMode = table.programModes[position]!;
+    if (programMode === PROGRAM_MISSING) return PROGRAM_MISSING_CODE;
+    if (programMode === PROGRAM_CHECKED) {
+      const program = table.programs[table.programRefs[position]!]!;
+      if (!program.readable) periodInstants(program.program.validity);
+      const payment = this.payment;
+      const covers =
+        program.currency === payment.currency &&
+        atMs >= program.startMs &&
+        atMs < program.endMs &&
+        program.regions[payment.regionId] === 1 &&
+        payment.merchantCategory !== undefined &&
+        program.merchantCategories.has(payment.merchantCategory);
+      if (!covers) return PROGRAM_MISMATCH;
+    }
+    return OUTCOME_ELIGIBLE;
+  }
+
+  /**
+   * Exclusive groups, then the order winners take from the envelope: fills `winners` with
+   * candidate numbers by priority (descending) then id, and returns how many there are.
+   */
+  private stack(eligibleCount: number): number {
+    const table = this.table;
+    const eligible = this.eligible;
+    const groupBest = this.groupBest;
+    let grouped = false;
+    for (let index = 0; index < eligibleCount; index += 1) {
+      const k = eligible[index]!;
+      const group = table.groupIds[this.candidates[k]!]!;
+      if (group < 0) continue;
+      grouped = true;
+      const best = groupBest[group]!;
+      if (best < 0 || this.beats(k, best)) groupBest[group] = k;
+    }
+    let winnerCount = 0;
+    for (let index = 0; index < eligibleCount; index += 1) {
+      const k = eligible[index]!;
+      if (grouped) {
+        const group = table.groupIds[this.candidates[k]!]!;
+        if (group >= 0 && groupBest[group] !== k) {
+          this.outcomes[k] = EXCLUSIVE_GROUP_LOST;
+          continue;
+        }
+      }
+      // Insertion sort on the grant rank (priority, then id): winners are few.
+      const grantRank = table.grantRanks[this.candidates[k]!]!;
+      let slot = winnerCount;
+      while (slot > 0 && grantRank < this.winnerGrantRanks[slot - 1]!) {
+        this.winners[slot] = this.winners[slot - 1]!;
+        this.winnerGrantRanks[slot] = this.winnerGrantRanks[slot - 1]!;
+        slot -= 1;
+      }
+      this.winners[slot] = k;
+      this.winnerGrantRanks[slot] = grantRank;
+      winnerCount += 1;
+    }
+    if (grouped) {
+      // Leave every group without a best for the next payment.
+      for (let index = 0; index < eligibleCount; index += 1) {
+        const group = table.groupIds[this.candidates[eligible[index]!]!]!;
+        if (group >= 0) groupBest[group] = -1;
+      }
+    }
+    return winnerCount;
+  }
+
+  /** The reference's `beats`: higher priority, then larger offer, then smaller id. */
+  private beats(left: number, right: number): boolean {
+    const table = this.table;
+    const leftPosition = this.candidates[left]!;
+    const rightPosition = this.candidates[right]!;
+    const leftPriority = table.priorities[leftPosition]!;
+    const rightPriority = table.priorities[rightPosition]!;
+    if (leftPriority !== rightPriority) return leftPriority > rightPriority;
+    const leftOfferMinor = this.offersMinor[left]!;
+    const rightOfferMinor = this.offersMinor[right]!;
+    if (leftOfferMinor !== rightOfferMinor) return leftOfferMinor > rightOfferMinor;
+    return table.idRanks[leftPosition]! < table.idRanks[rightPosition]!;
+  }
+
+  private subsidyOf(position: number, amountMinor: number, offerMinor: number): Subsidy {
+    const parts = this.table.subsidyParts[position]!;
+    if (parts.programId === undefined) {
+      return {
+        campaignId: parts.campaignId,
+        campaignVersion: parts.campaignVersion,
+        templateId: parts.templateId,
+        amountMinor,
+        offerMinor,
+        funding: parts.funding,
+        label: parts.label,
+      };
+    }
+    return {
+      campaignId: parts.campaignId,
+      campaignVersion: parts.campaignVersion,
+      templateId: parts.templateId,
+      amountMinor,
+      offerMinor,
+      funding: parts.funding,
+      programId: parts.programId,
+      label: parts.label,
+    };
+  }
+
+  private refused(
+    paymentId: string | null,
+    reason: PaymentReasonCode,
+    options: QuoteOptions,
+  ): Decision {
+    const decision: Decision = {
+      paymentId,
+      snapshotVersion: this.snapshot.version,
+      reason,
+      subsidies: NO_SUBSIDIES,
+      totalSubsidyMinor: 0,
+      rejected: NO_REJECTIONS,
+      excludedByIndex: 0,
+      subjectToBudget: false,
+    };
+    if (!options.explain) return decision;
+    return {
+      ...decision,
+      explanation: this.snapshot.campaigns.map((effective) => ({
+        campaignId: effective.campaign.id,
+        outcome: reason,
+      })),
+    };
+  }
+
+  /** Every campaign's outcome in position order: candidates from the quote, the rest recomputed. */
+  private explain(count: number): Explanation[] {
+    const explanation: Explanation[] = [];
+    let k = 0;
+    this.snapshot.campaigns.forEach((effective, position) => {
+      let outcome: Explanation["outcome"];
+      if (k < count && this.candidates[k] === position) {
+        const code = this.outcomes[k]!;
+        outcome = code === OUTCOME_APPLIED ? "applied" : CAMPAIGN_CHECK_ORDER[code]!;
+        k += 1;
+      } else {
+        outcome = firstFailingIndexedCheck(effective, this.payment);
+      }
+      explanation.push({ campaignId: effective.campaign.id, outcome });
+    });
+    return explanation;
+  }
+}
+
+/**
+ * The indexed check a campaign the index excluded fails first, asked of the campaign itself
+ * (as the reference does) so that `explain` also cross-checks the index.
+ */
+function firstFailingIndexedCheck(
+  effective: SnapshotCampaign,
+  payment: CheckedPayment,
+): ReasonCode {
+  const { campaign } = effective;
+  const scope = campaign.scope;
+  const scenario = SCENARIOS[payment.scenarioId]! as Payment["scenario"];
+  if (campaign.currency !== payment.currency) return "scope.currency";
+  if (!effective.scenarios.includes(scenario)) return "scope.scenario";
+  if (!scope.regions.includes(payment.region as Payment["region"])) return "scope.region";
+  if (scope.channels !== undefined && !scope.channels.includes(CHANNELS[payment.channelId]!))
+    return "scope.channel";
+  if (
+    scope.paymentMethods !== undefined &&
+    !scope.paymentMethods.includes(PAYMENT_METHODS[payment.paymentMethodId]!)
+  )
+    return "scope.payment_method";
+  if (
+    scope.merchantCategories !== undefined &&
+    (payment.merchantCategory === undefined ||
+      !scope.merchantCategories.includes(payment.merchantCategory))
+  )
+    return "scope.merchant_category";
+  if (scope.merchantIds !== undefined && !scope.merchantIds.includes(payment.merchantId))
+    return "scope.merchant";
+  if (
+    scope.segments !== undefined &&
+    !scope.segments.some((segment) => (payment.segmentBits & segmentBit(segment)) !== 0)
+  )
+    return "scope.segment";
+  throw new Error(`the index excluded campaign ${campaign.id}, yet it passes every indexed check`);
+}
+
+function segmentBit(segment: unknown): number {
+  const id = vocabularyId(SEGMENT_IDS, segment);
+  return id === undefined ? 0 : 1 << id;
+}
