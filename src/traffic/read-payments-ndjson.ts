@@ -5,11 +5,15 @@
  * account of the bad ones. A line is held in memory only up to the line limit; longer lines are
  * skipped to their end without being buffered.
  */
+
+import { CheckedPayment, fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
 import type { Finding } from "../core/findings.ts";
 import { formatPath } from "../core/findings.ts";
 import { describe, issueToDocumentIssues } from "../core/model/document.ts";
 import { type Payment, paymentSchema } from "../core/model/payment.ts";
-import { acceptsPaymentFast } from "./payment-fast-check.ts";
+
+/** Reused by every line: the check writes the fields it read into it. */
+const checkedScratch = new CheckedPayment();
 
 export const NDJSON_READ_LIMITS = {
   /** A payment line is about 300 bytes; 64 KiB is room for any legitimate one and bounds memory. */
@@ -165,7 +169,9 @@ export function parsePaymentLine(text: string, line: number, file?: string): Pay
       ],
     };
   }
-  if (acceptsPaymentFast(value)) return { ok: true, line, payment: value };
+  // The evaluator's hand-written check accepts exactly what the schema accepts, several times
+  // faster; the schema runs only to describe what is wrong with a line.
+  if (fastPaymentCheck(value, checkedScratch)) return { ok: true, line, payment: value as Payment };
   // reportInput: the finding mapper tells a missing field from a wrong one by the input.
   const parsed = paymentSchema.safeParse(value, { reportInput: true });
   if (parsed.success) return { ok: true, line, payment: parsed.data };
