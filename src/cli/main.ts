@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { registerQuoteCommand } from "./commands/quote.ts";
+import { registerRunCommand } from "./commands/run.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
@@ -21,6 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerTrafficCommands(program, outcome);
   registerSchemaCommand(program, outcome);
   registerQuoteCommand(program, outcome);
+  registerRunCommand(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {

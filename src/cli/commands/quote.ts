@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "@commander-js/extra-typings";
 import { loadSnapshot } from "../../config/load-snapshot.ts";
 import type { Decision } from "../../core/evaluator/decision.ts";
-import { quoteReference } from "../../core/evaluator/reference-evaluator.ts";
+import { createFastEvaluator } from "../../core/evaluator/fast-evaluator.ts";
 import { formatFinding, formatPath } from "../../core/findings.ts";
 import { issueToDocumentIssues } from "../../core/model/document.ts";
 import { paymentSchema } from "../../core/model/payment.ts";
@@ -37,7 +37,7 @@ export function registerQuoteCommand(program: Command, outcome: ExitCodeHolder):
         outcome.exitCode = EXIT_FINDINGS;
         return;
       }
-      const decision = quoteReference(loaded.snapshot, input.value, {
+      const decision = createFastEvaluator(loaded.snapshot).quote(input.value, {
         explain: options.explain === true,
       });
       if (options.json) {
