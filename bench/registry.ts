@@ -3,6 +3,7 @@
  * and one line here (docs/reference/benchmarks.md).
  */
 import type { Benchmark } from "./benchmark.ts";
+import { quoteBenchmark } from "./quote.ts";
 import { trafficGenerateBenchmark } from "./traffic-generate.ts";
 import { trafficNdjsonReadBenchmark } from "./traffic-ndjson-read.ts";
 import { trafficNdjsonWriteBenchmark } from "./traffic-ndjson-write.ts";
@@ -11,4 +12,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   trafficGenerateBenchmark,
   trafficNdjsonReadBenchmark,
   trafficNdjsonWriteBenchmark,
+  quoteBenchmark,
 ];
