@@ -33,22 +33,9 @@ import { SCENARIOS } from "../scenario.ts";
 import { andBitsets, bitsetWordCount, createBitset, orBitsets, setBit } from "./bitset.ts";
 import type { CheckedPayment } from "./fast-payment-check.ts";
 import { SEGMENT_IDS, vocabularyId } from "./fast-payment-check.ts";
-import type { ReasonCode } from "./reason-codes.ts";
 import type { SnapshotCampaign } from "./snapshot.ts";
 
 const SEGMENT_SUBSETS = 1 << SEGMENTS.length;
-
-/** The checks `collect` answers for, in `CAMPAIGN_CHECK_ORDER` (the evaluator asserts it). */
-export const INDEX_DIMENSIONS = [
-  "scope.currency",
-  "scope.scenario",
-  "scope.region",
-  "scope.channel",
-  "scope.payment_method",
-  "scope.merchant_category",
-  "scope.merchant",
-  "scope.segment",
-] as const satisfies readonly ReasonCode[];
 
 export class FastIndex {
   readonly campaignCount: number;
