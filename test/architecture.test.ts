@@ -20,6 +20,8 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   core: { mayImport: [], packages: ["zod"] },
   config: { mayImport: ["core"], packages: ["yaml", "zod"] },
   traffic: { mayImport: ["core"], packages: [] },
+  ledger: { mayImport: ["core"], packages: [] },
+  stores: { mayImport: ["core", "ledger"], packages: ["better-sqlite3"] },
   cli: {
     mayImport: ["core", "config", "traffic"],
     packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"],

@@ -1,0 +1,76 @@
+/**
+ * The data the ledger's atomic step works on: a reservation request (what one payment wants to
+ * debit, subsidy by subsidy) and the stored answer. Pure data, shared by the ledger service,
+ * every store and the model the tests compare stores with.
+ */
+import type { FundingSource, LabelKind } from "../funding.ts";
+import type { LimitRefusalCode } from "./ledger-codes.ts";
+
+/**
+ * One limit a subsidy draws on. Every debit of a subsidy draws the subsidy's whole amount and one
+ * use. Funded accounts (campaign and program budgets) hold what was funded into them; bounded
+ * accounts (daily budgets, per-identity caps, the platform ceiling) are bounded by the capacities
+ * the request carries, taken from the configuration the payment was evaluated against.
+ */
+export interface Debit {
+  /** e.g. `campaign/sh-coffee`, `campaign-day/sh-coffee/2025-01-16`, `identity-day/sh-coffee/user:u1/2025-01-16`. */
+  readonly account: string;
+  readonly amountMinor: number;
+  readonly count: number;
+  /** True: the capacity is what was funded into the account (0 if never funded). */
+  readonly funded: boolean;
+  /** For bounded accounts: the most reserved + spent may reach; null for no amount bound. */
+  readonly capacityMinor: number | null;
+  /** The most uses reserved + spent may reach; null for no count bound. */
+  readonly countCapacity: number | null;
+  /** The answer for the subsidy when this debit does not fit. */
+  readonly refusal: LimitRefusalCode;
+}
+
+export interface PlannedSubsidy {
+  readonly campaignId: string;
+  readonly campaignVersion: number;
+  readonly amountMinor: number;
+  readonly funding: FundingSource;
+  readonly programId?: string;
+  readonly label: LabelKind;
+  /** Checked in order; the first that does not fit refuses the subsidy. */
+  readonly debits: readonly Debit[];
+}
+
+export interface ReservationRequest {
+  readonly paymentId: string;
+  /** Canonical content of the payment (every field but `atMs`): same id, other content is a conflict. */
+  readonly contentKey: string;
+  readonly paymentAmountMinor: number;
+  readonly atMs: number;
+  readonly expiresAtMs: number;
+  readonly snapshotVersion: number;
+  /** In the order the evaluator granted them: priority first. */
+  readonly subsidies: readonly PlannedSubsidy[];
+}
+
+export interface SubsidyAnswer {
+  readonly campaignId: string;
+  readonly campaignVersion: number;
+  /** Reserved amount; 0 when refused. */
+  readonly amountMinor: number;
+  readonly code: "reserved" | LimitRefusalCode;
+  readonly funding: FundingSource;
+  readonly programId?: string;
+  readonly label: LabelKind;
+}
+
+export interface ReservationAnswer {
+  readonly paymentId: string;
+  readonly code: "reserved" | "no_subsidy";
+  readonly totalReservedMinor: number;
+  /** When an unsettled reservation returns to the budgets; null without a reservation. */
+  readonly expiresAtMs: number | null;
+  readonly snapshotVersion: number;
+  readonly subsidies: readonly SubsidyAnswer[];
+}
+
+export type ReserveResult =
+  | { readonly code: "answered"; readonly answer: ReservationAnswer; readonly replayed: boolean }
+  | { readonly code: "idempotency_conflict"; readonly paymentId: string };

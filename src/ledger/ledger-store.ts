@@ -1,0 +1,62 @@
+/**
+ * The ledger's store port. Every store — in memory, SQLite, PostgreSQL — implements it and
+ * passes the same contract suite (test/ledger/ledger-store.contract.ts) against a real database.
+ *
+ * The contract, in short:
+ * - `reserve` takes a batch (group commit): each request is decided on its own and atomically —
+ *   all of its accepted debits and entries are written, or none — in the order given. A payment id
+ *   seen before answers with the stored answer when the content key matches, and
+ *   `idempotency_conflict` otherwise; "no subsidy" answers are stored too, so a retry after a
+ *   top-up is still refused. Within a request, subsidies are tried in order; a subsidy whose debit
+ *   does not fit is refused with that debit's code and debits nothing.
+ * - A debit fits when `reserved + spent + amount ≤ capacity` (for a funded account, the capacity
+ *   is what was funded into it — 0 if never funded; a bounded account without an amount bound
+ *   always fits by amount) and, with a count capacity, `reservedCount + spentCount + count ≤
+ *   countCapacity`. Counters never go negative.
+ * - `settle` applies commits and releases through the reservation transition table; a request
+ *   arriving at or after a reservation's expiry first expires it.
+ * - Nothing a store acknowledges is lost: an answer is durable before it is returned.
+ */
+import type { ReservationRequest, ReserveResult } from "../core/ledger/reservation.ts";
+import type { SettleAnswer, SettleCommand } from "../core/ledger/settlement.ts";
+
+export interface AccountBalance {
+  readonly account: string;
+  readonly fundedMinor: number;
+  readonly reservedMinor: number;
+  readonly spentMinor: number;
+  readonly reservedCount: number;
+  readonly spentCount: number;
+}
+
+export interface FundAnswer {
+  readonly code: "funded" | "invalid_amount";
+  readonly account: string;
+  readonly fundedMinor: number;
+}
+
+export interface LedgerViolation {
+  readonly invariant: string;
+  readonly budget: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+/** `bursar ledger verify`'s report (CONTRACTS.md). */
+export interface LedgerVerification {
+  readonly budgets: number;
+  readonly violations: readonly LedgerViolation[];
+  readonly ok: boolean;
+}
+
+export interface LedgerStore {
+  /** Adds money to a funded account (a campaign's or a program's budget), recording why. */
+  fund(account: string, amountMinor: number, reason: string, atMs: number): Promise<FundAnswer>;
+  reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]>;
+  settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]>;
+  /** Expires up to `limit` reservations whose expiry is at or before `nowMs`; returns how many. */
+  expireDue(nowMs: number, limit: number): Promise<number>;
+  balance(account: string): Promise<AccountBalance | undefined>;
+  verify(): Promise<LedgerVerification>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,489 @@
+/**
+ * The contract every ledger store passes (src/ledger/ledger-store.ts), against a real database.
+ * A store's test file calls `describeLedgerStoreContract` with a factory giving a fresh, empty
+ * store for every test.
+ */
+import { fc } from "@fast-check/vitest";
+import { afterEach, describe, expect, test } from "vitest";
+import type { LimitRefusalCode } from "../../src/core/ledger/ledger-codes.ts";
+import type {
+  Debit,
+  PlannedSubsidy,
+  ReservationRequest,
+  ReserveResult,
+} from "../../src/core/ledger/reservation.ts";
+import type { SettleCommand } from "../../src/core/ledger/settlement.ts";
+import type { LedgerStore } from "../../src/ledger/ledger-store.ts";
+import { MemoryLedgerStore } from "../../src/ledger/memory-ledger-store.ts";
+
+const HOUR_MS = 3_600_000;
+const T0 = Date.UTC(2025, 0, 16, 6, 40);
+
+export function budgetDebit(campaignId: string, amountMinor: number): Debit {
+  return {
+    account: `campaign/${campaignId}`,
+    amountMinor,
+    count: 1,
+    funded: true,
+    capacityMinor: null,
+    countCapacity: null,
+    refusal: "budget_exhausted",
+  };
+}
+
+export function boundedDebit(
+  account: string,
+  amountMinor: number,
+  capacityMinor: number | null,
+  countCapacity: number | null,
+  refusal: LimitRefusalCode = "identity_cap_reached",
+): Debit {
+  return { account, amountMinor, count: 1, funded: false, capacityMinor, countCapacity, refusal };
+}
+
+export function subsidy(
+  campaignId: string,
+  amountMinor: number,
+  extraDebits: Debit[] = [],
+): PlannedSubsidy {
+  return {
+    campaignId,
+    campaignVersion: 1,
+    amountMinor,
+    funding: "platform",
+    label: "instant_discount",
+    debits: [budgetDebit(campaignId, amountMinor), ...extraDebits],
+  };
+}
+
+export function request(
+  paymentId: string,
+  subsidies: PlannedSubsidy[],
+  options: { contentKey?: string; atMs?: number; ttlMs?: number } = {},
+): ReservationRequest {
+  const atMs = options.atMs ?? T0;
+  return {
+    paymentId,
+    contentKey: options.contentKey ?? `content-of-${paymentId}`,
+    paymentAmountMinor: 100_000,
+    atMs,
+    expiresAtMs: atMs + (options.ttlMs ?? HOUR_MS),
+    snapshotVersion: 1,
+    subsidies,
+  };
+}
+
+function answerOf(result: ReserveResult | undefined) {
+  if (result?.code !== "answered")
+    throw new Error(`expected an answer, got ${JSON.stringify(result)}`);
+  return result.answer;
+}
+
+export function describeLedgerStoreContract(
+  name: string,
+  createStore: () => Promise<LedgerStore>,
+): void {
+  describe(`ledger store contract: ${name}`, () => {
+    const opened: LedgerStore[] = [];
+    const open = async () => {
+      const store = await createStore();
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      for (const store of opened.splice(0)) await store.close();
+    });
+
+    test("funds a budget and reserves within it", async () => {
+      const store = await open();
+      expect(await store.fund("campaign/c1", 1000, "initial budget", T0)).toEqual({
+        code: "funded",
+        account: "campaign/c1",
+        fundedMinor: 1000,
+      });
+      const [result] = await store.reserve([request("p1", [subsidy("c1", 300)])]);
+      const answer = answerOf(result);
+      expect(answer.code).toBe("reserved");
+      expect(answer.totalReservedMinor).toBe(300);
+      expect(answer.expiresAtMs).toBe(T0 + HOUR_MS);
+      expect(
+        answer.subsidies.map((entry) => [entry.campaignId, entry.amountMinor, entry.code]),
+      ).toEqual([["c1", 300, "reserved"]]);
+      expect(await store.balance("campaign/c1")).toEqual({
+        account: "campaign/c1",
+        fundedMinor: 1000,
+        reservedMinor: 300,
+        spentMinor: 0,
+        reservedCount: 1,
+        spentCount: 0,
+      });
+    });
+
+    test("refuses non-positive or unsafe funding", async () => {
+      const store = await open();
+      expect((await store.fund("campaign/c1", 0, "zero", T0)).code).toBe("invalid_amount");
+      expect((await store.fund("campaign/c1", -5, "negative", T0)).code).toBe("invalid_amount");
+      expect((await store.fund("campaign/c1", 1.5, "fraction", T0)).code).toBe("invalid_amount");
+    });
+
+    test("never reserves past a budget, and a refusal is stored: a retry after a top-up is still refused", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 500, "initial", T0);
+      const results = await store.reserve([
+        request("p1", [subsidy("c1", 300)]),
+        request("p2", [subsidy("c1", 300)]),
+      ]);
+      expect(answerOf(results[0]).code).toBe("reserved");
+      const refused = answerOf(results[1]);
+      expect(refused.code).toBe("no_subsidy");
+      expect(refused.subsidies[0]?.code).toBe("budget_exhausted");
+      await store.fund("campaign/c1", 10_000, "top-up", T0);
+      const [retry] = await store.reserve([request("p2", [subsidy("c1", 300)])]);
+      expect(retry).toEqual({ code: "answered", answer: refused, replayed: true });
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(300);
+    });
+
+    test("an unfunded budget has nothing to give", async () => {
+      const store = await open();
+      const answer = answerOf(
+        (await store.reserve([request("p1", [subsidy("never-funded", 1)])]))[0],
+      );
+      expect(answer.subsidies[0]?.code).toBe("budget_exhausted");
+    });
+
+    test("same id and content gets the identical answer; other content is a conflict that changes nothing", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      const first = answerOf((await store.reserve([request("p1", [subsidy("c1", 300)])]))[0]);
+      const [again] = await store.reserve([request("p1", [subsidy("c1", 300)])]);
+      expect(again).toEqual({ code: "answered", answer: first, replayed: true });
+      const [conflict] = await store.reserve([
+        request("p1", [subsidy("c1", 900)], { contentKey: "something else" }),
+      ]);
+      expect(conflict).toEqual({ code: "idempotency_conflict", paymentId: "p1" });
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(300);
+    });
+
+    test("duplicates within one batch reserve once", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      const results = await store.reserve([
+        request("p1", [subsidy("c1", 300)]),
+        request("p1", [subsidy("c1", 300)]),
+      ]);
+      expect(results.map((result) => result.code === "answered" && result.replayed)).toEqual([
+        false,
+        true,
+      ]);
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(300);
+    });
+
+    test("requests in a batch are decided in order: the first takes the last units", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 100, "initial", T0);
+      const results = await store.reserve([
+        request("a", [subsidy("c1", 100)]),
+        request("b", [subsidy("c1", 1)]),
+      ]);
+      expect(results.map((result) => answerOf(result).code)).toEqual(["reserved", "no_subsidy"]);
+    });
+
+    test("each subsidy is decided on its own, and a refused one debits nothing", async () => {
+      const store = await open();
+      await store.fund("campaign/rich", 1000, "initial", T0);
+      await store.fund("campaign/poor", 10, "initial", T0);
+      // The poor campaign's cap account would fit, its budget would not: neither is debited.
+      const poor = subsidy("poor", 50, [
+        boundedDebit("identity-day/poor/user:u1/2025-01-16", 50, 1000, 5),
+      ]);
+      const answer = answerOf(
+        (await store.reserve([request("p1", [poor, subsidy("rich", 70)])]))[0],
+      );
+      expect(
+        answer.subsidies.map((entry) => [entry.campaignId, entry.amountMinor, entry.code]),
+      ).toEqual([
+        ["poor", 0, "budget_exhausted"],
+        ["rich", 70, "reserved"],
+      ]);
+      expect(answer.totalReservedMinor).toBe(70);
+      expect(
+        (await store.balance("identity-day/poor/user:u1/2025-01-16"))?.reservedMinor ?? 0,
+      ).toBe(0);
+      expect((await store.balance("campaign/poor"))?.reservedMinor ?? 0).toBe(0);
+    });
+
+    test("a count cap refuses the next use, and a later debit failing undoes nothing earlier", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 10_000, "initial", T0);
+      const capped = () =>
+        subsidy("c1", 100, [boundedDebit("identity-day/c1/user:u1/2025-01-16", 100, null, 1)]);
+      expect(answerOf((await store.reserve([request("p1", [capped()])]))[0]).code).toBe("reserved");
+      const second = answerOf((await store.reserve([request("p2", [capped()])]))[0]);
+      expect(second.subsidies[0]?.code).toBe("identity_cap_reached");
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(100);
+    });
+
+    test("an amount cap shared by two subsidies of one payment counts the first", async () => {
+      const store = await open();
+      await store.fund("campaign/a", 1000, "initial", T0);
+      await store.fund("campaign/b", 1000, "initial", T0);
+      const ceiling = (amount: number) =>
+        boundedDebit(
+          "platform-user-day/u1/2025-01-16",
+          amount,
+          150,
+          null,
+          "platform_ceiling_reached",
+        );
+      const answer = answerOf(
+        (
+          await store.reserve([
+            request("p1", [subsidy("a", 100, [ceiling(100)]), subsidy("b", 100, [ceiling(100)])]),
+          ])
+        )[0],
+      );
+      expect(answer.subsidies.map((entry) => entry.code)).toEqual([
+        "reserved",
+        "platform_ceiling_reached",
+      ]);
+    });
+
+    test("commit takes a lower final subsidy from the lowest priority first and returns the rest", async () => {
+      const store = await open();
+      await store.fund("campaign/high", 1000, "initial", T0);
+      await store.fund("campaign/low", 1000, "initial", T0);
+      await store.reserve([request("p1", [subsidy("high", 300), subsidy("low", 200)])]);
+      const [committed] = await store.settle([
+        { kind: "commit", paymentId: "p1", atMs: T0 + 1000, totalMinor: 400 },
+      ]);
+      expect(committed).toEqual({
+        paymentId: "p1",
+        code: "committed",
+        state: "committed",
+        entries: [
+          { campaignId: "high", reservedMinor: 300, committedMinor: 300 },
+          { campaignId: "low", reservedMinor: 200, committedMinor: 100 },
+        ],
+      });
+      expect(await store.balance("campaign/low")).toMatchObject({
+        reservedMinor: 0,
+        spentMinor: 100,
+        reservedCount: 0,
+        spentCount: 1,
+      });
+      const [retry] = await store.settle([
+        { kind: "commit", paymentId: "p1", atMs: T0 + 2000, totalMinor: 400 },
+      ]);
+      expect(retry?.code).toBe("already_committed");
+      const [release] = await store.settle([{ kind: "release", paymentId: "p1", atMs: T0 + 3000 }]);
+      expect(release?.code).toBe("already_committed");
+      expect((await store.balance("campaign/high"))?.spentMinor).toBe(300);
+    });
+
+    test("a commit above the reservation changes nothing", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await store.reserve([request("p1", [subsidy("c1", 300)])]);
+      const [answer] = await store.settle([
+        { kind: "commit", paymentId: "p1", atMs: T0, totalMinor: 301 },
+      ]);
+      expect(answer).toMatchObject({ code: "commit_exceeds_reservation", state: "reserved" });
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(300);
+    });
+
+    test("release returns money and counts; a second release answers the same; a commit after it is refused", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await store.reserve([
+        request("p1", [
+          subsidy("c1", 300, [boundedDebit("identity-day/c1/user:u1/d", 300, 500, 1)]),
+        ]),
+      ]);
+      const answers = await store.settle([
+        { kind: "release", paymentId: "p1", atMs: T0 },
+        { kind: "release", paymentId: "p1", atMs: T0 },
+        { kind: "commit", paymentId: "p1", atMs: T0 },
+      ]);
+      expect(answers.map((answer) => answer.code)).toEqual([
+        "released",
+        "released",
+        "reservation_released",
+      ]);
+      expect(await store.balance("campaign/c1")).toMatchObject({
+        reservedMinor: 0,
+        spentMinor: 0,
+        reservedCount: 0,
+      });
+      expect(await store.balance("identity-day/c1/user:u1/d")).toMatchObject({
+        reservedMinor: 0,
+        reservedCount: 0,
+      });
+    });
+
+    test("a reservation expires after its time to live: a commit then answers reservation_expired", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await store.reserve([request("p1", [subsidy("c1", 300)], { ttlMs: 60_000 })]);
+      const [late] = await store.settle([{ kind: "commit", paymentId: "p1", atMs: T0 + 60_000 }]);
+      expect(late).toMatchObject({ code: "reservation_expired", state: "expired" });
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(0);
+    });
+
+    test("expireDue releases what is due, and only that", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await store.reserve([
+        request("early", [subsidy("c1", 100)], { ttlMs: 1000 }),
+        request("late", [subsidy("c1", 200)], { ttlMs: 5000 }),
+      ]);
+      expect(await store.expireDue(T0 + 1000, 100)).toBe(1);
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(200);
+      expect(await store.expireDue(T0 + 1000, 100)).toBe(0);
+      const [commit] = await store.settle([
+        { kind: "commit", paymentId: "early", atMs: T0 + 2000 },
+      ]);
+      expect(commit?.code).toBe("reservation_expired");
+    });
+
+    test("settling an unknown payment, or one that got no subsidy, finds no reservation", async () => {
+      const store = await open();
+      await store.reserve([request("nothing", [])]);
+      const answers = await store.settle([
+        { kind: "commit", paymentId: "unknown", atMs: T0 },
+        { kind: "release", paymentId: "nothing", atMs: T0 },
+      ]);
+      expect(answers.map((answer) => [answer.code, answer.state])).toEqual([
+        ["reservation_not_found", null],
+        ["reservation_not_found", null],
+      ]);
+    });
+
+    test("generated sequences answer exactly as the in-memory model and keep every invariant", async () => {
+      await fc.assert(
+        fc.asyncProperty(operationsArbitrary, async (operations) => {
+          const store = await open();
+          const model = new MemoryLedgerStore();
+          for (const operation of operations) {
+            const [actual, expected] = await Promise.all([
+              apply(store, operation),
+              apply(model, operation),
+            ]);
+            expect(actual).toEqual(expected);
+          }
+          const verification = await store.verify();
+          expect(verification.violations).toEqual([]);
+          for (const campaign of CAMPAIGNS) {
+            const balance = await store.balance(`campaign/${campaign}`);
+            if (balance !== undefined)
+              expect(balance.reservedMinor + balance.spentMinor).toBeLessThanOrEqual(
+                balance.fundedMinor,
+              );
+          }
+        }),
+        { numRuns: 60 },
+      );
+    });
+  });
+}
+
+const CAMPAIGNS = ["a", "b", "c"] as const;
+
+type Operation =
+  | { kind: "fund"; campaign: string; amountMinor: number }
+  | { kind: "reserve"; requests: ReservationRequest[] }
+  | { kind: "settle"; commands: SettleCommand[] }
+  | { kind: "expire"; nowMs: number };
+
+const paymentIdArbitrary = fc.constantFrom("p1", "p2", "p3", "p4", "p5", "p6");
+const atArbitrary = fc.integer({ min: 0, max: 10 }).map((step) => T0 + step * 30_000);
+
+const subsidyArbitrary = fc
+  .record({
+    campaign: fc.constantFrom(...CAMPAIGNS),
+    amountMinor: fc.integer({ min: 1, max: 400 }),
+    capped: fc.boolean(),
+    ceiling: fc.boolean(),
+  })
+  .map(({ campaign, amountMinor, capped, ceiling }) => {
+    const extra: Debit[] = [];
+    if (capped)
+      extra.push(boundedDebit(`identity-day/${campaign}/user:u1/2025-01-16`, amountMinor, 600, 2));
+    if (ceiling)
+      extra.push(
+        boundedDebit(
+          "platform-user-day/u1/2025-01-16",
+          amountMinor,
+          700,
+          null,
+          "platform_ceiling_reached",
+        ),
+      );
+    return subsidy(campaign, amountMinor, extra);
+  });
+
+const requestArbitrary = fc
+  .record({
+    paymentId: paymentIdArbitrary,
+    subsidies: fc.uniqueArray(subsidyArbitrary, {
+      maxLength: 3,
+      selector: (entry) => entry.campaignId,
+    }),
+    atMs: atArbitrary,
+    ttlMs: fc.constantFrom(30_000, 90_000, 3_600_000),
+    variant: fc.constantFrom("same", "same", "same", "other"),
+  })
+  .map(({ paymentId, subsidies, atMs, ttlMs, variant }) =>
+    // The content key follows the subsidies' shape so that "same content" retries repeat them.
+    request(paymentId, subsidies, { atMs, ttlMs, contentKey: `${paymentId}:${variant}` }),
+  );
+
+const settleArbitrary: fc.Arbitrary<SettleCommand> = fc.oneof(
+  fc
+    .record({
+      kind: fc.constant("commit" as const),
+      paymentId: paymentIdArbitrary,
+      atMs: atArbitrary,
+      totalMinor: fc.option(fc.integer({ min: 0, max: 1300 }), { nil: undefined }),
+    })
+    .map(({ totalMinor, ...command }) =>
+      totalMinor === undefined ? command : { ...command, totalMinor },
+    ),
+  fc.record({
+    kind: fc.constant("release" as const),
+    paymentId: paymentIdArbitrary,
+    atMs: atArbitrary,
+  }),
+);
+
+const operationsArbitrary: fc.Arbitrary<Operation[]> = fc.array(
+  fc.oneof(
+    fc.record({
+      kind: fc.constant("fund" as const),
+      campaign: fc.constantFrom(...CAMPAIGNS),
+      amountMinor: fc.integer({ min: 1, max: 1000 }),
+    }),
+    fc.record({
+      kind: fc.constant("reserve" as const),
+      requests: fc.array(requestArbitrary, { minLength: 1, maxLength: 4 }),
+    }),
+    fc.record({
+      kind: fc.constant("settle" as const),
+      commands: fc.array(settleArbitrary, { minLength: 1, maxLength: 3 }),
+    }),
+    fc.record({ kind: fc.constant("expire" as const), nowMs: atArbitrary }),
+  ),
+  { maxLength: 25 },
+);
+
+async function apply(store: LedgerStore, operation: Operation): Promise<unknown> {
+  switch (operation.kind) {
+    case "fund":
+      return store.fund(`campaign/${operation.campaign}`, operation.amountMinor, "generated", T0);
+    case "reserve":
+      return store.reserve(operation.requests);
+    case "settle":
+      return store.settle(operation.commands);
+    case "expire":
+      return store.expireDue(operation.nowMs, 100);
+  }
+}
