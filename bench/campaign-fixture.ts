@@ -72,6 +72,7 @@ export function campaignFixture(campaignCount: number, seed: number): CampaignFi
     {
       kind: "envelope",
       id: "platform",
+      timeZone: "Asia/Shanghai",
       protectedScenarios: [
         "p2p_transfer",
         "credit_card_repayment",

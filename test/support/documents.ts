@@ -61,6 +61,7 @@ export function validEnvelope(): Record<string, unknown> {
   return {
     kind: "envelope",
     id: "platform",
+    timeZone: "Asia/Shanghai",
     protectedScenarios: [
       "p2p_transfer",
       "credit_card_repayment",

@@ -392,6 +392,7 @@ function envelopeArbitrary(shape: SnapshotShape): fc.Arbitrary<Envelope> {
   return fc.record({
     kind: fc.constant("envelope" as const),
     id: fc.constant("platform"),
+    timeZone: fc.constant("Asia/Shanghai"),
     // Usually the cash-equivalent set; sometimes more, fewer or none (they stay protected).
     protectedScenarios: fc.oneof(
       {

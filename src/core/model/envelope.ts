@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { basisPoints, currency, identifier, minorUnits, scenario, scopeList } from "./fields.ts";
+import { basisPoints, currency, identifier, minorUnits, scenario, scopeList, timeZone } from "./fields.ts";
 
 /** Per-currency bounds on what one payment and one user may receive, whatever campaigns say. */
 export const envelopeCurrencySchema = z.strictObject({
@@ -18,6 +18,8 @@ export const envelopeCurrencySchema = z.strictObject({
 export const envelopeSchema = z.strictObject({
   kind: z.literal("envelope"),
   id: identifier,
+  /** Where the platform's day begins and ends, for the per-user daily ceiling. */
+  timeZone,
   protectedScenarios: scopeList(scenario),
   currencies: z.array(envelopeCurrencySchema).min(1).max(32),
 });
