@@ -1,0 +1,218 @@
+/**
+ * From a quote to a reservation request: which limits each granted subsidy draws on. Pure: the
+ * payment's own time decides the local days, so a replay plans exactly what production did.
+ *
+ * For a subsidy of campaign C on a payment by identity keys K (the user, and the device and card
+ * when the payment carries them — one person with several accounts shares a device or a card):
+ * 1. `campaign/C` — C's total budget (funded);
+ * 2. `campaign-day/C/DATE` — C's daily budget, DATE in C's schedule time zone;
+ * 3. `program/P` — the subsidy program's budget (funded), and `program-identity/P/K` for its
+ *    per-user maximum;
+ * 4. `identity-day/C/K/DATE` and `identity-campaign/C/K` — C's per-identity caps (counts and
+ *    amounts per day and per campaign), for each K;
+ * 5. `platform-day/CURRENCY/K/DATE` — the envelope's per-user daily ceiling across campaigns,
+ *    DATE in the envelope's time zone, for each K.
+ * Limits a campaign does not set are not debited. The store checks them in this order.
+ */
+import type { Decision } from "../evaluator/decision.ts";
+import { envelopeBoundsFor, type Snapshot, type SnapshotCampaign } from "../evaluator/snapshot.ts";
+import type { Payment } from "../model/payment.ts";
+import { zonedParts } from "../time-zone.ts";
+import type { Debit, PlannedSubsidy, ReservationRequest } from "./reservation.ts";
+
+export interface PlanOptions {
+  /** How long an unsettled reservation holds its money before it returns to the budgets. */
+  readonly reservationTtlMs: number;
+}
+
+/** Identity keys of a payment, each as `kind:value`. */
+export function identityKeys(payment: Payment): string[] {
+  const keys = [`user:${payment.userId}`];
+  if (payment.deviceId !== undefined) keys.push(`device:${payment.deviceId}`);
+  if (payment.cardFingerprint !== undefined) keys.push(`card:${payment.cardFingerprint}`);
+  return keys;
+}
+
+/**
+ * The canonical content of a payment for idempotency: every field but `atMs`, in a fixed order,
+ * optional fields as null and segments sorted, so that equal content gives an equal key.
+ */
+export function paymentContentKey(payment: Payment): string {
+  return JSON.stringify([
+    payment.paymentId,
+    payment.userId,
+    payment.amountMinor,
+    payment.currency,
+    payment.scenario,
+    payment.payeeKind,
+    payment.merchantId,
+    payment.merchantCategory ?? null,
+    payment.region,
+    payment.channel,
+    payment.paymentMethod,
+    payment.deviceId ?? null,
+    payment.cardFingerprint ?? null,
+    payment.segments === undefined ? null : [...payment.segments].sort(),
+  ]);
+}
+
+/** `YYYY-MM-DD` of an instant in a time zone. */
+export function localDate(atMs: number, timeZone: string): string {
+  const local = zonedParts(atMs, timeZone);
+  return `${local.year}-${String(local.month).padStart(2, "0")}-${String(local.day).padStart(2, "0")}`;
+}
+
+export function planReservation(
+  snapshot: Snapshot,
+  campaignsById: ReadonlyMap<string, SnapshotCampaign>,
+  payment: Payment,
+  decision: Decision,
+  options: PlanOptions,
+): ReservationRequest {
+  const identities = identityKeys(payment);
+  const ceiling = envelopeBoundsFor(snapshot.envelope, payment.currency)?.perUserDailyMaxMinor;
+  const platformDate = localDate(payment.atMs, snapshot.envelope.timeZone);
+  const subsidies: PlannedSubsidy[] = decision.subsidies.map((subsidy) => {
+    const effective = campaignsById.get(subsidy.campaignId);
+    if (effective === undefined)
+      throw new Error(`decision names campaign ${subsidy.campaignId}, absent from its snapshot`);
+    const amountMinor = subsidy.amountMinor;
+    const debits: Debit[] = campaignDebits(effective, payment, identities, amountMinor);
+    if (subsidy.programId !== undefined)
+      debits.push(...programDebits(snapshot, subsidy.programId, identities, amountMinor));
+    if (ceiling !== undefined) {
+      for (const identity of identities) {
+        debits.push(
+          bounded(
+            `platform-day/${payment.currency}/${identity}/${platformDate}`,
+            amountMinor,
+            ceiling,
+            null,
+            "platform_ceiling_reached",
+          ),
+        );
+      }
+    }
+    return {
+      campaignId: subsidy.campaignId,
+      campaignVersion: subsidy.campaignVersion,
+      amountMinor,
+      funding: subsidy.funding,
+      ...(subsidy.programId === undefined ? {} : { programId: subsidy.programId }),
+      label: subsidy.label,
+      debits,
+    };
+  });
+  return {
+    paymentId: payment.paymentId,
+    contentKey: paymentContentKey(payment),
+    paymentAmountMinor: payment.amountMinor,
+    atMs: payment.atMs,
+    expiresAtMs: payment.atMs + options.reservationTtlMs,
+    snapshotVersion: snapshot.version,
+    subsidies,
+  };
+}
+
+function campaignDebits(
+  effective: SnapshotCampaign,
+  payment: Payment,
+  identities: readonly string[],
+  amountMinor: number,
+): Debit[] {
+  const { campaign } = effective;
+  const limits = campaign.limits;
+  const date = localDate(payment.atMs, campaign.schedule.timeZone);
+  const debits: Debit[] = [
+    {
+      account: `campaign/${campaign.id}`,
+      amountMinor,
+      count: 1,
+      funded: true,
+      capacityMinor: null,
+      countCapacity: null,
+      refusal: "budget_exhausted",
+    },
+  ];
+  if (limits.dailyBudgetMinor !== undefined) {
+    debits.push(
+      bounded(
+        `campaign-day/${campaign.id}/${date}`,
+        amountMinor,
+        limits.dailyBudgetMinor,
+        null,
+        "daily_budget_exhausted",
+      ),
+    );
+  }
+  const perUser = limits.perUser;
+  for (const identity of identities) {
+    if (perUser?.countPerDay !== undefined || perUser?.amountPerDayMinor !== undefined) {
+      debits.push(
+        bounded(
+          `identity-day/${campaign.id}/${identity}/${date}`,
+          amountMinor,
+          perUser.amountPerDayMinor ?? null,
+          perUser.countPerDay ?? null,
+          "identity_cap_reached",
+        ),
+      );
+    }
+    if (perUser?.countPerCampaign !== undefined || perUser?.amountPerCampaignMinor !== undefined) {
+      debits.push(
+        bounded(
+          `identity-campaign/${campaign.id}/${identity}`,
+          amountMinor,
+          perUser.amountPerCampaignMinor ?? null,
+          perUser.countPerCampaign ?? null,
+          "identity_cap_reached",
+        ),
+      );
+    }
+  }
+  return debits;
+}
+
+function programDebits(
+  snapshot: Snapshot,
+  programId: string,
+  identities: readonly string[],
+  amountMinor: number,
+): Debit[] {
+  const debits: Debit[] = [
+    {
+      account: `program/${programId}`,
+      amountMinor,
+      count: 1,
+      funded: true,
+      capacityMinor: null,
+      countCapacity: null,
+      refusal: "program_budget_exhausted",
+    },
+  ];
+  const perUserMaxMinor = snapshot.programs.get(programId)?.perUserMaxMinor;
+  if (perUserMaxMinor !== undefined) {
+    for (const identity of identities) {
+      debits.push(
+        bounded(
+          `program-identity/${programId}/${identity}`,
+          amountMinor,
+          perUserMaxMinor,
+          null,
+          "identity_cap_reached",
+        ),
+      );
+    }
+  }
+  return debits;
+}
+
+function bounded(
+  account: string,
+  amountMinor: number,
+  capacityMinor: number | null,
+  countCapacity: number | null,
+  refusal: Debit["refusal"],
+): Debit {
+  return { account, amountMinor, count: 1, funded: false, capacityMinor, countCapacity, refusal };
+}

@@ -1,0 +1,162 @@
+/**
+ * The ledger as payment services use it: `apply` = quote + reserve, durable before it returns;
+ * `commit` and `release` settle. It re-evaluates every payment against the current snapshot, so
+ * a subsidy shown by an earlier quote is not a promise (a kill in between withdraws it).
+ * Time arrives through the injected `nowMs`; the store decides atomically.
+ */
+import type { Decision } from "../core/evaluator/decision.ts";
+import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-evaluator.ts";
+import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
+import type { LedgerCode } from "../core/ledger/ledger-codes.ts";
+import { planReservation } from "../core/ledger/plan-reservation.ts";
+import type { ReservationAnswer } from "../core/ledger/reservation.ts";
+import type { SettleAnswer } from "../core/ledger/settlement.ts";
+import type { Payment } from "../core/model/payment.ts";
+import type { FundAnswer, LedgerStore } from "./ledger-store.ts";
+
+/** Fifteen minutes: long enough for a card authorisation round trip, short enough to return unused money the same hour. */
+export const RESERVATION_TTL_MS_DEFAULT = 15 * 60_000;
+
+export interface LedgerServiceOptions {
+  readonly store: LedgerStore;
+  readonly nowMs: () => number;
+  readonly reservationTtlMs?: number;
+}
+
+export interface ApplyAnswer {
+  readonly code: Extract<LedgerCode, "reserved" | "no_subsidy" | "idempotency_conflict">;
+  readonly paymentId: string | null;
+  /** The stored answer; null for a conflict or a payment too invalid to have one. */
+  readonly reservation: ReservationAnswer | null;
+  /** True when this is the stored answer to an earlier request with the same id and content. */
+  readonly replayed: boolean;
+  /** What the rules and the envelope granted before limits; on a replay, today's evaluation. */
+  readonly decision: Decision;
+}
+
+interface Active {
+  readonly snapshot: Snapshot;
+  readonly evaluator: FastEvaluator;
+  readonly campaignsById: ReadonlyMap<string, SnapshotCampaign>;
+}
+
+export class LedgerService {
+  private readonly store: LedgerStore;
+  private readonly nowMs: () => number;
+  private readonly reservationTtlMs: number;
+  private active: Active | undefined;
+
+  constructor(options: LedgerServiceOptions) {
+    this.store = options.store;
+    this.nowMs = options.nowMs;
+    this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS_DEFAULT;
+  }
+
+  /**
+   * Makes `snapshot` the one payments are evaluated against, after funding every campaign and
+   * program budget up to what the configuration says. Funding only ever adds, each time with its
+   * reason: lowering a budget is an operator's action, not a side effect of a snapshot.
+   */
+  async activate(snapshot: Snapshot): Promise<FundAnswer[]> {
+    const atMs = this.nowMs();
+    const fundings: FundAnswer[] = [];
+    const fundUpTo = async (account: string, targetMinor: number, what: string) => {
+      const fundedMinor = (await this.store.balance(account))?.fundedMinor ?? 0;
+      if (targetMinor > fundedMinor) {
+        fundings.push(
+          await this.store.fund(
+            account,
+            targetMinor - fundedMinor,
+            `snapshot ${snapshot.version}: ${what}`,
+            atMs,
+          ),
+        );
+      }
+    };
+    for (const effective of snapshot.campaigns) {
+      await fundUpTo(
+        `campaign/${effective.campaign.id}`,
+        effective.campaign.limits.totalBudgetMinor,
+        "campaign total budget",
+      );
+    }
+    for (const program of snapshot.programs.values()) {
+      await fundUpTo(`program/${program.id}`, program.budgetMinor, "subsidy program budget");
+    }
+    this.active = {
+      snapshot,
+      evaluator: createFastEvaluator(snapshot),
+      campaignsById: new Map(
+        snapshot.campaigns.map((effective) => [effective.campaign.id, effective]),
+      ),
+    };
+    return fundings;
+  }
+
+  async apply(input: unknown): Promise<ApplyAnswer> {
+    const active = this.activeSnapshot();
+    const decision = active.evaluator.quote(input);
+    if (decision.reason === "payment.invalid") {
+      // Without a valid payment there is no trustworthy idempotency key: nothing is stored.
+      return {
+        code: "no_subsidy",
+        paymentId: decision.paymentId,
+        reservation: null,
+        replayed: false,
+        decision,
+      };
+    }
+    const payment = input as Payment;
+    const request = planReservation(active.snapshot, active.campaignsById, payment, decision, {
+      reservationTtlMs: this.reservationTtlMs,
+    });
+    const [result] = await this.store.reserve([request]);
+    if (result === undefined) throw new Error("the ledger store answered no request");
+    if (result.code === "idempotency_conflict") {
+      return {
+        code: "idempotency_conflict",
+        paymentId: payment.paymentId,
+        reservation: null,
+        replayed: false,
+        decision,
+      };
+    }
+    return {
+      code: result.answer.code,
+      paymentId: payment.paymentId,
+      reservation: result.answer,
+      replayed: result.replayed,
+      decision,
+    };
+  }
+
+  async commit(paymentId: string, totalMinor?: number): Promise<SettleAnswer> {
+    const command =
+      totalMinor === undefined
+        ? { kind: "commit" as const, paymentId, atMs: this.nowMs() }
+        : { kind: "commit" as const, paymentId, atMs: this.nowMs(), totalMinor };
+    return this.settleOne(command);
+  }
+
+  async release(paymentId: string): Promise<SettleAnswer> {
+    return this.settleOne({ kind: "release", paymentId, atMs: this.nowMs() });
+  }
+
+  /** Returns expired reservations' money to the budgets; call it on a timer. */
+  async expireDue(limit = 1_000): Promise<number> {
+    return this.store.expireDue(this.nowMs(), limit);
+  }
+
+  private async settleOne(
+    command: Parameters<LedgerStore["settle"]>[0][number],
+  ): Promise<SettleAnswer> {
+    const [answer] = await this.store.settle([command]);
+    if (answer === undefined) throw new Error("the ledger store answered no command");
+    return answer;
+  }
+
+  private activeSnapshot(): Active {
+    if (this.active === undefined) throw new Error("no snapshot is active: call activate() first");
+    return this.active;
+  }
+}
