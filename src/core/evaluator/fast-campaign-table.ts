@@ -227,8 +227,21 @@ export class FastCampaignTable {
     this.grantRanks = grantRanksOf(this.priorities, this.idRanks);
   }
 
-  rejection(position: number, code: number): Rejection {
-    return this.rejections[code - FIRST_LISTED_OUTCOME]![position]!;
+  /**
+   * The rejections of candidates `0..` (positions in `candidates`, codes in `outcomes`) that
+   * were not applied, in candidate order: `count` of them. Sized once, as growing by push would
+   * reallocate the backing store as it fills.
+   */
+  rejectedList(candidates: Int32Array, outcomes: Uint8Array, count: number): Rejection[] {
+    const rejections = this.rejections;
+    const rejected = new Array<Rejection>(count);
+    for (let k = 0, listed = 0; listed < count; k += 1) {
+      const outcome = outcomes[k]!;
+      if (outcome === OUTCOME_APPLIED) continue;
+      rejected[listed] = rejections[outcome - FIRST_LISTED_OUTCOME]![candidates[k]!]!;
+      listed += 1;
+    }
+    return rejected;
   }
 }
 

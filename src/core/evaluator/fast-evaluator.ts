@@ -122,11 +122,17 @@ class CompiledEvaluator implements FastEvaluator {
   private readonly outcomes: Uint8Array;
   private readonly offersMinor: Float64Array;
   private readonly eligible: Int32Array;
+  /** Candidate numbers within their campaign's amount range, in order. */
+  private readonly inRange: Int32Array;
   private readonly winners: Int32Array;
   /** `grantRanks` of `winners`, side by side, so that the insertion sort compares one load. */
   private readonly winnerGrantRanks: Int32Array;
+  /** What each winner, by rank, is granted under the envelope bound. */
+  private readonly grantsMinor: Float64Array;
   /** Best candidate number per exclusive group while `stack` runs; -1 between payments. */
   private readonly groupBest: Int32Array;
+  /** Zone whose local time `clock` holds for the payment being quoted; -1 when none yet. */
+  private clockZoneId = -1;
 
   constructor(snapshot: Snapshot) {
     this.snapshot = snapshot;
@@ -146,12 +152,14 @@ class CompiledEvaluator implements FastEvaluator {
     this.outcomes = new Uint8Array(size);
     this.offersMinor = new Float64Array(size);
     this.eligible = new Int32Array(size);
+    this.inRange = new Int32Array(size);
     this.winners = new Int32Array(size);
     this.winnerGrantRanks = new Int32Array(size);
+    this.grantsMinor = new Float64Array(size);
     this.groupBest = new Int32Array(Math.max(1, this.table.groupCount)).fill(-1);
   }
 
-  quote(input: unknown, options: QuoteOptions = {}): Decision {
+  quote(input: unknown, options?: QuoteOptions): Decision {
     const payment = this.payment;
     if (!fastPaymentCheck(input, payment)) {
       return this.refused(paymentIdOf(input), "payment.invalid", options);
@@ -181,13 +189,16 @@ class CompiledEvaluator implements FastEvaluator {
       applyRateBpsFloor(amountMinor, bounds.perPaymentMaxRateBps),
       amountMinor - bounds.minPayableMinor,
     );
-    let subsidies = NO_SUBSIDIES as Subsidy[];
+    // Grants first, subsidies after: the array is then allocated at its final length.
+    const outcomes = this.outcomes;
+    const winners = this.winners;
+    const offersMinor = this.offersMinor;
+    const grantsMinor = this.grantsMinor;
     let appliedCount = 0;
     let totalSubsidyMinor = 0;
-    const outcomes = this.outcomes;
     for (let rank = 0; rank < winnerCount; rank += 1) {
-      const k = this.winners[rank]!;
-      const offerMinor = this.offersMinor[k]!;
+      const k = winners[rank]!;
+      const offerMinor = offersMinor[k]!;
       const grantedMinor = Math.min(offerMinor, remainingMinor);
       if (grantedMinor === 0) {
         outcomes[k] = TOTAL_BOUND_REACHED;
@@ -195,22 +206,16 @@ class CompiledEvaluator implements FastEvaluator {
       }
       remainingMinor -= grantedMinor;
       outcomes[k] = OUTCOME_APPLIED;
-      if (subsidies === NO_SUBSIDIES) subsidies = [];
-      subsidies.push(this.subsidyOf(candidates[k]!, grantedMinor, offerMinor));
+      grantsMinor[rank] = grantedMinor;
       appliedCount += 1;
       totalSubsidyMinor += grantedMinor;
     }
+    const subsidies = appliedCount === 0 ? NO_SUBSIDIES : this.subsidies(winnerCount, appliedCount);
 
-    // Sized once: growing by push would reallocate the backing store as it fills.
+    const table = this.table;
     const rejectedCount = count - appliedCount;
     const rejected =
-      rejectedCount === 0 ? (NO_REJECTIONS as Rejection[]) : new Array<Rejection>(rejectedCount);
-    for (let k = 0, listed = 0; listed < rejectedCount; k += 1) {
-      const outcome = outcomes[k]!;
-      if (outcome === OUTCOME_APPLIED) continue;
-      rejected[listed] = this.table.rejection(candidates[k]!, outcome);
-      listed += 1;
-    }
+      rejectedCount === 0 ? NO_REJECTIONS : table.rejectedList(candidates, outcomes, rejectedCount);
 
     const decision: Decision = {
       paymentId: payment.paymentId,
@@ -219,10 +224,31 @@ class CompiledEvaluator implements FastEvaluator {
       subsidies,
       totalSubsidyMinor,
       rejected,
-      excludedByIndex: this.table.size - count,
-      subjectToBudget: subsidies.length > 0,
+      excludedByIndex: table.size - count,
+      subjectToBudget: appliedCount > 0,
     };
-    return options.explain ? { ...decision, explanation: this.explain(count) } : decision;
+    // No default `{}` for `options`: it would be allocated on every call that omits it.
+    if (options === undefined || !options.explain) return decision;
+    return { ...decision, explanation: this.explain(count) };
+  }
+
+  /** The subsidies of the winners that were granted something, in grant order. */
+  private subsidies(winnerCount: number, appliedCount: number): Subsidy[] {
+    const winners = this.winners;
+    const outcomes = this.outcomes;
+    const candidates = this.candidates;
+    const subsidies = new Array<Subsidy>(appliedCount);
+    for (let rank = 0, listed = 0; rank < winnerCount; rank += 1) {
+      const k = winners[rank]!;
+      if (outcomes[k] !== OUTCOME_APPLIED) continue;
+      subsidies[listed] = this.subsidyOf(
+        candidates[k]!,
+        this.grantsMinor[rank]!,
+        this.offersMinor[k]!,
+      );
+      listed += 1;
+    }
+    return subsidies;
   }
 
   /**
@@ -231,24 +257,40 @@ class CompiledEvaluator implements FastEvaluator {
    * in order, in `eligible`; returns how many are eligible.
    */
   private checkCandidates(count: number): number {
+    // Fields read into locals once: the offer call inside the loop could, as far as the
+    // compiler knows, change them, so it would otherwise reload them for every candidate.
     const table = this.table;
-    const payment = this.payment;
-    const amountMinor = payment.amountMinor;
-    const atMs = payment.atMs;
+    const candidates = this.candidates;
+    const outcomes = this.outcomes;
+    const offersMinor = this.offersMinor;
+    const eligible = this.eligible;
     const bounds = table.bounds;
+    const amountMinor = this.payment.amountMinor;
+    const atMs = this.payment.atMs;
+
+    // First the amount range, which about half the candidates fail, without a branch: a
+    // mispredicted one per candidate cost more than the check. Those in range are listed in
+    // `inRange` (the slot is written every time; the count moves only when the check holds).
+    const inRange = this.inRange;
+    let inRangeCount = 0;
+    for (let k = 0; k < count; k += 1) {
+      const base = candidates[k]! * BOUNDS_STRIDE;
+      outcomes[k] = AMOUNT_RANGE;
+      inRange[inRangeCount] = k;
+      inRangeCount +=
+        +(amountMinor >= bounds[base + AMOUNT_MIN_MINOR]!) &
+        +(amountMinor <= bounds[base + AMOUNT_MAX_MINOR]!);
+    }
+
+    this.clockZoneId = -1;
     let paymentHash = -1;
     let eligibleCount = 0;
-    for (let k = 0; k < count; k += 1) {
-      const position = this.candidates[k]!;
-      // The two checks most candidates stop at, inline; the rest in `localTimeAndProgramOutcome`.
+    for (let index = 0; index < inRangeCount; index += 1) {
+      const k = inRange[index]!;
+      const position = candidates[k]!;
       const base = position * BOUNDS_STRIDE;
       let outcome: number;
-      if (
-        amountMinor < bounds[base + AMOUNT_MIN_MINOR]! ||
-        amountMinor > bounds[base + AMOUNT_MAX_MINOR]!
-      ) {
-        outcome = AMOUNT_RANGE;
-      } else if (atMs >= bounds[base + START_MS]! && atMs < bounds[base + END_MS]!) {
+      if (atMs >= bounds[base + START_MS]! && atMs < bounds[base + END_MS]!) {
         outcome = this.localTimeAndProgramOutcome(position, atMs);
       } else {
         // An unreadable period is NaN and lands here: re-run the helper so that it throws
@@ -262,7 +304,7 @@ class CompiledEvaluator implements FastEvaluator {
         let draw = 0;
         if (table.drawsRandom[position] === 1) {
           if (paymentHash < 0) {
-            paymentHash = hashString32(payment.paymentId, this.snapshot.randomSeed);
+            paymentHash = hashString32(this.payment.paymentId, this.snapshot.randomSeed);
           }
           draw = unitDraw(paymentHash, table.salts[position]!);
         }
@@ -278,12 +320,12 @@ class CompiledEvaluator implements FastEvaluator {
         // free room under the envelope bound for the next campaign.
         if (!Number.isSafeInteger(offerMinor) || offerMinor <= 0) outcome = NOTHING_DUE;
         else {
-          this.offersMinor[k] = offerMinor;
-          this.eligible[eligibleCount] = k;
+          offersMinor[k] = offerMinor;
+          eligible[eligibleCount] = k;
           eligibleCount += 1;
         }
       }
-      this.outcomes[k] = outcome;
+      outcomes[k] = outcome;
     }
     return eligibleCount;
   }
@@ -294,7 +336,11 @@ class CompiledEvaluator implements FastEvaluator {
     const zoneId = table.zoneIds[position]!;
     if (zoneId >= 0) {
       const clock = this.clock;
-      clock.read(zoneId, atMs);
+      // A payment has one instant: its local time in a zone is read once, not per candidate.
+      if (zoneId !== this.clockZoneId) {
+        clock.read(zoneId, atMs);
+        this.clockZoneId = zoneId;
+      }
       const windowCount = table.dailyCounts[position]!;
       if (windowCount >= 0) {
         const minuteOfDay = clock.minuteOfDay;
@@ -338,13 +384,24 @@ class CompiledEvaluator implements FastEvaluator {
    * candidate numbers by priority (descending) then id, and returns how many there are.
    */
   private stack(eligibleCount: number): number {
-    const table = this.table;
+    const winners = this.winners;
     const eligible = this.eligible;
+    // One eligible campaign, the most common case, wins its group (if any) and needs no order.
+    if (eligibleCount === 1) {
+      winners[0] = eligible[0]!;
+      return 1;
+    }
+    const table = this.table;
+    const groupIds = table.groupIds;
+    const grantRanks = table.grantRanks;
+    const candidates = this.candidates;
+    const outcomes = this.outcomes;
+    const winnerGrantRanks = this.winnerGrantRanks;
     const groupBest = this.groupBest;
     let grouped = false;
     for (let index = 0; index < eligibleCount; index += 1) {
       const k = eligible[index]!;
-      const group = table.groupIds[this.candidates[k]!]!;
+      const group = groupIds[candidates[k]!]!;
       if (group < 0) continue;
       grouped = true;
       const best = groupBest[group]!;
@@ -353,29 +410,30 @@ class CompiledEvaluator implements FastEvaluator {
     let winnerCount = 0;
     for (let index = 0; index < eligibleCount; index += 1) {
       const k = eligible[index]!;
+      const position = candidates[k]!;
       if (grouped) {
-        const group = table.groupIds[this.candidates[k]!]!;
+        const group = groupIds[position]!;
         if (group >= 0 && groupBest[group] !== k) {
-          this.outcomes[k] = EXCLUSIVE_GROUP_LOST;
+          outcomes[k] = EXCLUSIVE_GROUP_LOST;
           continue;
         }
       }
       // Insertion sort on the grant rank (priority, then id): winners are few.
-      const grantRank = table.grantRanks[this.candidates[k]!]!;
+      const grantRank = grantRanks[position]!;
       let slot = winnerCount;
-      while (slot > 0 && grantRank < this.winnerGrantRanks[slot - 1]!) {
-        this.winners[slot] = this.winners[slot - 1]!;
-        this.winnerGrantRanks[slot] = this.winnerGrantRanks[slot - 1]!;
+      while (slot > 0 && grantRank < winnerGrantRanks[slot - 1]!) {
+        winners[slot] = winners[slot - 1]!;
+        winnerGrantRanks[slot] = winnerGrantRanks[slot - 1]!;
         slot -= 1;
       }
-      this.winners[slot] = k;
-      this.winnerGrantRanks[slot] = grantRank;
+      winners[slot] = k;
+      winnerGrantRanks[slot] = grantRank;
       winnerCount += 1;
     }
     if (grouped) {
       // Leave every group without a best for the next payment.
       for (let index = 0; index < eligibleCount; index += 1) {
-        const group = table.groupIds[this.candidates[eligible[index]!]!]!;
+        const group = groupIds[candidates[eligible[index]!]!]!;
         if (group >= 0) groupBest[group] = -1;
       }
     }
@@ -424,7 +482,7 @@ class CompiledEvaluator implements FastEvaluator {
   private refused(
     paymentId: string | null,
     reason: PaymentReasonCode,
-    options: QuoteOptions,
+    options: QuoteOptions | undefined,
   ): Decision {
     const decision: Decision = {
       paymentId,
@@ -436,7 +494,7 @@ class CompiledEvaluator implements FastEvaluator {
       excludedByIndex: 0,
       subjectToBudget: false,
     };
-    if (!options.explain) return decision;
+    if (options === undefined || !options.explain) return decision;
     return {
       ...decision,
       explanation: this.snapshot.campaigns.map((effective) => ({
