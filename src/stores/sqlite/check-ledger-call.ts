@@ -1,0 +1,180 @@
+/**
+ * The shape and size checks a call passes before it is queued for the worker: limits on
+ * everything (STYLE rule 9), and no value that SQLite would store as anything but an exact
+ * integer or a bounded string. A failing call is a caller bug, reported before any work is done.
+ */
+import { LIMIT_REFUSAL_CODES } from "../../core/ledger/ledger-codes.ts";
+import type { Debit, PlannedSubsidy, ReservationRequest } from "../../core/ledger/reservation.ts";
+import type { SettleCommand } from "../../core/ledger/settlement.ts";
+import { isAmountMinor } from "../../core/money.ts";
+import type { LedgerCall } from "./sqlite-ledger-protocol.ts";
+
+export const LEDGER_CALL_LIMITS = {
+  /** Requests in one `reserve` call, commands in one `settle` call. */
+  itemsPerCallMax: 10_000,
+  subsidiesPerRequestMax: 64,
+  debitsPerSubsidyMax: 16,
+  /** Payment ids, account names, campaign ids. */
+  idLengthMax: 256,
+  contentKeyLengthMax: 4096,
+  reasonLengthMax: 1024,
+  /** Uses one debit may draw; a cap counts payments, so 1 in practice. */
+  debitCountMax: 1_000_000,
+  expireDueLimitMax: 100_000,
+} as const;
+
+const REFUSALS: ReadonlySet<string> = new Set(LIMIT_REFUSAL_CODES);
+
+/** The first problem with the call, or undefined when it may be queued. */
+export function checkLedgerCall(call: LedgerCall): string | undefined {
+  switch (call.kind) {
+    case "reserve":
+      return checkItems(call.requests, "requests", checkRequest);
+    case "settle":
+      return checkItems(call.commands, "commands", checkCommand);
+    case "fund":
+      return (
+        checkId(call.account, "account") ??
+        checkText(call.reason, "reason", LEDGER_CALL_LIMITS.reasonLengthMax) ??
+        checkInstant(call.atMs, "atMs")
+      );
+    case "expireDue":
+      if (
+        !Number.isSafeInteger(call.limit) ||
+        call.limit < 0 ||
+        call.limit > LEDGER_CALL_LIMITS.expireDueLimitMax
+      ) {
+        return `limit must be a whole number from 0 to ${LEDGER_CALL_LIMITS.expireDueLimitMax}`;
+      }
+      return checkInstant(call.nowMs, "nowMs");
+    case "balance":
+      return checkId(call.account, "account");
+    case "verify":
+      return undefined;
+  }
+}
+
+function checkItems<T>(
+  items: readonly T[],
+  name: string,
+  checkItem: (item: T) => string | undefined,
+): string | undefined {
+  if (!Array.isArray(items)) return `${name} must be an array`;
+  if (items.length > LEDGER_CALL_LIMITS.itemsPerCallMax) {
+    return `${items.length} ${name} in one call; the limit is ${LEDGER_CALL_LIMITS.itemsPerCallMax}`;
+  }
+  for (const item of items) {
+    const problem = checkItem(item);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function checkRequest(request: ReservationRequest): string | undefined {
+  const where = `request ${String(request.paymentId)}`;
+  const problem =
+    checkId(request.paymentId, "paymentId") ??
+    checkText(request.contentKey, "contentKey", LEDGER_CALL_LIMITS.contentKeyLengthMax) ??
+    checkInstant(request.atMs, "atMs") ??
+    checkInstant(request.expiresAtMs, "expiresAtMs") ??
+    checkWhole(request.snapshotVersion, "snapshotVersion") ??
+    checkAmount(request.paymentAmountMinor, "paymentAmountMinor");
+  if (problem !== undefined) return `${where}: ${problem}`;
+  if (!Array.isArray(request.subsidies)) return `${where}: subsidies must be an array`;
+  if (request.subsidies.length > LEDGER_CALL_LIMITS.subsidiesPerRequestMax) {
+    return `${where}: ${request.subsidies.length} subsidies; the limit is ${LEDGER_CALL_LIMITS.subsidiesPerRequestMax}`;
+  }
+  const campaigns = new Set<string>();
+  for (const subsidy of request.subsidies) {
+    // The ledger keeps one entry per payment and campaign.
+    if (campaigns.has(subsidy.campaignId)) {
+      return `${where}: campaign ${subsidy.campaignId} appears twice`;
+    }
+    campaigns.add(subsidy.campaignId);
+    const subsidyProblem = checkSubsidy(subsidy);
+    if (subsidyProblem !== undefined) return `${where}: ${subsidyProblem}`;
+  }
+  return undefined;
+}
+
+function checkSubsidy(subsidy: PlannedSubsidy): string | undefined {
+  const problem =
+    checkId(subsidy.campaignId, "campaignId") ??
+    checkWhole(subsidy.campaignVersion, "campaignVersion") ??
+    checkAmount(subsidy.amountMinor, "amountMinor");
+  if (problem !== undefined) return `subsidy ${String(subsidy.campaignId)}: ${problem}`;
+  if (!Array.isArray(subsidy.debits))
+    return `subsidy ${subsidy.campaignId}: debits must be an array`;
+  if (subsidy.debits.length > LEDGER_CALL_LIMITS.debitsPerSubsidyMax) {
+    return `subsidy ${subsidy.campaignId}: ${subsidy.debits.length} debits; the limit is ${LEDGER_CALL_LIMITS.debitsPerSubsidyMax}`;
+  }
+  for (const debit of subsidy.debits) {
+    const debitProblem = checkDebit(debit);
+    if (debitProblem !== undefined) return `subsidy ${subsidy.campaignId}: ${debitProblem}`;
+  }
+  return undefined;
+}
+
+function checkDebit(debit: Debit): string | undefined {
+  const problem =
+    checkId(debit.account, "account") ??
+    checkAmount(debit.amountMinor, "amountMinor") ??
+    (Number.isSafeInteger(debit.count) &&
+    debit.count >= 0 &&
+    debit.count <= LEDGER_CALL_LIMITS.debitCountMax
+      ? undefined
+      : `count must be a whole number from 0 to ${LEDGER_CALL_LIMITS.debitCountMax}`) ??
+    (typeof debit.funded === "boolean" ? undefined : "funded must be a boolean") ??
+    (debit.capacityMinor === null
+      ? undefined
+      : checkAmount(debit.capacityMinor, "capacityMinor")) ??
+    (debit.countCapacity === null ? undefined : checkWhole(debit.countCapacity, "countCapacity")) ??
+    (REFUSALS.has(debit.refusal)
+      ? undefined
+      : `refusal ${String(debit.refusal)} is not a limit code`);
+  return problem === undefined ? undefined : `debit ${String(debit.account)}: ${problem}`;
+}
+
+function checkCommand(command: SettleCommand): string | undefined {
+  if (command.kind !== "commit" && command.kind !== "release") {
+    return `settle kind ${String((command as { kind: unknown }).kind)} is neither commit nor release`;
+  }
+  // totalMinor is left to the ledger: an unusable amount is answered with `invalid_amount`.
+  const problem =
+    checkId(command.paymentId, "paymentId") ??
+    checkInstant(command.atMs, "atMs") ??
+    (command.kind === "commit" &&
+    command.totalMinor !== undefined &&
+    typeof command.totalMinor !== "number"
+      ? "totalMinor must be a number"
+      : undefined);
+  return problem === undefined ? undefined : `command ${String(command.paymentId)}: ${problem}`;
+}
+
+function checkId(value: unknown, name: string): string | undefined {
+  return (
+    checkText(value, name, LEDGER_CALL_LIMITS.idLengthMax) ??
+    ((value as string).length === 0 ? `${name} must not be empty` : undefined)
+  );
+}
+
+function checkText(value: unknown, name: string, lengthMax: number): string | undefined {
+  if (typeof value !== "string") return `${name} must be a string`;
+  if (value.length > lengthMax)
+    return `${name} is ${value.length} characters; the limit is ${lengthMax}`;
+  return undefined;
+}
+
+function checkInstant(value: unknown, name: string): string | undefined {
+  return Number.isSafeInteger(value) ? undefined : `${name} must be whole milliseconds`;
+}
+
+function checkWhole(value: unknown, name: string): string | undefined {
+  return Number.isSafeInteger(value) && (value as number) >= 0
+    ? undefined
+    : `${name} must be a non-negative whole number`;
+}
+
+function checkAmount(value: unknown, name: string): string | undefined {
+  return isAmountMinor(value) ? undefined : `${name} must be whole minor units from 0 to 10^15`;
+}

@@ -1,0 +1,78 @@
+/**
+ * The messages between `SqliteLedgerStore` (the caller's thread) and the worker thread that owns
+ * the database connection. Every value crosses by structured clone, so only plain data is here.
+ */
+import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
+import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
+import type { AccountBalance, FundAnswer, LedgerVerification } from "../../ledger/ledger-store.ts";
+
+/** One call of the store's port, as the worker runs it. */
+export type LedgerCall =
+  | { readonly kind: "reserve"; readonly requests: readonly ReservationRequest[] }
+  | { readonly kind: "settle"; readonly commands: readonly SettleCommand[] }
+  | {
+      readonly kind: "fund";
+      readonly account: string;
+      readonly amountMinor: number;
+      readonly reason: string;
+      readonly atMs: number;
+    }
+  | { readonly kind: "expireDue"; readonly nowMs: number; readonly limit: number }
+  | { readonly kind: "balance"; readonly account: string }
+  | { readonly kind: "verify" };
+
+export type LedgerCallValue =
+  | ReserveResult[]
+  | SettleAnswer[]
+  | FundAnswer
+  | number
+  | AccountBalance
+  | undefined
+  | LedgerVerification;
+
+export interface QueuedCall {
+  readonly id: number;
+  readonly call: LedgerCall;
+}
+
+export type CallOutcome =
+  | { readonly ok: true; readonly value: LedgerCallValue }
+  | { readonly ok: false; readonly message: string };
+
+export interface CallResult {
+  readonly id: number;
+  readonly outcome: CallOutcome;
+}
+
+/** What open found and repaired; see `SqliteLedgerDatabase.recover`. */
+export interface LedgerRecovery {
+  readonly migrationsApplied: readonly number[];
+  /** Accounts whose counters disagreed with the ledger and were set to the ledger's sums. */
+  readonly correctedAccounts: number;
+  /** Reservations past their expiry at open, released. */
+  readonly expiredReservations: number;
+}
+
+export interface WorkerSettings {
+  readonly path: string;
+  readonly openedAtMs: number;
+  readonly batchSizeMax: number;
+  readonly batchWaitMs: number;
+  readonly busyTimeoutMs: number;
+}
+
+export type ToWorker =
+  | { readonly type: "calls"; readonly calls: readonly QueuedCall[] }
+  | { readonly type: "close" };
+
+export type FromWorker =
+  | { readonly type: "ready"; readonly recovery: LedgerRecovery }
+  | { readonly type: "open_failed"; readonly message: string }
+  | { readonly type: "results"; readonly results: readonly CallResult[] };
+
+/** How much of the batch and queue limits a call uses: one unit per request or command. */
+export function callWeight(call: LedgerCall): number {
+  if (call.kind === "reserve") return Math.max(1, call.requests.length);
+  if (call.kind === "settle") return Math.max(1, call.commands.length);
+  return 1;
+}

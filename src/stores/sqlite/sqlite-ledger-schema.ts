@@ -1,0 +1,127 @@
+/**
+ * The SQLite ledger's schema as numbered migrations, applied in order at open. Each migration
+ * runs once (recorded in `schema_migrations`) inside the same transaction as its record, so a
+ * crash mid-migration leaves the database at the previous version; opening again is idempotent.
+ * Applied migrations are never edited: a change is a new migration.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Money and counts are INTEGER (64-bit in SQLite). CHECK constraints are the last line of the
+ * "counters never go negative" rule: a bug that breaks it aborts its call instead of writing.
+ * The store keeps every counter at most 2^53 - 1 so that JavaScript numbers read them exactly.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "ledger",
+    sql: `
+      CREATE TABLE accounts (
+        account TEXT PRIMARY KEY,
+        funded_minor INTEGER NOT NULL DEFAULT 0 CHECK (funded_minor >= 0),
+        reserved_minor INTEGER NOT NULL DEFAULT 0 CHECK (reserved_minor >= 0),
+        spent_minor INTEGER NOT NULL DEFAULT 0 CHECK (spent_minor >= 0),
+        reserved_count INTEGER NOT NULL DEFAULT 0 CHECK (reserved_count >= 0),
+        spent_count INTEGER NOT NULL DEFAULT 0 CHECK (spent_count >= 0)
+      ) WITHOUT ROWID;
+
+      -- The audit trail of money put into budgets: funded_minor is its sum per account.
+      CREATE TABLE fundings (
+        funding_id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+        reason TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX fundings_by_account ON fundings (account);
+
+      -- One row per payment id, with the answer given, so retries replay it exactly.
+      -- state is NULL for a "no subsidy" answer (nothing to settle).
+      CREATE TABLE payments (
+        payment_id TEXT PRIMARY KEY,
+        content_key TEXT NOT NULL,
+        answer_json TEXT NOT NULL,
+        state TEXT CHECK (state IN ('reserved', 'committed', 'released', 'expired')),
+        expires_at_ms INTEGER
+      );
+      -- Finds due reservations in expiry order; the rowid breaks ties in arrival order.
+      CREATE INDEX payments_due ON payments (expires_at_ms) WHERE state = 'reserved';
+
+      CREATE TABLE entries (
+        entry_id INTEGER PRIMARY KEY,
+        payment_id TEXT NOT NULL REFERENCES payments (payment_id),
+        position INTEGER NOT NULL,
+        campaign_id TEXT NOT NULL,
+        reserved_minor INTEGER NOT NULL CHECK (reserved_minor >= 0),
+        committed_minor INTEGER NOT NULL DEFAULT 0 CHECK (committed_minor >= 0),
+        UNIQUE (payment_id, campaign_id)
+      );
+
+      CREATE TABLE entry_debits (
+        entry_id INTEGER NOT NULL REFERENCES entries (entry_id),
+        position INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+        count INTEGER NOT NULL CHECK (count >= 0),
+        PRIMARY KEY (entry_id, position)
+      ) WITHOUT ROWID;
+
+      -- What recovery at open changed, so that a correction is never silent.
+      CREATE TABLE counter_corrections (
+        correction_id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        before_value INTEGER NOT NULL,
+        after_value INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Applies the migrations this database lacks; returns the versions applied. */
+export function migrate(database: BetterSqlite3.Database, nowMs: number): number[] {
+  database.exec(`
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at_ms INTEGER NOT NULL
+    )
+  `);
+  const applied: number[] = [];
+  // IMMEDIATE: two processes opening one file at once serialise here instead of both migrating.
+  database.exec("BEGIN IMMEDIATE");
+  try {
+    const row = database.prepare("SELECT max(version) AS version FROM schema_migrations").get() as {
+      version: number | null;
+    };
+    const current = row.version ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `the ledger database is at schema version ${current}, newer than this build knows (${SCHEMA_VERSION}); refusing to open it`,
+      );
+    }
+    const record = database.prepare(
+      "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
+    );
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      database.exec(migration.sql);
+      record.run(migration.version, migration.name, nowMs);
+      applied.push(migration.version);
+    }
+    database.exec("COMMIT");
+  } catch (error) {
+    if (database.inTransaction) database.exec("ROLLBACK");
+    throw error;
+  }
+  return applied;
+}

@@ -1,0 +1,300 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
+import type { ReserveResult } from "../../src/core/ledger/reservation.ts";
+import {
+  SqliteLedgerStore,
+  type SqliteLedgerStoreOptions,
+} from "../../src/stores/sqlite/sqlite-ledger-store.ts";
+import { SqliteLedgerStoreError } from "../../src/stores/sqlite/sqlite-ledger-store-error.ts";
+import {
+  boundedDebit,
+  describeLedgerStoreContract,
+  request,
+  subsidy,
+} from "../ledger/ledger-store.contract.ts";
+
+const T0 = Date.UTC(2025, 0, 16, 6, 40);
+const directory = mkdtempSync(join(tmpdir(), "bursar-sqlite-ledger-"));
+let databases = 0;
+
+function freshPath(): string {
+  databases += 1;
+  // A folder that does not exist yet: open creates it.
+  return join(directory, `case-${databases}`, "ledger.sqlite");
+}
+
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describeLedgerStoreContract("sqlite", () => SqliteLedgerStore.open({ path: freshPath() }));
+
+describe("SqliteLedgerStore", () => {
+  const opened: SqliteLedgerStore[] = [];
+  const open = async (options: SqliteLedgerStoreOptions) => {
+    const store = await SqliteLedgerStore.open(options);
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+  });
+
+  test("opens a new file in WAL mode with full sync and a versioned schema, and migrates once", async () => {
+    const path = freshPath();
+    const first = await open({ path });
+    expect(first.recovery).toEqual({
+      migrationsApplied: [1],
+      correctedAccounts: 0,
+      expiredReservations: 0,
+    });
+    await first.close();
+    const second = await open({ path });
+    expect(second.recovery.migrationsApplied).toEqual([]);
+    await second.close();
+    const raw = new BetterSqlite3(path, { readonly: true });
+    try {
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(raw.prepare("SELECT version, name FROM schema_migrations").all()).toEqual([
+        { version: 1, name: "ledger" },
+      ]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  test("refuses to open a database written by a newer schema, with a clear error", async () => {
+    const path = freshPath();
+    await (await open({ path })).close();
+    const raw = new BetterSqlite3(path);
+    raw
+      .prepare(
+        "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (99, 'future', 0)",
+      )
+      .run();
+    raw.close();
+    await expect(SqliteLedgerStore.open({ path })).rejects.toMatchObject({
+      code: "open_failed",
+      message: expect.stringMatching(/schema version 99, newer than this build knows \(1\)/),
+    });
+  });
+
+  test("answers, balances and stored answers survive close and reopen", async () => {
+    const path = freshPath();
+    const before = await open({ path });
+    await before.fund("campaign/c1", 1000, "initial", T0);
+    const [granted] = await before.reserve([request("p1", [subsidy("c1", 300)])]);
+    const [refused] = await before.reserve([request("p2", [subsidy("c1", 800)])]);
+    await before.reserve([request("p3", [subsidy("c1", 200)])]);
+    await before.settle([{ kind: "commit", paymentId: "p3", atMs: T0, totalMinor: 150 }]);
+    await before.close();
+
+    const after = await open({ path, nowMs: () => T0 });
+    expect(await after.balance("campaign/c1")).toEqual({
+      account: "campaign/c1",
+      fundedMinor: 1000,
+      reservedMinor: 300,
+      spentMinor: 150,
+      reservedCount: 1,
+      spentCount: 1,
+    });
+    const replays = await after.reserve([
+      request("p1", [subsidy("c1", 300)]),
+      request("p2", [subsidy("c1", 800)]),
+      request("p1", [subsidy("c1", 1)], { contentKey: "other" }),
+    ]);
+    expect(replays).toEqual([
+      { ...granted, replayed: true },
+      { ...refused, replayed: true },
+      { code: "idempotency_conflict", paymentId: "p1" },
+    ]);
+    const [retry] = await after.settle([{ kind: "commit", paymentId: "p3", atMs: T0 }]);
+    expect(retry).toMatchObject({ code: "already_committed", state: "committed" });
+    expect((await after.verify()).ok).toBe(true);
+  });
+
+  test("many concurrent calls for one budget reserve exactly the budget, and one per id", async () => {
+    const store = await open({ path: freshPath() });
+    await store.fund("campaign/hot", 500, "initial", T0);
+    const distinct = Array.from({ length: 2000 }, (_, index) =>
+      store.reserve([request(`p${index}`, [subsidy("hot", 1)])]),
+    );
+    const duplicates = Array.from({ length: 100 }, () =>
+      store.reserve([request("same-payment", [subsidy("hot", 1)])]),
+    );
+    const results = (await Promise.all([...distinct, ...duplicates])).flat();
+    const answered = results.filter(
+      (result): result is Extract<ReserveResult, { code: "answered" }> =>
+        result.code === "answered",
+    );
+    expect(answered).toHaveLength(2100);
+    const firstAnswers = answered.filter((result) => !result.replayed);
+    expect(firstAnswers).toHaveLength(2001);
+    const reservedUnits = firstAnswers.filter((result) => result.answer.code === "reserved").length;
+    expect(reservedUnits).toBe(500);
+    const sameAnswers = answered.filter((result) => result.answer.paymentId === "same-payment");
+    expect(sameAnswers.filter((result) => !result.replayed)).toHaveLength(1);
+    expect(new Set(sameAnswers.map((result) => JSON.stringify(result.answer))).size).toBe(1);
+    expect(await store.balance("campaign/hot")).toMatchObject({
+      reservedMinor: 500,
+      reservedCount: 500,
+    });
+    expect(await store.verify()).toMatchObject({ ok: true, violations: [] });
+  });
+
+  test("two stores on one file (two connections, as two processes would have) never overspend", async () => {
+    const path = freshPath();
+    const first = await open({ path });
+    const second = await open({ path });
+    await first.fund("campaign/shared", 300, "initial", T0);
+    const calls = Array.from({ length: 800 }, (_, index) =>
+      (index % 2 === 0 ? first : second).reserve([request(`p${index}`, [subsidy("shared", 1)])]),
+    );
+    const reserved = (await Promise.all(calls))
+      .flat()
+      .filter((result) => result.code === "answered" && result.answer.code === "reserved");
+    expect(reserved).toHaveLength(300);
+    expect((await second.balance("campaign/shared"))?.reservedMinor).toBe(300);
+    expect((await first.verify()).ok).toBe(true);
+  });
+
+  test("reservations that expired while closed are released at reopen", async () => {
+    const path = freshPath();
+    const before = await open({ path });
+    await before.fund("campaign/c1", 1000, "initial", T0);
+    await before.reserve([
+      request("short", [subsidy("c1", 100)], { ttlMs: 60_000 }),
+      request("long", [subsidy("c1", 200)], { ttlMs: 3_600_000 }),
+    ]);
+    await before.close();
+
+    const after = await open({ path, nowMs: () => T0 + 120_000 });
+    expect(after.recovery.expiredReservations).toBe(1);
+    expect((await after.balance("campaign/c1"))?.reservedMinor).toBe(200);
+    const [late] = await after.settle([{ kind: "commit", paymentId: "short", atMs: T0 + 1 }]);
+    expect(late).toMatchObject({ code: "reservation_expired", state: "expired" });
+  });
+
+  test("counters that disagree with the ledger are set to its sums at open, and the fix is recorded", async () => {
+    const path = freshPath();
+    const before = await open({ path });
+    await before.fund("campaign/c1", 1000, "initial", T0);
+    await before.reserve([request("p1", [subsidy("c1", 300)])]);
+    await before.close();
+    // What a crash between two separate writes would leave behind (the store itself never does).
+    const raw = new BetterSqlite3(path);
+    raw
+      .prepare("UPDATE accounts SET reserved_minor = 999, spent_count = 4 WHERE account = ?")
+      .run("campaign/c1");
+    raw.close();
+
+    const after = await open({ path, nowMs: () => T0 });
+    expect(after.recovery.correctedAccounts).toBe(1);
+    expect(await after.balance("campaign/c1")).toMatchObject({
+      reservedMinor: 300,
+      spentCount: 0,
+    });
+    expect(await after.verify()).toEqual({ budgets: 1, violations: [], ok: true });
+    await after.close();
+    const audit = new BetterSqlite3(path, { readonly: true });
+    expect(
+      audit.prepare("SELECT counter, before_value, after_value FROM counter_corrections").all(),
+    ).toEqual([
+      { counter: "reserved_minor", before_value: 999, after_value: 300 },
+      { counter: "spent_count", before_value: 4, after_value: 0 },
+    ]);
+    audit.close();
+  });
+
+  test("verify names the broken invariant when the counters are edited behind the store", async () => {
+    const path = freshPath();
+    const store = await open({ path });
+    await store.fund("campaign/c1", 100, "initial", T0);
+    const raw = new BetterSqlite3(path);
+    raw.prepare("UPDATE accounts SET spent_minor = 150 WHERE account = 'campaign/c1'").run();
+    raw.close();
+    const report = await store.verify();
+    expect(report.ok).toBe(false);
+    expect(report.violations.map((violation) => violation.invariant)).toEqual([
+      "spent_equals_ledger",
+      "available_reserved_spent_equal_funded",
+    ]);
+  });
+
+  test("past the queue limit a call fails at once with queue_full, and the rest are answered", async () => {
+    const store = await open({ path: freshPath(), queueLengthMax: 10 });
+    await store.fund("campaign/c1", 1000, "initial", T0);
+    const calls = Array.from({ length: 15 }, (_, index) =>
+      store.reserve([request(`p${index}`, [subsidy("c1", 1)])]),
+    );
+    const settled = await Promise.allSettled(calls);
+    expect(settled.filter((outcome) => outcome.status === "fulfilled")).toHaveLength(10);
+    const refusals = settled.filter((outcome) => outcome.status === "rejected");
+    expect(refusals).toHaveLength(5);
+    const error = (refusals[0] as PromiseRejectedResult).reason;
+    expect(error).toBeInstanceOf(SqliteLedgerStoreError);
+    expect(error.code).toBe("queue_full");
+    expect(error.message).toMatch(/10 requests are waiting .* the limit is 10/);
+    // Once the queue drains, calls are taken again.
+    expect(await store.reserve([request("later", [subsidy("c1", 1)])])).toHaveLength(1);
+  });
+
+  test("a malformed request is refused before it is queued", async () => {
+    const store = await open({ path: freshPath() });
+    const twice = request("p1", [subsidy("c1", 10), subsidy("c1", 20)]);
+    await expect(store.reserve([twice])).rejects.toMatchObject({
+      code: "invalid_request",
+      message: expect.stringMatching(/campaign c1 appears twice/),
+    });
+    const fractional = request("p2", [subsidy("c1", 1.5)]);
+    await expect(store.reserve([fractional])).rejects.toMatchObject({ code: "invalid_request" });
+  });
+
+  test("close (even twice) answers every call in flight first, and later calls fail with closed", async () => {
+    const store = await open({ path: freshPath(), batchWaitMs: 20 });
+    await store.fund("campaign/c1", 1000, "initial", T0);
+    const inFlight = store.reserve([request("p1", [subsidy("c1", 5)])]);
+    await Promise.all([store.close(), store.close()]);
+    expect((await inFlight)[0]?.code).toBe("answered");
+    await expect(store.balance("campaign/c1")).rejects.toMatchObject({ code: "closed" });
+  });
+
+  test("a heavy mixed load keeps every invariant", async () => {
+    const store = await open({ path: freshPath(), batchSizeMax: 200 });
+    const campaigns = ["a", "b", "c", "d"];
+    for (const campaign of campaigns)
+      await store.fund(`campaign/${campaign}`, 20_000, "initial", T0);
+    const work: Promise<unknown>[] = [];
+    for (let index = 0; index < 3000; index += 1) {
+      const campaign = campaigns[index % campaigns.length]!;
+      const user = `user:u${index % 37}`;
+      const planned = subsidy(campaign, 1 + (index % 50), [
+        boundedDebit(`identity-day/${campaign}/${user}/2025-01-16`, 1 + (index % 50), 400, 6),
+        boundedDebit(`platform-user-day/${user}/2025-01-16`, 1 + (index % 50), 900, null),
+      ]);
+      work.push(store.reserve([request(`p${index}`, [planned], { ttlMs: 1000 * (index % 7) })]));
+      if (index % 3 === 0) {
+        work.push(
+          store.settle([
+            { kind: "commit", paymentId: `p${index - 3}`, atMs: T0 + 500, totalMinor: index % 20 },
+          ]),
+        );
+      }
+      if (index % 5 === 0)
+        work.push(store.settle([{ kind: "release", paymentId: `p${index - 10}`, atMs: T0 }]));
+      if (index % 200 === 0) work.push(store.expireDue(T0 + 2000, 50));
+      if (index % 500 === 0) work.push(store.fund(`campaign/${campaign}`, 100, "top-up", T0));
+    }
+    await Promise.all(work);
+    const report = await store.verify();
+    expect(report.violations).toEqual([]);
+    expect(report.ok).toBe(true);
+    for (const campaign of campaigns) {
+      const balance = await store.balance(`campaign/${campaign}`);
+      expect(balance!.reservedMinor + balance!.spentMinor).toBeLessThanOrEqual(
+        balance!.fundedMinor,
+      );
+    }
+  });
+});
