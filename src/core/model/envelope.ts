@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { basisPoints, currency, identifier, minorUnits, scenario, scopeList, timeZone } from "./fields.ts";
+import {
+  basisPoints,
+  currency,
+  identifier,
+  minorUnits,
+  scenario,
+  scopeList,
+  timeZone,
+} from "./fields.ts";
 
 /** Per-currency bounds on what one payment and one user may receive, whatever campaigns say. */
 export const envelopeCurrencySchema = z.strictObject({
