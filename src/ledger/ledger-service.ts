@@ -21,10 +21,15 @@ export interface LedgerServiceOptions {
   readonly store: LedgerStore;
   readonly nowMs: () => number;
   readonly reservationTtlMs?: number;
+  /** Told about every store failure the service turned into `ledger_unavailable` (for logs and metrics). */
+  readonly onStoreFailure?: (cause: unknown) => void;
 }
 
 export interface ApplyAnswer {
-  readonly code: Extract<LedgerCode, "reserved" | "no_subsidy" | "idempotency_conflict">;
+  readonly code: Extract<
+    LedgerCode,
+    "reserved" | "no_subsidy" | "idempotency_conflict" | "ledger_unavailable"
+  >;
   readonly paymentId: string | null;
   /** The stored answer; null for a conflict or a payment too invalid to have one. */
   readonly reservation: ReservationAnswer | null;
@@ -44,12 +49,14 @@ export class LedgerService {
   private readonly store: LedgerStore;
   private readonly nowMs: () => number;
   private readonly reservationTtlMs: number;
+  private readonly onStoreFailure: (cause: unknown) => void;
   private active: Active | undefined;
 
   constructor(options: LedgerServiceOptions) {
     this.store = options.store;
     this.nowMs = options.nowMs;
     this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS_DEFAULT;
+    this.onStoreFailure = options.onStoreFailure ?? (() => {});
   }
 
   /**
@@ -110,7 +117,22 @@ export class LedgerService {
     const request = planReservation(active.snapshot, active.campaignsById, payment, decision, {
       reservationTtlMs: this.reservationTtlMs,
     });
-    const [result] = await this.store.reserve([request]);
+    let result: Awaited<ReturnType<LedgerStore["reserve"]>>[number] | undefined;
+    try {
+      [result] = await this.store.reserve([request]);
+    } catch (cause) {
+      // Fail closed for subsidies, open for payments (DESIGN principle 7): the payment goes on at
+      // full price. If the store did write before failing, a retry gets that stored answer, and an
+      // unsettled reservation returns to its budgets when it expires.
+      this.onStoreFailure(cause);
+      return {
+        code: "ledger_unavailable",
+        paymentId: payment.paymentId,
+        reservation: null,
+        replayed: false,
+        decision,
+      };
+    }
     if (result === undefined) throw new Error("the ledger store answered no request");
     if (result.code === "idempotency_conflict") {
       return {
@@ -150,7 +172,13 @@ export class LedgerService {
   private async settleOne(
     command: Parameters<LedgerStore["settle"]>[0][number],
   ): Promise<SettleAnswer> {
-    const [answer] = await this.store.settle([command]);
+    let answer: SettleAnswer | undefined;
+    try {
+      [answer] = await this.store.settle([command]);
+    } catch (cause) {
+      this.onStoreFailure(cause);
+      return { paymentId: command.paymentId, code: "ledger_unavailable", state: null, entries: [] };
+    }
     if (answer === undefined) throw new Error("the ledger store answered no command");
     return answer;
   }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { LEDGER_CODES } from "../../src/core/ledger/ledger-codes.ts";
+import { SQLITE_LEDGER_ERROR_CODES } from "../../src/stores/sqlite/sqlite-ledger-store-error.ts";
 
 const DOC = readFileSync(
   join(import.meta.dirname, "..", "..", "docs", "reference", "ledger.md"),
@@ -21,6 +22,17 @@ describe("docs/reference/ledger.md", () => {
       (code) => (documented.get(code) ?? "").length < 10,
     );
     expect(undocumented).toEqual([]);
+  });
+
+  test("documents every SQLite store error code", () => {
+    const storeSection = DOC.slice(
+      DOC.indexOf("## The SQLite store"),
+      DOC.indexOf("## Result codes"),
+    );
+    const missing = Object.keys(SQLITE_LEDGER_ERROR_CODES).filter(
+      (code) => !storeSection.includes(`| \`${code}\` |`),
+    );
+    expect(missing).toEqual([]);
   });
 
   test("documents no code the catalog does not have", () => {

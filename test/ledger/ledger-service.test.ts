@@ -169,6 +169,26 @@ describe("LedgerService", () => {
     expect((await store.verify()).ok).toBe(true);
   });
 
+  test("fails closed when the store fails: no subsidy, a reason code, never an exception", async () => {
+    const failures: unknown[] = [];
+    const failing = new MemoryLedgerStore();
+    failing.reserve = async () => Promise.reject(new Error("disk on fire"));
+    failing.settle = async () => Promise.reject(new Error("disk on fire"));
+    const broken = new LedgerService({
+      store: failing,
+      nowMs: () => nowMs,
+      onStoreFailure: (cause) => failures.push(cause),
+    });
+    await broken.activate(snapshotOf([template, validEnvelope(), campaignWith({})]));
+    expect(await broken.apply(payment("p1"))).toMatchObject({
+      code: "ledger_unavailable",
+      paymentId: "p1",
+      reservation: null,
+    });
+    expect(await broken.commit("p1")).toMatchObject({ code: "ledger_unavailable", state: null });
+    expect(failures).toHaveLength(2);
+  });
+
   test("an invalid payment gets no subsidy and writes nothing", async () => {
     await ledgerWith(campaignWith({}));
     const answer = await ledger.apply({ ...payment("p1"), amountMinor: 35.5 });

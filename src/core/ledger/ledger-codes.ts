@@ -8,6 +8,8 @@ export const LEDGER_CODES = {
   no_subsidy:
     "The quote granted nothing, or every subsidy was refused by a limit; nothing was written but the answer.",
   idempotency_conflict: "The payment id was used before with different content; nothing changed.",
+  ledger_unavailable:
+    "The store failed or could not be reached: no subsidy, the payment proceeds at full price; a retry with the same id is safe.",
   // apply: one subsidy
   budget_exhausted: "The campaign's total budget cannot cover the subsidy.",
   daily_budget_exhausted: "The campaign's budget for this local day cannot cover the subsidy.",
