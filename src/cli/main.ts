@@ -4,6 +4,7 @@
  * is flushed and tests can run commands in-process.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { registerLedgerCommands } from "./commands/ledger.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerSchemaCommand(program, outcome);
   registerQuoteCommand(program, outcome);
   registerRunCommand(program, outcome);
+  registerLedgerCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {

@@ -425,8 +425,11 @@ export class SqliteLedgerDatabase {
     };
   }
 
-  /** The memory store's invariants, computed by SQL over the ledger (exact, in bigint). */
-  private verify(): LedgerVerification {
+  /**
+   * The memory store's invariants, computed by SQL over the ledger (exact, in bigint), without
+   * changing anything: the store and `bursar ledger verify` use it.
+   */
+  verify(): LedgerVerification {
     const violations: LedgerViolation[] = [];
     for (const row of this.statements.duplicateEntries.all() as {
       campaign_id: string;

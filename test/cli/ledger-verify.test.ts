@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterAll, describe, expect, test } from "vitest";
+import { SqliteLedgerStore } from "../../src/stores/sqlite/sqlite-ledger-store.ts";
+import { request, subsidy } from "../ledger/ledger-store.contract.ts";
+import { runCli } from "../support/run-cli.ts";
+
+const directory = mkdtempSync(join(tmpdir(), "bursar-verify-"));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+interface Verification {
+  budgets: number;
+  violations: { invariant: string; budget: string; expected: string; actual: string }[];
+  ok: boolean;
+}
+
+describe("bursar ledger verify", () => {
+  test("passes a consistent ledger and names the broken invariant of a tampered one", async () => {
+    const data = join(directory, "data");
+    const store = await SqliteLedgerStore.open({ path: join(data, "ledger.db") });
+    await store.fund("campaign/c1", 1000, "initial budget", 0);
+    await store.reserve([request("p1", [subsidy("c1", 300)]), request("p2", [subsidy("c1", 200)])]);
+    await store.settle([
+      { kind: "commit", paymentId: "p1", atMs: Date.UTC(2025, 0, 16, 6, 41), totalMinor: 250 },
+    ]);
+    await store.close();
+
+    const clean = runCli(["ledger", "verify", "--data", data, "--json"]);
+    expect(clean.status).toBe(0);
+    const report = JSON.parse(clean.stdout) as Verification;
+    expect(report).toMatchObject({ ok: true, violations: [] });
+    expect(report.budgets).toBeGreaterThan(0);
+
+    // Tamper behind the ledger's back: a counter no longer equals the ledger's sum.
+    const database = new BetterSqlite3(join(data, "ledger.db"));
+    database
+      .prepare(
+        "UPDATE accounts SET reserved_minor = reserved_minor + 5 WHERE account = 'campaign/c1'",
+      )
+      .run();
+    database.close();
+
+    const broken = runCli(["ledger", "verify", "--data", data, "--json"]);
+    expect(broken.status).toBe(1);
+    const violations = (JSON.parse(broken.stdout) as Verification).violations;
+    expect(violations).toContainEqual({
+      invariant: "reserved_equals_ledger",
+      budget: "campaign/c1",
+      expected: "200",
+      actual: "205",
+    });
+    expect(runCli(["ledger", "verify", "--data", data]).stdout).toMatch(
+      /reserved_equals_ledger campaign\/c1: expected 200, actual 205/,
+    );
+  });
+
+  test("exits 2 when there is no ledger", () => {
+    const result = runCli(["ledger", "verify", "--data", join(directory, "nowhere")]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/no ledger at/);
+  });
+});
