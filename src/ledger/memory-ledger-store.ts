@@ -251,7 +251,10 @@ export class MemoryLedgerStore implements LedgerStore {
 
   async verify(): Promise<LedgerVerification> {
     const violations: LedgerViolation[] = [];
-    const expected = new Map<string, { reservedMinor: number; spentMinor: number }>();
+    const expected = new Map<
+      string,
+      { reservedMinor: number; spentMinor: number; reservedCount: number; spentCount: number }
+    >();
     for (const record of this.payments.values()) {
       const campaigns = new Set<string>();
       for (const entry of record.entries) {
@@ -265,15 +268,31 @@ export class MemoryLedgerStore implements LedgerStore {
         }
         campaigns.add(entry.campaignId);
         for (const debit of entry.debits) {
-          const sums = expected.get(debit.account) ?? { reservedMinor: 0, spentMinor: 0 };
-          if (record.state === "reserved") sums.reservedMinor += debit.amountMinor;
-          if (record.state === "committed") sums.spentMinor += entry.committedMinor;
+          const sums = expected.get(debit.account) ?? {
+            reservedMinor: 0,
+            spentMinor: 0,
+            reservedCount: 0,
+            spentCount: 0,
+          };
+          if (record.state === "reserved") {
+            sums.reservedMinor += debit.amountMinor;
+            sums.reservedCount += debit.count;
+          }
+          if (record.state === "committed") {
+            sums.spentMinor += entry.committedMinor;
+            if (entry.committedMinor > 0) sums.spentCount += debit.count;
+          }
           expected.set(debit.account, sums);
         }
       }
     }
     for (const [name, account] of this.accounts) {
-      const sums = expected.get(name) ?? { reservedMinor: 0, spentMinor: 0 };
+      const sums = expected.get(name) ?? {
+        reservedMinor: 0,
+        spentMinor: 0,
+        reservedCount: 0,
+        spentCount: 0,
+      };
       const check = (invariant: string, want: number, actual: number) => {
         if (want !== actual)
           violations.push({
@@ -286,6 +305,8 @@ export class MemoryLedgerStore implements LedgerStore {
       check("reserved_equals_ledger", sums.reservedMinor, account.reservedMinor);
       check("spent_equals_ledger", sums.spentMinor, account.spentMinor);
       check("funded_equals_fundings", this.fundings.get(name) ?? 0, account.fundedMinor);
+      check("reserved_count_equals_ledger", sums.reservedCount, account.reservedCount);
+      check("spent_count_equals_ledger", sums.spentCount, account.spentCount);
       const isFunded = this.fundings.has(name);
       if (isFunded && account.reservedMinor + account.spentMinor > account.fundedMinor) {
         violations.push({

@@ -37,7 +37,7 @@ describe("bursar ledger verify", () => {
     const database = new BetterSqlite3(join(data, "ledger.db"));
     database
       .prepare(
-        "UPDATE accounts SET reserved_minor = reserved_minor + 5 WHERE account = 'campaign/c1'",
+        "UPDATE accounts SET reserved_minor = reserved_minor + 5, spent_count = spent_count + 1 WHERE account = 'campaign/c1'",
       )
       .run();
     database.close();
@@ -50,6 +50,12 @@ describe("bursar ledger verify", () => {
       budget: "campaign/c1",
       expected: "200",
       actual: "205",
+    });
+    expect(violations).toContainEqual({
+      invariant: "spent_count_equals_ledger",
+      budget: "campaign/c1",
+      expected: "1",
+      actual: "2",
     });
     expect(runCli(["ledger", "verify", "--data", data]).stdout).toMatch(
       /reserved_equals_ledger campaign\/c1: expected 200, actual 205/,

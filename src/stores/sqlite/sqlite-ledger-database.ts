@@ -457,6 +457,8 @@ export class SqliteLedgerDatabase {
       check("reserved_equals_ledger", row.ledger_reserved_minor, row.reserved_minor);
       check("spent_equals_ledger", row.ledger_spent_minor, row.spent_minor);
       check("funded_equals_fundings", row.ledger_funded_minor, row.funded_minor);
+      check("reserved_count_equals_ledger", row.ledger_reserved_count, row.reserved_count);
+      check("spent_count_equals_ledger", row.ledger_spent_count, row.spent_count);
       if (row.is_funded !== 0n && row.reserved_minor + row.spent_minor > row.funded_minor) {
         violations.push({
           invariant: "available_reserved_spent_equal_funded",
