@@ -65,31 +65,22 @@ export class LedgerService {
    * reason: lowering a budget is an operator's action, not a side effect of a snapshot.
    */
   async activate(snapshot: Snapshot): Promise<FundAnswer[]> {
-    const atMs = this.nowMs();
-    const fundings: FundAnswer[] = [];
-    const fundUpTo = async (account: string, targetMinor: number, what: string) => {
-      const fundedMinor = (await this.store.balance(account))?.fundedMinor ?? 0;
-      if (targetMinor > fundedMinor) {
-        fundings.push(
-          await this.store.fund(
-            account,
-            targetMinor - fundedMinor,
-            `snapshot ${snapshot.version}: ${what}`,
-            atMs,
-          ),
-        );
-      }
-    };
-    for (const effective of snapshot.campaigns) {
-      await fundUpTo(
-        `campaign/${effective.campaign.id}`,
-        effective.campaign.limits.totalBudgetMinor,
-        "campaign total budget",
-      );
-    }
-    for (const program of snapshot.programs.values()) {
-      await fundUpTo(`program/${program.id}`, program.budgetMinor, "subsidy program budget");
-    }
+    const targets = [
+      ...snapshot.campaigns.map(({ campaign }) => ({
+        account: `campaign/${campaign.id}`,
+        targetMinor: campaign.limits.totalBudgetMinor,
+      })),
+      ...[...snapshot.programs.values()].map((program) => ({
+        account: `program/${program.id}`,
+        targetMinor: program.budgetMinor,
+      })),
+    ];
+    // One atomic step in the store: two processes activating at once fund each budget once.
+    const fundings = await this.store.fundUpTo(
+      targets,
+      `snapshot ${snapshot.version}: configured budgets`,
+      this.nowMs(),
+    );
     this.active = {
       snapshot,
       evaluator: createFastEvaluator(snapshot),

@@ -30,9 +30,14 @@ export interface AccountBalance {
 }
 
 export interface FundAnswer {
-  readonly code: "funded" | "invalid_amount";
+  readonly code: "funded" | "funding_unchanged" | "invalid_amount";
   readonly account: string;
   readonly fundedMinor: number;
+}
+
+export interface FundingTarget {
+  readonly account: string;
+  readonly targetMinor: number;
 }
 
 export interface LedgerViolation {
@@ -52,6 +57,12 @@ export interface LedgerVerification {
 export interface LedgerStore {
   /** Adds money to a funded account (a campaign's or a program's budget), recording why. */
   fund(account: string, amountMinor: number, reason: string, atMs: number): Promise<FundAnswer>;
+  /**
+   * Funds each account up to its target in one atomic step: adds `target − funded` where that is
+   * positive (recorded as a funding with the reason), changes nothing otherwise. Never lowers a
+   * budget. Two processes doing it at once fund each account once.
+   */
+  fundUpTo(targets: readonly FundingTarget[], reason: string, atMs: number): Promise<FundAnswer[]>;
   reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]>;
   settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]>;
   /** Expires up to `limit` reservations whose expiry is at or before `nowMs`; returns how many. */

@@ -19,6 +19,7 @@ import { isAmountMinor } from "../core/money.ts";
 import type {
   AccountBalance,
   FundAnswer,
+  FundingTarget,
   LedgerStore,
   LedgerVerification,
   LedgerViolation,
@@ -69,6 +70,23 @@ export class MemoryLedgerStore implements LedgerStore {
     current.fundedMinor += amountMinor;
     this.fundings.set(account, (this.fundings.get(account) ?? 0) + amountMinor);
     return { code: "funded", account, fundedMinor: current.fundedMinor };
+  }
+
+  async fundUpTo(
+    targets: readonly FundingTarget[],
+    reason: string,
+    atMs: number,
+  ): Promise<FundAnswer[]> {
+    const answers: FundAnswer[] = [];
+    for (const { account, targetMinor } of targets) {
+      const fundedMinor = this.accounts.get(account)?.fundedMinor ?? 0;
+      answers.push(
+        targetMinor > fundedMinor
+          ? await this.fund(account, targetMinor - fundedMinor, reason, atMs)
+          : { code: "funding_unchanged", account, fundedMinor },
+      );
+    }
+    return answers;
   }
 
   async reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {

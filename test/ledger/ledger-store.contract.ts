@@ -119,6 +119,32 @@ export function describeLedgerStoreContract(
       });
     });
 
+    test("funds up to targets atomically, never lowering a budget", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 300, "initial", T0);
+      const answers = await store.fundUpTo(
+        [
+          { account: "campaign/c1", targetMinor: 1000 },
+          { account: "campaign/c2", targetMinor: 500 },
+          { account: "campaign/c1", targetMinor: 200 },
+        ],
+        "snapshot 2",
+        T0,
+      );
+      expect(answers).toEqual([
+        { code: "funded", account: "campaign/c1", fundedMinor: 1000 },
+        { code: "funded", account: "campaign/c2", fundedMinor: 500 },
+        { code: "funding_unchanged", account: "campaign/c1", fundedMinor: 1000 },
+      ]);
+      // Concurrent activations of the same targets fund once.
+      await Promise.all([
+        store.fundUpTo([{ account: "campaign/c3", targetMinor: 700 }], "a", T0),
+        store.fundUpTo([{ account: "campaign/c3", targetMinor: 700 }], "b", T0),
+      ]);
+      expect((await store.balance("campaign/c3"))?.fundedMinor).toBe(700);
+      expect((await store.verify()).ok).toBe(true);
+    });
+
     test("refuses non-positive or unsafe funding", async () => {
       const store = await open();
       expect((await store.fund("campaign/c1", 0, "zero", T0)).code).toBe("invalid_amount");

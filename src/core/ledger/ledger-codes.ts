@@ -37,6 +37,7 @@ export const LEDGER_CODES = {
   refund_conflict: "The refund id was used before with a different amount; nothing changed.",
   // funding
   funded: "Money was added to a budget, with the reason recorded.",
+  funding_unchanged: "The budget already holds at least the target; nothing was added.",
   invalid_amount: "An amount is not a positive whole number of minor units within limits.",
 } as const;
 

@@ -38,6 +38,19 @@ export function checkLedgerCall(call: LedgerCall): string | undefined {
         checkText(call.reason, "reason", LEDGER_CALL_LIMITS.reasonLengthMax) ??
         checkInstant(call.atMs, "atMs")
       );
+    case "fundUpTo":
+      return (
+        checkItems(call.targets, "targets", (target) =>
+          typeof target !== "object" || target === null
+            ? "a target must be an object"
+            : (checkId(target.account, "account") ??
+              (Number.isSafeInteger(target.targetMinor) && target.targetMinor >= 0
+                ? undefined
+                : "targetMinor must be a non-negative whole number of minor units")),
+        ) ??
+        checkText(call.reason, "reason", LEDGER_CALL_LIMITS.reasonLengthMax) ??
+        checkInstant(call.atMs, "atMs")
+      );
     case "expireDue":
       if (
         !Number.isSafeInteger(call.limit) ||

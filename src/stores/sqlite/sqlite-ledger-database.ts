@@ -179,6 +179,15 @@ export class SqliteLedgerDatabase {
         return call.commands.map((command) => this.settleOne(command));
       case "fund":
         return this.fund(call.account, call.amountMinor, call.reason, call.atMs);
+      case "fundUpTo":
+        return call.targets.map(({ account, targetMinor }) => {
+          const fundedMinor =
+            (this.statements.selectBalance.get(account) as BalanceRow | undefined)?.funded_minor ??
+            0;
+          return targetMinor > fundedMinor
+            ? this.fund(account, targetMinor - fundedMinor, call.reason, call.atMs)
+            : { code: "funding_unchanged" as const, account, fundedMinor };
+        });
       case "expireDue":
         return this.expireDue(call.nowMs, call.limit);
       case "balance":

@@ -4,7 +4,12 @@
  */
 import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
 import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
-import type { AccountBalance, FundAnswer, LedgerVerification } from "../../ledger/ledger-store.ts";
+import type {
+  AccountBalance,
+  FundAnswer,
+  FundingTarget,
+  LedgerVerification,
+} from "../../ledger/ledger-store.ts";
 
 /** One call of the store's port, as the worker runs it. */
 export type LedgerCall =
@@ -17,6 +22,12 @@ export type LedgerCall =
       readonly reason: string;
       readonly atMs: number;
     }
+  | {
+      readonly kind: "fundUpTo";
+      readonly targets: readonly FundingTarget[];
+      readonly reason: string;
+      readonly atMs: number;
+    }
   | { readonly kind: "expireDue"; readonly nowMs: number; readonly limit: number }
   | { readonly kind: "balance"; readonly account: string }
   | { readonly kind: "verify" };
@@ -25,6 +36,7 @@ export type LedgerCallValue =
   | ReserveResult[]
   | SettleAnswer[]
   | FundAnswer
+  | FundAnswer[]
   | number
   | AccountBalance
   | undefined

@@ -16,6 +16,7 @@ import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.t
 import type {
   AccountBalance,
   FundAnswer,
+  FundingTarget,
   LedgerStore,
   LedgerVerification,
 } from "../../ledger/ledger-store.ts";
@@ -150,6 +151,15 @@ export class SqliteLedgerStore implements LedgerStore {
     atMs: number,
   ): Promise<FundAnswer> {
     return (await this.submit({ kind: "fund", account, amountMinor, reason, atMs })) as FundAnswer;
+  }
+
+  async fundUpTo(
+    targets: readonly FundingTarget[],
+    reason: string,
+    atMs: number,
+  ): Promise<FundAnswer[]> {
+    if (Array.isArray(targets) && targets.length === 0) return [];
+    return (await this.submit({ kind: "fundUpTo", targets, reason, atMs })) as FundAnswer[];
   }
 
   async reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {
