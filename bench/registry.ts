@@ -2,6 +2,7 @@
  * Every benchmark, in the order they run. Adding one: a file under bench/ exporting a Benchmark,
  * and one line here (docs/reference/benchmarks.md).
  */
+import { applySqliteBenchmark } from "./apply-sqlite.ts";
 import type { Benchmark } from "./benchmark.ts";
 import { quoteBenchmark } from "./quote.ts";
 import { trafficGenerateBenchmark } from "./traffic-generate.ts";
@@ -13,4 +14,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   trafficNdjsonReadBenchmark,
   trafficNdjsonWriteBenchmark,
   quoteBenchmark,
+  applySqliteBenchmark,
 ];
