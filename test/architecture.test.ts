@@ -23,7 +23,7 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   ledger: { mayImport: ["core"], packages: [] },
   stores: { mayImport: ["core", "ledger"], packages: ["better-sqlite3"] },
   cli: {
-    mayImport: ["core", "config", "traffic"],
+    mayImport: ["core", "config", "traffic", "ledger", "stores"],
     packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"],
   },
 };

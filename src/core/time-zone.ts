@@ -143,6 +143,17 @@ export function parseLocalDateTime(text: string): LocalDateTime | LocalTimeProbl
   return local;
 }
 
+/** The calendar day after `local`'s, at midnight. */
+export function nextDayAtMidnight(
+  local: Pick<LocalDateTime, "year" | "month" | "day">,
+): LocalDateTime {
+  const midnight = { hour: 0, minute: 0, second: 0 };
+  if (local.day < daysInMonth(local.year, local.month))
+    return { year: local.year, month: local.month, day: local.day + 1, ...midnight };
+  if (local.month < 12) return { year: local.year, month: local.month + 1, day: 1, ...midnight };
+  return { year: local.year + 1, month: 1, day: 1, ...midnight };
+}
+
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return [4, 6, 9, 11].includes(month) ? 30 : 31;

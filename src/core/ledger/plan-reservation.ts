@@ -17,7 +17,7 @@
 import type { Decision } from "../evaluator/decision.ts";
 import { envelopeBoundsFor, type Snapshot, type SnapshotCampaign } from "../evaluator/snapshot.ts";
 import type { Payment } from "../model/payment.ts";
-import { zonedParts } from "../time-zone.ts";
+import { localToInstantMs, nextDayAtMidnight, zonedParts } from "../time-zone.ts";
 import type { Debit, PlannedSubsidy, ReservationRequest } from "./reservation.ts";
 
 export interface PlanOptions {
@@ -56,10 +56,29 @@ export function paymentContentKey(payment: Payment): string {
   ]);
 }
 
+/**
+ * The local day last asked for in each zone, as the instants it spans: payments arrive in time
+ * order, so nearly every lookup is a hit and skips `Intl` (about 5 µs a call).
+ */
+const lastDayByZone = new Map<
+  string,
+  { readonly startMs: number; readonly endMs: number; readonly date: string }
+>();
+
 /** `YYYY-MM-DD` of an instant in a time zone. */
 export function localDate(atMs: number, timeZone: string): string {
+  const cached = lastDayByZone.get(timeZone);
+  if (cached !== undefined && atMs >= cached.startMs && atMs < cached.endMs) return cached.date;
   const local = zonedParts(atMs, timeZone);
-  return `${local.year}-${String(local.month).padStart(2, "0")}-${String(local.day).padStart(2, "0")}`;
+  const date = `${local.year}-${String(local.month).padStart(2, "0")}-${String(local.day).padStart(2, "0")}`;
+  const midnight = { hour: 0, minute: 0, second: 0 };
+  const startMs = localToInstantMs(
+    { year: local.year, month: local.month, day: local.day, ...midnight },
+    timeZone,
+  );
+  const endMs = localToInstantMs(nextDayAtMidnight(local), timeZone);
+  if (startMs <= atMs && atMs < endMs) lastDayByZone.set(timeZone, { startMs, endMs, date });
+  return date;
 }
 
 export function planReservation(
