@@ -16,6 +16,9 @@
  * - `settle` applies commits and releases through the reservation transition table; a request
  *   arriving at or after a reservation's expiry first expires it.
  * - Nothing a store acknowledges is lost: an answer is durable before it is returned.
+ * - A malformed call (a campaign twice in one request, a subsidy drawing on no funded budget,
+ *   amounts that are not whole minor units, sizes past `LEDGER_CALL_LIMITS`) is a caller bug:
+ *   every store rejects it with an error before deciding anything (`checkLedgerCall`).
  */
 import type { ReservationRequest, ReserveResult } from "../core/ledger/reservation.ts";
 import type { SettleAnswer, SettleCommand } from "../core/ledger/settlement.ts";

@@ -16,6 +16,8 @@ import {
   splitCommit,
 } from "../core/ledger/settlement.ts";
 import { isAmountMinor } from "../core/money.ts";
+import { checkLedgerCall } from "./check-ledger-call.ts";
+import type { LedgerCall } from "./ledger-call.ts";
 import type {
   AccountBalance,
   FundAnswer,
@@ -90,6 +92,7 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   async reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {
+    refuseMalformed({ kind: "reserve", requests });
     return requests.map((request) => this.reserveOne(request));
   }
 
@@ -161,6 +164,7 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   async settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]> {
+    refuseMalformed({ kind: "settle", commands });
     return commands.map((command) => this.settleOne(command));
   }
 
@@ -354,4 +358,10 @@ export class MemoryLedgerStore implements LedgerStore {
     }
     return account;
   }
+}
+
+/** Malformed calls are caller bugs: every store refuses them alike, before deciding anything. */
+function refuseMalformed(call: LedgerCall): void {
+  const problem = checkLedgerCall(call);
+  if (problem !== undefined) throw new Error(`invalid ledger call: ${problem}`);
 }

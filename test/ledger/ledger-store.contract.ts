@@ -145,6 +145,23 @@ export function describeLedgerStoreContract(
       expect((await store.verify()).ok).toBe(true);
     });
 
+    test("refuses malformed requests before deciding anything", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await expect(
+        store.reserve([request("p1", [subsidy("c1", 100), subsidy("c1", 100)])]),
+      ).rejects.toThrow(/appears twice/);
+      const unfunded = {
+        ...subsidy("c1", 100),
+        debits: [boundedDebit("identity-day/c1/user:u1/d", 100, 500, 1)],
+      };
+      await expect(store.reserve([request("p2", [unfunded])])).rejects.toThrow(/no funded budget/);
+      await expect(store.reserve([request("p3", [subsidy("c1", 1.5)])])).rejects.toThrow();
+      expect((await store.balance("campaign/c1"))?.reservedMinor ?? 0).toBe(0);
+      const [answer] = await store.reserve([request("p1", [subsidy("c1", 100)])]);
+      expect(answer?.code === "answered" && answer.replayed).toBe(false);
+    });
+
     test("refuses non-positive or unsafe funding", async () => {
       const store = await open();
       expect((await store.fund("campaign/c1", 0, "zero", T0)).code).toBe("invalid_amount");

@@ -2,35 +2,12 @@
  * The messages between `SqliteLedgerStore` (the caller's thread) and the worker thread that owns
  * the database connection. Every value crosses by structured clone, so only plain data is here.
  */
-import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
-import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
-import type {
-  AccountBalance,
-  FundAnswer,
-  FundingTarget,
-  LedgerVerification,
-} from "../../ledger/ledger-store.ts";
+import type { ReserveResult } from "../../core/ledger/reservation.ts";
+import type { SettleAnswer } from "../../core/ledger/settlement.ts";
+import type { LedgerCall } from "../../ledger/ledger-call.ts";
+import type { AccountBalance, FundAnswer, LedgerVerification } from "../../ledger/ledger-store.ts";
 
-/** One call of the store's port, as the worker runs it. */
-export type LedgerCall =
-  | { readonly kind: "reserve"; readonly requests: readonly ReservationRequest[] }
-  | { readonly kind: "settle"; readonly commands: readonly SettleCommand[] }
-  | {
-      readonly kind: "fund";
-      readonly account: string;
-      readonly amountMinor: number;
-      readonly reason: string;
-      readonly atMs: number;
-    }
-  | {
-      readonly kind: "fundUpTo";
-      readonly targets: readonly FundingTarget[];
-      readonly reason: string;
-      readonly atMs: number;
-    }
-  | { readonly kind: "expireDue"; readonly nowMs: number; readonly limit: number }
-  | { readonly kind: "balance"; readonly account: string }
-  | { readonly kind: "verify" };
+export type { LedgerCall } from "../../ledger/ledger-call.ts";
 
 export type LedgerCallValue =
   | ReserveResult[]

@@ -13,6 +13,7 @@ import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
 import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
+import { checkLedgerCall } from "../../ledger/check-ledger-call.ts";
 import type {
   AccountBalance,
   FundAnswer,
@@ -20,7 +21,6 @@ import type {
   LedgerStore,
   LedgerVerification,
 } from "../../ledger/ledger-store.ts";
-import { checkLedgerCall } from "./check-ledger-call.ts";
 import {
   type CallResult,
   callWeight,

@@ -3,11 +3,11 @@
  * everything (STYLE rule 9), and no value that SQLite would store as anything but an exact
  * integer or a bounded string. A failing call is a caller bug, reported before any work is done.
  */
-import { LIMIT_REFUSAL_CODES } from "../../core/ledger/ledger-codes.ts";
-import type { Debit, PlannedSubsidy, ReservationRequest } from "../../core/ledger/reservation.ts";
-import type { SettleCommand } from "../../core/ledger/settlement.ts";
-import { isAmountMinor } from "../../core/money.ts";
-import type { LedgerCall } from "./sqlite-ledger-protocol.ts";
+import { LIMIT_REFUSAL_CODES } from "../core/ledger/ledger-codes.ts";
+import type { Debit, PlannedSubsidy, ReservationRequest } from "../core/ledger/reservation.ts";
+import type { SettleCommand } from "../core/ledger/settlement.ts";
+import { isAmountMinor } from "../core/money.ts";
+import type { LedgerCall } from "./ledger-call.ts";
 
 export const LEDGER_CALL_LIMITS = {
   /** Requests in one `reserve` call, commands in one `settle` call. */
@@ -124,6 +124,10 @@ function checkSubsidy(subsidy: PlannedSubsidy): string | undefined {
   for (const debit of subsidy.debits) {
     const debitProblem = checkDebit(debit);
     if (debitProblem !== undefined) return `subsidy ${subsidy.campaignId}: ${debitProblem}`;
+  }
+  // A subsidy that draws on no funded budget would be money without a ceiling.
+  if (!subsidy.debits.some((debit) => debit.funded === true)) {
+    return `subsidy ${subsidy.campaignId}: draws on no funded budget`;
   }
   return undefined;
 }

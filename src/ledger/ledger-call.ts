@@ -1,0 +1,28 @@
+/**
+ * The store port's calls as data: how the SQLite store ships them to its writer thread, and what
+ * `checkLedgerCall` checks for every store before anything is decided.
+ */
+import type { ReservationRequest } from "../core/ledger/reservation.ts";
+import type { SettleCommand } from "../core/ledger/settlement.ts";
+import type { FundingTarget } from "./ledger-store.ts";
+
+/** One call of the store port. */
+export type LedgerCall =
+  | { readonly kind: "reserve"; readonly requests: readonly ReservationRequest[] }
+  | { readonly kind: "settle"; readonly commands: readonly SettleCommand[] }
+  | {
+      readonly kind: "fund";
+      readonly account: string;
+      readonly amountMinor: number;
+      readonly reason: string;
+      readonly atMs: number;
+    }
+  | {
+      readonly kind: "fundUpTo";
+      readonly targets: readonly FundingTarget[];
+      readonly reason: string;
+      readonly atMs: number;
+    }
+  | { readonly kind: "expireDue"; readonly nowMs: number; readonly limit: number }
+  | { readonly kind: "balance"; readonly account: string }
+  | { readonly kind: "verify" };
