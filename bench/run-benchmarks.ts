@@ -153,11 +153,16 @@ export function registryProblems(benchmarks: readonly Benchmark[]): string[] {
 }
 
 function renderTable(rows: readonly { figure: Figure; fixture: string }[]): string {
-  const cells = rows.map(({ figure, fixture }) => [
+  // A benchmark's figures share one fixture: it is printed once, on its first figure.
+  const cells = rows.map(({ figure, fixture }, index) => [
     figure.bench,
     figure.value === null ? "skipped" : formatValue(figure.value),
     figure.unit,
-    figure.value === null ? `${figure.skipped}; ${fixture}` : fixture,
+    figure.value === null
+      ? `${figure.skipped}; ${fixture}`
+      : index > 0 && rows[index - 1]!.fixture === fixture
+        ? "(as above)"
+        : fixture,
   ]);
   const header = ["bench", "value", "unit", "fixture"];
   const widths = [0, 1, 2].map((column) =>

@@ -81,10 +81,6 @@ export interface Finding {
   readonly column?: number;
 }
 
-export function isFindingCode(value: string): value is FindingCode {
-  return Object.hasOwn(FINDING_CODES, value);
-}
-
 /** Renders a path array the way findings show it: `scope.regions[2]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let text = "";

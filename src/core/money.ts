@@ -47,12 +47,6 @@ export function isAmountMinor(value: unknown): value is number {
   );
 }
 
-export function isRateBps(value: unknown): value is number {
-  return (
-    typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= BPS_PER_UNIT
-  );
-}
-
 /**
  * `amountMinor * rateBps / 10_000`, rounded down. Discounts round down so that a rate never
  * gives away more than it says. The product is exact in float arithmetic while it stays below

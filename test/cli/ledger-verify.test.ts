@@ -4,7 +4,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, test } from "vitest";
 import { SqliteLedgerStore } from "../../src/stores/sqlite/sqlite-ledger-store.ts";
-import { request, subsidy } from "../ledger/ledger-store.contract.ts";
+import { request, subsidy } from "../support/ledger-requests.ts";
 import { runCli } from "../support/run-cli.ts";
 
 const directory = mkdtempSync(join(tmpdir(), "bursar-verify-"));

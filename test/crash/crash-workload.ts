@@ -13,6 +13,7 @@ import type {
   ReservationRequest,
 } from "../../src/core/ledger/reservation.ts";
 import { SeededRandom } from "../../src/traffic/seeded-random.ts";
+import { boundedDebit, budgetDebit } from "../support/ledger-requests.ts";
 
 export interface CrashCampaign {
   /** The campaign of day N is `ID-dN`. */
@@ -134,20 +135,10 @@ function crashSubsidy(
   day: number,
 ): PlannedSubsidy {
   const campaignId = crashCampaignId(campaign, day);
-  const debits: Debit[] = [
-    {
-      account: `campaign/${campaignId}`,
-      amountMinor,
-      count: 1,
-      funded: true,
-      capacityMinor: null,
-      countCapacity: null,
-      refusal: "budget_exhausted",
-    },
-  ];
+  const debits: Debit[] = [budgetDebit(campaignId, amountMinor)];
   if (campaign.dayBudgetMinor !== null) {
     debits.push(
-      bounded(
+      boundedDebit(
         `campaign-day/${campaignId}/d${day}`,
         amountMinor,
         campaign.dayBudgetMinor,
@@ -157,14 +148,14 @@ function crashSubsidy(
     );
   }
   debits.push(
-    bounded(
+    boundedDebit(
       `identity-day/${campaignId}/${user}/d${day}`,
       amountMinor,
       CRASH_IDENTITY_DAY_AMOUNT_MAX_MINOR,
       CRASH_IDENTITY_DAY_COUNT_MAX,
       "identity_cap_reached",
     ),
-    bounded(
+    boundedDebit(
       `platform-day/CNY/${user}/d${day}`,
       amountMinor,
       CRASH_PLATFORM_DAY_AMOUNT_MAX_MINOR,
@@ -180,16 +171,6 @@ function crashSubsidy(
     label: "instant_discount",
     debits,
   };
-}
-
-function bounded(
-  account: string,
-  amountMinor: number,
-  capacityMinor: number | null,
-  countCapacity: number | null,
-  refusal: Debit["refusal"],
-): Debit {
-  return { account, amountMinor, count: 1, funded: false, capacityMinor, countCapacity, refusal };
 }
 
 export interface AccountCapacity {

@@ -5,73 +5,23 @@
  */
 import { fc } from "@fast-check/vitest";
 import { afterEach, describe, expect, test } from "vitest";
-import type { LimitRefusalCode } from "../../src/core/ledger/ledger-codes.ts";
 import type {
   Debit,
-  PlannedSubsidy,
   ReservationRequest,
   ReserveResult,
 } from "../../src/core/ledger/reservation.ts";
 import type { SettleCommand } from "../../src/core/ledger/settlement.ts";
 import type { LedgerStore } from "../../src/ledger/ledger-store.ts";
 import { MemoryLedgerStore } from "../../src/ledger/memory-ledger-store.ts";
+import {
+  boundedDebit,
+  REQUEST_T0_MS,
+  REQUEST_TTL_MS,
+  request,
+  subsidy,
+} from "../support/ledger-requests.ts";
 
-const HOUR_MS = 3_600_000;
-const T0 = Date.UTC(2025, 0, 16, 6, 40);
-
-export function budgetDebit(campaignId: string, amountMinor: number): Debit {
-  return {
-    account: `campaign/${campaignId}`,
-    amountMinor,
-    count: 1,
-    funded: true,
-    capacityMinor: null,
-    countCapacity: null,
-    refusal: "budget_exhausted",
-  };
-}
-
-export function boundedDebit(
-  account: string,
-  amountMinor: number,
-  capacityMinor: number | null,
-  countCapacity: number | null,
-  refusal: LimitRefusalCode = "identity_cap_reached",
-): Debit {
-  return { account, amountMinor, count: 1, funded: false, capacityMinor, countCapacity, refusal };
-}
-
-export function subsidy(
-  campaignId: string,
-  amountMinor: number,
-  extraDebits: Debit[] = [],
-): PlannedSubsidy {
-  return {
-    campaignId,
-    campaignVersion: 1,
-    amountMinor,
-    funding: "platform",
-    label: "instant_discount",
-    debits: [budgetDebit(campaignId, amountMinor), ...extraDebits],
-  };
-}
-
-export function request(
-  paymentId: string,
-  subsidies: PlannedSubsidy[],
-  options: { contentKey?: string; atMs?: number; ttlMs?: number } = {},
-): ReservationRequest {
-  const atMs = options.atMs ?? T0;
-  return {
-    paymentId,
-    contentKey: options.contentKey ?? `content-of-${paymentId}`,
-    paymentAmountMinor: 100_000,
-    atMs,
-    expiresAtMs: atMs + (options.ttlMs ?? HOUR_MS),
-    snapshotVersion: 1,
-    subsidies,
-  };
-}
+const T0 = REQUEST_T0_MS;
 
 function answerOf(result: ReserveResult | undefined) {
   if (result?.code !== "answered")
@@ -105,7 +55,7 @@ export function describeLedgerStoreContract(
       const answer = answerOf(result);
       expect(answer.code).toBe("reserved");
       expect(answer.totalReservedMinor).toBe(300);
-      expect(answer.expiresAtMs).toBe(T0 + HOUR_MS);
+      expect(answer.expiresAtMs).toBe(T0 + REQUEST_TTL_MS);
       expect(
         answer.subsidies.map((entry) => [entry.campaignId, entry.amountMinor, entry.code]),
       ).toEqual([["c1", 300, "reserved"]]);

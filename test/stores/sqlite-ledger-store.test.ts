@@ -9,12 +9,8 @@ import {
   type SqliteLedgerStoreOptions,
 } from "../../src/stores/sqlite/sqlite-ledger-store.ts";
 import { SqliteLedgerStoreError } from "../../src/stores/sqlite/sqlite-ledger-store-error.ts";
-import {
-  boundedDebit,
-  describeLedgerStoreContract,
-  request,
-  subsidy,
-} from "../ledger/ledger-store.contract.ts";
+import { describeLedgerStoreContract } from "../ledger/ledger-store.contract.ts";
+import { boundedDebit, request, subsidy } from "../support/ledger-requests.ts";
 
 const T0 = Date.UTC(2025, 0, 16, 6, 40);
 const directory = mkdtempSync(join(tmpdir(), "bursar-sqlite-ledger-"));

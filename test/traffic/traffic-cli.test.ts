@@ -45,59 +45,24 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
+/** 200 payments: seed 3, 50 per second for 4 seconds. */
+const SMALL_RUN = ["traffic", "generate", "--seed", "3", "--tps", "50", "--seconds", "4"];
+
 describe("bursar traffic generate", () => {
   it("writes tps × seconds valid payments as NDJSON, the same on every run", async () => {
-    const first = await run([
-      "traffic",
-      "generate",
-      "--seed",
-      "3",
-      "--tps",
-      "50",
-      "--seconds",
-      "4",
-    ]);
+    const first = await run(SMALL_RUN);
     expect(first.code).toBe(0);
     const lines = first.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(200);
     expect(lines.every((line) => paymentSchema.safeParse(JSON.parse(line)).success)).toBe(true);
-    const second = await run([
-      "traffic",
-      "generate",
-      "--seed",
-      "3",
-      "--tps",
-      "50",
-      "--seconds",
-      "4",
-    ]);
+    const second = await run(SMALL_RUN);
     expect(second.stdout).toBe(first.stdout);
   });
 
   it("writes the same bytes to --out, and says so on stderr", async () => {
     const file = join(directory, "out.ndjson");
-    const toFile = await run([
-      "traffic",
-      "generate",
-      "--seed",
-      "3",
-      "--tps",
-      "50",
-      "--seconds",
-      "4",
-      "--out",
-      file,
-    ]);
-    const toStdout = await run([
-      "traffic",
-      "generate",
-      "--seed",
-      "3",
-      "--tps",
-      "50",
-      "--seconds",
-      "4",
-    ]);
+    const toFile = await run([...SMALL_RUN, "--out", file]);
+    const toStdout = await run(SMALL_RUN);
     expect(toFile).toMatchObject({ code: 0, stdout: "" });
     expect(toFile.stderr).toContain(`wrote 200 payments to ${file}`);
     expect(await readFile(file, "utf8")).toBe(toStdout.stdout);

@@ -454,6 +454,11 @@ class CompiledEvaluator implements FastEvaluator {
     return table.idRanks[leftPosition]! < table.idRanks[rightPosition]!;
   }
 
+  /**
+   * Two literals rather than a conditional spread: a subsidy without a program has no `programId`
+   * key at all (as the reference's), and each literal keeps one object shape without the spread's
+   * allocation on the hot path.
+   */
   private subsidyOf(position: number, amountMinor: number, offerMinor: number): Subsidy {
     const parts = this.table.subsidyParts[position]!;
     if (parts.programId === undefined) {

@@ -13,10 +13,6 @@ export const OFFER_KINDS = {
   threshold: thresholdOffer,
 } as const;
 
-export type OfferKindName = keyof typeof OFFER_KINDS;
-
-export const OFFER_KIND_NAMES = Object.keys(OFFER_KINDS) as OfferKindName[];
-
 /** A complete offer: its kind and that kind's parameters. */
 export const offerSchema = z.discriminatedUnion("kind", [
   fixedOffer.params.extend({ kind: z.literal("fixed") }),
