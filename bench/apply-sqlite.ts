@@ -8,7 +8,7 @@
  * - Acknowledgement latency at an offered open-loop load: arrivals on a fixed timetable that
  *   does not wait for answers, each timed from its scheduled time, so a store that falls behind
  *   shows it as latency instead of hiding it by slowing the arrivals (coordinated omission).
- * - The baseline: the very rows the store wrote for one pass (payment, entry and debit rows),
+ * - The baseline: the very ledger rows the store wrote for one pass (payment rows with entries),
  *   inserted with better-sqlite3 directly, same batch size, same durability, in the same run.
  */
 import { mkdtempSync, rmSync } from "node:fs";

@@ -4,6 +4,7 @@
  * integer or a bounded string. A failing call is a caller bug, reported before any work is done.
  */
 import { LIMIT_REFUSAL_CODES } from "../core/ledger/ledger-codes.ts";
+import { REFUND_RESTORES, type RefundCommand } from "../core/ledger/refund.ts";
 import type { Debit, PlannedSubsidy, ReservationRequest } from "../core/ledger/reservation.ts";
 import type { SettleCommand } from "../core/ledger/settlement.ts";
 import { isAmountMinor } from "../core/money.ts";
@@ -24,6 +25,7 @@ export const LEDGER_CALL_LIMITS = {
 } as const;
 
 const REFUSALS: ReadonlySet<string> = new Set(LIMIT_REFUSAL_CODES);
+const REFUND_POLICIES: ReadonlySet<string> = new Set(REFUND_RESTORES);
 
 /** The first problem with the call, or undefined when it may be queued. */
 export function checkLedgerCall(call: LedgerCall): string | undefined {
@@ -32,6 +34,8 @@ export function checkLedgerCall(call: LedgerCall): string | undefined {
       return checkItems(call.requests, "requests", checkRequest);
     case "settle":
       return checkItems(call.commands, "commands", checkCommand);
+    case "refund":
+      return checkItems(call.commands, "commands", checkRefund);
     case "fund":
       return (
         checkId(call.account, "account") ??
@@ -116,6 +120,9 @@ function checkSubsidy(subsidy: PlannedSubsidy): string | undefined {
     checkWhole(subsidy.campaignVersion, "campaignVersion") ??
     checkAmount(subsidy.amountMinor, "amountMinor");
   if (problem !== undefined) return `subsidy ${String(subsidy.campaignId)}: ${problem}`;
+  if (!REFUND_POLICIES.has(subsidy.refundRestores)) {
+    return `subsidy ${subsidy.campaignId}: refundRestores ${String(subsidy.refundRestores)} is not a refund policy`;
+  }
   if (!Array.isArray(subsidy.debits))
     return `subsidy ${subsidy.campaignId}: debits must be an array`;
   if (subsidy.debits.length > LEDGER_CALL_LIMITS.debitsPerSubsidyMax) {
@@ -166,6 +173,16 @@ function checkCommand(command: SettleCommand): string | undefined {
       ? "totalMinor must be a number"
       : undefined);
   return problem === undefined ? undefined : `command ${String(command.paymentId)}: ${problem}`;
+}
+
+function checkRefund(command: RefundCommand): string | undefined {
+  // amountMinor is left to the ledger: an unusable amount is answered with `invalid_amount`.
+  const problem =
+    checkId(command.paymentId, "paymentId") ??
+    checkId(command.refundId, "refundId") ??
+    checkInstant(command.atMs, "atMs") ??
+    (typeof command.amountMinor === "number" ? undefined : "amountMinor must be a number");
+  return problem === undefined ? undefined : `refund ${String(command.refundId)}: ${problem}`;
 }
 
 function checkId(value: unknown, name: string): string | undefined {

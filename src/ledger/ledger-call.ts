@@ -2,14 +2,16 @@
  * The store port's calls as data: how the SQLite store ships them to its writer thread, and what
  * `checkLedgerCall` checks for every store before anything is decided.
  */
+import type { FundingTarget } from "../core/ledger/ledger-book.ts";
+import type { RefundCommand } from "../core/ledger/refund.ts";
 import type { ReservationRequest } from "../core/ledger/reservation.ts";
 import type { SettleCommand } from "../core/ledger/settlement.ts";
-import type { FundingTarget } from "./ledger-store.ts";
 
 /** One call of the store port. */
 export type LedgerCall =
   | { readonly kind: "reserve"; readonly requests: readonly ReservationRequest[] }
   | { readonly kind: "settle"; readonly commands: readonly SettleCommand[] }
+  | { readonly kind: "refund"; readonly commands: readonly RefundCommand[] }
   | {
       readonly kind: "fund";
       readonly account: string;

@@ -15,47 +15,27 @@
  *   countCapacity`. Counters never go negative.
  * - `settle` applies commits and releases through the reservation transition table; a request
  *   arriving at or after a reservation's expiry first expires it.
+ * - `refund` reverses a committed subsidy in proportion to the money refunded
+ *   (`reversedAfter`), restores what the campaign's refund policy names, is idempotent per
+ *   payment and refund id, and never lets refunds add up to more than the payment.
+ * - The decisions are `LedgerBook`'s (src/core/ledger/ledger-book.ts); a store keeps the state
+ *   and makes each request's changes durable together.
  * - Nothing a store acknowledges is lost: an answer is durable before it is returned.
  * - A malformed call (a campaign twice in one request, a subsidy drawing on no funded budget,
  *   amounts that are not whole minor units, sizes past `LEDGER_CALL_LIMITS`) is a caller bug:
  *   every store rejects it with an error before deciding anything (`checkLedgerCall`).
  */
+import type { AccountBalance, FundAnswer, FundingTarget } from "../core/ledger/ledger-book.ts";
+import type { LedgerVerification } from "../core/ledger/ledger-verification.ts";
+import type { RefundAnswer, RefundCommand } from "../core/ledger/refund.ts";
 import type { ReservationRequest, ReserveResult } from "../core/ledger/reservation.ts";
 import type { SettleAnswer, SettleCommand } from "../core/ledger/settlement.ts";
 
-export interface AccountBalance {
-  readonly account: string;
-  readonly fundedMinor: number;
-  readonly reservedMinor: number;
-  readonly spentMinor: number;
-  readonly reservedCount: number;
-  readonly spentCount: number;
-}
-
-export interface FundAnswer {
-  readonly code: "funded" | "funding_unchanged" | "invalid_amount";
-  readonly account: string;
-  readonly fundedMinor: number;
-}
-
-export interface FundingTarget {
-  readonly account: string;
-  readonly targetMinor: number;
-}
-
-export interface LedgerViolation {
-  readonly invariant: string;
-  readonly budget: string;
-  readonly expected: string;
-  readonly actual: string;
-}
-
-/** `bursar ledger verify`'s report (CONTRACTS.md). */
-export interface LedgerVerification {
-  readonly budgets: number;
-  readonly violations: readonly LedgerViolation[];
-  readonly ok: boolean;
-}
+export type { AccountBalance, FundAnswer, FundingTarget } from "../core/ledger/ledger-book.ts";
+export type {
+  LedgerVerification,
+  LedgerViolation,
+} from "../core/ledger/ledger-verification.ts";
 
 export interface LedgerStore {
   /** Adds money to a funded account (a campaign's or a program's budget), recording why. */
@@ -68,6 +48,8 @@ export interface LedgerStore {
   fundUpTo(targets: readonly FundingTarget[], reason: string, atMs: number): Promise<FundAnswer[]>;
   reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]>;
   settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]>;
+  /** Applies refunds of committed payments, each on its own, in order. */
+  refund(commands: readonly RefundCommand[]): Promise<RefundAnswer[]>;
   /** Expires up to `limit` reservations whose expiry is at or before `nowMs`; returns how many. */
   expireDue(nowMs: number, limit: number): Promise<number>;
   balance(account: string): Promise<AccountBalance | undefined>;

@@ -257,6 +257,7 @@ export class CrashLedgerVerifier {
     }
     const database = new BetterSqlite3(this.databasePath, { readonly: true });
     try {
+      database.exec(LEDGER_ROW_VIEWS);
       this.correctionIdReported = checkNoCorrections(
         database,
         this.correctionIdReported,
@@ -343,18 +344,38 @@ interface AccountRow {
 }
 
 /**
+ * The payment rows' entries and the limits each drew on (schema version 2 keeps them as JSON in
+ * the payment row), unpacked by SQLite itself rather than by the store's code, so that a mistake
+ * in the store's reading of its own rows cannot hide one here. Temporary: nothing is written.
+ */
+const LEDGER_ROW_VIEWS = `
+  CREATE TEMP VIEW entries AS
+    SELECT p.payment_id || '#' || e.key AS entry_id, p.payment_id, e.key AS position,
+      e.value ->> 0 AS campaign_id, e.value ->> 1 AS reserved_minor,
+      e.value ->> 2 AS committed_minor, e.value ->> 3 AS reversed_minor, e.value -> 4 AS debits
+    FROM payments p, json_each(p.entries_json) e;
+  CREATE TEMP VIEW entry_debits AS
+    SELECT e.entry_id, d.key AS position, d.value ->> 0 AS account,
+      d.value ->> 1 AS amount_minor, d.value ->> 2 AS count, d.value ->> 3 AS restored_by_refund
+    FROM entries e, json_each(e.debits) d;
+`;
+
+/**
  * The ledger's own sums, written here rather than taken from the store's reconciliation, so that
- * a mistake there cannot hide an overspend here. A committed entry spends what it committed and
- * one use if it committed anything (the store's commit split).
+ * a mistake there cannot hide an overspend here. A committed entry spends what it committed (less
+ * what refunds restored to the account) and one use if it committed anything and was not wholly
+ * refunded back to the account.
  */
 const ACCOUNTS_WITH_LEDGER_SUMS = `
   SELECT a.account, a.funded_minor, a.reserved_minor, a.spent_minor, a.reserved_count,
     a.spent_count,
     coalesce(sum(CASE WHEN p.state = 'reserved' THEN d.amount_minor END), 0) AS ledger_reserved_minor,
-    coalesce(sum(CASE WHEN p.state = 'committed' THEN e.committed_minor END), 0) AS ledger_spent_minor,
+    coalesce(sum(CASE WHEN p.state = 'committed'
+      THEN e.committed_minor - d.restored_by_refund * e.reversed_minor END), 0) AS ledger_spent_minor,
     coalesce(sum(CASE WHEN p.state = 'reserved' THEN d.count END), 0) AS ledger_reserved_count,
-    coalesce(sum(CASE WHEN p.state = 'committed' AND e.committed_minor > 0 THEN d.count END), 0)
-      AS ledger_spent_count
+    coalesce(sum(CASE WHEN p.state = 'committed' AND e.committed_minor > 0
+      AND NOT (d.restored_by_refund = 1 AND e.reversed_minor = e.committed_minor)
+      THEN d.count END), 0) AS ledger_spent_count
   FROM accounts a
   LEFT JOIN entry_debits d ON d.account = a.account
   LEFT JOIN entries e ON e.entry_id = d.entry_id

@@ -169,6 +169,7 @@ function crashSubsidy(
     amountMinor,
     funding: "platform",
     label: "instant_discount",
+    refundRestores: "budgets_and_caps",
     debits,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { fc } from "@fast-check/vitest";
 import { afterEach, describe, expect, test } from "vitest";
+import { REFUND_RESTORES, type RefundCommand } from "../../src/core/ledger/refund.ts";
 import type {
   Debit,
   ReservationRequest,
@@ -338,6 +339,149 @@ export function describeLedgerStoreContract(
       expect(commit?.code).toBe("reservation_expired");
     });
 
+    test("a refund reverses the subsidy in proportion, split across stacked campaigns, exact at the full refund", async () => {
+      const store = await open();
+      await store.fund("campaign/high", 1000, "initial", T0);
+      await store.fund("campaign/low", 1000, "initial", T0);
+      // paymentAmountMinor is 100,000 (see request()); commit 300 + 100 of 300 + 200 reserved.
+      await store.reserve([request("p1", [subsidy("high", 300), subsidy("low", 200)])]);
+      await store.settle([{ kind: "commit", paymentId: "p1", atMs: T0, totalMinor: 400 }]);
+      const [first] = await store.refund([
+        { paymentId: "p1", refundId: "r1", amountMinor: 33_333, atMs: T0 + 1 },
+      ]);
+      // floor(300 × 33,333 / 100,000) = 99; floor(100 × 33,333 / 100,000) = 33.
+      expect(first).toEqual({
+        paymentId: "p1",
+        refundId: "r1",
+        code: "refunded",
+        amountMinor: 33_333,
+        refundedMinor: 33_333,
+        paymentAmountMinor: 100_000,
+        subsidyReversedMinor: 132,
+        entries: [
+          { campaignId: "high", committedMinor: 300, reversedMinor: 99, reversedTotalMinor: 99 },
+          { campaignId: "low", committedMinor: 100, reversedMinor: 33, reversedTotalMinor: 33 },
+        ],
+        replayed: false,
+      });
+      expect(await store.balance("campaign/high")).toMatchObject({
+        spentMinor: 201,
+        spentCount: 1,
+      });
+      // The cumulative share is floored, not each refund's: 66,666 in all reverses floor(199.998).
+      const [second] = await store.refund([
+        { paymentId: "p1", refundId: "r2", amountMinor: 33_333, atMs: T0 + 2 },
+      ]);
+      expect(second?.entries.map((entry) => entry.reversedTotalMinor)).toEqual([199, 66]);
+      const [rest] = await store.refund([
+        { paymentId: "p1", refundId: "r3", amountMinor: 33_334, atMs: T0 + 3 },
+      ]);
+      expect(rest).toMatchObject({ code: "refunded", refundedMinor: 100_000 });
+      expect(rest?.entries.map((entry) => entry.reversedTotalMinor)).toEqual([300, 100]);
+      // Fully reversed: money and the use are back in the budgets.
+      for (const campaign of ["high", "low"]) {
+        expect(await store.balance(`campaign/${campaign}`)).toMatchObject({
+          reservedMinor: 0,
+          spentMinor: 0,
+          spentCount: 0,
+        });
+      }
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
+    test("refunds are idempotent per refund id, never exceed the payment, and need a commit", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await store.reserve([
+        request("p1", [subsidy("c1", 100)]),
+        request("p2", [subsidy("c1", 100)]),
+        request("nothing", []),
+      ]);
+      await store.settle([{ kind: "commit", paymentId: "p1", atMs: T0 }]);
+      const refund = (paymentId: string, refundId: string, amountMinor: number) => ({
+        paymentId,
+        refundId,
+        amountMinor,
+        atMs: T0 + 1,
+      });
+      const [applied] = await store.refund([refund("p1", "r1", 60_000)]);
+      const answers = await store.refund([
+        refund("p1", "r1", 60_000),
+        refund("p1", "r1", 50_000),
+        refund("p1", "r2", 40_001),
+        refund("p1", "r3", 0),
+        refund("p2", "r1", 10),
+        refund("nothing", "r1", 10),
+        refund("unknown", "r1", 10),
+      ]);
+      expect(answers[0]).toEqual({ ...applied, replayed: true });
+      expect(answers.slice(1).map((answer) => answer.code)).toEqual([
+        "refund_conflict",
+        "refund_exceeds_payment",
+        "invalid_amount",
+        "refund_not_committed",
+        "reservation_not_found",
+        "reservation_not_found",
+      ]);
+      // Nothing but r1 changed anything: 60 of the 100 reversed.
+      expect(await store.balance("campaign/c1")).toMatchObject({
+        reservedMinor: 100,
+        spentMinor: 40,
+      });
+      const [last] = await store.refund([refund("p1", "r2", 40_000)]);
+      expect(last).toMatchObject({
+        code: "refunded",
+        refundedMinor: 100_000,
+        subsidyReversedMinor: 40,
+      });
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
+    test("the campaign's refund policy decides what a refund restores", async () => {
+      const store = await open();
+      const cap = (campaign: string) =>
+        boundedDebit(`identity-day/${campaign}/user:u1/2025-01-16`, 100, 500, 1);
+      for (const campaign of ["all", "budgets", "none"])
+        await store.fund(`campaign/${campaign}`, 1000, "initial", T0);
+      await store.reserve([
+        request("p1", [
+          subsidy("all", 100, [cap("all")], "budgets_and_caps"),
+          subsidy("budgets", 100, [cap("budgets")], "budgets"),
+          subsidy("none", 100, [cap("none")], "nothing"),
+        ]),
+      ]);
+      await store.settle([{ kind: "commit", paymentId: "p1", atMs: T0 }]);
+      const [refund] = await store.refund([
+        { paymentId: "p1", refundId: "full", amountMinor: 100_000, atMs: T0 + 1 },
+      ]);
+      // The subsidy is reversed to the funder whatever the policy.
+      expect(refund?.subsidyReversedMinor).toBe(300);
+      const spent = async (account: string) => {
+        const balance = await store.balance(account);
+        return [balance?.spentMinor, balance?.spentCount];
+      };
+      expect(await spent("campaign/all")).toEqual([0, 0]);
+      expect(await spent("identity-day/all/user:u1/2025-01-16")).toEqual([0, 0]);
+      expect(await spent("campaign/budgets")).toEqual([0, 0]);
+      expect(await spent("identity-day/budgets/user:u1/2025-01-16")).toEqual([100, 1]);
+      expect(await spent("campaign/none")).toEqual([100, 1]);
+      expect(await spent("identity-day/none/user:u1/2025-01-16")).toEqual([100, 1]);
+      // Only the restored cap lets the user use the once-a-day offer again.
+      const [again] = await store.reserve([
+        request("p2", [
+          subsidy("all", 100, [cap("all")]),
+          subsidy("budgets", 100, [cap("budgets")]),
+          subsidy("none", 100, [cap("none")]),
+        ]),
+      ]);
+      expect(answerOf(again).subsidies.map((each) => each.code)).toEqual([
+        "reserved",
+        "identity_cap_reached",
+        "identity_cap_reached",
+      ]);
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
     test("settling an unknown payment, or one that got no subsidy, finds no reservation", async () => {
       const store = await open();
       await store.reserve([request("nothing", [])]);
@@ -351,7 +495,7 @@ export function describeLedgerStoreContract(
       ]);
     });
 
-    test("generated sequences answer exactly as the in-memory model and keep every invariant", async () => {
+    test("generated sequences answer exactly as the in-memory model and keep every invariant after every step", async () => {
       await fc.assert(
         fc.asyncProperty(operationsArbitrary, async (operations) => {
           const store = await open();
@@ -362,15 +506,14 @@ export function describeLedgerStoreContract(
               apply(model, operation),
             ]);
             expect(actual).toEqual(expected);
-          }
-          const verification = await store.verify();
-          expect(verification.violations).toEqual([]);
-          for (const campaign of CAMPAIGNS) {
-            const balance = await store.balance(`campaign/${campaign}`);
-            if (balance !== undefined)
-              expect(balance.reservedMinor + balance.spentMinor).toBeLessThanOrEqual(
-                balance.fundedMinor,
-              );
+            expect((await store.verify()).violations).toEqual([]);
+            for (const campaign of CAMPAIGNS) {
+              const balance = await store.balance(`campaign/${campaign}`);
+              if (balance !== undefined)
+                expect(balance.reservedMinor + balance.spentMinor).toBeLessThanOrEqual(
+                  balance.fundedMinor,
+                );
+            }
           }
         }),
         { numRuns: 60 },
@@ -385,6 +528,7 @@ type Operation =
   | { kind: "fund"; campaign: string; amountMinor: number }
   | { kind: "reserve"; requests: ReservationRequest[] }
   | { kind: "settle"; commands: SettleCommand[] }
+  | { kind: "refund"; commands: RefundCommand[] }
   | { kind: "expire"; nowMs: number };
 
 const paymentIdArbitrary = fc.constantFrom("p1", "p2", "p3", "p4", "p5", "p6");
@@ -396,8 +540,9 @@ const subsidyArbitrary = fc
     amountMinor: fc.integer({ min: 1, max: 400 }),
     capped: fc.boolean(),
     ceiling: fc.boolean(),
+    policy: fc.constantFrom(...REFUND_RESTORES),
   })
-  .map(({ campaign, amountMinor, capped, ceiling }) => {
+  .map(({ campaign, amountMinor, capped, ceiling, policy }) => {
     const extra: Debit[] = [];
     if (capped)
       extra.push(boundedDebit(`identity-day/${campaign}/user:u1/2025-01-16`, amountMinor, 600, 2));
@@ -411,7 +556,7 @@ const subsidyArbitrary = fc
           "platform_ceiling_reached",
         ),
       );
-    return subsidy(campaign, amountMinor, extra);
+    return subsidy(campaign, amountMinor, extra, policy);
   });
 
 const requestArbitrary = fc
@@ -448,6 +593,17 @@ const settleArbitrary: fc.Arbitrary<SettleCommand> = fc.oneof(
   }),
 );
 
+const refundArbitrary: fc.Arbitrary<RefundCommand> = fc.record({
+  paymentId: paymentIdArbitrary,
+  refundId: fc.constantFrom("r1", "r2", "r3"),
+  // Payments are 100,000 (see request()): some refunds fit, some add up to more.
+  amountMinor: fc.oneof(
+    fc.integer({ min: 1, max: 100_000 }),
+    fc.constantFrom(0, 25_000, 50_000, 100_000),
+  ),
+  atMs: atArbitrary,
+});
+
 const operationsArbitrary: fc.Arbitrary<Operation[]> = fc.array(
   fc.oneof(
     fc.record({
@@ -463,6 +619,10 @@ const operationsArbitrary: fc.Arbitrary<Operation[]> = fc.array(
       kind: fc.constant("settle" as const),
       commands: fc.array(settleArbitrary, { minLength: 1, maxLength: 3 }),
     }),
+    fc.record({
+      kind: fc.constant("refund" as const),
+      commands: fc.array(refundArbitrary, { minLength: 1, maxLength: 3 }),
+    }),
     fc.record({ kind: fc.constant("expire" as const), nowMs: atArbitrary }),
   ),
   { maxLength: 25 },
@@ -476,6 +636,8 @@ async function apply(store: LedgerStore, operation: Operation): Promise<unknown>
       return store.reserve(operation.requests);
     case "settle":
       return store.settle(operation.commands);
+    case "refund":
+      return store.refund(operation.commands);
     case "expire":
       return store.expireDue(operation.nowMs, 100);
   }

@@ -1,16 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { ReserveResult } from "../../src/core/ledger/reservation.ts";
+import { MIGRATIONS } from "../../src/stores/sqlite/sqlite-ledger-schema.ts";
 import {
   SqliteLedgerStore,
   type SqliteLedgerStoreOptions,
 } from "../../src/stores/sqlite/sqlite-ledger-store.ts";
 import { SqliteLedgerStoreError } from "../../src/stores/sqlite/sqlite-ledger-store-error.ts";
 import { describeLedgerStoreContract } from "../ledger/ledger-store.contract.ts";
-import { boundedDebit, request, subsidy } from "../support/ledger-requests.ts";
+import { boundedDebit, REQUEST_TTL_MS, request, subsidy } from "../support/ledger-requests.ts";
 
 const T0 = Date.UTC(2025, 0, 16, 6, 40);
 const directory = mkdtempSync(join(tmpdir(), "bursar-sqlite-ledger-"));
@@ -41,7 +42,7 @@ describe("SqliteLedgerStore", () => {
     const path = freshPath();
     const first = await open({ path });
     expect(first.recovery).toEqual({
-      migrationsApplied: [1],
+      migrationsApplied: [1, 2],
       correctedAccounts: 0,
       expiredReservations: 0,
     });
@@ -54,6 +55,7 @@ describe("SqliteLedgerStore", () => {
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(raw.prepare("SELECT version, name FROM schema_migrations").all()).toEqual([
         { version: 1, name: "ledger" },
+        { version: 2, name: "entries in the payment row, refunds" },
       ]);
     } finally {
       raw.close();
@@ -72,7 +74,7 @@ describe("SqliteLedgerStore", () => {
     raw.close();
     await expect(SqliteLedgerStore.open({ path })).rejects.toMatchObject({
       code: "open_failed",
-      message: expect.stringMatching(/schema version 99, newer than this build knows \(1\)/),
+      message: expect.stringMatching(/schema version 99, newer than this build knows \(2\)/),
     });
   });
 
@@ -201,6 +203,56 @@ describe("SqliteLedgerStore", () => {
       { counter: "spent_count", before_value: 4, after_value: 0 },
     ]);
     audit.close();
+  });
+
+  test("a version 1 ledger migrates: its reservations settle, its payments refund, and it verifies", async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v1 = new BetterSqlite3(path);
+    v1.exec(MIGRATIONS[0]!.sql);
+    v1.exec(`
+      CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL);
+      INSERT INTO schema_migrations VALUES (1, 'ledger', 0);
+      INSERT INTO accounts VALUES ('campaign/c1', 1000, 300, 200, 1, 1);
+      INSERT INTO accounts VALUES ('identity-day/c1/user:u1/2025-01-16', 0, 300, 200, 1, 1);
+      INSERT INTO fundings (account, amount_minor, reason, at_ms) VALUES ('campaign/c1', 1000, 'initial', 0);
+      INSERT INTO payments VALUES ('open', '["open","u1",50000]', '{}', 'reserved', ${T0 + REQUEST_TTL_MS});
+      INSERT INTO payments VALUES ('done', 'legacy-key', '{}', 'committed', ${T0 + REQUEST_TTL_MS});
+      INSERT INTO entries VALUES (1, 'open', 0, 'c1', 300, 0);
+      INSERT INTO entries VALUES (2, 'done', 0, 'c1', 250, 200);
+      INSERT INTO entry_debits VALUES (1, 0, 'campaign/c1', 300, 1);
+      INSERT INTO entry_debits VALUES (1, 1, 'identity-day/c1/user:u1/2025-01-16', 300, 1);
+      INSERT INTO entry_debits VALUES (2, 0, 'campaign/c1', 250, 1);
+      INSERT INTO entry_debits VALUES (2, 1, 'identity-day/c1/user:u1/2025-01-16', 250, 1);
+    `);
+    v1.close();
+
+    const store = await open({ path, nowMs: () => T0 });
+    expect(store.recovery).toEqual({
+      migrationsApplied: [2],
+      correctedAccounts: 0,
+      expiredReservations: 0,
+    });
+    expect(await store.verify()).toEqual({ budgets: 2, violations: [], ok: true });
+    const [commit] = await store.settle([{ kind: "commit", paymentId: "open", atMs: T0 }]);
+    expect(commit?.entries).toEqual([
+      { campaignId: "c1", reservedMinor: 300, committedMinor: 300 },
+    ]);
+    const refunds = await store.refund([
+      { paymentId: "open", refundId: "r1", amountMinor: 25_000, atMs: T0 },
+      // A key that is not the service's JSON carries no amount: no refund fits it.
+      { paymentId: "done", refundId: "r1", amountMinor: 1, atMs: T0 },
+    ]);
+    expect(refunds.map((refund) => [refund.code, refund.subsidyReversedMinor])).toEqual([
+      ["refunded", 150],
+      ["refund_exceeds_payment", 0],
+    ]);
+    expect(await store.balance("identity-day/c1/user:u1/2025-01-16")).toMatchObject({
+      reservedMinor: 0,
+      spentMinor: 350,
+      spentCount: 2,
+    });
+    expect((await store.verify()).violations).toEqual([]);
   });
 
   test("verify names the broken invariant when the counters are edited behind the store", async () => {

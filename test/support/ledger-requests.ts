@@ -3,6 +3,7 @@
  * import them too.
  */
 import type { LimitRefusalCode } from "../../src/core/ledger/ledger-codes.ts";
+import type { RefundRestores } from "../../src/core/ledger/refund.ts";
 import type {
   Debit,
   PlannedSubsidy,
@@ -40,6 +41,7 @@ export function subsidy(
   campaignId: string,
   amountMinor: number,
   extraDebits: Debit[] = [],
+  refundRestores: RefundRestores = "budgets_and_caps",
 ): PlannedSubsidy {
   return {
     campaignId,
@@ -47,6 +49,7 @@ export function subsidy(
     amountMinor,
     funding: "platform",
     label: "instant_discount",
+    refundRestores,
     debits: [budgetDebit(campaignId, amountMinor), ...extraDebits],
   };
 }

@@ -18,6 +18,7 @@ import type { Decision } from "../evaluator/decision.ts";
 import { envelopeBoundsFor, type Snapshot, type SnapshotCampaign } from "../evaluator/snapshot.ts";
 import type { Payment } from "../model/payment.ts";
 import { localToInstantMs, nextDayAtMidnight, zonedParts } from "../time-zone.ts";
+import { REFUND_RESTORES_DEFAULT } from "./refund.ts";
 import type { Debit, PlannedSubsidy, ReservationRequest } from "./reservation.ts";
 
 export interface PlanOptions {
@@ -119,6 +120,7 @@ export function planReservation(
       funding: subsidy.funding,
       ...(subsidy.programId === undefined ? {} : { programId: subsidy.programId }),
       label: subsidy.label,
+      refundRestores: effective.campaign.limits.refundRestores ?? REFUND_RESTORES_DEFAULT,
       debits,
     };
   });

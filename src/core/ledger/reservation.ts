@@ -5,6 +5,7 @@
  */
 import type { FundingSource, LabelKind } from "../funding.ts";
 import type { LimitRefusalCode } from "./ledger-codes.ts";
+import type { RefundRestores } from "./refund.ts";
 
 /**
  * One limit a subsidy draws on. Every debit of a subsidy draws the subsidy's whole amount and one
@@ -34,6 +35,8 @@ export interface PlannedSubsidy {
   readonly funding: FundingSource;
   readonly programId?: string;
   readonly label: LabelKind;
+  /** The campaign's refund policy when the subsidy was granted; refunds follow it. */
+  readonly refundRestores: RefundRestores;
   /** Checked in order; the first that does not fit refuses the subsidy. */
   readonly debits: readonly Debit[];
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { REFUND_RESTORES } from "../ledger/refund.ts";
 import { offerOverridesSchema } from "../offers/registry.ts";
 import { currency, identifier, MODEL_LIMITS, minorUnits, name, wholeNumber } from "./fields.ts";
 import { fundingSchema } from "./funding.ts";
@@ -16,6 +17,12 @@ export const limitsSchema = z.strictObject({
     min: 1,
     description: "Declared spend-velocity ceiling; the guard trips above it.",
   }).optional(),
+  refundRestores: z
+    .enum(REFUND_RESTORES)
+    .describe(
+      "What a refund gives back: budgets_and_caps (the default), budgets (caps keep the use), or nothing.",
+    )
+    .optional(),
   perUser: z
     .strictObject({
       countPerDay: count.optional(),

@@ -2,6 +2,7 @@
  * The messages between `SqliteLedgerStore` (the caller's thread) and the worker thread that owns
  * the database connection. Every value crosses by structured clone, so only plain data is here.
  */
+import type { RefundAnswer } from "../../core/ledger/refund.ts";
 import type { ReserveResult } from "../../core/ledger/reservation.ts";
 import type { SettleAnswer } from "../../core/ledger/settlement.ts";
 import type { LedgerCall } from "../../ledger/ledger-call.ts";
@@ -12,6 +13,7 @@ export type { LedgerCall } from "../../ledger/ledger-call.ts";
 export type LedgerCallValue =
   | ReserveResult[]
   | SettleAnswer[]
+  | RefundAnswer[]
   | FundAnswer
   | FundAnswer[]
   | number
@@ -62,6 +64,6 @@ export type FromWorker =
 /** How much of the batch and queue limits a call uses: one unit per request or command. */
 export function callWeight(call: LedgerCall): number {
   if (call.kind === "reserve") return Math.max(1, call.requests.length);
-  if (call.kind === "settle") return Math.max(1, call.commands.length);
+  if (call.kind === "settle" || call.kind === "refund") return Math.max(1, call.commands.length);
   return 1;
 }

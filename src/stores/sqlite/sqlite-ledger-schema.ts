@@ -83,6 +83,55 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "entries in the payment row, refunds",
+    // The ledger's rules moved into one book shared by every store (ADR 0007): the SQLite store
+    // now decides in its writer thread over cached counters, and writes per payment one row
+    // holding its entries (the limits each drew on) instead of an entry row and a row per debit.
+    // entries_json: [[campaignId, reservedMinor, committedMinor, reversedMinor,
+    //                 [[account, amountMinor, count, restoredByRefund 0|1], ...]], ...]
+    // Version 1 rows are carried over: their payment amount is read from the content key (the
+    // service's key is a JSON array with the amount third; 0, which no refund fits, otherwise)
+    // and their debits take the default refund policy, which restores every limit.
+    sql: `
+      ALTER TABLE payments ADD COLUMN payment_amount_minor INTEGER NOT NULL DEFAULT 0
+        CHECK (payment_amount_minor >= 0);
+      ALTER TABLE payments ADD COLUMN refunded_minor INTEGER NOT NULL DEFAULT 0
+        CHECK (refunded_minor >= 0 AND refunded_minor <= payment_amount_minor);
+      ALTER TABLE payments ADD COLUMN entries_json TEXT NOT NULL DEFAULT '[]';
+
+      UPDATE payments SET payment_amount_minor = json_extract(content_key, '$[2]')
+      WHERE json_valid(content_key) AND json_type(content_key, '$[2]') = 'integer'
+        AND json_extract(content_key, '$[2]') >= 0;
+
+      UPDATE payments SET entries_json = json((
+        SELECT json_group_array(json_array(
+          e.campaign_id, e.reserved_minor, e.committed_minor, 0,
+          json((
+            SELECT json_group_array(json_array(d.account, d.amount_minor, d.count, 1)
+              ORDER BY d.position)
+            FROM entry_debits d WHERE d.entry_id = e.entry_id
+          ))
+        ) ORDER BY e.position)
+        FROM entries e WHERE e.payment_id = payments.payment_id
+      ))
+      WHERE EXISTS (SELECT 1 FROM entries e WHERE e.payment_id = payments.payment_id);
+
+      DROP TABLE entry_debits;
+      DROP TABLE entries;
+
+      -- One row per applied refund; a retry with the same ids replays answer_json.
+      CREATE TABLE refunds (
+        payment_id TEXT NOT NULL REFERENCES payments (payment_id),
+        refund_id TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+        at_ms INTEGER NOT NULL,
+        answer_json TEXT NOT NULL,
+        PRIMARY KEY (payment_id, refund_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -11,6 +11,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
+import type { RefundAnswer, RefundCommand } from "../../core/ledger/refund.ts";
 import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
 import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
 import { checkLedgerCall } from "../../ledger/check-ledger-call.ts";
@@ -170,6 +171,11 @@ export class SqliteLedgerStore implements LedgerStore {
   async settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]> {
     if (Array.isArray(commands) && commands.length === 0) return [];
     return (await this.submit({ kind: "settle", commands })) as SettleAnswer[];
+  }
+
+  async refund(commands: readonly RefundCommand[]): Promise<RefundAnswer[]> {
+    if (Array.isArray(commands) && commands.length === 0) return [];
+    return (await this.submit({ kind: "refund", commands })) as RefundAnswer[];
   }
 
   async expireDue(nowMs: number, limit: number): Promise<number> {

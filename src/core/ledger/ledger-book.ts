@@ -1,0 +1,452 @@
+/**
+ * The ledger's rules, once, for every store: how a reservation request, a settlement, a refund,
+ * an expiry and a funding change the accounts and the payment records. A store supplies the
+ * state (`LedgerBookState`: maps in memory; a cached, transactional view of the database in
+ * SQLite) and makes each call's changes durable and atomic; the book decides.
+ *
+ * Every account counter is a sum over the payment records: `contributionOf` says what one debit
+ * of one entry adds in the record's current state, each step moves the counters by the difference
+ * between the contributions after and before it, and verification recomputes the sums from
+ * scratch with the same function. The counters and their definition therefore cannot drift apart
+ * without `verifyLedger` saying so.
+ */
+import { isAmountMinor } from "../money.ts";
+import {
+  type RefundAnswer,
+  type RefundCommand,
+  type RefundRestores,
+  refundRestoresDebit,
+  reversedAfter,
+} from "./refund.ts";
+import type { Debit, ReservationAnswer, ReservationRequest, ReserveResult } from "./reservation.ts";
+import { type ReservationState, transition } from "./reservation-lifecycle.ts";
+import { type SettleAnswer, type SettleCommand, splitCommit } from "./settlement.ts";
+
+/**
+ * The bound of a counter whose debit names none: counters stay exact as JavaScript numbers. A
+ * debit that would pass it is refused like any other limit.
+ */
+const COUNTER_MAX = Number.MAX_SAFE_INTEGER;
+
+export interface AccountCounters {
+  fundedMinor: number;
+  reservedMinor: number;
+  spentMinor: number;
+  reservedCount: number;
+  spentCount: number;
+}
+
+export interface AccountBalance extends Readonly<AccountCounters> {
+  readonly account: string;
+}
+
+/** One limit an entry drew on, as the ledger keeps it after the reservation. */
+export interface EntryDebit {
+  readonly account: string;
+  readonly amountMinor: number;
+  readonly count: number;
+  /** Whether refunds give money, and once complete the use, back to this account. */
+  readonly restoredByRefund: boolean;
+}
+
+/** One campaign's subsidy on one payment. */
+export interface LedgerEntry {
+  readonly campaignId: string;
+  readonly reservedMinor: number;
+  committedMinor: number;
+  /** Subsidy reversed by refunds so far; never above `committedMinor`. */
+  reversedMinor: number;
+  readonly debits: readonly EntryDebit[];
+}
+
+export interface PaymentRecord {
+  readonly paymentId: string;
+  readonly contentKey: string;
+  readonly answer: ReservationAnswer;
+  /** null for a "no subsidy" answer: nothing to settle. */
+  state: ReservationState | null;
+  readonly expiresAtMs: number | null;
+  readonly paymentAmountMinor: number;
+  /** Payment money refunded so far. */
+  refundedMinor: number;
+  readonly entries: LedgerEntry[];
+}
+
+export interface RefundRecord {
+  readonly paymentId: string;
+  readonly refundId: string;
+  readonly amountMinor: number;
+  readonly atMs: number;
+  readonly answer: RefundAnswer;
+}
+
+export interface FundAnswer {
+  readonly code: "funded" | "funding_unchanged" | "invalid_amount";
+  readonly account: string;
+  readonly fundedMinor: number;
+}
+
+export interface FundingTarget {
+  readonly account: string;
+  readonly targetMinor: number;
+}
+
+/**
+ * What the book reads and writes. Reads see every earlier write of the same store, including the
+ * current call's; `accountForUpdate` and `save*` are the only writes, and the store makes a
+ * call's writes durable together (or not at all).
+ */
+export interface LedgerBookState {
+  account(name: string): Readonly<AccountCounters> | undefined;
+  /** The account to change, created at zero when missing; the store writes it with the call. */
+  accountForUpdate(name: string): AccountCounters;
+  /** The payment's record; the book changes it in place and then calls `savePayment`. */
+  payment(paymentId: string): PaymentRecord | undefined;
+  savePayment(record: PaymentRecord, isNew: boolean): void;
+  refund(paymentId: string, refundId: string): RefundRecord | undefined;
+  saveRefund(record: RefundRecord): void;
+  saveFunding(account: string, amountMinor: number, reason: string, atMs: number): void;
+  /** Ids of up to `limit` reservations due at `nowMs`, earliest expiry first. */
+  dueReservations(nowMs: number, limit: number): readonly string[];
+}
+
+interface Contribution {
+  readonly reservedMinor: number;
+  readonly reservedCount: number;
+  readonly spentMinor: number;
+  readonly spentCount: number;
+}
+
+const NOTHING: Contribution = { reservedMinor: 0, reservedCount: 0, spentMinor: 0, spentCount: 0 };
+
+/**
+ * What one debit of one entry adds to its account's counters while the payment is in `state`:
+ * a reservation holds the debited amount and use; a commit spends the committed amount (and the
+ * use, when something was committed) less what refunds restored; released and expired
+ * reservations hold nothing.
+ */
+export function contributionOf(
+  state: ReservationState | null,
+  entry: LedgerEntry,
+  debit: EntryDebit,
+): Contribution {
+  if (state === "reserved") {
+    return {
+      reservedMinor: debit.amountMinor,
+      reservedCount: debit.count,
+      spentMinor: 0,
+      spentCount: 0,
+    };
+  }
+  if (state !== "committed" || entry.committedMinor === 0) return NOTHING;
+  const restoredMinor = debit.restoredByRefund ? entry.reversedMinor : 0;
+  const useRestored = debit.restoredByRefund && entry.reversedMinor === entry.committedMinor;
+  return {
+    reservedMinor: 0,
+    reservedCount: 0,
+    spentMinor: entry.committedMinor - restoredMinor,
+    spentCount: useRestored ? 0 : debit.count,
+  };
+}
+
+export class LedgerBook {
+  constructor(private readonly state: LedgerBookState) {}
+
+  fund(account: string, amountMinor: number, reason: string, atMs: number): FundAnswer {
+    const fundedMinor = this.state.account(account)?.fundedMinor ?? 0;
+    if (
+      amountMinor <= 0 ||
+      !isAmountMinor(amountMinor) ||
+      !isAmountMinor(fundedMinor + amountMinor)
+    ) {
+      return { code: "invalid_amount", account, fundedMinor };
+    }
+    this.state.accountForUpdate(account).fundedMinor += amountMinor;
+    this.state.saveFunding(account, amountMinor, reason, atMs);
+    return { code: "funded", account, fundedMinor: fundedMinor + amountMinor };
+  }
+
+  fundUpTo(targets: readonly FundingTarget[], reason: string, atMs: number): FundAnswer[] {
+    return targets.map(({ account, targetMinor }) => {
+      const fundedMinor = this.state.account(account)?.fundedMinor ?? 0;
+      return targetMinor > fundedMinor
+        ? this.fund(account, targetMinor - fundedMinor, reason, atMs)
+        : { code: "funding_unchanged", account, fundedMinor };
+    });
+  }
+
+  reserve(request: ReservationRequest): ReserveResult {
+    const existing = this.state.payment(request.paymentId);
+    if (existing !== undefined) {
+      return existing.contentKey === request.contentKey
+        ? { code: "answered", answer: existing.answer, replayed: true }
+        : { code: "idempotency_conflict", paymentId: request.paymentId };
+    }
+    const entries: LedgerEntry[] = [];
+    const subsidies = request.subsidies.map((subsidy) => {
+      const refusal = this.firstRefusal(subsidy.debits);
+      const { debits: _debits, refundRestores, ...described } = subsidy;
+      if (refusal !== undefined) return { ...described, amountMinor: 0, code: refusal };
+      const entry: LedgerEntry = {
+        campaignId: subsidy.campaignId,
+        reservedMinor: subsidy.amountMinor,
+        committedMinor: 0,
+        reversedMinor: 0,
+        debits: subsidy.debits.map((debit) => entryDebit(debit, refundRestores)),
+      };
+      // Counted at once, so that the next subsidy of the same payment sees it.
+      this.move(entry, null, "reserved");
+      entries.push(entry);
+      return { ...described, code: "reserved" as const };
+    });
+    const totalReservedMinor = entries.reduce((sum, entry) => sum + entry.reservedMinor, 0);
+    const isReserved = entries.length > 0;
+    const answer: ReservationAnswer = {
+      paymentId: request.paymentId,
+      code: isReserved ? "reserved" : "no_subsidy",
+      totalReservedMinor,
+      expiresAtMs: isReserved ? request.expiresAtMs : null,
+      snapshotVersion: request.snapshotVersion,
+      subsidies,
+    };
+    const record: PaymentRecord = {
+      paymentId: request.paymentId,
+      contentKey: request.contentKey,
+      answer,
+      state: isReserved ? "reserved" : null,
+      expiresAtMs: answer.expiresAtMs,
+      paymentAmountMinor: request.paymentAmountMinor,
+      refundedMinor: 0,
+      entries,
+    };
+    this.state.savePayment(record, true);
+    return { code: "answered", answer, replayed: false };
+  }
+
+  /**
+   * The refusal of the first debit that does not fit: `reserved + spent + amount ≤ capacity`
+   * (the funded amount for funded accounts), and the same for counts, counting earlier debits of
+   * the same subsidy on the same account. A bound the debit does not name is 2^53 - 1.
+   */
+  private firstRefusal(debits: readonly Debit[]): Debit["refusal"] | undefined {
+    const pending = new Map<string, { amountMinor: number; count: number }>();
+    for (const debit of debits) {
+      const account = this.state.account(debit.account);
+      const before = pending.get(debit.account) ?? { amountMinor: 0, count: 0 };
+      const usedMinor =
+        (account?.reservedMinor ?? 0) + (account?.spentMinor ?? 0) + before.amountMinor;
+      const usedCount = (account?.reservedCount ?? 0) + (account?.spentCount ?? 0) + before.count;
+      const capacityMinor = debit.funded
+        ? (account?.fundedMinor ?? 0)
+        : (debit.capacityMinor ?? COUNTER_MAX);
+      if (usedMinor + debit.amountMinor > capacityMinor) return debit.refusal;
+      if (usedCount + debit.count > (debit.countCapacity ?? COUNTER_MAX)) return debit.refusal;
+      pending.set(debit.account, {
+        amountMinor: before.amountMinor + debit.amountMinor,
+        count: before.count + debit.count,
+      });
+    }
+    return undefined;
+  }
+
+  settle(command: SettleCommand): SettleAnswer {
+    const record = this.state.payment(command.paymentId);
+    if (record === undefined || record.state === null) {
+      return {
+        paymentId: command.paymentId,
+        code: "reservation_not_found",
+        state: null,
+        entries: [],
+      };
+    }
+    if (this.expireIfDue(record, command.atMs)) this.state.savePayment(record, false);
+    const state = record.state as ReservationState;
+    if (command.kind === "commit" && state === "reserved") {
+      const reservedTotal = record.entries.reduce((sum, entry) => sum + entry.reservedMinor, 0);
+      const totalMinor = command.totalMinor ?? reservedTotal;
+      if (!isAmountMinor(totalMinor) || totalMinor > reservedTotal) {
+        const code = totalMinor > reservedTotal ? "commit_exceeds_reservation" : "invalid_amount";
+        return settleAnswer(command.paymentId, code, record);
+      }
+    }
+    const step = transition(state, command.kind);
+    if (!step.effective) return settleAnswer(command.paymentId, step.answer, record);
+    if (command.kind === "commit") {
+      const reserved = record.entries.map((entry) => entry.reservedMinor);
+      const committed = splitCommit(
+        reserved,
+        command.totalMinor ?? reserved.reduce((sum, amount) => sum + amount, 0),
+      );
+      this.change(record, step.next, () => {
+        record.entries.forEach((entry, index) => {
+          entry.committedMinor = committed[index]!;
+        });
+      });
+    } else {
+      this.change(record, step.next, () => {});
+    }
+    this.state.savePayment(record, false);
+    return settleAnswer(command.paymentId, step.answer, record);
+  }
+
+  /**
+   * Reverses the subsidy in proportion to the payment money refunded (`reversedAfter`), gives it
+   * back to the limits the campaign's refund policy names, and stores the answer under the refund
+   * id. Only an applied refund is stored: a refused one may be sent again once it can apply.
+   */
+  refund(command: RefundCommand): RefundAnswer {
+    const record = this.state.payment(command.paymentId);
+    const refused = (code: RefundAnswer["code"]) => refundAnswer(command, code, record, []);
+    if (record === undefined || record.state === null) return refused("reservation_not_found");
+    const existing = this.state.refund(command.paymentId, command.refundId);
+    if (existing !== undefined) {
+      return existing.amountMinor === command.amountMinor
+        ? { ...existing.answer, replayed: true }
+        : refused("refund_conflict");
+    }
+    if (command.amountMinor <= 0 || !isAmountMinor(command.amountMinor)) {
+      return refused("invalid_amount");
+    }
+    if (this.expireIfDue(record, command.atMs)) this.state.savePayment(record, false);
+    const step = transition(record.state, "refund");
+    if (!step.effective) return refused(step.answer);
+    const refundedMinor = record.refundedMinor + command.amountMinor;
+    if (refundedMinor > record.paymentAmountMinor) return refused("refund_exceeds_payment");
+    const before = record.entries.map((entry) => entry.reversedMinor);
+    this.change(record, step.next, () => {
+      record.refundedMinor = refundedMinor;
+      for (const entry of record.entries) {
+        entry.reversedMinor = reversedAfter(
+          entry.committedMinor,
+          refundedMinor,
+          record.paymentAmountMinor,
+        );
+      }
+    });
+    this.state.savePayment(record, false);
+    const answer = refundAnswer(
+      command,
+      step.answer,
+      record,
+      record.entries.map((entry, index) => ({
+        campaignId: entry.campaignId,
+        committedMinor: entry.committedMinor,
+        reversedMinor: entry.reversedMinor - before[index]!,
+        reversedTotalMinor: entry.reversedMinor,
+      })),
+    );
+    this.state.saveRefund({
+      paymentId: command.paymentId,
+      refundId: command.refundId,
+      amountMinor: command.amountMinor,
+      atMs: command.atMs,
+      answer,
+    });
+    return answer;
+  }
+
+  /** Expires up to `limit` reservations due at `nowMs`; returns how many. */
+  expireDue(nowMs: number, limit: number): number {
+    let expired = 0;
+    for (const paymentId of this.state.dueReservations(nowMs, limit)) {
+      const record = this.state.payment(paymentId);
+      if (record !== undefined && this.expireIfDue(record, nowMs)) {
+        this.state.savePayment(record, false);
+        expired += 1;
+      }
+    }
+    return expired;
+  }
+
+  /** A request arriving at or after a reservation's expiry first expires it. */
+  private expireIfDue(record: PaymentRecord, nowMs: number): boolean {
+    if (record.state !== "reserved" || record.expiresAtMs === null || nowMs < record.expiresAtMs) {
+      return false;
+    }
+    this.change(record, "expired", () => {});
+    return true;
+  }
+
+  /** Moves the record to `next` after `edit`, shifting every account by its change in contribution. */
+  private change(record: PaymentRecord, next: ReservationState, edit: () => void): void {
+    const previous = record.state;
+    const before = record.entries.map((entry) =>
+      entry.debits.map((debit) => contributionOf(previous, entry, debit)),
+    );
+    edit();
+    record.state = next;
+    record.entries.forEach((entry, index) => {
+      entry.debits.forEach((debit, debitIndex) => {
+        this.shift(debit.account, before[index]![debitIndex]!, contributionOf(next, entry, debit));
+      });
+    });
+  }
+
+  private move(entry: LedgerEntry, from: ReservationState | null, to: ReservationState): void {
+    for (const debit of entry.debits) {
+      this.shift(
+        debit.account,
+        contributionOf(from, entry, debit),
+        contributionOf(to, entry, debit),
+      );
+    }
+  }
+
+  private shift(name: string, before: Contribution, after: Contribution): void {
+    const reservedMinor = after.reservedMinor - before.reservedMinor;
+    const reservedCount = after.reservedCount - before.reservedCount;
+    const spentMinor = after.spentMinor - before.spentMinor;
+    const spentCount = after.spentCount - before.spentCount;
+    if (reservedMinor === 0 && reservedCount === 0 && spentMinor === 0 && spentCount === 0) return;
+    const account = this.state.accountForUpdate(name);
+    account.reservedMinor += reservedMinor;
+    account.reservedCount += reservedCount;
+    account.spentMinor += spentMinor;
+    account.spentCount += spentCount;
+  }
+}
+
+function entryDebit(debit: Debit, policy: RefundRestores): EntryDebit {
+  return {
+    account: debit.account,
+    amountMinor: debit.amountMinor,
+    count: debit.count,
+    restoredByRefund: refundRestoresDebit(policy, debit.refusal),
+  };
+}
+
+function settleAnswer(
+  paymentId: string,
+  code: SettleAnswer["code"],
+  record: PaymentRecord,
+): SettleAnswer {
+  return {
+    paymentId,
+    code,
+    state: record.state,
+    entries: record.entries.map(({ campaignId, reservedMinor, committedMinor }) => ({
+      campaignId,
+      reservedMinor,
+      committedMinor,
+    })),
+  };
+}
+
+function refundAnswer(
+  command: RefundCommand,
+  code: RefundAnswer["code"],
+  record: PaymentRecord | undefined,
+  entries: RefundAnswer["entries"],
+): RefundAnswer {
+  return {
+    paymentId: command.paymentId,
+    refundId: command.refundId,
+    code,
+    amountMinor: command.amountMinor,
+    refundedMinor: record?.refundedMinor ?? 0,
+    paymentAmountMinor: record?.paymentAmountMinor ?? null,
+    subsidyReversedMinor: entries.reduce((sum, entry) => sum + entry.reversedMinor, 0),
+    entries,
+    replayed: false,
+  };
+}
