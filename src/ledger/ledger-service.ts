@@ -1,6 +1,6 @@
 /**
  * The ledger as payment services use it: `apply` = quote + reserve, durable before it returns;
- * `commit` and `release` settle. It re-evaluates every payment against the current snapshot, so
+ * `commit` and `release` settle; `refund` reverses a committed subsidy in proportion. It re-evaluates every payment against the current snapshot, so
  * a subsidy shown by an earlier quote is not a promise (a kill in between withdraws it).
  * Time arrives through the injected `nowMs`; the store decides atomically.
  */
@@ -9,6 +9,7 @@ import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-
 import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { LedgerCode } from "../core/ledger/ledger-codes.ts";
 import { planReservation } from "../core/ledger/plan-reservation.ts";
+import type { RefundAnswer } from "../core/ledger/refund.ts";
 import type { ReservationAnswer } from "../core/ledger/reservation.ts";
 import type { SettleAnswer } from "../core/ledger/settlement.ts";
 import type { Payment } from "../core/model/payment.ts";
@@ -153,6 +154,33 @@ export class LedgerService {
 
   async release(paymentId: string): Promise<SettleAnswer> {
     return this.settleOne({ kind: "release", paymentId, atMs: this.nowMs() });
+  }
+
+  /**
+   * Refunds `amountMinor` of a committed payment: the subsidy is reversed in proportion and the
+   * campaign's refund policy decides which limits get it back. Idempotent per refund id.
+   */
+  async refund(paymentId: string, refundId: string, amountMinor: number): Promise<RefundAnswer> {
+    const command = { paymentId, refundId, amountMinor, atMs: this.nowMs() };
+    let answer: RefundAnswer | undefined;
+    try {
+      [answer] = await this.store.refund([command]);
+    } catch (cause) {
+      this.onStoreFailure(cause);
+      return {
+        paymentId,
+        refundId,
+        code: "ledger_unavailable",
+        amountMinor,
+        refundedMinor: 0,
+        paymentAmountMinor: null,
+        subsidyReversedMinor: 0,
+        entries: [],
+        replayed: false,
+      };
+    }
+    if (answer === undefined) throw new Error("the ledger store answered no refund");
+    return answer;
   }
 
   /** Returns expired reservations' money to the budgets; call it on a timer. */

@@ -169,11 +169,34 @@ describe("LedgerService", () => {
     expect((await store.verify()).ok).toBe(true);
   });
 
+  test("a refund follows the campaign's policy: with budgets only, the once-a-day cap keeps the use", async () => {
+    await ledgerWith(campaignWith({ perUser: { countPerDay: 1 }, refundRestores: "budgets" }));
+    await ledger.apply(payment("p1"));
+    await ledger.commit("p1");
+    const refund = await ledger.refund("p1", "r1", 3500);
+    expect(refund).toMatchObject({
+      code: "refunded",
+      refundedMinor: 3500,
+      subsidyReversedMinor: 80,
+    });
+    expect(await ledger.refund("p1", "r1", 3500)).toEqual({ ...refund, replayed: true });
+    expect(await store.balance("campaign/sh-coffee")).toMatchObject({
+      spentMinor: 0,
+      spentCount: 0,
+    });
+    const again = await ledger.apply(payment("p2"));
+    expect(again.reservation?.subsidies.map((subsidy) => subsidy.code)).toEqual([
+      "identity_cap_reached",
+    ]);
+    expect((await store.verify()).ok).toBe(true);
+  });
+
   test("fails closed when the store fails: no subsidy, a reason code, never an exception", async () => {
     const failures: unknown[] = [];
     const failing = new MemoryLedgerStore();
     failing.reserve = async () => Promise.reject(new Error("disk on fire"));
     failing.settle = async () => Promise.reject(new Error("disk on fire"));
+    failing.refund = async () => Promise.reject(new Error("disk on fire"));
     const broken = new LedgerService({
       store: failing,
       nowMs: () => nowMs,
@@ -186,7 +209,11 @@ describe("LedgerService", () => {
       reservation: null,
     });
     expect(await broken.commit("p1")).toMatchObject({ code: "ledger_unavailable", state: null });
-    expect(failures).toHaveLength(2);
+    expect(await broken.refund("p1", "r1", 100)).toMatchObject({
+      code: "ledger_unavailable",
+      subsidyReversedMinor: 0,
+    });
+    expect(failures).toHaveLength(3);
   });
 
   test("an invalid payment gets no subsidy and writes nothing", async () => {
