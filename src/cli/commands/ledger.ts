@@ -17,7 +17,7 @@ export function registerLedgerCommands(program: Command, outcome: ExitCodeHolder
   ledger
     .command("verify")
     .description(
-      "Check every ledger invariant: available + reserved + spent == funded per budget, counters equal the ledger's sums, one entry per payment and campaign.",
+      "Check every ledger invariant: available + reserved + spent == funded per budget, counters equal the ledger's sums, one entry per payment and campaign, refunds never above payments.",
     )
     .option("--data <dir>", "data directory holding ledger.db", "./.bursar")
     .option("--json", "print one JSON object")

@@ -31,7 +31,8 @@ export const LEDGER_CODES = {
     "The reservation was committed before; a commit answers with the stored result, a release is refused.",
   commit_exceeds_reservation: "The commit asks for more than was reserved; nothing changed.",
   // refund
-  refunded: "The refund reversed its share of the subsidy; budgets and caps were restored.",
+  refunded:
+    "The refund reversed its share of the subsidy; the limits the campaign's refund policy names got it back.",
   refund_not_committed: "Only a committed subsidy can be refunded.",
   refund_exceeds_payment: "Refunds would add up to more than the payment amount; nothing changed.",
   refund_conflict: "The refund id was used before with a different amount; nothing changed.",
