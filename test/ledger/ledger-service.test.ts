@@ -71,8 +71,8 @@ describe("LedgerService", () => {
     for (const account of [
       "campaign/sh-coffee",
       "campaign-day/sh-coffee/2025-01-16",
-      "identity-day/sh-coffee/user:u1/2025-01-16",
-      "platform-day/CNY/user:u1/2025-01-16",
+      "identity/user:u1/day/sh-coffee/2025-01-16",
+      "identity/user:u1/platform-day/CNY/2025-01-16",
     ]) {
       expect((await store.balance(account))?.reservedMinor, account).toBe(80);
     }

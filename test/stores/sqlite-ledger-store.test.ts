@@ -247,7 +247,8 @@ describe("SqliteLedgerStore", () => {
       ["refunded", 150],
       ["refund_exceeds_payment", 0],
     ]);
-    expect(await store.balance("identity-day/c1/user:u1/2025-01-16")).toMatchObject({
+    // Renamed identity first, with its counters and the entries that drew on it.
+    expect(await store.balance("identity/user:u1/day/c1/2025-01-16")).toMatchObject({
       reservedMinor: 0,
       spentMinor: 350,
       spentCount: 2,

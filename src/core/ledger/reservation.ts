@@ -14,7 +14,7 @@ import type { RefundRestores } from "./refund.ts";
  * the request carries, taken from the configuration the payment was evaluated against.
  */
 export interface Debit {
-  /** e.g. `campaign/sh-coffee`, `campaign-day/sh-coffee/2025-01-16`, `identity-day/sh-coffee/user:u1/2025-01-16`. */
+  /** e.g. `campaign/sh-coffee`, `campaign-day/sh-coffee/2025-01-16`, `identity/user:u1/day/sh-coffee/2025-01-16`. */
   readonly account: string;
   readonly amountMinor: number;
   readonly count: number;

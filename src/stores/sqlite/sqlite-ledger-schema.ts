@@ -92,8 +92,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // entries_json: [[campaignId, reservedMinor, committedMinor, reversedMinor,
     //                 [[account, amountMinor, count, restoredByRefund 0|1], ...]], ...]
     // Version 1 rows are carried over: their payment amount is read from the content key (the
-    // service's key is a JSON array with the amount third; 0, which no refund fits, otherwise)
-    // and their debits take the default refund policy, which restores every limit.
+    // service's key is a JSON array with the amount third; 0, which no refund fits, otherwise),
+    // their debits take the default refund policy, which restores every limit, and per-identity
+    // accounts take their identity-first names (`renamedV1Account`), so caps keep counting.
     sql: `
       ALTER TABLE payments ADD COLUMN payment_amount_minor INTEGER NOT NULL DEFAULT 0
         CHECK (payment_amount_minor >= 0);
@@ -109,7 +110,8 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT json_group_array(json_array(
           e.campaign_id, e.reserved_minor, e.committed_minor, 0,
           json((
-            SELECT json_group_array(json_array(d.account, d.amount_minor, d.count, 1)
+            SELECT json_group_array(json_array(
+                bursar_renamed_v1_account(d.account), d.amount_minor, d.count, 1)
               ORDER BY d.position)
             FROM entry_debits d WHERE d.entry_id = e.entry_id
           ))
@@ -117,6 +119,9 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM entries e WHERE e.payment_id = payments.payment_id
       ))
       WHERE EXISTS (SELECT 1 FROM entries e WHERE e.payment_id = payments.payment_id);
+
+      UPDATE accounts SET account = bursar_renamed_v1_account(account)
+      WHERE account <> bursar_renamed_v1_account(account);
 
       DROP TABLE entry_debits;
       DROP TABLE entries;
@@ -136,8 +141,37 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
+/**
+ * A version 1 per-identity account under its version 2 name: identity first, so that one
+ * identity's accounts are neighbours in the index (`identity-day/C/K/DATE` becomes
+ * `identity/K/day/C/DATE`, and so on). Identity keys and ids hold no `/`.
+ */
+export function renamedV1Account(account: string): string {
+  const [kind, ...rest] = account.split("/");
+  if (kind === "identity-day" && rest.length === 3) {
+    const [campaign, identity, date] = rest;
+    return `identity/${identity}/day/${campaign}/${date}`;
+  }
+  if (kind === "identity-campaign" && rest.length === 2) {
+    const [campaign, identity] = rest;
+    return `identity/${identity}/campaign/${campaign}`;
+  }
+  if (kind === "program-identity" && rest.length === 2) {
+    const [program, identity] = rest;
+    return `identity/${identity}/program/${program}`;
+  }
+  if (kind === "platform-day" && rest.length === 3) {
+    const [currency, identity, date] = rest;
+    return `identity/${identity}/platform-day/${currency}/${date}`;
+  }
+  return account;
+}
+
 /** Applies the migrations this database lacks; returns the versions applied. */
 export function migrate(database: BetterSqlite3.Database, nowMs: number): number[] {
+  database.function("bursar_renamed_v1_account", { deterministic: true }, (account) =>
+    renamedV1Account(String(account)),
+  );
   database.exec(`
     CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
