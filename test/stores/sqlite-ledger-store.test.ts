@@ -157,6 +157,30 @@ describe("SqliteLedgerStore", () => {
     expect((await first.verify()).ok).toBe(true);
   });
 
+  test("two stores on one file racing for the last uses of one person's cap grant exactly the cap", async () => {
+    const path = freshPath();
+    const first = await open({ path });
+    const second = await open({ path });
+    await first.fund("campaign/big", 1_000_000, "initial", T0);
+    const cap = () => boundedDebit("identity/user:u1/day/big/2025-01-16", 10, 1_000, 5);
+    const calls = Array.from({ length: 200 }, (_, index) =>
+      (index % 2 === 0 ? first : second).reserve([
+        request(`p${index}`, [subsidy("big", 10, [cap()])]),
+      ]),
+    );
+    const codes = (await Promise.all(calls)).flat().map((result) => {
+      if (result.code !== "answered") throw new Error(JSON.stringify(result));
+      return result.answer.subsidies[0]?.code;
+    });
+    expect(codes.filter((code) => code === "reserved")).toHaveLength(5);
+    expect(codes.filter((code) => code === "identity_cap_reached")).toHaveLength(195);
+    expect(await first.balance("identity/user:u1/day/big/2025-01-16")).toMatchObject({
+      reservedMinor: 50,
+      reservedCount: 5,
+    });
+    expect((await second.verify()).violations).toEqual([]);
+  });
+
   test("reservations that expired while closed are released at reopen", async () => {
     const path = freshPath();
     const before = await open({ path });
