@@ -8,11 +8,9 @@
  */
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
+import type { PaymentRow } from "../src/stores/ledger-rows.ts";
 import { migrate } from "../src/stores/sqlite/sqlite-ledger-schema.ts";
-import {
-  type PaymentRow,
-  prepareLedgerStatements,
-} from "../src/stores/sqlite/sqlite-ledger-statements.ts";
+import { prepareLedgerStatements } from "../src/stores/sqlite/sqlite-ledger-statements.ts";
 import { measureThroughput, type Throughput } from "./benchmark.ts";
 
 export class PassRows {

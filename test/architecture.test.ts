@@ -21,7 +21,7 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   config: { mayImport: ["core"], packages: ["yaml", "zod"] },
   traffic: { mayImport: ["core"], packages: [] },
   ledger: { mayImport: ["core"], packages: [] },
-  stores: { mayImport: ["core", "ledger"], packages: ["better-sqlite3"] },
+  stores: { mayImport: ["core", "ledger"], packages: ["better-sqlite3", "pg"] },
   cli: {
     mayImport: ["core", "config", "traffic", "ledger", "stores"],
     packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"],

@@ -28,3 +28,10 @@ export type LedgerCall =
   | { readonly kind: "expireDue"; readonly nowMs: number; readonly limit: number }
   | { readonly kind: "balance"; readonly account: string }
   | { readonly kind: "verify" };
+
+/** How much of a store's batch and queue limits a call uses: one unit per request or command. */
+export function callWeight(call: LedgerCall): number {
+  if (call.kind === "reserve") return Math.max(1, call.requests.length);
+  if (call.kind === "settle" || call.kind === "refund") return Math.max(1, call.commands.length);
+  return 1;
+}

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { LEDGER_CODES } from "../../src/core/ledger/ledger-codes.ts";
-import { SQLITE_LEDGER_ERROR_CODES } from "../../src/stores/sqlite/sqlite-ledger-store-error.ts";
+import { LEDGER_STORE_ERROR_CODES } from "../../src/ledger/ledger-store-error.ts";
 
 const DOC = readFileSync(
   join(import.meta.dirname, "..", "..", "docs", "reference", "ledger.md"),
@@ -29,7 +29,7 @@ describe("docs/reference/ledger.md", () => {
       DOC.indexOf("## The SQLite store"),
       DOC.indexOf("## Result codes"),
     );
-    const missing = Object.keys(SQLITE_LEDGER_ERROR_CODES).filter(
+    const missing = Object.keys(LEDGER_STORE_ERROR_CODES).filter(
       (code) => !storeSection.includes(`| \`${code}\` |`),
     );
     expect(missing).toEqual([]);

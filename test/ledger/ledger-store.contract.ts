@@ -498,28 +498,38 @@ export function describeLedgerStoreContract(
     test("generated sequences answer exactly as the in-memory model and keep every invariant after every step", async () => {
       await fc.assert(
         fc.asyncProperty(operationsArbitrary, async (operations) => {
-          const store = await open();
-          const model = new MemoryLedgerStore();
-          for (const operation of operations) {
-            const [actual, expected] = await Promise.all([
-              apply(store, operation),
-              apply(model, operation),
-            ]);
-            expect(actual).toEqual(expected);
-            expect((await store.verify()).violations).toEqual([]);
-            for (const campaign of CAMPAIGNS) {
-              const balance = await store.balance(`campaign/${campaign}`);
-              if (balance !== undefined)
-                expect(balance.reservedMinor + balance.spentMinor).toBeLessThanOrEqual(
-                  balance.fundedMinor,
-                );
-            }
+          // Closed after each run: a server store holds connections, and 60 runs would hoard them.
+          const store = await createStore();
+          try {
+            await runAgainstModel(store, operations);
+          } finally {
+            await store.close();
           }
         }),
         { numRuns: 60 },
       );
     });
   });
+}
+
+async function runAgainstModel(
+  store: LedgerStore,
+  operations: readonly Operation[],
+): Promise<void> {
+  const model = new MemoryLedgerStore();
+  for (const operation of operations) {
+    const [actual, expected] = await Promise.all([
+      apply(store, operation),
+      apply(model, operation),
+    ]);
+    expect(actual).toEqual(expected);
+    expect((await store.verify()).violations).toEqual([]);
+    for (const campaign of CAMPAIGNS) {
+      const balance = await store.balance(`campaign/${campaign}`);
+      if (balance !== undefined)
+        expect(balance.reservedMinor + balance.spentMinor).toBeLessThanOrEqual(balance.fundedMinor);
+    }
+  }
 }
 
 const CAMPAIGNS = ["a", "b", "c"] as const;

@@ -4,12 +4,12 @@ import { dirname, join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { ReserveResult } from "../../src/core/ledger/reservation.ts";
+import { LedgerStoreError } from "../../src/ledger/ledger-store-error.ts";
 import { MIGRATIONS } from "../../src/stores/sqlite/sqlite-ledger-schema.ts";
 import {
   SqliteLedgerStore,
   type SqliteLedgerStoreOptions,
 } from "../../src/stores/sqlite/sqlite-ledger-store.ts";
-import { SqliteLedgerStoreError } from "../../src/stores/sqlite/sqlite-ledger-store-error.ts";
 import { describeLedgerStoreContract } from "../ledger/ledger-store.contract.ts";
 import { boundedDebit, REQUEST_TTL_MS, request, subsidy } from "../support/ledger-requests.ts";
 
@@ -306,7 +306,7 @@ describe("SqliteLedgerStore", () => {
     const refusals = settled.filter((outcome) => outcome.status === "rejected");
     expect(refusals).toHaveLength(5);
     const error = (refusals[0] as PromiseRejectedResult).reason;
-    expect(error).toBeInstanceOf(SqliteLedgerStoreError);
+    expect(error).toBeInstanceOf(LedgerStoreError);
     expect(error.code).toBe("queue_full");
     expect(error.message).toMatch(/10 requests are waiting .* the limit is 10/);
     // Once the queue drains, calls are taken again.

@@ -13,6 +13,7 @@ import {
   ledgerSums,
   verifyLedger,
 } from "../../core/ledger/ledger-verification.ts";
+import { type AccountRow, countersOf, type PaymentRow, paymentOf } from "../ledger-rows.ts";
 import type {
   CallOutcome,
   LedgerCall,
@@ -20,13 +21,8 @@ import type {
   LedgerRecovery,
 } from "./sqlite-ledger-protocol.ts";
 import { migrate } from "./sqlite-ledger-schema.ts";
-import { countersOf, paymentOf, SqliteLedgerState } from "./sqlite-ledger-state.ts";
-import {
-  type AccountRow,
-  type LedgerStatements,
-  type PaymentRow,
-  prepareLedgerStatements,
-} from "./sqlite-ledger-statements.ts";
+import { SqliteLedgerState } from "./sqlite-ledger-state.ts";
+import { type LedgerStatements, prepareLedgerStatements } from "./sqlite-ledger-statements.ts";
 
 /** Calls of one batch that may throw before the batch gives up on the rest (each costs a rerun). */
 const FAILED_CALLS_PER_BATCH_MAX = 8;

@@ -8,7 +8,7 @@ import type { SettleAnswer } from "../../core/ledger/settlement.ts";
 import type { LedgerCall } from "../../ledger/ledger-call.ts";
 import type { AccountBalance, FundAnswer, LedgerVerification } from "../../ledger/ledger-store.ts";
 
-export type { LedgerCall } from "../../ledger/ledger-call.ts";
+export { callWeight, type LedgerCall } from "../../ledger/ledger-call.ts";
 
 export type LedgerCallValue =
   | ReserveResult[]
@@ -60,10 +60,3 @@ export type FromWorker =
   | { readonly type: "ready"; readonly recovery: LedgerRecovery }
   | { readonly type: "open_failed"; readonly message: string }
   | { readonly type: "results"; readonly results: readonly CallResult[] };
-
-/** How much of the batch and queue limits a call uses: one unit per request or command. */
-export function callWeight(call: LedgerCall): number {
-  if (call.kind === "reserve") return Math.max(1, call.requests.length);
-  if (call.kind === "settle" || call.kind === "refund") return Math.max(1, call.commands.length);
-  return 1;
-}

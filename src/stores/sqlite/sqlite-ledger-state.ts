@@ -10,19 +10,19 @@
  */
 import type {
   AccountCounters,
-  EntryDebit,
   LedgerBookState,
-  LedgerEntry,
   PaymentRecord,
   RefundRecord,
 } from "../../core/ledger/ledger-book.ts";
 import type { RefundAnswer } from "../../core/ledger/refund.ts";
-import type {
-  AccountRow,
-  LedgerStatements,
-  PaymentRow,
-  RefundRow,
-} from "./sqlite-ledger-statements.ts";
+import {
+  type AccountRow,
+  countersOf,
+  entriesJsonOf,
+  type PaymentRow,
+  paymentOf,
+} from "../ledger-rows.ts";
+import type { LedgerStatements, RefundRow } from "./sqlite-ledger-statements.ts";
 
 /** Accounts kept between batches; past it the cache starts afresh at the next transaction. */
 const CACHED_ACCOUNTS_MAX = 200_000;
@@ -102,7 +102,7 @@ export class SqliteLedgerState implements LedgerBookState {
   }
 
   savePayment(record: PaymentRecord, isNew: boolean): void {
-    const entriesJson = JSON.stringify(record.entries.map(entryRow));
+    const entriesJson = entriesJsonOf(record);
     if (isNew) {
       this.statements.insertPayment.run(
         record.paymentId,
@@ -153,60 +153,4 @@ export class SqliteLedgerState implements LedgerBookState {
   dueReservations(nowMs: number, limit: number): string[] {
     return this.statements.selectDue.all(nowMs, limit) as string[];
   }
-}
-
-export function countersOf(row: AccountRow): AccountCounters {
-  return {
-    fundedMinor: row.funded_minor,
-    reservedMinor: row.reserved_minor,
-    spentMinor: row.spent_minor,
-    reservedCount: row.reserved_count,
-    spentCount: row.spent_count,
-  };
-}
-
-type EntryRowJson = [string, number, number, number, [string, number, number, 0 | 1][]];
-
-function entryRow(entry: LedgerEntry): EntryRowJson {
-  return [
-    entry.campaignId,
-    entry.reservedMinor,
-    entry.committedMinor,
-    entry.reversedMinor,
-    entry.debits.map((debit) => [
-      debit.account,
-      debit.amountMinor,
-      debit.count,
-      debit.restoredByRefund ? 1 : 0,
-    ]),
-  ];
-}
-
-export function paymentOf(row: PaymentRow): PaymentRecord {
-  const entries = (JSON.parse(row.entries_json) as EntryRowJson[]).map(
-    ([campaignId, reservedMinor, committedMinor, reversedMinor, debits]): LedgerEntry => ({
-      campaignId,
-      reservedMinor,
-      committedMinor,
-      reversedMinor,
-      debits: debits.map(
-        ([account, amountMinor, count, restored]): EntryDebit => ({
-          account,
-          amountMinor,
-          count,
-          restoredByRefund: restored === 1,
-        }),
-      ),
-    }),
-  );
-  return {
-    paymentId: row.payment_id,
-    contentKey: row.content_key,
-    answer: JSON.parse(row.answer_json),
-    state: row.state,
-    expiresAtMs: row.expires_at_ms,
-    paymentAmountMinor: row.payment_amount_minor,
-    refundedMinor: row.refunded_minor,
-    entries,
-  };
 }

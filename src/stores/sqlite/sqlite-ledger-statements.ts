@@ -4,38 +4,13 @@
  * 2^53 - 1 (the book refuses debits past it).
  */
 import type BetterSqlite3 from "better-sqlite3";
-import type { ReservationState } from "../../core/ledger/reservation-lifecycle.ts";
-
-export interface PaymentRow {
-  readonly payment_id: string;
-  readonly content_key: string;
-  readonly answer_json: string;
-  readonly state: ReservationState | null;
-  readonly expires_at_ms: number | null;
-  readonly payment_amount_minor: number;
-  readonly refunded_minor: number;
-  readonly entries_json: string;
-}
-
-export interface AccountRow {
-  readonly account: string;
-  readonly funded_minor: number;
-  readonly reserved_minor: number;
-  readonly spent_minor: number;
-  readonly reserved_count: number;
-  readonly spent_count: number;
-}
+import { ACCOUNT_COLUMNS, PAYMENT_COLUMNS } from "../ledger-rows.ts";
 
 export interface RefundRow {
   readonly amount_minor: number;
   readonly at_ms: number;
   readonly answer_json: string;
 }
-
-const PAYMENT_COLUMNS =
-  "payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json";
-const ACCOUNT_COLUMNS =
-  "account, funded_minor, reserved_minor, spent_minor, reserved_count, spent_count";
 
 export function prepareLedgerStatements(database: BetterSqlite3.Database) {
   const prepare = (sql: string) => database.prepare(sql);

@@ -22,6 +22,7 @@ import type {
   LedgerStore,
   LedgerVerification,
 } from "../../ledger/ledger-store.ts";
+import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
 import {
   type CallResult,
   callWeight,
@@ -33,7 +34,6 @@ import {
   type ToWorker,
   type WorkerSettings,
 } from "./sqlite-ledger-protocol.ts";
-import { SqliteLedgerStoreError } from "./sqlite-ledger-store-error.ts";
 
 export interface SqliteLedgerStoreOptions {
   /** The database file; its directory is created if missing. */
@@ -85,7 +85,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private nextId = 1;
   private weightInFlight = 0;
   private lifecycle: Lifecycle = "open";
-  private failure: SqliteLedgerStoreError | undefined;
+  private failure: LedgerStoreError | undefined;
   private readonly drained: (() => void)[] = [];
   private readonly exited: Promise<void>;
   private closed: Promise<void> | undefined;
@@ -125,7 +125,7 @@ export class SqliteLedgerStore implements LedgerStore {
       const fail = (detail: string) => {
         stopListening();
         void worker.terminate();
-        rejectOpen(new SqliteLedgerStoreError("open_failed", `${settings.path}: ${detail}`));
+        rejectOpen(new LedgerStoreError("open_failed", `${settings.path}: ${detail}`));
       };
       const onMessage = (message: FromWorker) => {
         if (message.type !== "ready") {
@@ -215,19 +215,17 @@ export class SqliteLedgerStore implements LedgerStore {
   private submit(call: LedgerCall): Promise<LedgerCallValue> {
     if (this.lifecycle !== "open") {
       return Promise.reject(
-        this.failure ?? new SqliteLedgerStoreError("closed", `${call.kind} after close()`),
+        this.failure ?? new LedgerStoreError("closed", `${call.kind} after close()`),
       );
     }
     const problem = checkLedgerCall(call);
     if (problem !== undefined) {
-      return Promise.reject(
-        new SqliteLedgerStoreError("invalid_request", `${call.kind}: ${problem}`),
-      );
+      return Promise.reject(new LedgerStoreError("invalid_request", `${call.kind}: ${problem}`));
     }
     const weight = callWeight(call);
     if (this.weightInFlight + weight > this.queueLengthMax) {
       return Promise.reject(
-        new SqliteLedgerStoreError(
+        new LedgerStoreError(
           "queue_full",
           `${this.weightInFlight} requests are waiting and this ${call.kind} adds ${weight}; the limit is ${this.queueLengthMax}`,
         ),
@@ -275,13 +273,13 @@ export class SqliteLedgerStore implements LedgerStore {
     this.pending.delete(result.id);
     this.weightInFlight -= pending.weight;
     if (result.outcome.ok) pending.resolve(result.outcome.value);
-    else pending.reject(new SqliteLedgerStoreError("write_failed", result.outcome.message));
+    else pending.reject(new LedgerStoreError("write_failed", result.outcome.message));
   }
 
   private fail(detail: string): void {
     if (this.lifecycle === "failed" || this.lifecycle === "closed") return;
     this.lifecycle = "failed";
-    this.failure = new SqliteLedgerStoreError("worker_failed", detail);
+    this.failure = new LedgerStoreError("worker_failed", detail);
     for (const pending of this.pending.values()) pending.reject(this.failure);
     this.pending.clear();
     this.weightInFlight = 0;
@@ -291,7 +289,7 @@ export class SqliteLedgerStore implements LedgerStore {
 
 function resolveSettings(options: SqliteLedgerStoreOptions): WorkerSettings {
   if (typeof options.path !== "string" || options.path.length === 0) {
-    throw new SqliteLedgerStoreError("open_failed", "path must name a database file");
+    throw new LedgerStoreError("open_failed", "path must name a database file");
   }
   return {
     path: resolve(options.path),
@@ -306,7 +304,7 @@ function limit(options: SqliteLedgerStoreOptions, name: keyof typeof LIMITS_MAX)
   const value = options[name] ?? SQLITE_LEDGER_DEFAULTS[name];
   const minimum = name === "batchWaitMs" ? 0 : 1;
   if (!Number.isSafeInteger(value) || value < minimum || value > LIMITS_MAX[name]) {
-    throw new SqliteLedgerStoreError(
+    throw new LedgerStoreError(
       "open_failed",
       `${name} must be a whole number from ${minimum} to ${LIMITS_MAX[name]}, got ${value}`,
     );

@@ -1,0 +1,99 @@
+/**
+ * The ledger's rows as both SQL stores keep them (SQLite and PostgreSQL use the same columns):
+ * an account's counters, and a payment with its stored answer and its entries as compact JSON.
+ *
+ * entries_json: [[campaignId, reservedMinor, committedMinor, reversedMinor,
+ *                 [[account, amountMinor, count, restoredByRefund 0|1], ...]], ...]
+ */
+import type {
+  AccountCounters,
+  EntryDebit,
+  LedgerEntry,
+  PaymentRecord,
+} from "../core/ledger/ledger-book.ts";
+import type { ReservationState } from "../core/ledger/reservation-lifecycle.ts";
+
+export interface PaymentRow {
+  readonly payment_id: string;
+  readonly content_key: string;
+  readonly answer_json: string;
+  readonly state: ReservationState | null;
+  readonly expires_at_ms: number | null;
+  readonly payment_amount_minor: number;
+  readonly refunded_minor: number;
+  readonly entries_json: string;
+}
+
+export interface AccountRow {
+  readonly account: string;
+  readonly funded_minor: number;
+  readonly reserved_minor: number;
+  readonly spent_minor: number;
+  readonly reserved_count: number;
+  readonly spent_count: number;
+}
+
+export const PAYMENT_COLUMNS =
+  "payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json";
+export const ACCOUNT_COLUMNS =
+  "account, funded_minor, reserved_minor, spent_minor, reserved_count, spent_count";
+
+export function countersOf(row: AccountRow): AccountCounters {
+  return {
+    fundedMinor: row.funded_minor,
+    reservedMinor: row.reserved_minor,
+    spentMinor: row.spent_minor,
+    reservedCount: row.reserved_count,
+    spentCount: row.spent_count,
+  };
+}
+
+type EntryJson = [string, number, number, number, [string, number, number, 0 | 1][]];
+
+export function entriesJsonOf(record: PaymentRecord): string {
+  return JSON.stringify(
+    record.entries.map(
+      (entry): EntryJson => [
+        entry.campaignId,
+        entry.reservedMinor,
+        entry.committedMinor,
+        entry.reversedMinor,
+        entry.debits.map((debit) => [
+          debit.account,
+          debit.amountMinor,
+          debit.count,
+          debit.restoredByRefund ? 1 : 0,
+        ]),
+      ],
+    ),
+  );
+}
+
+export function paymentOf(row: PaymentRow): PaymentRecord {
+  const entries = (JSON.parse(row.entries_json) as EntryJson[]).map(
+    ([campaignId, reservedMinor, committedMinor, reversedMinor, debits]): LedgerEntry => ({
+      campaignId,
+      reservedMinor,
+      committedMinor,
+      reversedMinor,
+      debits: debits.map(
+        ([account, amountMinor, count, restored]): EntryDebit => ({
+          account,
+          amountMinor,
+          count,
+          restoredByRefund: restored === 1,
+        }),
+      ),
+    }),
+  );
+  return {
+    paymentId: row.payment_id,
+    contentKey: row.content_key,
+    answer: JSON.parse(row.answer_json),
+    state: row.state,
+    expiresAtMs: row.expires_at_ms,
+    paymentAmountMinor: row.payment_amount_minor,
+    refundedMinor: row.refunded_minor,
+    entries,
+  };
+}

@@ -1,0 +1,361 @@
+/**
+ * One group-committed transaction of the PostgreSQL ledger: it locks what the batch's calls
+ * name, loads those rows, lets the ledger book decide every call in memory, and writes the
+ * changes back with a few array statements before COMMIT.
+ *
+ * Locks, always in this order so that processes never deadlock one another: the payment ids
+ * (transaction-scoped advisory locks, sorted, so concurrent duplicates of one id wait for each
+ * other and the second sees the first's row), then every account the batch may touch (created at
+ * zero if missing, then `SELECT … FOR UPDATE`, both in sorted order, so a new per-identity
+ * account is locked like any other and two processes cannot both decide on its empty state).
+ * Accounts created only to be locked and left untouched are removed before COMMIT.
+ */
+import type pg from "pg";
+import {
+  type AccountCounters,
+  LedgerBook,
+  type LedgerBookState,
+  type PaymentRecord,
+  type RefundRecord,
+} from "../../core/ledger/ledger-book.ts";
+import type { RefundAnswer } from "../../core/ledger/refund.ts";
+import type { LedgerCall } from "../../ledger/ledger-call.ts";
+import {
+  ACCOUNT_COLUMNS,
+  type AccountRow,
+  countersOf,
+  entriesJsonOf,
+  PAYMENT_COLUMNS,
+  type PaymentRow,
+  paymentOf,
+} from "../ledger-rows.ts";
+
+/** The calls a batch decides; balance and verify read outside batches. */
+export type BatchCall = Exclude<LedgerCall, { kind: "balance" } | { kind: "verify" }>;
+
+/** Namespace of the ledger's advisory locks on payment ids (two-key form). */
+const PAYMENT_LOCK_CLASS = 4_250_117;
+
+interface PendingPayment {
+  record: PaymentRecord;
+  isNew: boolean;
+}
+
+class BatchState implements LedgerBookState {
+  readonly accounts = new Map<string, AccountCounters>();
+  readonly created = new Set<string>();
+  readonly changed = new Set<string>();
+  readonly payments = new Map<string, PaymentRecord>();
+  readonly paymentWrites = new Map<string, PendingPayment>();
+  readonly refunds = new Map<string, RefundRecord>();
+  readonly refundWrites: RefundRecord[] = [];
+  readonly fundingWrites: { account: string; amountMinor: number; reason: string; atMs: number }[] =
+    [];
+  due: readonly string[] = [];
+
+  account(name: string): AccountCounters | undefined {
+    if (this.created.has(name) && !this.changed.has(name)) return undefined;
+    return this.accounts.get(name);
+  }
+
+  accountForUpdate(name: string): AccountCounters {
+    const account = this.accounts.get(name);
+    // Every account a call can touch was locked before deciding; anything else is a bug.
+    if (account === undefined) throw new Error(`ledger account ${name} was not locked`);
+    this.changed.add(name);
+    return account;
+  }
+
+  payment(paymentId: string): PaymentRecord | undefined {
+    const record = this.payments.get(paymentId);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  savePayment(record: PaymentRecord, isNew: boolean): void {
+    const saved = structuredClone(record);
+    this.payments.set(record.paymentId, saved);
+    const pending = this.paymentWrites.get(record.paymentId);
+    this.paymentWrites.set(record.paymentId, {
+      record: saved,
+      isNew: isNew || pending?.isNew === true,
+    });
+  }
+
+  refund(paymentId: string, refundId: string): RefundRecord | undefined {
+    return this.refunds.get(refundKey(paymentId, refundId));
+  }
+
+  saveRefund(record: RefundRecord): void {
+    this.refunds.set(refundKey(record.paymentId, record.refundId), record);
+    this.refundWrites.push(record);
+  }
+
+  saveFunding(account: string, amountMinor: number, reason: string, atMs: number): void {
+    this.fundingWrites.push({ account, amountMinor, reason, atMs });
+  }
+
+  dueReservations(): readonly string[] {
+    return this.due;
+  }
+}
+
+export type BatchOutcome =
+  | { readonly kind: "decided"; readonly values: unknown[] }
+  | { readonly kind: "call_failed"; readonly index: number; readonly message: string };
+
+/**
+ * Decides `calls` (skipping `skipped`) inside the transaction the caller opened on `client`, and
+ * writes the changes; the caller commits. A call that throws is reported, and the caller rolls
+ * back and runs the batch again without it.
+ */
+export async function decideBatch(
+  client: pg.ClientBase,
+  calls: readonly BatchCall[],
+  skipped: ReadonlySet<number>,
+): Promise<BatchOutcome> {
+  const state = new BatchState();
+  const active = calls.map((call, index) => (skipped.has(index) ? undefined : call));
+  const dueByCall = new Map<number, string[]>();
+  for (const [index, call] of active.entries()) {
+    if (call?.kind !== "expireDue") continue;
+    const { rows } = await client.query<{ payment_id: string }>(
+      `SELECT payment_id FROM payments WHERE state = 'reserved' AND expires_at_ms <= $1
+       ORDER BY expires_at_ms, payment_id LIMIT $2`,
+      [call.nowMs, call.limit],
+    );
+    dueByCall.set(
+      index,
+      rows.map((row) => row.payment_id),
+    );
+  }
+  const paymentIds = sortedUnique([
+    ...active.flatMap((call) => paymentIdsOf(call)),
+    ...[...dueByCall.values()].flat(),
+  ]);
+  await lockPayments(client, paymentIds);
+  await loadPayments(client, state, paymentIds);
+  const accountNames = sortedUnique([
+    ...active.flatMap((call) => accountsOf(call)),
+    ...[...state.payments.values()].flatMap((record) =>
+      record.entries.flatMap((entry) => entry.debits.map((debit) => debit.account)),
+    ),
+  ]);
+  await lockAccounts(client, state, accountNames);
+
+  const book = new LedgerBook(state);
+  const values: unknown[] = new Array(calls.length);
+  for (const [index, call] of active.entries()) {
+    if (call === undefined) continue;
+    try {
+      state.due = dueByCall.get(index) ?? [];
+      values[index] = decide(book, call);
+    } catch (error) {
+      return {
+        kind: "call_failed",
+        index,
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+  await writeChanges(client, state);
+  return { kind: "decided", values };
+}
+
+function decide(book: LedgerBook, call: BatchCall): unknown {
+  switch (call.kind) {
+    case "reserve":
+      return call.requests.map((request) => book.reserve(request));
+    case "settle":
+      return call.commands.map((command) => book.settle(command));
+    case "refund":
+      return call.commands.map((command) => book.refund(command));
+    case "fund":
+      return book.fund(call.account, call.amountMinor, call.reason, call.atMs);
+    case "fundUpTo":
+      return book.fundUpTo(call.targets, call.reason, call.atMs);
+    case "expireDue":
+      return book.expireDue(call.nowMs, call.limit);
+  }
+}
+
+function paymentIdsOf(call: BatchCall | undefined): string[] {
+  if (call === undefined) return [];
+  if (call.kind === "reserve") return call.requests.map((request) => request.paymentId);
+  if (call.kind === "settle" || call.kind === "refund") {
+    return call.commands.map((command) => command.paymentId);
+  }
+  return [];
+}
+
+function accountsOf(call: BatchCall | undefined): string[] {
+  if (call === undefined) return [];
+  switch (call.kind) {
+    case "reserve":
+      return call.requests.flatMap((request) =>
+        request.subsidies.flatMap((subsidy) => subsidy.debits.map((debit) => debit.account)),
+      );
+    case "fund":
+      return [call.account];
+    case "fundUpTo":
+      return call.targets.map((target) => target.account);
+    default:
+      // Settling, refunding and expiring touch the accounts of the payments' entries.
+      return [];
+  }
+}
+
+function sortedUnique(values: readonly string[]): string[] {
+  // Code-unit order, the same in every process (no locale).
+  return [...new Set(values)].sort((left, right) => (left < right ? -1 : left > right ? 1 : 0));
+}
+
+async function lockPayments(client: pg.ClientBase, paymentIds: readonly string[]): Promise<void> {
+  if (paymentIds.length === 0) return;
+  await client.query(
+    `SELECT pg_advisory_xact_lock($1, key)
+     FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest($2::text[]) AS id ORDER BY 1) AS keys`,
+    [PAYMENT_LOCK_CLASS, paymentIds],
+  );
+}
+
+async function loadPayments(
+  client: pg.ClientBase,
+  state: BatchState,
+  paymentIds: readonly string[],
+): Promise<void> {
+  if (paymentIds.length === 0) return;
+  const payments = await client.query<PaymentRow>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE payment_id = ANY($1::text[])`,
+    [paymentIds],
+  );
+  for (const row of payments.rows) state.payments.set(row.payment_id, paymentOf(row));
+  const refunds = await client.query<{
+    payment_id: string;
+    refund_id: string;
+    amount_minor: number;
+    at_ms: number;
+    answer_json: string;
+  }>(
+    "SELECT payment_id, refund_id, amount_minor, at_ms, answer_json FROM refunds WHERE payment_id = ANY($1::text[])",
+    [paymentIds],
+  );
+  for (const row of refunds.rows) {
+    state.refunds.set(refundKey(row.payment_id, row.refund_id), {
+      paymentId: row.payment_id,
+      refundId: row.refund_id,
+      amountMinor: row.amount_minor,
+      atMs: row.at_ms,
+      answer: JSON.parse(row.answer_json) as RefundAnswer,
+    });
+  }
+}
+
+async function lockAccounts(
+  client: pg.ClientBase,
+  state: BatchState,
+  names: readonly string[],
+): Promise<void> {
+  if (names.length === 0) return;
+  const created = await client.query<{ account: string }>(
+    `INSERT INTO accounts (account) SELECT name FROM unnest($1::text[]) AS name ORDER BY 1
+     ON CONFLICT (account) DO NOTHING RETURNING account`,
+    [names],
+  );
+  for (const row of created.rows) state.created.add(row.account);
+  const locked = await client.query<AccountRow>(
+    `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE`,
+    [names],
+  );
+  for (const row of locked.rows) state.accounts.set(row.account, countersOf(row));
+}
+
+async function writeChanges(client: pg.ClientBase, state: BatchState): Promise<void> {
+  const changed = [...state.changed];
+  if (changed.length > 0) {
+    const column = (pick: (counters: AccountCounters) => number) =>
+      changed.map((name) => pick(state.accounts.get(name)!));
+    await client.query(
+      `UPDATE accounts AS a SET funded_minor = v.funded, reserved_minor = v.reserved,
+         spent_minor = v.spent, reserved_count = v.reserved_count, spent_count = v.spent_count
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
+         AS v(account, funded, reserved, spent, reserved_count, spent_count)
+       WHERE a.account = v.account`,
+      [
+        changed,
+        column((counters) => counters.fundedMinor),
+        column((counters) => counters.reservedMinor),
+        column((counters) => counters.spentMinor),
+        column((counters) => counters.reservedCount),
+        column((counters) => counters.spentCount),
+      ],
+    );
+  }
+  const untouched = [...state.created].filter((name) => !state.changed.has(name));
+  if (untouched.length > 0) {
+    await client.query("DELETE FROM accounts WHERE account = ANY($1::text[])", [untouched]);
+  }
+  const writes = [...state.paymentWrites.values()];
+  const inserts = writes.filter((write) => write.isNew).map((write) => write.record);
+  const updates = writes.filter((write) => !write.isNew).map((write) => write.record);
+  if (inserts.length > 0) {
+    await client.query(
+      `INSERT INTO payments (${PAYMENT_COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+         $6::bigint[], $7::bigint[], $8::text[])`,
+      [
+        inserts.map((record) => record.paymentId),
+        inserts.map((record) => record.contentKey),
+        inserts.map((record) => JSON.stringify(record.answer)),
+        inserts.map((record) => record.state),
+        inserts.map((record) => record.expiresAtMs),
+        inserts.map((record) => record.paymentAmountMinor),
+        inserts.map((record) => record.refundedMinor),
+        inserts.map((record) => entriesJsonOf(record)),
+      ],
+    );
+  }
+  if (updates.length > 0) {
+    await client.query(
+      `UPDATE payments AS p SET state = v.state, refunded_minor = v.refunded, entries_json = v.entries
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS v(payment_id, state, refunded, entries)
+       WHERE p.payment_id = v.payment_id`,
+      [
+        updates.map((record) => record.paymentId),
+        updates.map((record) => record.state),
+        updates.map((record) => record.refundedMinor),
+        updates.map((record) => entriesJsonOf(record)),
+      ],
+    );
+  }
+  if (state.refundWrites.length > 0) {
+    const refunds = state.refundWrites;
+    await client.query(
+      `INSERT INTO refunds (payment_id, refund_id, amount_minor, at_ms, answer_json)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])`,
+      [
+        refunds.map((refund) => refund.paymentId),
+        refunds.map((refund) => refund.refundId),
+        refunds.map((refund) => refund.amountMinor),
+        refunds.map((refund) => refund.atMs),
+        refunds.map((refund) => JSON.stringify(refund.answer)),
+      ],
+    );
+  }
+  if (state.fundingWrites.length > 0) {
+    const fundings = state.fundingWrites;
+    await client.query(
+      `INSERT INTO fundings (account, amount_minor, reason, at_ms)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])`,
+      [
+        fundings.map((funding) => funding.account),
+        fundings.map((funding) => funding.amountMinor),
+        fundings.map((funding) => funding.reason),
+        fundings.map((funding) => funding.atMs),
+      ],
+    );
+  }
+}
+
+function refundKey(paymentId: string, refundId: string): string {
+  return JSON.stringify([paymentId, refundId]);
+}

@@ -1,0 +1,113 @@
+/**
+ * The PostgreSQL ledger's schema as numbered migrations, applied in order at open inside one
+ * transaction under an advisory lock, so that processes opening at once migrate once. The rows
+ * are those of the SQLite store (src/stores/ledger-rows.ts); money and counts are bigint, read
+ * back as JavaScript numbers (the ledger keeps them at most 2^53 - 1).
+ */
+import type pg from "pg";
+
+export interface PostgresMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: "ledger",
+    sql: `
+      CREATE TABLE accounts (
+        account text PRIMARY KEY,
+        funded_minor bigint NOT NULL DEFAULT 0 CHECK (funded_minor >= 0),
+        reserved_minor bigint NOT NULL DEFAULT 0 CHECK (reserved_minor >= 0),
+        spent_minor bigint NOT NULL DEFAULT 0 CHECK (spent_minor >= 0),
+        reserved_count bigint NOT NULL DEFAULT 0 CHECK (reserved_count >= 0),
+        spent_count bigint NOT NULL DEFAULT 0 CHECK (spent_count >= 0)
+      );
+
+      -- The audit trail of money put into budgets: funded_minor is its sum per account.
+      CREATE TABLE fundings (
+        funding_id bigserial PRIMARY KEY,
+        account text NOT NULL,
+        amount_minor bigint NOT NULL CHECK (amount_minor > 0),
+        reason text NOT NULL,
+        at_ms bigint NOT NULL
+      );
+      CREATE INDEX fundings_by_account ON fundings (account);
+
+      -- One row per payment id with the answer given and its entries (ledger-rows.ts).
+      CREATE TABLE payments (
+        payment_id text PRIMARY KEY,
+        content_key text NOT NULL,
+        answer_json text NOT NULL,
+        state text CHECK (state IN ('reserved', 'committed', 'released', 'expired')),
+        expires_at_ms bigint,
+        payment_amount_minor bigint NOT NULL CHECK (payment_amount_minor >= 0),
+        refunded_minor bigint NOT NULL DEFAULT 0
+          CHECK (refunded_minor >= 0 AND refunded_minor <= payment_amount_minor),
+        entries_json text NOT NULL
+      );
+      CREATE INDEX payments_due ON payments (expires_at_ms, payment_id) WHERE state = 'reserved';
+
+      CREATE TABLE refunds (
+        payment_id text NOT NULL REFERENCES payments (payment_id),
+        refund_id text NOT NULL,
+        amount_minor bigint NOT NULL CHECK (amount_minor > 0),
+        at_ms bigint NOT NULL,
+        answer_json text NOT NULL,
+        PRIMARY KEY (payment_id, refund_id)
+      );
+    `,
+  },
+];
+
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;
+
+/** Any constant works; it only has to be the same for every Bursar process. */
+const MIGRATION_LOCK = 4_250_116;
+
+/** Creates the schema if needed and applies the migrations it lacks; returns the versions applied. */
+export async function migratePostgres(
+  client: pg.ClientBase,
+  schema: string,
+  nowMs: number,
+): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at_ms bigint NOT NULL
+      )
+    `);
+    const { rows } = await client.query<{ version: number | null }>(
+      `SELECT max(version) AS version FROM ${schema}.schema_migrations`,
+    );
+    const current = rows[0]?.version ?? 0;
+    if (current > POSTGRES_SCHEMA_VERSION) {
+      throw new Error(
+        `the ledger schema ${schema} is at version ${current}, newer than this build knows (${POSTGRES_SCHEMA_VERSION}); refusing to open it`,
+      );
+    }
+    for (const migration of POSTGRES_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query(`SET LOCAL search_path TO ${schema}`);
+      await client.query(migration.sql);
+      await client.query(
+        `INSERT INTO ${schema}.schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)`,
+        [migration.version, migration.name, nowMs],
+      );
+      applied.push(migration.version);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+  return applied;
+}

@@ -1,0 +1,401 @@
+/**
+ * The ledger store on PostgreSQL: any number of processes on one database, each deciding with
+ * the ledger book over rows it locks (postgres-ledger-batch.ts), many calls per transaction
+ * (group commit). Calls queue while a transaction is in flight; the next takes up to
+ * `batchSizeMax` requests. A call's promise settles only after its transaction has committed.
+ *
+ * Failures are `LedgerStoreError`s, which the service turns into `ledger_unavailable`: a
+ * transaction that fails writes nothing (`write_failed`); a connection lost while COMMIT was in
+ * flight may or may not have committed (`commit_unknown`), and a retry with the same ids is
+ * safe because every write is keyed by the payment and refund ids.
+ */
+import pg from "pg";
+import type { AccountBalance, FundAnswer, FundingTarget } from "../../core/ledger/ledger-book.ts";
+import { type LedgerVerification, verifyLedger } from "../../core/ledger/ledger-verification.ts";
+import type { RefundAnswer, RefundCommand } from "../../core/ledger/refund.ts";
+import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
+import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
+import { checkLedgerCall } from "../../ledger/check-ledger-call.ts";
+import { callWeight } from "../../ledger/ledger-call.ts";
+import type { LedgerStore } from "../../ledger/ledger-store.ts";
+import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
+import {
+  ACCOUNT_COLUMNS,
+  type AccountRow,
+  countersOf,
+  PAYMENT_COLUMNS,
+  type PaymentRow,
+  paymentOf,
+} from "../ledger-rows.ts";
+import { type BatchCall, decideBatch } from "./postgres-ledger-batch.ts";
+import { migratePostgres } from "./postgres-ledger-schema.ts";
+
+export interface PostgresLedgerStoreOptions {
+  /** `postgres://user:password@host:port/database`. */
+  readonly url: string;
+  /** The schema holding the ledger's tables (created if missing). */
+  readonly schema?: string;
+  readonly nowMs?: () => number;
+  /** Requests decided per transaction. */
+  readonly batchSizeMax?: number;
+  /** Requests queued or in flight; beyond it calls fail with `queue_full`. */
+  readonly queueLengthMax?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+export const POSTGRES_LEDGER_DEFAULTS = {
+  schema: "bursar",
+  batchSizeMax: 1_000,
+  queueLengthMax: 100_000,
+  connectTimeoutMs: 5_000,
+} as const;
+
+/** Calls of one batch that may throw before the batch gives up on the rest (each costs a rerun). */
+const FAILED_CALLS_PER_BATCH_MAX = 8;
+
+/** Payment rows read per page by `verify`. */
+const VERIFY_PAGE = 10_000;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** int8 as a JavaScript number: the ledger keeps every amount and count at most 2^53 - 1. */
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error(`integer ${text} is beyond 2^53 - 1`);
+  return value;
+}
+
+const TYPES = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === pg.types.builtins.INT8
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+};
+
+interface Queued {
+  readonly call: BatchCall;
+  readonly weight: number;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class PostgresLedgerStore implements LedgerStore {
+  private readonly queue: Queued[] = [];
+  private weightQueued = 0;
+  private running = false;
+  private closing: Promise<void> | undefined;
+  private writer: pg.Client | undefined;
+
+  private constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly readers: pg.Pool,
+    private readonly batchSizeMax: number,
+    private readonly queueLengthMax: number,
+    /** Migrations applied at open. */
+    readonly migrationsApplied: readonly number[],
+  ) {}
+
+  static async open(options: PostgresLedgerStoreOptions): Promise<PostgresLedgerStore> {
+    const schema = options.schema ?? POSTGRES_LEDGER_DEFAULTS.schema;
+    if (!SCHEMA_NAME.test(schema)) {
+      throw new LedgerStoreError("open_failed", `schema ${schema} is not a plain lower-case name`);
+    }
+    const config: pg.ClientConfig = {
+      connectionString: options.url,
+      connectionTimeoutMillis:
+        options.connectTimeoutMs ?? POSTGRES_LEDGER_DEFAULTS.connectTimeoutMs,
+      options: `-c search_path=${schema}`,
+      types: TYPES,
+      application_name: "bursar-ledger",
+    };
+    const migrator = new pg.Client(config);
+    let migrationsApplied: number[];
+    try {
+      await migrator.connect();
+      migrationsApplied = await migratePostgres(migrator, schema, (options.nowMs ?? Date.now)());
+    } catch (error) {
+      throw new LedgerStoreError("open_failed", messageOf(error));
+    } finally {
+      await migrator.end().catch(() => {});
+    }
+    const readers = new pg.Pool({ ...config, max: 2 });
+    // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
+    readers.on("error", () => {});
+    return new PostgresLedgerStore(
+      config,
+      readers,
+      options.batchSizeMax ?? POSTGRES_LEDGER_DEFAULTS.batchSizeMax,
+      options.queueLengthMax ?? POSTGRES_LEDGER_DEFAULTS.queueLengthMax,
+      migrationsApplied,
+    );
+  }
+
+  async fund(
+    account: string,
+    amountMinor: number,
+    reason: string,
+    atMs: number,
+  ): Promise<FundAnswer> {
+    return (await this.submit({ kind: "fund", account, amountMinor, reason, atMs })) as FundAnswer;
+  }
+
+  async fundUpTo(
+    targets: readonly FundingTarget[],
+    reason: string,
+    atMs: number,
+  ): Promise<FundAnswer[]> {
+    if (Array.isArray(targets) && targets.length === 0) return [];
+    return (await this.submit({ kind: "fundUpTo", targets, reason, atMs })) as FundAnswer[];
+  }
+
+  async reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {
+    if (Array.isArray(requests) && requests.length === 0) return [];
+    return (await this.submit({ kind: "reserve", requests })) as ReserveResult[];
+  }
+
+  async settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]> {
+    if (Array.isArray(commands) && commands.length === 0) return [];
+    return (await this.submit({ kind: "settle", commands })) as SettleAnswer[];
+  }
+
+  async refund(commands: readonly RefundCommand[]): Promise<RefundAnswer[]> {
+    if (Array.isArray(commands) && commands.length === 0) return [];
+    return (await this.submit({ kind: "refund", commands })) as RefundAnswer[];
+  }
+
+  async expireDue(nowMs: number, limit: number): Promise<number> {
+    return (await this.submit({ kind: "expireDue", nowMs, limit })) as number;
+  }
+
+  async balance(account: string): Promise<AccountBalance | undefined> {
+    this.refuseMalformed({ kind: "balance", account });
+    const { rows } = await this.read((client) =>
+      client.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account = $1`, [
+        account,
+      ]),
+    );
+    return rows[0] === undefined ? undefined : { account, ...countersOf(rows[0]) };
+  }
+
+  /** The invariants over one consistent snapshot of the ledger (REPEATABLE READ, read only). */
+  async verify(): Promise<LedgerVerification> {
+    return this.read(async (client) => {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        const accounts = await client.query<AccountRow>(
+          `SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY account`,
+        );
+        const fundings = await client.query<{ account: string; amount_minor: number }>(
+          "SELECT account, sum(amount_minor)::bigint AS amount_minor FROM fundings GROUP BY account",
+        );
+        const refunds = await client.query<{ payment_id: string; amount_minor: number }>(
+          "SELECT payment_id, sum(amount_minor)::bigint AS amount_minor FROM refunds GROUP BY payment_id",
+        );
+        const payments: ReturnType<typeof paymentOf>[] = [];
+        let after = "";
+        for (;;) {
+          const page = await client.query<PaymentRow>(
+            `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE state IS NOT NULL AND payment_id > $1
+             ORDER BY payment_id LIMIT ${VERIFY_PAGE}`,
+            [after],
+          );
+          for (const row of page.rows) payments.push(paymentOf(row));
+          if (page.rows.length < VERIFY_PAGE) break;
+          after = page.rows[page.rows.length - 1]!.payment_id;
+        }
+        return verifyLedger({
+          accounts: accounts.rows.map((row) => [row.account, countersOf(row)] as const),
+          fundedByAccount: new Map(fundings.rows.map((row) => [row.account, row.amount_minor])),
+          payments,
+          refundedByPayment: new Map(refunds.rows.map((row) => [row.payment_id, row.amount_minor])),
+        });
+      } finally {
+        await client.query("ROLLBACK");
+      }
+    });
+  }
+
+  /** Stops taking calls, waits for every queued call to be answered, closes the connections. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
+    while (this.running || this.queue.length > 0) await new Promise((done) => setTimeout(done, 5));
+    await this.writer?.end().catch(() => {});
+    this.writer = undefined;
+    await this.readers.end().catch(() => {});
+  }
+
+  private async read<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closing !== undefined) throw new LedgerStoreError("closed", "read after close()");
+    let client: pg.PoolClient;
+    try {
+      client = await this.readers.connect();
+    } catch (error) {
+      throw new LedgerStoreError("write_failed", `cannot reach PostgreSQL: ${messageOf(error)}`);
+    }
+    let broken = false;
+    try {
+      return await use(client);
+    } catch (error) {
+      broken = true;
+      throw error instanceof LedgerStoreError
+        ? error
+        : new LedgerStoreError("write_failed", messageOf(error));
+    } finally {
+      // A connection that failed a query is discarded rather than reused.
+      client.release(broken);
+    }
+  }
+
+  private refuseMalformed(call: Parameters<typeof checkLedgerCall>[0]): void {
+    const problem = checkLedgerCall(call);
+    if (problem !== undefined)
+      throw new LedgerStoreError("invalid_request", `${call.kind}: ${problem}`);
+  }
+
+  private submit(call: BatchCall): Promise<unknown> {
+    if (this.closing !== undefined) {
+      return Promise.reject(new LedgerStoreError("closed", `${call.kind} after close()`));
+    }
+    const problem = checkLedgerCall(call);
+    if (problem !== undefined) {
+      return Promise.reject(new LedgerStoreError("invalid_request", `${call.kind}: ${problem}`));
+    }
+    const weight = callWeight(call);
+    if (this.weightQueued + weight > this.queueLengthMax) {
+      return Promise.reject(
+        new LedgerStoreError(
+          "queue_full",
+          `${this.weightQueued} requests are waiting and this ${call.kind} adds ${weight}; the limit is ${this.queueLengthMax}`,
+        ),
+      );
+    }
+    this.weightQueued += weight;
+    const answer = new Promise<unknown>((resolve, reject) => {
+      this.queue.push({ call, weight, resolve, reject });
+    });
+    // Calls made in the same turn of the event loop share the first transaction.
+    if (!this.running) {
+      this.running = true;
+      queueMicrotask(() => void this.drain());
+    }
+    return answer;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch: Queued[] = [];
+        let weight = 0;
+        while (this.queue.length > 0 && weight < this.batchSizeMax) {
+          const next = this.queue.shift()!;
+          batch.push(next);
+          weight += next.weight;
+        }
+        this.weightQueued -= weight;
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runBatch(batch: readonly Queued[]): Promise<void> {
+    const calls = batch.map((queued) => queued.call);
+    const failed = new Map<number, string>();
+    for (;;) {
+      const outcome = await this.attempt(calls, new Set(failed.keys()));
+      if (outcome.kind === "committed") {
+        batch.forEach((queued, index) => {
+          const failure = failed.get(index);
+          if (failure === undefined) queued.resolve(outcome.values[index]);
+          else queued.reject(new LedgerStoreError("write_failed", failure));
+        });
+        return;
+      }
+      if (outcome.kind === "call_failed" && failed.size < FAILED_CALLS_PER_BATCH_MAX) {
+        failed.set(outcome.index, outcome.message);
+        continue;
+      }
+      const error =
+        outcome.kind === "commit_unknown"
+          ? new LedgerStoreError("commit_unknown", outcome.message)
+          : new LedgerStoreError(
+              "write_failed",
+              `the ledger transaction failed and wrote nothing: ${outcome.message}`,
+            );
+      for (const queued of batch) queued.reject(error);
+      return;
+    }
+  }
+
+  private async attempt(
+    calls: readonly BatchCall[],
+    skipped: ReadonlySet<number>,
+  ): Promise<
+    | { readonly kind: "committed"; readonly values: unknown[] }
+    | { readonly kind: "call_failed"; readonly index: number; readonly message: string }
+    | { readonly kind: "batch_failed" | "commit_unknown"; readonly message: string }
+  > {
+    let client: pg.Client;
+    try {
+      client = await this.connectedWriter();
+      await client.query("BEGIN");
+    } catch (error) {
+      this.dropWriter();
+      return { kind: "batch_failed", message: messageOf(error) };
+    }
+    let decided: Awaited<ReturnType<typeof decideBatch>>;
+    try {
+      decided = await decideBatch(client, calls, skipped);
+    } catch (error) {
+      await this.rollback(client);
+      return { kind: "batch_failed", message: messageOf(error) };
+    }
+    if (decided.kind === "call_failed") {
+      await this.rollback(client);
+      return decided;
+    }
+    try {
+      await client.query("COMMIT");
+    } catch (error) {
+      // The server may have committed before the connection went: the outcome is unknown.
+      this.dropWriter();
+      return { kind: "commit_unknown", message: messageOf(error) };
+    }
+    return { kind: "committed", values: decided.values };
+  }
+
+  private async rollback(client: pg.Client): Promise<void> {
+    try {
+      await client.query("ROLLBACK");
+    } catch {
+      this.dropWriter();
+    }
+  }
+
+  private async connectedWriter(): Promise<pg.Client> {
+    if (this.writer !== undefined) return this.writer;
+    const client = new pg.Client(this.config);
+    // A broken connection fails the query in flight; the next batch connects afresh.
+    client.on("error", () => {
+      if (this.writer === client) this.writer = undefined;
+    });
+    await client.connect();
+    this.writer = client;
+    return client;
+  }
+
+  private dropWriter(): void {
+    const writer = this.writer;
+    this.writer = undefined;
+    void writer?.end().catch(() => {});
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,109 @@
+import pg from "pg";
+import { afterAll, describe, expect, inject, test } from "vitest";
+import { LedgerStoreError } from "../../src/ledger/ledger-store-error.ts";
+import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
+import { describeLedgerStoreContract } from "../ledger/ledger-store.contract.ts";
+import { boundedDebit, request, subsidy } from "../support/ledger-requests.ts";
+
+const T0 = Date.UTC(2025, 0, 16, 6, 40);
+const url = inject("postgresUrl");
+let schemas = 0;
+
+/** A schema of its own for every store: each test starts from an empty ledger. */
+function freshSchema(): string {
+  schemas += 1;
+  return `ledger_${process.pid}_${schemas}`;
+}
+
+describeLedgerStoreContract("postgres", () =>
+  PostgresLedgerStore.open({ url, schema: freshSchema() }),
+);
+
+describe("PostgresLedgerStore", () => {
+  const opened: PostgresLedgerStore[] = [];
+  const open = async (schema: string) => {
+    const store = await PostgresLedgerStore.open({ url, schema });
+    opened.push(store);
+    return store;
+  };
+  afterAll(async () => {
+    for (const store of opened.splice(0)) await store.close();
+  });
+
+  test("migrates a new schema once; a second process opening it applies nothing", async () => {
+    const schema = freshSchema();
+    const [first, second] = await Promise.all([open(schema), open(schema)]);
+    expect([first.migrationsApplied, second.migrationsApplied].sort()).toEqual([[], [1]]);
+  });
+
+  test("two processes' stores on one database never overspend a budget nor a person's cap", async () => {
+    const schema = freshSchema();
+    const first = await open(schema);
+    const second = await open(schema);
+    await first.fund("campaign/shared", 300, "initial", T0);
+    const cap = () => boundedDebit("identity/user:hot/day/shared/2025-01-16", 1, null, 40);
+    const calls = Array.from({ length: 600 }, (_, index) =>
+      (index % 2 === 0 ? first : second).reserve([
+        request(`p${index}`, [subsidy("shared", 1, index % 3 === 0 ? [cap()] : [])]),
+      ]),
+    );
+    const reserved = (await Promise.all(calls))
+      .flat()
+      .filter((result) => result.code === "answered" && result.answer.code === "reserved");
+    expect(reserved.length).toBeLessThanOrEqual(300);
+    expect(await first.balance("campaign/shared")).toMatchObject({
+      reservedMinor: reserved.length,
+      fundedMinor: 300,
+    });
+    expect((await second.balance("identity/user:hot/day/shared/2025-01-16"))?.reservedCount).toBe(
+      40,
+    );
+    expect((await first.verify()).violations).toEqual([]);
+  });
+
+  test("concurrent duplicates of one payment id across processes reserve once", async () => {
+    const schema = freshSchema();
+    const first = await open(schema);
+    const second = await open(schema);
+    await first.fund("campaign/c1", 10_000, "initial", T0);
+    const results = (
+      await Promise.all(
+        Array.from({ length: 40 }, (_, index) =>
+          (index % 2 === 0 ? first : second).reserve([request("same", [subsidy("c1", 100)])]),
+        ),
+      )
+    ).flat();
+    expect(results.filter((result) => result.code === "answered" && !result.replayed)).toHaveLength(
+      1,
+    );
+    expect((await first.balance("campaign/c1"))?.reservedMinor).toBe(100);
+  });
+
+  test("an unreachable server fails the call with a store error, never a hang or a crash", async () => {
+    const closedPort = new URL(url);
+    closedPort.port = "1";
+    await expect(
+      PostgresLedgerStore.open({
+        url: closedPort.toString(),
+        schema: freshSchema(),
+        connectTimeoutMs: 500,
+      }),
+    ).rejects.toBeInstanceOf(LedgerStoreError);
+  });
+
+  test("counters edited behind the store are reported by verify", async () => {
+    const schema = freshSchema();
+    const store = await open(schema);
+    await store.fund("campaign/c1", 100, "initial", T0);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(
+      `UPDATE ${schema}.accounts SET spent_minor = 150 WHERE account = 'campaign/c1'`,
+    );
+    await client.end();
+    expect((await store.verify()).violations.map((violation) => violation.invariant)).toEqual([
+      "spent_equals_ledger",
+      "available_reserved_spent_equal_funded",
+    ]);
+  });
+});
