@@ -18,12 +18,28 @@ import type { FundAnswer, LedgerStore } from "./ledger-store.ts";
 /** Fifteen minutes: long enough for a card authorisation round trip, short enough to return unused money the same hour. */
 export const RESERVATION_TTL_MS_DEFAULT = 15 * 60_000;
 
+/** A payment must not wait on promotions: past this the service answers without the store. */
+export const STORE_DEADLINE_MS_DEFAULT = 50;
+
+/** Why a store call was abandoned by the service; passed to `onStoreFailure`. */
+export class StoreDeadlineExceeded extends Error {
+  override readonly name = "StoreDeadlineExceeded";
+}
+
 export interface LedgerServiceOptions {
   readonly store: LedgerStore;
   readonly nowMs: () => number;
   readonly reservationTtlMs?: number;
   /** Told about every store failure the service turned into `ledger_unavailable` (for logs and metrics). */
   readonly onStoreFailure?: (cause: unknown) => void;
+  /**
+   * How long `apply`, `commit`, `release` and `refund` wait for the store before answering
+   * `ledger_unavailable` (the payment goes on at full price). The store may still finish the
+   * write afterwards: a retry with the same id gets the stored answer, and an unsettled
+   * reservation returns to its budgets when it expires. Default 50 ms; `null` waits as long as
+   * the store takes (benchmarks that measure a saturated store).
+   */
+  readonly storeDeadlineMs?: number | null;
 }
 
 export interface ApplyAnswer {
@@ -51,6 +67,7 @@ export class LedgerService {
   private readonly nowMs: () => number;
   private readonly reservationTtlMs: number;
   private readonly onStoreFailure: (cause: unknown) => void;
+  private readonly storeDeadlineMs: number | null;
   private active: Active | undefined;
 
   constructor(options: LedgerServiceOptions) {
@@ -58,6 +75,8 @@ export class LedgerService {
     this.nowMs = options.nowMs;
     this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS_DEFAULT;
     this.onStoreFailure = options.onStoreFailure ?? (() => {});
+    this.storeDeadlineMs =
+      options.storeDeadlineMs === undefined ? STORE_DEADLINE_MS_DEFAULT : options.storeDeadlineMs;
   }
 
   /**
@@ -111,7 +130,7 @@ export class LedgerService {
     });
     let result: Awaited<ReturnType<LedgerStore["reserve"]>>[number] | undefined;
     try {
-      [result] = await this.store.reserve([request]);
+      [result] = await this.withinDeadline(this.store.reserve([request]), "reserve");
     } catch (cause) {
       // Fail closed for subsidies, open for payments (DESIGN principle 7): the payment goes on at
       // full price. If the store did write before failing, a retry gets that stored answer, and an
@@ -164,7 +183,7 @@ export class LedgerService {
     const command = { paymentId, refundId, amountMinor, atMs: this.nowMs() };
     let answer: RefundAnswer | undefined;
     try {
-      [answer] = await this.store.refund([command]);
+      [answer] = await this.withinDeadline(this.store.refund([command]), "refund");
     } catch (cause) {
       this.onStoreFailure(cause);
       return {
@@ -193,13 +212,38 @@ export class LedgerService {
   ): Promise<SettleAnswer> {
     let answer: SettleAnswer | undefined;
     try {
-      [answer] = await this.store.settle([command]);
+      [answer] = await this.withinDeadline(this.store.settle([command]), command.kind);
     } catch (cause) {
       this.onStoreFailure(cause);
       return { paymentId: command.paymentId, code: "ledger_unavailable", state: null, entries: [] };
     }
     if (answer === undefined) throw new Error("the ledger store answered no command");
     return answer;
+  }
+
+  /** The store's answer, or a `StoreDeadlineExceeded` rejection once the deadline passes. */
+  private withinDeadline<T>(answer: Promise<T>, what: string): Promise<T> {
+    const deadlineMs = this.storeDeadlineMs;
+    if (deadlineMs === null) return answer;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new StoreDeadlineExceeded(`the store did not answer ${what} within ${deadlineMs} ms`),
+          ),
+        deadlineMs,
+      );
+      answer.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   private activeSnapshot(): Active {

@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { localDate, paymentContentKey } from "../../src/core/ledger/plan-reservation.ts";
-import { LedgerService } from "../../src/ledger/ledger-service.ts";
+import { LedgerService, StoreDeadlineExceeded } from "../../src/ledger/ledger-service.ts";
 import { MemoryLedgerStore } from "../../src/ledger/memory-ledger-store.ts";
 import {
+  COFFEE_PAYMENT_AT_MS,
+  coffeePayment,
   validCampaign,
   validEnvelope,
   validProgram,
@@ -11,25 +13,8 @@ import {
 } from "../support/documents.ts";
 import { snapshotOf } from "../support/snapshots.ts";
 
-const AT_MS = Date.UTC(2025, 0, 16, 0, 30); // 08:30 in Shanghai, inside the campaign's 07:00–10:00 window
-
-function payment(paymentId: string, overrides: Record<string, unknown> = {}) {
-  return {
-    paymentId,
-    userId: "u1",
-    amountMinor: 3500,
-    currency: "CNY",
-    scenario: "merchant_qr",
-    payeeKind: "merchant",
-    merchantId: "m1",
-    merchantCategory: "5814",
-    region: "CN-SH",
-    channel: "app",
-    paymentMethod: "balance",
-    atMs: AT_MS,
-    ...overrides,
-  };
-}
+const AT_MS = COFFEE_PAYMENT_AT_MS;
+const payment = coffeePayment;
 
 const template = withField(validTemplate(), "bands", undefined);
 
@@ -214,6 +199,36 @@ describe("LedgerService", () => {
       subsidyReversedMinor: 0,
     });
     expect(failures).toHaveLength(3);
+  });
+
+  test("a store slower than the deadline is answered ledger_unavailable in time; a retry gets what it wrote", async () => {
+    const failures: unknown[] = [];
+    const slow = new MemoryLedgerStore();
+    const reserve = slow.reserve.bind(slow);
+    let delayMs = 300;
+    slow.reserve = async (requests) => {
+      await new Promise((done) => setTimeout(done, delayMs));
+      return reserve(requests);
+    };
+    const service = new LedgerService({
+      store: slow,
+      nowMs: () => nowMs,
+      storeDeadlineMs: 40,
+      onStoreFailure: (cause) => failures.push(cause),
+    });
+    await service.activate(snapshotOf([template, validEnvelope(), campaignWith({})]));
+    const startedMs = performance.now();
+    const answer = await service.apply(payment("p1"));
+    // The deadline, plus timer slack on a shared machine.
+    expect(performance.now() - startedMs).toBeLessThan(250);
+    expect(answer).toMatchObject({ code: "ledger_unavailable", reservation: null });
+    expect(failures[0]).toBeInstanceOf(StoreDeadlineExceeded);
+    // The store finished the write after the deadline: the retry replays it, nothing doubles.
+    await new Promise((done) => setTimeout(done, delayMs + 50));
+    delayMs = 0;
+    const retry = await service.apply(payment("p1"));
+    expect(retry).toMatchObject({ code: "reserved", replayed: true });
+    expect((await slow.balance("campaign/sh-coffee"))?.reservedMinor).toBe(80);
   });
 
   test("an invalid payment gets no subsidy and writes nothing", async () => {

@@ -96,3 +96,28 @@ export function withField(
   else target[last] = value;
   return copy;
 }
+
+/** 08:30 in Shanghai on 2025-01-16, inside the valid campaign's 07:00–10:00 window. */
+export const COFFEE_PAYMENT_AT_MS = Date.UTC(2025, 0, 16, 0, 30);
+
+/** A payment the valid campaign subsidises (80 fen on 35 yuan of coffee in Shanghai). */
+export function coffeePayment(
+  paymentId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    paymentId,
+    userId: "u1",
+    amountMinor: 3500,
+    currency: "CNY",
+    scenario: "merchant_qr",
+    payeeKind: "merchant",
+    merchantId: "m1",
+    merchantCategory: "5814",
+    region: "CN-SH",
+    channel: "app",
+    paymentMethod: "balance",
+    atMs: COFFEE_PAYMENT_AT_MS,
+    ...overrides,
+  };
+}

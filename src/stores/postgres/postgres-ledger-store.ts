@@ -41,6 +41,12 @@ export interface PostgresLedgerStoreOptions {
   /** Requests queued or in flight; beyond it calls fail with `queue_full`. */
   readonly queueLengthMax?: number;
   readonly connectTimeoutMs?: number;
+  /**
+   * How long one statement may take before the store gives up on the connection (a hung network
+   * or server): the batch fails with nothing written, and the next batch connects afresh. The
+   * service's own deadline answers callers long before this.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 export const POSTGRES_LEDGER_DEFAULTS = {
@@ -48,6 +54,7 @@ export const POSTGRES_LEDGER_DEFAULTS = {
   batchSizeMax: 1_000,
   queueLengthMax: 100_000,
   connectTimeoutMs: 5_000,
+  queryTimeoutMs: 5_000,
 } as const;
 
 /** Calls of one batch that may throw before the batch gives up on the rest (each costs a rerun). */
@@ -104,6 +111,7 @@ export class PostgresLedgerStore implements LedgerStore {
       connectionString: options.url,
       connectionTimeoutMillis:
         options.connectTimeoutMs ?? POSTGRES_LEDGER_DEFAULTS.connectTimeoutMs,
+      query_timeout: options.queryTimeoutMs ?? POSTGRES_LEDGER_DEFAULTS.queryTimeoutMs,
       options: `-c search_path=${schema}`,
       types: TYPES,
       application_name: "bursar-ledger",
