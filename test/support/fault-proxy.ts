@@ -1,9 +1,8 @@
 /**
  * A TCP proxy on a loopback port between the engine and PostgreSQL that misbehaves on demand:
  * `refuse` new connections, `hang` (swallow every byte both ways, as a dead link does), `delay`
- * each chunk, or
- * `drop_after_commit` (forward a COMMIT to the server, then cut the connection before its answer
- * comes back: the ambiguous commit). Bounded: it only ever talks to the one target it was given.
+ * each chunk, or `drop_after_commit` (forward a COMMIT to the server, then cut the connection
+ * before its answer comes back: the ambiguous commit). Bounded: it only ever talks to the one target it was given.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
