@@ -11,6 +11,7 @@ import type {
   LedgerEntry,
   PaymentRecord,
 } from "../core/ledger/ledger-book.ts";
+import type { PaymentLedgerPart } from "../core/ledger/ledger-verification.ts";
 import type { ReservationState } from "../core/ledger/reservation-lifecycle.ts";
 
 export interface PaymentRow {
@@ -69,8 +70,36 @@ export function entriesJsonOf(record: PaymentRecord): string {
   );
 }
 
+/** The columns the ledger's sums need: no stored answer to parse (recovery, verification). */
+export const PAYMENT_LEDGER_COLUMNS =
+  "payment_id, state, payment_amount_minor, refunded_minor, entries_json";
+
+export type PaymentLedgerRow = Pick<
+  PaymentRow,
+  "payment_id" | "state" | "payment_amount_minor" | "refunded_minor" | "entries_json"
+>;
+
+export function paymentLedgerPartOf(row: PaymentLedgerRow): PaymentLedgerPart {
+  return {
+    paymentId: row.payment_id,
+    state: row.state,
+    paymentAmountMinor: row.payment_amount_minor,
+    refundedMinor: row.refunded_minor,
+    entries: entriesOf(row.entries_json),
+  };
+}
+
 export function paymentOf(row: PaymentRow): PaymentRecord {
-  const entries = (JSON.parse(row.entries_json) as EntryJson[]).map(
+  return {
+    ...paymentLedgerPartOf(row),
+    contentKey: row.content_key,
+    answer: JSON.parse(row.answer_json),
+    expiresAtMs: row.expires_at_ms,
+  };
+}
+
+function entriesOf(entriesJson: string): LedgerEntry[] {
+  return (JSON.parse(entriesJson) as EntryJson[]).map(
     ([campaignId, reservedMinor, committedMinor, reversedMinor, debits]): LedgerEntry => ({
       campaignId,
       reservedMinor,
@@ -86,14 +115,4 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
       ),
     }),
   );
-  return {
-    paymentId: row.payment_id,
-    contentKey: row.content_key,
-    answer: JSON.parse(row.answer_json),
-    state: row.state,
-    expiresAtMs: row.expires_at_ms,
-    paymentAmountMinor: row.payment_amount_minor,
-    refundedMinor: row.refunded_minor,
-    entries,
-  };
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, describe, expect, inject, test } from "vitest";
+import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
 import { SqliteLedgerStore } from "../../src/stores/sqlite/sqlite-ledger-store.ts";
 import { request, subsidy } from "../support/ledger-requests.ts";
 import { runCli } from "../support/run-cli.ts";
@@ -60,6 +61,24 @@ describe("bursar ledger verify", () => {
     expect(runCli(["ledger", "verify", "--data", data]).stdout).toMatch(
       /reserved_equals_ledger campaign\/c1: expected 200, actual 205/,
     );
+  });
+
+  test("checks a PostgreSQL ledger with --database, and exits 2 when it cannot be reached", async () => {
+    const url = inject("postgresUrl");
+    const schema = `cli_verify_${process.pid}`;
+    const store = await PostgresLedgerStore.open({ url, schema });
+    await store.fund("campaign/c1", 1000, "initial budget", 0);
+    await store.reserve([request("p1", [subsidy("c1", 300)])]);
+    await store.close();
+    const clean = runCli(["ledger", "verify", "--database", url, "--schema", schema, "--json"]);
+    expect(clean.status).toBe(0);
+    expect(JSON.parse(clean.stdout)).toEqual({ budgets: 1, violations: [], ok: true });
+
+    const unreachable = new URL(url);
+    unreachable.port = "1";
+    const failed = runCli(["ledger", "verify", "--database", unreachable.toString()]);
+    expect(failed.status).toBe(2);
+    expect(failed.stderr).toMatch(/open_failed/);
   });
 
   test("exits 2 when there is no ledger", () => {

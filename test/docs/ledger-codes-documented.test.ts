@@ -24,11 +24,8 @@ describe("docs/reference/ledger.md", () => {
     expect(undocumented).toEqual([]);
   });
 
-  test("documents every SQLite store error code", () => {
-    const storeSection = DOC.slice(
-      DOC.indexOf("## The SQLite store"),
-      DOC.indexOf("## Result codes"),
-    );
+  test("documents every store error code", () => {
+    const storeSection = DOC.slice(DOC.indexOf("## Store errors"), DOC.indexOf("## Result codes"));
     const missing = Object.keys(LEDGER_STORE_ERROR_CODES).filter(
       (code) => !storeSection.includes(`| \`${code}\` |`),
     );

@@ -1,11 +1,14 @@
 /**
- * `bursar ledger verify`: checks the embedded ledger's invariants (CONTRACTS.md). It opens the
- * database directly, without the store's recovery at open, so that counters a crash left wrong
- * are reported rather than quietly corrected first.
+ * `bursar ledger verify`: checks a ledger's invariants (CONTRACTS.md), the embedded one in
+ * `--data` or a PostgreSQL one with `--database`. The SQLite file is opened directly, without the
+ * store's recovery at open, so that counters a crash left wrong are reported rather than quietly
+ * corrected first; PostgreSQL is read in one REPEATABLE READ snapshot while writers go on.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
+import type { LedgerVerification } from "../../core/ledger/ledger-verification.ts";
+import { PostgresLedgerStore } from "../../stores/postgres/postgres-ledger-store.ts";
 import { SqliteLedgerDatabase } from "../../stores/sqlite/sqlite-ledger-database.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 
@@ -20,26 +23,19 @@ export function registerLedgerCommands(program: Command, outcome: ExitCodeHolder
       "Check every ledger invariant: available + reserved + spent == funded per budget, counters equal the ledger's sums, one entry per payment and campaign, refunds never above payments.",
     )
     .option("--data <dir>", "data directory holding ledger.db", "./.bursar")
+    .option("--database <url>", "a PostgreSQL ledger (postgres://…) instead of --data")
+    .option("--schema <name>", "the PostgreSQL schema holding the ledger", "bursar")
     .option("--json", "print one JSON object")
-    .action((options) => {
-      const path = join(options.data, LEDGER_FILE_NAME);
-      if (!existsSync(path)) {
-        process.stderr.write(`bursar ledger verify: no ledger at ${path}\n`);
-        outcome.exitCode = EXIT_UNUSABLE_INPUT;
-        return;
-      }
-      let report: ReturnType<SqliteLedgerDatabase["verify"]>;
+    .action(async (options) => {
+      let report: LedgerVerification;
       try {
-        // The current time only stamps migrations, should the file be from an older version.
-        const { database } = SqliteLedgerDatabase.open({ path, busyTimeoutMs: 5_000 }, Date.now());
-        try {
-          report = database.verify();
-        } finally {
-          database.close();
-        }
+        report =
+          options.database === undefined
+            ? verifySqlite(options.data)
+            : await verifyPostgres(options.database, options.schema);
       } catch (cause) {
         process.stderr.write(
-          `bursar ledger verify: cannot read ${path}: ${cause instanceof Error ? cause.message : String(cause)}\n`,
+          `bursar ledger verify: ${cause instanceof Error ? cause.message : String(cause)}\n`,
         );
         outcome.exitCode = EXIT_UNUSABLE_INPUT;
         return;
@@ -58,4 +54,32 @@ export function registerLedgerCommands(program: Command, outcome: ExitCodeHolder
       }
       outcome.exitCode = report.ok ? EXIT_OK : EXIT_FINDINGS;
     });
+}
+
+function verifySqlite(data: string): LedgerVerification {
+  const path = join(data, LEDGER_FILE_NAME);
+  if (!existsSync(path)) throw new Error(`no ledger at ${path}`);
+  try {
+    // The current time only stamps migrations, should the file be from an older version.
+    const { database } = SqliteLedgerDatabase.open({ path, busyTimeoutMs: 5_000 }, Date.now());
+    try {
+      return database.verify();
+    } finally {
+      database.close();
+    }
+  } catch (cause) {
+    throw new Error(
+      `cannot read ${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+  }
+}
+
+/** Reads one consistent snapshot of the ledger (the store's own verify). */
+async function verifyPostgres(url: string, schema: string): Promise<LedgerVerification> {
+  const store = await PostgresLedgerStore.open({ url, schema });
+  try {
+    return await store.verify();
+  } finally {
+    await store.close();
+  }
 }

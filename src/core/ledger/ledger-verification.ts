@@ -5,6 +5,12 @@
  */
 import { type AccountCounters, contributionOf, type PaymentRecord } from "./ledger-book.ts";
 
+/** What the invariants read of a payment: everything but its stored answer and content key. */
+export type PaymentLedgerPart = Pick<
+  PaymentRecord,
+  "paymentId" | "state" | "paymentAmountMinor" | "refundedMinor" | "entries"
+>;
+
 export interface LedgerViolation {
   readonly invariant: string;
   readonly budget: string;
@@ -24,7 +30,7 @@ export interface LedgerContents {
   readonly accounts: Iterable<readonly [string, Readonly<AccountCounters>]>;
   /** The sum of the funding records per account. */
   readonly fundedByAccount: ReadonlyMap<string, number>;
-  readonly payments: Iterable<PaymentRecord>;
+  readonly payments: Iterable<PaymentLedgerPart>;
   /** The sum of the stored refunds per payment. */
   readonly refundedByPayment: ReadonlyMap<string, number>;
 }
@@ -33,9 +39,9 @@ export type LedgerSums = Map<string, AccountCounters>;
 
 /** What every account's counters must be: the funding records and the records' contributions. */
 export function ledgerSums(
-  payments: Iterable<PaymentRecord>,
+  payments: Iterable<PaymentLedgerPart>,
   fundedByAccount: ReadonlyMap<string, number>,
-  onPayment: (record: PaymentRecord) => void = () => {},
+  onPayment: (record: PaymentLedgerPart) => void = () => {},
 ): LedgerSums {
   const sums: LedgerSums = new Map();
   const sumsOf = (account: string) => {

@@ -11,7 +11,11 @@
  */
 import pg from "pg";
 import type { AccountBalance, FundAnswer, FundingTarget } from "../../core/ledger/ledger-book.ts";
-import { type LedgerVerification, verifyLedger } from "../../core/ledger/ledger-verification.ts";
+import {
+  type LedgerVerification,
+  type PaymentLedgerPart,
+  verifyLedger,
+} from "../../core/ledger/ledger-verification.ts";
 import type { RefundAnswer, RefundCommand } from "../../core/ledger/refund.ts";
 import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
 import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
@@ -23,9 +27,9 @@ import {
   ACCOUNT_COLUMNS,
   type AccountRow,
   countersOf,
-  PAYMENT_COLUMNS,
-  type PaymentRow,
-  paymentOf,
+  PAYMENT_LEDGER_COLUMNS,
+  type PaymentLedgerRow,
+  paymentLedgerPartOf,
 } from "../ledger-rows.ts";
 import { type BatchCall, decideBatch } from "./postgres-ledger-batch.ts";
 import { migratePostgres } from "./postgres-ledger-schema.ts";
@@ -199,15 +203,15 @@ export class PostgresLedgerStore implements LedgerStore {
         const refunds = await client.query<{ payment_id: string; amount_minor: number }>(
           "SELECT payment_id, sum(amount_minor)::bigint AS amount_minor FROM refunds GROUP BY payment_id",
         );
-        const payments: ReturnType<typeof paymentOf>[] = [];
+        const payments: PaymentLedgerPart[] = [];
         let after = "";
         for (;;) {
-          const page = await client.query<PaymentRow>(
-            `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE state IS NOT NULL AND payment_id > $1
+          const page = await client.query<PaymentLedgerRow>(
+            `SELECT ${PAYMENT_LEDGER_COLUMNS} FROM payments WHERE state IS NOT NULL AND payment_id > $1
              ORDER BY payment_id LIMIT ${VERIFY_PAGE}`,
             [after],
           );
-          for (const row of page.rows) payments.push(paymentOf(row));
+          for (const row of page.rows) payments.push(paymentLedgerPartOf(row));
           if (page.rows.length < VERIFY_PAGE) break;
           after = page.rows[page.rows.length - 1]!.payment_id;
         }

@@ -13,7 +13,12 @@ import {
   ledgerSums,
   verifyLedger,
 } from "../../core/ledger/ledger-verification.ts";
-import { type AccountRow, countersOf, type PaymentRow, paymentOf } from "../ledger-rows.ts";
+import {
+  type AccountRow,
+  countersOf,
+  type PaymentLedgerRow,
+  paymentLedgerPartOf,
+} from "../ledger-rows.ts";
 import type {
   CallOutcome,
   LedgerCall,
@@ -218,8 +223,8 @@ export class SqliteLedgerDatabase {
   }
 
   private *paymentRecords() {
-    for (const row of this.statements.allPayments.iterate() as Iterable<PaymentRow>) {
-      yield paymentOf(row);
+    for (const row of this.statements.allPayments.iterate() as Iterable<PaymentLedgerRow>) {
+      yield paymentLedgerPartOf(row);
     }
   }
 

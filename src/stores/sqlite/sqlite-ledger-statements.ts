@@ -4,7 +4,7 @@
  * 2^53 - 1 (the book refuses debits past it).
  */
 import type BetterSqlite3 from "better-sqlite3";
-import { ACCOUNT_COLUMNS, PAYMENT_COLUMNS } from "../ledger-rows.ts";
+import { ACCOUNT_COLUMNS, PAYMENT_COLUMNS, PAYMENT_LEDGER_COLUMNS } from "../ledger-rows.ts";
 
 export interface RefundRow {
   readonly amount_minor: number;
@@ -50,7 +50,7 @@ export function prepareLedgerStatements(database: BetterSqlite3.Database) {
       ORDER BY expires_at_ms, rowid
       LIMIT ?
     `).pluck(),
-    allPayments: prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE state IS NOT NULL`),
+    allPayments: prepare(`SELECT ${PAYMENT_LEDGER_COLUMNS} FROM payments WHERE state IS NOT NULL`),
     allAccounts: prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY account`),
     fundedByAccount: prepare(
       "SELECT account, sum(amount_minor) AS amount_minor FROM fundings GROUP BY account",
