@@ -1,0 +1,81 @@
+/**
+ * Real processes hammering one PostgreSQL ledger: each child opens its own store (its own
+ * connections) and reserves against one budget and one hot person's cap at once. Zero overspend
+ * and exactly the cap, whatever the interleaving.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, inject, test } from "vitest";
+import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
+import {
+  HAMMER_BUDGET,
+  HAMMER_HOT_CAP_ACCOUNT,
+  HAMMER_HOT_CAP_COUNT,
+} from "./postgres-hammer-child.ts";
+
+const url = inject("postgresUrl");
+const CHILD = fileURLToPath(new URL("./postgres-hammer-child.ts", import.meta.url));
+const PAYMENTS_PER_PROCESS = 400;
+const BUDGET_MINOR = 500;
+
+interface ChildReport {
+  reserved: number;
+  hotReserved: number;
+  failed: number;
+}
+
+function runChild(schema: string, index: number): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", CHILD, url, schema, String(index), String(PAYMENTS_PER_PROCESS)],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`hammer process ${index} exited ${code}: ${stderr}`));
+      else resolve(JSON.parse(stdout) as ChildReport);
+    });
+  });
+}
+
+describe("processes hammering one PostgreSQL ledger", () => {
+  for (const processes of [2, 4]) {
+    test(`${processes} processes: the budget and the hot person's cap are never exceeded`, async () => {
+      const schema = `hammer_${process.pid}_${processes}`;
+      const store = await PostgresLedgerStore.open({ url, schema });
+      try {
+        await store.fund(`campaign/${HAMMER_BUDGET}`, BUDGET_MINOR, "initial", 0);
+        const reports = await Promise.all(
+          Array.from({ length: processes }, (_, index) => runChild(schema, index)),
+        );
+        const reserved = reports.reduce((sum, report) => sum + report.reserved, 0);
+        const hotReserved = reports.reduce((sum, report) => sum + report.hotReserved, 0);
+        expect(reports.map((report) => report.failed)).toEqual(reports.map(() => 0));
+        // More was asked than the budget holds: it is used up exactly, never beyond.
+        expect(processes * PAYMENTS_PER_PROCESS).toBeGreaterThan(BUDGET_MINOR);
+        expect(reserved).toBe(BUDGET_MINOR);
+        expect(hotReserved).toBe(HAMMER_HOT_CAP_COUNT);
+        expect(await store.balance(`campaign/${HAMMER_BUDGET}`)).toMatchObject({
+          fundedMinor: BUDGET_MINOR,
+          reservedMinor: BUDGET_MINOR,
+        });
+        expect((await store.balance(HAMMER_HOT_CAP_ACCOUNT))?.reservedCount).toBe(
+          HAMMER_HOT_CAP_COUNT,
+        );
+        expect((await store.verify()).violations).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
+  }
+});
