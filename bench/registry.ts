@@ -2,6 +2,10 @@
  * Every benchmark, in the order they run. Adding one: a file under bench/ exporting a Benchmark,
  * and one line here (docs/reference/benchmarks.md).
  */
+import {
+  applyPostgresDeadlineBenchmark,
+  applyPostgresTwoProcessBenchmark,
+} from "./apply-postgres.ts";
 import { applySqliteBenchmark } from "./apply-sqlite.ts";
 import type { Benchmark } from "./benchmark.ts";
 import { quoteBenchmark } from "./quote.ts";
@@ -15,4 +19,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   trafficNdjsonWriteBenchmark,
   quoteBenchmark,
   applySqliteBenchmark,
+  applyPostgresTwoProcessBenchmark,
+  applyPostgresDeadlineBenchmark,
 ];
