@@ -3,7 +3,9 @@
  * an account's counters, and a payment with its stored answer and its entries as compact JSON.
  *
  * entries_json: [[campaignId, reservedMinor, committedMinor, reversedMinor,
- *                 [[account, amountMinor, count, restoredByRefund 0|1], ...]], ...]
+ *                 [[account, amountMinor, count, restoredByRefund 0|1, funded 0|1], ...]], ...]
+ * (rows written before `funded` was recorded lack it: read as 0, which only the PostgreSQL
+ * store, which has no such rows, looks at)
  */
 import type {
   AccountCounters,
@@ -49,7 +51,7 @@ export function countersOf(row: AccountRow): AccountCounters {
   };
 }
 
-type EntryJson = [string, number, number, number, [string, number, number, 0 | 1][]];
+type EntryJson = [string, number, number, number, [string, number, number, 0 | 1, (0 | 1)?][]];
 
 export function entriesJsonOf(record: PaymentRecord): string {
   return JSON.stringify(
@@ -64,6 +66,7 @@ export function entriesJsonOf(record: PaymentRecord): string {
           debit.amountMinor,
           debit.count,
           debit.restoredByRefund ? 1 : 0,
+          debit.funded ? 1 : 0,
         ]),
       ],
     ),
@@ -106,11 +109,12 @@ function entriesOf(entriesJson: string): LedgerEntry[] {
       committedMinor,
       reversedMinor,
       debits: debits.map(
-        ([account, amountMinor, count, restored]): EntryDebit => ({
+        ([account, amountMinor, count, restored, funded]): EntryDebit => ({
           account,
           amountMinor,
           count,
           restoredByRefund: restored === 1,
+          funded: funded === 1,
         }),
       ),
     }),

@@ -2,7 +2,8 @@
  * One process of the PostgreSQL hammer test (postgres-processes.test.ts): opens the ledger in the
  * schema it is given and reserves its share of payments against one budget and one hot person's
  * cap, many calls in flight, then prints one JSON line with what it was answered.
- * Usage: node --import tsx postgres-hammer-child.ts URL SCHEMA PROCESS_INDEX PAYMENTS
+ * With LEASED, every budget is leased however small (ADR 0008).
+ * Usage: node --import tsx postgres-hammer-child.ts URL SCHEMA PROCESS_INDEX PAYMENTS [LEASED]
  */
 import { fileURLToPath } from "node:url";
 import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
@@ -15,7 +16,7 @@ export const HAMMER_HOT_CAP_COUNT = 25;
 export const HAMMER_HOT_EVERY = 3;
 
 async function main(): Promise<void> {
-  const [url, schema, processText, paymentsText] = process.argv.slice(2);
+  const [url, schema, processText, paymentsText, leased] = process.argv.slice(2);
   if (
     url === undefined ||
     schema === undefined ||
@@ -24,7 +25,12 @@ async function main(): Promise<void> {
   ) {
     throw new Error("usage: postgres-hammer-child.ts URL SCHEMA PROCESS_INDEX PAYMENTS");
   }
-  const store = await PostgresLedgerStore.open({ url, schema, batchSizeMax: 50 });
+  const store = await PostgresLedgerStore.open({
+    url,
+    schema,
+    batchSizeMax: 50,
+    ...(leased === "LEASED" ? { leaseFloorMinor: 0, leaseGrantMinMinor: 1 } : {}),
+  });
   const calls = Array.from({ length: Number(paymentsText) }, (_, index) => {
     const hot = index % HAMMER_HOT_EVERY === 0;
     const caps = hot ? [boundedDebit(HAMMER_HOT_CAP_ACCOUNT, 1, null, HAMMER_HOT_CAP_COUNT)] : [];

@@ -19,6 +19,16 @@ describeLedgerStoreContract("postgres", () =>
   PostgresLedgerStore.open({ url, schema: freshSchema() }),
 );
 
+// Every budget leased, however small (ADR 0008): answers must equal the exact ones all the same.
+describeLedgerStoreContract("postgres with budget leases", () =>
+  PostgresLedgerStore.open({
+    url,
+    schema: freshSchema(),
+    leaseFloorMinor: 0,
+    leaseGrantMinMinor: 1,
+  }),
+);
+
 describe("PostgresLedgerStore", () => {
   const opened: PostgresLedgerStore[] = [];
   const open = async (schema: string) => {
@@ -33,7 +43,7 @@ describe("PostgresLedgerStore", () => {
   test("migrates a new schema once; a second process opening it applies nothing", async () => {
     const schema = freshSchema();
     const [first, second] = await Promise.all([open(schema), open(schema)]);
-    expect([first.migrationsApplied, second.migrationsApplied].sort()).toEqual([[], [1]]);
+    expect([first.migrationsApplied, second.migrationsApplied].sort()).toEqual([[], [1, 2]]);
   });
 
   test("two processes' stores on one database never overspend a budget nor a person's cap", async () => {

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { describe, expect, inject, test } from "vitest";
 import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
 import {
@@ -24,11 +25,20 @@ interface ChildReport {
   failed: number;
 }
 
-function runChild(schema: string, index: number): Promise<ChildReport> {
+function runChild(schema: string, index: number, leased: boolean): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", CHILD, url, schema, String(index), String(PAYMENTS_PER_PROCESS)],
+      [
+        "--import",
+        "tsx",
+        CHILD,
+        url,
+        schema,
+        String(index),
+        String(PAYMENTS_PER_PROCESS),
+        ...(leased ? ["LEASED"] : []),
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
@@ -56,7 +66,7 @@ describe("processes hammering one PostgreSQL ledger", () => {
       try {
         await store.fund(`campaign/${HAMMER_BUDGET}`, BUDGET_MINOR, "initial", 0);
         const reports = await Promise.all(
-          Array.from({ length: processes }, (_, index) => runChild(schema, index)),
+          Array.from({ length: processes }, (_, index) => runChild(schema, index, false)),
         );
         const reserved = reports.reduce((sum, report) => sum + report.reserved, 0);
         const hotReserved = reports.reduce((sum, report) => sum + report.hotReserved, 0);
@@ -78,4 +88,37 @@ describe("processes hammering one PostgreSQL ledger", () => {
       }
     }, 120_000);
   }
+
+  test("4 processes leasing the budget however small: never overspent, and no money left in leases", async () => {
+    const schema = `hammer_${process.pid}_leased`;
+    const store = await PostgresLedgerStore.open({ url, schema });
+    try {
+      await store.fund(`campaign/${HAMMER_BUDGET}`, BUDGET_MINOR, "initial", 0);
+      const reports = await Promise.all(
+        Array.from({ length: 4 }, (_, index) => runChild(schema, index, true)),
+      );
+      const reserved = reports.reduce((sum, report) => sum + report.reserved, 0);
+      const hotReserved = reports.reduce((sum, report) => sum + report.hotReserved, 0);
+      expect(reports.map((report) => report.failed)).toEqual([0, 0, 0, 0]);
+      // Money another process held in a lease could be refused meanwhile (stranded), so the
+      // budget may end below full use; never above it.
+      expect(reserved).toBeLessThanOrEqual(BUDGET_MINOR);
+      expect(reserved).toBeGreaterThan(BUDGET_MINOR / 2);
+      expect(hotReserved).toBeLessThanOrEqual(HAMMER_HOT_CAP_COUNT);
+      const balance = await store.balance(`campaign/${HAMMER_BUDGET}`);
+      expect(balance?.reservedMinor).toBe(reserved);
+      expect((await store.verify()).violations).toEqual([]);
+      // Each process gave its leases back when it closed.
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query<{ leased: string; leases: string }>(
+        `SELECT (SELECT sum(leased_minor) FROM ${schema}.accounts) AS leased,
+           (SELECT count(*) FROM ${schema}.leases) AS leases`,
+      );
+      await client.end();
+      expect(rows[0]).toEqual({ leased: "0", leases: "0" });
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });

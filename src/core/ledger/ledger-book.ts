@@ -47,6 +47,8 @@ export interface EntryDebit {
   readonly count: number;
   /** Whether refunds give money, and once complete the use, back to this account. */
   readonly restoredByRefund: boolean;
+  /** A funded budget (campaign or program): a store may lease it across processes. */
+  readonly funded: boolean;
 }
 
 /** One campaign's subsidy on one payment. */
@@ -412,6 +414,7 @@ function entryDebit(debit: Debit, policy: RefundRestores): EntryDebit {
     amountMinor: debit.amountMinor,
     count: debit.count,
     restoredByRefund: refundRestoresDebit(policy, debit.refusal),
+    funded: debit.funded,
   };
 }
 

@@ -33,6 +33,15 @@ export interface LedgerContents {
   readonly payments: Iterable<PaymentLedgerPart>;
   /** The sum of the stored refunds per payment. */
   readonly refundedByPayment: ReadonlyMap<string, number>;
+  /**
+   * Stores with budget leases (PostgreSQL, ADR 0008): per leased account, the money its counters
+   * say is leased and the unused money its lease rows hold.
+   */
+  readonly leases?: readonly {
+    readonly account: string;
+    readonly leasedMinor: number;
+    readonly unusedInLeasesMinor: number;
+  }[];
 }
 
 export type LedgerSums = Map<string, AccountCounters>;
@@ -117,6 +126,18 @@ export function verifyLedger(contents: LedgerContents): LedgerVerification {
       violation("refunded_equals_refunds", record.paymentId, refundRecords, record.refundedMinor);
     }
   });
+  const leasedByAccount = new Map<string, number>();
+  for (const lease of contents.leases ?? []) {
+    leasedByAccount.set(lease.account, lease.leasedMinor);
+    if (lease.leasedMinor !== lease.unusedInLeasesMinor) {
+      violation(
+        "leased_equals_leases",
+        lease.account,
+        lease.unusedInLeasesMinor,
+        lease.leasedMinor,
+      );
+    }
+  }
   let budgets = 0;
   const seen = new Set<string>();
   for (const [account, counters] of contents.accounts) {
@@ -127,15 +148,17 @@ export function verifyLedger(contents: LedgerContents): LedgerVerification {
       const want = expected?.[counter] ?? 0;
       if (want !== counters[counter]) violation(invariant, account, want, counters[counter]);
     }
+    // available + leased + reserved + spent == funded, with nothing negative.
+    const leased = leasedByAccount.get(account) ?? 0;
     if (
       contents.fundedByAccount.has(account) &&
-      counters.reservedMinor + counters.spentMinor > counters.fundedMinor
+      counters.reservedMinor + counters.spentMinor + leased > counters.fundedMinor
     ) {
       violation(
         "available_reserved_spent_equal_funded",
         account,
-        `reserved + spent <= ${counters.fundedMinor}`,
-        counters.reservedMinor + counters.spentMinor,
+        `leased + reserved + spent <= ${counters.fundedMinor}`,
+        counters.reservedMinor + counters.spentMinor + leased,
       );
     }
   }

@@ -5,10 +5,20 @@
  *
  * Locks, always in this order so that processes never deadlock one another: the payment ids
  * (transaction-scoped advisory locks, sorted, so concurrent duplicates of one id wait for each
- * other and the second sees the first's row), then every account the batch may touch (created at
- * zero if missing, then `SELECT … FOR UPDATE`, both in sorted order, so a new per-identity
- * account is locked like any other and two processes cannot both decide on its empty state).
- * Accounts created only to be locked and left untouched are removed before COMMIT.
+ * other and the second sees the first's row), then every per-identity and daily account the
+ * batch may touch (created at zero if missing, then `SELECT … FOR UPDATE`, sorted, so a new
+ * per-identity account is locked like any other and two processes cannot both decide on its
+ * empty state), then the funded budgets (sorted). Accounts created only to be locked and left
+ * untouched are removed before COMMIT.
+ *
+ * Funded budgets are decided in one of two modes (ADR 0008):
+ * - `leased`: the book sees, for each budget, only this process's lease on it (unused money, no
+ *   counters), so the budget's row is not locked while the batch decides: it is locked at the
+ *   end, for the writes, and the lease is charged with what was reserved from it. A batch whose
+ *   lease falls short (a subsidy refused for a budget, a lease expired) is decided again in
+ *   `locked` mode, so a lease never makes an answer differ from the exact one.
+ * - `locked`: the budget's row is locked from the start, this process gives its own lease on it
+ *   back, and the book sees the budget's real counters, less the money other leases hold.
  */
 import type pg from "pg";
 import {
@@ -19,6 +29,7 @@ import {
   type RefundRecord,
 } from "../../core/ledger/ledger-book.ts";
 import type { RefundAnswer } from "../../core/ledger/refund.ts";
+import type { ReserveResult } from "../../core/ledger/reservation.ts";
 import type { LedgerCall } from "../../ledger/ledger-call.ts";
 import {
   ACCOUNT_COLUMNS,
@@ -29,6 +40,7 @@ import {
   type PaymentRow,
   paymentOf,
 } from "../ledger-rows.ts";
+import { compareCodeUnits, type LeaseHolder } from "./postgres-ledger-leases.ts";
 
 /** The calls a batch decides; balance and verify read outside batches. */
 export type BatchCall = Exclude<LedgerCall, { kind: "balance" } | { kind: "verify" }>;
@@ -43,6 +55,12 @@ interface PendingPayment {
 
 class BatchState implements LedgerBookState {
   readonly accounts = new Map<string, AccountCounters>();
+  /** Locked rows' leased_minor (money in live leases, outside what the book sees). */
+  readonly leasedOf = new Map<string, number>();
+  /** Leased mode: each budget's view as the book first saw it; its changes are the deltas. */
+  readonly leasedViews = new Map<string, AccountCounters>();
+  /** Leased mode: the budgets' rows, locked for the writes at the end. */
+  readonly lockedRows = new Map<string, AccountCounters>();
   readonly created = new Set<string>();
   readonly changed = new Set<string>();
   readonly payments = new Map<string, PaymentRecord>();
@@ -99,22 +117,61 @@ class BatchState implements LedgerBookState {
   }
 }
 
+export type BudgetMode = "leased" | "locked";
+
 export type BatchOutcome =
-  | { readonly kind: "decided"; readonly values: unknown[] }
-  | { readonly kind: "call_failed"; readonly index: number; readonly message: string };
+  | {
+      readonly kind: "decided";
+      readonly values: unknown[];
+      /** Leased mode: money reserved from each lease, to charge locally after COMMIT. */
+      readonly usedFromLeases: ReadonlyMap<string, number>;
+      /** Locked mode: budgets whose leases this process gave back, to forget after COMMIT. */
+      readonly leasesGivenBack: readonly string[];
+    }
+  | { readonly kind: "call_failed"; readonly index: number; readonly message: string }
+  | { readonly kind: "needs_locks"; readonly reason: string };
+
+/** Funded money each funded budget may be asked for by the batch's reservations. */
+export function leaseDemand(calls: readonly (BatchCall | undefined)[]): Map<string, number> {
+  const demand = new Map<string, number>();
+  for (const call of calls) {
+    if (call?.kind !== "reserve") continue;
+    for (const request of call.requests) {
+      for (const subsidy of request.subsidies) {
+        for (const debit of subsidy.debits) {
+          if (debit.funded)
+            demand.set(debit.account, (demand.get(debit.account) ?? 0) + debit.amountMinor);
+        }
+      }
+    }
+  }
+  return demand;
+}
+
+/** Budget refusals: in leased mode they may be the lease's, not the budget's. */
+const BUDGET_REFUSALS: ReadonlySet<string> = new Set([
+  "budget_exhausted",
+  "program_budget_exhausted",
+]);
 
 /**
  * Decides `calls` (skipping `skipped`) inside the transaction the caller opened on `client`, and
  * writes the changes; the caller commits. A call that throws is reported, and the caller rolls
- * back and runs the batch again without it.
+ * back and runs the batch again without it; `needs_locks` asks for the batch again in locked mode.
  */
 export async function decideBatch(
   client: pg.ClientBase,
   calls: readonly BatchCall[],
   skipped: ReadonlySet<number>,
+  leases: LeaseHolder,
+  requestedMode: BudgetMode,
 ): Promise<BatchOutcome> {
   const state = new BatchState();
   const active = calls.map((call, index) => (skipped.has(index) ? undefined : call));
+  // Funding reads and changes the budget itself: only ever decided on its locked row.
+  const mode: BudgetMode = active.some((call) => call?.kind === "fund" || call?.kind === "fundUpTo")
+    ? "locked"
+    : requestedMode;
   const dueByCall = new Map<number, string[]>();
   for (const [index, call] of active.entries()) {
     if (call?.kind !== "expireDue") continue;
@@ -134,16 +191,51 @@ export async function decideBatch(
   ]);
   await lockPayments(client, paymentIds);
   await loadPayments(client, state, paymentIds);
+  const funded = new Set(fundedAccountsOf(active, state));
   const accountNames = sortedUnique([
     ...active.flatMap((call) => accountsOf(call)),
     ...[...state.payments.values()].flatMap((record) =>
       record.entries.flatMap((entry) => entry.debits.map((debit) => debit.account)),
     ),
   ]);
-  await lockAccounts(client, state, accountNames);
+  await lockAccounts(
+    client,
+    state,
+    accountNames.filter((name) => !funded.has(name)),
+  );
+  const budgets = sortedUnique([...funded]);
+  const leasesGivenBack: string[] = [];
+  if (mode === "locked") {
+    await lockAccounts(client, state, budgets);
+    const returned = await leases.giveBack(client, budgets);
+    leasesGivenBack.push(...budgets);
+    for (const budget of budgets) {
+      const row = state.accounts.get(budget);
+      if (row === undefined) continue;
+      const leased = (state.leasedOf.get(budget) ?? 0) - (returned.get(budget) ?? 0);
+      state.leasedOf.set(budget, leased);
+      // The money given back is written with the batch even if nothing else changes the row.
+      if (returned.has(budget)) state.changed.add(budget);
+      // What other processes' leases hold is not this batch's to give.
+      row.fundedMinor -= leased;
+    }
+  } else {
+    for (const budget of budgets) {
+      const view = {
+        fundedMinor: leases.unused(budget),
+        reservedMinor: 0,
+        spentMinor: 0,
+        reservedCount: 0,
+        spentCount: 0,
+      };
+      state.accounts.set(budget, view);
+      state.leasedViews.set(budget, { ...view });
+    }
+  }
 
   const book = new LedgerBook(state);
   const values: unknown[] = new Array(calls.length);
+  const usedFromLeases = new Map<string, number>();
   for (const [index, call] of active.entries()) {
     if (call === undefined) continue;
     try {
@@ -156,9 +248,69 @@ export async function decideBatch(
         message: error instanceof Error ? error.message : String(error),
       };
     }
+    if (mode === "leased" && call.kind === "reserve") {
+      const refused = chargeLeases(call, values[index] as ReserveResult[], usedFromLeases);
+      if (refused) return { kind: "needs_locks", reason: "a subsidy was refused for a budget" };
+    }
   }
-  await writeChanges(client, state);
-  return { kind: "decided", values };
+  for (const [budget, used] of usedFromLeases) {
+    if (used > leases.unused(budget))
+      return { kind: "needs_locks", reason: `lease on ${budget} short` };
+  }
+  if (mode === "leased") {
+    // Only now, and only the budgets the batch changed: the hot rows are held until COMMIT.
+    await lockAccounts(
+      client,
+      state,
+      budgets.filter((budget) => state.changed.has(budget)),
+      true,
+    );
+    if (!(await leases.spend(client, usedFromLeases))) {
+      return { kind: "needs_locks", reason: "a lease expired or was reclaimed" };
+    }
+  }
+  await writeChanges(client, state, usedFromLeases);
+  return { kind: "decided", values, usedFromLeases, leasesGivenBack };
+}
+
+/** Adds what a reserve call's accepted subsidies took from funded budgets; true on a budget refusal. */
+function chargeLeases(
+  call: Extract<BatchCall, { kind: "reserve" }>,
+  results: readonly ReserveResult[],
+  used: Map<string, number>,
+): boolean {
+  let budgetRefused = false;
+  call.requests.forEach((request, requestIndex) => {
+    const result = results[requestIndex];
+    if (result?.code !== "answered" || result.replayed) return;
+    request.subsidies.forEach((subsidy, subsidyIndex) => {
+      const answered = result.answer.subsidies[subsidyIndex];
+      if (answered === undefined) return;
+      if (answered.code !== "reserved") {
+        if (BUDGET_REFUSALS.has(answered.code)) budgetRefused = true;
+        return;
+      }
+      for (const debit of subsidy.debits) {
+        if (debit.funded)
+          used.set(debit.account, (used.get(debit.account) ?? 0) + debit.amountMinor);
+      }
+    });
+  });
+  return budgetRefused;
+}
+
+function fundedAccountsOf(calls: readonly (BatchCall | undefined)[], state: BatchState): string[] {
+  const accounts: string[] = [...leaseDemand(calls).keys()];
+  for (const call of calls) {
+    if (call?.kind === "fund") accounts.push(call.account);
+    if (call?.kind === "fundUpTo") accounts.push(...call.targets.map((target) => target.account));
+  }
+  for (const record of state.payments.values()) {
+    for (const entry of record.entries) {
+      for (const debit of entry.debits) if (debit.funded) accounts.push(debit.account);
+    }
+  }
+  return accounts;
 }
 
 function decide(book: LedgerBook, call: BatchCall): unknown {
@@ -206,7 +358,7 @@ function accountsOf(call: BatchCall | undefined): string[] {
 
 function sortedUnique(values: readonly string[]): string[] {
   // Code-unit order, the same in every process (no locale).
-  return [...new Set(values)].sort((left, right) => (left < right ? -1 : left > right ? 1 : 0));
+  return [...new Set(values)].sort(compareCodeUnits);
 }
 
 async function lockPayments(client: pg.ClientBase, paymentIds: readonly string[]): Promise<void> {
@@ -254,31 +406,71 @@ async function lockAccounts(
   client: pg.ClientBase,
   state: BatchState,
   names: readonly string[],
+  leasedBudgets = false,
 ): Promise<void> {
   if (names.length === 0) return;
-  const created = await client.query<{ account: string }>(
-    `INSERT INTO accounts (account) SELECT name FROM unnest($1::text[]) AS name ORDER BY 1
-     ON CONFLICT (account) DO NOTHING RETURNING account`,
+  if (!leasedBudgets) {
+    const created = await client.query<{ account: string }>(
+      `INSERT INTO accounts (account) SELECT name FROM unnest($1::text[]) AS name ORDER BY 1
+       ON CONFLICT (account) DO NOTHING RETURNING account`,
+      [names],
+    );
+    for (const row of created.rows) state.created.add(row.account);
+  }
+  const locked = await client.query<AccountRow & { leased_minor: number }>(
+    `SELECT ${ACCOUNT_COLUMNS}, leased_minor FROM accounts WHERE account = ANY($1::text[])
+     ORDER BY account FOR UPDATE`,
     [names],
   );
-  for (const row of created.rows) state.created.add(row.account);
-  const locked = await client.query<AccountRow>(
-    `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE`,
-    [names],
-  );
-  for (const row of locked.rows) state.accounts.set(row.account, countersOf(row));
+  for (const row of locked.rows) {
+    state.leasedOf.set(row.account, row.leased_minor);
+    if (leasedBudgets) state.lockedRows.set(row.account, countersOf(row));
+    else state.accounts.set(row.account, countersOf(row));
+  }
 }
 
-async function writeChanges(client: pg.ClientBase, state: BatchState): Promise<void> {
-  const changed = [...state.changed];
+async function writeChanges(
+  client: pg.ClientBase,
+  state: BatchState,
+  usedFromLeases: ReadonlyMap<string, number>,
+): Promise<void> {
+  const rows = new Map<string, { counters: AccountCounters; leased: number }>();
+  for (const name of state.changed) {
+    const view = state.accounts.get(name)!;
+    const base = state.leasedViews.get(name);
+    if (base === undefined) {
+      // A locked row: the book saw it whole, less what leases hold.
+      const leased = state.leasedOf.get(name) ?? 0;
+      rows.set(name, { counters: { ...view, fundedMinor: view.fundedMinor + leased }, leased });
+      continue;
+    }
+    // A leased budget: the book's changes are deltas on the row locked just now.
+    const fresh = state.lockedRows.get(name);
+    if (fresh === undefined) throw new Error(`leased budget ${name} was not locked for writing`);
+    const used = usedFromLeases.get(name) ?? 0;
+    const counters = {
+      fundedMinor: fresh.fundedMinor,
+      reservedMinor: fresh.reservedMinor + view.reservedMinor - base.reservedMinor,
+      spentMinor: fresh.spentMinor + view.spentMinor - base.spentMinor,
+      reservedCount: fresh.reservedCount + view.reservedCount - base.reservedCount,
+      spentCount: fresh.spentCount + view.spentCount - base.spentCount,
+    };
+    const leased = (state.leasedOf.get(name) ?? 0) - used;
+    if (counters.reservedMinor + counters.spentMinor + leased > counters.fundedMinor) {
+      throw new Error(`budget ${name} would be overspent; the lease accounting is broken`);
+    }
+    rows.set(name, { counters, leased });
+  }
+  const changed = [...rows.keys()];
   if (changed.length > 0) {
     const column = (pick: (counters: AccountCounters) => number) =>
-      changed.map((name) => pick(state.accounts.get(name)!));
+      changed.map((name) => pick(rows.get(name)!.counters));
     await client.query(
       `UPDATE accounts AS a SET funded_minor = v.funded, reserved_minor = v.reserved,
-         spent_minor = v.spent, reserved_count = v.reserved_count, spent_count = v.spent_count
-       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
-         AS v(account, funded, reserved, spent, reserved_count, spent_count)
+         spent_minor = v.spent, reserved_count = v.reserved_count, spent_count = v.spent_count,
+         leased_minor = v.leased
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
+         $7::bigint[]) AS v(account, funded, reserved, spent, reserved_count, spent_count, leased)
        WHERE a.account = v.account`,
       [
         changed,
@@ -287,6 +479,7 @@ async function writeChanges(client: pg.ClientBase, state: BatchState): Promise<v
         column((counters) => counters.spentMinor),
         column((counters) => counters.reservedCount),
         column((counters) => counters.spentCount),
+        changed.map((name) => rows.get(name)!.leased),
       ],
     );
   }

@@ -60,6 +60,25 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "budget leases",
+    // ADR 0008. leased_minor: money of a funded budget handed to live leases and not yet
+    // reserved; available = funded - leased - reserved - spent. A lease's times are the server's
+    // clock in milliseconds, so that processes with drifting clocks agree on expiry.
+    sql: `
+      ALTER TABLE accounts ADD COLUMN leased_minor bigint NOT NULL DEFAULT 0
+        CHECK (leased_minor >= 0);
+      CREATE TABLE leases (
+        lease_id bigserial PRIMARY KEY,
+        account text NOT NULL REFERENCES accounts (account),
+        holder text NOT NULL,
+        unused_minor bigint NOT NULL CHECK (unused_minor >= 0),
+        expires_at_ms bigint NOT NULL
+      );
+      CREATE INDEX leases_by_account ON leases (account, expires_at_ms);
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;

@@ -9,6 +9,8 @@
  * flight may or may not have committed (`commit_unknown`), and a retry with the same ids is
  * safe because every write is keyed by the payment and refund ids.
  */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import pg from "pg";
 import type { AccountBalance, FundAnswer, FundingTarget } from "../../core/ledger/ledger-book.ts";
 import {
@@ -31,7 +33,13 @@ import {
   type PaymentLedgerRow,
   paymentLedgerPartOf,
 } from "../ledger-rows.ts";
-import { type BatchCall, decideBatch } from "./postgres-ledger-batch.ts";
+import {
+  type BatchCall,
+  type BudgetMode,
+  decideBatch,
+  leaseDemand,
+} from "./postgres-ledger-batch.ts";
+import { LeaseHolder } from "./postgres-ledger-leases.ts";
 import { migratePostgres } from "./postgres-ledger-schema.ts";
 
 export interface PostgresLedgerStoreOptions {
@@ -51,6 +59,14 @@ export interface PostgresLedgerStoreOptions {
    * service's own deadline answers callers long before this.
    */
   readonly queryTimeoutMs?: number;
+  /** How long a budget lease lives without use before the store reclaims it (ADR 0008). */
+  readonly leaseTtlMs?: number;
+  /** This process stops using a lease this long before it may be reclaimed. */
+  readonly leaseMarginMs?: number;
+  /** The smallest lease granted. */
+  readonly leaseGrantMinMinor?: number;
+  /** Budgets with less available than this are not leased (decided on the locked row). */
+  readonly leaseFloorMinor?: number;
 }
 
 export const POSTGRES_LEDGER_DEFAULTS = {
@@ -59,6 +75,10 @@ export const POSTGRES_LEDGER_DEFAULTS = {
   queueLengthMax: 100_000,
   connectTimeoutMs: 5_000,
   queryTimeoutMs: 5_000,
+  leaseTtlMs: 30_000,
+  leaseMarginMs: 5_000,
+  leaseGrantMinMinor: 10_000,
+  leaseFloorMinor: 1_000_000,
 } as const;
 
 /** Calls of one batch that may throw before the batch gives up on the rest (each costs a rerun). */
@@ -98,6 +118,7 @@ export class PostgresLedgerStore implements LedgerStore {
   private writer: pg.Client | undefined;
 
   private constructor(
+    private readonly leases: LeaseHolder,
     private readonly config: pg.ClientConfig,
     private readonly readers: pg.Pool,
     private readonly batchSizeMax: number,
@@ -133,7 +154,23 @@ export class PostgresLedgerStore implements LedgerStore {
     const readers = new pg.Pool({ ...config, max: 2 });
     // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
     readers.on("error", () => {});
+    const leaseTtlMs = options.leaseTtlMs ?? POSTGRES_LEDGER_DEFAULTS.leaseTtlMs;
+    const leaseMarginMs = options.leaseMarginMs ?? POSTGRES_LEDGER_DEFAULTS.leaseMarginMs;
+    if (!(leaseMarginMs >= 0 && leaseMarginMs < leaseTtlMs)) {
+      throw new LedgerStoreError(
+        "open_failed",
+        "leaseMarginMs must be at least 0 and below leaseTtlMs",
+      );
+    }
+    const leases = new LeaseHolder({
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      ttlMs: leaseTtlMs,
+      marginMs: leaseMarginMs,
+      grantMinMinor: options.leaseGrantMinMinor ?? POSTGRES_LEDGER_DEFAULTS.leaseGrantMinMinor,
+      floorMinor: options.leaseFloorMinor ?? POSTGRES_LEDGER_DEFAULTS.leaseFloorMinor,
+    });
     return new PostgresLedgerStore(
+      leases,
       config,
       readers,
       options.batchSizeMax ?? POSTGRES_LEDGER_DEFAULTS.batchSizeMax,
@@ -200,6 +237,16 @@ export class PostgresLedgerStore implements LedgerStore {
         const fundings = await client.query<{ account: string; amount_minor: number }>(
           "SELECT account, sum(amount_minor)::bigint AS amount_minor FROM fundings GROUP BY account",
         );
+        const leased = await client.query<{
+          account: string;
+          leased_minor: number;
+          unused_minor: number;
+        }>(
+          `SELECT a.account, a.leased_minor, coalesce(sum(l.unused_minor), 0)::bigint AS unused_minor
+           FROM accounts a LEFT JOIN leases l ON l.account = a.account
+           GROUP BY a.account, a.leased_minor
+           HAVING a.leased_minor <> 0 OR count(l.lease_id) > 0`,
+        );
         const refunds = await client.query<{ payment_id: string; amount_minor: number }>(
           "SELECT payment_id, sum(amount_minor)::bigint AS amount_minor FROM refunds GROUP BY payment_id",
         );
@@ -220,6 +267,11 @@ export class PostgresLedgerStore implements LedgerStore {
           fundedByAccount: new Map(fundings.rows.map((row) => [row.account, row.amount_minor])),
           payments,
           refundedByPayment: new Map(refunds.rows.map((row) => [row.payment_id, row.amount_minor])),
+          leases: leased.rows.map((row) => ({
+            account: row.account,
+            leasedMinor: row.leased_minor,
+            unusedInLeasesMinor: row.unused_minor,
+          })),
         });
       } finally {
         await client.query("ROLLBACK");
@@ -233,8 +285,19 @@ export class PostgresLedgerStore implements LedgerStore {
     return this.closing;
   }
 
+  /** Money this process holds in budget leases: stranded, should it stop now. */
+  heldLeaseMinor(): number {
+    return this.leases.heldMinor();
+  }
+
   private async closeOnce(): Promise<void> {
     while (this.running || this.queue.length > 0) await new Promise((done) => setTimeout(done, 5));
+    try {
+      // Unused leases go back at once rather than at expiry.
+      await this.leases.returnAll(await this.connectedWriter());
+    } catch {
+      // Unreachable or failing: the store reclaims them when they expire.
+    }
     await this.writer?.end().catch(() => {});
     this.writer = undefined;
     await this.readers.end().catch(() => {});
@@ -352,33 +415,49 @@ export class PostgresLedgerStore implements LedgerStore {
     | { readonly kind: "call_failed"; readonly index: number; readonly message: string }
     | { readonly kind: "batch_failed" | "commit_unknown"; readonly message: string }
   > {
-    let client: pg.Client;
-    try {
-      client = await this.connectedWriter();
-      await client.query("BEGIN");
-    } catch (error) {
-      this.dropWriter();
-      return { kind: "batch_failed", message: messageOf(error) };
+    let mode: BudgetMode = "leased";
+    for (;;) {
+      let client: pg.Client;
+      try {
+        client = await this.connectedWriter();
+        if (mode === "leased") {
+          const demand = leaseDemand(calls.filter((_, index) => !skipped.has(index)));
+          await this.leases.ensure(client, demand);
+        }
+        await client.query("BEGIN");
+      } catch (error) {
+        this.dropWriter();
+        return { kind: "batch_failed", message: messageOf(error) };
+      }
+      let decided: Awaited<ReturnType<typeof decideBatch>>;
+      try {
+        decided = await decideBatch(client, calls, skipped, this.leases, mode);
+      } catch (error) {
+        await this.rollback(client);
+        return { kind: "batch_failed", message: messageOf(error) };
+      }
+      if (decided.kind === "needs_locks") {
+        await this.rollback(client);
+        mode = "locked";
+        continue;
+      }
+      if (decided.kind === "call_failed") {
+        await this.rollback(client);
+        return decided;
+      }
+      try {
+        await client.query("COMMIT");
+      } catch (error) {
+        // The server may have committed before the connection went: the outcome is unknown,
+        // and so is what this process's leases hold; the store reclaims them at expiry.
+        this.leases.forgetAll();
+        this.dropWriter();
+        return { kind: "commit_unknown", message: messageOf(error) };
+      }
+      this.leases.spent(decided.usedFromLeases);
+      this.leases.forget(decided.leasesGivenBack);
+      return { kind: "committed", values: decided.values };
     }
-    let decided: Awaited<ReturnType<typeof decideBatch>>;
-    try {
-      decided = await decideBatch(client, calls, skipped);
-    } catch (error) {
-      await this.rollback(client);
-      return { kind: "batch_failed", message: messageOf(error) };
-    }
-    if (decided.kind === "call_failed") {
-      await this.rollback(client);
-      return decided;
-    }
-    try {
-      await client.query("COMMIT");
-    } catch (error) {
-      // The server may have committed before the connection went: the outcome is unknown.
-      this.dropWriter();
-      return { kind: "commit_unknown", message: messageOf(error) };
-    }
-    return { kind: "committed", values: decided.values };
   }
 
   private async rollback(client: pg.Client): Promise<void> {

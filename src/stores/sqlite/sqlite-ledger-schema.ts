@@ -90,7 +90,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // now decides in its writer thread over cached counters, and writes per payment one row
     // holding its entries (the limits each drew on) instead of an entry row and a row per debit.
     // entries_json: [[campaignId, reservedMinor, committedMinor, reversedMinor,
-    //                 [[account, amountMinor, count, restoredByRefund 0|1], ...]], ...]
+    //                 [[account, amountMinor, count, restoredByRefund 0|1, funded 0|1], ...]], ...]
+    // (src/stores/ledger-rows.ts; rows carried over from version 1 lack `funded`)
     // Version 1 rows are carried over: their payment amount is read from the content key (the
     // service's key is a JSON array with the amount third; 0, which no refund fits, otherwise),
     // their debits take the default refund policy, which restores every limit, and per-identity

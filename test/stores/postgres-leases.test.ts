@@ -1,0 +1,90 @@
+/**
+ * Budget leases on PostgreSQL (ADR 0008): reservations draw on a lease, the budget's row accounts
+ * for it (`available + leased + reserved + spent == funded`), a closing store gives its leases
+ * back, and a holder killed with SIGKILL strands its lease only until the lease expires.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { describe, expect, inject, test } from "vitest";
+import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
+import { request, subsidy } from "../support/ledger-requests.ts";
+import { LEASE_TEST_BUDGET, LEASE_TEST_TTL_MS } from "./postgres-lease-child.ts";
+
+const url = inject("postgresUrl");
+const CHILD = fileURLToPath(new URL("./postgres-lease-child.ts", import.meta.url));
+const FUNDED_MINOR = 10_000_000;
+
+async function budgetRow(schema: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ leased: string; reserved: string; leases: string }>(
+      `SELECT a.leased_minor AS leased, a.reserved_minor AS reserved,
+         (SELECT count(*) FROM ${schema}.leases) AS leases
+       FROM ${schema}.accounts a WHERE a.account = $1`,
+      [`campaign/${LEASE_TEST_BUDGET}`],
+    );
+    const row = rows[0]!;
+    return {
+      leased: Number(row.leased),
+      reserved: Number(row.reserved),
+      leases: Number(row.leases),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+describe("budget leases on PostgreSQL", () => {
+  test("reservations draw on a lease the row accounts for, and closing gives it back", async () => {
+    const schema = `leases_${process.pid}_close`;
+    const store = await PostgresLedgerStore.open({ url, schema });
+    await store.fund(`campaign/${LEASE_TEST_BUDGET}`, FUNDED_MINOR, "initial", 0);
+    await store.reserve(
+      Array.from({ length: 10 }, (_, index) =>
+        request(`p${index}`, [subsidy(LEASE_TEST_BUDGET, 100)]),
+      ),
+    );
+    // Granted: twice the shortfall, at least the 10,000 minimum; 1,000 of it reserved.
+    expect(store.heldLeaseMinor()).toBe(9_000);
+    expect(await budgetRow(schema)).toEqual({ leased: 9_000, reserved: 1_000, leases: 1 });
+    expect((await store.verify()).violations).toEqual([]);
+    await store.close();
+    expect(await budgetRow(schema)).toEqual({ leased: 0, reserved: 1_000, leases: 0 });
+  });
+
+  test("a holder killed with SIGKILL strands its lease until it expires; then another process reclaims it", async () => {
+    const schema = `leases_${process.pid}_kill`;
+    const survivor = await PostgresLedgerStore.open({ url, schema });
+    try {
+      await survivor.fund(`campaign/${LEASE_TEST_BUDGET}`, FUNDED_MINOR, "initial", 0);
+      const child = spawn(process.execPath, ["--import", "tsx", CHILD, url, schema], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`the lease holder exited ${code}`)));
+      });
+      expect(line).toBe("leased 9500");
+      child.kill("SIGKILL");
+      await new Promise((done) => child.once("exit", done));
+      // The dead holder's unused lease is stranded, and accounted for.
+      expect(await budgetRow(schema)).toEqual({ leased: 9_500, reserved: 500, leases: 1 });
+      expect((await survivor.verify()).violations).toEqual([]);
+
+      await new Promise((done) => setTimeout(done, LEASE_TEST_TTL_MS + 200));
+      await survivor.reserve([request("after", [subsidy(LEASE_TEST_BUDGET, 100)])]);
+      // Reclaimed when the survivor leased the budget; only the survivor's lease remains.
+      expect(await budgetRow(schema)).toEqual({
+        leased: survivor.heldLeaseMinor(),
+        reserved: 600,
+        leases: 1,
+      });
+      expect((await survivor.verify()).violations).toEqual([]);
+    } finally {
+      await survivor.close();
+    }
+  });
+});
