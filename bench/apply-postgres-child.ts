@@ -76,9 +76,11 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: Number(inFlightText) }, lane));
   const elapsedMs = performance.now() - startedMs;
+  // Held in leases at the end of the run: stranded, were the process to stop here.
+  const strandedMinor = store.heldLeaseMinor();
   await store.close();
   process.stdout.write(
-    `${JSON.stringify({ payments: requests.length, reserved, failed, elapsedMs })}\n`,
+    `${JSON.stringify({ payments: requests.length, reserved, failed, elapsedMs, strandedMinor })}\n`,
   );
 }
 

@@ -6,8 +6,8 @@
  *   the platform's per-user ceiling: three limits per payment), many calls in flight each; the
  *   store's part of apply (the quote and plan are the apply.sqlite benchmark's). Counted from the
  *   moment both are told to go until both are done, over the payments of both.
- * - `apply.postgres_2proc.stranded_minor`: money held in outstanding budget leases at the end;
- *   reported as skipped until leases exist.
+ * - `apply.postgres_2proc.stranded_minor`: money both processes still held in budget leases at
+ *   the end of the run, before they gave them back.
  * - `apply.postgres.deadline_p100_ms`: the slowest answer of `LedgerService.apply` (deadline
  *   50 ms) while a proxy between the store and the server swallows every byte (a hung link).
  *
@@ -48,6 +48,7 @@ interface ChildReport {
   readonly reserved: number;
   readonly failed: number;
   readonly elapsedMs: number;
+  readonly strandedMinor: number;
 }
 
 const TWO_PROCESS_FIXTURE = (scale: number) =>
@@ -62,19 +63,14 @@ export const applyPostgresTwoProcessBenchmark: Benchmark = {
   fixture: TWO_PROCESS_FIXTURE,
   run: (context) =>
     withFreshDatabase(context, async (url) => {
-      const opsPerSecond = await twoProcesses(
+      const { opsPerSecond, strandedMinor } = await twoProcesses(
         context,
         url,
         scaled(PAYMENTS_PER_PROCESS, context.scale, 200),
       );
       return [
         { bench: "apply.postgres_2proc.ops_per_s", value: Math.round(opsPerSecond), unit: "ops/s" },
-        {
-          bench: "apply.postgres_2proc.stranded_minor",
-          value: null,
-          unit: "minor",
-          skipped: "budget leases are not built yet (ADR 0008); nothing can be stranded",
-        },
+        { bench: "apply.postgres_2proc.stranded_minor", value: strandedMinor, unit: "minor" },
       ] as const;
     }),
 };
@@ -126,7 +122,7 @@ async function twoProcesses(
   context: Parameters<Benchmark["run"]>[0],
   url: string,
   paymentsPerProcess: number,
-): Promise<number> {
+): Promise<{ opsPerSecond: number; strandedMinor: number }> {
   const schema = "bench_2proc";
   const store = await PostgresLedgerStore.open({ url, schema });
   await store.fund(`campaign/${NATIONAL_BUDGET}`, 1_000_000_000_000, "benchmark budget", 0);
@@ -167,7 +163,9 @@ async function twoProcesses(
     context.progress(
       `2 processes: ${payments} reserve calls in ${Math.round(elapsedMs)} ms; reserved ${done.map((report) => report.reserved).join(" + ")}, failed ${done.map((report) => report.failed).join(" + ")}; per process ${done.map((report) => Math.round(report.payments / (report.elapsedMs / 1000))).join(", ")}/s`,
     );
-    return payments / (elapsedMs / 1000);
+    const strandedMinor = done.reduce((sum, report) => sum + report.strandedMinor, 0);
+    context.progress(`held in leases at the end of the run: ${strandedMinor} minor units`);
+    return { opsPerSecond: payments / (elapsedMs / 1000), strandedMinor };
   } finally {
     for (const child of children) child.kill("SIGKILL");
   }
