@@ -3,7 +3,9 @@
  * plans its payments (seeded synthetic traffic; each draws on the one national budget, the
  * payer's daily cap and the platform's per-user ceiling), prints "ready", waits for "go" on stdin,
  * reserves them with many calls in flight, and prints one JSON line with what it was answered.
- * Usage: node --import tsx apply-postgres-child.ts URL SCHEMA PROCESS_INDEX PAYMENTS IN_FLIGHT SEED
+ * With BUDGET_ONLY, payments draw on the budget alone (no per-identity limits): the baseline that
+ * prices the caps the store enforces in the same transaction.
+ * Usage: node --import tsx apply-postgres-child.ts URL SCHEMA PROCESS_INDEX PAYMENTS IN_FLIGHT SEED [BUDGET_ONLY]
  */
 import { createInterface } from "node:readline";
 import type { ReservationRequest } from "../src/core/ledger/reservation.ts";
@@ -13,7 +15,12 @@ import { boundedDebit, request, subsidy } from "../test/support/ledger-requests.
 
 export const NATIONAL_BUDGET = "national";
 
-function plannedRequests(processIndex: number, count: number, seed: number): ReservationRequest[] {
+function plannedRequests(
+  processIndex: number,
+  count: number,
+  seed: number,
+  budgetOnly: boolean,
+): ReservationRequest[] {
   const created = TrafficGenerator.create({
     seed: seed + processIndex,
     tps: 10_000,
@@ -25,9 +32,9 @@ function plannedRequests(processIndex: number, count: number, seed: number): Res
     if (requests.length === count) break;
     const amountMinor = Math.max(1, Math.floor(payment.amountMinor / 100));
     const user = `user:${payment.userId}`;
-    requests.push(
-      request(`${processIndex}-${payment.paymentId}`, [
-        subsidy(NATIONAL_BUDGET, amountMinor, [
+    const caps = budgetOnly
+      ? []
+      : [
           boundedDebit(
             `identity/${user}/day/${NATIONAL_BUDGET}/2025-01-16`,
             amountMinor,
@@ -41,7 +48,10 @@ function plannedRequests(processIndex: number, count: number, seed: number): Res
             null,
             "platform_ceiling_reached",
           ),
-        ]),
+        ];
+    requests.push(
+      request(`${processIndex}-${payment.paymentId}`, [
+        subsidy(NATIONAL_BUDGET, amountMinor, caps),
       ]),
     );
   }
@@ -49,11 +59,17 @@ function plannedRequests(processIndex: number, count: number, seed: number): Res
 }
 
 async function main(): Promise<void> {
-  const [url, schema, processText, paymentsText, inFlightText, seedText] = process.argv.slice(2);
+  const [url, schema, processText, paymentsText, inFlightText, seedText, budgetOnly] =
+    process.argv.slice(2);
   if (seedText === undefined)
     throw new Error("usage: URL SCHEMA PROCESS_INDEX PAYMENTS IN_FLIGHT SEED");
   const store = await PostgresLedgerStore.open({ url: url!, schema: schema! });
-  const requests = plannedRequests(Number(processText), Number(paymentsText), Number(seedText));
+  const requests = plannedRequests(
+    Number(processText),
+    Number(paymentsText),
+    Number(seedText),
+    budgetOnly === "BUDGET_ONLY",
+  );
   process.stdout.write("ready\n");
   await new Promise<void>((resolve) => {
     createInterface({ input: process.stdin }).once("line", () => resolve());

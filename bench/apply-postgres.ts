@@ -8,6 +8,8 @@
  *   moment both are told to go until both are done, over the payments of both.
  * - `apply.postgres_2proc.stranded_minor`: money both processes still held in budget leases at
  *   the end of the run, before they gave them back.
+ * - `apply.postgres_2proc.budget_only.ops_per_s`: the same run with the budget alone, no
+ *   per-identity limits: what enforcing those in the store's transaction costs.
  * - `apply.postgres.deadline_p100_ms`: the slowest answer of `LedgerService.apply` (deadline
  *   50 ms) while a proxy between the store and the server swallows every byte (a hung link).
  *
@@ -59,18 +61,25 @@ export const applyPostgresTwoProcessBenchmark: Benchmark = {
   figures: [
     { bench: "apply.postgres_2proc.ops_per_s", unit: "ops/s" },
     { bench: "apply.postgres_2proc.stranded_minor", unit: "minor" },
+    { bench: "apply.postgres_2proc.budget_only.ops_per_s", unit: "ops/s" },
   ],
   fixture: TWO_PROCESS_FIXTURE,
   run: (context) =>
     withFreshDatabase(context, async (url) => {
-      const { opsPerSecond, strandedMinor } = await twoProcesses(
-        context,
-        url,
-        scaled(PAYMENTS_PER_PROCESS, context.scale, 200),
+      const payments = scaled(PAYMENTS_PER_PROCESS, context.scale, 200);
+      const { opsPerSecond, strandedMinor } = await twoProcesses(context, url, payments, false);
+      const budgetOnly = await twoProcesses(context, url, payments, true);
+      context.progress(
+        `per-identity limits in the store cost ${((1 - opsPerSecond / budgetOnly.opsPerSecond) * 100).toFixed(0)} % of the budget-only throughput`,
       );
       return [
         { bench: "apply.postgres_2proc.ops_per_s", value: Math.round(opsPerSecond), unit: "ops/s" },
         { bench: "apply.postgres_2proc.stranded_minor", value: strandedMinor, unit: "minor" },
+        {
+          bench: "apply.postgres_2proc.budget_only.ops_per_s",
+          value: Math.round(budgetOnly.opsPerSecond),
+          unit: "ops/s",
+        },
       ] as const;
     }),
 };
@@ -122,8 +131,9 @@ async function twoProcesses(
   context: Parameters<Benchmark["run"]>[0],
   url: string,
   paymentsPerProcess: number,
+  budgetOnly: boolean,
 ): Promise<{ opsPerSecond: number; strandedMinor: number }> {
-  const schema = "bench_2proc";
+  const schema = budgetOnly ? "bench_2proc_budget_only" : "bench_2proc";
   const store = await PostgresLedgerStore.open({ url, schema });
   await store.fund(`campaign/${NATIONAL_BUDGET}`, 1_000_000_000_000, "benchmark budget", 0);
   await store.close();
@@ -140,6 +150,7 @@ async function twoProcesses(
         String(paymentsPerProcess),
         String(IN_FLIGHT_PER_PROCESS),
         String(SEED),
+        ...(budgetOnly ? ["BUDGET_ONLY"] : []),
       ],
       { stdio: ["pipe", "pipe", "inherit"] },
     ),
@@ -161,7 +172,7 @@ async function twoProcesses(
     const elapsedMs = performance.now() - startedMs;
     const payments = done.reduce((sum, report) => sum + report.payments, 0);
     context.progress(
-      `2 processes: ${payments} reserve calls in ${Math.round(elapsedMs)} ms; reserved ${done.map((report) => report.reserved).join(" + ")}, failed ${done.map((report) => report.failed).join(" + ")}; per process ${done.map((report) => Math.round(report.payments / (report.elapsedMs / 1000))).join(", ")}/s`,
+      `2 processes${budgetOnly ? ", budget only" : ""}: ${payments} reserve calls in ${Math.round(elapsedMs)} ms; reserved ${done.map((report) => report.reserved).join(" + ")}, failed ${done.map((report) => report.failed).join(" + ")}; per process ${done.map((report) => Math.round(report.payments / (report.elapsedMs / 1000))).join(", ")}/s`,
     );
     const strandedMinor = done.reduce((sum, report) => sum + report.strandedMinor, 0);
     context.progress(`held in leases at the end of the run: ${strandedMinor} minor units`);

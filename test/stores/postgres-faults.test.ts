@@ -1,5 +1,6 @@
 /**
- * The ledger over PostgreSQL behind a misbehaving network (test/support/fault-proxy.ts): every
+ * The ledger over PostgreSQL behind a misbehaving network or server (test/support/fault-proxy.ts:
+ * refused connections, a hung link, delays, garbage for answers, a lost COMMIT answer): every
  * payment is answered within the service's deadline, with a reason code and never an exception,
  * nothing is half-written, and an ambiguous commit never applies twice on retry.
  */
@@ -79,11 +80,11 @@ describe("the PostgreSQL ledger under network faults", () => {
     expect(answer.code).toBe("reserved");
   });
 
-  for (const mode of ["refuse", "hang", "delay"] as const) {
+  for (const mode of ["refuse", "hang", "delay", "garbage"] as const) {
     test(`${mode}: every apply is answered ledger_unavailable within the deadline, then the store recovers`, async () => {
       proxy.mode = mode;
-      // Refusing acts on new connections: cut the store's, so that it has to reconnect. Hanging
-      // and delaying act on the connection the store already holds, mid-conversation.
+      // Refusing acts on new connections: cut the store's, so that it has to reconnect. Hanging,
+      // delaying and garbling act on the connection the store already holds, mid-conversation.
       if (mode === "refuse") proxy.cutAll();
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, index) => timedApply(`${mode}-${index}`)),
@@ -120,7 +121,7 @@ describe("the PostgreSQL ledger under network faults", () => {
   });
 
   test("every failure reached onStoreFailure as an error with its cause, none escaped", () => {
-    expect(failures.length).toBeGreaterThanOrEqual(31);
+    expect(failures.length).toBeGreaterThanOrEqual(41);
     for (const failure of failures) {
       expect(failure).toBeInstanceOf(Error);
       expect(["LedgerStoreError", "StoreDeadlineExceeded"]).toContain((failure as Error).name);

@@ -1,12 +1,13 @@
 /**
  * A TCP proxy on a loopback port between the engine and PostgreSQL that misbehaves on demand:
  * `refuse` new connections, `hang` (swallow every byte both ways, as a dead link does), `delay`
- * each chunk, or `drop_after_commit` (forward a COMMIT to the server, then cut the connection
- * before its answer comes back: the ambiguous commit). Bounded: it only ever talks to the one target it was given.
+ * each chunk, `drop_after_commit` (forward a COMMIT to the server, then cut the connection
+ * before its answer comes back: the ambiguous commit), or `garbage` (the server's answers
+ * replaced by bytes that are not the PostgreSQL protocol). Bounded: it only ever talks to the one target it was given.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
-export type FaultMode = "pass" | "refuse" | "hang" | "delay" | "drop_after_commit";
+export type FaultMode = "pass" | "refuse" | "hang" | "delay" | "drop_after_commit" | "garbage";
 
 /** A simple-protocol query message for COMMIT, as node-postgres sends it. */
 const COMMIT_QUERY = Buffer.from("COMMIT\0");
@@ -95,6 +96,11 @@ export class FaultProxy {
       if (mode === "hang" || (!towardsServer && link.answersHeld)) return;
       const send = () => {
         if (to.destroyed) return;
+        if (!towardsServer && mode === "garbage") {
+          // Deterministic junk of the same length: an unknown message type and a wild length.
+          to.write(Buffer.alloc(chunk.length, 0x7e));
+          return;
+        }
         const isCommit =
           towardsServer && mode === "drop_after_commit" && chunk.includes(COMMIT_QUERY);
         // From the COMMIT on, the server's answers are swallowed, then the connection is cut.
