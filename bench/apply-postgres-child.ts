@@ -1,11 +1,11 @@
 /**
  * One process of apply.postgres_2proc (bench/apply-postgres.ts): opens the PostgreSQL ledger,
- * plans its payments (seeded synthetic traffic; each draws on the one national budget, the
- * payer's daily cap and the platform's per-user ceiling), prints "ready", waits for "go" on stdin,
+ * plans its payments (seeded synthetic traffic; each draws on the one national budget), prints
+ * "ready", waits for "go" on stdin,
  * reserves them with many calls in flight, and prints one JSON line with what it was answered.
- * With BUDGET_ONLY, payments draw on the budget alone (no per-identity limits): the baseline that
- * prices the caps the store enforces in the same transaction.
- * Usage: node --import tsx apply-postgres-child.ts URL SCHEMA PROCESS_INDEX PAYMENTS IN_FLIGHT SEED [BUDGET_ONLY]
+ * With WITH_IDENTITY_CAPS, each payment also draws on its payer's daily cap and the platform's
+ * per-user ceiling, which the store enforces in the same transaction.
+ * Usage: node --import tsx apply-postgres-child.ts URL SCHEMA PROCESS_INDEX PAYMENTS IN_FLIGHT SEED [WITH_IDENTITY_CAPS]
  */
 import { createInterface } from "node:readline";
 import type { ReservationRequest } from "../src/core/ledger/reservation.ts";
@@ -19,7 +19,7 @@ function plannedRequests(
   processIndex: number,
   count: number,
   seed: number,
-  budgetOnly: boolean,
+  withIdentityCaps: boolean,
 ): ReservationRequest[] {
   const created = TrafficGenerator.create({
     seed: seed + processIndex,
@@ -32,7 +32,7 @@ function plannedRequests(
     if (requests.length === count) break;
     const amountMinor = Math.max(1, Math.floor(payment.amountMinor / 100));
     const user = `user:${payment.userId}`;
-    const caps = budgetOnly
+    const caps = !withIdentityCaps
       ? []
       : [
           boundedDebit(
@@ -59,7 +59,7 @@ function plannedRequests(
 }
 
 async function main(): Promise<void> {
-  const [url, schema, processText, paymentsText, inFlightText, seedText, budgetOnly] =
+  const [url, schema, processText, paymentsText, inFlightText, seedText, identityCaps] =
     process.argv.slice(2);
   if (seedText === undefined)
     throw new Error("usage: URL SCHEMA PROCESS_INDEX PAYMENTS IN_FLIGHT SEED");
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     Number(processText),
     Number(paymentsText),
     Number(seedText),
-    budgetOnly === "BUDGET_ONLY",
+    identityCaps === "WITH_IDENTITY_CAPS",
   );
   process.stdout.write("ready\n");
   await new Promise<void>((resolve) => {
