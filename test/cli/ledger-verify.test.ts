@@ -73,6 +73,9 @@ describe("bursar ledger verify", () => {
     const clean = runCli(["ledger", "verify", "--database", url, "--schema", schema, "--json"]);
     expect(clean.status).toBe(0);
     expect(JSON.parse(clean.stdout)).toEqual({ budgets: 1, violations: [], ok: true });
+    expect(runCli(["ledger", "verify", "--database", url, "--schema", schema]).stdout).toBe(
+      "1 budgets checked: every invariant holds\n0 minor units held in budget leases\n",
+    );
 
     const unreachable = new URL(url);
     unreachable.port = "1";

@@ -28,11 +28,10 @@ export function registerLedgerCommands(program: Command, outcome: ExitCodeHolder
     .option("--json", "print one JSON object")
     .action(async (options) => {
       let report: LedgerVerification;
+      let leasedMinor: number | undefined;
       try {
-        report =
-          options.database === undefined
-            ? verifySqlite(options.data)
-            : await verifyPostgres(options.database, options.schema);
+        if (options.database === undefined) report = verifySqlite(options.data);
+        else ({ report, leasedMinor } = await verifyPostgres(options.database, options.schema));
       } catch (cause) {
         process.stderr.write(
           `bursar ledger verify: ${cause instanceof Error ? cause.message : String(cause)}\n`,
@@ -51,6 +50,9 @@ export function registerLedgerCommands(program: Command, outcome: ExitCodeHolder
         process.stdout.write(
           `${report.budgets} budgets checked: ${report.ok ? "every invariant holds" : `${report.violations.length} violations`}\n`,
         );
+        if (leasedMinor !== undefined) {
+          process.stdout.write(`${leasedMinor} minor units held in budget leases\n`);
+        }
       }
       outcome.exitCode = report.ok ? EXIT_OK : EXIT_FINDINGS;
     });
@@ -74,11 +76,14 @@ function verifySqlite(data: string): LedgerVerification {
   }
 }
 
-/** Reads one consistent snapshot of the ledger (the store's own verify). */
-async function verifyPostgres(url: string, schema: string): Promise<LedgerVerification> {
+/** Reads one consistent snapshot of the ledger (the store's own verify), and the money in leases. */
+async function verifyPostgres(
+  url: string,
+  schema: string,
+): Promise<{ report: LedgerVerification; leasedMinor: number }> {
   const store = await PostgresLedgerStore.open({ url, schema });
   try {
-    return await store.verify();
+    return { report: await store.verify(), leasedMinor: await store.leasedMinor() };
   } finally {
     await store.close();
   }

@@ -285,6 +285,16 @@ export class PostgresLedgerStore implements LedgerStore {
     return this.closing;
   }
 
+  /** Money every process holds in budget leases now: out of other processes' reach until used. */
+  async leasedMinor(): Promise<number> {
+    const { rows } = await this.read((client) =>
+      client.query<{ leased: number }>(
+        "SELECT coalesce(sum(leased_minor), 0)::bigint AS leased FROM accounts",
+      ),
+    );
+    return rows[0]?.leased ?? 0;
+  }
+
   /** Money this process holds in budget leases: stranded, should it stop now. */
   heldLeaseMinor(): number {
     return this.leases.heldMinor();
