@@ -55,6 +55,31 @@ describe("budget leases on PostgreSQL", () => {
     expect(await budgetRow(schema)).toEqual({ leased: 0, reserved: 1_000, leases: 0 });
   });
 
+  test("funding a budget another process leases counts the leased money as funded, not as missing", async () => {
+    const schema = `leases_${process.pid}_fund`;
+    const holder = await PostgresLedgerStore.open({ url, schema });
+    const funder = await PostgresLedgerStore.open({ url, schema });
+    try {
+      await funder.fund(`campaign/${LEASE_TEST_BUDGET}`, FUNDED_MINOR, "initial", 0);
+      await holder.reserve([request("p1", [subsidy(LEASE_TEST_BUDGET, 100)])]);
+      expect(holder.heldLeaseMinor()).toBeGreaterThan(0);
+      const target = (account: string, targetMinor: number) => [{ account, targetMinor }];
+      const budget = `campaign/${LEASE_TEST_BUDGET}`;
+      expect(await funder.fundUpTo(target(budget, FUNDED_MINOR), "same", 1)).toEqual([
+        { code: "funding_unchanged", account: budget, fundedMinor: FUNDED_MINOR },
+      ]);
+      expect(await funder.fundUpTo(target(budget, FUNDED_MINOR + 500), "raise", 2)).toEqual([
+        { code: "funded", account: budget, fundedMinor: FUNDED_MINOR + 500 },
+      ]);
+      // The other process's lease is untouched by the funding.
+      expect((await budgetRow(schema)).leased).toBe(holder.heldLeaseMinor());
+      expect((await funder.verify()).violations).toEqual([]);
+    } finally {
+      await holder.close();
+      await funder.close();
+    }
+  });
+
   test("a holder killed with SIGKILL strands its lease until it expires; then another process reclaims it", async () => {
     const schema = `leases_${process.pid}_kill`;
     const survivor = await PostgresLedgerStore.open({ url, schema });

@@ -216,8 +216,9 @@ export async function decideBatch(
       state.leasedOf.set(budget, leased);
       // The money given back is written with the batch even if nothing else changes the row.
       if (returned.has(budget)) state.changed.add(budget);
-      // What other processes' leases hold is not this batch's to give.
-      row.fundedMinor -= leased;
+      // What other processes' leases hold is not this batch's to give: the book sees it as
+      // reserved, so it fits no new debit, while the funded amount stays true for funding.
+      row.reservedMinor += leased;
     }
   } else {
     for (const budget of budgets) {
@@ -439,9 +440,9 @@ async function writeChanges(
     const view = state.accounts.get(name)!;
     const base = state.leasedViews.get(name);
     if (base === undefined) {
-      // A locked row: the book saw it whole, less what leases hold.
+      // A locked row: the book saw what leases hold as reserved.
       const leased = state.leasedOf.get(name) ?? 0;
-      rows.set(name, { counters: { ...view, fundedMinor: view.fundedMinor + leased }, leased });
+      rows.set(name, { counters: { ...view, reservedMinor: view.reservedMinor - leased }, leased });
       continue;
     }
     // A leased budget: the book's changes are deltas on the row locked just now.
