@@ -32,7 +32,7 @@ import {
   validTemplate,
   withField,
 } from "../test/support/documents.ts";
-import { FaultProxy } from "../test/support/fault-proxy.ts";
+import type { FaultMode } from "../test/support/fault-proxy.ts";
 import { createFreshDatabase, findOrStartPostgres } from "../test/support/postgres-server.ts";
 import { snapshotOf } from "../test/support/snapshots.ts";
 import { NATIONAL_BUDGET } from "./apply-postgres-child.ts";
@@ -45,6 +45,7 @@ const IN_FLIGHT_PER_PROCESS = 2_000;
 const DEADLINE_MS = 50;
 const HUNG_APPLIES = 200;
 const CHILD = fileURLToPath(new URL("./apply-postgres-child.ts", import.meta.url));
+const PROXY_CHILD = fileURLToPath(new URL("./fault-proxy-child.ts", import.meta.url));
 
 interface ChildReport {
   readonly payments: number;
@@ -89,7 +90,7 @@ export const applyPostgresDeadlineBenchmark: Benchmark = {
   name: "apply.postgres",
   figures: [{ bench: "apply.postgres.deadline_p100_ms", unit: "ms" }],
   fixture: () =>
-    `${HUNG_APPLIES} LedgerService.apply calls, 20 at a time, with a ${DEADLINE_MS} ms deadline, through a proxy that swallows every byte between the store and PostgreSQL; a fresh database`,
+    `${HUNG_APPLIES} LedgerService.apply calls, 20 at a time, with a ${DEADLINE_MS} ms deadline, through a proxy process that swallows every byte between the store and PostgreSQL; a fresh database`,
   run: (context) =>
     withFreshDatabase(context, async (url) => [
       {
@@ -188,13 +189,33 @@ async function hungDeadline(
   url: string,
 ): Promise<number> {
   const target = new URL(url);
-  const proxy = await FaultProxy.start(target.hostname, Number(target.port || 5432));
-  const store = await PostgresLedgerStore.open({
-    url: proxy.urlFor(url),
-    schema: "bench_deadline",
-    queryTimeoutMs: 1_000,
-  });
+  const proxy = spawn(
+    process.execPath,
+    ["--import", "tsx", PROXY_CHILD, target.hostname, target.port || "5432"],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const lines = createInterface({ input: proxy.stdout });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      lines.once("line", resolve);
+      proxy.once("exit", (code) => reject(new Error(`the fault proxy exited ${code}`)));
+    });
+  const setMode = async (mode: FaultMode) => {
+    proxy.stdin.write(`${mode}\n`);
+    const answer = await nextLine();
+    if (answer !== `mode ${mode}`) throw new Error(`the fault proxy answered ${answer}`);
+  };
+  let store: PostgresLedgerStore | undefined;
   try {
+    const port = (await nextLine()).replace("port ", "");
+    const proxied = new URL(url);
+    proxied.hostname = "127.0.0.1";
+    proxied.port = port;
+    store = await PostgresLedgerStore.open({
+      url: proxied.toString(),
+      schema: "bench_deadline",
+      queryTimeoutMs: 1_000,
+    });
     const service = new LedgerService({
       store,
       nowMs: () => COFFEE_PAYMENT_AT_MS,
@@ -207,7 +228,7 @@ async function hungDeadline(
         { ...validCampaign(), limits: { totalBudgetMinor: 1_000_000 } },
       ]),
     );
-    proxy.mode = "hang";
+    await setMode("hang");
     let maxMs = 0;
     for (let index = 0; index < HUNG_APPLIES; index += 20) {
       const timings = await Promise.all(
@@ -225,11 +246,14 @@ async function hungDeadline(
     context.progress(
       `hung link: ${HUNG_APPLIES} calls, slowest answer ${maxMs.toFixed(1)} ms (deadline ${DEADLINE_MS} ms)`,
     );
+    await setMode("pass");
     return maxMs;
   } finally {
-    proxy.mode = "pass";
-    proxy.cutAll();
-    await store.close();
-    await proxy.close();
+    await store?.close();
+    proxy.stdin.end();
+    await new Promise((done) => {
+      if (proxy.exitCode !== null) done(undefined);
+      else proxy.once("exit", done);
+    });
   }
 }
