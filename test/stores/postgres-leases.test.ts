@@ -100,8 +100,11 @@ describe("budget leases on PostgreSQL", () => {
       expect((await survivor.verify()).violations).toEqual([]);
 
       await new Promise((done) => setTimeout(done, LEASE_TEST_TTL_MS + 200));
+      // A batch on the locked row (funding is one) reclaims the expired lease.
+      await survivor.fund(`campaign/${LEASE_TEST_BUDGET}`, 1, "top-up", 1);
+      expect(await budgetRow(schema)).toEqual({ leased: 0, reserved: 500, leases: 0 });
       await survivor.reserve([request("after", [subsidy(LEASE_TEST_BUDGET, 100)])]);
-      // Reclaimed when the survivor leased the budget; only the survivor's lease remains.
+      // Leasing it again: only the survivor's lease remains.
       expect(await budgetRow(schema)).toEqual({
         leased: survivor.heldLeaseMinor(),
         reserved: 600,

@@ -207,7 +207,11 @@ export async function decideBatch(
   const leasesGivenBack: string[] = [];
   if (mode === "locked") {
     await lockAccounts(client, state, budgets);
+    // Expired leases (a holder that died) and this process's own come back to the budget.
+    const expired = await leases.reclaimExpired(client, budgets);
     const returned = await leases.giveBack(client, budgets);
+    for (const [budget, minor] of expired)
+      returned.set(budget, (returned.get(budget) ?? 0) + minor);
     leasesGivenBack.push(...budgets);
     for (const budget of budgets) {
       const row = state.accounts.get(budget);

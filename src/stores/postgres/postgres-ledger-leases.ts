@@ -108,20 +108,7 @@ export class LeaseHolder {
        WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE`,
       [accounts],
     );
-    const reclaimed = await client.query<{
-      account: string;
-      lease_id: number;
-      unused_minor: number;
-    }>(
-      `DELETE FROM leases WHERE account = ANY($1::text[]) AND expires_at_ms <= ${SERVER_NOW_MS}
-       RETURNING account, lease_id, unused_minor`,
-      [accounts],
-    );
-    const reclaimedBy = new Map<string, number>();
-    for (const row of reclaimed.rows) {
-      reclaimedBy.set(row.account, (reclaimedBy.get(row.account) ?? 0) + row.unused_minor);
-      if (this.held.get(row.account)?.leaseId === row.lease_id) this.held.delete(row.account);
-    }
+    const reclaimedBy = await this.reclaimExpired(client, accounts);
     const granted: { account: string; leaseId: number; unusedMinor: number }[] = [];
     for (const row of locked.rows) {
       const leased = row.leased_minor - (reclaimedBy.get(row.account) ?? 0);
@@ -171,6 +158,32 @@ export class LeaseHolder {
       });
     }
     return granted;
+  }
+
+  /**
+   * Inside a transaction that has locked the accounts: deletes their leases that expired by the
+   * server's clock, anyone's (a holder that died, or one that stopped using them), and returns the
+   * unused money per account, for the caller to take off `leased_minor`.
+   */
+  async reclaimExpired(
+    client: pg.ClientBase,
+    accounts: readonly string[],
+  ): Promise<Map<string, number>> {
+    const reclaimed = await client.query<{
+      account: string;
+      lease_id: number;
+      unused_minor: number;
+    }>(
+      `DELETE FROM leases WHERE account = ANY($1::text[]) AND expires_at_ms <= ${SERVER_NOW_MS}
+       RETURNING account, lease_id, unused_minor`,
+      [accounts],
+    );
+    const reclaimedBy = new Map<string, number>();
+    for (const row of reclaimed.rows) {
+      reclaimedBy.set(row.account, (reclaimedBy.get(row.account) ?? 0) + row.unused_minor);
+      if (this.held.get(row.account)?.leaseId === row.lease_id) this.held.delete(row.account);
+    }
+    return reclaimedBy;
   }
 
   /**
