@@ -113,7 +113,8 @@ interface Queued {
 export class PostgresLedgerStore implements LedgerStore {
   private readonly queue: Queued[] = [];
   private weightQueued = 0;
-  private running = false;
+  /** The loop taking batches off the queue, while it runs. */
+  private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private writer: pg.Client | undefined;
 
@@ -301,7 +302,8 @@ export class PostgresLedgerStore implements LedgerStore {
   }
 
   private async closeOnce(): Promise<void> {
-    while (this.running || this.queue.length > 0) await new Promise((done) => setTimeout(done, 5));
+    // No call is queued after close(): once the loop ends, every call has been answered.
+    while (this.draining !== undefined) await this.draining;
     try {
       // Unused leases go back at once rather than at expiry.
       await this.leases.returnAll(await this.connectedWriter());
@@ -363,28 +365,25 @@ export class PostgresLedgerStore implements LedgerStore {
       this.queue.push({ call, weight, resolve, reject });
     });
     // Calls made in the same turn of the event loop share the first transaction.
-    if (!this.running) {
-      this.running = true;
-      queueMicrotask(() => void this.drain());
-    }
+    this.draining ??= Promise.resolve().then(() => this.drain());
     return answer;
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch: Queued[] = [];
+        let count = 0;
         let weight = 0;
-        while (this.queue.length > 0 && weight < this.batchSizeMax) {
-          const next = this.queue.shift()!;
-          batch.push(next);
-          weight += next.weight;
+        while (count < this.queue.length && weight < this.batchSizeMax) {
+          weight += this.queue[count]!.weight;
+          count += 1;
         }
+        const batch = this.queue.splice(0, count);
         this.weightQueued -= weight;
         await this.runBatch(batch);
       }
     } finally {
-      this.running = false;
+      this.draining = undefined;
     }
   }
 
