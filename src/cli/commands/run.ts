@@ -14,11 +14,14 @@ import {
 } from "../../traffic/subsidy-run-summary.ts";
 import { TRAFFIC_CURRENCY } from "../../traffic/traffic-model.ts";
 import { EXIT_FINDINGS, EXIT_OK, type ExitCodeHolder } from "../exit-codes.ts";
+import { LedgerRun, type LedgerRunReport } from "../ledger-run.ts";
 import { Progress } from "../progress.ts";
 import { complainer, createGenerator } from "../traffic-flags.ts";
 
 /** Payments evaluated between progress checks. */
 const PROGRESS_SLICE = 65_536;
+/** Payments applied through the ledger between progress checks (applying is slower). */
+const LEDGER_PROGRESS_SLICE = 4_096;
 
 export function registerRunCommand(program: Command, outcome: ExitCodeHolder): void {
   program
@@ -36,6 +39,10 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
     )
     .option("--users <n>", "user population (default 1000000)")
     .option("--merchants <n>", "merchant population (default 200000)")
+    .option(
+      "--ledger <dir>",
+      "also apply every payment through the durable ledger in DIR/ledger.db (SQLite), commit it, and verify the ledger",
+    )
     .option("--json", "print one JSON object")
     .action(async (flags) => {
       const say = complainer("bursar run", outcome);
@@ -50,7 +57,22 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       }
       const evaluator = createFastEvaluator(loaded.snapshot);
       const summary = new SubsidyRunSummary();
-      const progress = new Progress("evaluated", generator.total);
+      let ledger: LedgerRun | undefined;
+      try {
+        ledger =
+          flags.ledger === undefined
+            ? undefined
+            : await LedgerRun.open(flags.ledger, loaded.snapshot);
+      } catch (cause) {
+        say(
+          `cannot open the ledger in ${flags.ledger}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        );
+        return;
+      }
+      const progress = new Progress(
+        ledger === undefined ? "evaluated" : "applied",
+        generator.total,
+      );
       const startedMs = performance.now();
       let count = 0;
       for (
@@ -59,19 +81,23 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
         payment = generator.nextPayment()
       ) {
         summary.add(payment, evaluator.quote(payment));
+        await ledger?.apply(payment);
         count += 1;
-        if (count % PROGRESS_SLICE === 0) progress.update(count);
+        if (count % (ledger === undefined ? PROGRESS_SLICE : LEDGER_PROGRESS_SLICE) === 0) {
+          progress.update(count);
+        }
       }
+      const ledgerReport = await ledger?.finish();
       progress.finish(count);
       const elapsedS = (performance.now() - startedMs) / 1000;
       process.stderr.write(
-        `evaluated ${count} payments against ${loaded.snapshot.campaigns.length} campaigns in ${elapsedS.toFixed(2)} s (generation included)\n`,
+        `${ledger === undefined ? "evaluated" : "evaluated and applied through the ledger"} ${count} payments against ${loaded.snapshot.campaigns.length} campaigns in ${elapsedS.toFixed(2)} s (generation included)\n`,
       );
       const report = summary.report();
       const { seed, tps, seconds, startMs } = generator.options;
       if (flags.json === true) {
         process.stdout.write(
-          `${JSON.stringify({ seed, tps, seconds, startMs, campaigns: loaded.snapshot.campaigns.length, ...report })}\n`,
+          `${JSON.stringify({ seed, tps, seconds, startMs, campaigns: loaded.snapshot.campaigns.length, ...report, ...(ledgerReport === undefined ? {} : { ledger: ledgerReport }) })}\n`,
         );
       } else {
         process.stdout.write(
@@ -80,8 +106,11 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
             `seed ${seed}, ${tps} payments/s for ${seconds} s, ${loaded.snapshot.campaigns.length} campaigns from ${flags.campaigns}`,
           ),
         );
+        if (ledgerReport !== undefined) process.stdout.write(formatLedgerReport(ledgerReport));
       }
-      outcome.exitCode = EXIT_OK;
+      // A ledger that breaks an invariant is a finding, like an invalid configuration.
+      outcome.exitCode =
+        ledgerReport === undefined || ledgerReport.verification.ok ? EXIT_OK : EXIT_FINDINGS;
     });
 }
 
@@ -119,6 +148,22 @@ function formatRunReport(report: SubsidyRunReport, source: string): string {
     "",
     "payments refused as a whole:",
     ...Object.entries(report.refusals).map(([reason, count]) => `  ${reason.padEnd(36)} ${count}`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function formatLedgerReport(report: LedgerRunReport): string {
+  const counts = (record: Record<string, number>) =>
+    Object.entries(record).map(([code, count]) => `  ${code.padEnd(36)} ${count}`);
+  const lines = [
+    "",
+    `ledger: ${report.path}`,
+    `applied: ${report.applied} (${report.replayed} replayed stored answers), reserved ${yuan(report.reservedMinor)}, committed ${yuan(report.committedMinor)}`,
+    "answers:",
+    ...counts(report.answers),
+    "subsidies refused by a limit:",
+    ...counts(report.refusedSubsidies),
+    `verify: ${report.verification.budgets} budgets, ${report.verification.ok ? "every invariant holds" : `${report.verification.violations.length} violations`}`,
   ];
   return `${lines.join("\n")}\n`;
 }
