@@ -148,12 +148,6 @@ export function leaseDemand(calls: readonly (BatchCall | undefined)[]): Map<stri
   return demand;
 }
 
-/** Budget refusals: in leased mode they may be the lease's, not the budget's. */
-const BUDGET_REFUSALS: ReadonlySet<string> = new Set([
-  "budget_exhausted",
-  "program_budget_exhausted",
-]);
-
 /**
  * Decides `calls` (skipping `skipped`) inside the transaction the caller opened on `client`, and
  * writes the changes; the caller commits. A call that throws is reported, and the caller rolls
@@ -278,7 +272,11 @@ export async function decideBatch(
   return { kind: "decided", values, usedFromLeases, leasesGivenBack };
 }
 
-/** Adds what a reserve call's accepted subsidies took from funded budgets; true on a budget refusal. */
+/**
+ * Adds what a reserve call's accepted subsidies took from funded budgets; true when a subsidy was
+ * refused with the code of one of its leased budgets (in leased mode that may be the lease's
+ * shortfall, not the budget's).
+ */
 function chargeLeases(
   call: Extract<BatchCall, { kind: "reserve" }>,
   results: readonly ReserveResult[],
@@ -292,7 +290,11 @@ function chargeLeases(
       const answered = result.answer.subsidies[subsidyIndex];
       if (answered === undefined) return;
       if (answered.code !== "reserved") {
-        if (BUDGET_REFUSALS.has(answered.code)) budgetRefused = true;
+        // The answer names the refusal, not the debit: any leased budget that could have given
+        // it may have been short only of its lease.
+        if (subsidy.debits.some((debit) => debit.funded && debit.refusal === answered.code)) {
+          budgetRefused = true;
+        }
         return;
       }
       for (const debit of subsidy.debits) {
