@@ -85,13 +85,59 @@ export function ledgerSums(
 }
 
 /** Every counter, next to the invariant that checks it against the ledger. */
-export const COUNTER_INVARIANTS = [
+const COUNTER_INVARIANTS = [
   ["funded_equals_fundings", "fundedMinor"],
   ["reserved_equals_ledger", "reservedMinor"],
   ["spent_equals_ledger", "spentMinor"],
   ["reserved_count_equals_ledger", "reservedCount"],
   ["spent_count_equals_ledger", "spentCount"],
 ] as const;
+
+export interface CounterDifference {
+  readonly account: string;
+  readonly counter: (typeof COUNTER_INVARIANTS)[number][1];
+  readonly invariant: (typeof COUNTER_INVARIANTS)[number][0];
+  /** The ledger's sum. */
+  readonly expected: number;
+  /** The stored counter (0 for an account the counters lack). */
+  readonly actual: number;
+}
+
+/**
+ * Compares every stored account's counters with the ledger's sums, and reports accounts the
+ * ledger draws on that have no counters; `onAccount` sees each stored account once. Returns how
+ * many accounts are stored. Verification reports the differences; SQLite's recovery corrects them.
+ */
+export function compareCounters(
+  accounts: Iterable<readonly [string, Readonly<AccountCounters>]>,
+  sums: LedgerSums,
+  onDifference: (difference: CounterDifference) => void,
+  onAccount: (account: string, counters: Readonly<AccountCounters>) => void = () => {},
+): number {
+  let stored = 0;
+  const seen = new Set<string>();
+  for (const [account, counters] of accounts) {
+    stored += 1;
+    seen.add(account);
+    const expected = sums.get(account);
+    for (const [invariant, counter] of COUNTER_INVARIANTS) {
+      const sum = expected?.[counter] ?? 0;
+      if (sum !== counters[counter]) {
+        onDifference({ account, counter, invariant, expected: sum, actual: counters[counter] });
+      }
+    }
+    onAccount(account, counters);
+  }
+  for (const [account, expected] of sums) {
+    if (seen.has(account)) continue;
+    for (const [invariant, counter] of COUNTER_INVARIANTS) {
+      if (expected[counter] !== 0) {
+        onDifference({ account, counter, invariant, expected: expected[counter], actual: 0 });
+      }
+    }
+  }
+  return stored;
+}
 
 export function verifyLedger(contents: LedgerContents): LedgerVerification {
   const violations: LedgerViolation[] = [];
@@ -138,36 +184,26 @@ export function verifyLedger(contents: LedgerContents): LedgerVerification {
       );
     }
   }
-  let budgets = 0;
-  const seen = new Set<string>();
-  for (const [account, counters] of contents.accounts) {
-    budgets += 1;
-    seen.add(account);
-    const expected = sums.get(account);
-    for (const [invariant, counter] of COUNTER_INVARIANTS) {
-      const want = expected?.[counter] ?? 0;
-      if (want !== counters[counter]) violation(invariant, account, want, counters[counter]);
-    }
-    // available + leased + reserved + spent == funded, with nothing negative.
-    const leased = leasedByAccount.get(account) ?? 0;
-    if (
-      contents.fundedByAccount.has(account) &&
-      counters.reservedMinor + counters.spentMinor + leased > counters.fundedMinor
-    ) {
-      violation(
-        "available_reserved_spent_equal_funded",
-        account,
-        `leased + reserved + spent <= ${counters.fundedMinor}`,
-        counters.reservedMinor + counters.spentMinor + leased,
-      );
-    }
-  }
-  // An account the ledger draws on but whose counters are missing.
-  for (const [account, expected] of sums) {
-    if (seen.has(account)) continue;
-    for (const [invariant, counter] of COUNTER_INVARIANTS) {
-      if (expected[counter] !== 0) violation(invariant, account, expected[counter], 0);
-    }
-  }
+  const budgets = compareCounters(
+    contents.accounts,
+    sums,
+    (difference) =>
+      violation(difference.invariant, difference.account, difference.expected, difference.actual),
+    (account, counters) => {
+      // available + leased + reserved + spent == funded, with nothing negative.
+      const leased = leasedByAccount.get(account) ?? 0;
+      if (
+        contents.fundedByAccount.has(account) &&
+        counters.reservedMinor + counters.spentMinor + leased > counters.fundedMinor
+      ) {
+        violation(
+          "available_reserved_spent_equal_funded",
+          account,
+          `leased + reserved + spent <= ${counters.fundedMinor}`,
+          counters.reservedMinor + counters.spentMinor + leased,
+        );
+      }
+    },
+  );
   return { budgets, violations, ok: violations.length === 0 };
 }

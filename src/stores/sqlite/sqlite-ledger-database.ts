@@ -8,7 +8,8 @@
 import BetterSqlite3 from "better-sqlite3";
 import { type AccountBalance, LedgerBook } from "../../core/ledger/ledger-book.ts";
 import {
-  COUNTER_INVARIANTS,
+  type CounterDifference,
+  compareCounters,
   type LedgerVerification,
   ledgerSums,
   verifyLedger,
@@ -246,33 +247,14 @@ export class SqliteLedgerDatabase {
     let correctedAccounts = 0;
     this.begin();
     try {
-      const sums = ledgerSums(this.paymentRecords(), this.fundedByAccount());
-      const corrections: {
-        account: string;
-        counter: (typeof COUNTER_INVARIANTS)[number][1];
-        before: number;
-        after: number;
-      }[] = [];
-      const seen = new Set<string>();
-      for (const [account, counters] of this.accountRows()) {
-        seen.add(account);
-        const expected = sums.get(account);
-        for (const [, counter] of COUNTER_INVARIANTS) {
-          const after = expected?.[counter] ?? 0;
-          if (after !== counters[counter])
-            corrections.push({ account, counter, before: counters[counter], after });
-        }
-      }
-      // Accounts the ledger draws on but the counters lack (none, unless written outside the store).
-      for (const [account, expected] of sums) {
-        if (seen.has(account)) continue;
-        for (const [, counter] of COUNTER_INVARIANTS) {
-          if (expected[counter] !== 0)
-            corrections.push({ account, counter, before: 0, after: expected[counter] });
-        }
-      }
+      const corrections: CounterDifference[] = [];
+      compareCounters(
+        this.accountRows(),
+        ledgerSums(this.paymentRecords(), this.fundedByAccount()),
+        (difference) => corrections.push(difference),
+      );
       const corrected = new Set<string>();
-      for (const { account, counter, before, after } of corrections) {
+      for (const { account, counter, actual: before, expected: after } of corrections) {
         if (after < 0 || !Number.isSafeInteger(after)) {
           throw new Error(
             `the ledger's ${counter} for ${account} is ${after}, outside 0..2^53-1; refusing to open a corrupt ledger`,
