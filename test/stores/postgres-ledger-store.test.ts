@@ -101,6 +101,27 @@ describe("PostgresLedgerStore", () => {
     ).rejects.toBeInstanceOf(LedgerStoreError);
   });
 
+  test("verify pages through the payments and still sees every one", async () => {
+    const schema = freshSchema();
+    const store = await PostgresLedgerStore.open({ url, schema, verifyPageRows: 3 });
+    opened.push(store);
+    await store.fund("campaign/c1", 1_000, "initial", T0);
+    await store.reserve(
+      Array.from({ length: 7 }, (_, index) => request(`p${index}`, [subsidy("c1", 10)])),
+    );
+    expect(await store.verify()).toEqual({ budgets: 1, violations: [], ok: true });
+    // A counter one payment short is found whichever page that payment is on.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(
+      `UPDATE ${schema}.accounts SET reserved_minor = 60 WHERE account = 'campaign/c1'`,
+    );
+    await client.end();
+    expect((await store.verify()).violations).toEqual([
+      { invariant: "reserved_equals_ledger", budget: "campaign/c1", expected: "70", actual: "60" },
+    ]);
+  });
+
   test("counters edited behind the store are reported by verify", async () => {
     const schema = freshSchema();
     const store = await open(schema);

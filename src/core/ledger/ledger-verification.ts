@@ -50,38 +50,39 @@ export type LedgerSums = Map<string, AccountCounters>;
 export function ledgerSums(
   payments: Iterable<PaymentLedgerPart>,
   fundedByAccount: ReadonlyMap<string, number>,
-  onPayment: (record: PaymentLedgerPart) => void = () => {},
 ): LedgerSums {
+  const sums = fundedSums(fundedByAccount);
+  for (const record of payments) addContributions(sums, record);
+  return sums;
+}
+
+function fundedSums(fundedByAccount: ReadonlyMap<string, number>): LedgerSums {
   const sums: LedgerSums = new Map();
-  const sumsOf = (account: string) => {
-    let counters = sums.get(account);
-    if (counters === undefined) {
-      counters = {
-        fundedMinor: 0,
-        reservedMinor: 0,
-        spentMinor: 0,
-        reservedCount: 0,
-        spentCount: 0,
-      };
-      sums.set(account, counters);
-    }
-    return counters;
-  };
-  for (const [account, fundedMinor] of fundedByAccount) sumsOf(account).fundedMinor = fundedMinor;
-  for (const record of payments) {
-    onPayment(record);
-    for (const entry of record.entries) {
-      for (const debit of entry.debits) {
-        const contribution = contributionOf(record.state, entry, debit);
-        const counters = sumsOf(debit.account);
-        counters.reservedMinor += contribution.reservedMinor;
-        counters.reservedCount += contribution.reservedCount;
-        counters.spentMinor += contribution.spentMinor;
-        counters.spentCount += contribution.spentCount;
-      }
-    }
+  for (const [account, fundedMinor] of fundedByAccount) {
+    sums.set(account, { ...zeroCounters(), fundedMinor });
   }
   return sums;
+}
+
+function zeroCounters(): AccountCounters {
+  return { fundedMinor: 0, reservedMinor: 0, spentMinor: 0, reservedCount: 0, spentCount: 0 };
+}
+
+function addContributions(sums: LedgerSums, record: PaymentLedgerPart): void {
+  for (const entry of record.entries) {
+    for (const debit of entry.debits) {
+      const contribution = contributionOf(record.state, entry, debit);
+      let counters = sums.get(debit.account);
+      if (counters === undefined) {
+        counters = zeroCounters();
+        sums.set(debit.account, counters);
+      }
+      counters.reservedMinor += contribution.reservedMinor;
+      counters.reservedCount += contribution.reservedCount;
+      counters.spentMinor += contribution.spentMinor;
+      counters.spentCount += contribution.spentCount;
+    }
+  }
 }
 
 /** Every counter, next to the invariant that checks it against the ledger. */
@@ -139,19 +140,35 @@ export function compareCounters(
   return stored;
 }
 
-export function verifyLedger(contents: LedgerContents): LedgerVerification {
-  const violations: LedgerViolation[] = [];
-  const violation = (invariant: string, budget: string, expected: unknown, actual: unknown) =>
-    violations.push({ invariant, budget, expected: String(expected), actual: String(actual) });
-  const sums = ledgerSums(contents.payments, contents.fundedByAccount, (record) => {
+/**
+ * The verification, fed one payment at a time (a store can page through a large ledger without
+ * holding it), then finished with the stored counters.
+ */
+export class LedgerAudit {
+  private readonly sums: LedgerSums;
+  private readonly violations: LedgerViolation[] = [];
+
+  constructor(
+    private readonly fundedByAccount: ReadonlyMap<string, number>,
+    private readonly refundedByPayment: ReadonlyMap<string, number>,
+  ) {
+    this.sums = fundedSums(fundedByAccount);
+  }
+
+  private violation(invariant: string, budget: string, expected: unknown, actual: unknown): void {
+    this.violations.push({ invariant, budget, expected: String(expected), actual: String(actual) });
+  }
+
+  addPayment(record: PaymentLedgerPart): void {
+    addContributions(this.sums, record);
     const campaigns = new Set<string>();
     for (const entry of record.entries) {
       if (campaigns.has(entry.campaignId)) {
-        violation("one_entry_per_payment_and_campaign", entry.campaignId, 1, "2 or more");
+        this.violation("one_entry_per_payment_and_campaign", entry.campaignId, 1, "2 or more");
       }
       campaigns.add(entry.campaignId);
       if (entry.reversedMinor < 0 || entry.reversedMinor > entry.committedMinor) {
-        violation(
+        this.violation(
           "reversed_within_committed",
           entry.campaignId,
           `0..${entry.committedMinor}`,
@@ -160,50 +177,72 @@ export function verifyLedger(contents: LedgerContents): LedgerVerification {
       }
     }
     if (record.refundedMinor > record.paymentAmountMinor) {
-      violation(
+      this.violation(
         "refunds_within_payment",
         record.paymentId,
         `<= ${record.paymentAmountMinor}`,
         record.refundedMinor,
       );
     }
-    const refundRecords = contents.refundedByPayment.get(record.paymentId) ?? 0;
+    const refundRecords = this.refundedByPayment.get(record.paymentId) ?? 0;
     if (refundRecords !== record.refundedMinor) {
-      violation("refunded_equals_refunds", record.paymentId, refundRecords, record.refundedMinor);
-    }
-  });
-  const leasedByAccount = new Map<string, number>();
-  for (const lease of contents.leases ?? []) {
-    leasedByAccount.set(lease.account, lease.leasedMinor);
-    if (lease.leasedMinor !== lease.unusedInLeasesMinor) {
-      violation(
-        "leased_equals_leases",
-        lease.account,
-        lease.unusedInLeasesMinor,
-        lease.leasedMinor,
+      this.violation(
+        "refunded_equals_refunds",
+        record.paymentId,
+        refundRecords,
+        record.refundedMinor,
       );
     }
   }
-  const budgets = compareCounters(
-    contents.accounts,
-    sums,
-    (difference) =>
-      violation(difference.invariant, difference.account, difference.expected, difference.actual),
-    (account, counters) => {
-      // available + leased + reserved + spent == funded, with nothing negative.
-      const leased = leasedByAccount.get(account) ?? 0;
-      if (
-        contents.fundedByAccount.has(account) &&
-        counters.reservedMinor + counters.spentMinor + leased > counters.fundedMinor
-      ) {
-        violation(
-          "available_reserved_spent_equal_funded",
-          account,
-          `leased + reserved + spent <= ${counters.fundedMinor}`,
-          counters.reservedMinor + counters.spentMinor + leased,
+
+  finish(
+    accounts: LedgerContents["accounts"],
+    leases: LedgerContents["leases"] = [],
+  ): LedgerVerification {
+    const leasedByAccount = new Map<string, number>();
+    for (const lease of leases) {
+      leasedByAccount.set(lease.account, lease.leasedMinor);
+      if (lease.leasedMinor !== lease.unusedInLeasesMinor) {
+        this.violation(
+          "leased_equals_leases",
+          lease.account,
+          lease.unusedInLeasesMinor,
+          lease.leasedMinor,
         );
       }
-    },
-  );
-  return { budgets, violations, ok: violations.length === 0 };
+    }
+    const budgets = compareCounters(
+      accounts,
+      this.sums,
+      (difference) =>
+        this.violation(
+          difference.invariant,
+          difference.account,
+          difference.expected,
+          difference.actual,
+        ),
+      (account, counters) => {
+        // available + leased + reserved + spent == funded, with nothing negative.
+        const leased = leasedByAccount.get(account) ?? 0;
+        if (
+          this.fundedByAccount.has(account) &&
+          counters.reservedMinor + counters.spentMinor + leased > counters.fundedMinor
+        ) {
+          this.violation(
+            "available_reserved_spent_equal_funded",
+            account,
+            `leased + reserved + spent <= ${counters.fundedMinor}`,
+            counters.reservedMinor + counters.spentMinor + leased,
+          );
+        }
+      },
+    );
+    return { budgets, violations: this.violations, ok: this.violations.length === 0 };
+  }
+}
+
+export function verifyLedger(contents: LedgerContents): LedgerVerification {
+  const audit = new LedgerAudit(contents.fundedByAccount, contents.refundedByPayment);
+  for (const record of contents.payments) audit.addPayment(record);
+  return audit.finish(contents.accounts, contents.leases);
 }

@@ -13,11 +13,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import pg from "pg";
 import type { AccountBalance, FundAnswer, FundingTarget } from "../../core/ledger/ledger-book.ts";
-import {
-  type LedgerVerification,
-  type PaymentLedgerPart,
-  verifyLedger,
-} from "../../core/ledger/ledger-verification.ts";
+import { LedgerAudit, type LedgerVerification } from "../../core/ledger/ledger-verification.ts";
 import type { RefundAnswer, RefundCommand } from "../../core/ledger/refund.ts";
 import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
 import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
@@ -67,6 +63,8 @@ export interface PostgresLedgerStoreOptions {
   readonly leaseGrantMinMinor?: number;
   /** Budgets with less available than this are not leased (decided on the locked row). */
   readonly leaseFloorMinor?: number;
+  /** Payment rows `verify` reads per page. */
+  readonly verifyPageRows?: number;
 }
 
 export const POSTGRES_LEDGER_DEFAULTS = {
@@ -79,13 +77,11 @@ export const POSTGRES_LEDGER_DEFAULTS = {
   leaseMarginMs: 5_000,
   leaseGrantMinMinor: 10_000,
   leaseFloorMinor: 1_000_000,
+  verifyPageRows: 10_000,
 } as const;
 
 /** Calls of one batch that may throw before the batch gives up on the rest (each costs a rerun). */
 const FAILED_CALLS_PER_BATCH_MAX = 8;
-
-/** Payment rows read per page by `verify`. */
-const VERIFY_PAGE = 10_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -124,6 +120,7 @@ export class PostgresLedgerStore implements LedgerStore {
     private readonly readers: pg.Pool,
     private readonly batchSizeMax: number,
     private readonly queueLengthMax: number,
+    private readonly verifyPageRows: number,
     /** Migrations applied at open. */
     readonly migrationsApplied: readonly number[],
   ) {}
@@ -176,6 +173,7 @@ export class PostgresLedgerStore implements LedgerStore {
       readers,
       options.batchSizeMax ?? POSTGRES_LEDGER_DEFAULTS.batchSizeMax,
       options.queueLengthMax ?? POSTGRES_LEDGER_DEFAULTS.queueLengthMax,
+      options.verifyPageRows ?? POSTGRES_LEDGER_DEFAULTS.verifyPageRows,
       migrationsApplied,
     );
   }
@@ -251,29 +249,31 @@ export class PostgresLedgerStore implements LedgerStore {
         const refunds = await client.query<{ payment_id: string; amount_minor: number }>(
           "SELECT payment_id, sum(amount_minor)::bigint AS amount_minor FROM refunds GROUP BY payment_id",
         );
-        const payments: PaymentLedgerPart[] = [];
+        const audit = new LedgerAudit(
+          new Map(fundings.rows.map((row) => [row.account, row.amount_minor])),
+          new Map(refunds.rows.map((row) => [row.payment_id, row.amount_minor])),
+        );
+        // Payments are paged and added as read, never held together (accounts are: the sums are
+        // per account anyway).
         let after = "";
         for (;;) {
           const page = await client.query<PaymentLedgerRow>(
             `SELECT ${PAYMENT_LEDGER_COLUMNS} FROM payments WHERE state IS NOT NULL AND payment_id > $1
-             ORDER BY payment_id LIMIT ${VERIFY_PAGE}`,
-            [after],
+             ORDER BY payment_id LIMIT $2`,
+            [after, this.verifyPageRows],
           );
-          for (const row of page.rows) payments.push(paymentLedgerPartOf(row));
-          if (page.rows.length < VERIFY_PAGE) break;
+          for (const row of page.rows) audit.addPayment(paymentLedgerPartOf(row));
+          if (page.rows.length < this.verifyPageRows) break;
           after = page.rows[page.rows.length - 1]!.payment_id;
         }
-        return verifyLedger({
-          accounts: accounts.rows.map((row) => [row.account, countersOf(row)] as const),
-          fundedByAccount: new Map(fundings.rows.map((row) => [row.account, row.amount_minor])),
-          payments,
-          refundedByPayment: new Map(refunds.rows.map((row) => [row.payment_id, row.amount_minor])),
-          leases: leased.rows.map((row) => ({
+        return audit.finish(
+          accounts.rows.map((row) => [row.account, countersOf(row)] as const),
+          leased.rows.map((row) => ({
             account: row.account,
             leasedMinor: row.leased_minor,
             unusedInLeasesMinor: row.unused_minor,
           })),
-        });
+        );
       } finally {
         await client.query("ROLLBACK");
       }
