@@ -24,17 +24,10 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { LedgerService } from "../src/ledger/ledger-service.ts";
 import { PostgresLedgerStore } from "../src/stores/postgres/postgres-ledger-store.ts";
-import {
-  COFFEE_PAYMENT_AT_MS,
-  coffeePayment,
-  validCampaign,
-  validEnvelope,
-  validTemplate,
-  withField,
-} from "../test/support/documents.ts";
+import { COFFEE_PAYMENT_AT_MS, coffeePayment } from "../test/support/documents.ts";
 import type { FaultMode } from "../test/support/fault-proxy.ts";
 import { createFreshDatabase, findOrStartPostgres } from "../test/support/postgres-server.ts";
-import { snapshotOf } from "../test/support/snapshots.ts";
+import { coffeeSnapshot } from "../test/support/snapshots.ts";
 import { NATIONAL_BUDGET } from "./apply-postgres-child.ts";
 import { type Benchmark, scaled } from "./benchmark.ts";
 
@@ -221,13 +214,7 @@ async function hungDeadline(
       nowMs: () => COFFEE_PAYMENT_AT_MS,
       storeDeadlineMs: DEADLINE_MS,
     });
-    await service.activate(
-      snapshotOf([
-        withField(validTemplate(), "bands", undefined),
-        validEnvelope(),
-        { ...validCampaign(), limits: { totalBudgetMinor: 1_000_000 } },
-      ]),
-    );
+    await service.activate(coffeeSnapshot(1_000_000));
     await setMode("hang");
     let maxMs = 0;
     for (let index = 0; index < HUNG_APPLIES; index += 20) {

@@ -12,6 +12,7 @@ import {
   type LedgerBookState,
   type PaymentRecord,
   type RefundRecord,
+  zeroCounters,
 } from "../core/ledger/ledger-book.ts";
 import { type LedgerVerification, verifyLedger } from "../core/ledger/ledger-verification.ts";
 import type { RefundAnswer, RefundCommand } from "../core/ledger/refund.ts";
@@ -34,13 +35,7 @@ class MemoryLedgerState implements LedgerBookState {
   accountForUpdate(name: string): AccountCounters {
     let account = this.accounts.get(name);
     if (account === undefined) {
-      account = {
-        fundedMinor: 0,
-        reservedMinor: 0,
-        spentMinor: 0,
-        reservedCount: 0,
-        spentCount: 0,
-      };
+      account = zeroCounters();
       this.accounts.set(name, account);
     }
     return account;

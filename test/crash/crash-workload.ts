@@ -13,7 +13,7 @@ import type {
   ReservationRequest,
 } from "../../src/core/ledger/reservation.ts";
 import { SeededRandom } from "../../src/traffic/seeded-random.ts";
-import { boundedDebit, budgetDebit } from "../support/ledger-requests.ts";
+import { boundedDebit, subsidy } from "../support/ledger-requests.ts";
 
 export interface CrashCampaign {
   /** The campaign of day N is `ID-dN`. */
@@ -135,7 +135,8 @@ function crashSubsidy(
   day: number,
 ): PlannedSubsidy {
   const campaignId = crashCampaignId(campaign, day);
-  const debits: Debit[] = [budgetDebit(campaignId, amountMinor)];
+  // Beside the campaign's budget, which `subsidy` draws on first.
+  const debits: Debit[] = [];
   if (campaign.dayBudgetMinor !== null) {
     debits.push(
       boundedDebit(
@@ -163,15 +164,7 @@ function crashSubsidy(
       "platform_ceiling_reached",
     ),
   );
-  return {
-    campaignId,
-    campaignVersion: 1,
-    amountMinor,
-    funding: "platform",
-    label: "instant_discount",
-    refundRestores: "budgets_and_caps",
-    debits,
-  };
+  return subsidy(campaignId, amountMinor, debits);
 }
 
 export interface AccountCapacity {

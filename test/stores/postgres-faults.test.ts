@@ -7,16 +7,9 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { LedgerService } from "../../src/ledger/ledger-service.ts";
 import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
-import {
-  COFFEE_PAYMENT_AT_MS,
-  coffeePayment,
-  validCampaign,
-  validEnvelope,
-  validTemplate,
-  withField,
-} from "../support/documents.ts";
+import { COFFEE_PAYMENT_AT_MS, coffeePayment } from "../support/documents.ts";
 import { FaultProxy } from "../support/fault-proxy.ts";
-import { snapshotOf } from "../support/snapshots.ts";
+import { coffeeSnapshot } from "../support/snapshots.ts";
 
 const DEADLINE_MS = 50;
 /** Timers on a shared 2-core machine run late; the bound still proves nobody waited on the store. */
@@ -43,13 +36,7 @@ beforeAll(async () => {
     storeDeadlineMs: DEADLINE_MS,
     onStoreFailure: (cause) => failures.push(cause),
   });
-  await service.activate(
-    snapshotOf([
-      withField(validTemplate(), "bands", undefined),
-      validEnvelope(),
-      { ...validCampaign(), limits: { totalBudgetMinor: 1_000_000 } },
-    ]),
-  );
+  await service.activate(coffeeSnapshot(1_000_000));
 });
 
 afterAll(async () => {

@@ -89,6 +89,19 @@ describe("PostgresLedgerStore", () => {
     expect((await first.balance("campaign/c1"))?.reservedMinor).toBe(100);
   });
 
+  test("refuses options out of range at open, before connecting", async () => {
+    for (const options of [
+      { batchSizeMax: 0 },
+      { queueLengthMax: 1.5 },
+      { leaseTtlMs: 10_000, leaseMarginMs: 10_000 },
+      { verifyPageRows: -1 },
+    ]) {
+      await expect(
+        PostgresLedgerStore.open({ url, schema: freshSchema(), ...options }),
+      ).rejects.toMatchObject({ code: "open_failed" });
+    }
+  });
+
   test("an unreachable server fails the call with a store error, never a hang or a crash", async () => {
     const closedPort = new URL(url);
     closedPort.port = "1";

@@ -1,6 +1,7 @@
 import { buildSnapshot, type Snapshot } from "../../src/core/evaluator/snapshot.ts";
 import { resolveConfig } from "../../src/core/model/config-set.ts";
 import { validateDocument } from "../../src/core/model/document.ts";
+import { validCampaign, validEnvelope, validTemplate, withField } from "./documents.ts";
 
 /** A snapshot from raw documents, which must all be valid and resolve. */
 export function snapshotOf(documents: readonly Record<string, unknown>[], version = 1): Snapshot {
@@ -14,4 +15,16 @@ export function snapshotOf(documents: readonly Record<string, unknown>[], versio
   const built = buildSnapshot(config, { version, randomSeed: 0 });
   if (!built.ok) throw new Error(built.message);
   return built.snapshot;
+}
+
+/**
+ * The valid campaign alone, its template without bands, the envelope and a total budget of
+ * `totalBudgetMinor`: it subsidises `coffeePayment` (documents.ts) with 80 fen.
+ */
+export function coffeeSnapshot(totalBudgetMinor: number): Snapshot {
+  return snapshotOf([
+    withField(validTemplate(), "bands", undefined),
+    validEnvelope(),
+    { ...validCampaign(), limits: { totalBudgetMinor } },
+  ]);
 }

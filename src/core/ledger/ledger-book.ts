@@ -36,6 +36,11 @@ export interface AccountCounters {
   spentCount: number;
 }
 
+/** An account nothing has been funded into or drawn from yet. */
+export function zeroCounters(): AccountCounters {
+  return { fundedMinor: 0, reservedMinor: 0, spentMinor: 0, reservedCount: 0, spentCount: 0 };
+}
+
 export interface AccountBalance extends Readonly<AccountCounters> {
   readonly account: string;
 }

@@ -3,7 +3,12 @@
  * records with the same definition of a counter the book moves them by (`contributionOf`), so a
  * store's counters, its records and the rules are checked against each other.
  */
-import { type AccountCounters, contributionOf, type PaymentRecord } from "./ledger-book.ts";
+import {
+  type AccountCounters,
+  contributionOf,
+  type PaymentRecord,
+  zeroCounters,
+} from "./ledger-book.ts";
 
 /** What the invariants read of a payment: everything but its stored answer and content key. */
 export type PaymentLedgerPart = Pick<
@@ -62,10 +67,6 @@ function fundedSums(fundedByAccount: ReadonlyMap<string, number>): LedgerSums {
     sums.set(account, { ...zeroCounters(), fundedMinor });
   }
   return sums;
-}
-
-function zeroCounters(): AccountCounters {
-  return { fundedMinor: 0, reservedMinor: 0, spentMinor: 0, reservedCount: 0, spentCount: 0 };
 }
 
 function addContributions(sums: LedgerSums, record: PaymentLedgerPart): void {

@@ -27,10 +27,11 @@ import {
   type LedgerBookState,
   type PaymentRecord,
   type RefundRecord,
+  zeroCounters,
 } from "../../core/ledger/ledger-book.ts";
 import type { RefundAnswer } from "../../core/ledger/refund.ts";
 import type { ReserveResult } from "../../core/ledger/reservation.ts";
-import type { LedgerCall } from "../../ledger/ledger-call.ts";
+import type { BatchCall } from "../../ledger/queued-ledger-store.ts";
 import {
   ACCOUNT_COLUMNS,
   type AccountRow,
@@ -41,9 +42,6 @@ import {
   paymentOf,
 } from "../ledger-rows.ts";
 import { compareCodeUnits, type LeaseHolder } from "./postgres-ledger-leases.ts";
-
-/** The calls a batch decides; balance and verify read outside batches. */
-export type BatchCall = Exclude<LedgerCall, { kind: "balance" } | { kind: "verify" }>;
 
 /** Namespace of the ledger's advisory locks on payment ids (two-key form). */
 const PAYMENT_LOCK_CLASS = 4_250_117;
@@ -129,7 +127,7 @@ export type BatchOutcome =
       readonly leasesGivenBack: readonly string[];
     }
   | { readonly kind: "call_failed"; readonly index: number; readonly message: string }
-  | { readonly kind: "needs_locks"; readonly reason: string };
+  | { readonly kind: "needs_locks" };
 
 /** Funded money each funded budget may be asked for by the batch's reservations. */
 export function leaseDemand(calls: readonly (BatchCall | undefined)[]): Map<string, number> {
@@ -220,13 +218,7 @@ export async function decideBatch(
     }
   } else {
     for (const budget of budgets) {
-      const view = {
-        fundedMinor: leases.unused(budget),
-        reservedMinor: 0,
-        spentMinor: 0,
-        reservedCount: 0,
-        spentCount: 0,
-      };
+      const view = { ...zeroCounters(), fundedMinor: leases.unused(budget) };
       state.accounts.set(budget, view);
       state.leasedViews.set(budget, { ...view });
     }
@@ -249,12 +241,12 @@ export async function decideBatch(
     }
     if (mode === "leased" && call.kind === "reserve") {
       const refused = chargeLeases(call, values[index] as ReserveResult[], usedFromLeases);
-      if (refused) return { kind: "needs_locks", reason: "a subsidy was refused for a budget" };
+      // A subsidy refused for a budget: maybe the lease's shortfall, not the budget's.
+      if (refused) return { kind: "needs_locks" };
     }
   }
   for (const [budget, used] of usedFromLeases) {
-    if (used > leases.unused(budget))
-      return { kind: "needs_locks", reason: `lease on ${budget} short` };
+    if (used > leases.unused(budget)) return { kind: "needs_locks" }; // a lease short of what the batch reserved
   }
   if (mode === "leased") {
     // Only now, and only the budgets the batch changed: the hot rows are held until COMMIT.
@@ -265,7 +257,7 @@ export async function decideBatch(
       true,
     );
     if (!(await leases.spend(client, usedFromLeases))) {
-      return { kind: "needs_locks", reason: "a lease expired or was reclaimed" };
+      return { kind: "needs_locks" }; // a lease expired or reclaimed meanwhile
     }
   }
   await writeChanges(client, state, usedFromLeases);

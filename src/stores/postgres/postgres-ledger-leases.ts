@@ -47,10 +47,6 @@ export class LeaseHolder {
     return this.usable(account)?.unusedMinor ?? 0;
   }
 
-  leaseIdOf(account: string): number | undefined {
-    return this.usable(account)?.leaseId;
-  }
-
   /** Money held in this process's leases: stranded if it stopped now. */
   heldMinor(): number {
     let sum = 0;

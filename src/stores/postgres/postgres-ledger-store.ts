@@ -12,15 +12,15 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import pg from "pg";
-import type { AccountBalance, FundAnswer, FundingTarget } from "../../core/ledger/ledger-book.ts";
+import type { AccountBalance } from "../../core/ledger/ledger-book.ts";
 import { LedgerAudit, type LedgerVerification } from "../../core/ledger/ledger-verification.ts";
-import type { RefundAnswer, RefundCommand } from "../../core/ledger/refund.ts";
-import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
-import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
 import { checkLedgerCall } from "../../ledger/check-ledger-call.ts";
-import { callWeight } from "../../ledger/ledger-call.ts";
-import type { LedgerStore } from "../../ledger/ledger-store.ts";
 import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
+import {
+  type BatchCall,
+  QueuedLedgerStore,
+  storeOption,
+} from "../../ledger/queued-ledger-store.ts";
 import {
   ACCOUNT_COLUMNS,
   type AccountRow,
@@ -29,12 +29,7 @@ import {
   type PaymentLedgerRow,
   paymentLedgerPartOf,
 } from "../ledger-rows.ts";
-import {
-  type BatchCall,
-  type BudgetMode,
-  decideBatch,
-  leaseDemand,
-} from "./postgres-ledger-batch.ts";
+import { type BudgetMode, decideBatch, leaseDemand } from "./postgres-ledger-batch.ts";
 import { LeaseHolder } from "./postgres-ledger-leases.ts";
 import { migratePostgres } from "./postgres-ledger-schema.ts";
 
@@ -80,6 +75,19 @@ export const POSTGRES_LEDGER_DEFAULTS = {
   verifyPageRows: 10_000,
 } as const;
 
+/** The range of each numeric option: limits on everything, checked at open. */
+const OPTION_RANGES = {
+  batchSizeMax: [1, 100_000],
+  queueLengthMax: [1, 10_000_000],
+  connectTimeoutMs: [1, 600_000],
+  queryTimeoutMs: [1, 600_000],
+  leaseTtlMs: [1_000, 3_600_000],
+  leaseMarginMs: [0, 3_600_000],
+  leaseGrantMinMinor: [1, 10 ** 15],
+  leaseFloorMinor: [0, 10 ** 15],
+  verifyPageRows: [1, 1_000_000],
+} as const;
+
 /** Calls of one batch that may throw before the batch gives up on the rest (each costs a rerun). */
 const FAILED_CALLS_PER_BATCH_MAX = 8;
 
@@ -106,9 +114,8 @@ interface Queued {
   readonly reject: (error: Error) => void;
 }
 
-export class PostgresLedgerStore implements LedgerStore {
+export class PostgresLedgerStore extends QueuedLedgerStore {
   private readonly queue: Queued[] = [];
-  private weightQueued = 0;
   /** The loop taking batches off the queue, while it runs. */
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -119,22 +126,32 @@ export class PostgresLedgerStore implements LedgerStore {
     private readonly config: pg.ClientConfig,
     private readonly readers: pg.Pool,
     private readonly batchSizeMax: number,
-    private readonly queueLengthMax: number,
+    queueLengthMax: number,
     private readonly verifyPageRows: number,
     /** Migrations applied at open. */
     readonly migrationsApplied: readonly number[],
-  ) {}
+  ) {
+    super(queueLengthMax);
+  }
 
   static async open(options: PostgresLedgerStoreOptions): Promise<PostgresLedgerStore> {
     const schema = options.schema ?? POSTGRES_LEDGER_DEFAULTS.schema;
     if (!SCHEMA_NAME.test(schema)) {
       throw new LedgerStoreError("open_failed", `schema ${schema} is not a plain lower-case name`);
     }
+    const option = (name: keyof typeof OPTION_RANGES) => {
+      const [minimum, maximum] = OPTION_RANGES[name];
+      return storeOption(name, options[name] ?? POSTGRES_LEDGER_DEFAULTS[name], minimum, maximum);
+    };
+    const leaseTtlMs = option("leaseTtlMs");
+    const leaseMarginMs = option("leaseMarginMs");
+    if (leaseMarginMs >= leaseTtlMs) {
+      throw new LedgerStoreError("open_failed", "leaseMarginMs must be below leaseTtlMs");
+    }
     const config: pg.ClientConfig = {
       connectionString: options.url,
-      connectionTimeoutMillis:
-        options.connectTimeoutMs ?? POSTGRES_LEDGER_DEFAULTS.connectTimeoutMs,
-      query_timeout: options.queryTimeoutMs ?? POSTGRES_LEDGER_DEFAULTS.queryTimeoutMs,
+      connectionTimeoutMillis: option("connectTimeoutMs"),
+      query_timeout: option("queryTimeoutMs"),
       options: `-c search_path=${schema}`,
       types: TYPES,
       application_name: "bursar-ledger",
@@ -152,71 +169,27 @@ export class PostgresLedgerStore implements LedgerStore {
     const readers = new pg.Pool({ ...config, max: 2 });
     // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
     readers.on("error", () => {});
-    const leaseTtlMs = options.leaseTtlMs ?? POSTGRES_LEDGER_DEFAULTS.leaseTtlMs;
-    const leaseMarginMs = options.leaseMarginMs ?? POSTGRES_LEDGER_DEFAULTS.leaseMarginMs;
-    if (!(leaseMarginMs >= 0 && leaseMarginMs < leaseTtlMs)) {
-      throw new LedgerStoreError(
-        "open_failed",
-        "leaseMarginMs must be at least 0 and below leaseTtlMs",
-      );
-    }
     const leases = new LeaseHolder({
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       ttlMs: leaseTtlMs,
       marginMs: leaseMarginMs,
-      grantMinMinor: options.leaseGrantMinMinor ?? POSTGRES_LEDGER_DEFAULTS.leaseGrantMinMinor,
-      floorMinor: options.leaseFloorMinor ?? POSTGRES_LEDGER_DEFAULTS.leaseFloorMinor,
+      grantMinMinor: option("leaseGrantMinMinor"),
+      floorMinor: option("leaseFloorMinor"),
     });
     return new PostgresLedgerStore(
       leases,
       config,
       readers,
-      options.batchSizeMax ?? POSTGRES_LEDGER_DEFAULTS.batchSizeMax,
-      options.queueLengthMax ?? POSTGRES_LEDGER_DEFAULTS.queueLengthMax,
-      options.verifyPageRows ?? POSTGRES_LEDGER_DEFAULTS.verifyPageRows,
+      option("batchSizeMax"),
+      option("queueLengthMax"),
+      option("verifyPageRows"),
       migrationsApplied,
     );
   }
 
-  async fund(
-    account: string,
-    amountMinor: number,
-    reason: string,
-    atMs: number,
-  ): Promise<FundAnswer> {
-    return (await this.submit({ kind: "fund", account, amountMinor, reason, atMs })) as FundAnswer;
-  }
-
-  async fundUpTo(
-    targets: readonly FundingTarget[],
-    reason: string,
-    atMs: number,
-  ): Promise<FundAnswer[]> {
-    if (Array.isArray(targets) && targets.length === 0) return [];
-    return (await this.submit({ kind: "fundUpTo", targets, reason, atMs })) as FundAnswer[];
-  }
-
-  async reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {
-    if (Array.isArray(requests) && requests.length === 0) return [];
-    return (await this.submit({ kind: "reserve", requests })) as ReserveResult[];
-  }
-
-  async settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]> {
-    if (Array.isArray(commands) && commands.length === 0) return [];
-    return (await this.submit({ kind: "settle", commands })) as SettleAnswer[];
-  }
-
-  async refund(commands: readonly RefundCommand[]): Promise<RefundAnswer[]> {
-    if (Array.isArray(commands) && commands.length === 0) return [];
-    return (await this.submit({ kind: "refund", commands })) as RefundAnswer[];
-  }
-
-  async expireDue(nowMs: number, limit: number): Promise<number> {
-    return (await this.submit({ kind: "expireDue", nowMs, limit })) as number;
-  }
-
   async balance(account: string): Promise<AccountBalance | undefined> {
-    this.refuseMalformed({ kind: "balance", account });
+    const problem = checkLedgerCall({ kind: "balance", account });
+    if (problem !== undefined) throw new LedgerStoreError("invalid_request", `balance: ${problem}`);
     const { rows } = await this.read((client) =>
       client.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE account = $1`, [
         account,
@@ -337,28 +310,17 @@ export class PostgresLedgerStore implements LedgerStore {
     }
   }
 
-  private refuseMalformed(call: Parameters<typeof checkLedgerCall>[0]): void {
-    const problem = checkLedgerCall(call);
-    if (problem !== undefined)
-      throw new LedgerStoreError("invalid_request", `${call.kind}: ${problem}`);
-  }
-
-  private submit(call: BatchCall): Promise<unknown> {
-    if (this.closing !== undefined) {
-      return Promise.reject(new LedgerStoreError("closed", `${call.kind} after close()`));
-    }
-    const problem = checkLedgerCall(call);
-    if (problem !== undefined) {
-      return Promise.reject(new LedgerStoreError("invalid_request", `${call.kind}: ${problem}`));
-    }
-    const weight = callWeight(call);
-    if (this.weightQueued + weight > this.queueLengthMax) {
-      return Promise.reject(
-        new LedgerStoreError(
-          "queue_full",
-          `${this.weightQueued} requests are waiting and this ${call.kind} adds ${weight}; the limit is ${this.queueLengthMax}`,
-        ),
+  protected submit(call: BatchCall): Promise<unknown> {
+    let weight: number;
+    try {
+      weight = this.admit(
+        call,
+        this.closing === undefined
+          ? undefined
+          : new LedgerStoreError("closed", `${call.kind} after close()`),
       );
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.weightQueued += weight;
     const answer = new Promise<unknown>((resolve, reject) => {

@@ -8,11 +8,12 @@
  * transaction rolls back, and when another connection has committed since (PRAGMA data_version),
  * so a second process writing the same file is seen. Payment and refund rows are written at once.
  */
-import type {
-  AccountCounters,
-  LedgerBookState,
-  PaymentRecord,
-  RefundRecord,
+import {
+  type AccountCounters,
+  type LedgerBookState,
+  type PaymentRecord,
+  type RefundRecord,
+  zeroCounters,
 } from "../../core/ledger/ledger-book.ts";
 import type { RefundAnswer } from "../../core/ledger/refund.ts";
 import {
@@ -83,13 +84,7 @@ export class SqliteLedgerState implements LedgerBookState {
   accountForUpdate(name: string): AccountCounters {
     let account = this.account(name);
     if (account === undefined) {
-      account = {
-        fundedMinor: 0,
-        reservedMinor: 0,
-        spentMinor: 0,
-        reservedCount: 0,
-        spentCount: 0,
-      };
+      account = zeroCounters();
       this.cache.set(name, account);
     }
     this.changed.add(name);

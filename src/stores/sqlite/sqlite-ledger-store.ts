@@ -11,28 +11,18 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { RefundAnswer, RefundCommand } from "../../core/ledger/refund.ts";
-import type { ReservationRequest, ReserveResult } from "../../core/ledger/reservation.ts";
-import type { SettleAnswer, SettleCommand } from "../../core/ledger/settlement.ts";
-import { checkLedgerCall } from "../../ledger/check-ledger-call.ts";
-import type {
-  AccountBalance,
-  FundAnswer,
-  FundingTarget,
-  LedgerStore,
-  LedgerVerification,
-} from "../../ledger/ledger-store.ts";
+import type { AccountBalance, LedgerVerification } from "../../ledger/ledger-store.ts";
 import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
-import {
-  type CallResult,
-  callWeight,
-  type FromWorker,
-  type LedgerCall,
-  type LedgerCallValue,
-  type LedgerRecovery,
-  type QueuedCall,
-  type ToWorker,
-  type WorkerSettings,
+import { QueuedLedgerStore, storeOption } from "../../ledger/queued-ledger-store.ts";
+import type {
+  CallResult,
+  FromWorker,
+  LedgerCall,
+  LedgerCallValue,
+  LedgerRecovery,
+  QueuedCall,
+  ToWorker,
+  WorkerSettings,
 } from "./sqlite-ledger-protocol.ts";
 
 export interface SqliteLedgerStoreOptions {
@@ -79,11 +69,10 @@ interface Pending {
 
 type Lifecycle = "open" | "closing" | "closed" | "failed";
 
-export class SqliteLedgerStore implements LedgerStore {
+export class SqliteLedgerStore extends QueuedLedgerStore {
   private readonly pending = new Map<number, Pending>();
   private outbox: QueuedCall[] = [];
   private nextId = 1;
-  private weightInFlight = 0;
   private lifecycle: Lifecycle = "open";
   private failure: LedgerStoreError | undefined;
   private readonly drained: (() => void)[] = [];
@@ -92,10 +81,11 @@ export class SqliteLedgerStore implements LedgerStore {
 
   private constructor(
     private readonly worker: Worker,
-    private readonly queueLengthMax: number,
+    queueLengthMax: number,
     /** What open found and repaired. */
     readonly recovery: LedgerRecovery,
   ) {
+    super(queueLengthMax);
     this.exited = new Promise((resolveExit) => worker.once("exit", () => resolveExit()));
     worker.on("message", (message: FromWorker) => this.receive(message));
     worker.on("error", (error) => this.fail(`the worker thread failed: ${error.message}`));
@@ -145,43 +135,6 @@ export class SqliteLedgerStore implements LedgerStore {
     return new SqliteLedgerStore(worker, queueLengthMax, recovery);
   }
 
-  async fund(
-    account: string,
-    amountMinor: number,
-    reason: string,
-    atMs: number,
-  ): Promise<FundAnswer> {
-    return (await this.submit({ kind: "fund", account, amountMinor, reason, atMs })) as FundAnswer;
-  }
-
-  async fundUpTo(
-    targets: readonly FundingTarget[],
-    reason: string,
-    atMs: number,
-  ): Promise<FundAnswer[]> {
-    if (Array.isArray(targets) && targets.length === 0) return [];
-    return (await this.submit({ kind: "fundUpTo", targets, reason, atMs })) as FundAnswer[];
-  }
-
-  async reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {
-    if (Array.isArray(requests) && requests.length === 0) return [];
-    return (await this.submit({ kind: "reserve", requests })) as ReserveResult[];
-  }
-
-  async settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]> {
-    if (Array.isArray(commands) && commands.length === 0) return [];
-    return (await this.submit({ kind: "settle", commands })) as SettleAnswer[];
-  }
-
-  async refund(commands: readonly RefundCommand[]): Promise<RefundAnswer[]> {
-    if (Array.isArray(commands) && commands.length === 0) return [];
-    return (await this.submit({ kind: "refund", commands })) as RefundAnswer[];
-  }
-
-  async expireDue(nowMs: number, limit: number): Promise<number> {
-    return (await this.submit({ kind: "expireDue", nowMs, limit })) as number;
-  }
-
   async balance(account: string): Promise<AccountBalance | undefined> {
     return (await this.submit({ kind: "balance", account })) as AccountBalance | undefined;
   }
@@ -212,28 +165,21 @@ export class SqliteLedgerStore implements LedgerStore {
     }
   }
 
-  private submit(call: LedgerCall): Promise<LedgerCallValue> {
-    if (this.lifecycle !== "open") {
-      return Promise.reject(
-        this.failure ?? new LedgerStoreError("closed", `${call.kind} after close()`),
+  protected submit(call: LedgerCall): Promise<LedgerCallValue> {
+    let weight: number;
+    try {
+      weight = this.admit(
+        call,
+        this.lifecycle === "open"
+          ? undefined
+          : (this.failure ?? new LedgerStoreError("closed", `${call.kind} after close()`)),
       );
-    }
-    const problem = checkLedgerCall(call);
-    if (problem !== undefined) {
-      return Promise.reject(new LedgerStoreError("invalid_request", `${call.kind}: ${problem}`));
-    }
-    const weight = callWeight(call);
-    if (this.weightInFlight + weight > this.queueLengthMax) {
-      return Promise.reject(
-        new LedgerStoreError(
-          "queue_full",
-          `${this.weightInFlight} requests are waiting and this ${call.kind} adds ${weight}; the limit is ${this.queueLengthMax}`,
-        ),
-      );
+    } catch (error) {
+      return Promise.reject(error);
     }
     const id = this.nextId;
     this.nextId += 1;
-    this.weightInFlight += weight;
+    this.weightQueued += weight;
     if (this.pending.size === 0) this.worker.ref();
     const answer = new Promise<LedgerCallValue>((resolveCall, rejectCall) => {
       this.pending.set(id, { weight, resolve: resolveCall, reject: rejectCall });
@@ -271,7 +217,7 @@ export class SqliteLedgerStore implements LedgerStore {
     const pending = this.pending.get(result.id);
     if (pending === undefined) return;
     this.pending.delete(result.id);
-    this.weightInFlight -= pending.weight;
+    this.weightQueued -= pending.weight;
     if (result.outcome.ok) pending.resolve(result.outcome.value);
     else pending.reject(new LedgerStoreError("write_failed", result.outcome.message));
   }
@@ -282,7 +228,7 @@ export class SqliteLedgerStore implements LedgerStore {
     this.failure = new LedgerStoreError("worker_failed", detail);
     for (const pending of this.pending.values()) pending.reject(this.failure);
     this.pending.clear();
-    this.weightInFlight = 0;
+    this.weightQueued = 0;
     for (const done of this.drained.splice(0)) done();
   }
 }
@@ -301,15 +247,13 @@ function resolveSettings(options: SqliteLedgerStoreOptions): WorkerSettings {
 }
 
 function limit(options: SqliteLedgerStoreOptions, name: keyof typeof LIMITS_MAX): number {
-  const value = options[name] ?? SQLITE_LEDGER_DEFAULTS[name];
   const minimum = name === "batchWaitMs" ? 0 : 1;
-  if (!Number.isSafeInteger(value) || value < minimum || value > LIMITS_MAX[name]) {
-    throw new LedgerStoreError(
-      "open_failed",
-      `${name} must be a whole number from ${minimum} to ${LIMITS_MAX[name]}, got ${value}`,
-    );
-  }
-  return value;
+  return storeOption(
+    name,
+    options[name] ?? SQLITE_LEDGER_DEFAULTS[name],
+    minimum,
+    LIMITS_MAX[name],
+  );
 }
 
 /**
