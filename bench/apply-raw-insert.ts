@@ -1,16 +1,16 @@
 /**
  * The baseline of apply.sqlite: the ledger rows one pass of `apply` left behind — each payment's
- * row with its stored answer and its entries (schema version 2) — read back from the store's file
+ * row with its stored answer and its entries — read back from the store's file
  * and inserted into a fresh database with better-sqlite3 directly: the same schema, the store's
  * own insert statement, the same batch size per transaction and the same durability (WAL,
- * synchronous=FULL), on the calling thread. No quote, no plan, no limit checks, no account
- * counters, no worker: what the disk and SQLite cost for the ledger rows alone.
+ * synchronous=FULL), on the calling thread. No quote, no plan, no limit checks, no counters,
+ * no writer thread: what the disk and SQLite cost for the ledger rows alone.
  */
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import type { PaymentRow } from "../src/stores/ledger-rows.ts";
 import { migrate } from "../src/stores/sqlite/sqlite-ledger-schema.ts";
-import { prepareLedgerStatements } from "../src/stores/sqlite/sqlite-ledger-statements.ts";
+import { prepareWriterStatements } from "../src/stores/sqlite/sqlite-ledger-statements.ts";
 import { measureThroughput, type Throughput } from "./benchmark.ts";
 
 export class PassRows {
@@ -66,7 +66,7 @@ function insertAll(
   count: number,
   batchSize: number,
 ): number {
-  const { begin, commit, insertPayment } = prepareLedgerStatements(database);
+  const { begin, commit, insertPayment } = prepareWriterStatements(database);
   for (let start = 0; start < count; start += batchSize) {
     begin.run();
     for (let index = start; index < Math.min(count, start + batchSize); index += 1) {

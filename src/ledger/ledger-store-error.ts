@@ -10,7 +10,13 @@ export const LEDGER_STORE_ERROR_CODES = {
   closed: "The store is closing or closed.",
   invalid_request: "The call breaks the port's shape or a documented limit; nothing was queued.",
   worker_failed:
-    "The SQLite worker thread that owns the database stopped; nothing more is answered.",
+    "The SQLite writer thread that owns the database stopped; nothing more is answered.",
+  store_failed:
+    "The SQLite store could not rebuild its counters from the ledger after a failure; nothing more is answered until it is opened again.",
+  recovering:
+    "A write failed and the SQLite store is rebuilding its counters from the ledger; calls are refused until it is done (a moment).",
+  memory_full:
+    "The SQLite store holds as many accounts' counters in memory as `accountsMax` allows; reservations that could add accounts are refused.",
   open_failed: "The database could not be opened, migrated or recovered.",
   write_failed: "The transaction holding the call failed; nothing of the call was written.",
   commit_unknown:

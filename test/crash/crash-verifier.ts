@@ -2,12 +2,11 @@
  * Checks a ledger file after the load generator was killed, against the acknowledgement logs the
  * generators kept outside the store. Every check names what it found; none repairs anything.
  *
- * - the store opens (running its recovery) and `verify()` is clean;
- * - no counter was corrected at any open (`counter_corrections` is empty): every write is one
- *   transaction, so a correction would mean a kill tore one — and recovery would have hidden it;
+ * - the store opens (rebuilding its counters from the rows, releasing expired reservations) and
+ *   `verify()` is clean: the counters it keeps equal the ledger's sums;
  * - no overspend: for every account, reserved + spent is within its capacity, by amount and by
- *   count, both in the counters and in sums taken from the ledger rows themselves, and each budget
- *   holds exactly what the test funded;
+ *   count, in sums taken by SQLite from the ledger rows themselves (not by the store's code), and
+ *   each budget holds exactly what the test funded;
  * - no duplicates: at most one entry per payment and campaign, every stored answer matches the
  *   ledger entries behind it, and no payment id was decided twice (two acknowledgements that are
  *   not replays) or acknowledged with two different answers;
@@ -217,8 +216,6 @@ export interface CrashVerification {
  */
 export class CrashLedgerVerifier {
   readonly index: AcknowledgementIndex;
-  /** Corrections up to this id were reported by an earlier verification. */
-  private correctionIdReported = 0;
 
   constructor(
     private readonly databasePath: string,
@@ -258,11 +255,6 @@ export class CrashLedgerVerifier {
     const database = new BetterSqlite3(this.databasePath, { readonly: true });
     try {
       database.exec(LEDGER_ROW_VIEWS);
-      this.correctionIdReported = checkNoCorrections(
-        database,
-        this.correctionIdReported,
-        violations,
-      );
       const accounts = checkCapacities(database, violations);
       const payments = checkAnswersMatchEntries(database, violations);
       checkSettlements(database, index, violations);
@@ -313,30 +305,9 @@ async function replayAcknowledged(
   return checks.length;
 }
 
-/** Reports corrections after `reportedUpTo`; returns the last correction id. */
-function checkNoCorrections(
-  database: BetterSqlite3.Database,
-  reportedUpTo: number,
-  violations: CrashViolation[],
-): number {
-  const rows = database
-    .prepare(
-      "SELECT correction_id, account, counter, before_value, after_value FROM counter_corrections WHERE correction_id > ? ORDER BY correction_id",
-    )
-    .all(reportedUpTo) as { correction_id: number }[];
-  for (const row of rows) {
-    violations.push({ check: "no_counter_corrections", detail: JSON.stringify(row) });
-  }
-  return rows.at(-1)?.correction_id ?? reportedUpTo;
-}
-
 interface AccountRow {
   readonly account: string;
   readonly funded_minor: number;
-  readonly reserved_minor: number;
-  readonly spent_minor: number;
-  readonly reserved_count: number;
-  readonly spent_count: number;
   readonly ledger_reserved_minor: number;
   readonly ledger_spent_minor: number;
   readonly ledger_reserved_count: number;
@@ -344,7 +315,7 @@ interface AccountRow {
 }
 
 /**
- * The payment rows' entries and the limits each drew on (schema version 2 keeps them as JSON in
+ * The payment rows' entries and the limits each drew on (the store keeps them as JSON in
  * the payment row), unpacked by SQLite itself rather than by the store's code, so that a mistake
  * in the store's reading of its own rows cannot hide one here. Temporary: nothing is written.
  */
@@ -361,14 +332,16 @@ const LEDGER_ROW_VIEWS = `
 `;
 
 /**
- * The ledger's own sums, written here rather than taken from the store's reconciliation, so that
- * a mistake there cannot hide an overspend here. A committed entry spends what it committed (less
- * what refunds restored to the account) and one use if it committed anything and was not wholly
- * refunded back to the account.
+ * The ledger's own sums, written here rather than taken from the store's rebuild, so that a
+ * mistake there cannot hide an overspend here: every account funded or drawn on, what the
+ * funding rows put in, and what the payments' entries hold or spent. A committed entry spends
+ * what it committed (less what refunds restored to the account) and one use if it committed
+ * anything and was not wholly refunded back to the account.
  */
 const ACCOUNTS_WITH_LEDGER_SUMS = `
-  SELECT a.account, a.funded_minor, a.reserved_minor, a.spent_minor, a.reserved_count,
-    a.spent_count,
+  SELECT a.account,
+    coalesce((SELECT sum(f.amount_minor) FROM fundings f WHERE f.account = a.account), 0)
+      AS funded_minor,
     coalesce(sum(CASE WHEN p.state = 'reserved' THEN d.amount_minor END), 0) AS ledger_reserved_minor,
     coalesce(sum(CASE WHEN p.state = 'committed'
       THEN e.committed_minor - d.restored_by_refund * e.reversed_minor END), 0) AS ledger_spent_minor,
@@ -376,7 +349,7 @@ const ACCOUNTS_WITH_LEDGER_SUMS = `
     coalesce(sum(CASE WHEN p.state = 'committed' AND e.committed_minor > 0
       AND NOT (d.restored_by_refund = 1 AND e.reversed_minor = e.committed_minor)
       THEN d.count END), 0) AS ledger_spent_count
-  FROM accounts a
+  FROM (SELECT account FROM fundings UNION SELECT account FROM entry_debits) a
   LEFT JOIN entry_debits d ON d.account = a.account
   LEFT JOIN entries e ON e.entry_id = d.entry_id
   LEFT JOIN payments p ON p.payment_id = e.payment_id
@@ -400,21 +373,13 @@ function checkCapacities(database: BetterSqlite3.Database, violations: CrashViol
       });
     }
     const amountMax = capacity.fundedMinor ?? capacity.capacityMinor;
-    const views = [
-      ["counters", row.reserved_minor + row.spent_minor, row.reserved_count + row.spent_count],
-      [
-        "ledger rows",
-        row.ledger_reserved_minor + row.ledger_spent_minor,
-        row.ledger_reserved_count + row.ledger_spent_count,
-      ],
-    ] as const;
-    for (const [view, usedMinor, usedCount] of views) {
-      if (amountMax !== null && usedMinor > amountMax) {
-        fail(row.account, `${view}: reserved + spent = ${usedMinor} > ${amountMax}`);
-      }
-      if (capacity.countCapacity !== null && usedCount > capacity.countCapacity) {
-        fail(row.account, `${view}: uses ${usedCount} > ${capacity.countCapacity}`);
-      }
+    const usedMinor = row.ledger_reserved_minor + row.ledger_spent_minor;
+    const usedCount = row.ledger_reserved_count + row.ledger_spent_count;
+    if (amountMax !== null && usedMinor > amountMax) {
+      fail(row.account, `reserved + spent = ${usedMinor} > ${amountMax}`);
+    }
+    if (capacity.countCapacity !== null && usedCount > capacity.countCapacity) {
+      fail(row.account, `uses ${usedCount} > ${capacity.countCapacity}`);
     }
   }
   return rows.length;

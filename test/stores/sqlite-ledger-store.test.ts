@@ -42,8 +42,9 @@ describe("SqliteLedgerStore", () => {
     const path = freshPath();
     const first = await open({ path });
     expect(first.recovery).toEqual({
-      migrationsApplied: [1, 2],
-      correctedAccounts: 0,
+      migrationsApplied: [1, 2, 3],
+      paymentsRead: 0,
+      accountsRebuilt: 0,
       expiredReservations: 0,
     });
     await first.close();
@@ -56,6 +57,7 @@ describe("SqliteLedgerStore", () => {
       expect(raw.prepare("SELECT version, name FROM schema_migrations").all()).toEqual([
         { version: 1, name: "ledger" },
         { version: 2, name: "entries in the payment row, refunds" },
+        { version: 3, name: "counters kept by the writer, rebuilt from the ledger" },
       ]);
     } finally {
       raw.close();
@@ -74,7 +76,7 @@ describe("SqliteLedgerStore", () => {
     raw.close();
     await expect(SqliteLedgerStore.open({ path })).rejects.toMatchObject({
       code: "open_failed",
-      message: expect.stringMatching(/schema version 99, newer than this build knows \(2\)/),
+      message: expect.stringMatching(/schema version 99, newer than this build knows \(3\)/),
     });
   });
 
@@ -141,32 +143,27 @@ describe("SqliteLedgerStore", () => {
     expect(await store.verify()).toMatchObject({ ok: true, violations: [] });
   });
 
-  test("two stores on one file (two connections, as two processes would have) never overspend", async () => {
+  test("one writer per file: a second store is refused while the first is open, and opens after it closed", async () => {
     const path = freshPath();
     const first = await open({ path });
-    const second = await open({ path });
-    await first.fund("campaign/shared", 300, "initial", T0);
-    const calls = Array.from({ length: 800 }, (_, index) =>
-      (index % 2 === 0 ? first : second).reserve([request(`p${index}`, [subsidy("shared", 1)])]),
-    );
-    const reserved = (await Promise.all(calls))
-      .flat()
-      .filter((result) => result.code === "answered" && result.answer.code === "reserved");
-    expect(reserved).toHaveLength(300);
-    expect((await second.balance("campaign/shared"))?.reservedMinor).toBe(300);
+    await first.fund("campaign/c1", 300, "initial", T0);
+    await expect(SqliteLedgerStore.open({ path })).rejects.toMatchObject({
+      code: "open_failed",
+      message: expect.stringMatching(/open for writing by another store/),
+    });
+    // The file stays readable beside its writer: verification reads it.
     expect((await first.verify()).ok).toBe(true);
+    await first.close();
+    const second = await open({ path });
+    expect((await second.balance("campaign/c1"))?.fundedMinor).toBe(300);
   });
 
-  test("two stores on one file racing for the last uses of one person's cap grant exactly the cap", async () => {
-    const path = freshPath();
-    const first = await open({ path });
-    const second = await open({ path });
-    await first.fund("campaign/big", 1_000_000, "initial", T0);
+  test("concurrent calls across many batches racing for the last uses of one person's cap grant exactly the cap", async () => {
+    const store = await open({ path: freshPath(), batchSizeMax: 7, batchWaitMs: 0 });
+    await store.fund("campaign/big", 1_000_000, "initial", T0);
     const cap = () => boundedDebit("identity/user:u1/day/big/2025-01-16", 10, 1_000, 5);
     const calls = Array.from({ length: 200 }, (_, index) =>
-      (index % 2 === 0 ? first : second).reserve([
-        request(`p${index}`, [subsidy("big", 10, [cap()])]),
-      ]),
+      store.reserve([request(`p${index}`, [subsidy("big", 10, [cap()])])]),
     );
     const codes = (await Promise.all(calls)).flat().map((result) => {
       if (result.code !== "answered") throw new Error(JSON.stringify(result));
@@ -174,11 +171,11 @@ describe("SqliteLedgerStore", () => {
     });
     expect(codes.filter((code) => code === "reserved")).toHaveLength(5);
     expect(codes.filter((code) => code === "identity_cap_reached")).toHaveLength(195);
-    expect(await first.balance("identity/user:u1/day/big/2025-01-16")).toMatchObject({
+    expect(await store.balance("identity/user:u1/day/big/2025-01-16")).toMatchObject({
       reservedMinor: 50,
       reservedCount: 5,
     });
-    expect((await second.verify()).violations).toEqual([]);
+    expect((await store.verify()).violations).toEqual([]);
   });
 
   test("reservations that expired while closed are released at reopen", async () => {
@@ -198,35 +195,85 @@ describe("SqliteLedgerStore", () => {
     expect(late).toMatchObject({ code: "reservation_expired", state: "expired" });
   });
 
-  test("counters that disagree with the ledger are set to its sums at open, and the fix is recorded", async () => {
+  test("counters are rebuilt from the ledger at open, and the ledger wins over anything else", async () => {
     const path = freshPath();
     const before = await open({ path });
     await before.fund("campaign/c1", 1000, "initial", T0);
-    await before.reserve([request("p1", [subsidy("c1", 300)])]);
+    await before.reserve([
+      request("p1", [subsidy("c1", 300)]),
+      request("p2", [subsidy("c1", 2000)]),
+      request("p3", [subsidy("c1", 200)]),
+    ]);
+    await before.settle([{ kind: "commit", paymentId: "p3", atMs: T0, totalMinor: 120 }]);
     await before.close();
-    // What a crash between two separate writes would leave behind (the store itself never does).
+    // What the rows say is what the counters become: a payment row edited behind the store moves them.
     const raw = new BetterSqlite3(path);
     raw
-      .prepare("UPDATE accounts SET reserved_minor = 999, spent_count = 4 WHERE account = ?")
-      .run("campaign/c1");
+      .prepare(
+        "UPDATE payments SET entries_json = replace(entries_json, ',300,', ',310,') WHERE payment_id = 'p1'",
+      )
+      .run();
     raw.close();
 
     const after = await open({ path, nowMs: () => T0 });
-    expect(after.recovery.correctedAccounts).toBe(1);
-    expect(await after.balance("campaign/c1")).toMatchObject({
-      reservedMinor: 300,
-      spentCount: 0,
+    expect(after.recovery).toEqual({
+      migrationsApplied: [],
+      paymentsRead: 3,
+      accountsRebuilt: 1,
+      expiredReservations: 0,
     });
-    expect(await after.verify()).toEqual({ budgets: 1, violations: [], ok: true });
-    await after.close();
-    const audit = new BetterSqlite3(path, { readonly: true });
-    expect(
-      audit.prepare("SELECT counter, before_value, after_value FROM counter_corrections").all(),
-    ).toEqual([
-      { counter: "reserved_minor", before_value: 999, after_value: 300 },
-      { counter: "spent_count", before_value: 4, after_value: 0 },
-    ]);
-    audit.close();
+    expect(await after.balance("campaign/c1")).toMatchObject({
+      fundedMinor: 1000,
+      reservedMinor: 310,
+      spentMinor: 120,
+      reservedCount: 1,
+      spentCount: 1,
+    });
+  });
+
+  test("a batch that fails to commit fails its calls and those decided after it; the store rebuilds and goes on", async () => {
+    const path = freshPath();
+    const store = await open({ path, batchWaitMs: 20 });
+    await store.fund("campaign/c1", 1000, "initial", T0);
+    // A row written behind the store with an id the store has not seen: deciding it as new, the
+    // store's INSERT breaks the primary key, and the transaction holding it fails.
+    const raw = new BetterSqlite3(path);
+    raw
+      .prepare(
+        "INSERT INTO payments (payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json) VALUES ('behind', 'elsewhere', '{}', 'reserved', ?, 500, 0, ?)",
+      )
+      .run(
+        T0 + REQUEST_TTL_MS,
+        JSON.stringify([["c1", 100, 0, 0, [["campaign/c1", 100, 1, 1, 1]]]]),
+      );
+    raw.close();
+    const sameBatch = [
+      store.reserve([request("before", [subsidy("c1", 10)])]),
+      store.reserve([request("behind", [subsidy("c1", 20)])]),
+      store.reserve([request("after", [subsidy("c1", 30)])]),
+    ];
+    const outcomes = await Promise.allSettled(sameBatch);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({
+        status: "rejected",
+        reason: {
+          code: "write_failed",
+          message: expect.stringMatching(/UNIQUE constraint failed/),
+        },
+      });
+    }
+    // Rebuilt from the file (calls meanwhile are refused with `recovering`): the row written behind it counts, the failed batch does not.
+    let balance = await store.balance("campaign/c1").catch(() => undefined);
+    for (let attempt = 0; balance === undefined && attempt < 100; attempt += 1) {
+      await new Promise((wait) => setTimeout(wait, 10));
+      balance = await store.balance("campaign/c1").catch(() => undefined);
+    }
+    expect(balance).toMatchObject({ fundedMinor: 1000, reservedMinor: 100, reservedCount: 1 });
+    const [conflict] = await store.reserve([request("behind", [subsidy("c1", 20)])]);
+    expect(conflict).toEqual({ code: "idempotency_conflict", paymentId: "behind" });
+    const [retried] = await store.reserve([request("after", [subsidy("c1", 30)])]);
+    expect(retried).toMatchObject({ code: "answered", replayed: false });
+    expect((await store.verify()).violations).toEqual([]);
   });
 
   test("a version 1 ledger migrates: its reservations settle, its payments refund, and it verifies", async () => {
@@ -253,8 +300,9 @@ describe("SqliteLedgerStore", () => {
 
     const store = await open({ path, nowMs: () => T0 });
     expect(store.recovery).toEqual({
-      migrationsApplied: [2],
-      correctedAccounts: 0,
+      migrationsApplied: [2, 3],
+      paymentsRead: 2,
+      accountsRebuilt: 2,
       expiredReservations: 0,
     });
     expect(await store.verify()).toEqual({ budgets: 2, violations: [], ok: true });
@@ -280,18 +328,28 @@ describe("SqliteLedgerStore", () => {
     expect((await store.verify()).violations).toEqual([]);
   });
 
-  test("verify names the broken invariant when the counters are edited behind the store", async () => {
+  test("verify names the broken invariant when the ledger is edited behind the store", async () => {
     const path = freshPath();
     const store = await open({ path });
     await store.fund("campaign/c1", 100, "initial", T0);
+    await store.reserve([request("p1", [subsidy("c1", 40)])]);
     const raw = new BetterSqlite3(path);
-    raw.prepare("UPDATE accounts SET spent_minor = 150 WHERE account = 'campaign/c1'").run();
+    raw
+      .prepare(
+        "UPDATE payments SET entries_json = replace(entries_json, ',40,', ',140,') WHERE payment_id = 'p1'",
+      )
+      .run();
     raw.close();
     const report = await store.verify();
     expect(report.ok).toBe(false);
-    expect(report.violations.map((violation) => violation.invariant)).toEqual([
-      "spent_equals_ledger",
-      "available_reserved_spent_equal_funded",
+    // The counters in memory (40 reserved) against the ledger's sums (now 140).
+    expect(report.violations).toEqual([
+      {
+        invariant: "reserved_equals_ledger",
+        budget: "campaign/c1",
+        expected: "140",
+        actual: "40",
+      },
     ]);
   });
 

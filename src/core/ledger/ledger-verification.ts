@@ -32,7 +32,12 @@ export interface LedgerVerification {
 
 /** What a store hands the verification; each stream is read once. */
 export interface LedgerContents {
-  readonly accounts: Iterable<readonly [string, Readonly<AccountCounters>]>;
+  /**
+   * The counters the store keeps. Absent for a ledger read without its store (the SQLite file,
+   * whose counters live in the running store's memory): the sums then stand for them, and only
+   * the invariants over the sums and the records are checked.
+   */
+  readonly accounts?: Iterable<readonly [string, Readonly<AccountCounters>]>;
   /** The sum of the funding records per account. */
   readonly fundedByAccount: ReadonlyMap<string, number>;
   readonly payments: Iterable<PaymentLedgerPart>;
@@ -61,7 +66,8 @@ export function ledgerSums(
   return sums;
 }
 
-function fundedSums(fundedByAccount: ReadonlyMap<string, number>): LedgerSums {
+/** The sums before any payment: what was funded into each account. */
+export function fundedSums(fundedByAccount: ReadonlyMap<string, number>): LedgerSums {
   const sums: LedgerSums = new Map();
   for (const [account, fundedMinor] of fundedByAccount) {
     sums.set(account, { ...zeroCounters(), fundedMinor });
@@ -69,7 +75,8 @@ function fundedSums(fundedByAccount: ReadonlyMap<string, number>): LedgerSums {
   return sums;
 }
 
-function addContributions(sums: LedgerSums, record: PaymentLedgerPart): void {
+/** Adds what one payment's entries hold or spent to the sums. */
+export function addContributions(sums: LedgerSums, record: PaymentLedgerPart): void {
   for (const entry of record.entries) {
     for (const debit of entry.debits) {
       const contribution = contributionOf(record.state, entry, debit);
@@ -108,7 +115,7 @@ export interface CounterDifference {
 /**
  * Compares every stored account's counters with the ledger's sums, and reports accounts the
  * ledger draws on that have no counters; `onAccount` sees each stored account once. Returns how
- * many accounts are stored. Verification reports the differences; SQLite's recovery corrects them.
+ * many accounts are stored. Verification reports the differences.
  */
 export function compareCounters(
   accounts: Iterable<readonly [string, Readonly<AccountCounters>]>,
@@ -197,7 +204,7 @@ export class LedgerAudit {
   }
 
   finish(
-    accounts: LedgerContents["accounts"],
+    accounts: LedgerContents["accounts"] = this.sums,
     leases: LedgerContents["leases"] = [],
   ): LedgerVerification {
     const leasedByAccount = new Map<string, number>();

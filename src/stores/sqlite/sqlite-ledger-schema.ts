@@ -138,6 +138,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "counters kept by the writer, rebuilt from the ledger",
+    // Account counters are the ledger's sums (fundings and the payments' entries). Writing ~7
+    // scattered account rows per payment was most of a batch's cost, so the store now keeps the
+    // counters in memory on the thread that decides, rebuilds them from these rows at open, and
+    // writes only the ledger's own rows (ADR 0009). counter_corrections keeps what versions 1
+    // and 2 corrected at open.
+    sql: `
+      DROP TABLE accounts;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,12 +1,16 @@
 /**
- * The book's state (LedgerBookState) on one SQLite connection, inside the writer's transaction.
+ * The book's state (LedgerBookState) for the SQLite store, on the thread that decides.
  *
- * Account counters are cached in the writer: a batch reads each account once and writes each
- * changed account once, just before COMMIT (`flush`), however many of the batch's payments drew
- * on it — a campaign's budget row is written once per batch, not once per payment. The cache is
- * only ever a copy of committed rows plus the current transaction's changes: it is dropped when a
- * transaction rolls back, and when another connection has committed since (PRAGMA data_version),
- * so a second process writing the same file is seen. Payment and refund rows are written at once.
+ * - **Counters** live here, in memory, and nowhere else: they are the ledger's sums (fundings and
+ *   the payments' entries), rebuilt from the file at open (ADR 0009). Deciding therefore reads no
+ *   account row and writes none; the durable record of every change is the payment row itself.
+ * - **Payment ids** the file may hold are in a Bloom filter (`PaymentIdFilter`), so that a new
+ *   payment — nearly every one — is known to be new without a read.
+ * - **Records not yet committed** (a payment reserved, then committed, in batches still on their
+ *   way to the disk) are kept here until their batch commits, so that a later call sees them;
+ *   committed ones are read from the file through the reader.
+ * - Every save appends its row write to the batch being gathered (`WriteBatch`), which the writer
+ *   thread makes durable in one transaction.
  */
 import {
   type AccountCounters,
@@ -15,91 +19,125 @@ import {
   type RefundRecord,
   zeroCounters,
 } from "../../core/ledger/ledger-book.ts";
-import type { RefundAnswer } from "../../core/ledger/refund.ts";
-import {
-  type AccountRow,
-  countersOf,
-  entriesJsonOf,
-  type PaymentRow,
-  paymentOf,
-} from "../ledger-rows.ts";
-import type { LedgerStatements, RefundRow } from "./sqlite-ledger-statements.ts";
+import type { LedgerSums } from "../../core/ledger/ledger-verification.ts";
+import { entriesJsonOf } from "../ledger-rows.ts";
+import { PaymentIdFilter } from "./payment-id-filter.ts";
+import { WRITE_OPERATIONS, type WriteColumn } from "./sqlite-ledger-protocol.ts";
+import type { SqliteLedgerReader } from "./sqlite-ledger-reader.ts";
 
-/** Accounts kept between batches; past it the cache starts afresh at the next transaction. */
-const CACHED_ACCOUNTS_MAX = 200_000;
+/** A call decided into a batch, answered once the batch has committed. */
+export interface DecidedCall {
+  readonly value: unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** The writes of calls decided since the last batch was sent, and the calls waiting on them. */
+export class WriteBatch {
+  readonly writes: WriteColumn[] = [];
+  /** Payments and refunds this batch wrote, to forget once it has committed. */
+  readonly paymentIds: string[] = [];
+  readonly refundKeys: string[] = [];
+  readonly calls: DecidedCall[] = [];
+  /** Requests decided into the batch (`callWeight`). */
+  weight = 0;
+
+  constructor(readonly sequence: number) {}
+
+  /** Where a call's writes start: `truncate` undoes the call's writes if it fails. */
+  mark(): number {
+    return this.writes.length;
+  }
+
+  truncate(mark: number): void {
+    this.writes.length = mark;
+  }
+}
+
+interface Uncommitted<T> {
+  readonly record: T;
+  /** The batch that wrote the record last. */
+  readonly sequence: number;
+}
 
 export class SqliteLedgerState implements LedgerBookState {
-  /** null: known not to exist. */
-  private readonly cache = new Map<string, AccountCounters | null>();
-  private readonly changed = new Set<string>();
-  private dataVersion: unknown;
+  private counters: LedgerSums = new Map();
+  private readonly payments = new Map<string, Uncommitted<PaymentRecord>>();
+  private readonly refunds = new Map<string, Uncommitted<RefundRecord>>();
+  /** Every id in the file, and every id saved since (a failed batch's ids stay: a false hit costs a read). */
+  private paymentIds = new PaymentIdFilter();
+  private batch: WriteBatch = new WriteBatch(0);
 
-  constructor(private readonly statements: LedgerStatements) {}
+  constructor(private readonly reader: SqliteLedgerReader) {}
 
-  /** At the start of every write transaction, once the write lock is held. */
-  beginTransaction(): void {
-    const dataVersion = this.statements.dataVersion.get();
-    if (dataVersion !== this.dataVersion || this.cache.size > CACHED_ACCOUNTS_MAX) {
-      this.cache.clear();
-    }
-    this.dataVersion = dataVersion;
-    this.changed.clear();
+  /** The batch that saves go to from now on. */
+  gatherInto(batch: WriteBatch): void {
+    this.batch = batch;
   }
 
-  /** Writes every account changed in this transaction; call before COMMIT. */
-  flush(): void {
-    for (const name of this.changed) {
-      const account = this.cache.get(name);
-      if (account === undefined || account === null) {
-        throw new Error(`changed ledger account ${name} is missing from the cache`);
-      }
-      this.statements.writeAccount.run(
-        name,
-        account.fundedMinor,
-        account.reservedMinor,
-        account.spentMinor,
-        account.reservedCount,
-        account.spentCount,
-      );
-    }
-    this.changed.clear();
+  /**
+   * Rebuilds everything from the file — the counters as the ledger's sums, the id filter — and
+   * forgets records waiting for a commit. At open, and after a failure once no batch is on its way.
+   */
+  async rebuild(): Promise<{ readonly paymentsRead: number; readonly accountsRebuilt: number }> {
+    const paymentIds = new PaymentIdFilter();
+    const { sums, paymentsRead } = await this.reader.sums((paymentId) => paymentIds.add(paymentId));
+    this.counters = sums;
+    this.paymentIds = paymentIds;
+    this.payments.clear();
+    this.refunds.clear();
+    return { paymentsRead, accountsRebuilt: sums.size };
   }
 
-  /** After a rollback: the cache holds changes that were never written. */
-  discard(): void {
-    this.cache.clear();
-    this.changed.clear();
+  /** The batch has committed: its records are read from the file from now on. */
+  committed(batch: WriteBatch): void {
+    for (const paymentId of batch.paymentIds) {
+      if (this.payments.get(paymentId)?.sequence === batch.sequence)
+        this.payments.delete(paymentId);
+    }
+    for (const key of batch.refundKeys) {
+      if (this.refunds.get(key)?.sequence === batch.sequence) this.refunds.delete(key);
+    }
   }
 
-  account(name: string): AccountCounters | undefined {
-    let account = this.cache.get(name);
-    if (account === undefined) {
-      const row = this.statements.selectAccount.get(name) as AccountRow | undefined;
-      account = row === undefined ? null : countersOf(row);
-      this.cache.set(name, account);
-    }
-    return account ?? undefined;
+  accountCount(): number {
+    return this.counters.size;
+  }
+
+  counterEntries(): Iterable<readonly [string, Readonly<AccountCounters>]> {
+    return this.counters;
+  }
+
+  account(name: string): Readonly<AccountCounters> | undefined {
+    return this.counters.get(name);
   }
 
   accountForUpdate(name: string): AccountCounters {
-    let account = this.account(name);
+    let account = this.counters.get(name);
     if (account === undefined) {
       account = zeroCounters();
-      this.cache.set(name, account);
+      this.counters.set(name, account);
     }
-    this.changed.add(name);
     return account;
   }
 
+  /** A copy, as a database read would give: the book changes it, then saves it. */
   payment(paymentId: string): PaymentRecord | undefined {
-    const row = this.statements.selectPayment.get(paymentId) as PaymentRow | undefined;
-    return row === undefined ? undefined : paymentOf(row);
+    const uncommitted = this.payments.get(paymentId);
+    if (uncommitted === undefined) {
+      return this.paymentIds.mightHold(paymentId) ? this.reader.payment(paymentId) : undefined;
+    }
+    const { record } = uncommitted;
+    return { ...record, entries: record.entries.map((entry) => ({ ...entry })) };
   }
 
   savePayment(record: PaymentRecord, isNew: boolean): void {
+    const batch = this.batch;
     const entriesJson = entriesJsonOf(record);
     if (isNew) {
-      this.statements.insertPayment.run(
+      this.paymentIds.add(record.paymentId);
+      batch.writes.push(
+        WRITE_OPERATIONS.insertPayment,
         record.paymentId,
         record.contentKey,
         JSON.stringify(record.answer),
@@ -110,42 +148,69 @@ export class SqliteLedgerState implements LedgerBookState {
         entriesJson,
       );
     } else {
-      this.statements.updatePayment.run(
+      batch.writes.push(
+        WRITE_OPERATIONS.updatePayment,
         record.state,
         record.refundedMinor,
         entriesJson,
         record.paymentId,
       );
     }
+    // The book hands over the record it saves and does not change it afterwards.
+    this.payments.set(record.paymentId, { record, sequence: batch.sequence });
+    batch.paymentIds.push(record.paymentId);
   }
 
   refund(paymentId: string, refundId: string): RefundRecord | undefined {
-    const row = this.statements.selectRefund.get(paymentId, refundId) as RefundRow | undefined;
-    if (row === undefined) return undefined;
-    return {
-      paymentId,
-      refundId,
-      amountMinor: row.amount_minor,
-      atMs: row.at_ms,
-      answer: JSON.parse(row.answer_json) as RefundAnswer,
-    };
+    const uncommitted = this.refunds.get(refundKey(paymentId, refundId));
+    return uncommitted?.record ?? this.reader.refund(paymentId, refundId);
   }
 
   saveRefund(record: RefundRecord): void {
-    this.statements.insertRefund.run(
+    const batch = this.batch;
+    batch.writes.push(
+      WRITE_OPERATIONS.insertRefund,
       record.paymentId,
       record.refundId,
       record.amountMinor,
       record.atMs,
       JSON.stringify(record.answer),
     );
+    const key = refundKey(record.paymentId, record.refundId);
+    this.refunds.set(key, { record, sequence: batch.sequence });
+    batch.refundKeys.push(key);
   }
 
   saveFunding(account: string, amountMinor: number, reason: string, atMs: number): void {
-    this.statements.insertFunding.run(account, amountMinor, reason, atMs);
+    this.batch.writes.push(WRITE_OPERATIONS.insertFunding, account, amountMinor, reason, atMs);
   }
 
+  /**
+   * Reservations due at `nowMs`, earliest expiry first: the committed ones the file lists (less
+   * those a batch on its way has changed since) and the uncommitted ones held here.
+   */
   dueReservations(nowMs: number, limit: number): string[] {
-    return this.statements.selectDue.all(nowMs, limit) as string[];
+    const due: { readonly paymentId: string; readonly expiresAtMs: number }[] = [];
+    for (const row of this.reader.due(nowMs, limit + this.payments.size)) {
+      if (!this.payments.has(row.payment_id)) {
+        due.push({ paymentId: row.payment_id, expiresAtMs: row.expires_at_ms });
+      }
+    }
+    for (const { record } of this.payments.values()) {
+      if (
+        record.state === "reserved" &&
+        record.expiresAtMs !== null &&
+        record.expiresAtMs <= nowMs
+      ) {
+        due.push({ paymentId: record.paymentId, expiresAtMs: record.expiresAtMs });
+      }
+    }
+    // A stable sort: the file's rows keep their arrival order among equal expiries.
+    due.sort((left, right) => left.expiresAtMs - right.expiresAtMs);
+    return due.slice(0, limit).map((reservation) => reservation.paymentId);
   }
+}
+
+function refundKey(paymentId: string, refundId: string): string {
+  return `${paymentId}\u0000${refundId}`;
 }

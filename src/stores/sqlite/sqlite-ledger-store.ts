@@ -1,44 +1,59 @@
 /**
- * The SQLite ledger store: one database file, WAL, every commit fsynced, decided by a worker
- * thread that owns the connection and commits many calls per transaction (group commit).
+ * The SQLite ledger store: one database file, WAL, every commit fsynced (ADR 0009).
  *
- * This side of the worker checks and queues calls, and keeps the queue bounded: past
- * `queueLengthMax` waiting requests a call is refused at once with `queue_full` rather than
- * letting memory grow. Calls made in one turn of the event loop travel together, a few hundred
- * per message.
- * A call's promise settles only after the transaction holding it has committed.
+ * The store decides on the caller's thread and writes on its own. A call is decided at once by
+ * the ledger book over counters held in memory (`SqliteLedgerState`), and its row writes join the
+ * batch being gathered; the writer thread (sqlite-ledger-writer.ts) makes a batch durable in one
+ * transaction, and only then are the batch's calls answered. While one batch commits, the next
+ * one gathers: that is the group commit. Later decisions see earlier ones at once, committed or
+ * not, so they can never overspend — and no answer leaves before everything it rests on is on disk.
+ *
+ * Failures: a batch that fails to commit fails its calls and every call decided after it (they
+ * rest on it; the writer drops their batches), and a call that throws while being decided (a bug)
+ * is left out of its batch. Either way the store then rebuilds its counters from the file —
+ * refusing calls with `recovering` meanwhile — and goes on. The queue is bounded
+ * (`queueLengthMax` requests decided or waiting and not yet answered), and so are the counters
+ * in memory (`accountsMax`).
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { AccountBalance, LedgerVerification } from "../../ledger/ledger-store.ts";
+import { type AccountBalance, LedgerBook } from "../../core/ledger/ledger-book.ts";
+import type { LedgerVerification } from "../../core/ledger/ledger-verification.ts";
+import type { LedgerCall } from "../../ledger/ledger-call.ts";
 import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
-import { QueuedLedgerStore, storeOption } from "../../ledger/queued-ledger-store.ts";
+import {
+  type BatchCall,
+  QueuedLedgerStore,
+  storeOption,
+} from "../../ledger/queued-ledger-store.ts";
 import type {
-  CallResult,
-  FromWorker,
-  LedgerCall,
-  LedgerCallValue,
+  FromWriter,
   LedgerRecovery,
-  QueuedCall,
-  ToWorker,
-  WorkerSettings,
+  ToWriter,
+  WriterSettings,
 } from "./sqlite-ledger-protocol.ts";
+import { SqliteLedgerReader } from "./sqlite-ledger-reader.ts";
+import { SqliteLedgerState, WriteBatch } from "./sqlite-ledger-state.ts";
+
+export type { LedgerRecovery } from "./sqlite-ledger-protocol.ts";
 
 export interface SqliteLedgerStoreOptions {
   /** The database file; its directory is created if missing. */
   readonly path: string;
   /** The clock, read once at open to release reservations that expired while closed. */
   readonly nowMs?: () => number;
-  /** Requests (reserve requests, settle commands, other calls) decided per transaction. */
+  /** Requests (reserve requests, settle commands, other calls) written per transaction. */
   readonly batchSizeMax?: number;
-  /** How long a call arriving at an idle worker waits for others to share its commit. */
+  /** How long a call arriving at an idle writer waits for others to share its commit. */
   readonly batchWaitMs?: number;
-  /** Requests queued or in flight; beyond it calls fail with `queue_full`. */
+  /** Requests decided or waiting and not yet answered; beyond it calls fail with `queue_full`. */
   readonly queueLengthMax?: number;
-  /** How long opening (migrations, recovery) may take before the store gives up. */
+  /** Accounts whose counters the store holds in memory; beyond it reservations fail with `memory_full`. */
+  readonly accountsMax?: number;
+  /** How long the writer thread may take to open and migrate the file. */
   readonly openTimeoutMs?: number;
-  /** How long a transaction waits for another process holding the database's write lock. */
+  /** How long a transaction waits for a lock held by a connection outside Bursar. */
   readonly busyTimeoutMs?: number;
 }
 
@@ -46,227 +61,523 @@ export const SQLITE_LEDGER_DEFAULTS = {
   batchSizeMax: 1_000,
   batchWaitMs: 1,
   queueLengthMax: 100_000,
+  accountsMax: 10_000_000,
   openTimeoutMs: 60_000,
   busyTimeoutMs: 5_000,
 } as const;
 
-const LIMITS_MAX = {
-  batchSizeMax: 100_000,
-  batchWaitMs: 1_000,
-  queueLengthMax: 10_000_000,
-  openTimeoutMs: 600_000,
-  busyTimeoutMs: 600_000,
+const LIMITS = {
+  batchSizeMax: [1, 100_000],
+  batchWaitMs: [0, 1_000],
+  queueLengthMax: [1, 10_000_000],
+  // A JavaScript Map holds at most 2^24 entries.
+  accountsMax: [1, 15_000_000],
+  openTimeoutMs: [1, 600_000],
+  busyTimeoutMs: [1, 600_000],
 } as const;
 
-/** Calls per message to the worker. */
-const CALLS_PER_MESSAGE_MAX = 256;
+/** Expiry at open works in slices of this many reservations, each one batch. */
+const RECOVERY_EXPIRY_SLICE = 10_000;
 
-interface Pending {
+type Lifecycle = "open" | "recovering" | "closing" | "closed" | "failed";
+
+/** A call admitted while the store was holding new decisions back (`balance`, `verify`). */
+interface HeldCall {
+  readonly call: BatchCall;
   readonly weight: number;
-  readonly resolve: (value: LedgerCallValue) => void;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
 }
 
-type Lifecycle = "open" | "closing" | "closed" | "failed";
-
 export class SqliteLedgerStore extends QueuedLedgerStore {
-  private readonly pending = new Map<number, Pending>();
-  private outbox: QueuedCall[] = [];
-  private nextId = 1;
+  /** What open found and did. */
+  recovery: LedgerRecovery = {
+    migrationsApplied: [],
+    paymentsRead: 0,
+    accountsRebuilt: 0,
+    expiredReservations: 0,
+  };
+  private readonly state: SqliteLedgerState;
+  private readonly book: LedgerBook;
+  private gathering: WriteBatch;
+  /** Batches sent to the writer (or, without writes, waiting for those before them), in order. */
+  private readonly sent: WriteBatch[] = [];
+  private nextSequence = 1;
+  private epoch = 0;
+  private sendTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private lifecycle: Lifecycle = "open";
   private failure: LedgerStoreError | undefined;
-  private readonly drained: (() => void)[] = [];
+  /** While above 0, new calls wait undecided: a read needs the memory to equal the file. */
+  private holders = 0;
+  private readonly held: HeldCall[] = [];
+  private readonly quietWaiters: (() => void)[] = [];
+  private rebuilding: Promise<void> | undefined;
+  /** A batch failed: the writer drops batches until it is told to resume with a new epoch. */
+  private writerStopped = false;
   private readonly exited: Promise<void>;
   private closed: Promise<void> | undefined;
 
   private constructor(
     private readonly worker: Worker,
+    private readonly reader: SqliteLedgerReader,
+    private readonly settings: {
+      readonly batchSizeMax: number;
+      readonly batchWaitMs: number;
+      readonly accountsMax: number;
+    },
     queueLengthMax: number,
-    /** What open found and repaired. */
-    readonly recovery: LedgerRecovery,
   ) {
     super(queueLengthMax);
+    this.state = new SqliteLedgerState(reader);
+    this.book = new LedgerBook(this.state);
+    this.gathering = this.newBatch();
     this.exited = new Promise((resolveExit) => worker.once("exit", () => resolveExit()));
-    worker.on("message", (message: FromWorker) => this.receive(message));
-    worker.on("error", (error) => this.fail(`the worker thread failed: ${error.message}`));
+    worker.on("message", (message: FromWriter) => this.receive(message));
+    worker.on("error", (error) => this.fail(`the writer thread failed: ${error.message}`));
     worker.on("exit", (code) => {
-      // Exiting is expected only after close() has drained every call.
-      if (this.lifecycle === "open" || this.pending.size > 0) {
-        this.fail(`the worker thread exited (code ${code})`);
+      // Exiting is expected only after close() has answered every call.
+      if (this.lifecycle !== "closing" && this.lifecycle !== "closed") {
+        this.fail(`the writer thread exited (code ${code})`);
       }
     });
     // An idle store does not keep the process alive; a call in flight does.
     worker.unref();
   }
 
+  /**
+   * Opens (creating if needed) the ledger: the writer thread takes the file's writer lock and
+   * migrates it, the counters are rebuilt from the ledger's rows, and reservations that expired
+   * while the store was closed are released.
+   */
   static async open(options: SqliteLedgerStoreOptions): Promise<SqliteLedgerStore> {
-    const settings = resolveSettings(options);
-    const queueLengthMax = limit(options, "queueLengthMax");
-    const openTimeoutMs = limit(options, "openTimeoutMs");
-    mkdirSync(dirname(settings.path), { recursive: true });
-    const worker = startWorker(settings);
-    const recovery = await new Promise<LedgerRecovery>((resolveOpen, rejectOpen) => {
-      const stopListening = () => {
-        clearTimeout(timer);
-        worker.off("message", onMessage);
-        worker.off("error", onError);
-        worker.off("exit", onExit);
-      };
-      const fail = (detail: string) => {
-        stopListening();
-        void worker.terminate();
-        rejectOpen(new LedgerStoreError("open_failed", `${settings.path}: ${detail}`));
-      };
-      const onMessage = (message: FromWorker) => {
-        if (message.type !== "ready") {
-          fail(message.type === "open_failed" ? message.message : `unexpected ${message.type}`);
-          return;
-        }
-        stopListening();
-        resolveOpen(message.recovery);
-      };
-      const onError = (error: Error) => fail(error.message);
-      const onExit = (code: number) => fail(`the worker exited (code ${code}) before opening`);
-      const timer = setTimeout(() => fail(`not open after ${openTimeoutMs} ms`), openTimeoutMs);
-      worker.on("message", onMessage);
-      worker.on("error", onError);
-      worker.on("exit", onExit);
-    });
-    return new SqliteLedgerStore(worker, queueLengthMax, recovery);
+    if (typeof options.path !== "string" || options.path.length === 0) {
+      throw new LedgerStoreError("open_failed", "path must name a database file");
+    }
+    const path = resolve(options.path);
+    const nowMs = (options.nowMs ?? Date.now)();
+    const settings = {
+      batchSizeMax: option(options, "batchSizeMax"),
+      batchWaitMs: option(options, "batchWaitMs"),
+      accountsMax: option(options, "accountsMax"),
+    };
+    const queueLengthMax = option(options, "queueLengthMax");
+    const openTimeoutMs = option(options, "openTimeoutMs");
+    const writerSettings: WriterSettings = {
+      path,
+      openedAtMs: nowMs,
+      busyTimeoutMs: option(options, "busyTimeoutMs"),
+    };
+    mkdirSync(dirname(path), { recursive: true });
+    const worker = startWriter(writerSettings);
+    const migrationsApplied = await writerReady(worker, path, openTimeoutMs);
+    let reader: SqliteLedgerReader | undefined;
+    try {
+      reader = SqliteLedgerReader.open(path);
+      const store = new SqliteLedgerStore(worker, reader, settings, queueLengthMax);
+      const rebuilt = await store.state.rebuild();
+      let expiredReservations = 0;
+      for (;;) {
+        const expired = await store.expireDue(nowMs, RECOVERY_EXPIRY_SLICE);
+        expiredReservations += expired;
+        if (expired < RECOVERY_EXPIRY_SLICE) break;
+      }
+      store.recovery = { migrationsApplied, ...rebuilt, expiredReservations };
+      return store;
+    } catch (error) {
+      reader?.close();
+      await worker.terminate();
+      throw error instanceof LedgerStoreError
+        ? error
+        : new LedgerStoreError("open_failed", `${path}: ${messageOf(error)}`);
+    }
   }
 
   async balance(account: string): Promise<AccountBalance | undefined> {
-    return (await this.submit({ kind: "balance", account })) as AccountBalance | undefined;
+    return this.whenQuiet(() => {
+      const counters = this.state.account(account);
+      return counters === undefined ? undefined : { account, ...counters };
+    });
   }
 
+  /**
+   * Every invariant over the file's rows, and the counters in memory against the ledger's sums.
+   * New calls wait undecided meanwhile; the check reads the whole ledger on this thread.
+   */
   async verify(): Promise<LedgerVerification> {
-    return (await this.submit({ kind: "verify" })) as LedgerVerification;
+    return this.whenQuiet(() => this.reader.verify(this.state.counterEntries()));
   }
 
-  /** Stops taking calls, waits for every call in flight to be answered, closes the database. */
+  /** Stops taking calls, answers every call decided or waiting, closes the database. */
   close(): Promise<void> {
     this.closed ??= this.closeOnce();
     return this.closed;
   }
 
   private async closeOnce(): Promise<void> {
+    // A rebuild in progress finishes first: the calls it holds back are then decided.
+    await this.rebuilding;
     if (this.lifecycle === "open") {
       this.lifecycle = "closing";
-      if (this.pending.size > 0) await new Promise<void>((done) => this.drained.push(done));
-    }
-    if (this.lifecycle === "closing") {
+      for (;;) {
+        await this.quiet();
+        if (this.holders === 0 && this.held.length === 0) break;
+        // A read (balance, verify) is still running or held calls are being decided.
+        await new Promise(setImmediate);
+      }
+      // The reader first: the last connection to close checkpoints the WAL into the file.
+      this.reader.close();
       this.worker.ref();
       this.post({ type: "close" });
       await this.exited;
-      this.lifecycle = "closed";
     } else {
-      await this.worker.terminate();
-      this.lifecycle = "closed";
+      this.reader.close();
+      if (this.lifecycle === "failed") await this.worker.terminate();
     }
+    this.lifecycle = "closed";
   }
 
-  protected submit(call: LedgerCall): Promise<LedgerCallValue> {
+  protected submit(call: BatchCall): Promise<unknown> {
     let weight: number;
     try {
-      weight = this.admit(
-        call,
-        this.lifecycle === "open"
-          ? undefined
-          : (this.failure ?? new LedgerStoreError("closed", `${call.kind} after close()`)),
-      );
+      weight = this.admit(call, this.refusal());
+      this.checkRoom(call);
     } catch (error) {
       return Promise.reject(error);
     }
-    const id = this.nextId;
-    this.nextId += 1;
     this.weightQueued += weight;
-    if (this.pending.size === 0) this.worker.ref();
-    const answer = new Promise<LedgerCallValue>((resolveCall, rejectCall) => {
-      this.pending.set(id, { weight, resolve: resolveCall, reject: rejectCall });
+    if (this.weightQueued === weight) this.worker.ref();
+    return new Promise((resolveCall, rejectCall) => {
+      const answered = (value: unknown) => {
+        this.answered(weight);
+        resolveCall(value);
+      };
+      const failed = (error: Error) => {
+        this.answered(weight);
+        rejectCall(error);
+      };
+      if (this.holders > 0 || this.held.length > 0) {
+        this.held.push({ call, weight, resolve: answered, reject: failed });
+      } else {
+        this.decide(call, weight, answered, failed);
+      }
     });
-    this.outbox.push({ id, call });
-    // One message per turn of the event loop: calls made together cross the thread together.
-    if (this.outbox.length === 1) queueMicrotask(() => this.sendOutbox());
-    return answer;
   }
 
-  private sendOutbox(): void {
-    const calls = this.outbox;
-    this.outbox = [];
-    if (this.lifecycle === "failed") return;
-    // In slices, so that the worker starts deciding the first while later ones are still copied.
-    for (let start = 0; start < calls.length; start += CALLS_PER_MESSAGE_MAX) {
-      this.post({ type: "calls", calls: calls.slice(start, start + CALLS_PER_MESSAGE_MAX) });
+  /** Why no call may be taken now, if so. */
+  private refusal(): LedgerStoreError | undefined {
+    switch (this.lifecycle) {
+      case "open":
+        return undefined;
+      case "recovering":
+        return new LedgerStoreError(
+          "recovering",
+          "a write failed; the counters are being rebuilt from the ledger",
+        );
+      case "failed":
+        return this.failure;
+      default:
+        return new LedgerStoreError("closed", "the store is closing or closed");
     }
   }
 
-  private post(message: ToWorker): void {
+  /** Refuses a reservation that could take the counters in memory past `accountsMax`. */
+  private checkRoom(call: LedgerCall): void {
+    if (call.kind !== "reserve") return;
+    let debits = 0;
+    for (const request of call.requests) {
+      for (const subsidy of request.subsidies) debits += subsidy.debits.length;
+    }
+    if (this.state.accountCount() + debits > this.settings.accountsMax) {
+      throw new LedgerStoreError(
+        "memory_full",
+        `${this.state.accountCount()} accounts are held in memory and this reserve may add ${debits}; the limit is ${this.settings.accountsMax}`,
+      );
+    }
+  }
+
+  private answered(weight: number): void {
+    this.weightQueued -= weight;
+    if (this.weightQueued === 0 && this.lifecycle === "open") this.worker.unref();
+  }
+
+  /** Decides the call now into the gathering batch; it is answered when the batch commits. */
+  private decide(
+    call: BatchCall,
+    weight: number,
+    resolveCall: (value: unknown) => void,
+    rejectCall: (error: Error) => void,
+  ): void {
+    // A call admitted before the store began closing is still decided; one admitted before a
+    // failure is not.
+    if (this.lifecycle === "failed" || this.lifecycle === "recovering") {
+      rejectCall(this.refusal()!);
+      return;
+    }
+    const batch = this.gathering;
+    const mark = batch.mark();
+    let value: unknown;
+    try {
+      value = this.execute(call);
+    } catch (error) {
+      // A bug or a broken invariant: nothing of the call is written, but the counters in memory
+      // may hold part of it, so they are rebuilt from the file before anything else is decided.
+      batch.truncate(mark);
+      rejectCall(
+        new LedgerStoreError("write_failed", `the ledger could not decide it: ${messageOf(error)}`),
+      );
+      this.rebuild();
+      return;
+    }
+    batch.calls.push({ value, resolve: resolveCall, reject: rejectCall });
+    batch.weight += weight;
+    if (batch.weight >= this.settings.batchSizeMax) this.sendGathering();
+    else this.scheduleSend();
+  }
+
+  private execute(call: BatchCall): unknown {
+    switch (call.kind) {
+      case "reserve":
+        return call.requests.map((request) => this.book.reserve(request));
+      case "settle":
+        return call.commands.map((command) => this.book.settle(command));
+      case "refund":
+        return call.commands.map((command) => this.book.refund(command));
+      case "fund":
+        return this.book.fund(call.account, call.amountMinor, call.reason, call.atMs);
+      case "fundUpTo":
+        return this.book.fundUpTo(call.targets, call.reason, call.atMs);
+      case "expireDue":
+        return this.book.expireDue(call.nowMs, call.limit);
+    }
+  }
+
+  /**
+   * When the writer is idle, a batch waits `batchWaitMs` for company; while a batch commits, the
+   * next one gathers and goes as soon as it has committed.
+   */
+  private scheduleSend(): void {
+    if (this.sendTimer !== undefined || this.sent.length > 0) return;
+    const send = () => {
+      this.sendTimer = undefined;
+      if (this.sent.length === 0) this.sendGathering();
+    };
+    this.sendTimer =
+      this.settings.batchWaitMs === 0
+        ? setImmediate(send)
+        : setTimeout(send, this.settings.batchWaitMs);
+  }
+
+  private cancelScheduledSend(): void {
+    if (this.sendTimer === undefined) return;
+    clearTimeout(this.sendTimer as NodeJS.Timeout);
+    clearImmediate(this.sendTimer as NodeJS.Immediate);
+    this.sendTimer = undefined;
+  }
+
+  private newBatch(): WriteBatch {
+    const batch = new WriteBatch(this.nextSequence);
+    this.nextSequence += 1;
+    this.state.gatherInto(batch);
+    return batch;
+  }
+
+  private sendGathering(): void {
+    this.cancelScheduledSend();
+    const batch = this.gathering;
+    if (batch.calls.length === 0) return;
+    this.gathering = this.newBatch();
+    this.sent.push(batch);
+    if (batch.writes.length > 0) {
+      this.post({
+        type: "batch",
+        epoch: this.epoch,
+        sequence: batch.sequence,
+        writes: batch.writes,
+      });
+    } else if (this.sent.length === 1) {
+      // Nothing to write and nothing before it: its answers rest only on committed rows.
+      this.completeHead();
+    }
+  }
+
+  private receive(message: FromWriter): void {
+    if (message.type === "committed") {
+      const batch = this.sent[0];
+      if (batch?.sequence !== message.sequence) return;
+      this.completeHead();
+    } else if (message.type === "failed") {
+      this.batchFailed(message.sequence, message.message);
+    }
+  }
+
+  /** The first sent batch is durable: answer its calls, and any later one without writes. */
+  private completeHead(): void {
+    do {
+      const batch = this.sent.shift()!;
+      this.state.committed(batch);
+      for (const call of batch.calls) call.resolve(call.value);
+    } while (this.sent.length > 0 && this.sent[0]!.writes.length === 0);
+    if (this.sent.length === 0) {
+      if (this.gathering.calls.length > 0) this.sendGathering();
+      else this.notifyQuiet();
+    }
+  }
+
+  /**
+   * A batch failed to commit (the writer rolled it back): it, every batch decided after it and
+   * the gathering one fail without writing, and the counters are rebuilt from the file.
+   */
+  private batchFailed(sequence: number, message: string): void {
+    if (this.sent[0]?.sequence !== sequence) return;
+    this.writerStopped = true;
+    const failed = [...this.sent.splice(0), this.gathering];
+    this.cancelScheduledSend();
+    this.gathering = this.newBatch();
+    failed.forEach((batch, index) => {
+      const error = new LedgerStoreError(
+        "write_failed",
+        index === 0
+          ? `the transaction failed and wrote nothing: ${message}`
+          : `decided after a batch that failed to commit (${message}); nothing was written`,
+      );
+      for (const call of batch.calls) call.reject(error);
+    });
+    this.rebuild();
+    this.notifyQuiet();
+  }
+
+  /** Refuses calls until the counters are rebuilt from the file, once every sent batch is done. */
+  private rebuild(): void {
+    if (this.lifecycle !== "open") return;
+    this.lifecycle = "recovering";
+    this.rebuilding = (async () => {
+      this.sendGathering();
+      await this.quiet();
+      try {
+        await this.state.rebuild();
+      } catch (error) {
+        this.fail(`the counters could not be rebuilt from the ledger: ${messageOf(error)}`);
+        return;
+      }
+      if (this.writerStopped) {
+        this.writerStopped = false;
+        this.epoch += 1;
+        this.post({ type: "resume", epoch: this.epoch });
+      }
+      if (this.lifecycle === "recovering") this.lifecycle = "open";
+      this.releaseHeld();
+    })();
+  }
+
+  /**
+   * Runs `read` once every call decided so far is durable, holding new calls back meanwhile, so
+   * that what it reads in memory equals the file.
+   */
+  private async whenQuiet<T>(read: () => T): Promise<T> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) throw refusal;
+    this.holders += 1;
+    try {
+      this.sendGathering();
+      await this.quiet();
+      const again = this.refusal();
+      if (again !== undefined) throw again;
+      return read();
+    } finally {
+      this.holders -= 1;
+      this.releaseHeld();
+    }
+  }
+
+  private releaseHeld(): void {
+    if (this.holders > 0 || this.lifecycle === "recovering") return;
+    for (const held of this.held.splice(0)) {
+      this.decide(held.call, held.weight, held.resolve, held.reject);
+    }
+  }
+
+  /** Resolves when no sent batch is outstanding and nothing is gathering. */
+  private quiet(): Promise<void> {
+    if (this.sent.length === 0 && this.gathering.calls.length === 0) return Promise.resolve();
+    this.sendGathering();
+    return new Promise((done) => this.quietWaiters.push(done));
+  }
+
+  private notifyQuiet(): void {
+    if (this.sent.length > 0 || this.gathering.calls.length > 0) return;
+    for (const done of this.quietWaiters.splice(0)) done();
+  }
+
+  private post(message: ToWriter): void {
     this.worker.postMessage(message);
   }
 
-  private receive(message: FromWorker): void {
-    if (message.type !== "results") return;
-    for (const result of message.results) this.settleCall(result);
-    if (this.pending.size === 0) {
-      if (this.lifecycle === "open") this.worker.unref();
-      for (const done of this.drained.splice(0)) done();
-    }
-  }
-
-  private settleCall(result: CallResult): void {
-    const pending = this.pending.get(result.id);
-    if (pending === undefined) return;
-    this.pending.delete(result.id);
-    this.weightQueued -= pending.weight;
-    if (result.outcome.ok) pending.resolve(result.outcome.value);
-    else pending.reject(new LedgerStoreError("write_failed", result.outcome.message));
-  }
-
+  /** The writer thread is gone or the counters cannot be rebuilt: every call fails from now on. */
   private fail(detail: string): void {
     if (this.lifecycle === "failed" || this.lifecycle === "closed") return;
     this.lifecycle = "failed";
-    this.failure = new LedgerStoreError("worker_failed", detail);
-    for (const pending of this.pending.values()) pending.reject(this.failure);
-    this.pending.clear();
-    this.weightQueued = 0;
-    for (const done of this.drained.splice(0)) done();
+    const code = detail.startsWith("the writer thread") ? "worker_failed" : "store_failed";
+    this.failure = new LedgerStoreError(code, detail);
+    this.cancelScheduledSend();
+    const batches = [...this.sent.splice(0), this.gathering];
+    this.gathering = this.newBatch();
+    for (const batch of batches) for (const call of batch.calls) call.reject(this.failure);
+    for (const held of this.held.splice(0)) held.reject(this.failure);
+    for (const done of this.quietWaiters.splice(0)) done();
   }
 }
 
-function resolveSettings(options: SqliteLedgerStoreOptions): WorkerSettings {
-  if (typeof options.path !== "string" || options.path.length === 0) {
-    throw new LedgerStoreError("open_failed", "path must name a database file");
-  }
-  return {
-    path: resolve(options.path),
-    openedAtMs: (options.nowMs ?? Date.now)(),
-    batchSizeMax: limit(options, "batchSizeMax"),
-    batchWaitMs: limit(options, "batchWaitMs"),
-    busyTimeoutMs: limit(options, "busyTimeoutMs"),
-  };
+function option(options: SqliteLedgerStoreOptions, name: keyof typeof LIMITS): number {
+  const [minimum, maximum] = LIMITS[name];
+  return storeOption(name, options[name] ?? SQLITE_LEDGER_DEFAULTS[name], minimum, maximum);
 }
 
-function limit(options: SqliteLedgerStoreOptions, name: keyof typeof LIMITS_MAX): number {
-  const minimum = name === "batchWaitMs" ? 0 : 1;
-  return storeOption(
-    name,
-    options[name] ?? SQLITE_LEDGER_DEFAULTS[name],
-    minimum,
-    LIMITS_MAX[name],
-  );
+/** The migrations the writer applied, once it holds the lock and the file is open. */
+function writerReady(worker: Worker, path: string, openTimeoutMs: number): Promise<number[]> {
+  return new Promise((resolveOpen, rejectOpen) => {
+    const stopListening = () => {
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+    };
+    const fail = (detail: string) => {
+      stopListening();
+      void worker.terminate();
+      rejectOpen(new LedgerStoreError("open_failed", `${path}: ${detail}`));
+    };
+    const onMessage = (message: FromWriter) => {
+      if (message.type !== "ready") {
+        fail(message.type === "open_failed" ? message.message : `unexpected ${message.type}`);
+        return;
+      }
+      stopListening();
+      resolveOpen([...message.migrationsApplied]);
+    };
+    const onError = (error: Error) => fail(error.message);
+    const onExit = (code: number) => fail(`the writer exited (code ${code}) before opening`);
+    const timer = setTimeout(() => fail(`not open after ${openTimeoutMs} ms`), openTimeoutMs);
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+  });
 }
 
 /**
- * The worker runs this folder's TypeScript directly. Node 20 workers inherit neither a loader
+ * The writer runs this folder's TypeScript directly. Node 20 workers inherit neither a loader
  * installed with tsx's `register()` nor one preloaded through `execArgv: ["--import", "tsx"]`
  * (measured: both fail with "Unknown file extension .ts"), so while the sources are TypeScript
  * a two-line bootstrap registers tsx inside the worker first. tsx is found from this file, so
  * the caller's working directory does not matter. A build to JavaScript (ADR 0005) would start
- * the worker's .js file directly instead.
+ * the writer's .js file directly instead.
  */
-function startWorker(settings: WorkerSettings): Worker {
-  const entry = new URL("./sqlite-ledger-worker.ts", import.meta.url);
+function startWriter(settings: WriterSettings): Worker {
+  const entry = new URL("./sqlite-ledger-writer.ts", import.meta.url);
   const tsxApi = import.meta.resolve("tsx/esm/api");
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(bootstrap, { eval: true, workerData: settings });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,136 @@
+/**
+ * A read-only connection to the SQLite ledger, on the thread that decides: the rows a decision
+ * needs (a payment by id, a refund, reservations due), and the whole ledger read once to rebuild
+ * the counters or to verify them. In WAL mode a reader never waits for the writer, and sees every
+ * transaction committed before its statement began. `bursar ledger verify` reads a file with it
+ * while a store may be writing.
+ */
+import BetterSqlite3 from "better-sqlite3";
+import type { PaymentRecord, RefundRecord } from "../../core/ledger/ledger-book.ts";
+import {
+  addContributions,
+  fundedSums,
+  type LedgerContents,
+  type LedgerSums,
+  type LedgerVerification,
+  type PaymentLedgerPart,
+  verifyLedger,
+} from "../../core/ledger/ledger-verification.ts";
+import type { RefundAnswer } from "../../core/ledger/refund.ts";
+import { type PaymentRow, paymentLedgerPartOf, paymentOf } from "../ledger-rows.ts";
+import { SCHEMA_VERSION } from "./sqlite-ledger-schema.ts";
+import {
+  type DueRow,
+  prepareReaderStatements,
+  type ReaderStatements,
+  type RefundRow,
+} from "./sqlite-ledger-statements.ts";
+
+/** The reader's page cache: the payments index pages that lookups walk. */
+const PAGE_CACHE_KIB = 16_384;
+
+/** Payment rows read between two turns of the event loop while the counters are rebuilt. */
+const REBUILD_SLICE_ROWS = 5_000;
+
+export class SqliteLedgerReader {
+  private constructor(
+    private readonly database: BetterSqlite3.Database,
+    private readonly statements: ReaderStatements,
+  ) {}
+
+  /** Opens an existing ledger file at the schema this build writes. */
+  static open(path: string): SqliteLedgerReader {
+    const database = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+    try {
+      database.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+      const statements = prepareReaderStatements(database);
+      const version = statements.schemaVersion.get() as number | null;
+      if (version !== SCHEMA_VERSION) {
+        throw new Error(
+          `the ledger is at schema version ${version ?? 0}, this build reads ${SCHEMA_VERSION}; open it with the store (which migrates it) first`,
+        );
+      }
+      return new SqliteLedgerReader(database, statements);
+    } catch (error) {
+      database.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.database.close();
+  }
+
+  payment(paymentId: string): PaymentRecord | undefined {
+    const row = this.statements.selectPayment.get(paymentId) as PaymentRow | undefined;
+    return row === undefined ? undefined : paymentOf(row);
+  }
+
+  refund(paymentId: string, refundId: string): RefundRecord | undefined {
+    const row = this.statements.selectRefund.get(paymentId, refundId) as RefundRow | undefined;
+    if (row === undefined) return undefined;
+    return {
+      paymentId,
+      refundId,
+      amountMinor: row.amount_minor,
+      atMs: row.at_ms,
+      answer: JSON.parse(row.answer_json) as RefundAnswer,
+    };
+  }
+
+  /** Up to `limit` committed reservations due at `nowMs`, earliest expiry first. */
+  due(nowMs: number, limit: number): DueRow[] {
+    return this.statements.selectDue.all(nowMs, limit) as DueRow[];
+  }
+
+  /**
+   * The ledger's sums — every account's counters — from the funding records and the payments,
+   * and every payment id to `onPaymentId`; yields to the event loop every few thousand rows so
+   * that a large ledger does not stall it.
+   */
+  async sums(
+    onPaymentId: (paymentId: string) => void,
+  ): Promise<{ readonly sums: LedgerSums; readonly paymentsRead: number }> {
+    const sums = fundedSums(this.fundedByAccount());
+    let paymentsRead = 0;
+    for (const row of this.statements.allPayments.iterate() as Iterable<PaymentRow>) {
+      onPaymentId(row.payment_id);
+      if (row.state !== null) addContributions(sums, paymentLedgerPartOf(row));
+      paymentsRead += 1;
+      if (paymentsRead % REBUILD_SLICE_ROWS === 0) await new Promise(setImmediate);
+    }
+    return { sums, paymentsRead };
+  }
+
+  /** The ledger's invariants over the committed rows, against `accounts` when given. */
+  verify(accounts?: LedgerContents["accounts"]): LedgerVerification {
+    return verifyLedger({
+      ...(accounts === undefined ? {} : { accounts }),
+      fundedByAccount: this.fundedByAccount(),
+      payments: this.ledgerParts(),
+      refundedByPayment: this.refundedByPayment(),
+    });
+  }
+
+  private *ledgerParts(): Generator<PaymentLedgerPart> {
+    for (const row of this.statements.settledOrHeldPayments.iterate() as Iterable<PaymentRow>) {
+      yield paymentLedgerPartOf(row);
+    }
+  }
+
+  private fundedByAccount(): Map<string, number> {
+    return new Map(
+      (this.statements.fundedByAccount.all() as { account: string; amount_minor: number }[]).map(
+        (row) => [row.account, row.amount_minor],
+      ),
+    );
+  }
+
+  private refundedByPayment(): Map<string, number> {
+    return new Map(
+      (
+        this.statements.refundedByPayment.all() as { payment_id: string; amount_minor: number }[]
+      ).map((row) => [row.payment_id, row.amount_minor]),
+    );
+  }
+}
