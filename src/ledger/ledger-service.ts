@@ -125,12 +125,16 @@ export class LedgerService {
       };
     }
     const payment = input as Payment;
-    const request = planReservation(active.snapshot, active.campaignsById, payment, decision, {
-      reservationTtlMs: this.reservationTtlMs,
-    });
+    // The planned request goes straight to the store and is not kept here: thousands of calls
+    // may be in flight, and each request is a few kilobytes of objects.
+    const reserving = this.store.reserve([
+      planReservation(active.snapshot, active.campaignsById, payment, decision, {
+        reservationTtlMs: this.reservationTtlMs,
+      }),
+    ]);
     let result: Awaited<ReturnType<LedgerStore["reserve"]>>[number] | undefined;
     try {
-      [result] = await this.withinDeadline(this.store.reserve([request]), "reserve");
+      [result] = await this.withinDeadline(reserving, "reserve");
     } catch (cause) {
       // Fail closed for subsidies, open for payments (DESIGN principle 7): the payment goes on at
       // full price. If the store did write before failing, a retry gets that stored answer, and an

@@ -41,9 +41,10 @@ export abstract class QueuedLedgerStore implements LedgerStore {
     return (await this.submit({ kind: "fundUpTo", targets, reason, atMs })) as FundAnswer[];
   }
 
-  async reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {
-    if (Array.isArray(requests) && requests.length === 0) return [];
-    return (await this.submit({ kind: "reserve", requests })) as ReserveResult[];
+  // Not async: an async function would hold its requests until the answer.
+  reserve(requests: readonly ReservationRequest[]): Promise<ReserveResult[]> {
+    if (Array.isArray(requests) && requests.length === 0) return Promise.resolve([]);
+    return this.submit({ kind: "reserve", requests }) as Promise<ReserveResult[]>;
   }
 
   async settle(commands: readonly SettleCommand[]): Promise<SettleAnswer[]> {

@@ -18,7 +18,14 @@ import {
   refundRestoresDebit,
   reversedAfter,
 } from "./refund.ts";
-import type { Debit, ReservationAnswer, ReservationRequest, ReserveResult } from "./reservation.ts";
+import type {
+  Debit,
+  PlannedSubsidy,
+  ReservationAnswer,
+  ReservationRequest,
+  ReserveResult,
+  SubsidyAnswer,
+} from "./reservation.ts";
 import { type ReservationState, transition } from "./reservation-lifecycle.ts";
 import { type SettleAnswer, type SettleCommand, splitCommit } from "./settlement.ts";
 
@@ -105,8 +112,12 @@ export interface FundingTarget {
  */
 export interface LedgerBookState {
   account(name: string): Readonly<AccountCounters> | undefined;
-  /** The account to change, created at zero when missing; the store writes it with the call. */
-  accountForUpdate(name: string): AccountCounters;
+  /**
+   * The account to change, created at zero when missing; the store writes it with the call.
+   * `found`, when given, is what `account(name)` returned earlier in the same call: a store
+   * that hands out its live counters may return it rather than look the name up again.
+   */
+  accountForUpdate(name: string, found?: Readonly<AccountCounters>): AccountCounters;
   /** The payment's record; the book changes it in place and then calls `savePayment`. */
   payment(paymentId: string): PaymentRecord | undefined;
   savePayment(record: PaymentRecord, isNew: boolean): void;
@@ -190,21 +201,23 @@ export class LedgerBook {
         : { code: "idempotency_conflict", paymentId: request.paymentId };
     }
     const entries: LedgerEntry[] = [];
-    const subsidies = request.subsidies.map((subsidy) => {
-      const refusal = this.firstRefusal(subsidy.debits);
-      const { debits: _debits, refundRestores, ...described } = subsidy;
-      if (refusal !== undefined) return { ...described, amountMinor: 0, code: refusal };
+    const subsidies = request.subsidies.map((subsidy): SubsidyAnswer => {
+      const found: (Readonly<AccountCounters> | undefined)[] = [];
+      const refusal = this.firstRefusal(subsidy.debits, found);
+      if (refusal !== undefined) return subsidyAnswer(subsidy, 0, refusal);
       const entry: LedgerEntry = {
         campaignId: subsidy.campaignId,
         reservedMinor: subsidy.amountMinor,
         committedMinor: 0,
         reversedMinor: 0,
-        debits: subsidy.debits.map((debit) => entryDebit(debit, refundRestores)),
+        debits: subsidy.debits.map((debit) => entryDebit(debit, subsidy.refundRestores)),
       };
       // Counted at once, so that the next subsidy of the same payment sees it.
-      this.move(entry, null, "reserved");
+      entry.debits.forEach((debit, index) => {
+        this.shift(debit.account, NOTHING, contributionOf("reserved", entry, debit), found[index]);
+      });
       entries.push(entry);
-      return { ...described, code: "reserved" as const };
+      return subsidyAnswer(subsidy, subsidy.amountMinor, "reserved");
     });
     const totalReservedMinor = entries.reduce((sum, entry) => sum + entry.reservedMinor, 0);
     const isReserved = entries.length > 0;
@@ -233,25 +246,32 @@ export class LedgerBook {
   /**
    * The refusal of the first debit that does not fit: `reserved + spent + amount ≤ capacity`
    * (the funded amount for funded accounts), and the same for counts, counting earlier debits of
-   * the same subsidy on the same account. A bound the debit does not name is 2^53 - 1.
+   * the same subsidy on the same account. A bound the debit does not name is 2^53 - 1. Each
+   * debit's account as found goes to `found`, for the update that follows.
    */
-  private firstRefusal(debits: readonly Debit[]): Debit["refusal"] | undefined {
-    const pending = new Map<string, { amountMinor: number; count: number }>();
-    for (const debit of debits) {
+  private firstRefusal(
+    debits: readonly Debit[],
+    found: (Readonly<AccountCounters> | undefined)[],
+  ): Debit["refusal"] | undefined {
+    for (let index = 0; index < debits.length; index += 1) {
+      const debit = debits[index]!;
       const account = this.state.account(debit.account);
-      const before = pending.get(debit.account) ?? { amountMinor: 0, count: 0 };
-      const usedMinor =
-        (account?.reservedMinor ?? 0) + (account?.spentMinor ?? 0) + before.amountMinor;
-      const usedCount = (account?.reservedCount ?? 0) + (account?.spentCount ?? 0) + before.count;
+      found.push(account);
+      let usedMinor = account === undefined ? 0 : account.reservedMinor + account.spentMinor;
+      let usedCount = account === undefined ? 0 : account.reservedCount + account.spentCount;
+      // Earlier debits of this subsidy on the same account (a handful at most: no map needed).
+      for (let earlier = 0; earlier < index; earlier += 1) {
+        const other = debits[earlier]!;
+        if (other.account === debit.account) {
+          usedMinor += other.amountMinor;
+          usedCount += other.count;
+        }
+      }
       const capacityMinor = debit.funded
         ? (account?.fundedMinor ?? 0)
         : (debit.capacityMinor ?? COUNTER_MAX);
       if (usedMinor + debit.amountMinor > capacityMinor) return debit.refusal;
       if (usedCount + debit.count > (debit.countCapacity ?? COUNTER_MAX)) return debit.refusal;
-      pending.set(debit.account, {
-        amountMinor: before.amountMinor + debit.amountMinor,
-        count: before.count + debit.count,
-      });
     }
     return undefined;
   }
@@ -389,28 +409,39 @@ export class LedgerBook {
     });
   }
 
-  private move(entry: LedgerEntry, from: ReservationState | null, to: ReservationState): void {
-    for (const debit of entry.debits) {
-      this.shift(
-        debit.account,
-        contributionOf(from, entry, debit),
-        contributionOf(to, entry, debit),
-      );
-    }
-  }
-
-  private shift(name: string, before: Contribution, after: Contribution): void {
+  private shift(
+    name: string,
+    before: Contribution,
+    after: Contribution,
+    found?: Readonly<AccountCounters>,
+  ): void {
     const reservedMinor = after.reservedMinor - before.reservedMinor;
     const reservedCount = after.reservedCount - before.reservedCount;
     const spentMinor = after.spentMinor - before.spentMinor;
     const spentCount = after.spentCount - before.spentCount;
     if (reservedMinor === 0 && reservedCount === 0 && spentMinor === 0 && spentCount === 0) return;
-    const account = this.state.accountForUpdate(name);
+    const account =
+      found === undefined
+        ? this.state.accountForUpdate(name)
+        : this.state.accountForUpdate(name, found);
     account.reservedMinor += reservedMinor;
     account.reservedCount += reservedCount;
     account.spentMinor += spentMinor;
     account.spentCount += spentCount;
   }
+}
+
+/** What the stored answer says of a subsidy: what the request described, the amount, the code. */
+function subsidyAnswer(
+  subsidy: PlannedSubsidy,
+  amountMinor: number,
+  code: SubsidyAnswer["code"],
+): SubsidyAnswer {
+  const { campaignId, campaignVersion, funding, programId, label } = subsidy;
+  // Fields in the order answers have always been stored in.
+  return programId === undefined
+    ? { campaignId, campaignVersion, amountMinor, funding, label, code }
+    : { campaignId, campaignVersion, amountMinor, funding, programId, label, code };
 }
 
 function entryDebit(debit: Debit, policy: RefundRestores): EntryDebit {

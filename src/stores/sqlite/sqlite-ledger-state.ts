@@ -20,7 +20,7 @@ import {
   zeroCounters,
 } from "../../core/ledger/ledger-book.ts";
 import type { LedgerSums } from "../../core/ledger/ledger-verification.ts";
-import { entriesJsonOf } from "../ledger-rows.ts";
+import { entriesJsonOf, type PaymentRow, paymentOf } from "../ledger-rows.ts";
 import { PaymentIdFilter } from "./payment-id-filter.ts";
 import { WRITE_OPERATIONS, type WriteColumn } from "./sqlite-ledger-protocol.ts";
 import type { SqliteLedgerReader } from "./sqlite-ledger-reader.ts";
@@ -60,9 +60,21 @@ interface Uncommitted<T> {
   readonly sequence: number;
 }
 
+/**
+ * A payment written by a batch not yet committed. A new payment is kept as the row the batch
+ * writes — strings already made for the writer — rather than as its objects: thousands of
+ * payments can be on their way at once, and a few strings each cost the garbage collector far
+ * less than a record's graph of entries and debits. A settled one keeps its record.
+ */
+interface UncommittedPayment {
+  readonly row: PaymentRow | undefined;
+  readonly record: PaymentRecord | undefined;
+  readonly sequence: number;
+}
+
 export class SqliteLedgerState implements LedgerBookState {
   private counters: LedgerSums = new Map();
-  private readonly payments = new Map<string, Uncommitted<PaymentRecord>>();
+  private readonly payments = new Map<string, UncommittedPayment>();
   private readonly refunds = new Map<string, Uncommitted<RefundRecord>>();
   /** Every id in the file, and every id saved since (a failed batch's ids stay: a false hit costs a read). */
   private paymentIds = new PaymentIdFilter();
@@ -112,7 +124,9 @@ export class SqliteLedgerState implements LedgerBookState {
     return this.counters.get(name);
   }
 
-  accountForUpdate(name: string): AccountCounters {
+  accountForUpdate(name: string, found?: Readonly<AccountCounters>): AccountCounters {
+    // `found` is the live object `account(name)` gave out in this call: no second lookup.
+    if (found !== undefined) return found as AccountCounters;
     let account = this.counters.get(name);
     if (account === undefined) {
       account = zeroCounters();
@@ -127,7 +141,8 @@ export class SqliteLedgerState implements LedgerBookState {
     if (uncommitted === undefined) {
       return this.paymentIds.mightHold(paymentId) ? this.reader.payment(paymentId) : undefined;
     }
-    const { record } = uncommitted;
+    const { record, row } = uncommitted;
+    if (record === undefined) return paymentOf(row!);
     return { ...record, entries: record.entries.map((entry) => ({ ...entry })) };
   }
 
@@ -135,18 +150,29 @@ export class SqliteLedgerState implements LedgerBookState {
     const batch = this.batch;
     const entriesJson = entriesJsonOf(record);
     if (isNew) {
+      const row: PaymentRow = {
+        payment_id: record.paymentId,
+        content_key: record.contentKey,
+        answer_json: JSON.stringify(record.answer),
+        state: record.state,
+        expires_at_ms: record.expiresAtMs,
+        payment_amount_minor: record.paymentAmountMinor,
+        refunded_minor: record.refundedMinor,
+        entries_json: entriesJson,
+      };
       this.paymentIds.add(record.paymentId);
       batch.writes.push(
         WRITE_OPERATIONS.insertPayment,
-        record.paymentId,
-        record.contentKey,
-        JSON.stringify(record.answer),
-        record.state,
-        record.expiresAtMs,
-        record.paymentAmountMinor,
-        record.refundedMinor,
-        entriesJson,
+        row.payment_id,
+        row.content_key,
+        row.answer_json,
+        row.state,
+        row.expires_at_ms,
+        row.payment_amount_minor,
+        row.refunded_minor,
+        row.entries_json,
       );
+      this.payments.set(record.paymentId, { row, record: undefined, sequence: batch.sequence });
     } else {
       batch.writes.push(
         WRITE_OPERATIONS.updatePayment,
@@ -155,9 +181,9 @@ export class SqliteLedgerState implements LedgerBookState {
         entriesJson,
         record.paymentId,
       );
+      // The book hands over the record it saves and does not change it afterwards.
+      this.payments.set(record.paymentId, { row: undefined, record, sequence: batch.sequence });
     }
-    // The book hands over the record it saves and does not change it afterwards.
-    this.payments.set(record.paymentId, { record, sequence: batch.sequence });
     batch.paymentIds.push(record.paymentId);
   }
 
@@ -196,13 +222,11 @@ export class SqliteLedgerState implements LedgerBookState {
         due.push({ paymentId: row.payment_id, expiresAtMs: row.expires_at_ms });
       }
     }
-    for (const { record } of this.payments.values()) {
-      if (
-        record.state === "reserved" &&
-        record.expiresAtMs !== null &&
-        record.expiresAtMs <= nowMs
-      ) {
-        due.push({ paymentId: record.paymentId, expiresAtMs: record.expiresAtMs });
+    for (const [paymentId, { record, row }] of this.payments) {
+      const state = record === undefined ? row!.state : record.state;
+      const expiresAtMs = record === undefined ? row!.expires_at_ms : record.expiresAtMs;
+      if (state === "reserved" && expiresAtMs !== null && expiresAtMs <= nowMs) {
+        due.push({ paymentId, expiresAtMs });
       }
     }
     // A stable sort: the file's rows keep their arrival order among equal expiries.

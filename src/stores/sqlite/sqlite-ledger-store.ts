@@ -246,21 +246,40 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
     }
     this.weightQueued += weight;
     if (this.weightQueued === weight) this.worker.ref();
-    return new Promise((resolveCall, rejectCall) => {
-      const answered = (value: unknown) => {
+    // No closure here refers to `call`: a call in flight keeps its answer alive until its batch
+    // commits, not its request (a planned request is a few kilobytes of objects).
+    const { promise, resolve: answered, reject: failed } = this.settlement(weight);
+    if (this.holders > 0 || this.held.length > 0) {
+      this.held.push({ call, weight, resolve: answered, reject: failed });
+    } else {
+      this.decide(call, weight, answered, failed);
+    }
+    return promise;
+  }
+
+  /** A call's promise, and what settles it and gives its weight back to the queue. */
+  private settlement(weight: number): {
+    readonly promise: Promise<unknown>;
+    readonly resolve: (value: unknown) => void;
+    readonly reject: (error: Error) => void;
+  } {
+    let resolveCall!: (value: unknown) => void;
+    let rejectCall!: (error: Error) => void;
+    const promise = new Promise<unknown>((resolvePromise, rejectPromise) => {
+      resolveCall = resolvePromise;
+      rejectCall = rejectPromise;
+    });
+    return {
+      promise,
+      resolve: (value) => {
         this.answered(weight);
         resolveCall(value);
-      };
-      const failed = (error: Error) => {
+      },
+      reject: (error) => {
         this.answered(weight);
         rejectCall(error);
-      };
-      if (this.holders > 0 || this.held.length > 0) {
-        this.held.push({ call, weight, resolve: answered, reject: failed });
-      } else {
-        this.decide(call, weight, answered, failed);
-      }
-    });
+      },
+    };
   }
 
   /** Why no call may be taken now, if so. */
