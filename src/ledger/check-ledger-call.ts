@@ -25,6 +25,7 @@ export const LEDGER_CALL_LIMITS = {
 } as const;
 
 const REFUSALS: ReadonlySet<string> = new Set(LIMIT_REFUSAL_CODES);
+const IDENTITY_PREFIX = "identity/";
 const REFUND_POLICIES: ReadonlySet<string> = new Set(REFUND_RESTORES);
 
 /** The first problem with the call, or undefined when it may be queued. */
@@ -87,8 +88,8 @@ function checkItems<T>(
   return undefined;
 }
 
+// Checked for every payment: no strings or sets are made unless there is a problem to report.
 function checkRequest(request: ReservationRequest): string | undefined {
-  const where = `request ${String(request.paymentId)}`;
   const problem =
     checkId(request.paymentId, "paymentId") ??
     checkText(request.contentKey, "contentKey", LEDGER_CALL_LIMITS.contentKeyLengthMax) ??
@@ -96,22 +97,31 @@ function checkRequest(request: ReservationRequest): string | undefined {
     checkInstant(request.expiresAtMs, "expiresAtMs") ??
     checkWhole(request.snapshotVersion, "snapshotVersion") ??
     checkAmount(request.paymentAmountMinor, "paymentAmountMinor");
-  if (problem !== undefined) return `${where}: ${problem}`;
-  if (!Array.isArray(request.subsidies)) return `${where}: subsidies must be an array`;
-  if (request.subsidies.length > LEDGER_CALL_LIMITS.subsidiesPerRequestMax) {
-    return `${where}: ${request.subsidies.length} subsidies; the limit is ${LEDGER_CALL_LIMITS.subsidiesPerRequestMax}`;
+  if (problem !== undefined) return inRequest(request, problem);
+  if (!Array.isArray(request.subsidies)) return inRequest(request, "subsidies must be an array");
+  const subsidies = request.subsidies;
+  if (subsidies.length > LEDGER_CALL_LIMITS.subsidiesPerRequestMax) {
+    return inRequest(
+      request,
+      `${subsidies.length} subsidies; the limit is ${LEDGER_CALL_LIMITS.subsidiesPerRequestMax}`,
+    );
   }
-  const campaigns = new Set<string>();
-  for (const subsidy of request.subsidies) {
-    // The ledger keeps one entry per payment and campaign.
-    if (campaigns.has(subsidy.campaignId)) {
-      return `${where}: campaign ${subsidy.campaignId} appears twice`;
+  for (let index = 0; index < subsidies.length; index += 1) {
+    const subsidy = subsidies[index]!;
+    // The ledger keeps one entry per payment and campaign (a few subsidies: no set needed).
+    for (let earlier = 0; earlier < index; earlier += 1) {
+      if (subsidies[earlier]!.campaignId === subsidy.campaignId) {
+        return inRequest(request, `campaign ${subsidy.campaignId} appears twice`);
+      }
     }
-    campaigns.add(subsidy.campaignId);
     const subsidyProblem = checkSubsidy(subsidy);
-    if (subsidyProblem !== undefined) return `${where}: ${subsidyProblem}`;
+    if (subsidyProblem !== undefined) return inRequest(request, subsidyProblem);
   }
   return undefined;
+}
+
+function inRequest(request: ReservationRequest, problem: string): string {
+  return `request ${String(request.paymentId)}: ${problem}`;
 }
 
 function checkSubsidy(subsidy: PlannedSubsidy): string | undefined {
@@ -128,14 +138,14 @@ function checkSubsidy(subsidy: PlannedSubsidy): string | undefined {
   if (subsidy.debits.length > LEDGER_CALL_LIMITS.debitsPerSubsidyMax) {
     return `subsidy ${subsidy.campaignId}: ${subsidy.debits.length} debits; the limit is ${LEDGER_CALL_LIMITS.debitsPerSubsidyMax}`;
   }
+  let drawsOnFunded = false;
   for (const debit of subsidy.debits) {
     const debitProblem = checkDebit(debit);
     if (debitProblem !== undefined) return `subsidy ${subsidy.campaignId}: ${debitProblem}`;
+    drawsOnFunded ||= debit.funded === true;
   }
   // A subsidy that draws on no funded budget would be money without a ceiling.
-  if (!subsidy.debits.some((debit) => debit.funded === true)) {
-    return `subsidy ${subsidy.campaignId}: draws on no funded budget`;
-  }
+  if (!drawsOnFunded) return `subsidy ${subsidy.campaignId}: draws on no funded budget`;
   return undefined;
 }
 
@@ -155,8 +165,30 @@ function checkDebit(debit: Debit): string | undefined {
     (debit.countCapacity === null ? undefined : checkWhole(debit.countCapacity, "countCapacity")) ??
     (REFUSALS.has(debit.refusal)
       ? undefined
-      : `refusal ${String(debit.refusal)} is not a limit code`);
+      : `refusal ${String(debit.refusal)} is not a limit code`) ??
+    checkIdentityParts(debit);
   return problem === undefined ? undefined : `debit ${String(debit.account)}: ${problem}`;
+}
+
+/**
+ * The parts of a per-identity name, when given, must be that name split after its identity:
+ * `identity/K/` (K without `/`) and the rest — the split a store makes when it has only the name.
+ */
+function checkIdentityParts(debit: Debit): string | undefined {
+  const { identityPrefix: prefix, identitySuffix: suffix } = debit;
+  if (prefix === undefined && suffix === undefined) return undefined;
+  if (
+    typeof prefix !== "string" ||
+    typeof suffix !== "string" ||
+    !prefix.startsWith(IDENTITY_PREFIX) ||
+    prefix.indexOf("/", IDENTITY_PREFIX.length) !== prefix.length - 1 ||
+    debit.account.length !== prefix.length + suffix.length ||
+    !debit.account.startsWith(prefix) ||
+    !debit.account.endsWith(suffix)
+  ) {
+    return "identityPrefix and identitySuffix must split the name after `identity/K/`";
+  }
+  return undefined;
 }
 
 function checkCommand(command: SettleCommand): string | undefined {

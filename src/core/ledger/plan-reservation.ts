@@ -146,13 +146,15 @@ export function planReservation(
   decision: Decision,
   options: PlanOptions,
 ): ReservationRequest {
-  const prefixes = identityKeys(payment).map((identity) => `identity/${identity}/`);
+  const prefixes: string[] = [];
+  for (const identity of identityKeys(payment)) prefixes.push(`identity/${identity}/`);
   const ceiling = envelopeBoundsFor(snapshot.envelope, payment.currency)?.perUserDailyMaxMinor;
   const platformDay = platformDaySuffix(
     payment.currency,
     localDate(payment.atMs, snapshot.envelope.timeZone),
   );
-  const subsidies: PlannedSubsidy[] = decision.subsidies.map((subsidy) => {
+  const subsidies: PlannedSubsidy[] = [];
+  for (const subsidy of decision.subsidies) {
     const effective = campaignsById.get(subsidy.campaignId);
     if (effective === undefined)
       throw new Error(`decision names campaign ${subsidy.campaignId}, absent from its snapshot`);
@@ -163,26 +165,28 @@ export function planReservation(
     if (ceiling !== undefined) {
       for (const prefix of prefixes) {
         debits.push(
-          bounded(prefix + platformDay, amountMinor, ceiling, null, "platform_ceiling_reached"),
+          perIdentity(prefix, platformDay, amountMinor, ceiling, null, "platform_ceiling_reached"),
         );
       }
     }
     const refundRestores = effective.campaign.limits.refundRestores ?? REFUND_RESTORES_DEFAULT;
     // Two literals rather than a spread of the optional field: every planned subsidy then has
     // one of two shapes, which keeps property reads on it fast further down.
-    return programId === undefined
-      ? { campaignId, campaignVersion, amountMinor, funding, label, refundRestores, debits }
-      : {
-          campaignId,
-          campaignVersion,
-          amountMinor,
-          funding,
-          programId,
-          label,
-          refundRestores,
-          debits,
-        };
-  });
+    subsidies.push(
+      programId === undefined
+        ? { campaignId, campaignVersion, amountMinor, funding, label, refundRestores, debits }
+        : {
+            campaignId,
+            campaignVersion,
+            amountMinor,
+            funding,
+            programId,
+            label,
+            refundRestores,
+            debits,
+          },
+    );
+  }
   return {
     paymentId: payment.paymentId,
     contentKey: paymentContentKey(payment),
@@ -223,8 +227,9 @@ function campaignDebits(
   for (const prefix of prefixes) {
     if (perUser?.countPerDay !== undefined || perUser?.amountPerDayMinor !== undefined) {
       debits.push(
-        bounded(
-          prefix + names.identityDay,
+        perIdentity(
+          prefix,
+          names.identityDay,
           amountMinor,
           perUser.amountPerDayMinor ?? null,
           perUser.countPerDay ?? null,
@@ -234,8 +239,9 @@ function campaignDebits(
     }
     if (perUser?.countPerCampaign !== undefined || perUser?.amountPerCampaignMinor !== undefined) {
       debits.push(
-        bounded(
-          prefix + names.budget,
+        perIdentity(
+          prefix,
+          names.budget,
           amountMinor,
           perUser.amountPerCampaignMinor ?? null,
           perUser.countPerCampaign ?? null,
@@ -269,7 +275,7 @@ function programDebits(
   if (perUserMaxMinor !== undefined) {
     for (const prefix of prefixes) {
       debits.push(
-        bounded(prefix + name, amountMinor, perUserMaxMinor, null, "identity_cap_reached"),
+        perIdentity(prefix, name, amountMinor, perUserMaxMinor, null, "identity_cap_reached"),
       );
     }
   }
@@ -283,4 +289,26 @@ function bounded(
   refusal: Debit["refusal"],
 ): Debit {
   return { account, amountMinor, count: 1, funded: false, capacityMinor, countCapacity, refusal };
+}
+
+/** A per-identity limit: `prefix` (`identity/K/`) followed by `suffix`, with both parts. */
+function perIdentity(
+  prefix: string,
+  suffix: string,
+  amountMinor: number,
+  capacityMinor: number | null,
+  countCapacity: number | null,
+  refusal: Debit["refusal"],
+): Debit {
+  return {
+    account: prefix + suffix,
+    amountMinor,
+    count: 1,
+    funded: false,
+    capacityMinor,
+    countCapacity,
+    refusal,
+    identityPrefix: prefix,
+    identitySuffix: suffix,
+  };
 }

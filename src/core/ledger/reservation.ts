@@ -26,7 +26,18 @@ export interface Debit {
   readonly countCapacity: number | null;
   /** The answer for the subsidy when this debit does not fit. */
   readonly refusal: LimitRefusalCode;
+  /**
+   * For a per-identity account (`identity/K/…`), its name in two parts, `account` being the one
+   * followed by the other: `identity/K/` and the rest. Optional; a store that groups one
+   * person's accounts uses them instead of parsing the name (one payment names the same few
+   * identities over and over).
+   */
+  readonly identityPrefix?: string;
+  readonly identitySuffix?: string;
 }
+
+/** The parts of a per-identity account's name, when a caller has them (see `Debit`). */
+export type AccountNameParts = Pick<Debit, "identityPrefix" | "identitySuffix">;
 
 export interface PlannedSubsidy {
   readonly campaignId: string;

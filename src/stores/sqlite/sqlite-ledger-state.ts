@@ -12,24 +12,39 @@
  * - Every save appends its row write to the batch being gathered (`WriteBatch`), which the writer
  *   thread makes durable in one transaction.
  */
-import {
-  type AccountCounters,
-  type LedgerBookState,
-  type PaymentRecord,
-  type RefundRecord,
-  zeroCounters,
+import type {
+  AccountCounters,
+  LedgerBookState,
+  PaymentRecord,
+  RefundRecord,
 } from "../../core/ledger/ledger-book.ts";
-import type { LedgerSums } from "../../core/ledger/ledger-verification.ts";
+import type { AccountNameParts } from "../../core/ledger/reservation.ts";
 import { entriesJsonOf, type PaymentRow, paymentOf } from "../ledger-rows.ts";
+import { AccountIndex } from "./account-index.ts";
 import { PaymentIdFilter } from "./payment-id-filter.ts";
 import { WRITE_OPERATIONS, type WriteColumn } from "./sqlite-ledger-protocol.ts";
 import type { SqliteLedgerReader } from "./sqlite-ledger-reader.ts";
 
-/** A call decided into a batch, answered once the batch has committed. */
-export interface DecidedCall {
-  readonly value: unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: Error) => void;
+/**
+ * A call admitted by the store: its promise, and once decided, its answer, given out when the
+ * batch holding it has committed. (One object rather than closures: thousands are in flight.)
+ */
+export class PendingCall {
+  readonly promise: Promise<unknown>;
+  /** The answer, once decided. */
+  value: unknown;
+  resolve!: (value: unknown) => void;
+  reject!: (error: Error) => void;
+
+  constructor(
+    /** Requests the call counts for in the store's queue (`callWeight`). */
+    readonly weight: number,
+  ) {
+    this.promise = new Promise((resolvePromise, rejectPromise) => {
+      this.resolve = resolvePromise;
+      this.reject = rejectPromise;
+    });
+  }
 }
 
 /** The writes of calls decided since the last batch was sent, and the calls waiting on them. */
@@ -38,7 +53,7 @@ export class WriteBatch {
   /** Payments and refunds this batch wrote, to forget once it has committed. */
   readonly paymentIds: string[] = [];
   readonly refundKeys: string[] = [];
-  readonly calls: DecidedCall[] = [];
+  readonly calls: PendingCall[] = [];
   /** Requests decided into the batch (`callWeight`). */
   weight = 0;
 
@@ -73,7 +88,7 @@ interface UncommittedPayment {
 }
 
 export class SqliteLedgerState implements LedgerBookState {
-  private counters: LedgerSums = new Map();
+  private accounts = new AccountIndex();
   private readonly payments = new Map<string, UncommittedPayment>();
   private readonly refunds = new Map<string, Uncommitted<RefundRecord>>();
   /** Every id in the file, and every id saved since (a failed batch's ids stay: a false hit costs a read). */
@@ -94,7 +109,7 @@ export class SqliteLedgerState implements LedgerBookState {
   async rebuild(): Promise<{ readonly paymentsRead: number; readonly accountsRebuilt: number }> {
     const paymentIds = new PaymentIdFilter();
     const { sums, paymentsRead } = await this.reader.sums((paymentId) => paymentIds.add(paymentId));
-    this.counters = sums;
+    this.accounts = AccountIndex.from(sums);
     this.paymentIds = paymentIds;
     this.payments.clear();
     this.refunds.clear();
@@ -113,26 +128,25 @@ export class SqliteLedgerState implements LedgerBookState {
   }
 
   accountCount(): number {
-    return this.counters.size;
+    return this.accounts.size;
   }
 
   counterEntries(): Iterable<readonly [string, Readonly<AccountCounters>]> {
-    return this.counters;
+    return this.accounts.entries();
   }
 
-  account(name: string): Readonly<AccountCounters> | undefined {
-    return this.counters.get(name);
+  account(name: string, parts?: AccountNameParts): Readonly<AccountCounters> | undefined {
+    return this.accounts.get(name, parts);
   }
 
-  accountForUpdate(name: string, found?: Readonly<AccountCounters>): AccountCounters {
+  accountForUpdate(
+    name: string,
+    found?: Readonly<AccountCounters>,
+    parts?: AccountNameParts,
+  ): AccountCounters {
     // `found` is the live object `account(name)` gave out in this call: no second lookup.
     if (found !== undefined) return found as AccountCounters;
-    let account = this.counters.get(name);
-    if (account === undefined) {
-      account = zeroCounters();
-      this.counters.set(name, account);
-    }
-    return account;
+    return this.accounts.getOrCreate(name, parts);
   }
 
   /** A copy, as a database read would give: the book changes it, then saves it. */

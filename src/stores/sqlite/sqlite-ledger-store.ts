@@ -20,7 +20,6 @@ import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { type AccountBalance, LedgerBook } from "../../core/ledger/ledger-book.ts";
 import type { LedgerVerification } from "../../core/ledger/ledger-verification.ts";
-import type { LedgerCall } from "../../ledger/ledger-call.ts";
 import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
 import {
   type BatchCall,
@@ -34,7 +33,7 @@ import type {
   WriterSettings,
 } from "./sqlite-ledger-protocol.ts";
 import { SqliteLedgerReader } from "./sqlite-ledger-reader.ts";
-import { SqliteLedgerState, WriteBatch } from "./sqlite-ledger-state.ts";
+import { PendingCall, SqliteLedgerState, WriteBatch } from "./sqlite-ledger-state.ts";
 
 export type { LedgerRecovery } from "./sqlite-ledger-protocol.ts";
 
@@ -84,9 +83,7 @@ type Lifecycle = "open" | "recovering" | "closing" | "closed" | "failed";
 /** A call admitted while the store was holding new decisions back (`balance`, `verify`). */
 interface HeldCall {
   readonly call: BatchCall;
-  readonly weight: number;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: Error) => void;
+  readonly pending: PendingCall;
 }
 
 export class SqliteLedgerStore extends QueuedLedgerStore {
@@ -240,46 +237,28 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
     let weight: number;
     try {
       weight = this.admit(call, this.refusal());
-      this.checkRoom(call);
     } catch (error) {
       return Promise.reject(error);
     }
     this.weightQueued += weight;
     if (this.weightQueued === weight) this.worker.ref();
-    // No closure here refers to `call`: a call in flight keeps its answer alive until its batch
-    // commits, not its request (a planned request is a few kilobytes of objects).
-    const { promise, resolve: answered, reject: failed } = this.settlement(weight);
-    if (this.holders > 0 || this.held.length > 0) {
-      this.held.push({ call, weight, resolve: answered, reject: failed });
-    } else {
-      this.decide(call, weight, answered, failed);
-    }
-    return promise;
+    // Nothing kept until the answer refers to `call`: a call in flight keeps its answer alive
+    // until its batch commits, not its request (a planned request is a few kilobytes of objects).
+    const pending = new PendingCall(weight);
+    if (this.holders > 0 || this.held.length > 0) this.held.push({ call, pending });
+    else this.decide(call, pending);
+    return pending.promise;
   }
 
-  /** A call's promise, and what settles it and gives its weight back to the queue. */
-  private settlement(weight: number): {
-    readonly promise: Promise<unknown>;
-    readonly resolve: (value: unknown) => void;
-    readonly reject: (error: Error) => void;
-  } {
-    let resolveCall!: (value: unknown) => void;
-    let rejectCall!: (error: Error) => void;
-    const promise = new Promise<unknown>((resolvePromise, rejectPromise) => {
-      resolveCall = resolvePromise;
-      rejectCall = rejectPromise;
-    });
-    return {
-      promise,
-      resolve: (value) => {
-        this.answered(weight);
-        resolveCall(value);
-      },
-      reject: (error) => {
-        this.answered(weight);
-        rejectCall(error);
-      },
-    };
+  /** Gives the call its answer, and its weight back to the queue. */
+  private answer(pending: PendingCall): void {
+    this.answered(pending.weight);
+    pending.resolve(pending.value);
+  }
+
+  private failCall(pending: PendingCall, error: Error): void {
+    this.answered(pending.weight);
+    pending.reject(error);
   }
 
   /** Why no call may be taken now, if so. */
@@ -299,19 +278,24 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
     }
   }
 
-  /** Refuses a reservation that could take the counters in memory past `accountsMax`. */
-  private checkRoom(call: LedgerCall): void {
-    if (call.kind !== "reserve") return;
+  /**
+   * Why a reserve call must be refused for room, if so: its new payments (a replay adds nothing)
+   * could take the counters held in memory past `accountsMax`. Checked as the call is decided, so
+   * that calls held back meanwhile count what was decided before them.
+   */
+  private noRoomFor(call: BatchCall): LedgerStoreError | undefined {
+    if (call.kind !== "reserve") return undefined;
     let debits = 0;
     for (const request of call.requests) {
+      if (this.state.payment(request.paymentId) !== undefined) continue;
       for (const subsidy of request.subsidies) debits += subsidy.debits.length;
     }
-    if (this.state.accountCount() + debits > this.settings.accountsMax) {
-      throw new LedgerStoreError(
-        "memory_full",
-        `${this.state.accountCount()} accounts are held in memory and this reserve may add ${debits}; the limit is ${this.settings.accountsMax}`,
-      );
-    }
+    const held = this.state.accountCount();
+    if (held + debits <= this.settings.accountsMax) return undefined;
+    return new LedgerStoreError(
+      "memory_full",
+      `${held} accounts are held in memory and this reserve may add ${debits}; the limit is ${this.settings.accountsMax}`,
+    );
   }
 
   private answered(weight: number): void {
@@ -320,47 +304,58 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
   }
 
   /** Decides the call now into the gathering batch; it is answered when the batch commits. */
-  private decide(
-    call: BatchCall,
-    weight: number,
-    resolveCall: (value: unknown) => void,
-    rejectCall: (error: Error) => void,
-  ): void {
+  private decide(call: BatchCall, pending: PendingCall): void {
     // A call admitted before the store began closing is still decided; one admitted before a
     // failure is not.
     if (this.lifecycle === "failed" || this.lifecycle === "recovering") {
-      rejectCall(this.refusal()!);
+      this.failCall(pending, this.refusal()!);
+      return;
+    }
+    const noRoom = this.noRoomFor(call);
+    if (noRoom !== undefined) {
+      this.failCall(pending, noRoom);
       return;
     }
     const batch = this.gathering;
     const mark = batch.mark();
-    let value: unknown;
     try {
-      value = this.execute(call);
+      pending.value = this.execute(call);
     } catch (error) {
       // A bug or a broken invariant: nothing of the call is written, but the counters in memory
       // may hold part of it, so they are rebuilt from the file before anything else is decided.
       batch.truncate(mark);
-      rejectCall(
+      this.failCall(
+        pending,
         new LedgerStoreError("write_failed", `the ledger could not decide it: ${messageOf(error)}`),
       );
       this.rebuild();
       return;
     }
-    batch.calls.push({ value, resolve: resolveCall, reject: rejectCall });
-    batch.weight += weight;
+    batch.calls.push(pending);
+    batch.weight += pending.weight;
     if (batch.weight >= this.settings.batchSizeMax) this.sendGathering();
     else this.scheduleSend();
   }
 
   private execute(call: BatchCall): unknown {
+    // Loops rather than callbacks: under tsx (ADR 0005) every function created at run time also
+    // gets its name defined, and this runs for every payment.
     switch (call.kind) {
-      case "reserve":
-        return call.requests.map((request) => this.book.reserve(request));
-      case "settle":
-        return call.commands.map((command) => this.book.settle(command));
-      case "refund":
-        return call.commands.map((command) => this.book.refund(command));
+      case "reserve": {
+        const results = [];
+        for (const request of call.requests) results.push(this.book.reserve(request));
+        return results;
+      }
+      case "settle": {
+        const answers = [];
+        for (const command of call.commands) answers.push(this.book.settle(command));
+        return answers;
+      }
+      case "refund": {
+        const answers = [];
+        for (const command of call.commands) answers.push(this.book.refund(command));
+        return answers;
+      }
       case "fund":
         return this.book.fund(call.account, call.amountMinor, call.reason, call.atMs);
       case "fundUpTo":
@@ -434,7 +429,7 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
     do {
       const batch = this.sent.shift()!;
       this.state.committed(batch);
-      for (const call of batch.calls) call.resolve(call.value);
+      for (const pending of batch.calls) this.answer(pending);
     } while (this.sent.length > 0 && this.sent[0]!.writes.length === 0);
     if (this.sent.length === 0) {
       if (this.gathering.calls.length > 0) this.sendGathering();
@@ -459,7 +454,7 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
           ? `the transaction failed and wrote nothing: ${message}`
           : `decided after a batch that failed to commit (${message}); nothing was written`,
       );
-      for (const call of batch.calls) call.reject(error);
+      for (const pending of batch.calls) this.failCall(pending, error);
     });
     this.rebuild();
     this.notifyQuiet();
@@ -511,7 +506,7 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
   private releaseHeld(): void {
     if (this.holders > 0 || this.lifecycle === "recovering") return;
     for (const held of this.held.splice(0)) {
-      this.decide(held.call, held.weight, held.resolve, held.reject);
+      this.decide(held.call, held.pending);
     }
   }
 
@@ -540,8 +535,10 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
     this.cancelScheduledSend();
     const batches = [...this.sent.splice(0), this.gathering];
     this.gathering = this.newBatch();
-    for (const batch of batches) for (const call of batch.calls) call.reject(this.failure);
-    for (const held of this.held.splice(0)) held.reject(this.failure);
+    for (const batch of batches) {
+      for (const pending of batch.calls) this.failCall(pending, this.failure);
+    }
+    for (const held of this.held.splice(0)) this.failCall(held.pending, this.failure);
     for (const done of this.quietWaiters.splice(0)) done();
   }
 }
