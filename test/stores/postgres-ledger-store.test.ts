@@ -1,7 +1,11 @@
 import pg from "pg";
 import { afterAll, describe, expect, inject, test } from "vitest";
+import type { LedgerStore } from "../../src/ledger/ledger-store.ts";
 import { LedgerStoreError } from "../../src/ledger/ledger-store-error.ts";
-import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
+import {
+  PostgresLedgerStore,
+  type PostgresLedgerStoreOptions,
+} from "../../src/stores/postgres/postgres-ledger-store.ts";
 import { describeLedgerStoreContract } from "../ledger/ledger-store.contract.ts";
 import { boundedDebit, request, subsidy } from "../support/ledger-requests.ts";
 
@@ -15,18 +19,29 @@ function freshSchema(): string {
   return `ledger_${process.pid}_${schemas}`;
 }
 
-describeLedgerStoreContract("postgres", () =>
-  PostgresLedgerStore.open({ url, schema: freshSchema() }),
-);
+/**
+ * The contract suite's stores with `options`: each in a fresh schema, and opened again on the
+ * same schema after a restart.
+ */
+function contractStores(options: Omit<PostgresLedgerStoreOptions, "url" | "schema">) {
+  const schemaOf = new WeakMap<LedgerStore, string>();
+  const openIn = async (schema: string): Promise<LedgerStore> => {
+    const store = await PostgresLedgerStore.open({ ...options, url, schema });
+    schemaOf.set(store, schema);
+    return store;
+  };
+  return [
+    () => openIn(freshSchema()),
+    (closed: LedgerStore) => openIn(schemaOf.get(closed)!),
+  ] as const;
+}
+
+describeLedgerStoreContract("postgres", ...contractStores({}));
 
 // Every budget leased, however small (ADR 0008): answers must equal the exact ones all the same.
-describeLedgerStoreContract("postgres with budget leases", () =>
-  PostgresLedgerStore.open({
-    url,
-    schema: freshSchema(),
-    leaseFloorMinor: 0,
-    leaseGrantMinMinor: 1,
-  }),
+describeLedgerStoreContract(
+  "postgres with budget leases",
+  ...contractStores({ leaseFloorMinor: 0, leaseGrantMinMinor: 1 }),
 );
 
 describe("PostgresLedgerStore", () => {

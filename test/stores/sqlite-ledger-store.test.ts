@@ -1,9 +1,13 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { ReserveResult } from "../../src/core/ledger/reservation.ts";
+import type { LedgerStore } from "../../src/ledger/ledger-store.ts";
 import { LedgerStoreError } from "../../src/ledger/ledger-store-error.ts";
 import { MIGRATIONS } from "../../src/stores/sqlite/sqlite-ledger-schema.ts";
 import {
@@ -12,6 +16,7 @@ import {
 } from "../../src/stores/sqlite/sqlite-ledger-store.ts";
 import { describeLedgerStoreContract } from "../ledger/ledger-store.contract.ts";
 import { boundedDebit, REQUEST_TTL_MS, request, subsidy } from "../support/ledger-requests.ts";
+import { WRITER_CHILD_ACCOUNT, WRITER_CHILD_FUNDED_MINOR } from "./sqlite-writer-child.ts";
 
 const T0 = Date.UTC(2025, 0, 16, 6, 40);
 const directory = mkdtempSync(join(tmpdir(), "bursar-sqlite-ledger-"));
@@ -25,7 +30,85 @@ function freshPath(): string {
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-describeLedgerStoreContract("sqlite", () => SqliteLedgerStore.open({ path: freshPath() }));
+/** The file each store of the contract suite writes, to open it again there after a restart. */
+const contractPaths = new WeakMap<LedgerStore, string>();
+
+async function openContractStore(path: string): Promise<LedgerStore> {
+  // Requests happen from T0 on and hold at least 30 s: opening at T0 releases nothing, so the
+  // store after a restart must answer as the model does, which has no restarts.
+  const store = await SqliteLedgerStore.open({ path, nowMs: () => T0 });
+  contractPaths.set(store, path);
+  return store;
+}
+
+describeLedgerStoreContract(
+  "sqlite",
+  () => openContractStore(freshPath()),
+  (closed) => openContractStore(contractPaths.get(closed)!),
+);
+
+const WRITER_CHILD = fileURLToPath(new URL("./sqlite-writer-child.ts", import.meta.url));
+/** How long a child process may take to start and open its store, or to die once killed. */
+const CHILD_WAIT_MS = 20_000;
+
+/** Child processes a test started: killed after it, whatever happened. */
+const children: ChildProcessWithoutNullStreams[] = [];
+
+function spawnChild(script: string, ...args: string[]): ChildProcessWithoutNullStreams {
+  // stdin stays open while the child lives: the child leaves when it closes.
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args]);
+  children.push(child);
+  return child;
+}
+
+/** The child's first line on stdout; fails if it exits first or says nothing in `timeoutMs`. */
+function firstLine(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promise<string> {
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolveLine, rejectLine) => {
+    const timer = setTimeout(
+      () => rejectLine(new Error(`no line from the child in ${timeoutMs} ms: ${stderr}`)),
+      timeoutMs,
+    );
+    createInterface({ input: child.stdout }).once("line", (line) => {
+      clearTimeout(timer);
+      resolveLine(line);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      rejectLine(new Error(`the child exited (${code ?? signal}) before a line: ${stderr}`));
+    });
+  });
+}
+
+/** Resolves with how the child ended; fails if it is still running after `timeoutMs`. */
+function exitOf(
+  child: ChildProcessWithoutNullStreams,
+  timeoutMs: number,
+): Promise<number | NodeJS.Signals> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve(child.exitCode ?? child.signalCode!);
+  }
+  return new Promise((resolveExit, rejectExit) => {
+    const timer = setTimeout(
+      () => rejectExit(new Error(`the child is still running after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolveExit(code ?? signal!);
+    });
+  });
+}
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    child.kill("SIGKILL");
+    await exitOf(child, CHILD_WAIT_MS);
+  }
+});
 
 describe("SqliteLedgerStore", () => {
   const opened: SqliteLedgerStore[] = [];
@@ -157,6 +240,24 @@ describe("SqliteLedgerStore", () => {
     const second = await open({ path });
     expect((await second.balance("campaign/c1"))?.fundedMinor).toBe(300);
   });
+
+  test("one writer per file across processes: refused while another process holds it, and opens once that process is killed", async () => {
+    const path = freshPath();
+    const child = spawnChild(WRITER_CHILD, path);
+    expect(await firstLine(child, CHILD_WAIT_MS)).toBe("ready");
+    await expect(open({ path })).rejects.toMatchObject({
+      code: "open_failed",
+      message: expect.stringMatching(/open for writing by another store/),
+    });
+    // Killed without a chance to close anything: the operating system releases its lock.
+    child.kill("SIGKILL");
+    expect(await exitOf(child, CHILD_WAIT_MS)).toBe("SIGKILL");
+    const store = await open({ path, nowMs: () => T0 });
+    expect(await store.balance(WRITER_CHILD_ACCOUNT)).toMatchObject({
+      fundedMinor: WRITER_CHILD_FUNDED_MINOR,
+    });
+    expect((await store.verify()).violations).toEqual([]);
+  }, 60_000);
 
   test("concurrent calls across many batches racing for the last uses of one person's cap grant exactly the cap", async () => {
     const store = await open({ path: freshPath(), batchSizeMax: 7, batchWaitMs: 0 });
@@ -369,6 +470,92 @@ describe("SqliteLedgerStore", () => {
     expect(error.message).toMatch(/10 requests are waiting .* the limit is 10/);
     // Once the queue drains, calls are taken again.
     expect(await store.reserve([request("later", [subsidy("c1", 1)])])).toHaveLength(1);
+  });
+
+  describe("accountsMax", () => {
+    const capAccount = (user: string) => `identity-day/c1/user:${user}/2025-01-16`;
+    /** A payment on budget c1 and the person's cap: two accounts. */
+    const capped = (paymentId: string, user: string, campaign = "c1") =>
+      request(paymentId, [subsidy(campaign, 100, [boundedDebit(capAccount(user), 100, 1_000, 5)])]);
+    const balances = (store: SqliteLedgerStore) =>
+      Promise.all(
+        ["campaign/c1", "campaign/c2", capAccount("u1"), capAccount("u2")].map((account) =>
+          store.balance(account),
+        ),
+      );
+
+    /** A store holding as many accounts as its accountsMax of 3, with payment p1 reserved. */
+    async function storeAtTheLimit(path: string) {
+      const store = await open({ path, accountsMax: 3, nowMs: () => T0 });
+      await store.fund("campaign/c1", 1_000, "initial", T0);
+      const [granted] = await store.reserve([capped("p1", "u1")]);
+      await store.fund("campaign/c2", 1_000, "initial", T0);
+      expect(granted).toMatchObject({ code: "answered", answer: { code: "reserved" } });
+      return { store, granted: granted! };
+    }
+
+    test("a reserve that could add accounts past the limit is refused with memory_full, and nothing of it is written", async () => {
+      const path = freshPath();
+      const { store } = await storeAtTheLimit(path);
+      const before = await balances(store);
+      // Budget c2 is held already; the cap of u2 would be a fourth account.
+      const refused = store.reserve([capped("p2", "u2", "c2")]);
+      await expect(refused).rejects.toBeInstanceOf(LedgerStoreError);
+      await expect(refused).rejects.toMatchObject({
+        code: "memory_full",
+        message: expect.stringMatching(/the limit is 3/),
+      });
+      expect(await balances(store)).toEqual(before);
+      expect(await store.balance(capAccount("u2"))).toBeUndefined();
+      expect(await store.verify()).toMatchObject({ ok: true, violations: [] });
+      await store.close();
+      // Opened again with room: the file holds p1 alone, and p2 is a new payment.
+      const roomy = await open({ path, nowMs: () => T0 });
+      expect(roomy.recovery).toMatchObject({ paymentsRead: 1, accountsRebuilt: 3 });
+      const [fresh] = await roomy.reserve([capped("p2", "u2", "c2")]);
+      expect(fresh).toMatchObject({
+        code: "answered",
+        replayed: false,
+        answer: { code: "reserved" },
+      });
+    });
+
+    test("at the limit, calls that add no account still work: a settle, a refund, a replay of a stored answer", async () => {
+      const { store, granted } = await storeAtTheLimit(freshPath());
+      const [committed] = await store.settle([{ kind: "commit", paymentId: "p1", atMs: T0 }]);
+      expect(committed).toMatchObject({ code: "committed", state: "committed" });
+      const [refunded] = await store.refund([
+        { paymentId: "p1", refundId: "r1", amountMinor: 50_000, atMs: T0 + 1 },
+      ]);
+      expect(refunded).toMatchObject({ code: "refunded", subsidyReversedMinor: 50 });
+      expect(await store.reserve([capped("p1", "u1")])).toEqual([{ ...granted, replayed: true }]);
+      expect(await store.balance("campaign/c1")).toMatchObject({
+        reservedMinor: 0,
+        spentMinor: 50,
+      });
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
+    test("reserves admitted while a read holds calls back are held to the limit too", async () => {
+      const store = await open({ path: freshPath(), accountsMax: 3, nowMs: () => T0 });
+      await store.fund("campaign/c1", 1_000, "initial", T0);
+      // balance() holds new calls back until everything before it is durable: these are admitted
+      // meanwhile and decided after it. Each may add one account (its person's cap).
+      const read = store.balance("campaign/c1");
+      const users = ["u1", "u2", "u3", "u4"];
+      const calls = users.map((user, index) => store.reserve([capped(`p${index}`, user)]));
+      await read;
+      const outcomes = await Promise.allSettled(calls);
+      for (const outcome of outcomes) {
+        if (outcome.status === "rejected")
+          expect(outcome.reason).toMatchObject({ code: "memory_full" });
+      }
+      const capsHeld = (
+        await Promise.all(users.map((user) => store.balance(capAccount(user))))
+      ).filter((balance) => balance !== undefined);
+      // The budget's account and at most two caps.
+      expect(capsHeld.length).toBeLessThanOrEqual(2);
+    });
   });
 
   test("a malformed request is refused before it is queued", async () => {

@@ -1,42 +1,45 @@
 /**
  * Which payment ids the ledger may hold: a scalable Bloom filter. `apply` looks its payment id up
  * to replay a stored answer, and nearly every id is new; a miss here proves the id is new without
- * reading the file (a lookup by id costs ~3 µs there, here well under one). A hit may be false
- * (about 1 %), and then the file decides.
+ * reading the file (a lookup by id costs ~3 µs there, here well under one). A hit may be false,
+ * and then the file decides.
  *
- * Stages of doubling capacity are added as ids are, so the filter needs no size up front and stays
- * near 10 bits per id: 1,000,000 payments take ~1.3 MB.
+ * Stages of doubling size are added as ids are, so the filter needs no size up front. A stage has
+ * 16 bits per id it holds (a power of two of bits): the first, for 1,048,576 ids, takes 2 MiB, and
+ * a full stage answers well under 0.1 % of new ids wrongly. Stages stop growing at 2^31 bits
+ * (256 MiB, 134 M ids); a ledger that large keeps adding stages of that size.
  */
 
-/** Ids the first stage holds before the next one is added. */
-const FIRST_STAGE_CAPACITY = 1 << 20;
-/** Bits per id a stage is sized for: with PROBES probes, about 1 % false hits. */
-const BITS_PER_ID = 10;
+/** Bits per id a stage holds, as a power of two: with PROBES probes, under 0.1 % false hits. */
+const BITS_PER_ID_LOG2 = 4;
 const PROBES = 7;
+const FIRST_STAGE_BITS_LOG2 = 24;
+/** 2^31 bits at most per stage, so that a bit's position stays a positive 32-bit integer. */
 const STAGE_BITS_LOG2_MAX = 31;
 
 class Stage {
   readonly bits: Uint32Array;
+  /** A probe's position is its hash masked: the number of bits is a power of two. */
   readonly mask: number;
+  /** Ids the stage holds before the next one is added. */
+  readonly capacity: number;
   count = 0;
 
-  constructor(readonly capacity: number) {
-    // A power of two, so that a probe's position is a mask of its hash; at most 2^31 bits
-    // (256 MiB), so that the mask stays a positive 32-bit integer.
-    const bitCount =
-      2 ** Math.min(STAGE_BITS_LOG2_MAX, Math.ceil(Math.log2(capacity * BITS_PER_ID)));
+  constructor(readonly bitsLog2: number) {
+    const bitCount = 2 ** bitsLog2;
     this.bits = new Uint32Array(bitCount / 32);
     this.mask = bitCount - 1;
+    this.capacity = bitCount / 2 ** BITS_PER_ID_LOG2;
   }
 }
 
 export class PaymentIdFilter {
-  private readonly stages: Stage[] = [new Stage(FIRST_STAGE_CAPACITY)];
+  private readonly stages: Stage[] = [new Stage(FIRST_STAGE_BITS_LOG2)];
 
   add(paymentId: string): void {
     let stage = this.stages[this.stages.length - 1]!;
     if (stage.count >= stage.capacity) {
-      stage = new Stage(stage.capacity * 2);
+      stage = new Stage(Math.min(STAGE_BITS_LOG2_MAX, stage.bitsLog2 + 1));
       this.stages.push(stage);
     }
     const [first, second] = hashes(paymentId);
