@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import type { PaymentRow } from "../src/stores/ledger-rows.ts";
+import { type PaymentRow, paymentRowValues } from "../src/stores/ledger-rows.ts";
 import { migrate } from "../src/stores/sqlite/sqlite-ledger-schema.ts";
 import { prepareWriterStatements } from "../src/stores/sqlite/sqlite-ledger-statements.ts";
 import { measureThroughput, type Throughput } from "./benchmark.ts";
@@ -71,16 +71,7 @@ function insertAll(
     begin.run();
     for (let index = start; index < Math.min(count, start + batchSize); index += 1) {
       const row = rows.payments[index]!;
-      insertPayment.run(
-        row.payment_id,
-        row.content_key,
-        row.answer_json,
-        row.state,
-        row.expires_at_ms,
-        row.payment_amount_minor,
-        row.refunded_minor,
-        row.entries_json,
-      );
+      insertPayment.run(...paymentRowValues(row));
     }
     commit.run();
   }

@@ -5,7 +5,12 @@
  */
 import { LIMIT_REFUSAL_CODES } from "../core/ledger/ledger-codes.ts";
 import { REFUND_RESTORES, type RefundCommand } from "../core/ledger/refund.ts";
-import type { Debit, PlannedSubsidy, ReservationRequest } from "../core/ledger/reservation.ts";
+import {
+  type Debit,
+  identityNameEnd,
+  type PlannedSubsidy,
+  type ReservationRequest,
+} from "../core/ledger/reservation.ts";
 import type { SettleCommand } from "../core/ledger/settlement.ts";
 import { isAmountMinor } from "../core/money.ts";
 import type { LedgerCall } from "./ledger-call.ts";
@@ -25,7 +30,6 @@ export const LEDGER_CALL_LIMITS = {
 } as const;
 
 const REFUSALS: ReadonlySet<string> = new Set(LIMIT_REFUSAL_CODES);
-const IDENTITY_PREFIX = "identity/";
 const REFUND_POLICIES: ReadonlySet<string> = new Set(REFUND_RESTORES);
 
 /** The first problem with the call, or undefined when it may be queued. */
@@ -180,8 +184,7 @@ function checkIdentityParts(debit: Debit): string | undefined {
   if (
     typeof prefix !== "string" ||
     typeof suffix !== "string" ||
-    !prefix.startsWith(IDENTITY_PREFIX) ||
-    prefix.indexOf("/", IDENTITY_PREFIX.length) !== prefix.length - 1 ||
+    identityNameEnd(debit.account) !== prefix.length - 1 ||
     debit.account.length !== prefix.length + suffix.length ||
     !debit.account.startsWith(prefix) ||
     !debit.account.endsWith(suffix)

@@ -1,6 +1,7 @@
 /**
- * The ledger's rows as both SQL stores keep them (SQLite and PostgreSQL use the same columns):
- * an account's counters, and a payment with its stored answer and its entries as compact JSON.
+ * The ledger's rows as the SQL stores keep them: a payment with its stored answer and its entries
+ * as compact JSON (SQLite and PostgreSQL use the same columns), and an account's counters (only
+ * PostgreSQL stores those; SQLite keeps them in memory, ADR 0009).
  *
  * entries_json: [[campaignId, reservedMinor, committedMinor, reversedMinor,
  *                 [[account, amountMinor, count, restoredByRefund 0|1, funded 0|1], ...]], ...]
@@ -38,6 +39,20 @@ export interface AccountRow {
 
 export const PAYMENT_COLUMNS =
   "payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json";
+/** A payment row's values, in the order of `PAYMENT_COLUMNS`. */
+export function paymentRowValues(row: PaymentRow) {
+  return [
+    row.payment_id,
+    row.content_key,
+    row.answer_json,
+    row.state,
+    row.expires_at_ms,
+    row.payment_amount_minor,
+    row.refunded_minor,
+    row.entries_json,
+  ] as const;
+}
+
 export const ACCOUNT_COLUMNS =
   "account, funded_minor, reserved_minor, spent_minor, reserved_count, spent_count";
 
@@ -53,24 +68,29 @@ export function countersOf(row: AccountRow): AccountCounters {
 
 type EntryJson = [string, number, number, number, [string, number, number, 0 | 1, (0 | 1)?][]];
 
+// Loops rather than callbacks: it runs for every payment the SQLite store saves (ADR 0009).
 export function entriesJsonOf(record: PaymentRecord): string {
-  return JSON.stringify(
-    record.entries.map(
-      (entry): EntryJson => [
-        entry.campaignId,
-        entry.reservedMinor,
-        entry.committedMinor,
-        entry.reversedMinor,
-        entry.debits.map((debit) => [
-          debit.account,
-          debit.amountMinor,
-          debit.count,
-          debit.restoredByRefund ? 1 : 0,
-          debit.funded ? 1 : 0,
-        ]),
-      ],
-    ),
-  );
+  const entries: EntryJson[] = [];
+  for (const entry of record.entries) {
+    const debits: EntryJson[4] = [];
+    for (const debit of entry.debits) {
+      debits.push([
+        debit.account,
+        debit.amountMinor,
+        debit.count,
+        debit.restoredByRefund ? 1 : 0,
+        debit.funded ? 1 : 0,
+      ]);
+    }
+    entries.push([
+      entry.campaignId,
+      entry.reservedMinor,
+      entry.committedMinor,
+      entry.reversedMinor,
+      debits,
+    ]);
+  }
+  return JSON.stringify(entries);
 }
 
 /** The columns the ledger's sums need: no stored answer to parse (recovery, verification). */

@@ -1,6 +1,5 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { zeroCounters } from "../../src/core/ledger/ledger-book.ts";
 import type { AccountNameParts } from "../../src/core/ledger/reservation.ts";
 import { AccountIndex } from "../../src/stores/sqlite/account-index.ts";
 
@@ -67,17 +66,5 @@ describe("AccountIndex", () => {
     for (let user = 2; user < 10; user += 1) index.getOrCreate(`identity/user:u${user}/x`);
     expect(index.get("identity/user:u1/day/c1/2025-01-16")).toMatchObject({ reservedCount: 1 });
     expect(index.get("identity/user:u1/day/c1/2025-01-17")).toBeUndefined();
-  });
-
-  test("is built from counters, as at open", () => {
-    const counters = { ...zeroCounters(), fundedMinor: 500, spentMinor: 20, spentCount: 1 };
-    const index = AccountIndex.from([
-      ["campaign/c1", counters],
-      ["identity/user:u1/campaign/c1", { ...zeroCounters(), spentMinor: 20, spentCount: 1 }],
-    ]);
-    expect(index.size).toBe(2);
-    expect(index.get("campaign/c1")).toEqual(counters);
-    expect(index.get("campaign/c1")).not.toBe(counters);
-    expect(index.get("identity/user:u1/campaign/c1")).toMatchObject({ spentMinor: 20 });
   });
 });

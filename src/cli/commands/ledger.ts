@@ -20,7 +20,7 @@ export function registerLedgerCommands(program: Command, outcome: ExitCodeHolder
   ledger
     .command("verify")
     .description(
-      "Check every ledger invariant: available + reserved + spent == funded per budget, counters equal the ledger's sums, one entry per payment and campaign, refunds never above payments.",
+      "Check every ledger invariant: available + reserved + spent == funded per budget, one entry per payment and campaign, refunds never above payments, and stored counters equal the ledger's sums (PostgreSQL; the SQLite store keeps its counters in memory).",
     )
     .option("--data <dir>", "data directory holding ledger.db", "./.bursar")
     .option("--database <url>", "a PostgreSQL ledger (postgres://…) instead of --data")

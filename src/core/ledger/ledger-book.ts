@@ -444,10 +444,7 @@ export class LedgerBook {
     const spentMinor = after.spentMinor - before.spentMinor;
     const spentCount = after.spentCount - before.spentCount;
     if (reservedMinor === 0 && reservedCount === 0 && spentMinor === 0 && spentCount === 0) return;
-    const account =
-      found === undefined && parts === undefined
-        ? this.state.accountForUpdate(name)
-        : this.state.accountForUpdate(name, found, parts);
+    const account = this.state.accountForUpdate(name, found, parts);
     account.reservedMinor += reservedMinor;
     account.reservedCount += reservedCount;
     account.spentMinor += spentMinor;

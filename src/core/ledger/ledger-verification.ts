@@ -56,18 +56,8 @@ export interface LedgerContents {
 
 export type LedgerSums = Map<string, AccountCounters>;
 
-/** What every account's counters must be: the funding records and the records' contributions. */
-export function ledgerSums(
-  payments: Iterable<PaymentLedgerPart>,
-  fundedByAccount: ReadonlyMap<string, number>,
-): LedgerSums {
-  const sums = fundedSums(fundedByAccount);
-  for (const record of payments) addContributions(sums, record);
-  return sums;
-}
-
 /** The sums before any payment: what was funded into each account. */
-export function fundedSums(fundedByAccount: ReadonlyMap<string, number>): LedgerSums {
+function fundedSums(fundedByAccount: ReadonlyMap<string, number>): LedgerSums {
   const sums: LedgerSums = new Map();
   for (const [account, fundedMinor] of fundedByAccount) {
     sums.set(account, { ...zeroCounters(), fundedMinor });
@@ -75,16 +65,18 @@ export function fundedSums(fundedByAccount: ReadonlyMap<string, number>): Ledger
   return sums;
 }
 
-/** Adds what one payment's entries hold or spent to the sums. */
-export function addContributions(sums: LedgerSums, record: PaymentLedgerPart): void {
+/**
+ * Adds what one payment's entries hold or spent to each account's counters, as `countersOf`
+ * finds (or creates) them: the verification's sums here, the SQLite store's counters at open.
+ */
+export function addContributions(
+  countersOf: (account: string) => AccountCounters,
+  record: PaymentLedgerPart,
+): void {
   for (const entry of record.entries) {
     for (const debit of entry.debits) {
       const contribution = contributionOf(record.state, entry, debit);
-      let counters = sums.get(debit.account);
-      if (counters === undefined) {
-        counters = zeroCounters();
-        sums.set(debit.account, counters);
-      }
+      const counters = countersOf(debit.account);
       counters.reservedMinor += contribution.reservedMinor;
       counters.reservedCount += contribution.reservedCount;
       counters.spentMinor += contribution.spentMinor;
@@ -102,7 +94,7 @@ const COUNTER_INVARIANTS = [
   ["spent_count_equals_ledger", "spentCount"],
 ] as const;
 
-export interface CounterDifference {
+interface CounterDifference {
   readonly account: string;
   readonly counter: (typeof COUNTER_INVARIANTS)[number][1];
   readonly invariant: (typeof COUNTER_INVARIANTS)[number][0];
@@ -117,7 +109,7 @@ export interface CounterDifference {
  * ledger draws on that have no counters; `onAccount` sees each stored account once. Returns how
  * many accounts are stored. Verification reports the differences.
  */
-export function compareCounters(
+function compareCounters(
   accounts: Iterable<readonly [string, Readonly<AccountCounters>]>,
   sums: LedgerSums,
   onDifference: (difference: CounterDifference) => void,
@@ -163,12 +155,21 @@ export class LedgerAudit {
     this.sums = fundedSums(fundedByAccount);
   }
 
+  private readonly countersOf = (account: string): AccountCounters => {
+    let counters = this.sums.get(account);
+    if (counters === undefined) {
+      counters = zeroCounters();
+      this.sums.set(account, counters);
+    }
+    return counters;
+  };
+
   private violation(invariant: string, budget: string, expected: unknown, actual: unknown): void {
     this.violations.push({ invariant, budget, expected: String(expected), actual: String(actual) });
   }
 
   addPayment(record: PaymentLedgerPart): void {
-    addContributions(this.sums, record);
+    addContributions(this.countersOf, record);
     const campaigns = new Set<string>();
     for (const entry of record.entries) {
       if (campaigns.has(entry.campaignId)) {

@@ -22,7 +22,12 @@ import { envelopeBoundsFor, type Snapshot, type SnapshotCampaign } from "../eval
 import type { Payment } from "../model/payment.ts";
 import { localToInstantMs, nextDayAtMidnight, zonedParts } from "../time-zone.ts";
 import { REFUND_RESTORES_DEFAULT } from "./refund.ts";
-import type { Debit, PlannedSubsidy, ReservationRequest } from "./reservation.ts";
+import {
+  type Debit,
+  IDENTITY_ACCOUNT_PREFIX,
+  type PlannedSubsidy,
+  type ReservationRequest,
+} from "./reservation.ts";
 
 export interface PlanOptions {
   /** How long an unsettled reservation holds its money before it returns to the budgets. */
@@ -147,7 +152,9 @@ export function planReservation(
   options: PlanOptions,
 ): ReservationRequest {
   const prefixes: string[] = [];
-  for (const identity of identityKeys(payment)) prefixes.push(`identity/${identity}/`);
+  for (const identity of identityKeys(payment)) {
+    prefixes.push(`${IDENTITY_ACCOUNT_PREFIX}${identity}/`);
+  }
   const ceiling = envelopeBoundsFor(snapshot.envelope, payment.currency)?.perUserDailyMaxMinor;
   const platformDay = platformDaySuffix(
     payment.currency,

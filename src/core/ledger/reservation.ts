@@ -39,6 +39,18 @@ export interface Debit {
 /** The parts of a per-identity account's name, when a caller has them (see `Debit`). */
 export type AccountNameParts = Pick<Debit, "identityPrefix" | "identitySuffix">;
 
+/** How every per-identity account's name starts: `identity/K/…`. */
+export const IDENTITY_ACCOUNT_PREFIX = "identity/";
+
+/**
+ * Where the identity in a per-identity account's name ends — the `/` after K in `identity/K/…`,
+ * the one place its name splits into `AccountNameParts` — or -1 for any other account.
+ */
+export function identityNameEnd(account: string): number {
+  if (!account.startsWith(IDENTITY_ACCOUNT_PREFIX)) return -1;
+  return account.indexOf("/", IDENTITY_ACCOUNT_PREFIX.length);
+}
+
 export interface PlannedSubsidy {
   readonly campaignId: string;
   readonly campaignVersion: number;

@@ -12,9 +12,8 @@
  * way. Every other account (budgets, daily budgets) is in a plain map by its name.
  */
 import { type AccountCounters, zeroCounters } from "../../core/ledger/ledger-book.ts";
-import type { AccountNameParts } from "../../core/ledger/reservation.ts";
+import { type AccountNameParts, identityNameEnd } from "../../core/ledger/reservation.ts";
 
-const IDENTITY_PREFIX = "identity/";
 /** Identities remembered from the last lookups (a payment has at most three). */
 const RECENT_IDENTITIES = 4;
 
@@ -34,13 +33,6 @@ export class AccountIndex {
   private recentNext = 0;
   private count = 0;
 
-  /** An index holding these counters (the ledger's sums, at open). */
-  static from(counters: Iterable<readonly [string, Readonly<AccountCounters>]>): AccountIndex {
-    const index = new AccountIndex();
-    for (const [name, account] of counters) Object.assign(index.getOrCreate(name), account);
-    return index;
-  }
-
   /** Accounts held. */
   get size(): number {
     return this.count;
@@ -50,7 +42,7 @@ export class AccountIndex {
     let prefix = parts?.identityPrefix;
     let suffix = parts?.identitySuffix;
     if (prefix === undefined || suffix === undefined) {
-      const end = identityEndOf(name);
+      const end = identityNameEnd(name);
       if (end < 0) return this.others.get(name);
       prefix = name.slice(0, end + 1);
       suffix = name.slice(end + 1);
@@ -63,7 +55,7 @@ export class AccountIndex {
     let prefix = parts?.identityPrefix;
     let suffix = parts?.identitySuffix;
     if (prefix === undefined || suffix === undefined) {
-      const end = identityEndOf(name);
+      const end = identityNameEnd(name);
       if (end < 0) return this.getOrCreateIn(this.others, name);
       prefix = name.slice(0, end + 1);
       suffix = name.slice(end + 1);
@@ -112,10 +104,4 @@ export class AccountIndex {
     this.suffixes.set(suffix, suffix);
     return suffix;
   }
-}
-
-/** Where the identity in a per-identity account's name ends (its next `/`), or -1 for others. */
-function identityEndOf(name: string): number {
-  if (!name.startsWith(IDENTITY_PREFIX)) return -1;
-  return name.indexOf("/", IDENTITY_PREFIX.length);
 }

@@ -6,12 +6,14 @@
  * while a store may be writing.
  */
 import BetterSqlite3 from "better-sqlite3";
-import type { PaymentRecord, RefundRecord } from "../../core/ledger/ledger-book.ts";
+import type {
+  AccountCounters,
+  PaymentRecord,
+  RefundRecord,
+} from "../../core/ledger/ledger-book.ts";
 import {
   addContributions,
-  fundedSums,
   type LedgerContents,
-  type LedgerSums,
   type LedgerVerification,
   type PaymentLedgerPart,
   verifyLedger,
@@ -84,22 +86,26 @@ export class SqliteLedgerReader {
   }
 
   /**
-   * The ledger's sums — every account's counters — from the funding records and the payments,
-   * and every payment id to `onPaymentId`; yields to the event loop every few thousand rows so
-   * that a large ledger does not stall it.
+   * The ledger's sums — every account's counters, as `countersOf` finds or creates them — from
+   * the funding records and the payments, and every payment id to `onPaymentId`; yields to the
+   * event loop every few thousand rows so that a large ledger does not stall it. Returns how many
+   * payments it read.
    */
   async sums(
+    countersOf: (account: string) => AccountCounters,
     onPaymentId: (paymentId: string) => void,
-  ): Promise<{ readonly sums: LedgerSums; readonly paymentsRead: number }> {
-    const sums = fundedSums(this.fundedByAccount());
+  ): Promise<number> {
+    for (const [account, fundedMinor] of this.fundedByAccount()) {
+      countersOf(account).fundedMinor = fundedMinor;
+    }
     let paymentsRead = 0;
     for (const row of this.statements.allPayments.iterate() as Iterable<PaymentRow>) {
       onPaymentId(row.payment_id);
-      if (row.state !== null) addContributions(sums, paymentLedgerPartOf(row));
+      if (row.state !== null) addContributions(countersOf, paymentLedgerPartOf(row));
       paymentsRead += 1;
       if (paymentsRead % REBUILD_SLICE_ROWS === 0) await new Promise(setImmediate);
     }
-    return { sums, paymentsRead };
+    return paymentsRead;
   }
 
   /** The ledger's invariants over the committed rows, against `accounts` when given. */

@@ -19,7 +19,7 @@ import type {
   RefundRecord,
 } from "../../core/ledger/ledger-book.ts";
 import type { AccountNameParts } from "../../core/ledger/reservation.ts";
-import { entriesJsonOf, type PaymentRow, paymentOf } from "../ledger-rows.ts";
+import { entriesJsonOf, type PaymentRow, paymentOf, paymentRowValues } from "../ledger-rows.ts";
 import { AccountIndex } from "./account-index.ts";
 import { PaymentIdFilter } from "./payment-id-filter.ts";
 import { WRITE_OPERATIONS, type WriteColumn } from "./sqlite-ledger-protocol.ts";
@@ -81,11 +81,9 @@ interface Uncommitted<T> {
  * payments can be on their way at once, and a few strings each cost the garbage collector far
  * less than a record's graph of entries and debits. A settled one keeps its record.
  */
-interface UncommittedPayment {
-  readonly row: PaymentRow | undefined;
-  readonly record: PaymentRecord | undefined;
-  readonly sequence: number;
-}
+type UncommittedPayment =
+  | { readonly row: PaymentRow; readonly record?: undefined; readonly sequence: number }
+  | { readonly record: PaymentRecord; readonly row?: undefined; readonly sequence: number };
 
 export class SqliteLedgerState implements LedgerBookState {
   private accounts = new AccountIndex();
@@ -107,13 +105,17 @@ export class SqliteLedgerState implements LedgerBookState {
    * forgets records waiting for a commit. At open, and after a failure once no batch is on its way.
    */
   async rebuild(): Promise<{ readonly paymentsRead: number; readonly accountsRebuilt: number }> {
+    const accounts = new AccountIndex();
     const paymentIds = new PaymentIdFilter();
-    const { sums, paymentsRead } = await this.reader.sums((paymentId) => paymentIds.add(paymentId));
-    this.accounts = AccountIndex.from(sums);
+    const paymentsRead = await this.reader.sums(
+      (account) => accounts.getOrCreate(account),
+      (paymentId) => paymentIds.add(paymentId),
+    );
+    this.accounts = accounts;
     this.paymentIds = paymentIds;
     this.payments.clear();
     this.refunds.clear();
-    return { paymentsRead, accountsRebuilt: sums.size };
+    return { paymentsRead, accountsRebuilt: accounts.size };
   }
 
   /** The batch has committed: its records are read from the file from now on. */
@@ -155,8 +157,8 @@ export class SqliteLedgerState implements LedgerBookState {
     if (uncommitted === undefined) {
       return this.paymentIds.mightHold(paymentId) ? this.reader.payment(paymentId) : undefined;
     }
-    const { record, row } = uncommitted;
-    if (record === undefined) return paymentOf(row!);
+    if (uncommitted.record === undefined) return paymentOf(uncommitted.row);
+    const { record } = uncommitted;
     return { ...record, entries: record.entries.map((entry) => ({ ...entry })) };
   }
 
@@ -175,18 +177,8 @@ export class SqliteLedgerState implements LedgerBookState {
         entries_json: entriesJson,
       };
       this.paymentIds.add(record.paymentId);
-      batch.writes.push(
-        WRITE_OPERATIONS.insertPayment,
-        row.payment_id,
-        row.content_key,
-        row.answer_json,
-        row.state,
-        row.expires_at_ms,
-        row.payment_amount_minor,
-        row.refunded_minor,
-        row.entries_json,
-      );
-      this.payments.set(record.paymentId, { row, record: undefined, sequence: batch.sequence });
+      batch.writes.push(WRITE_OPERATIONS.insertPayment, ...paymentRowValues(row));
+      this.payments.set(record.paymentId, { row, sequence: batch.sequence });
     } else {
       batch.writes.push(
         WRITE_OPERATIONS.updatePayment,
@@ -196,7 +188,7 @@ export class SqliteLedgerState implements LedgerBookState {
         record.paymentId,
       );
       // The book hands over the record it saves and does not change it afterwards.
-      this.payments.set(record.paymentId, { row: undefined, record, sequence: batch.sequence });
+      this.payments.set(record.paymentId, { record, sequence: batch.sequence });
     }
     batch.paymentIds.push(record.paymentId);
   }
@@ -237,8 +229,8 @@ export class SqliteLedgerState implements LedgerBookState {
       }
     }
     for (const [paymentId, { record, row }] of this.payments) {
-      const state = record === undefined ? row!.state : record.state;
-      const expiresAtMs = record === undefined ? row!.expires_at_ms : record.expiresAtMs;
+      const state = row === undefined ? record.state : row.state;
+      const expiresAtMs = row === undefined ? record.expiresAtMs : row.expires_at_ms;
       if (state === "reserved" && expiresAtMs !== null && expiresAtMs <= nowMs) {
         due.push({ paymentId, expiresAtMs });
       }

@@ -20,6 +20,7 @@ import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { type AccountBalance, LedgerBook } from "../../core/ledger/ledger-book.ts";
 import type { LedgerVerification } from "../../core/ledger/ledger-verification.ts";
+import type { ReservationRequest } from "../../core/ledger/reservation.ts";
 import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
 import {
   type BatchCall,
@@ -285,12 +286,15 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
    */
   private noRoomFor(call: BatchCall): LedgerStoreError | undefined {
     if (call.kind !== "reserve") return undefined;
-    let debits = 0;
-    for (const request of call.requests) {
-      if (this.state.payment(request.paymentId) !== undefined) continue;
-      for (const subsidy of request.subsidies) debits += subsidy.debits.length;
-    }
     const held = this.state.accountCount();
+    let debits = 0;
+    for (const request of call.requests) debits += debitsOf(request);
+    // Far from the limit — nearly always — no payment needs looking up.
+    if (held + debits <= this.settings.accountsMax) return undefined;
+    debits = 0;
+    for (const request of call.requests) {
+      if (this.state.payment(request.paymentId) === undefined) debits += debitsOf(request);
+    }
     if (held + debits <= this.settings.accountsMax) return undefined;
     return new LedgerStoreError(
       "memory_full",
@@ -541,6 +545,13 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
     for (const held of this.held.splice(0)) this.failCall(held.pending, this.failure);
     for (const done of this.quietWaiters.splice(0)) done();
   }
+}
+
+/** The limits a request draws on: at most this many accounts it could add. */
+function debitsOf(request: ReservationRequest): number {
+  let debits = 0;
+  for (const subsidy of request.subsidies) debits += subsidy.debits.length;
+  return debits;
 }
 
 function option(options: SqliteLedgerStoreOptions, name: keyof typeof LIMITS): number {
