@@ -21,9 +21,10 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   config: { mayImport: ["core"], packages: ["yaml", "zod"] },
   traffic: { mayImport: ["core"], packages: [] },
   ledger: { mayImport: ["core"], packages: [] },
-  stores: { mayImport: ["core", "ledger"], packages: ["better-sqlite3", "pg"] },
+  control: { mayImport: ["core", "config", "traffic", "ledger"], packages: [] },
+  stores: { mayImport: ["core", "ledger", "control"], packages: ["better-sqlite3", "pg"] },
   cli: {
-    mayImport: ["core", "config", "traffic", "ledger", "stores"],
+    mayImport: ["core", "config", "traffic", "ledger", "control", "stores"],
     packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"],
   },
 };
