@@ -1,0 +1,253 @@
+/**
+ * How risky a change is, from what it does to effective campaigns and to the money its
+ * simulation projects. A high-risk change needs two distinct reviewers and is never approved
+ * by policy; a low-risk one may be approved by the documented auto-approval policy when none
+ * of the reasons that block it apply.
+ */
+import type { Campaign } from "../model/campaign.ts";
+import type { EffectiveCampaign } from "../model/config-set.ts";
+import type { Scope } from "../model/scope.ts";
+import { SCOPE_LIST_FIELDS } from "../model/scope.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import type { ChangeDiff } from "./change-diff.ts";
+
+export const RISK_REASONS = {
+  envelope_changed: { highRisk: true, description: "The change edits the safety envelope." },
+  government_funding: {
+    highRisk: true,
+    description: "The change touches government funding: a program, or a campaign it pays for.",
+  },
+  new_scenario: {
+    highRisk: true,
+    description: "A campaign starts subsidising a payment scenario it did not cover before.",
+  },
+  new_region: {
+    highRisk: true,
+    description: "A campaign starts subsidising a region it did not cover before.",
+  },
+  template_fan_out: {
+    highRisk: true,
+    description:
+      "A template or program edit changes the offer, funding or label of campaigns that were not edited themselves.",
+  },
+  spend_growth: {
+    highRisk: true,
+    description: "Simulated subsidy per hour grows past the policy's threshold.",
+  },
+  new_funding: {
+    highRisk: false,
+    description:
+      "A campaign's funding source changes or a new campaign brings one: not auto-approved.",
+  },
+  scope_widened: {
+    highRisk: false,
+    description:
+      "A campaign's merchant, channel, method, segment or amount scope widens: not auto-approved.",
+  },
+  limit_raised: {
+    highRisk: false,
+    description: "A budget, cap or ceiling is raised or removed: not auto-approved.",
+  },
+  money_delta_over_threshold: {
+    highRisk: false,
+    description:
+      "The simulated change in subsidy per hour is above the auto-approval threshold: not auto-approved.",
+  },
+  simulation_missing: {
+    highRisk: false,
+    description: "No simulation was run, so the money cannot be judged: not auto-approved.",
+  },
+} as const satisfies Record<string, { highRisk: boolean; description: string }>;
+
+export type RiskReasonCode = keyof typeof RISK_REASONS;
+
+export interface RiskReason {
+  readonly code: RiskReasonCode;
+  readonly message: string;
+}
+
+export interface RiskAssessment {
+  readonly level: "low" | "high";
+  readonly reasons: readonly RiskReason[];
+  /** Distinct reviewers needed (four eyes; six for high risk). */
+  readonly approvalsRequired: 1 | 2;
+  /** Whether the auto-approval policy may approve it: low risk and no blocking reason. */
+  readonly autoApprovable: boolean;
+}
+
+/** What the simulation projected, in minor units per hour of the sample's traffic. */
+export interface SimulatedMoney {
+  readonly currentSubsidyPerHourMinor: number;
+  readonly proposedSubsidyPerHourMinor: number;
+}
+
+/** The documented auto-approval policy (docs/reference/changes.md). */
+export interface RiskPolicy {
+  /** Growth of simulated subsidy per hour, in bps of the current, that makes a change high-risk. */
+  readonly spendGrowthHighRiskBps: number;
+  /** Largest simulated change in subsidy per hour, up or down, the policy approves alone. */
+  readonly autoApprovalMoneyDeltaPerHourMaxMinor: number;
+}
+
+export const DEFAULT_RISK_POLICY: RiskPolicy = {
+  spendGrowthHighRiskBps: 2_000,
+  autoApprovalMoneyDeltaPerHourMaxMinor: 50_000,
+};
+
+export function assessRisk(
+  diff: ChangeDiff,
+  current: readonly EffectiveCampaign[],
+  proposed: readonly EffectiveCampaign[],
+  money: SimulatedMoney | undefined,
+  policy: RiskPolicy,
+): RiskAssessment {
+  const reasons: RiskReason[] = [];
+  const add = (code: RiskReasonCode, message: string) => {
+    if (!reasons.some((reason) => reason.code === code && reason.message === message)) {
+      reasons.push({ code, message });
+    }
+  };
+  for (const document of diff.documents) {
+    if (document.key.startsWith("envelope/")) add("envelope_changed", `${document.key} changes`);
+    if (document.key.startsWith("program/")) add("government_funding", `${document.key} changes`);
+  }
+  assessCampaignEffects(diff, current, add);
+  assessCampaignDocuments(current, proposed, add);
+  assessMoney(money, policy, add);
+  const level = reasons.some((reason) => RISK_REASONS[reason.code].highRisk) ? "high" : "low";
+  return {
+    level,
+    reasons,
+    approvalsRequired: level === "high" ? 2 : 1,
+    autoApprovable: reasons.length === 0,
+  };
+}
+
+type AddReason = (code: RiskReasonCode, message: string) => void;
+
+function assessCampaignEffects(
+  diff: ChangeDiff,
+  current: readonly EffectiveCampaign[],
+  add: AddReason,
+): void {
+  // A campaign that starts is judged against what the platform subsidises today.
+  const platformScenarios = new Set(current.flatMap((effective) => effective.scenarios));
+  const platformRegions = new Set(current.flatMap((effective) => effective.campaign.scope.regions));
+  const platformFunding = new Set(current.map((effective) => effective.funding.source));
+  for (const effect of diff.campaigns) {
+    if (effect.operation === "stop") continue;
+    const subject = `campaign ${effect.campaignId}`;
+    for (const change of effect.fields) {
+      const before = effect.operation === "start" ? undefined : change.before;
+      if (change.field === "scenarios") {
+        const known = before === undefined ? platformScenarios : new Set(before as string[]);
+        const added = (change.after as string[]).filter((scenario) => !known.has(scenario));
+        if (added.length > 0) add("new_scenario", `${subject} adds ${added.join(", ")}`);
+      }
+      if (change.field === "regions") {
+        const known = before === undefined ? platformRegions : new Set(before as string[]);
+        const added = (change.after as string[]).filter((region) => !known.has(region));
+        if (added.length > 0) add("new_region", `${subject} adds ${added.join(", ")}`);
+      }
+      if (change.field === "funding") {
+        const source = (change.after as { source: string }).source;
+        const beforeSource = (before as { source: string } | undefined)?.source;
+        if (source === "government" || beforeSource === "government") {
+          add("government_funding", `${subject} is funded by ${source}`);
+        }
+        if (before !== undefined || !platformFunding.has(source as never)) {
+          add("new_funding", `${subject} is funded by ${source}`);
+        }
+      }
+      if (change.inherited && ["offer", "funding", "label"].includes(change.field)) {
+        add("template_fan_out", `${subject}'s ${change.field} changes through its template`);
+      }
+    }
+  }
+}
+
+/** Scope and limits: compared document to document for campaigns that exist on both sides. */
+function assessCampaignDocuments(
+  current: readonly EffectiveCampaign[],
+  proposed: readonly EffectiveCampaign[],
+  add: AddReason,
+): void {
+  const currentById = new Map(current.map((effective) => [effective.campaign.id, effective]));
+  for (const after of proposed) {
+    const before = currentById.get(after.campaign.id);
+    if (before === undefined) continue;
+    const edited = canonicalJson(before.campaign) !== canonicalJson(after.campaign);
+    if (edited && after.funding.source === "government") {
+      add("government_funding", `government-funded campaign ${after.campaign.id} changes`);
+    }
+    const widened = widenedScopeFields(before.campaign.scope, after.campaign.scope);
+    if (widened.length > 0) {
+      add("scope_widened", `campaign ${after.campaign.id} widens ${widened.join(", ")}`);
+    }
+    const raised = raisedLimits(before.campaign.limits, after.campaign.limits);
+    if (raised.length > 0) {
+      add("limit_raised", `campaign ${after.campaign.id} raises ${raised.join(", ")}`);
+    }
+  }
+}
+
+function assessMoney(money: SimulatedMoney | undefined, policy: RiskPolicy, add: AddReason): void {
+  if (money === undefined) {
+    add("simulation_missing", "the change has no simulation");
+    return;
+  }
+  const { currentSubsidyPerHourMinor: before, proposedSubsidyPerHourMinor: after } = money;
+  const growthLimit = before + Math.floor((before * policy.spendGrowthHighRiskBps) / 10_000);
+  if (after > growthLimit) {
+    add("spend_growth", `simulated subsidy per hour grows from ${before} to ${after} minor units`);
+  }
+  if (Math.abs(after - before) > policy.autoApprovalMoneyDeltaPerHourMaxMinor) {
+    add(
+      "money_delta_over_threshold",
+      `subsidy per hour changes by ${after - before} minor units (policy allows ${policy.autoApprovalMoneyDeltaPerHourMaxMinor})`,
+    );
+  }
+}
+
+/** Scope lists that gained values or stopped narrowing, other than scenarios and regions. */
+export function widenedScopeFields(before: Scope, after: Scope): string[] {
+  const widened: string[] = SCOPE_LIST_FIELDS.filter((field) => {
+    if (field === "scenarios" || field === "regions") return false;
+    const listBefore = before[field] as readonly string[] | undefined;
+    const listAfter = after[field] as readonly string[] | undefined;
+    if (listBefore === undefined) return false;
+    return listAfter === undefined || listAfter.some((value) => !listBefore.includes(value));
+  });
+  const rangeBefore = before.amountRange;
+  const rangeAfter = after.amountRange;
+  const lower = (range: Scope["amountRange"]) => range?.minMinor ?? 0;
+  const upper = (range: Scope["amountRange"]) => range?.maxMinor ?? Number.POSITIVE_INFINITY;
+  if (lower(rangeAfter) < lower(rangeBefore) || upper(rangeAfter) > upper(rangeBefore)) {
+    widened.push("amountRange");
+  }
+  return widened;
+}
+
+/** Limits raised, or removed (no limit is the highest limit). */
+export function raisedLimits(before: Campaign["limits"], after: Campaign["limits"]): string[] {
+  const pairs: [string, number | undefined, number | undefined][] = [
+    ["totalBudgetMinor", before.totalBudgetMinor, after.totalBudgetMinor],
+    ["dailyBudgetMinor", before.dailyBudgetMinor, after.dailyBudgetMinor],
+    ["perPaymentCapMinor", before.perPaymentCapMinor, after.perPaymentCapMinor],
+    ["spendPerMinuteMaxMinor", before.spendPerMinuteMaxMinor, after.spendPerMinuteMaxMinor],
+  ];
+  for (const field of [
+    "countPerDay",
+    "amountPerDayMinor",
+    "countPerCampaign",
+    "amountPerCampaignMinor",
+  ] as const) {
+    pairs.push([`perUser.${field}`, before.perUser?.[field], after.perUser?.[field]]);
+  }
+  return pairs
+    .filter(([, valueBefore, valueAfter]) => {
+      if (valueBefore === undefined) return false;
+      return valueAfter === undefined || valueAfter > valueBefore;
+    })
+    .map(([field]) => field);
+}

@@ -1,0 +1,186 @@
+/**
+ * Staged rollout: a change reaches a growing share of identities (sticky hash buckets, e.g.
+ * 1 % → 10 % → 50 % → 100 %); each stage has a money-at-risk ceiling and a minimum dwell, and
+ * what it observes is compared with the approved forecast. A mismatch beyond tolerance aborts
+ * the rollout, and the change is rolled back. Pure: the caller supplies the clock's reading.
+ */
+import { hashString32 } from "../evaluator/stable-hash.ts";
+
+/** Buckets per identity space: shares are in basis points, one bucket per basis point. */
+export const ROLLOUT_BUCKETS = 10_000;
+/** A fixed seed keeps buckets sticky across processes, restarts and changes. */
+const ROLLOUT_BUCKET_SEED = 0x5eed_b0c5;
+
+/** The identity's bucket, 0..9,999: the same for every process and every change. */
+export function rolloutBucketOf(identity: string): number {
+  return hashString32(identity, ROLLOUT_BUCKET_SEED) % ROLLOUT_BUCKETS;
+}
+
+/** Whether an identity is inside a stage reaching `shareBps` of identities. Stages nest. */
+export function isInRollout(identity: string, shareBps: number): boolean {
+  return rolloutBucketOf(identity) < shareBps;
+}
+
+export interface RolloutStage {
+  /** Share of identities the change reaches in this stage, in bps (10,000 = everyone). */
+  readonly shareBps: number;
+  /** Most subsidy the stage may grant before it is judged to have gone wrong. */
+  readonly moneyAtRiskMaxMinor: number;
+  /** Shortest time the stage runs before it may advance. */
+  readonly dwellMinMs: number;
+}
+
+export interface RolloutPlan {
+  readonly stages: readonly RolloutStage[];
+  /** Largest relative difference from the forecast tolerated, in bps (2,500 = ±25 %). */
+  readonly toleranceBps: number;
+  /** Payments a stage must see before it is compared with the forecast. */
+  readonly paymentsMin: number;
+}
+
+/** What the approved simulation forecast for the proposed configuration, per payment seen. */
+export interface RolloutForecast {
+  /** Subsidy per payment, in thousandths of a minor unit (a mean below one fen is common). */
+  readonly subsidyPerPaymentMilliMinor: number;
+  /** Share of payments subsidised, in bps. */
+  readonly subsidisedShareBps: number;
+}
+
+/** What the stage saw: payments from identities inside its buckets, under the new versions. */
+export interface StageObservation {
+  readonly payments: number;
+  readonly subsidisedPayments: number;
+  readonly subsidyMinor: number;
+}
+
+export const ROLLOUT_VERDICTS = {
+  hold: "The stage keeps running: its dwell or its sample is not complete yet.",
+  advance: "The stage matched the forecast for its dwell time: the next stage starts.",
+  complete: "The last stage matched the forecast: the change is active for everyone.",
+  abort_money_at_risk: "The stage granted more than its money-at-risk ceiling: rolled back.",
+  abort_subsidy_mismatch:
+    "Subsidy per payment differs from the forecast by more than the tolerance: rolled back.",
+  abort_coverage_mismatch:
+    "The share of payments subsidised differs from the forecast by more than the tolerance: rolled back.",
+} as const;
+
+export type RolloutVerdictCode = keyof typeof ROLLOUT_VERDICTS;
+
+export interface RolloutVerdict {
+  readonly verdict: RolloutVerdictCode;
+  readonly message: string;
+}
+
+export const ROLLOUT_LIMITS = { stagesMax: 10 } as const;
+
+/** 1 % → 10 % → 50 % → 100 %; each stage may risk its share of a day's forecast spend. */
+export function defaultRolloutPlan(forecastSubsidyPerHourMinor: number): RolloutPlan {
+  const dayMinor = Math.max(forecastSubsidyPerHourMinor, 0) * 24;
+  const stage = (shareBps: number, dwellMinMs: number): RolloutStage => ({
+    shareBps,
+    // At least one yuan of room so a tiny forecast does not abort on its first subsidy.
+    moneyAtRiskMaxMinor: Math.max(100, Math.ceil((dayMinor * shareBps) / 10_000)),
+    dwellMinMs,
+  });
+  return {
+    stages: [stage(100, 300_000), stage(1_000, 600_000), stage(5_000, 900_000), stage(10_000, 0)],
+    toleranceBps: 2_500,
+    paymentsMin: 1_000,
+  };
+}
+
+/** Problems with a plan, as messages; an empty list means the plan is usable. */
+export function checkRolloutPlan(plan: RolloutPlan): string[] {
+  const problems: string[] = [];
+  if (plan.stages.length === 0 || plan.stages.length > ROLLOUT_LIMITS.stagesMax) {
+    problems.push(`a plan has 1 to ${ROLLOUT_LIMITS.stagesMax} stages`);
+  }
+  plan.stages.forEach((stage, index) => {
+    const previous = index === 0 ? 0 : plan.stages[index - 1]!.shareBps;
+    if (!Number.isSafeInteger(stage.shareBps) || stage.shareBps <= previous) {
+      problems.push(`stage ${index + 1}: shares must grow, from 1 to 10,000 bps`);
+    }
+    if (!Number.isSafeInteger(stage.moneyAtRiskMaxMinor) || stage.moneyAtRiskMaxMinor < 1) {
+      problems.push(`stage ${index + 1}: the money-at-risk ceiling is a positive amount`);
+    }
+    if (!Number.isSafeInteger(stage.dwellMinMs) || stage.dwellMinMs < 0) {
+      problems.push(`stage ${index + 1}: the dwell is a whole number of milliseconds`);
+    }
+  });
+  if (plan.stages.at(-1)?.shareBps !== ROLLOUT_BUCKETS) {
+    problems.push("the last stage reaches everyone (10,000 bps)");
+  }
+  if (!Number.isSafeInteger(plan.toleranceBps) || plan.toleranceBps < 0) {
+    problems.push("the tolerance is a whole number of bps");
+  }
+  if (!Number.isSafeInteger(plan.paymentsMin) || plan.paymentsMin < 1) {
+    problems.push("a stage needs at least one payment before it is judged");
+  }
+  return problems;
+}
+
+/**
+ * Judges one stage. Money at risk is checked first and at any time: a stage that overspends is
+ * stopped before its dwell or sample is complete. The forecast comparison waits for the sample.
+ */
+export function judgeStage(
+  plan: RolloutPlan,
+  stageIndex: number,
+  stageAgeMs: number,
+  observation: StageObservation,
+  forecast: RolloutForecast,
+): RolloutVerdict {
+  const stage = plan.stages[stageIndex];
+  if (stage === undefined) throw new Error(`stage ${stageIndex} is outside the plan`);
+  if (observation.subsidyMinor > stage.moneyAtRiskMaxMinor) {
+    return {
+      verdict: "abort_money_at_risk",
+      message: `stage ${stageIndex + 1} granted ${observation.subsidyMinor} minor units, its ceiling is ${stage.moneyAtRiskMaxMinor}`,
+    };
+  }
+  if (observation.payments < plan.paymentsMin) {
+    return {
+      verdict: "hold",
+      message: `${observation.payments} of ${plan.paymentsMin} payments seen`,
+    };
+  }
+  const subsidyPerPaymentMilliMinor = Math.round(
+    (observation.subsidyMinor * 1000) / observation.payments,
+  );
+  if (beyondTolerance(subsidyPerPaymentMilliMinor, forecast.subsidyPerPaymentMilliMinor, plan)) {
+    return {
+      verdict: "abort_subsidy_mismatch",
+      message: `subsidy per payment ${subsidyPerPaymentMilliMinor / 1000} minor units, forecast ${forecast.subsidyPerPaymentMilliMinor / 1000}`,
+    };
+  }
+  const subsidisedShareBps = Math.round(
+    (observation.subsidisedPayments * 10_000) / observation.payments,
+  );
+  if (beyondTolerance(subsidisedShareBps, forecast.subsidisedShareBps, plan)) {
+    return {
+      verdict: "abort_coverage_mismatch",
+      message: `${subsidisedShareBps} bps of payments subsidised, forecast ${forecast.subsidisedShareBps}`,
+    };
+  }
+  if (stageAgeMs < stage.dwellMinMs) {
+    return {
+      verdict: "hold",
+      message: `stage ${stageIndex + 1} has run ${stageAgeMs} of ${stage.dwellMinMs} ms`,
+    };
+  }
+  const last = stageIndex === plan.stages.length - 1;
+  return {
+    verdict: last ? "complete" : "advance",
+    message: last
+      ? "the last stage matched the forecast"
+      : `stage ${stageIndex + 1} matched the forecast; next ${plan.stages[stageIndex + 1]!.shareBps} bps`,
+  };
+}
+
+/**
+ * Relative to the forecast. A forecast of zero tolerates nothing: a change forecast to give
+ * nothing that gives something is exactly the surprise a rollout exists to catch.
+ */
+function beyondTolerance(observed: number, forecast: number, plan: RolloutPlan): boolean {
+  return Math.abs(observed - forecast) * 10_000 > forecast * plan.toleranceBps;
+}

@@ -1,0 +1,190 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { diffChange } from "../../src/core/change/change-diff.ts";
+import {
+  assessRisk,
+  DEFAULT_RISK_POLICY,
+  raisedLimits,
+  type SimulatedMoney,
+  widenedScopeFields,
+} from "../../src/core/change/change-risk.ts";
+import type { Campaign } from "../../src/core/model/campaign.ts";
+import type { ConfigDocument } from "../../src/core/model/document.ts";
+import type { Envelope } from "../../src/core/model/envelope.ts";
+import type { Template } from "../../src/core/model/template.ts";
+import { exampleDocuments, replaced, resolve } from "./change-fixtures.ts";
+
+let documents: ConfigDocument[];
+const flatMoney = { currentSubsidyPerHourMinor: 100_000, proposedSubsidyPerHourMinor: 100_000 };
+
+beforeAll(async () => {
+  documents = await exampleDocuments();
+});
+
+function find<K extends ConfigDocument["kind"]>(kind: K, id: string) {
+  const document = documents.find((each) => each.kind === kind && each.id === id);
+  if (document === undefined) throw new Error(`${kind}/${id} is not in the examples`);
+  return document as Extract<ConfigDocument, { kind: K }>;
+}
+
+/** `null` stands for a change without a simulation. */
+function assess(after: ConfigDocument[], money: SimulatedMoney | null = flatMoney) {
+  const current = resolve(documents).campaigns;
+  const proposed = resolve(after).campaigns;
+  const diff = diffChange(documents, after, current, proposed);
+  return {
+    diff,
+    risk: assessRisk(diff, current, proposed, money ?? undefined, DEFAULT_RISK_POLICY),
+  };
+}
+
+describe("the semantic diff of a template edit", () => {
+  test("lists every campaign whose effective offer changes, marked inherited, and no other", () => {
+    const template = find("template", "instant-discount") as Template;
+    const edited = { ...template, offer: { kind: "fixed", amountMinor: 150 } } as Template;
+    const { diff } = assess(replaced(documents, edited));
+
+    expect(diff.documents).toEqual([
+      {
+        key: "template/instant-discount",
+        operation: "update",
+        fields: [{ path: "offer.amountMinor", before: 50, after: 150 }],
+      },
+    ]);
+    const inheriting = documents
+      .filter((document): document is Campaign => document.kind === "campaign")
+      .filter(
+        (campaign) => campaign.template === "instant-discount" && campaign.offer === undefined,
+      )
+      .map((campaign) => campaign.id)
+      .sort();
+    expect(inheriting.length).toBeGreaterThan(3);
+    expect(diff.campaigns.map((effect) => effect.campaignId)).toEqual(inheriting);
+    for (const effect of diff.campaigns) {
+      expect(effect.fields).toEqual([
+        {
+          field: "offer",
+          before: { kind: "fixed", amountMinor: 50 },
+          after: { kind: "fixed", amountMinor: 150 },
+          inherited: true,
+        },
+      ]);
+    }
+  });
+
+  test("a campaign edited directly shows its own fields as not inherited", () => {
+    const campaign = find("campaign", "idc-coffee-afternoon-tea");
+    const edited: Campaign = { ...campaign, offer: { amountMinor: 120 } };
+    const { diff } = assess(replaced(documents, edited));
+    expect(diff.campaigns).toEqual([
+      expect.objectContaining({
+        campaignId: campaign.id,
+        operation: "change",
+        fields: [expect.objectContaining({ field: "offer", inherited: false })],
+      }),
+    ]);
+  });
+});
+
+describe("risk", () => {
+  test("a template edit that fans out to campaigns is high-risk and needs two reviewers", () => {
+    const template = find("template", "instant-discount") as Template;
+    const edited = { ...template, funding: { source: "bank" } } as Template;
+    const { risk } = assess(replaced(documents, edited));
+    expect(risk.level).toBe("high");
+    expect(risk.approvalsRequired).toBe(2);
+    expect(risk.autoApprovable).toBe(false);
+    expect(risk.reasons.map((reason) => reason.code)).toContain("template_fan_out");
+    expect(risk.reasons.map((reason) => reason.code)).toContain("new_funding");
+  });
+
+  test("an envelope edit is high-risk even when it changes no money", () => {
+    const envelope = find("envelope", documents.find((d) => d.kind === "envelope")!.id) as Envelope;
+    const edited: Envelope = {
+      ...envelope,
+      currencies: envelope.currencies.map((bounds) => ({
+        ...bounds,
+        perPaymentMaxMinor: bounds.perPaymentMaxMinor + 100,
+      })),
+    };
+    const { risk } = assess(replaced(documents, edited));
+    expect(risk.level).toBe("high");
+    expect(risk.reasons.map((reason) => reason.code)).toEqual(["envelope_changed"]);
+  });
+
+  test("a campaign reaching a new region is high-risk", () => {
+    const campaign = find("campaign", "idc-coffee-afternoon-tea");
+    const region = campaign.scope.regions.includes("CN-XZ") ? "CN-QH" : "CN-XZ";
+    const edited: Campaign = {
+      ...campaign,
+      scope: { ...campaign.scope, regions: [...campaign.scope.regions, region] },
+    };
+    const { risk } = assess(replaced(documents, edited));
+    expect(risk.level).toBe("high");
+    expect(risk.reasons).toContainEqual({
+      code: "new_region",
+      message: `campaign ${campaign.id} adds ${region}`,
+    });
+  });
+
+  test("spend growth past the threshold is high-risk; a small delta under it is auto-approvable", () => {
+    const campaign = find("campaign", "idc-coffee-afternoon-tea");
+    const narrowed: Campaign = {
+      ...campaign,
+      limits: { ...campaign.limits, totalBudgetMinor: campaign.limits.totalBudgetMinor - 1 },
+    };
+    const after = replaced(documents, narrowed);
+    const growth = assess(after, {
+      currentSubsidyPerHourMinor: 100_000,
+      proposedSubsidyPerHourMinor: 120_001,
+    }).risk;
+    expect(growth.level).toBe("high");
+    expect(growth.reasons.map((reason) => reason.code)).toContain("spend_growth");
+
+    const small = assess(after, {
+      currentSubsidyPerHourMinor: 100_000,
+      proposedSubsidyPerHourMinor: 100_500,
+    }).risk;
+    expect(small).toEqual({
+      level: "low",
+      reasons: [],
+      approvalsRequired: 1,
+      autoApprovable: true,
+    });
+    expect(assess(after, null).risk.reasons).toEqual([
+      { code: "simulation_missing", message: "the change has no simulation" },
+    ]);
+  });
+
+  test("raising a budget or widening a scope is low-risk but never auto-approved", () => {
+    const campaign = find("campaign", "idc-coffee-afternoon-tea");
+    const raised: Campaign = {
+      ...campaign,
+      limits: { ...campaign.limits, totalBudgetMinor: campaign.limits.totalBudgetMinor * 2 },
+    };
+    const { risk } = assess(replaced(documents, raised));
+    expect(risk.level).toBe("low");
+    expect(risk.autoApprovable).toBe(false);
+    expect(risk.reasons.map((reason) => reason.code)).toEqual(["limit_raised"]);
+  });
+
+  test("widenedScopeFields and raisedLimits see additions, removals and looser ranges", () => {
+    expect(
+      widenedScopeFields(
+        { regions: ["CN-SH"], merchantCategories: ["5812"], amountRange: { minMinor: 100 } },
+        { regions: ["CN-SH"], amountRange: { minMinor: 50 } },
+      ),
+    ).toEqual(["merchantCategories", "amountRange"]);
+    expect(
+      widenedScopeFields(
+        { regions: ["CN-SH"], segments: ["student", "senior"] },
+        { regions: ["CN-SH"], segments: ["student"] },
+      ),
+    ).toEqual([]);
+    expect(
+      raisedLimits(
+        { totalBudgetMinor: 100, dailyBudgetMinor: 10, perUser: { countPerDay: 1 } },
+        { totalBudgetMinor: 100, perUser: { countPerDay: 2 } },
+      ),
+    ).toEqual(["dailyBudgetMinor", "perUser.countPerDay"]);
+  });
+});
