@@ -104,7 +104,7 @@ describe("versions", () => {
       code: "id_reused",
     });
     // The other change stays.
-    expect((history.latest("campaign/idc-gd-lunch-qr")?.document as Campaign).name).toBe(
+    expect((history.latest("campaign/idc-gd-lunch-qr")!.document as Campaign).name).toBe(
       "Lunch, renamed",
     );
   });
