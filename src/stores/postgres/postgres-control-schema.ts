@@ -1,0 +1,121 @@
+/**
+ * The control plane's PostgreSQL tables (the audit log, and later versions and change requests)
+ * as numbered migrations, applied in order at open inside one transaction under an advisory
+ * lock, so processes opening at once migrate once. They live in the ledger's schema beside its
+ * tables, with their own migration record (`control_schema_migrations`), so either part can
+ * migrate without the other. Applied migrations are never edited: a change is a new entry at the
+ * end of the list.
+ */
+import type pg from "pg";
+
+export interface PostgresControlMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresControlMigration[] = [
+  {
+    version: 1,
+    name: "audit log",
+    // As in SQLite (sqlite-control-schema.ts): every field as written and hashed, details as its
+    // canonical JSON text (not jsonb, which would rewrite it), the head row appenders lock, and
+    // triggers that keep the log append-only for anyone who does not drop them.
+    sql: `
+      CREATE TABLE audit_log (
+        sequence bigint PRIMARY KEY CHECK (sequence >= 1),
+        at text NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        subject text NOT NULL,
+        content_hash text,
+        reason text,
+        details_json text NOT NULL,
+        previous_hash text NOT NULL,
+        hash text NOT NULL
+      );
+
+      CREATE TABLE audit_head (
+        id integer PRIMARY KEY CHECK (id = 1),
+        sequence bigint NOT NULL,
+        hash text NOT NULL
+      );
+      INSERT INTO audit_head (id, sequence, hash) VALUES (1, 0, '${"0".repeat(64)}');
+
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'the audit log is append-only';
+      END;
+      $$;
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+    `,
+  },
+];
+
+export const POSTGRES_CONTROL_SCHEMA_VERSION =
+  POSTGRES_CONTROL_MIGRATIONS[POSTGRES_CONTROL_MIGRATIONS.length - 1]!.version;
+
+/**
+ * The ledger's migration lock (postgres-ledger-schema.ts): both create the schema if missing,
+ * and two `CREATE SCHEMA IF NOT EXISTS` at once can collide, so they take turns.
+ */
+const CONTROL_MIGRATION_LOCK = 4_250_116;
+
+/** The control tables' version in `schema` (0 before any migration). */
+export async function postgresControlSchemaVersion(
+  client: pg.ClientBase,
+  schema: string,
+): Promise<number> {
+  const { rows: tables } = await client.query<{ found: string | null }>(
+    "SELECT to_regclass($1)::text AS found",
+    [`${schema}.control_schema_migrations`],
+  );
+  if (tables[0]?.found === null || tables[0] === undefined) return 0;
+  const { rows } = await client.query<{ version: number | null }>(
+    `SELECT max(version) AS version FROM ${schema}.control_schema_migrations`,
+  );
+  return rows[0]?.version ?? 0;
+}
+
+/** Creates the schema if needed and applies the migrations it lacks; returns the versions applied. */
+export async function migratePostgresControl(
+  client: pg.ClientBase,
+  schema: string,
+  nowMs: number,
+): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [CONTROL_MIGRATION_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${schema}.control_schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at_ms bigint NOT NULL
+      )
+    `);
+    const current = await postgresControlSchemaVersion(client, schema);
+    if (current > POSTGRES_CONTROL_SCHEMA_VERSION) {
+      throw new Error(
+        `the control tables in ${schema} are at version ${current}, newer than this build knows (${POSTGRES_CONTROL_SCHEMA_VERSION}); refusing to open them`,
+      );
+    }
+    for (const migration of POSTGRES_CONTROL_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query(`SET LOCAL search_path TO ${schema}`);
+      await client.query(migration.sql);
+      await client.query(
+        `INSERT INTO ${schema}.control_schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)`,
+        [migration.version, migration.name, nowMs],
+      );
+      applied.push(migration.version);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+  return applied;
+}

@@ -1,0 +1,102 @@
+/**
+ * The control plane's SQLite file (`<data dir>/control.sqlite`: the audit log, and later the
+ * versions and change requests) as numbered migrations applied in order at open. It is a file
+ * apart from the ledger's, which its writer thread holds exclusively. Each migration runs once,
+ * in the same transaction as its record, so a crash mid-migration leaves the previous version.
+ * Applied migrations are never edited: a change is a new entry at the end of the list.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+
+export interface ControlMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const CONTROL_MIGRATIONS: readonly ControlMigration[] = [
+  {
+    version: 1,
+    name: "audit log",
+    // One row per entry, every field as written and hashed (details as its canonical JSON text),
+    // so a verifier recomputes each hash from the row alone. audit_head is the one row appenders
+    // serialise on and the head a verifier compares the last entry with. The triggers make the
+    // log append-only for anyone using SQL by mistake; they stop no one who drops them, which the
+    // hash chain is for.
+    sql: `
+      CREATE TABLE audit_log (
+        sequence INTEGER PRIMARY KEY CHECK (sequence >= 1),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        content_hash TEXT,
+        reason TEXT,
+        details_json TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+
+      CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sequence INTEGER NOT NULL,
+        hash TEXT NOT NULL
+      );
+      INSERT INTO audit_head (id, sequence, hash) VALUES (1, 0, '${"0".repeat(64)}');
+
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
+];
+
+export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.length - 1]!.version;
+
+/** The schema version of an open control database (0 before any migration). */
+export function controlSchemaVersion(database: BetterSqlite3.Database): number {
+  const table = database
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  if (table === undefined) return 0;
+  const row = database.prepare("SELECT max(version) AS version FROM schema_migrations").get() as {
+    version: number | null;
+  };
+  return row.version ?? 0;
+}
+
+/** Applies the migrations this database lacks; returns the versions applied. */
+export function migrateControl(database: BetterSqlite3.Database, nowMs: number): number[] {
+  const applied: number[] = [];
+  // IMMEDIATE: processes opening one file at once serialise here instead of both migrating.
+  database.exec("BEGIN IMMEDIATE");
+  try {
+    database.exec(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at_ms INTEGER NOT NULL
+      )
+    `);
+    const current = controlSchemaVersion(database);
+    if (current > CONTROL_SCHEMA_VERSION) {
+      throw new Error(
+        `the control database is at schema version ${current}, newer than this build knows (${CONTROL_SCHEMA_VERSION}); refusing to open it`,
+      );
+    }
+    const record = database.prepare(
+      "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
+    );
+    for (const migration of CONTROL_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      database.exec(migration.sql);
+      record.run(migration.version, migration.name, nowMs);
+      applied.push(migration.version);
+    }
+    database.exec("COMMIT");
+  } catch (error) {
+    if (database.inTransaction) database.exec("ROLLBACK");
+    throw error;
+  }
+  return applied;
+}
