@@ -6,6 +6,8 @@
 export const CHANGE_CODES = {
   // lifecycle
   illegal_transition: "The change request's state does not allow this action.",
+  concurrent_update: "Someone acted on the same change or documents at the same time; read it again.",
+  not_found: "No change request has this id.",
   // versions
   id_reused:
     "A new document takes an identifier that exists or existed before; identifiers are never reused.",

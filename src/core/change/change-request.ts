@@ -7,6 +7,7 @@
  */
 import { type ChangeResult, refuse } from "./change-codes.ts";
 import { type ChangeState, nextChangeState } from "./change-lifecycle.ts";
+import type { ChangeDiff } from "./change-diff.ts";
 import type { RiskAssessment } from "./change-risk.ts";
 import type { BaseVersions, ChangeEdit, DocumentVersion } from "./document-versions.ts";
 import type { RolloutForecast, RolloutPlan, StageObservation } from "./rollout.ts";
@@ -44,6 +45,8 @@ export interface ChangeFinding {
 /** What the pipeline found when the change was submitted: lint, risk, and the money forecast. */
 export interface ChangeAssessment {
   readonly findings: readonly ChangeFinding[];
+  /** What the change does, as reviewers read it: fields, and every campaign it reaches. */
+  readonly diff?: ChangeDiff;
   readonly risk: RiskAssessment;
   readonly forecast?: RolloutForecast;
   /** Subsidy per hour the simulation projected for the current and the proposed configuration. */

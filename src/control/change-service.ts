@@ -1,0 +1,465 @@
+/**
+ * The change pipeline as one application service: create and edit change requests, submit them
+ * through lint and simulation (injected as `assess`), approve, reject, force, roll out in
+ * stages and roll back. The rules live in src/core/change/; this file reads and writes the
+ * store, appends every action to the audit log, and takes the time from the injected clock.
+ */
+import { createHash } from "node:crypto";
+import type { AuditAction } from "../core/audit/audit-actions.ts";
+import type { AuditDetails } from "../core/audit/audit-entry.ts";
+import { canonicalJson } from "../core/change/canonical-json.ts";
+import { type ChangeResult, refuse } from "../core/change/change-codes.ts";
+import { diffChange } from "../core/change/change-diff.ts";
+import {
+  type Acknowledgement,
+  abortRollout,
+  advanceStage,
+  approveChange,
+  type ChangeFinding,
+  type ChangeRequest,
+  createChange,
+  editChange,
+  forceGate,
+  observeStage,
+  type Principal,
+  rejectChange,
+  rollBackChange,
+  startRollout,
+  submitChange,
+} from "../core/change/change-request.ts";
+import {
+  assessRisk,
+  DEFAULT_RISK_POLICY,
+  type RiskPolicy,
+  type SimulatedMoney,
+} from "../core/change/change-risk.ts";
+import {
+  baseVersionsOf,
+  type ChangeEdit,
+  type DocumentKey,
+  type DocumentVersion,
+  keyOfEdit,
+  versionsUndoing,
+  versionsWrittenBy,
+} from "../core/change/document-versions.ts";
+import {
+  checkRolloutPlan,
+  defaultRolloutPlan,
+  judgeStage,
+  type RolloutForecast,
+  type RolloutPlan,
+  type RolloutVerdict,
+  type StageObservation,
+} from "../core/change/rollout.ts";
+import { resolveConfig } from "../core/model/config-set.ts";
+import type { ConfigDocument } from "../core/model/document.ts";
+import type { AuditLogStore } from "./audit-log.ts";
+import type { ChangeStore } from "./change-store.ts";
+
+/** What lint and simulation say about a proposal; the CLI and the server wire the real ones. */
+export interface ProposalFindings {
+  readonly findings: readonly ChangeFinding[];
+  readonly money?: SimulatedMoney;
+  readonly forecast?: RolloutForecast;
+}
+
+export type AssessProposal = (proposal: {
+  readonly current: readonly ConfigDocument[];
+  readonly proposed: readonly ConfigDocument[];
+}) => Promise<ProposalFindings>;
+
+export interface ChangeServiceOptions {
+  readonly store: ChangeStore;
+  readonly audit: AuditLogStore;
+  readonly assess: AssessProposal;
+  /** The clock, injected: ISO instants. */
+  readonly now: () => string;
+  readonly riskPolicy?: RiskPolicy;
+}
+
+/** The configuration evaluators serve: the stable one, and a change rolling out to some identities. */
+export interface ServingConfiguration {
+  readonly stable: readonly ConfigDocument[];
+  readonly rollout?: {
+    readonly changeId: string;
+    readonly shareBps: number;
+    readonly documents: readonly ConfigDocument[];
+  };
+}
+
+type Outcome = ChangeResult<{ change: ChangeRequest }>;
+
+export function contentHashOf(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value), "utf8").digest("hex");
+}
+
+export class ChangeService {
+  private readonly store: ChangeStore;
+  private readonly audit: AuditLogStore;
+  private readonly assess: AssessProposal;
+  private readonly now: () => string;
+  private readonly riskPolicy: RiskPolicy;
+
+  constructor(options: ChangeServiceOptions) {
+    this.store = options.store;
+    this.audit = options.audit;
+    this.assess = options.assess;
+    this.now = options.now;
+    this.riskPolicy = options.riskPolicy ?? DEFAULT_RISK_POLICY;
+  }
+
+  /** The latest content of every document that is not retired. */
+  async activeDocuments(): Promise<ConfigDocument[]> {
+    const latest = await this.store.latestVersions();
+    return latest.flatMap((version) => (version.document === null ? [] : [version.document]));
+  }
+
+  async show(id: string): Promise<ChangeRequest | undefined> {
+    return (await this.store.getChange(id))?.change;
+  }
+
+  async create(author: Principal, title: string, edits: readonly ChangeEdit[]): Promise<Outcome> {
+    const base = baseVersionsOf(edits, await this.latestLookup(edits));
+    if (!base.ok) return base;
+    const created = createChange({
+      id: await this.store.nextChangeId(),
+      title,
+      author,
+      edits,
+      baseVersions: base.baseVersions,
+      contentHash: contentHashOf(edits),
+      at: this.now(),
+    });
+    if (!created.ok) return created;
+    return this.write(created.change, 0, [], author, "change.created", null, {
+      edits: edits.length,
+    });
+  }
+
+  async edit(editor: Principal, id: string, edits: readonly ChangeEdit[]): Promise<Outcome> {
+    return this.act(id, async (change) => {
+      const base = baseVersionsOf(edits, await this.latestLookup(edits));
+      if (!base.ok) return { result: base };
+      const contentHash = contentHashOf(edits);
+      const edited = editChange(
+        change,
+        editor,
+        { edits, baseVersions: base.baseVersions, contentHash },
+        this.now(),
+      );
+      return {
+        result: edited,
+        actor: editor,
+        action: "change.edited",
+        details: { edits: edits.length },
+      };
+    });
+  }
+
+  /** Runs lint and simulation on the change against what is active now, then sends it to review. */
+  async submit(
+    author: Principal,
+    id: string,
+    acknowledgements: readonly Acknowledgement[],
+  ): Promise<Outcome> {
+    return this.act(id, async (change) => {
+      const current = await this.activeDocuments();
+      const proposed = applyEdits(current, change.edits);
+      const found = await this.assess({ current, proposed });
+      const currentCampaigns = resolveConfig(sourced(current)).config.campaigns;
+      const proposedCampaigns = resolveConfig(sourced(proposed)).config.campaigns;
+      const diff = diffChange(current, proposed, currentCampaigns, proposedCampaigns);
+      const risk = assessRisk(
+        diff,
+        currentCampaigns,
+        proposedCampaigns,
+        found.money,
+        this.riskPolicy,
+      );
+      const assessment = {
+        findings: found.findings,
+        diff,
+        risk,
+        ...(found.forecast === undefined ? {} : { forecast: found.forecast }),
+        ...(found.money === undefined
+          ? {}
+          : {
+              currentSubsidyPerHourMinor: found.money.currentSubsidyPerHourMinor,
+              proposedSubsidyPerHourMinor: found.money.proposedSubsidyPerHourMinor,
+            }),
+      };
+      const submitted = submitChange(change, author, assessment, acknowledgements, this.now());
+      const details: AuditDetails = {
+        risk: risk.level,
+        errors: found.findings.filter((finding) => finding.severity === "error").length,
+        warnings: found.findings.length,
+        approvedByPolicy: submitted.ok && submitted.change.state === "approved",
+      };
+      return { result: submitted, actor: author, action: "change.submitted", details };
+    });
+  }
+
+  async approve(reviewer: Principal, id: string, contentHash: string): Promise<Outcome> {
+    return this.act(id, async (change) => ({
+      result: approveChange(change, reviewer, contentHash, this.now()),
+      actor: reviewer,
+      action: "change.approved",
+    }));
+  }
+
+  async reject(reviewer: Principal, id: string, reason: string): Promise<Outcome> {
+    return this.act(id, async (change) => ({
+      result: rejectChange(change, reviewer, reason, this.now()),
+      actor: reviewer,
+      action: "change.rejected",
+      reason,
+    }));
+  }
+
+  async force(admin: Principal, id: string, gate: string, reason: string): Promise<Outcome> {
+    return this.act(id, async (change) => {
+      const result = forceGate(change, admin, gate, reason, this.now());
+      const completed = result.ok && result.change.forced.length > change.forced.length;
+      return {
+        result,
+        actor: admin,
+        action: completed ? "change.forced" : "change.force_requested",
+        reason,
+        details: { gate },
+      };
+    });
+  }
+
+  /** Writes the change's versions and starts its first stage. One change rolls out at a time. */
+  async startRollout(operator: Principal, id: string, plan?: RolloutPlan): Promise<Outcome> {
+    const rolling = await this.store.listChanges({ state: "rolling_out", limit: 1 });
+    if (rolling.length > 0 && rolling[0]!.id !== id) {
+      return refuse(
+        "rollout_in_progress",
+        `${rolling[0]!.id} is rolling out; finish or roll it back first`,
+      );
+    }
+    return this.act(id, async (change) => {
+      const written = versionsWrittenBy(
+        change,
+        await this.latestLookup(change.edits),
+        contentHashOf,
+      );
+      if (!written.ok)
+        return { result: written, actor: operator, action: "change.rollout_started" };
+      const chosen =
+        plan ?? defaultRolloutPlan(change.assessment?.proposedSubsidyPerHourMinor ?? 0);
+      const problems = checkRolloutPlan(chosen);
+      if (problems.length > 0) throw new Error(`invalid rollout plan: ${problems.join("; ")}`);
+      const result = startRollout(change, operator, chosen, written.versions, this.now());
+      return {
+        result,
+        actor: operator,
+        action: "change.rollout_started",
+        versions: written.versions,
+        details: { stages: chosen.stages.length },
+      };
+    });
+  }
+
+  /** Adds what the current stage saw (payments of identities in its buckets) since the last report. */
+  async observe(id: string, seen: StageObservation): Promise<Outcome> {
+    return this.act(id, async (change) => {
+      if (change.state !== "rolling_out") {
+        return {
+          result: refuse("illegal_transition", `${id} is ${change.state}, not rolling out`),
+        };
+      }
+      return { result: { ok: true, change: observeStage(change, seen) } };
+    });
+  }
+
+  /**
+   * Judges the current stage against the forecast: holds, advances, completes, or aborts and
+   * rolls the change back. The system acts here, so the audit names it as the actor.
+   */
+  async judge(
+    id: string,
+  ): Promise<ChangeResult<{ change: ChangeRequest; verdict: RolloutVerdict }>> {
+    let verdict: RolloutVerdict | undefined;
+    const outcome = await this.act(id, async (change) => {
+      const rollout = change.rollout;
+      if (change.state !== "rolling_out" || rollout === undefined) {
+        return {
+          result: refuse("illegal_transition", `${id} is ${change.state}, not rolling out`),
+        };
+      }
+      const forecast = change.assessment?.forecast ?? {
+        subsidyPerPaymentMilliMinor: 0,
+        subsidisedShareBps: 0,
+      };
+      const ageMs = Date.parse(this.now()) - Date.parse(rollout.stageStartedAt);
+      verdict = judgeStage(rollout.plan, rollout.stageIndex, ageMs, rollout.observation, forecast);
+      const system: Principal = { id: "system:rollout", roles: [] };
+      if (verdict.verdict === "hold") return { result: { ok: true, change } };
+      if (verdict.verdict === "advance" || verdict.verdict === "complete") {
+        return {
+          result: advanceStage(change, this.now()),
+          actor: system,
+          action: verdict.verdict === "complete" ? "change.activated" : "change.stage_advanced",
+          details: { stage: rollout.stageIndex + 1, verdict: verdict.verdict },
+        };
+      }
+      const undo = await this.undoVersions(change);
+      if (!undo.ok) return { result: undo };
+      return {
+        result: abortRollout(change, `${verdict.verdict}: ${verdict.message}`, this.now()),
+        actor: system,
+        action: "change.aborted",
+        reason: verdict.message,
+        versions: undo.versions,
+        details: { stage: rollout.stageIndex + 1, verdict: verdict.verdict },
+      };
+    });
+    if (!outcome.ok) return outcome;
+    return { ok: true, change: outcome.change, verdict: verdict! };
+  }
+
+  /** One operator rolls a change back: new versions equal to the content before it. */
+  async rollBack(operator: Principal, id: string, reason: string): Promise<Outcome> {
+    return this.act(id, async (change) => {
+      const result = rollBackChange(change, operator, reason, this.now());
+      if (!result.ok) return { result };
+      const undo = await this.undoVersions(change);
+      if (!undo.ok) return { result: undo };
+      return {
+        result,
+        actor: operator,
+        action: "change.rolled_back",
+        reason,
+        versions: undo.versions,
+      };
+    });
+  }
+
+  /** What evaluators serve now: stable versions, and the rolling-out change for its share. */
+  async servingConfiguration(): Promise<ServingConfiguration> {
+    const documents = await this.activeDocuments();
+    const [rolling] = await this.store.listChanges({ state: "rolling_out", limit: 1 });
+    if (rolling?.rollout === undefined) return { stable: documents };
+    const written = new Set<DocumentKey>(rolling.written.map((version) => version.key));
+    const prior = await Promise.all(
+      rolling.written
+        .filter((version) => version.version > 1)
+        .map((version) => this.store.version(version.key, version.version - 1)),
+    );
+    const stable = [
+      ...documents.filter((document) => !written.has(`${document.kind}/${document.id}`)),
+      ...prior.flatMap((version) => (version?.document == null ? [] : [version.document])),
+    ];
+    const shareBps = rolling.rollout.plan.stages[rolling.rollout.stageIndex]!.shareBps;
+    return { stable, rollout: { changeId: rolling.id, shareBps, documents } };
+  }
+
+  private async undoVersions(
+    change: ChangeRequest,
+  ): Promise<ChangeResult<{ versions: DocumentVersion[] }>> {
+    const latest = new Map<DocumentKey, DocumentVersion | undefined>();
+    const prior = new Map<string, DocumentVersion | undefined>();
+    for (const written of change.written) {
+      latest.set(written.key, await this.store.latestVersion(written.key));
+      if (written.version > 1) {
+        prior.set(
+          `${written.key}@${written.version - 1}`,
+          await this.store.version(written.key, written.version - 1),
+        );
+      }
+    }
+    return versionsUndoing(
+      change,
+      `${change.id}/rollback`,
+      (key) => latest.get(key),
+      (key, version) => prior.get(`${key}@${version}`),
+      contentHashOf,
+    );
+  }
+
+  private async latestLookup(edits: readonly ChangeEdit[]) {
+    const latest = new Map<DocumentKey, DocumentVersion | undefined>();
+    for (const edit of edits)
+      latest.set(keyOfEdit(edit), await this.store.latestVersion(keyOfEdit(edit)));
+    return (key: DocumentKey) => latest.get(key);
+  }
+
+  /** Reads the change, lets `step` decide, writes the result with its versions, and audits it. */
+  private async act(
+    id: string,
+    step: (change: ChangeRequest) => Promise<{
+      result: Outcome;
+      actor?: Principal;
+      action?: AuditAction;
+      reason?: string;
+      versions?: readonly DocumentVersion[];
+      details?: AuditDetails;
+    }>,
+  ): Promise<Outcome> {
+    const stored = await this.store.getChange(id);
+    if (stored === undefined) return refuse("not_found", `no change request ${id}`);
+    const { result, actor, action, reason, versions, details } = await step(stored.change);
+    if (!result.ok) return result;
+    if (actor === undefined || action === undefined) {
+      const written = await this.store.writeChange(result.change, stored.revision, []);
+      return written.ok
+        ? result
+        : refuse("concurrent_update", `${id} changed meanwhile; read it again`);
+    }
+    return this.write(
+      result.change,
+      stored.revision,
+      versions ?? [],
+      actor,
+      action,
+      reason ?? null,
+      details ?? {},
+    );
+  }
+
+  private async write(
+    change: ChangeRequest,
+    expectedRevision: number,
+    versions: readonly DocumentVersion[],
+    actor: Principal,
+    action: AuditAction,
+    reason: string | null,
+    details: AuditDetails,
+  ): Promise<Outcome> {
+    const written = await this.store.writeChange(change, expectedRevision, versions);
+    if (!written.ok)
+      return refuse("concurrent_update", `${change.id} changed meanwhile; read it again`);
+    // The store wrote first: an audit entry never claims an action that did not happen. A crash
+    // between the two loses the entry (docs/reference/changes.md says so).
+    const appended = await this.audit.append({
+      at: change.updatedAt,
+      actor: actor.id,
+      action,
+      subject: `change/${change.id}`,
+      contentHash: change.contentHash,
+      reason,
+      details: { ...details, state: change.state, versions: versions.length },
+    });
+    if (!appended.ok) throw new Error(`the audit log refused an entry: ${appended.message}`);
+    return { ok: true, change };
+  }
+}
+
+/** The active documents with a change's edits applied. */
+export function applyEdits(
+  current: readonly ConfigDocument[],
+  edits: readonly ChangeEdit[],
+): ConfigDocument[] {
+  const byKey = new Map(current.map((document) => [`${document.kind}/${document.id}`, document]));
+  for (const edit of edits) {
+    if (edit.op === "put") byKey.set(keyOfEdit(edit), edit.document);
+    else byKey.delete(edit.key);
+  }
+  return [...byKey.values()];
+}
+
+function sourced(documents: readonly ConfigDocument[]) {
+  return documents.map((document) => ({ source: `${document.kind}/${document.id}`, document }));
+}

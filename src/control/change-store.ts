@@ -1,0 +1,48 @@
+/**
+ * The change pipeline's store port: document versions and change requests. Every write is one
+ * atomic step guarded by the change's revision, so two people acting on one change at once
+ * cannot both win, and a rollout's versions are written together with its state or not at all.
+ * The memory implementation serves application tests; SQLite and PostgreSQL adapters pass the
+ * same contract suite.
+ */
+import type { ChangeRequest } from "../core/change/change-request.ts";
+import type { DocumentKey, DocumentVersion } from "../core/change/document-versions.ts";
+
+export interface StoredChange {
+  readonly change: ChangeRequest;
+  /** Grows by one with every write; a write names the revision it read. */
+  readonly revision: number;
+}
+
+export type ChangeWriteResult =
+  | { readonly ok: true; readonly revision: number }
+  | { readonly ok: false; readonly code: "concurrent_update" };
+
+export interface ChangeStore {
+  /** A new, never used change id (`change-1`, `change-2`, …). */
+  nextChangeId(): Promise<string>;
+  getChange(id: string): Promise<StoredChange | undefined>;
+  /** Changes, newest first, at most `limit`; optionally only those in one state. */
+  listChanges(options: {
+    readonly state?: ChangeRequest["state"];
+    readonly limit: number;
+  }): Promise<readonly ChangeRequest[]>;
+  /**
+   * Writes the change (a new one with `expectedRevision` 0) and appends `versions`, atomically.
+   * Refused as `concurrent_update` when the stored revision is not `expectedRevision`, or when
+   * a version number is already taken (another change wrote that document first).
+   */
+  writeChange(
+    change: ChangeRequest,
+    expectedRevision: number,
+    versions: readonly DocumentVersion[],
+  ): Promise<ChangeWriteResult>;
+  latestVersion(key: DocumentKey): Promise<DocumentVersion | undefined>;
+  version(key: DocumentKey, version: number): Promise<DocumentVersion | undefined>;
+  /** The latest version of every document, retired ones included. */
+  latestVersions(): Promise<readonly DocumentVersion[]>;
+  close(): Promise<void>;
+}
+
+/** Changes one `listChanges` returns at most. */
+export const CHANGE_LIST_LIMIT_MAX = 1_000;

@@ -1,0 +1,97 @@
+/**
+ * The change store over plain maps: for application tests, and the model the durable stores'
+ * contract is written against. Values are copied through JSON on the way in and out, as a
+ * database would, so no caller can change what is stored by holding a reference.
+ */
+import type { ChangeRequest } from "../core/change/change-request.ts";
+import type { DocumentKey, DocumentVersion } from "../core/change/document-versions.ts";
+import {
+  CHANGE_LIST_LIMIT_MAX,
+  type ChangeStore,
+  type ChangeWriteResult,
+  type StoredChange,
+} from "./change-store.ts";
+
+export class MemoryChangeStore implements ChangeStore {
+  private readonly changes = new Map<string, { json: string; revision: number; order: number }>();
+  private readonly versions = new Map<DocumentKey, string[]>();
+  private changeCount = 0;
+  private closed = false;
+
+  async nextChangeId(): Promise<string> {
+    this.checkOpen();
+    this.changeCount += 1;
+    return `change-${this.changeCount}`;
+  }
+
+  async getChange(id: string): Promise<StoredChange | undefined> {
+    this.checkOpen();
+    const stored = this.changes.get(id);
+    return stored === undefined
+      ? undefined
+      : { change: JSON.parse(stored.json), revision: stored.revision };
+  }
+
+  async listChanges(options: {
+    state?: ChangeRequest["state"];
+    limit: number;
+  }): Promise<readonly ChangeRequest[]> {
+    this.checkOpen();
+    const limit = Math.min(Math.max(options.limit, 0), CHANGE_LIST_LIMIT_MAX);
+    return [...this.changes.values()]
+      .sort((left, right) => right.order - left.order)
+      .map((stored) => JSON.parse(stored.json) as ChangeRequest)
+      .filter((change) => options.state === undefined || change.state === options.state)
+      .slice(0, limit);
+  }
+
+  async writeChange(
+    change: ChangeRequest,
+    expectedRevision: number,
+    versions: readonly DocumentVersion[],
+  ): Promise<ChangeWriteResult> {
+    this.checkOpen();
+    const stored = this.changes.get(change.id);
+    if ((stored?.revision ?? 0) !== expectedRevision)
+      return { ok: false, code: "concurrent_update" };
+    for (const version of versions) {
+      if ((this.versions.get(version.key)?.length ?? 0) !== version.version - 1) {
+        return { ok: false, code: "concurrent_update" };
+      }
+    }
+    for (const version of versions) {
+      const list = this.versions.get(version.key) ?? [];
+      list.push(JSON.stringify(version));
+      this.versions.set(version.key, list);
+    }
+    const revision = expectedRevision + 1;
+    const order = stored?.order ?? this.changes.size + 1;
+    this.changes.set(change.id, { json: JSON.stringify(change), revision, order });
+    return { ok: true, revision };
+  }
+
+  async latestVersion(key: DocumentKey): Promise<DocumentVersion | undefined> {
+    this.checkOpen();
+    const last = this.versions.get(key)?.at(-1);
+    return last === undefined ? undefined : JSON.parse(last);
+  }
+
+  async version(key: DocumentKey, version: number): Promise<DocumentVersion | undefined> {
+    this.checkOpen();
+    const found = this.versions.get(key)?.[version - 1];
+    return found === undefined ? undefined : JSON.parse(found);
+  }
+
+  async latestVersions(): Promise<readonly DocumentVersion[]> {
+    this.checkOpen();
+    return [...this.versions.values()].map((list) => JSON.parse(list.at(-1)!) as DocumentVersion);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error("the change store is closed");
+  }
+}

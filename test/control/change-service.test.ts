@@ -1,0 +1,317 @@
+/**
+ * The change pipeline end to end over the memory stores (the durable stores pass the same port
+ * contract): seeding, four eyes, forcing, staged rollout judged against the forecast, rollback,
+ * and an audit entry for every action, in one intact chain. Lint and simulation are given as a
+ * scripted assessment here; their own suites test them.
+ */
+import { beforeEach, describe, expect, test } from "vitest";
+import {
+  type AssessProposal,
+  ChangeService,
+  type ProposalFindings,
+} from "../../src/control/change-service.ts";
+import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
+import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
+import type { Principal } from "../../src/core/change/change-request.ts";
+import type { Campaign } from "../../src/core/model/campaign.ts";
+import type { ConfigDocument } from "../../src/core/model/document.ts";
+import type { Template } from "../../src/core/model/template.ts";
+import { exampleDocuments } from "../change/change-fixtures.ts";
+
+const ana: Principal = { id: "ana", roles: ["author"] };
+const rui: Principal = { id: "rui", roles: ["reviewer"] };
+const mei: Principal = { id: "mei", roles: ["reviewer"] };
+const ops: Principal = { id: "ops", roles: ["operator"] };
+const root1: Principal = { id: "root1", roles: ["admin"] };
+const root2: Principal = { id: "root2", roles: ["admin"] };
+
+const calm: ProposalFindings = {
+  findings: [],
+  money: { currentSubsidyPerHourMinor: 100_000, proposedSubsidyPerHourMinor: 100_000 },
+  forecast: { subsidyPerPaymentMilliMinor: 2_000, subsidisedShareBps: 4_000 },
+};
+
+let clockMs: number;
+let next: ProposalFindings;
+let audit: MemoryAuditLogStore;
+let service: ChangeService;
+let documents: ConfigDocument[];
+
+function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
+  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
+  return result as Extract<T, { ok: true }>;
+}
+
+beforeEach(async () => {
+  clockMs = Date.parse("2026-12-02T06:40:00.000Z");
+  next = calm;
+  audit = new MemoryAuditLogStore();
+  const assess: AssessProposal = async () => next;
+  service = new ChangeService({
+    store: new MemoryChangeStore(),
+    audit,
+    assess,
+    now: () => new Date(clockMs).toISOString(),
+  });
+  documents = await exampleDocuments();
+  // The examples arrive as one reviewed change, rolled out in a single stage. Nothing is active
+  // yet, so its simulation forecasts nothing against nothing.
+  next = {
+    findings: [],
+    money: { currentSubsidyPerHourMinor: 0, proposedSubsidyPerHourMinor: 0 },
+    forecast: { subsidyPerPaymentMilliMinor: 0, subsidisedShareBps: 0 },
+  };
+  const seed = ok(
+    await service.create(
+      ana,
+      "import the examples",
+      documents.map((document) => ({ op: "put", document })),
+    ),
+  );
+  ok(await service.submit(ana, seed.change.id, []));
+  ok(await service.approve(rui, seed.change.id, seed.change.contentHash));
+  ok(await service.approve(mei, seed.change.id, seed.change.contentHash));
+  const singleStage = {
+    stages: [{ shareBps: 10_000, moneyAtRiskMaxMinor: 1, dwellMinMs: 0 }],
+    toleranceBps: 0,
+    paymentsMin: 1,
+  };
+  ok(await service.startRollout(ops, seed.change.id, singleStage));
+  ok(
+    await service.observe(seed.change.id, { payments: 1, subsidisedPayments: 0, subsidyMinor: 0 }),
+  );
+  expect(ok(await service.judge(seed.change.id)).change.state).toBe("active");
+  next = calm;
+});
+
+function template(id: string): Template {
+  return documents.find(
+    (document) => document.kind === "template" && document.id === id,
+  ) as Template;
+}
+
+function campaign(id: string): Campaign {
+  return documents.find(
+    (document) => document.kind === "campaign" && document.id === id,
+  ) as Campaign;
+}
+
+describe("the change pipeline", () => {
+  test("a template edit reaches review with its fan-out and cannot be approved by its author or one reviewer", async () => {
+    const edited = {
+      ...template("instant-discount"),
+      offer: { kind: "fixed", amountMinor: 150 },
+    } as Template;
+    const created = ok(
+      await service.create(ana, "bigger routine discount", [{ op: "put", document: edited }]),
+    );
+    const submitted = ok(await service.submit(ana, created.change.id, []));
+    expect(submitted.change.assessment?.risk.level).toBe("high");
+    expect(submitted.change.assessment?.diff?.campaigns.length).toBeGreaterThan(3);
+    expect(
+      submitted.change.assessment?.diff?.campaigns.every((effect) => effect.fields[0]?.inherited),
+    ).toBe(true);
+
+    expect(
+      await service.approve(
+        { ...ana, roles: ["author", "reviewer"] },
+        created.change.id,
+        created.change.contentHash,
+      ),
+    ).toMatchObject({
+      code: "author_cannot_approve",
+    });
+    const once = ok(await service.approve(rui, created.change.id, created.change.contentHash));
+    expect(once.change.state).toBe("in_review");
+    expect(await service.startRollout(ops, created.change.id)).toMatchObject({
+      code: "illegal_transition",
+    });
+  });
+
+  test("an edit voids approvals; the reviewer must approve the new content", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const first = { ...coffee, name: "Coffee: afternoon tea" };
+    const created = ok(await service.create(ana, "rename", [{ op: "put", document: first }]));
+    ok(await service.submit(ana, created.change.id, []));
+    // The policy approves a rename with no money moving: it is low-risk and changes nothing else.
+    const approved = ok(
+      await service
+        .show(created.change.id)
+        .then((change) => ({ ok: true as const, change: change! })),
+    );
+    expect(approved.change.state).toBe("approved");
+    expect(approved.change.approvals[0]?.byPolicy).toBe(true);
+
+    const edited = ok(
+      await service.edit(ana, created.change.id, [
+        {
+          op: "put",
+          document: {
+            ...first,
+            limits: { ...coffee.limits, totalBudgetMinor: coffee.limits.totalBudgetMinor * 3 },
+          },
+        },
+      ]),
+    );
+    expect(edited.change).toMatchObject({ state: "draft", approvals: [] });
+    const resubmitted = ok(await service.submit(ana, created.change.id, []));
+    // Raising a budget is never approved by policy.
+    expect(resubmitted.change.state).toBe("in_review");
+    expect(await service.approve(rui, created.change.id, created.change.contentHash)).toMatchObject(
+      { code: "content_changed" },
+    );
+    expect(
+      ok(await service.approve(rui, created.change.id, resubmitted.change.contentHash)).change
+        .state,
+    ).toBe("approved");
+  });
+
+  test("forcing past lint and approval takes two administrators and is audited", async () => {
+    const edited = { ...template("instant-discount"), funding: { source: "bank" } } as Template;
+    next = {
+      ...calm,
+      findings: [
+        {
+          key: "lint.x@template/instant-discount#funding",
+          code: "lint.template_edit_changes_active_campaigns",
+          severity: "error",
+          message: "fan-out",
+        },
+      ],
+    };
+    const created = ok(await service.create(ana, "bank pays", [{ op: "put", document: edited }]));
+    expect(await service.submit(ana, created.change.id, [])).toMatchObject({ code: "lint_errors" });
+    const reason = "bank co-funding deadline; risk signed off in writing";
+    for (const gate of ["lint", "approval"]) {
+      ok(await service.force(root1, created.change.id, gate, reason));
+      expect(await service.force(root1, created.change.id, gate, reason)).toMatchObject({
+        code: "second_admin_required",
+      });
+      ok(await service.force(root2, created.change.id, gate, reason));
+    }
+    const submitted = ok(await service.submit(ana, created.change.id, []));
+    expect(submitted.change.state).toBe("approved");
+    expect(submitted.change.forced.map((force) => [force.gate, force.adminIds])).toEqual([
+      ["lint", ["root1", "root2"]],
+      ["approval", ["root1", "root2"]],
+    ]);
+    const entries = await audit.read(1, 1_000);
+    expect(
+      entries
+        .filter((entry) => entry.action === "change.forced")
+        .map((entry) => entry.details.gate),
+    ).toEqual(["lint", "approval"]);
+  });
+
+  test("a rollout that observes more than its forecast aborts and restores the prior content", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const generous: Campaign = { ...coffee, offer: { amountMinor: 200 } };
+    next = {
+      ...calm,
+      money: { currentSubsidyPerHourMinor: 100_000, proposedSubsidyPerHourMinor: 130_000 },
+    };
+    const created = ok(
+      await service.create(ana, "coffee 2 yuan", [{ op: "put", document: generous }]),
+    );
+    const submitted = ok(await service.submit(ana, created.change.id, []));
+    expect(submitted.change.assessment?.risk.reasons.map((reason) => reason.code)).toEqual([
+      "spend_growth",
+    ]);
+    ok(await service.approve(rui, created.change.id, created.change.contentHash));
+    ok(await service.approve(mei, created.change.id, created.change.contentHash));
+    ok(await service.startRollout(ops, created.change.id));
+
+    const serving = await service.servingConfiguration();
+    expect(serving.rollout?.shareBps).toBe(100);
+    expect(serving.stable.find((document) => document.id === coffee.id)).toEqual(coffee);
+    expect(serving.rollout?.documents.find((document) => document.id === coffee.id)).toEqual(
+      generous,
+    );
+
+    // Forecast 2 fen per payment; the stage sees 9 fen per payment.
+    ok(
+      await service.observe(created.change.id, {
+        payments: 2_000,
+        subsidisedPayments: 800,
+        subsidyMinor: 18_000,
+      }),
+    );
+    const judged = ok(await service.judge(created.change.id));
+    expect(judged.verdict.verdict).toBe("abort_subsidy_mismatch");
+    expect(judged.change.state).toBe("rolled_back");
+    expect((await service.activeDocuments()).find((document) => document.id === coffee.id)).toEqual(
+      coffee,
+    );
+    expect((await service.servingConfiguration()).rollout).toBeUndefined();
+  });
+
+  test("a rollout that matches its forecast advances stage by stage after each dwell, then rollback restores", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const renamed: Campaign = { ...coffee, name: "Coffee, renamed" };
+    const created = ok(await service.create(ana, "rename", [{ op: "put", document: renamed }]));
+    ok(await service.submit(ana, created.change.id, []));
+    ok(await service.startRollout(ops, created.change.id));
+    const stages = (await service.show(created.change.id))!.rollout!.plan.stages;
+    for (const stage of stages) {
+      ok(
+        await service.observe(created.change.id, {
+          payments: 1_000,
+          subsidisedPayments: 400,
+          subsidyMinor: 2_000,
+        }),
+      );
+      expect(ok(await service.judge(created.change.id)).verdict.verdict).toBe(
+        stage.dwellMinMs > 0 ? "hold" : "complete",
+      );
+      clockMs += stage.dwellMinMs;
+      if (stage.dwellMinMs > 0)
+        expect(ok(await service.judge(created.change.id)).verdict.verdict).toBe("advance");
+    }
+    expect((await service.show(created.change.id))!.state).toBe("active");
+    expect((await service.activeDocuments()).find((document) => document.id === coffee.id)).toEqual(
+      renamed,
+    );
+
+    expect(await service.rollBack(ops, created.change.id, "no")).toMatchObject({
+      code: "reason_required",
+    });
+    ok(await service.rollBack(ops, created.change.id, "the name confused the cashier screen"));
+    expect((await service.activeDocuments()).find((document) => document.id === coffee.id)).toEqual(
+      coffee,
+    );
+  });
+
+  test("every action is in the audit log, and the chain verifies", async () => {
+    const created = ok(
+      await service.create(ana, "retire coffee", [
+        { op: "retire", key: "campaign/idc-coffee-afternoon-tea" },
+      ]),
+    );
+    ok(await service.submit(ana, created.change.id, []));
+    ok(await service.reject(rui, created.change.id, "the campaign still has budget left"));
+    const entries = await audit.read(1, 1_000);
+    expect(entries.slice(-3).map((entry) => [entry.action, entry.actor, entry.subject])).toEqual([
+      ["change.created", "ana", `change/${created.change.id}`],
+      ["change.submitted", "ana", `change/${created.change.id}`],
+      ["change.rejected", "rui", `change/${created.change.id}`],
+    ]);
+    expect((await audit.verify()).ok).toBe(true);
+  });
+
+  test("one change rolls out at a time", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const lunch = campaign("idc-gd-lunch-qr");
+    const first = ok(
+      await service.create(ana, "a", [{ op: "put", document: { ...coffee, name: "a" } }]),
+    );
+    const second = ok(
+      await service.create(ana, "b", [{ op: "put", document: { ...lunch, name: "b" } }]),
+    );
+    ok(await service.submit(ana, first.change.id, []));
+    ok(await service.submit(ana, second.change.id, []));
+    ok(await service.startRollout(ops, first.change.id));
+    expect(await service.startRollout(ops, second.change.id)).toMatchObject({
+      code: "rollout_in_progress",
+    });
+  });
+});
