@@ -105,6 +105,11 @@ export class AuditChainVerifier {
   private readonly hashByWrittenAt = new Map<number, string>([[0, AUDIT_GENESIS_HASH]]);
   /** Recent entries by the sequence where they are now. */
   private readonly byPlace = new Map<number, PlaceRecord>();
+  /**
+   * Links whose predecessor was not read yet (it was moved further down): checked when an entry
+   * written at that sequence turns up, or reported at the end.
+   */
+  private readonly pendingLinks = new Map<number, { sequence: number; previousHash: string }>();
   private readonly violations: AuditViolation[] = [];
   private violationsOmitted = 0;
   private probedEntries = 0;
@@ -125,6 +130,7 @@ export class AuditChainVerifier {
     if (shapeProblem !== undefined) {
       this.report(entry.sequence, "malformed", "a well-formed entry", shapeProblem);
       if (Number.isSafeInteger(entry.sequence) && entry.sequence > this.lastSequence) {
+        this.written(entry.sequence, String(entry.hash));
         this.advance(entry.sequence, String(entry.hash), false);
       }
       return;
@@ -150,24 +156,32 @@ export class AuditChainVerifier {
     this.checkAnchor(entry);
     const computed = this.options.hashText(auditHashText(entry));
     if (computed === entry.hash) {
-      if (!afterGap) this.checkLink(entry, entry.sequence);
-      this.hashByWrittenAt.set(entry.sequence, entry.hash);
+      if (!afterGap) this.checkLink(entry);
+      this.written(entry.sequence, entry.hash);
       this.advance(entry.sequence, entry.hash, true);
       return;
     }
     const writtenAt = this.writtenAt(entry);
     if (writtenAt === undefined) {
       this.report(entry.sequence, "edited", computed, entry.hash);
-      this.hashByWrittenAt.set(entry.sequence, entry.hash);
+      this.written(entry.sequence, entry.hash);
     } else {
       this.reportInsertionAt(writtenAt, entry.hash);
       this.report(entry.sequence, "reordered", String(entry.sequence), String(writtenAt));
-      this.hashByWrittenAt.set(writtenAt, entry.hash);
+      this.written(writtenAt, entry.hash);
     }
     this.advance(entry.sequence, entry.hash, false);
   }
 
   finish(): AuditVerification {
+    for (const [writtenAt, link] of this.pendingLinks) {
+      this.reportLink(
+        link.sequence,
+        `the hash of an entry written at ${writtenAt}`,
+        link.previousHash,
+      );
+    }
+    this.pendingLinks.clear();
     const last = { sequence: this.lastSequence, hash: this.lastHash };
     const recorded = this.options.recordedHead;
     if (
@@ -207,12 +221,38 @@ export class AuditChainVerifier {
     }
   }
 
-  private checkLink(entry: AuditEntry, writtenAt: number): void {
-    // The entry before in the chain; after a move it may be elsewhere in the window.
-    const expected = this.hashByWrittenAt.get(writtenAt - 1) ?? this.lastHash;
-    if (entry.previousHash !== expected) {
-      this.report(entry.sequence, "broken_link", expected, entry.previousHash);
+  /** The entry before in the chain: read already, or (after a move) perhaps still to come. */
+  private checkLink(entry: AuditEntry): void {
+    const expected = this.hashByWrittenAt.get(entry.sequence - 1);
+    if (expected === undefined) {
+      this.pendingLinks.set(entry.sequence - 1, {
+        sequence: entry.sequence,
+        previousHash: entry.previousHash,
+      });
+      trim(this.pendingLinks, (writtenAt, link) =>
+        this.reportLink(
+          link.sequence,
+          `the hash of an entry written at ${writtenAt}`,
+          link.previousHash,
+        ),
+      );
+    } else if (entry.previousHash !== expected) {
+      this.reportLink(entry.sequence, expected, entry.previousHash);
     }
+  }
+
+  private reportLink(sequence: number, expected: string, actual: string): void {
+    this.report(sequence, "broken_link", expected, actual);
+  }
+
+  /** An entry written at `writtenAt` was read: its hash settles a link waiting for it. */
+  private written(writtenAt: number, hash: string): void {
+    this.hashByWrittenAt.set(writtenAt, hash);
+    const pending = this.pendingLinks.get(writtenAt);
+    if (pending === undefined) return;
+    this.pendingLinks.delete(writtenAt);
+    if (pending.previousHash !== hash)
+      this.reportLink(pending.sequence, hash, pending.previousHash);
   }
 
   /** The sequence, near its place, at which the entry's stored hash is right. */
@@ -264,10 +304,12 @@ export class AuditChainVerifier {
   }
 }
 
-/** Keeps a map to the window's size, dropping the entries inserted first. */
-function trim<V>(map: Map<number, V>): void {
+/** Keeps a map to the window's size, dropping (and handing over) the entries inserted first. */
+function trim<V>(map: Map<number, V>, dropped?: (key: number, value: V) => void): void {
   while (map.size > AUDIT_VERIFIER_LIMITS.windowEntries) {
-    map.delete(map.keys().next().value as number);
+    const [key, value] = map.entries().next().value as [number, V];
+    map.delete(key);
+    dropped?.(key, value);
   }
 }
 
