@@ -44,6 +44,13 @@ export const displaySchema = z.strictObject({
   description: z.string().max(MODEL_LIMITS.displayDescriptionLengthMax).optional(),
 });
 
+/**
+ * Who a campaign is meant for. `test` and `internal` campaigns must stay on an allowlist of
+ * merchants (lint checks it); evaluators treat every audience alike.
+ */
+export const CAMPAIGN_AUDIENCES = ["public", "test", "internal"] as const;
+export type CampaignAudience = (typeof CAMPAIGN_AUDIENCES)[number];
+
 /** A template instance with its own parameters, scope, schedule, limits and stacking. */
 export const campaignSchema = z.strictObject({
   kind: z.literal("campaign"),
@@ -58,6 +65,10 @@ export const campaignSchema = z.strictObject({
   limits: limitsSchema,
   stacking: stackingSchema,
   display: displaySchema,
+  audience: z
+    .enum(CAMPAIGN_AUDIENCES)
+    .describe("Who the campaign is for: public (the default), test or internal.")
+    .optional(),
 });
 
 export type Campaign = z.output<typeof campaignSchema>;

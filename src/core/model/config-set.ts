@@ -31,6 +31,16 @@ export interface ConfigSet {
   readonly programs: ReadonlyMap<string, Program>;
   readonly campaigns: readonly EffectiveCampaign[];
   readonly envelope?: Envelope;
+  /** Where each document came from, so later checks (lint) can point findings at files. */
+  readonly sources?: ConfigSources;
+}
+
+/** Sources of a set's documents by id, per kind. */
+export interface ConfigSources {
+  readonly templates: ReadonlyMap<string, string>;
+  readonly programs: ReadonlyMap<string, string>;
+  readonly campaigns: ReadonlyMap<string, string>;
+  readonly envelope?: string;
 }
 
 export interface SourcedDocument {
@@ -61,6 +71,10 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
   const campaigns: SourcedDocument[] = [];
   const campaignIds = new Set<string>();
   let envelope: Envelope | undefined;
+  const templateSources = new Map<string, string>();
+  const programSources = new Map<string, string>();
+  const campaignSources = new Map<string, string>();
+  let envelopeSource: string | undefined;
 
   for (const { source, document } of documents) {
     switch (document.kind) {
@@ -72,7 +86,10 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
             "ref.duplicate_id",
             `another template already has id ${document.id}`,
           );
-        else templates.set(document.id, document);
+        else {
+          templates.set(document.id, document);
+          templateSources.set(document.id, source);
+        }
         break;
       case "program":
         if (programs.has(document.id))
@@ -82,7 +99,10 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
             "ref.duplicate_id",
             `another program already has id ${document.id}`,
           );
-        else programs.set(document.id, document);
+        else {
+          programs.set(document.id, document);
+          programSources.set(document.id, source);
+        }
         break;
       case "campaign":
         if (campaignIds.has(document.id))
@@ -94,6 +114,7 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
           );
         else {
           campaignIds.add(document.id);
+          campaignSources.set(document.id, source);
           campaigns.push({ source, document });
         }
         break;
@@ -105,7 +126,10 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
             "envelope.duplicate",
             `envelope ${document.id} is a second envelope; there is exactly one`,
           );
-        else envelope = document;
+        else {
+          envelope = document;
+          envelopeSource = source;
+        }
         break;
     }
   }
@@ -143,6 +167,12 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
       programs,
       campaigns: effective,
       ...(envelope === undefined ? {} : { envelope }),
+      sources: {
+        templates: templateSources,
+        programs: programSources,
+        campaigns: campaignSources,
+        ...(envelopeSource === undefined ? {} : { envelope: envelopeSource }),
+      },
     },
     issues,
   };

@@ -22,6 +22,8 @@ export const MODEL_LIMITS = {
   dailyWindowsMax: 8,
   priorityMax: 1_000_000,
   countMax: 1_000_000,
+  /** Ten years: longer is not a campaign but a standing subsidy. */
+  campaignDaysMax: 3_660,
 } as const;
 
 export interface FindingParams {

@@ -17,4 +17,7 @@ export const fixedOffer: OfferKind<typeof params> = {
   check: () => [],
   maxSubsidyMinor: (offer, amountMinor) => Math.min(offer.amountMinor, amountMinor),
   subsidyMinor: (offer, amountMinor) => Math.min(offer.amountMinor, amountMinor),
+  lintFacts: (offer) => ({
+    amountsOff: [{ path: ["amountMinor"], valueMinor: offer.amountMinor, fromPaymentMinor: 1 }],
+  }),
 };

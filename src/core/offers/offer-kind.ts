@@ -8,6 +8,23 @@ export interface OfferProblem {
   readonly message: string;
 }
 
+/** What lint needs to know of an offer's parameters, declared by its kind (STYLE rule 6). */
+export interface OfferLintFacts {
+  /**
+   * Parameters that are amounts off (not thresholds), with their paths inside the offer and the
+   * smallest payment that receives them.
+   */
+  readonly amountsOff: readonly {
+    path: readonly (string | number)[];
+    valueMinor: number;
+    fromPaymentMinor: number;
+  }[];
+  /** The share of the payment the offer gives, when it is a percentage. */
+  readonly rateBps?: number;
+  /** The per-payment cap of a percentage offer. */
+  readonly capMinor?: number;
+}
+
 /**
  * One offer kind, declared in one place (STYLE rule 6): its parameter schema, the parameters a
  * template may band, its own consistency checks, and how it computes a subsidy. Shared code
@@ -30,4 +47,6 @@ export interface OfferKind<Schema extends z.ZodObject, Params = z.output<Schema>
    * from a seeded source, so the result is deterministic; kinds that are not random ignore it.
    */
   readonly subsidyMinor: (params: Params, amountMinor: number, unitRandom: number) => number;
+  /** The offer's amounts and rate as lint rules judge them (units, magnitudes, display). */
+  readonly lintFacts: (params: Params) => OfferLintFacts;
 }

@@ -24,4 +24,5 @@ export const percentOffer: OfferKind<typeof params> = {
   check: () => [],
   maxSubsidyMinor: percentOf,
   subsidyMinor: percentOf,
+  lintFacts: (offer) => ({ amountsOff: [], rateBps: offer.rateBps, capMinor: offer.capMinor }),
 };

@@ -32,4 +32,7 @@ export const randomOffer: OfferKind<typeof params> = {
     // Never above maxMinor, which is what budgets reserve, even for bounds out of order.
     return Math.min(offer.minMinor + Math.floor(unitRandom * span), offer.maxMinor, amountMinor);
   },
+  lintFacts: (offer) => ({
+    amountsOff: [{ path: ["maxMinor"], valueMinor: offer.maxMinor, fromPaymentMinor: 1 }],
+  }),
 };

@@ -56,4 +56,11 @@ export const thresholdOffer: OfferKind<typeof params> = {
   },
   maxSubsidyMinor: applicableOffMinor,
   subsidyMinor: applicableOffMinor,
+  lintFacts: (offer) => ({
+    amountsOff: offer.tiers.map((step, index) => ({
+      path: ["tiers", index, "offMinor"],
+      valueMinor: step.offMinor,
+      fromPaymentMinor: step.minSpendMinor,
+    })),
+  }),
 };
