@@ -53,8 +53,7 @@ import {
 } from "../core/change/rollout.ts";
 import { resolveConfig } from "../core/model/config-set.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
-import type { AuditLogStore } from "./audit-log.ts";
-import type { ChangeStore } from "./change-store.ts";
+import type { ChangeStore, ChangeWriteResult } from "./change-store.ts";
 
 /** What lint and simulation say about a proposal; the CLI and the server wire the real ones. */
 export interface ProposalFindings {
@@ -69,8 +68,8 @@ export type AssessProposal = (proposal: {
 }) => Promise<ProposalFindings>;
 
 export interface ChangeServiceOptions {
+  /** Versions, change requests, and the audit log every action is appended to with them. */
   readonly store: ChangeStore;
-  readonly audit: AuditLogStore;
   readonly assess: AssessProposal;
   /** The clock, injected: ISO instants. */
   readonly now: () => string;
@@ -95,14 +94,12 @@ export function contentHashOf(value: unknown): string {
 
 export class ChangeService {
   private readonly store: ChangeStore;
-  private readonly audit: AuditLogStore;
   private readonly assess: AssessProposal;
   private readonly now: () => string;
   private readonly riskPolicy: RiskPolicy;
 
   constructor(options: ChangeServiceOptions) {
     this.store = options.store;
-    this.audit = options.audit;
     this.assess = options.assess;
     this.now = options.now;
     this.riskPolicy = options.riskPolicy ?? DEFAULT_RISK_POLICY;
@@ -403,10 +400,11 @@ export class ChangeService {
     const { result, actor, action, reason, versions, details } = await step(stored.change);
     if (!result.ok) return result;
     if (actor === undefined || action === undefined) {
-      const written = await this.store.writeChange(result.change, stored.revision, []);
-      return written.ok
-        ? result
-        : refuse("concurrent_update", `${id} changed meanwhile; read it again`);
+      // Observations and held verdicts: runtime bookkeeping, not actions anyone took.
+      return this.written(
+        await this.store.writeChange(result.change, stored.revision, [], undefined),
+        result,
+      );
     }
     return this.write(
       result.change,
@@ -428,12 +426,7 @@ export class ChangeService {
     reason: string | null,
     details: AuditDetails,
   ): Promise<Outcome> {
-    const written = await this.store.writeChange(change, expectedRevision, versions);
-    if (!written.ok)
-      return refuse("concurrent_update", `${change.id} changed meanwhile; read it again`);
-    // The store wrote first: an audit entry never claims an action that did not happen. A crash
-    // between the two loses the entry (docs/reference/changes.md says so).
-    const appended = await this.audit.append({
+    const audit = {
       at: change.updatedAt,
       actor: actor.id,
       action,
@@ -441,9 +434,19 @@ export class ChangeService {
       contentHash: change.contentHash,
       reason,
       details: { ...details, state: change.state, versions: versions.length },
+    };
+    return this.written(await this.store.writeChange(change, expectedRevision, versions, audit), {
+      ok: true,
+      change,
     });
-    if (!appended.ok) throw new Error(`the audit log refused an entry: ${appended.message}`);
-    return { ok: true, change };
+  }
+
+  private written(result: ChangeWriteResult, outcome: Extract<Outcome, { ok: true }>): Outcome {
+    if (result.ok) return outcome;
+    // The audit log's limits match the change's own (reasons, ids), so a refusal is a bug.
+    if (result.code === "audit_refused")
+      throw new Error(`the audit log refused an entry: ${result.message}`);
+    return refuse("concurrent_update", `${outcome.change.id}: ${result.message}; read it again`);
   }
 }
 

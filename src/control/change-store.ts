@@ -5,6 +5,7 @@
  * The memory implementation serves application tests; SQLite and PostgreSQL adapters pass the
  * same contract suite.
  */
+import type { AuditEntryInput } from "../core/audit/audit-entry.ts";
 import type { ChangeRequest } from "../core/change/change-request.ts";
 import type { DocumentKey, DocumentVersion } from "../core/change/document-versions.ts";
 
@@ -16,7 +17,11 @@ export interface StoredChange {
 
 export type ChangeWriteResult =
   | { readonly ok: true; readonly revision: number }
-  | { readonly ok: false; readonly code: "concurrent_update" };
+  | {
+      readonly ok: false;
+      readonly code: "concurrent_update" | "audit_refused";
+      readonly message: string;
+    };
 
 export interface ChangeStore {
   /** A new, never used change id (`change-1`, `change-2`, …). */
@@ -28,14 +33,17 @@ export interface ChangeStore {
     readonly limit: number;
   }): Promise<readonly ChangeRequest[]>;
   /**
-   * Writes the change (a new one with `expectedRevision` 0) and appends `versions`, atomically.
-   * Refused as `concurrent_update` when the stored revision is not `expectedRevision`, or when
-   * a version number is already taken (another change wrote that document first).
+   * Writes the change (a new one with `expectedRevision` 0), appends `versions` and the audit
+   * entry, in one atomic step: an action is never stored without its audit entry, nor audited
+   * without having happened. Refused as `concurrent_update` when the stored revision is not
+   * `expectedRevision` or a version number is taken (another change wrote that document
+   * first); as `audit_refused` when the audit log refuses the entry. Nothing is written then.
    */
   writeChange(
     change: ChangeRequest,
     expectedRevision: number,
     versions: readonly DocumentVersion[],
+    audit: AuditEntryInput | undefined,
   ): Promise<ChangeWriteResult>;
   latestVersion(key: DocumentKey): Promise<DocumentVersion | undefined>;
   version(key: DocumentKey, version: number): Promise<DocumentVersion | undefined>;

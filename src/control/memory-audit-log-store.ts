@@ -22,6 +22,11 @@ export class MemoryAuditLogStore implements AuditLogStore {
   private closed = false;
 
   async append(input: AuditEntryInput): Promise<AppendAuditResult> {
+    return this.appendNow(input);
+  }
+
+  /** The same append, synchronous: the memory change store appends inside its own atomic step. */
+  appendNow(input: AuditEntryInput): AppendAuditResult {
     this.checkOpen();
     const refusal = refusalOf(input);
     if (refusal !== undefined) return refusal;

@@ -3,6 +3,7 @@
  * contract is written against. Values are copied through JSON on the way in and out, as a
  * database would, so no caller can change what is stored by holding a reference.
  */
+import type { AuditEntryInput } from "../core/audit/audit-entry.ts";
 import type { ChangeRequest } from "../core/change/change-request.ts";
 import type { DocumentKey, DocumentVersion } from "../core/change/document-versions.ts";
 import {
@@ -11,12 +12,16 @@ import {
   type ChangeWriteResult,
   type StoredChange,
 } from "./change-store.ts";
+import type { MemoryAuditLogStore } from "./memory-audit-log-store.ts";
 
 export class MemoryChangeStore implements ChangeStore {
   private readonly changes = new Map<string, { json: string; revision: number; order: number }>();
   private readonly versions = new Map<DocumentKey, string[]>();
   private changeCount = 0;
   private closed = false;
+
+  /** Audit entries go to this log, checked before anything is written. */
+  constructor(private readonly audit: MemoryAuditLogStore) {}
 
   async nextChangeId(): Promise<string> {
     this.checkOpen();
@@ -49,15 +54,27 @@ export class MemoryChangeStore implements ChangeStore {
     change: ChangeRequest,
     expectedRevision: number,
     versions: readonly DocumentVersion[],
+    audit: AuditEntryInput | undefined,
   ): Promise<ChangeWriteResult> {
     this.checkOpen();
     const stored = this.changes.get(change.id);
-    if ((stored?.revision ?? 0) !== expectedRevision)
-      return { ok: false, code: "concurrent_update" };
+    if ((stored?.revision ?? 0) !== expectedRevision) {
+      return { ok: false, code: "concurrent_update", message: `${change.id} changed meanwhile` };
+    }
     for (const version of versions) {
       if ((this.versions.get(version.key)?.length ?? 0) !== version.version - 1) {
-        return { ok: false, code: "concurrent_update" };
+        return {
+          ok: false,
+          code: "concurrent_update",
+          message: `${version.key} changed meanwhile`,
+        };
       }
+    }
+    // Nothing here awaits, so the checks above still hold when the entry is appended and the
+    // change written: the step is atomic as the durable stores' transactions are.
+    const appended = audit === undefined ? undefined : this.audit.appendNow(audit);
+    if (appended !== undefined && !appended.ok) {
+      return { ok: false, code: "audit_refused", message: appended.message };
     }
     for (const version of versions) {
       const list = this.versions.get(version.key) ?? [];

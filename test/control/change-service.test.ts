@@ -48,8 +48,7 @@ beforeEach(async () => {
   audit = new MemoryAuditLogStore();
   const assess: AssessProposal = async () => next;
   service = new ChangeService({
-    store: new MemoryChangeStore(),
-    audit,
+    store: new MemoryChangeStore(audit),
     assess,
     now: () => new Date(clockMs).toISOString(),
   });
