@@ -4,6 +4,7 @@
  * is flushed and tests can run commands in-process.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { registerAuditCommands } from "./commands/audit.ts";
 import { registerLedgerCommands } from "./commands/ledger.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
 import { registerRunCommand } from "./commands/run.ts";
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerQuoteCommand(program, outcome);
   registerRunCommand(program, outcome);
   registerLedgerCommands(program, outcome);
+  registerAuditCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {
