@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerLedgerCommands } from "./commands/ledger.ts";
+import { registerLintCommand } from "./commands/lint.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
@@ -21,6 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerValidateCommand(program, outcome);
+  registerLintCommand(program, outcome);
   registerTrafficCommands(program, outcome);
   registerSchemaCommand(program, outcome);
   registerQuoteCommand(program, outcome);

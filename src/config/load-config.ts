@@ -30,6 +30,11 @@ export interface LoadedConfig {
   readonly config: ConfigSet;
   readonly findings: readonly Finding[];
   readonly files: readonly string[];
+  /** Line and column of a path in a loaded file, for findings made later (lint). */
+  readonly locate: (
+    source: string,
+    path: readonly (string | number)[],
+  ) => { line: number; column: number } | undefined;
 }
 
 interface ParsedFile {
@@ -68,7 +73,11 @@ export async function loadConfig(
       parsed === undefined ? { file: source, ...toFinding(issue) } : locate(parsed, issue),
     );
   }
-  return { config, findings, files };
+  const locateIn = (source: string, path: readonly (string | number)[]) => {
+    const parsed = parsedFiles.get(source);
+    return parsed === undefined ? undefined : positionOf(parsed, path);
+  };
+  return { config, findings, files, locate: locateIn };
 }
 
 async function listConfigFiles(
@@ -193,15 +202,23 @@ function toPlainValue(
 /** Attaches file, line and column to an issue, using the nearest node the path reaches. */
 function locate(parsed: ParsedFile, issue: DocumentIssue): Finding {
   const finding: Finding = { file: parsed.file, ...toFinding(issue) };
-  for (let length = issue.path.length; length >= 0; length -= 1) {
-    const node = parsed.document.getIn(issue.path.slice(0, length), true) as
+  const position = positionOf(parsed, issue.path);
+  return position === undefined ? finding : { ...finding, ...position };
+}
+
+function positionOf(
+  parsed: ParsedFile,
+  path: readonly (string | number)[],
+): { line: number; column: number } | undefined {
+  for (let length = path.length; length >= 0; length -= 1) {
+    const node = parsed.document.getIn(path.slice(0, length), true) as
       | { range?: [number, number, number] }
       | undefined;
     if (node?.range === undefined) continue;
     const position = parsed.lineCounter.linePos(node.range[0]);
-    return { ...finding, line: position.line, column: position.col };
+    return { line: position.line, column: position.col };
   }
-  return finding;
+  return undefined;
 }
 
 function toFinding(issue: DocumentIssue): Omit<Finding, "file"> {
