@@ -6,7 +6,8 @@
 export const CHANGE_CODES = {
   // lifecycle
   illegal_transition: "The change request's state does not allow this action.",
-  concurrent_update: "Someone acted on the same change or documents at the same time; read it again.",
+  concurrent_update:
+    "Someone acted on the same change or documents at the same time; read it again.",
   not_found: "No change request has this id.",
   // versions
   id_reused:
@@ -14,7 +15,6 @@ export const CHANGE_CODES = {
   base_outdated:
     "A document the change edits has a newer version than the one the change was based on.",
   document_not_found: "The change edits or retires a document that does not exist.",
-  document_retired: "The change edits a document that was retired.",
   empty_change: "The change request holds no edits.",
   too_many_edits: "The change request holds more edits than the per-change limit.",
   duplicate_edit: "The change request edits one document twice.",
@@ -34,11 +34,8 @@ export const CHANGE_CODES = {
     "Only the lint and approval gates can be forced; the envelope, the staged rollout and the breakers never.",
   second_admin_required:
     "Forcing needs a second, different administrator to confirm the first one's request.",
-  force_reason_mismatch: "The confirming administrator must confirm the same gate.",
   // rollout and rollback
   rollout_in_progress: "Another change is rolling out; one change rolls out at a time.",
-  dwell_not_met: "The stage has not run for its minimum dwell time yet.",
-  sample_too_small: "The stage has not seen enough payments to be compared with the forecast.",
   superseded:
     "A later change edited the same documents; roll that one back first (or kill the campaign).",
 } as const;

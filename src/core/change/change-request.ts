@@ -6,8 +6,8 @@
  * skips that gate alone.
  */
 import { type ChangeResult, refuse } from "./change-codes.ts";
-import { type ChangeState, nextChangeState } from "./change-lifecycle.ts";
 import type { ChangeDiff } from "./change-diff.ts";
+import { type ChangeState, nextChangeState } from "./change-lifecycle.ts";
 import type { RiskAssessment } from "./change-risk.ts";
 import type { BaseVersions, ChangeEdit, DocumentVersion } from "./document-versions.ts";
 import type { RolloutForecast, RolloutPlan, StageObservation } from "./rollout.ts";
