@@ -12,7 +12,6 @@ import {
   checkReadRange,
   EMPTY_AUDIT_HEAD,
   refusalOf,
-  sealAuditEntry,
   sha256Hex,
   type VerifyAuditOptions,
 } from "../../control/audit-log.ts";
@@ -21,12 +20,8 @@ import {
   type AuditVerification,
 } from "../../core/audit/audit-chain-verifier.ts";
 import type { AuditEntry, AuditEntryInput, AuditHead } from "../../core/audit/audit-entry.ts";
-import {
-  AUDIT_ENTRY_COLUMNS,
-  type AuditEntryRow,
-  auditEntryOfRow,
-  auditRowValues,
-} from "../audit-rows.ts";
+import { AUDIT_ENTRY_COLUMNS, type AuditEntryRow, auditEntryOfRow } from "../audit-rows.ts";
+import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
 import {
   migratePostgresControl,
   POSTGRES_CONTROL_SCHEMA_VERSION,
@@ -169,21 +164,7 @@ export class PostgresAuditLogStore implements AuditLogStore {
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
-      // The row lock every appender of every process queues on: one chain, one head.
-      const { rows } = await client.query<AuditHead>(
-        "SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-      );
-      const head = rows[0];
-      if (head === undefined) throw new Error("the audit log's head row is gone");
-      const entry = sealAuditEntry(input, head);
-      await client.query(
-        `INSERT INTO audit_log (${AUDIT_ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        auditRowValues(entry),
-      );
-      await client.query("UPDATE audit_head SET sequence = $1, hash = $2 WHERE id = 1", [
-        entry.sequence,
-        entry.hash,
-      ]);
+      const entry = await appendPostgresAuditEntry(client, input);
       await client.query("COMMIT");
       return { ok: true, entry };
     } catch (error) {

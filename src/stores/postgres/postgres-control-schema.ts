@@ -1,5 +1,5 @@
 /**
- * The control plane's PostgreSQL tables (the audit log, and later versions and change requests)
+ * The control plane's PostgreSQL tables (the audit log, change requests and document versions)
  * as numbered migrations, applied in order at open inside one transaction under an advisory
  * lock, so processes opening at once migrate once. They live in the ledger's schema beside its
  * tables, with their own migration record (`control_schema_migrations`), so either part can
@@ -49,6 +49,43 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresControlMigration[] = 
       $$;
       CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+    `,
+  },
+  {
+    version: 2,
+    name: "change requests and document versions",
+    // As in SQLite (sqlite-control-schema.ts). position comes from an identity column at the
+    // first write; change ids from a sequence, which never hands a number out twice, even to a
+    // transaction that rolls back. The primary key (key, version) refuses a version number taken
+    // twice, also between transactions not yet committed, and serves the latest version per key.
+    sql: `
+      CREATE TABLE change_requests (
+        id text PRIMARY KEY,
+        position bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        state text NOT NULL,
+        revision bigint NOT NULL CHECK (revision >= 1),
+        change_json text NOT NULL
+      );
+      CREATE INDEX change_requests_by_state ON change_requests (state, position);
+
+      CREATE SEQUENCE change_id_sequence AS bigint MINVALUE 1;
+
+      CREATE TABLE document_versions (
+        key text NOT NULL,
+        version bigint NOT NULL CHECK (version >= 1),
+        document_json text,
+        content_hash text NOT NULL,
+        change_id text NOT NULL,
+        PRIMARY KEY (key, version)
+      );
+
+      CREATE FUNCTION document_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'document versions are immutable';
+      END;
+      $$;
+      CREATE TRIGGER document_versions_immutable BEFORE UPDATE OR DELETE ON document_versions
+        FOR EACH ROW EXECUTE FUNCTION document_versions_immutable();
     `,
   },
 ];

@@ -16,7 +16,6 @@ import {
   checkReadRange,
   EMPTY_AUDIT_HEAD,
   refusalOf,
-  sealAuditEntry,
   sha256Hex,
   type VerifyAuditOptions,
 } from "../../control/audit-log.ts";
@@ -25,12 +24,8 @@ import {
   type AuditVerification,
 } from "../../core/audit/audit-chain-verifier.ts";
 import type { AuditEntry, AuditEntryInput, AuditHead } from "../../core/audit/audit-entry.ts";
-import {
-  AUDIT_ENTRY_COLUMNS,
-  type AuditEntryRow,
-  auditEntryOfRow,
-  auditRowValues,
-} from "../audit-rows.ts";
+import { AUDIT_ENTRY_COLUMNS, type AuditEntryRow, auditEntryOfRow } from "../audit-rows.ts";
+import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
 import {
   CONTROL_SCHEMA_VERSION,
   controlSchemaVersion,
@@ -86,19 +81,7 @@ export class SqliteAuditLogStore implements AuditLogStore {
       `SELECT ${AUDIT_ENTRY_COLUMNS} FROM audit_log WHERE sequence >= ? ORDER BY sequence LIMIT ?`,
     );
     if (database.readonly) return;
-    const insert = database.prepare(
-      `INSERT INTO audit_log (${AUDIT_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const moveHead = database.prepare("UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1");
-    const append = database.transaction((input: AuditEntryInput) => {
-      const head = (this.selectHead.get() as AuditHead | undefined) ?? EMPTY_AUDIT_HEAD;
-      const entry = sealAuditEntry(input, head);
-      insert.run(...auditRowValues(entry));
-      if (moveHead.run(entry.sequence, entry.hash).changes !== 1) {
-        throw new Error("the audit log's head row is gone");
-      }
-      return entry;
-    });
+    const append = database.transaction(prepareSqliteAuditAppend(database));
     this.appendInTransaction = (input) => append.immediate(input);
   }
 

@@ -1,6 +1,6 @@
 /**
- * The control plane's SQLite file (`<data dir>/control.sqlite`: the audit log, and later the
- * versions and change requests) as numbered migrations applied in order at open. It is a file
+ * The control plane's SQLite file (`<data dir>/control.sqlite`: the audit log, change requests
+ * and document versions) as numbered migrations applied in order at open. It is a file
  * apart from the ledger's, which its writer thread holds exclusively. Each migration runs once,
  * in the same transaction as its record, so a crash mid-migration leaves the previous version.
  * Applied migrations are never edited: a change is a new entry at the end of the list.
@@ -47,6 +47,47 @@ export const CONTROL_MIGRATIONS: readonly ControlMigration[] = [
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
       CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
+  {
+    version: 2,
+    name: "change requests and document versions",
+    // change_requests holds each change as the JSON the store was given, with the columns reads
+    // filter and order on: state, and position, given at the first write, for newest first.
+    // revision guards every write. document_versions is append-only like the audit log: a
+    // version, once written, never changes; its primary key (key, version) refuses a number taken
+    // twice and is the index the latest version of a key is read from. change_id_counter hands
+    // out change ids under the write lock, so no two processes get the same one, and a number
+    // taken by a change never written is skipped, not reused.
+    sql: `
+      CREATE TABLE change_requests (
+        id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL UNIQUE CHECK (position >= 1),
+        state TEXT NOT NULL,
+        revision INTEGER NOT NULL CHECK (revision >= 1),
+        change_json TEXT NOT NULL
+      );
+      CREATE INDEX change_requests_by_state ON change_requests (state, position);
+
+      CREATE TABLE change_id_counter (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last INTEGER NOT NULL CHECK (last >= 0)
+      );
+      INSERT INTO change_id_counter (id, last) VALUES (1, 0);
+
+      CREATE TABLE document_versions (
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        document_json TEXT,
+        content_hash TEXT NOT NULL,
+        change_id TEXT NOT NULL,
+        PRIMARY KEY (key, version)
+      ) WITHOUT ROWID;
+
+      CREATE TRIGGER document_versions_no_update BEFORE UPDATE ON document_versions
+      BEGIN SELECT RAISE(ABORT, 'document versions are immutable'); END;
+      CREATE TRIGGER document_versions_no_delete BEFORE DELETE ON document_versions
+      BEGIN SELECT RAISE(ABORT, 'document versions are immutable'); END;
     `,
   },
 ];
