@@ -22,6 +22,7 @@ import {
   forceGate,
   observeStage,
   type Principal,
+  recordOperatorLowering,
   rejectChange,
   rollBackChange,
   startRollout,
@@ -38,10 +39,12 @@ import {
   type ChangeEdit,
   type DocumentKey,
   type DocumentVersion,
+  documentKeyOf,
   keyOfEdit,
   versionsUndoing,
   versionsWrittenBy,
 } from "../core/change/document-versions.ts";
+import { loweredLimits } from "../core/change/limit-lowering.ts";
 import {
   checkRolloutPlan,
   defaultRolloutPlan,
@@ -332,6 +335,56 @@ export class ChangeService {
         versions: undo.versions,
       };
     });
+  }
+
+  /**
+   * An operator lowers a campaign's or program's limits: effective at once, one person, a
+   * reason, audited as `budget.lowered` with each limit before and after. Refused unless the
+   * new content only lowers (`loweredLimits`).
+   */
+  async lowerLimits(
+    operator: Principal,
+    document: ConfigDocument,
+    reason: string,
+  ): Promise<Outcome> {
+    const key = documentKeyOf(document);
+    const latest = await this.store.latestVersion(key);
+    if (latest?.document == null) return refuse("document_not_found", `${key} is not active`);
+    const lowering = loweredLimits(latest.document, document);
+    if (!lowering.ok) return lowering;
+    const edits: ChangeEdit[] = [{ op: "put", document }];
+    const baseVersions = { [key]: latest.version };
+    const id = await this.store.nextChangeId();
+    const written = versionsWrittenBy({ id, edits, baseVersions }, () => latest, contentHashOf);
+    if (!written.ok) return written;
+    const recorded = recordOperatorLowering({
+      id,
+      operator,
+      edits,
+      baseVersions,
+      contentHash: contentHashOf(edits),
+      written: written.versions,
+      reason,
+      at: this.now(),
+    });
+    if (!recorded.ok) return recorded;
+    const details: AuditDetails = {
+      document: key,
+      lowered: lowering.lowered.map((limit) => ({
+        field: limit.field,
+        beforeMinor: limit.beforeMinor ?? null,
+        afterMinor: limit.afterMinor,
+      })),
+    };
+    return this.write(
+      recorded.change,
+      0,
+      written.versions,
+      operator,
+      "budget.lowered",
+      reason,
+      details,
+    );
   }
 
   /** What evaluators serve now: stable versions, and the rolling-out change for its share. */

@@ -313,4 +313,49 @@ describe("the change pipeline", () => {
       code: "rollout_in_progress",
     });
   });
+
+  test("an operator lowers a budget at once, alone, audited; undoing it takes a change request", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const lowered: Campaign = {
+      ...coffee,
+      limits: { ...coffee.limits, totalBudgetMinor: coffee.limits.totalBudgetMinor - 100 },
+    };
+    const reason = "finance cut the quarter's budget";
+    expect(await service.lowerLimits(rui, lowered, reason)).toMatchObject({ code: "role_missing" });
+    const raised: Campaign = {
+      ...coffee,
+      limits: { ...coffee.limits, totalBudgetMinor: coffee.limits.totalBudgetMinor + 100 },
+    };
+    expect(await service.lowerLimits(ops, raised, reason)).toMatchObject({
+      code: "not_a_lowering",
+    });
+
+    const done = ok(await service.lowerLimits(ops, lowered, reason));
+    expect(done.change).toMatchObject({
+      state: "active",
+      operatorAction: { kind: "lower_limits", reason },
+    });
+    expect((await service.activeDocuments()).find((document) => document.id === coffee.id)).toEqual(
+      lowered,
+    );
+    const [entry] = (await audit.read(1, 1_000)).slice(-1);
+    expect(entry).toMatchObject({
+      action: "budget.lowered",
+      actor: "ops",
+      reason,
+      details: {
+        document: `campaign/${coffee.id}`,
+        lowered: [
+          {
+            field: "limits.totalBudgetMinor",
+            beforeMinor: coffee.limits.totalBudgetMinor,
+            afterMinor: coffee.limits.totalBudgetMinor - 100,
+          },
+        ],
+      },
+    });
+    expect(await service.rollBack(ops, done.change.id, "undo the cut, please")).toMatchObject({
+      code: "operator_action_final",
+    });
+  });
 });

@@ -34,6 +34,10 @@ export const CHANGE_CODES = {
     "Only the lint and approval gates can be forced; the envelope, the staged rollout and the breakers never.",
   second_admin_required:
     "Forcing needs a second, different administrator to confirm the first one's request.",
+  not_a_lowering:
+    "The operator's edit is not purely a lowering of limits; anything else goes through a change request.",
+  operator_action_final:
+    "An operator's lowering is not rolled back; raising the limit again takes a change request.",
   // rollout and rollback
   rollout_in_progress: "Another change is rolling out; one change rolls out at a time.",
   superseded:

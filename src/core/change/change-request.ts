@@ -105,6 +105,11 @@ export interface ChangeRequest {
   readonly written: readonly DocumentVersion[];
   /** Why the change was rejected, aborted or rolled back. */
   readonly closingReason?: string;
+  /**
+   * Set on the record of an operator's action (a lowering of limits): it took effect at once,
+   * without review, and is born active. Undoing it raises money, so that takes a change request.
+   */
+  readonly operatorAction?: { readonly kind: "lower_limits"; readonly reason: string };
 }
 
 function hasRole(principal: Principal, role: Role): boolean {
@@ -470,6 +475,46 @@ export function abortRollout(change: ChangeRequest, reason: string, at: string):
   };
 }
 
+/**
+ * The record of an operator lowering limits: one person, a reason, effective at once. The
+ * caller has checked with `loweredLimits` that the edit only lowers.
+ */
+export function recordOperatorLowering(input: {
+  readonly id: string;
+  readonly operator: Principal;
+  readonly edits: readonly ChangeEdit[];
+  readonly baseVersions: BaseVersions;
+  readonly contentHash: string;
+  readonly written: readonly DocumentVersion[];
+  readonly reason: string;
+  readonly at: string;
+}): Outcome {
+  const role = needRole(input.operator, "operator", "lower a limit");
+  if (!role.ok) return role;
+  const reasonCheck = checkReason(input.reason, "lowering a limit");
+  if (!reasonCheck.ok) return reasonCheck;
+  return {
+    ok: true,
+    change: {
+      id: input.id,
+      title: `lower limits: ${input.reason}`.slice(0, CHANGE_LIMITS.titleLengthMax),
+      authorId: input.operator.id,
+      state: "active",
+      edits: input.edits,
+      baseVersions: input.baseVersions,
+      contentHash: input.contentHash,
+      createdAt: input.at,
+      updatedAt: input.at,
+      acknowledgements: [],
+      approvals: [],
+      pendingForces: [],
+      forced: [],
+      written: input.written,
+      operatorAction: { kind: "lower_limits", reason: input.reason },
+    },
+  };
+}
+
 /** An operator rolls the change back: one person suffices, turning money off is easy. */
 export function rollBackChange(
   change: ChangeRequest,
@@ -479,6 +524,12 @@ export function rollBackChange(
 ): Outcome {
   const move = nextChangeState(change.state, "roll_back");
   if (!move.ok) return move;
+  if (change.operatorAction !== undefined) {
+    return refuse(
+      "operator_action_final",
+      "undoing a lowering raises the limit again, which takes a change request",
+    );
+  }
   const role = needRole(operator, "operator", "roll back a change");
   if (!role.ok) return role;
   const reasonCheck = checkReason(reason, "rolling back");
