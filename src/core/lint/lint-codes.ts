@@ -34,11 +34,6 @@ export const LINT_CODES = {
     description:
       "An amount is 100 times away from its template band or from typical payments: yuan written as fen or fen as yuan.",
   },
-  "lint.amount_above_typical_payment": {
-    severity: "warning",
-    description:
-      "The most one payment can get is at least the median payment of the scenarios in scope.",
-  },
   "lint.amount_looks_like_id": {
     severity: "error",
     description: "An amount field holds a number shaped like an account, phone or card number.",

@@ -12,6 +12,7 @@ import { lintSeverityOf } from "./lint-codes.ts";
 import { type LintFinding, lintFindingKey } from "./lint-finding.ts";
 import type { LintContext, LintInput, LintReport, LintTarget } from "./lint-rule.ts";
 import { LINT_RULES } from "./lint-rules.ts";
+import { sizeRule } from "./rules/size-rules.ts";
 
 /** The source of findings about the set as a whole, not one document. */
 export const CONFIGURATION_SOURCE = "(configuration)";
@@ -39,6 +40,9 @@ export function lintConfigSet(proposed: ConfigSet, context: LintContext): LintFi
       ...(found.campaignIds === undefined ? {} : { campaignIds: found.campaignIds }),
     });
   };
+  sizeRule.check(input, report);
+  // A set over the size limits is refused whole; the other rules need not spend time on it.
+  if (findings.length > 0) return findings;
   for (const rule of LINT_RULES) rule.check(input, report);
   return findings;
 }

@@ -1,4 +1,7 @@
-/** Every lint rule, in the order findings are reported. A new rule is added here. */
+/**
+ * Every lint rule after the size check (which runs first, alone), in the order findings are
+ * reported. A new rule is added here.
+ */
 import type { LintRule } from "./lint-rule.ts";
 import { audienceRule } from "./rules/audience-rules.ts";
 import { displayRule } from "./rules/display-rules.ts";
@@ -13,12 +16,10 @@ import { amountMagnitudeRule, idLikeAmountRule, rateUnitRule } from "./rules/off
 import { governmentWordingRule, programScopeRule } from "./rules/program-rules.ts";
 import { scheduleRule } from "./rules/schedule-rules.ts";
 import { protectedScopeRule, templateScopeRule } from "./rules/scope-rules.ts";
-import { sizeRule } from "./rules/size-rules.ts";
 import { stackingRule } from "./rules/stacking-rules.ts";
 import { templateEditRule } from "./rules/template-edit-rules.ts";
 
 export const LINT_RULES: readonly LintRule[] = [
-  sizeRule,
   templateEditRule,
   protectedScopeRule,
   templateScopeRule,

@@ -75,7 +75,7 @@ function within(value: number, band: { min: number; max: number }): boolean {
 
 export const amountMagnitudeRule: LintRule = {
   name: "amount magnitudes",
-  codes: ["lint.amount_fen_yuan_confused", "lint.amount_above_typical_payment"],
+  codes: ["lint.amount_fen_yuan_confused"],
   check: (input, report) => {
     for (const effective of input.proposed.campaigns) checkMagnitudes(input, effective, report);
   },
@@ -113,22 +113,13 @@ function checkMagnitudes(
     }
     // A percentage's cap is reached only on large payments; judge only amounts given outright.
     if (typical === undefined || param === "capMinor") continue;
-    if (valueMinor >= typical.typical.p99Minor && smallestMinor < typical.typical.p99Minor) {
+    // Above nearly every payment in scope: the smallest one it applies to, or the 99th percentile.
+    if (valueMinor >= Math.max(typical.typical.p99Minor, smallestMinor)) {
       report({
         code: "lint.amount_fen_yuan_confused",
         target: campaignTarget(effective),
         path: where,
         message: `${param} ${valueMinor} is at least the 99th-percentile ${typical.scenario} payment (${typical.typical.p99Minor}); did you mean ${Math.floor(valueMinor / 100)}? amounts are in fen (minor units)`,
-      });
-    } else if (
-      valueMinor >= typical.typical.medianMinor &&
-      smallestMinor <= typical.typical.medianMinor
-    ) {
-      report({
-        code: "lint.amount_above_typical_payment",
-        target: campaignTarget(effective),
-        path: where,
-        message: `${param} ${valueMinor} is at least the median ${typical.scenario} payment (${typical.typical.medianMinor}): half of the payments in scope would be paid in full`,
       });
     }
   }
@@ -139,7 +130,6 @@ export function looksLikeId(valueMinor: number): boolean {
   if (!Number.isSafeInteger(valueMinor) || valueMinor < 0) return false;
   const digits = String(valueMinor);
   if (/^1[3-9]\d{9}$/.test(digits)) return true;
-  if (digits.length >= 13) return true;
   const trailingZeros = digits.length - digits.replace(/0+$/, "").length;
   return digits.length >= 9 && trailingZeros < 3;
 }
