@@ -17,6 +17,7 @@ import {
   approveChange,
   type ChangeFinding,
   type ChangeRequest,
+  type ChangeSimulation,
   createChange,
   editChange,
   forceGate,
@@ -63,6 +64,7 @@ export interface ProposalFindings {
   readonly findings: readonly ChangeFinding[];
   readonly money?: SimulatedMoney;
   readonly forecast?: RolloutForecast;
+  readonly simulation?: ChangeSimulation;
 }
 
 export type AssessProposal = (proposal: {
@@ -181,6 +183,7 @@ export class ChangeService {
         diff,
         risk,
         ...(found.forecast === undefined ? {} : { forecast: found.forecast }),
+        ...(found.simulation === undefined ? {} : { simulation: found.simulation }),
         ...(found.money === undefined
           ? {}
           : {

@@ -5,6 +5,7 @@
  * is never approved by policy; forcing a gate takes two administrators and a written reason and
  * skips that gate alone.
  */
+import type { Jsonified, SimulationReport } from "../simulation/simulation-report.ts";
 import { type ChangeResult, refuse } from "./change-codes.ts";
 import type { ChangeDiff } from "./change-diff.ts";
 import { type ChangeState, nextChangeState } from "./change-lifecycle.ts";
@@ -42,6 +43,9 @@ export interface ChangeFinding {
   readonly message: string;
 }
 
+/** The simulation's report as reviewers read it (per campaign rows left out: the diff has them). */
+export type ChangeSimulation = Jsonified<Omit<SimulationReport, "byCampaign" | "forecast">>;
+
 /** What the pipeline found when the change was submitted: lint, risk, and the money forecast. */
 export interface ChangeAssessment {
   readonly findings: readonly ChangeFinding[];
@@ -49,6 +53,7 @@ export interface ChangeAssessment {
   readonly diff?: ChangeDiff;
   readonly risk: RiskAssessment;
   readonly forecast?: RolloutForecast;
+  readonly simulation?: ChangeSimulation;
   /** Subsidy per hour the simulation projected for the current and the proposed configuration. */
   readonly currentSubsidyPerHourMinor?: number;
   readonly proposedSubsidyPerHourMinor?: number;

@@ -1,0 +1,142 @@
+/**
+ * The real assessment (validation, resolution, lint, simulation) on the examples, through the
+ * change service: a template edit shows its lint warning and its money, and the 2025-01-16 edit
+ * is blocked.
+ */
+import { beforeEach, describe, expect, test } from "vitest";
+import { typicalAmountsFromTrafficModel } from "../../src/cli/commands/lint.ts";
+import { lintAndSimulate } from "../../src/control/assess-proposal.ts";
+import { ChangeService } from "../../src/control/change-service.ts";
+import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
+import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
+import type { Principal } from "../../src/core/change/change-request.ts";
+import type { ConfigDocument } from "../../src/core/model/document.ts";
+import type { Template } from "../../src/core/model/template.ts";
+import { TrafficGenerator } from "../../src/traffic/traffic-generator.ts";
+import { exampleDocuments } from "../change/change-fixtures.ts";
+
+const ana: Principal = { id: "ana", roles: ["author"] };
+const rui: Principal = { id: "rui", roles: ["reviewer"] };
+const mei: Principal = { id: "mei", roles: ["reviewer"] };
+const ops: Principal = { id: "ops", roles: ["operator"] };
+
+// 14:40 Beijing time on a weekday, when the 2025-01-16 template edit shipped.
+const START_MS = Date.parse("2025-01-16T06:40:00.000Z");
+
+function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
+  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
+  return result as Extract<T, { ok: true }>;
+}
+
+let service: ChangeService;
+let documents: ConfigDocument[];
+
+beforeEach(async () => {
+  const audit = new MemoryAuditLogStore();
+  service = new ChangeService({
+    store: new MemoryChangeStore(audit),
+    assess: lintAndSimulate({
+      payments: () => {
+        const created = TrafficGenerator.create({
+          seed: 7,
+          tps: 200,
+          seconds: 60,
+          startMs: START_MS,
+        });
+        if (!created.ok) throw new Error("traffic options");
+        return created.generator;
+      },
+      currency: "CNY",
+      typicalAmountsMinor: typicalAmountsFromTrafficModel(),
+      randomSeed: 1,
+      nowMs: () => START_MS,
+    }),
+    now: () => new Date(START_MS).toISOString(),
+  });
+  documents = await exampleDocuments();
+  const seed = ok(
+    await service.create(
+      ana,
+      "import the examples",
+      documents.map((document) => ({ op: "put", document })),
+    ),
+  );
+  // The examples lint clean of errors; their warnings are acknowledged once, at import.
+  const refused = await service.submit(ana, seed.change.id, []);
+  expect(refused).toMatchObject({ ok: false, code: "warnings_unacknowledged" });
+  const warnings = [...(refused.ok ? "" : refused.message).matchAll(/lint\.[a-z_]+\|[^,\s]+/g)];
+  expect(warnings.length).toBeGreaterThan(0);
+  ok(
+    await service.submit(
+      ana,
+      seed.change.id,
+      warnings.map(([key]) => ({
+        findingKey: key,
+        reason: "national campaigns, reviewed at import",
+        byId: "ana",
+      })),
+    ),
+  );
+  ok(await service.approve(rui, seed.change.id, seed.change.contentHash));
+  ok(await service.approve(mei, seed.change.id, seed.change.contentHash));
+  const singleStage = {
+    stages: [{ shareBps: 10_000, moneyAtRiskMaxMinor: 1_000_000_000, dwellMinMs: 0 }],
+    toleranceBps: 10_000,
+    paymentsMin: 1,
+  };
+  ok(await service.startRollout(ops, seed.change.id, singleStage));
+});
+
+describe("submitting through lint and simulation", () => {
+  test("the seed was judged on its money: everything it grants is new", async () => {
+    const seed = (await service.show("change-1"))!;
+    expect(seed.assessment?.currentSubsidyPerHourMinor).toBe(0);
+    expect(seed.assessment?.proposedSubsidyPerHourMinor).toBeGreaterThan(0);
+    expect(seed.assessment?.forecast?.subsidisedShareBps).toBeGreaterThan(0);
+  });
+
+  test("a template amount edit carries its lint warning, its fan-out and the money it moves", async () => {
+    const template = documents.find((document) => document.id === "instant-discount") as Template;
+    const edited = { ...template, offer: { kind: "fixed", amountMinor: 150 } } as Template;
+    const created = ok(
+      await service.create(ana, "routine discount to 1.50", [{ op: "put", document: edited }]),
+    );
+    const refused = await service.submit(ana, created.change.id, []);
+    expect(refused).toMatchObject({ code: "warnings_unacknowledged" });
+    const key = "lint.template_edit_changes_amount|template/instant-discount|offer";
+    expect(refused.ok ? "" : refused.message).toContain(key);
+
+    const submitted = ok(
+      await service.submit(ana, created.change.id, [
+        { findingKey: key, reason: "marketing wants a stronger routine discount", byId: "ana" },
+      ]),
+    );
+    const assessment = submitted.change.assessment!;
+    expect(assessment.proposedSubsidyPerHourMinor).toBeGreaterThan(
+      assessment.currentSubsidyPerHourMinor!,
+    );
+    expect(assessment.simulation?.byScenario.length).toBeGreaterThan(0);
+    expect(assessment.risk.level).toBe("high");
+    expect(assessment.risk.reasons.map((reason) => reason.code)).toContain("template_fan_out");
+    expect(submitted.change.state).toBe("in_review");
+  });
+
+  test("the 2025-01-16 template edit is blocked at lint, with the codes that say why", async () => {
+    const template = documents.find((document) => document.id === "instant-discount") as Template;
+    const incident = {
+      ...template,
+      offer: { kind: "percent", rateBps: 2_000, capMinor: 100_000 },
+      bands: undefined,
+      funding: { source: "government", programId: "sh-consumption-2025" },
+      label: "government_subsidy",
+    } as Template;
+    const created = ok(
+      await service.create(ana, "routine template update", [{ op: "put", document: incident }]),
+    );
+    const refused = await service.submit(ana, created.change.id, []);
+    expect(refused).toMatchObject({ ok: false, code: "lint_errors" });
+    const message = refused.ok ? "" : refused.message;
+    expect(message).toContain("lint.template_edit_changes_offer_kind");
+    expect(message).toContain("lint.template_edit_changes_funding");
+  });
+});
