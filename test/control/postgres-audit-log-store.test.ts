@@ -80,4 +80,21 @@ describe("postgres audit log tables", () => {
     expect(progress).toEqual([3, 6, 7]);
     await store.close();
   });
+
+  test("an append that waits on the head row past its timeout fails with write_failed and writes nothing", async () => {
+    const schema = `audit_locked_${process.pid}`;
+    const store = await PostgresAuditLogStore.open({ url, schema, queryTimeoutMs: 300 });
+    await store.append(auditInput(0));
+    const other = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await other.connect();
+    await other.query("BEGIN");
+    await other.query("SELECT * FROM audit_head FOR UPDATE");
+    await expect(store.append(auditInput(1))).rejects.toMatchObject({ code: "write_failed" });
+    await other.query("ROLLBACK");
+    await other.end();
+    const next = await store.append(auditInput(1));
+    expect(next.ok && next.entry.sequence).toBe(2);
+    expect(await store.verify()).toMatchObject({ entries: 2, ok: true });
+    await store.close();
+  });
 });

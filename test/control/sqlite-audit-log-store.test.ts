@@ -85,4 +85,19 @@ describe("sqlite audit log file", () => {
     expect(progress).toEqual([3, 6, 9, 10]);
     await store.close();
   });
+
+  test("an append that cannot get the write lock in time fails with write_failed and writes nothing", async () => {
+    const path = join(directory, "busy", "control.sqlite");
+    const store = SqliteAuditLogStore.open({ path, busyTimeoutMs: 50 });
+    await store.append(auditInput(0));
+    const other = new BetterSqlite3(path);
+    other.exec("BEGIN IMMEDIATE");
+    await expect(store.append(auditInput(1))).rejects.toMatchObject({ code: "write_failed" });
+    other.exec("ROLLBACK");
+    other.close();
+    const next = await store.append(auditInput(1));
+    expect(next.ok && next.entry.sequence).toBe(2);
+    expect(await store.verify()).toMatchObject({ entries: 2, ok: true });
+    await store.close();
+  });
 });
