@@ -9,6 +9,7 @@ import {
 import { applySqliteBenchmark } from "./apply-sqlite.ts";
 import type { Benchmark } from "./benchmark.ts";
 import { quoteBenchmark } from "./quote.ts";
+import { simulateBenchmark } from "./simulate.ts";
 import { trafficGenerateBenchmark } from "./traffic-generate.ts";
 import { trafficNdjsonReadBenchmark } from "./traffic-ndjson-read.ts";
 import { trafficNdjsonWriteBenchmark } from "./traffic-ndjson-write.ts";
@@ -18,6 +19,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   trafficNdjsonReadBenchmark,
   trafficNdjsonWriteBenchmark,
   quoteBenchmark,
+  simulateBenchmark,
   applySqliteBenchmark,
   applyPostgresTwoProcessBenchmark,
   applyPostgresDeadlineBenchmark,

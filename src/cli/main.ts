@@ -10,6 +10,7 @@ import { registerLintCommand } from "./commands/lint.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
+import { registerSimulateCommand } from "./commands/simulate.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 import { EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "./exit-codes.ts";
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerQuoteCommand(program, outcome);
   registerRunCommand(program, outcome);
   registerLedgerCommands(program, outcome);
+  registerSimulateCommand(program, outcome);
   registerAuditCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });

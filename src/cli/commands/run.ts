@@ -4,6 +4,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { loadSnapshot } from "../../config/load-snapshot.ts";
+import { PaymentSampleLog } from "../../control/payment-sample-log.ts";
 import { createFastEvaluator } from "../../core/evaluator/fast-evaluator.ts";
 import { formatFinding } from "../../core/findings.ts";
 import { formatMinor } from "../../core/money.ts";
@@ -16,6 +17,7 @@ import { TRAFFIC_CURRENCY } from "../../traffic/traffic-model.ts";
 import { EXIT_FINDINGS, EXIT_OK, type ExitCodeHolder } from "../exit-codes.ts";
 import { LedgerRun, type LedgerRunReport } from "../ledger-run.ts";
 import { Progress } from "../progress.ts";
+import { parseWholeNumber } from "../options.ts";
 import { complainer, createGenerator } from "../traffic-flags.ts";
 
 /** Payments evaluated between progress checks. */
@@ -43,11 +45,30 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       "--ledger <dir>",
       "also apply every payment through the durable ledger in DIR/ledger.db (SQLite), commit it, and verify the ledger",
     )
+    .option(
+      "--sample-log <dir>",
+      "keep a sample of the payments in DIR as NDJSON, for `bursar simulate --payments DIR`",
+    )
+    .option("--sample-rate-bps <n>", "share of payments the sample log keeps, in bps", "100")
     .option("--json", "print one JSON object")
     .action(async (flags) => {
       const say = complainer("bursar run", outcome);
       const generator = createGenerator(flags, say);
       if (generator === undefined) return;
+      const sampleRateBps = parseWholeNumber(flags.sampleRateBps, 1, 10_000);
+      if (sampleRateBps === undefined) {
+        say(`--sample-rate-bps: expected a whole number in 1..10000, got ${flags.sampleRateBps}`);
+        return;
+      }
+      let sampleLog: PaymentSampleLog | undefined;
+      if (flags.sampleLog !== undefined) {
+        const opened = PaymentSampleLog.open({ directory: flags.sampleLog, rateBps: sampleRateBps });
+        if (!opened.ok) {
+          say(`--sample-log: ${opened.message} [${opened.code}]`);
+          return;
+        }
+        sampleLog = opened.log;
+      }
       const loaded = await loadSnapshot([flags.campaigns], generator.options.seed);
       if (!loaded.ok) {
         for (const finding of loaded.findings) process.stderr.write(`${formatFinding(finding)}\n`);
@@ -81,6 +102,7 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
         payment = generator.nextPayment()
       ) {
         summary.add(payment, evaluator.quote(payment));
+        sampleLog?.record(payment);
         await ledger?.apply(payment);
         count += 1;
         if (count % (ledger === undefined ? PROGRESS_SLICE : LEDGER_PROGRESS_SLICE) === 0) {
@@ -88,7 +110,14 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
         }
       }
       const ledgerReport = await ledger?.finish();
+      sampleLog?.close();
       progress.finish(count);
+      const sampleStats = sampleLog?.stats();
+      if (sampleStats !== undefined) {
+        process.stderr.write(
+          `sample log: kept ${sampleStats.linesWritten} of ${count} payments (${sampleRateBps} bps) in ${flags.sampleLog}${sampleStats.writeError === null ? "" : `; writing failed: ${sampleStats.writeError}, ${sampleStats.dropped} dropped`}\n`,
+        );
+      }
       const elapsedS = (performance.now() - startedMs) / 1000;
       process.stderr.write(
         `${ledger === undefined ? "evaluated" : "evaluated and applied through the ledger"} ${count} payments against ${loaded.snapshot.campaigns.length} campaigns in ${elapsedS.toFixed(2)} s (generation included)\n`,

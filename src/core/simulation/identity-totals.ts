@@ -1,0 +1,148 @@
+/**
+ * Subsidy totals per identity (user, device or card) on both sides of a simulation. A sample
+ * holds hundreds of thousands of identities, so they are kept as columns — a map from the
+ * identity to its row and five numbers a row in one typed array — rather than an object each:
+ * less memory, less for the garbage collector, and a tally that is already columns.
+ */
+import type { SimulationWorstIdentity } from "./simulation-report.ts";
+
+/** payments, subsidised0, subsidised1, low0, low1. */
+const STRIDE = 5;
+const ROWS_INITIAL = 1_024;
+/** A number part spills into its bigint part from here (see simulation-accumulator.ts). */
+export const SPILL_AT_MINOR = 2 ** 52;
+
+/** Rows as columns: five numbers a key, and the bigint parts of the sums that spilled. */
+export interface TallyColumns {
+  readonly keys: readonly string[];
+  /** payments, subsidised0, subsidised1, low0, low1 per key. */
+  readonly numbers: Float64Array;
+  /** [row, high0, high1] for the rows whose sums spilled. */
+  readonly spills: readonly (readonly [number, bigint, bigint])[];
+}
+
+export class IdentityTotals {
+  private readonly rows = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private numbers = new Float64Array(ROWS_INITIAL * STRIDE);
+  /** Bigint parts by row, for the rare sums that passed SPILL_AT_MINOR. */
+  private readonly spills = new Map<number, [bigint, bigint]>();
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  private rowOf(key: string): number {
+    let row = this.rows.get(key);
+    if (row === undefined) {
+      row = this.keys.length;
+      this.keys.push(key);
+      this.rows.set(key, row);
+      if ((row + 1) * STRIDE > this.numbers.length) {
+        const grown = new Float64Array(this.numbers.length * 2);
+        grown.set(this.numbers);
+        this.numbers = grown;
+      }
+    }
+    return row;
+  }
+
+  /** One payment of `key` with its subsidy on each side (0 for none). */
+  add(key: string, subsidy0: number, subsidy1: number): void {
+    const at = this.rowOf(key) * STRIDE;
+    const numbers = this.numbers;
+    numbers[at]! += 1;
+    if (subsidy0 > 0) {
+      numbers[at + 1]! += 1;
+      numbers[at + 3]! += subsidy0;
+      if (numbers[at + 3]! >= SPILL_AT_MINOR) this.spill(at / STRIDE, 0);
+    }
+    if (subsidy1 > 0) {
+      numbers[at + 2]! += 1;
+      numbers[at + 4]! += subsidy1;
+      if (numbers[at + 4]! >= SPILL_AT_MINOR) this.spill(at / STRIDE, 1);
+    }
+  }
+
+  private spill(row: number, side: 0 | 1, amount?: bigint): void {
+    const at = row * STRIDE + 3 + side;
+    const parts = this.spills.get(row) ?? [0n, 0n];
+    parts[side] += (amount ?? 0n) + BigInt(this.numbers[at]!);
+    this.numbers[at] = 0;
+    this.spills.set(row, parts);
+  }
+
+  private total(row: number, side: 0 | 1): bigint {
+    return (this.spills.get(row)?.[side] ?? 0n) + BigInt(this.numbers[row * STRIDE + 3 + side]!);
+  }
+
+  columns(): TallyColumns {
+    return {
+      keys: [...this.keys],
+      numbers: this.numbers.slice(0, this.keys.length * STRIDE),
+      spills: [...this.spills].map(([row, [high0, high1]]) => [row, high0, high1] as const),
+    };
+  }
+
+  merge(columns: TallyColumns): void {
+    const { keys, numbers: source } = columns;
+    const rowsByIndex = new Int32Array(keys.length);
+    for (let index = 0; index < keys.length; index += 1) {
+      const row = this.rowOf(keys[index]!);
+      rowsByIndex[index] = row;
+      const at = row * STRIDE;
+      const from = index * STRIDE;
+      const numbers = this.numbers;
+      for (let field = 0; field < STRIDE; field += 1) numbers[at + field]! += source[from + field]!;
+      // Two number parts below 2^52 sum below 2^53: exact; then spill as adding does.
+      if (numbers[at + 3]! >= SPILL_AT_MINOR) this.spill(row, 0);
+      if (numbers[at + 4]! >= SPILL_AT_MINOR) this.spill(row, 1);
+    }
+    for (const [index, high0, high1] of columns.spills) {
+      const row = rowsByIndex[index]!;
+      const parts = this.spills.get(row) ?? [0n, 0n];
+      parts[0] += high0;
+      parts[1] += high1;
+      this.spills.set(row, parts);
+    }
+  }
+
+  /** The identity with the largest total on one side; ties go to the smaller identity. */
+  worst(side: 0 | 1): SimulationWorstIdentity | null {
+    let worstRow = -1;
+    const keys = this.keys;
+    if (this.spills.size === 0) {
+      // Compared as numbers while nothing spilled (the usual case): no bigint per identity.
+      const numbers = this.numbers;
+      let worstLow = 0;
+      for (let row = 0; row < keys.length; row += 1) {
+        const low = numbers[row * STRIDE + 3 + side]!;
+        if (low === 0) continue;
+        if (worstRow < 0 || low > worstLow || (low === worstLow && keys[row]! < keys[worstRow]!)) {
+          worstRow = row;
+          worstLow = low;
+        }
+      }
+    } else {
+      let worstTotal = 0n;
+      for (let row = 0; row < keys.length; row += 1) {
+        const total = this.total(row, side);
+        if (total === 0n) continue;
+        if (
+          worstRow < 0 ||
+          total > worstTotal ||
+          (total === worstTotal && keys[row]! < keys[worstRow]!)
+        ) {
+          worstRow = row;
+          worstTotal = total;
+        }
+      }
+    }
+    if (worstRow < 0) return null;
+    return {
+      identity: keys[worstRow]!,
+      subsidyMinor: this.total(worstRow, side),
+      subsidisedPayments: this.numbers[worstRow * STRIDE + 1 + side]!,
+    };
+  }
+}
