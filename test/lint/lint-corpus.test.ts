@@ -52,7 +52,7 @@ describe("known-bad corpus", () => {
       existsSync(previous) ? previous : undefined,
       expectation.at,
     );
-    const codes = new Set(all.map((finding) => finding.code));
+    const codes = new Set<string>(all.map((finding) => finding.code));
     expect([...expectation.codes].filter((code) => !codes.has(code))).toEqual([]);
     const named = new Set(lint.flatMap((finding) => finding.campaignIds ?? []));
     expect((expectation.campaignsNamed ?? []).filter((id) => !named.has(id))).toEqual([]);

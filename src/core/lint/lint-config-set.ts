@@ -7,6 +7,7 @@
 import { formatPath } from "../findings.ts";
 import type { ConfigSet, EffectiveCampaign } from "../model/config-set.ts";
 import type { EnvelopeCurrency } from "../model/envelope.ts";
+import { periodInstants } from "../model/schedule.ts";
 import type { Currency } from "../money.ts";
 import { lintSeverityOf } from "./lint-codes.ts";
 import { type LintFinding, lintFindingKey } from "./lint-finding.ts";
@@ -57,11 +58,21 @@ function lintInputOf(proposed: ConfigSet, context: LintContext): LintInput {
   const bounds = new Map<Currency, EnvelopeCurrency>();
   for (const currency of proposed.envelope?.currencies ?? [])
     bounds.set(currency.currency, currency);
+  const instants = new Map<string, { startMs: number; endMs: number }>();
   return {
     proposed,
     context,
     campaignsByTemplate,
     envelopeFor: (currency) => bounds.get(currency),
+    instantsOf: (period) => {
+      const key = `${period.timeZone} ${period.start} ${period.end}`;
+      let found = instants.get(key);
+      if (found === undefined) {
+        found = periodInstants(period);
+        instants.set(key, found);
+      }
+      return found;
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ConfigSet, EffectiveCampaign } from "../model/config-set.ts";
 import type { EnvelopeCurrency } from "../model/envelope.ts";
+import type { Period } from "../model/schedule.ts";
 import type { Currency } from "../money.ts";
 import type { Scenario } from "../scenario.ts";
 import type { LintCode } from "./lint-codes.ts";
@@ -49,6 +50,8 @@ export interface LintInput {
   readonly context: LintContext;
   readonly campaignsByTemplate: ReadonlyMap<string, readonly EffectiveCampaign[]>;
   readonly envelopeFor: (currency: Currency) => EnvelopeCurrency | undefined;
+  /** A period's instants, computed once per distinct period in a run (zone lookups are slow). */
+  readonly instantsOf: (period: Period) => { startMs: number; endMs: number };
 }
 
 /** One rule or family: the codes it may report and its check over the whole input. */

@@ -4,7 +4,6 @@
  */
 import type { EffectiveCampaign } from "../../model/config-set.ts";
 import type { Program } from "../../model/program.ts";
-import { periodInstants } from "../../model/schedule.ts";
 import { readDisplayPromise } from "../display-promise.ts";
 import { campaignTarget, type LintInput, type LintReport, type LintRule } from "../lint-rule.ts";
 
@@ -106,8 +105,8 @@ function checkCoverage(
       });
     }
   }
-  const campaignPeriod = periodInstants(schedule);
-  const programPeriod = periodInstants(program.validity);
+  const campaignPeriod = input.instantsOf(schedule);
+  const programPeriod = input.instantsOf(program.validity);
   if (
     campaignPeriod.startMs < programPeriod.startMs ||
     campaignPeriod.endMs > programPeriod.endMs

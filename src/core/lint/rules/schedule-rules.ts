@@ -1,5 +1,4 @@
 /** Schedules with an end, and no longer than their template allows. */
-import { periodInstants } from "../../model/schedule.ts";
 import { campaignTarget, type LintRule } from "../lint-rule.ts";
 
 const DAY_MS = 86_400_000;
@@ -13,7 +12,7 @@ export const scheduleRule: LintRule = {
   check: (input, report) => {
     for (const effective of input.proposed.campaigns) {
       const { schedule } = effective.campaign;
-      const { startMs, endMs } = periodInstants(schedule);
+      const { startMs, endMs } = input.instantsOf(schedule);
       const days = (endMs - startMs) / DAY_MS;
       const daysMax = effective.template.campaignDaysMax;
       const target = campaignTarget(effective);

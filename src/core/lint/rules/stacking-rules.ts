@@ -5,7 +5,6 @@
  * stay fast.
  */
 import type { EffectiveCampaign } from "../../model/config-set.ts";
-import { periodInstants } from "../../model/schedule.ts";
 import { offerKindOf } from "../../offers/registry.ts";
 import { largestPaymentMinor, smallestPaymentMinor } from "../campaign-facts.ts";
 import { campaignTarget, type LintRule, listIds } from "../lint-rule.ts";
@@ -24,7 +23,7 @@ export const stackingRule: LintRule = {
   codes: ["lint.stacking_compounds"],
   check: (input, report) => {
     const facts: StackingFacts[] = input.proposed.campaigns.map((effective) => {
-      const { startMs, endMs } = periodInstants(effective.campaign.schedule);
+      const { startMs, endMs } = input.instantsOf(effective.campaign.schedule);
       return {
         effective,
         percent: offerKindOf(effective.offer).lintFacts(effective.offer).rateBps !== undefined,

@@ -4,7 +4,6 @@
  * Runs only when the configuration active now is given; each finding names the campaigns.
  */
 import type { ConfigSet, EffectiveCampaign } from "../../model/config-set.ts";
-import { periodInstants } from "../../model/schedule.ts";
 import type { Template } from "../../model/template.ts";
 import { type LintInput, type LintRule, listIds } from "../lint-rule.ts";
 
@@ -12,9 +11,10 @@ function sameJson(left: unknown, right: unknown): boolean {
   return JSON.stringify(left) === JSON.stringify(right);
 }
 
-function isActive(effective: EffectiveCampaign, atMs: number | undefined): boolean {
+function isActive(effective: EffectiveCampaign, input: LintInput): boolean {
+  const atMs = input.context.atMs;
   if (atMs === undefined) return true;
-  return periodInstants(effective.campaign.schedule).endMs > atMs;
+  return input.instantsOf(effective.campaign.schedule).endMs > atMs;
 }
 
 /** Campaigns using the template now, active (running or still to run) at the lint instant. */
@@ -24,7 +24,7 @@ function activeUsers(
   input: LintInput,
 ): EffectiveCampaign[] {
   return previous.campaigns.filter(
-    (effective) => effective.template.id === templateId && isActive(effective, input.context.atMs),
+    (effective) => effective.template.id === templateId && isActive(effective, input),
   );
 }
 
