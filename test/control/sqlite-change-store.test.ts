@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterAll, describe, expect, test } from "vitest";
+import { ChangeStoreError } from "../../src/control/change-store-error.ts";
+import { SqliteAuditLogStore } from "../../src/stores/sqlite/sqlite-audit-log-store.ts";
+import { SqliteChangeStore } from "../../src/stores/sqlite/sqlite-change-store.ts";
+import { CONTROL_SCHEMA_VERSION } from "../../src/stores/sqlite/sqlite-control-schema.ts";
+import { describeChangeStoreContract } from "./change-store.contract.ts";
+import { auditOf, draftChange, versionsOf } from "./change-store-fixtures.ts";
+
+const directory = mkdtempSync(join(tmpdir(), "bursar-changes-"));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+let files = 0;
+
+describeChangeStoreContract("sqlite", async () => {
+  files += 1;
+  const path = join(directory, `data-${files}`, "control.sqlite");
+  return {
+    store: SqliteChangeStore.open({ path }),
+    audit: SqliteAuditLogStore.open({ path }),
+    reopen: async () => SqliteChangeStore.open({ path }),
+    another: async () => SqliteChangeStore.open({ path }),
+    childArgs: ["sqlite", path],
+  };
+});
+
+describe("sqlite change store file", () => {
+  test("shares control.sqlite with the audit log: WAL, synchronous FULL, migrated once by either", async () => {
+    const path = join(directory, "shared", "control.sqlite");
+    const audit = SqliteAuditLogStore.open({ path });
+    const store = SqliteChangeStore.open({ path });
+    expect(store.migrationsApplied).toEqual([]);
+    const change = draftChange(await store.nextChangeId(), []);
+    await store.writeChange(change, 0, [], auditOf(change, "change.created"));
+    expect((await audit.head()).sequence).toBe(1);
+    await Promise.all([store.close(), audit.close()]);
+
+    const database = new BetterSqlite3(path);
+    expect(database.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(database.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({
+      v: CONTROL_SCHEMA_VERSION,
+    });
+    database.close();
+  });
+
+  test("document versions refuse UPDATE and DELETE through SQL", async () => {
+    const path = join(directory, "immutable", "control.sqlite");
+    const store = SqliteChangeStore.open({ path });
+    const change = draftChange(await store.nextChangeId(), []);
+    const versions = versionsOf(change.id, [{ kind: "campaign", id: "c1" }], 1, true);
+    await store.writeChange(change, 0, versions, undefined);
+    const database = new BetterSqlite3(path);
+    expect(() => database.exec("UPDATE document_versions SET content_hash = 'x'")).toThrow(
+      /immutable/,
+    );
+    expect(() => database.exec("DELETE FROM document_versions")).toThrow(/immutable/);
+    database.close();
+    expect(await store.latestVersions()).toEqual(versions);
+    await store.close();
+  });
+
+  test("a write that waits past the busy timeout fails with write_failed, and writes nothing", async () => {
+    const path = join(directory, "busy", "control.sqlite");
+    const store = SqliteChangeStore.open({ path, busyTimeoutMs: 50 });
+    const blocker = new BetterSqlite3(path);
+    blocker.exec("BEGIN IMMEDIATE");
+    const change = draftChange("change-1", []);
+    await expect(
+      store.writeChange(change, 0, [], auditOf(change, "change.created")),
+    ).rejects.toMatchObject({ code: "write_failed" });
+    await expect(store.nextChangeId()).rejects.toMatchObject({ code: "write_failed" });
+    blocker.exec("ROLLBACK");
+    blocker.close();
+    expect(await store.getChange("change-1")).toBeUndefined();
+    expect(await store.nextChangeId()).toBe("change-1");
+    await store.close();
+  });
+
+  test("options out of range and unusable files fail with open_failed", () => {
+    expect(() =>
+      SqliteChangeStore.open({ path: join(directory, "x", "control.sqlite"), busyTimeoutMs: -1 }),
+    ).toThrow(ChangeStoreError);
+    expect(() => SqliteChangeStore.open({ path: directory })).toThrow(
+      expect.objectContaining({ code: "open_failed" }),
+    );
+  });
+});
