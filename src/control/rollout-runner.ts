@@ -1,0 +1,178 @@
+/**
+ * What evaluates payments while a change rolls out: the stable configuration for most
+ * identities, the rolling-out change for those in its stage's buckets. It counts what the stage
+ * grants, reports it to the change service at a fixed interval of payment time, has the stage
+ * judged (hold, advance, complete, or abort and roll back), and reloads the configuration when
+ * the verdict moved the change — so a mismatch is stopped by the same loop that served it.
+ */
+
+import type { RolloutVerdict, StageObservation } from "../core/change/rollout.ts";
+import { isInRollout } from "../core/change/rollout.ts";
+import type { Decision } from "../core/evaluator/decision.ts";
+import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-evaluator.ts";
+import { buildSnapshot } from "../core/evaluator/snapshot.ts";
+import { type ConfigSet, resolveConfig } from "../core/model/config-set.ts";
+import type { ConfigDocument } from "../core/model/document.ts";
+import type { Payment } from "../core/model/payment.ts";
+import type { ChangeService } from "./change-service.ts";
+
+export interface RolloutRunnerOptions {
+  /** Seeds random offers, as in the snapshots evaluators build everywhere else. */
+  readonly randomSeed: number;
+  /** Payment time between two reports and verdicts. */
+  readonly judgeEveryMs: number;
+}
+
+export const ROLLOUT_RUNNER_DEFAULTS = { judgeEveryMs: 10_000 } as const;
+
+/** What happened at one report: the verdict and the share served afterwards. */
+export interface RolloutEvent {
+  readonly atMs: number;
+  readonly changeId: string;
+  readonly verdict: RolloutVerdict;
+  /** Share of identities the change reaches after the verdict; 0 when it was rolled back. */
+  readonly shareBpsAfter: number;
+}
+
+interface Serving {
+  readonly stable: FastEvaluator;
+  readonly rollout?: {
+    readonly changeId: string;
+    readonly shareBps: number;
+    readonly evaluator: FastEvaluator;
+  };
+}
+
+export class RolloutRunner {
+  private serving: Serving;
+  private observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
+  private nextReportAtMs: number | undefined;
+  readonly events: RolloutEvent[] = [];
+
+  private constructor(
+    private readonly service: ChangeService,
+    private readonly options: RolloutRunnerOptions,
+    serving: Serving,
+  ) {
+    this.serving = serving;
+  }
+
+  /** Loads what the service serves now; refuses a configuration that does not build. */
+  static async open(service: ChangeService, options: RolloutRunnerOptions): Promise<RolloutRunner> {
+    if (!Number.isSafeInteger(options.judgeEveryMs) || options.judgeEveryMs < 1) {
+      throw new RangeError(`judgeEveryMs ${options.judgeEveryMs} is not a positive whole number`);
+    }
+    return new RolloutRunner(service, options, await loadServing(service, options.randomSeed));
+  }
+
+  /** The change rolling out and the share it reaches, if any. */
+  get rollout(): { changeId: string; shareBps: number } | undefined {
+    const rollout = this.serving.rollout;
+    return rollout === undefined
+      ? undefined
+      : { changeId: rollout.changeId, shareBps: rollout.shareBps };
+  }
+
+  /** Evaluates one payment with the configuration its payer is served. */
+  quote(payment: Payment): Decision {
+    const rollout = this.serving.rollout;
+    if (rollout === undefined || !isInRollout(payment.userId, rollout.shareBps)) {
+      return this.serving.stable.quote(payment);
+    }
+    const decision = rollout.evaluator.quote(payment);
+    this.observation.payments += 1;
+    if (decision.totalSubsidyMinor > 0) {
+      this.observation.subsidisedPayments += 1;
+      this.observation.subsidyMinor += decision.totalSubsidyMinor;
+    }
+    return decision;
+  }
+
+  /** Whether a report is due at this payment time; call `report` then, before the next quote. */
+  isReportDue(atMs: number): boolean {
+    if (this.serving.rollout === undefined) return false;
+    if (this.nextReportAtMs === undefined) this.nextReportAtMs = atMs + this.options.judgeEveryMs;
+    return atMs >= this.nextReportAtMs;
+  }
+
+  /**
+   * Reports the stage's observation, has it judged at `atMs` (the service's clock must read the
+   * same time), and reloads the configuration if the change moved.
+   */
+  async report(atMs: number): Promise<RolloutEvent | undefined> {
+    const rollout = this.serving.rollout;
+    this.nextReportAtMs = atMs + this.options.judgeEveryMs;
+    if (rollout === undefined) return undefined;
+    const seen: StageObservation = this.observation;
+    this.observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
+    const observed = await this.service.observe(rollout.changeId, seen);
+    if (!observed.ok)
+      throw new Error(`the rollout of ${rollout.changeId} cannot be observed: ${observed.message}`);
+    const judged = await this.service.judge(rollout.changeId);
+    if (!judged.ok)
+      throw new Error(`the rollout of ${rollout.changeId} cannot be judged: ${judged.message}`);
+    if (judged.verdict.verdict === "hold") return undefined;
+    this.serving = await loadServing(this.service, this.options.randomSeed);
+    const event: RolloutEvent = {
+      atMs,
+      changeId: rollout.changeId,
+      verdict: judged.verdict,
+      shareBpsAfter:
+        judged.change.state === "active"
+          ? 10_000
+          : this.serving.rollout?.changeId === rollout.changeId
+            ? this.serving.rollout.shareBps
+            : 0,
+    };
+    this.events.push(event);
+    return event;
+  }
+}
+
+async function loadServing(service: ChangeService, randomSeed: number): Promise<Serving> {
+  const configuration = await service.servingConfiguration();
+  const rolloutConfig =
+    configuration.rollout === undefined
+      ? undefined
+      : resolved(
+          configuration.rollout.documents,
+          `the configuration of ${configuration.rollout.changeId}`,
+        );
+  let stableConfig = resolved(configuration.stable, "the stable configuration");
+  if (stableConfig.envelope === undefined && rolloutConfig?.envelope !== undefined) {
+    // Before the first change is active nothing is granted: the rollout's envelope, no campaigns.
+    stableConfig = { ...stableConfig, envelope: rolloutConfig.envelope, campaigns: [] };
+  }
+  const stable = evaluatorOf(stableConfig, randomSeed, "the stable configuration");
+  if (configuration.rollout === undefined || rolloutConfig === undefined) return { stable };
+  return {
+    stable,
+    rollout: {
+      changeId: configuration.rollout.changeId,
+      shareBps: configuration.rollout.shareBps,
+      evaluator: evaluatorOf(
+        rolloutConfig,
+        randomSeed,
+        `the configuration of ${configuration.rollout.changeId}`,
+      ),
+    },
+  };
+}
+
+/**
+ * Active configurations passed validation and lint when they were approved; one that no longer
+ * resolves or builds (a bug, or a forced change) stops the run rather than serving a guess.
+ */
+function resolved(documents: readonly ConfigDocument[], what: string): ConfigSet {
+  const { config, issues } = resolveConfig(
+    documents.map((document) => ({ source: `${document.kind}/${document.id}`, document })),
+  );
+  if (issues.length > 0) throw new Error(`${what} does not resolve: ${issues[0]!.issue.message}`);
+  return config;
+}
+
+function evaluatorOf(config: ConfigSet, randomSeed: number, what: string): FastEvaluator {
+  const built = buildSnapshot(config, { version: 1, randomSeed });
+  if (!built.ok) throw new Error(`${what} does not build: ${built.message}`);
+  return createFastEvaluator(built.snapshot);
+}
