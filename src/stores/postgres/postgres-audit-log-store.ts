@@ -27,6 +27,7 @@ import {
   POSTGRES_CONTROL_SCHEMA_VERSION,
   postgresControlSchemaVersion,
 } from "./postgres-control-schema.ts";
+import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
 
 export interface PostgresAuditLogStoreOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -61,22 +62,6 @@ const OPTION_RANGES = {
   verifyPageEntries: [1, 1_000_000],
 } as const;
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** int8 as a JavaScript number: sequences stay far below 2^53. */
-function parseInt8(text: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new Error(`integer ${text} is beyond 2^53 - 1`);
-  return value;
-}
-
-const TYPES = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === pg.types.builtins.INT8
-      ? parseInt8
-      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
-};
-
 export class PostgresAuditLogStore implements AuditLogStore {
   private closed = false;
 
@@ -90,7 +75,7 @@ export class PostgresAuditLogStore implements AuditLogStore {
 
   static async open(options: PostgresAuditLogStoreOptions): Promise<PostgresAuditLogStore> {
     const schema = options.schema ?? POSTGRES_AUDIT_LOG_DEFAULTS.schema;
-    if (!SCHEMA_NAME.test(schema)) {
+    if (!POSTGRES_SCHEMA_NAME.test(schema)) {
       throw new AuditLogStoreError(
         "open_failed",
         `schema ${schema} is not a plain lower-case name`,
@@ -113,7 +98,7 @@ export class PostgresAuditLogStore implements AuditLogStore {
       connectionTimeoutMillis: option("connectTimeoutMs"),
       query_timeout: option("queryTimeoutMs"),
       options: `-c search_path=${schema}`,
-      types: TYPES,
+      types: INT8_AS_NUMBER_TYPES,
       application_name: "bursar-audit",
       max: option("connectionsMax"),
     };
