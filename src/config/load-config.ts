@@ -30,6 +30,13 @@ export interface LoadedConfig {
   readonly config: ConfigSet;
   readonly findings: readonly Finding[];
   readonly files: readonly string[];
+  /**
+   * Every document that is valid on its own, before documents are resolved against each other,
+   * and the findings of reading and validating each file alone: a change request may hold a
+   * campaign whose template is not among the files but in the active configuration.
+   */
+  readonly documents: readonly SourcedDocument[];
+  readonly documentFindings: readonly Finding[];
   /** Line and column of a path in a loaded file, for findings made later (lint). */
   readonly locate: (
     source: string,
@@ -66,6 +73,7 @@ export async function loadConfig(
     if (result.ok) documents.push({ source: file, document: result.document });
   }
 
+  const documentFindings = [...findings];
   const { config, issues } = resolveConfig(documents);
   for (const { source, issue } of issues) {
     const parsed = parsedFiles.get(source);
@@ -77,7 +85,7 @@ export async function loadConfig(
     const parsed = parsedFiles.get(source);
     return parsed === undefined ? undefined : positionOf(parsed, path);
   };
-  return { config, findings, files, locate: locateIn };
+  return { config, findings, files, documents, documentFindings, locate: locateIn };
 }
 
 async function listConfigFiles(

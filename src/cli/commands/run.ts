@@ -4,9 +4,14 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { loadSnapshot } from "../../config/load-snapshot.ts";
+import { ChangeService } from "../../control/change-service.ts";
 import { PaymentSampleLog } from "../../control/payment-sample-log.ts";
+import { RolloutRunner } from "../../control/rollout-runner.ts";
+import type { Decision } from "../../core/evaluator/decision.ts";
 import { createFastEvaluator } from "../../core/evaluator/fast-evaluator.ts";
+import type { Snapshot } from "../../core/evaluator/snapshot.ts";
 import { formatFinding } from "../../core/findings.ts";
+import type { Payment } from "../../core/model/payment.ts";
 import { formatMinor } from "../../core/money.ts";
 import {
   type SubsidyRow,
@@ -14,10 +19,11 @@ import {
   SubsidyRunSummary,
 } from "../../traffic/subsidy-run-summary.ts";
 import { TRAFFIC_CURRENCY } from "../../traffic/traffic-model.ts";
+import { openChangeStore } from "../control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, type ExitCodeHolder } from "../exit-codes.ts";
 import { LedgerRun, type LedgerRunReport } from "../ledger-run.ts";
-import { Progress } from "../progress.ts";
 import { parseWholeNumber } from "../options.ts";
+import { Progress } from "../progress.ts";
 import { complainer, createGenerator } from "../traffic-flags.ts";
 
 /** Payments evaluated between progress checks. */
@@ -50,6 +56,15 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       "keep a sample of the payments in DIR as NDJSON, for `bursar simulate --payments DIR`",
     )
     .option("--sample-rate-bps <n>", "share of payments the sample log keeps, in bps", "100")
+    .option(
+      "--control <dir>",
+      "serve what the change pipeline holds in DIR/control.sqlite instead of --campaigns: the active versions, and a rolling-out change to its stage's identities, judged against its forecast as the traffic flows",
+    )
+    .option(
+      "--judge-every-seconds <n>",
+      "with --control: seconds of payment time between two verdicts on the rollout",
+      "10",
+    )
     .option("--json", "print one JSON object")
     .action(async (flags) => {
       const say = complainer("bursar run", outcome);
@@ -62,28 +77,43 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       }
       let sampleLog: PaymentSampleLog | undefined;
       if (flags.sampleLog !== undefined) {
-        const opened = PaymentSampleLog.open({ directory: flags.sampleLog, rateBps: sampleRateBps });
+        const opened = PaymentSampleLog.open({
+          directory: flags.sampleLog,
+          rateBps: sampleRateBps,
+        });
         if (!opened.ok) {
           say(`--sample-log: ${opened.message} [${opened.code}]`);
           return;
         }
         sampleLog = opened.log;
       }
-      const loaded = await loadSnapshot([flags.campaigns], generator.options.seed);
-      if (!loaded.ok) {
-        for (const finding of loaded.findings) process.stderr.write(`${formatFinding(finding)}\n`);
-        process.stderr.write(`bursar run: ${loaded.message}\n`);
-        outcome.exitCode = EXIT_FINDINGS;
+      const judgeEverySeconds = parseWholeNumber(flags.judgeEverySeconds, 1, 86_400);
+      if (judgeEverySeconds === undefined) {
+        say(
+          `--judge-every-seconds: expected a whole number in 1..86400, got ${flags.judgeEverySeconds}`,
+        );
         return;
       }
-      const evaluator = createFastEvaluator(loaded.snapshot);
+      if (flags.control !== undefined && flags.ledger !== undefined) {
+        say("--control and --ledger together are not supported yet: a rollout is judged on quotes");
+        return;
+      }
+      const served = await servedEvaluator(
+        flags,
+        generator.options.seed,
+        judgeEverySeconds,
+        say,
+        outcome,
+      );
+      if (served === undefined) return;
+      const { evaluator, campaigns, source } = served;
       const summary = new SubsidyRunSummary();
       let ledger: LedgerRun | undefined;
       try {
         ledger =
           flags.ledger === undefined
             ? undefined
-            : await LedgerRun.open(flags.ledger, loaded.snapshot);
+            : await LedgerRun.open(flags.ledger, served.snapshot!);
       } catch (cause) {
         say(
           `cannot open the ledger in ${flags.ledger}: ${cause instanceof Error ? cause.message : String(cause)}`,
@@ -96,11 +126,24 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       );
       const startedMs = performance.now();
       let count = 0;
+      let lastAtMs: number | undefined;
+      const reportRollout = async (rollout: RolloutRunner, atMs: number) => {
+        served.clock.nowMs = atMs;
+        const event = await rollout.report(atMs);
+        if (event !== undefined) {
+          process.stderr.write(
+            `rollout of ${event.changeId} at ${new Date(event.atMs).toISOString()}: ${event.verdict.verdict} (${event.verdict.message}); now ${event.shareBpsAfter / 100} % of identities\n`,
+          );
+        }
+      };
       for (
         let payment = generator.nextPayment();
         payment !== undefined;
         payment = generator.nextPayment()
       ) {
+        if (served.rollout?.isReportDue(payment.atMs))
+          await reportRollout(served.rollout, payment.atMs);
+        lastAtMs = payment.atMs;
         summary.add(payment, evaluator.quote(payment));
         sampleLog?.record(payment);
         await ledger?.apply(payment);
@@ -109,6 +152,11 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
           progress.update(count);
         }
       }
+      // What the stage saw since the last verdict is reported before the run ends.
+      if (served.rollout?.rollout !== undefined && lastAtMs !== undefined) {
+        await reportRollout(served.rollout, lastAtMs);
+      }
+      await served.close();
       const ledgerReport = await ledger?.finish();
       sampleLog?.close();
       progress.finish(count);
@@ -120,19 +168,19 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       }
       const elapsedS = (performance.now() - startedMs) / 1000;
       process.stderr.write(
-        `${ledger === undefined ? "evaluated" : "evaluated and applied through the ledger"} ${count} payments against ${loaded.snapshot.campaigns.length} campaigns in ${elapsedS.toFixed(2)} s (generation included)\n`,
+        `${ledger === undefined ? "evaluated" : "evaluated and applied through the ledger"} ${count} payments against ${campaigns} campaigns in ${elapsedS.toFixed(2)} s (generation included)\n`,
       );
       const report = summary.report();
       const { seed, tps, seconds, startMs } = generator.options;
       if (flags.json === true) {
         process.stdout.write(
-          `${JSON.stringify({ seed, tps, seconds, startMs, campaigns: loaded.snapshot.campaigns.length, ...report, ...(ledgerReport === undefined ? {} : { ledger: ledgerReport }) })}\n`,
+          `${JSON.stringify({ seed, tps, seconds, startMs, campaigns, ...report, ...(ledgerReport === undefined ? {} : { ledger: ledgerReport }) })}\n`,
         );
       } else {
         process.stdout.write(
           formatRunReport(
             report,
-            `seed ${seed}, ${tps} payments/s for ${seconds} s, ${loaded.snapshot.campaigns.length} campaigns from ${flags.campaigns}`,
+            `seed ${seed}, ${tps} payments/s for ${seconds} s, ${campaigns} campaigns from ${source}`,
           ),
         );
         if (ledgerReport !== undefined) process.stdout.write(formatLedgerReport(ledgerReport));
@@ -206,4 +254,74 @@ function table(title: string, rows: readonly [string, SubsidyRow][]): string[] {
         `${key.padEnd(width)}${String(row.payments).padStart(9)}${String(row.subsidisedPayments).padStart(12)}${percent(row.subsidisedShare).padStart(9)}  ${yuan(row.subsidyMinor)}`,
     ),
   ];
+}
+
+interface ServedEvaluator {
+  readonly evaluator: { quote(payment: Payment): Decision };
+  readonly campaigns: number;
+  readonly source: string;
+  /** The configuration files' snapshot; absent when the control store serves. */
+  readonly snapshot?: Snapshot;
+  readonly rollout?: RolloutRunner;
+  readonly clock: { nowMs: number };
+  close(): Promise<void>;
+}
+
+/**
+ * What the run evaluates with: the configuration files, or what the control store serves, with
+ * its rollout judged on the run's own clock (payment time), as a server judges on wall time.
+ */
+async function servedEvaluator(
+  flags: { campaigns: string; control?: string },
+  seed: number,
+  judgeEverySeconds: number,
+  say: (message: string) => void,
+  outcome: ExitCodeHolder,
+): Promise<ServedEvaluator | undefined> {
+  const clock = { nowMs: 0 };
+  if (flags.control === undefined) {
+    const loaded = await loadSnapshot([flags.campaigns], seed);
+    if (!loaded.ok) {
+      for (const finding of loaded.findings) process.stderr.write(`${formatFinding(finding)}\n`);
+      process.stderr.write(`bursar run: ${loaded.message}\n`);
+      outcome.exitCode = EXIT_FINDINGS;
+      return undefined;
+    }
+    const evaluator = createFastEvaluator(loaded.snapshot);
+    return {
+      evaluator,
+      campaigns: loaded.snapshot.campaigns.length,
+      source: flags.campaigns,
+      snapshot: loaded.snapshot,
+      clock,
+      close: async () => {},
+    };
+  }
+  try {
+    const store = await openChangeStore({ data: flags.control, schema: "bursar" });
+    const service = new ChangeService({
+      store,
+      // A run judges rollouts and never submits changes.
+      assess: async () => ({ findings: [] }),
+      now: () => new Date(clock.nowMs).toISOString(),
+    });
+    const campaigns = (await service.activeDocuments()).filter(
+      (document) => document.kind === "campaign",
+    ).length;
+    const rollout = await RolloutRunner.open(service, {
+      randomSeed: seed,
+      judgeEveryMs: judgeEverySeconds * 1000,
+    });
+    return {
+      evaluator: rollout,
+      campaigns,
+      source: `${flags.control} (control store)`,
+      rollout,
+      clock,
+      close: () => store.close(),
+    };
+  } catch (cause) {
+    say(`--control ${flags.control}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    return undefined;
+  }
 }
