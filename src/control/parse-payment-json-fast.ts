@@ -11,6 +11,11 @@
  * the evaluator's payment check then judges the payment.
  */
 
+import { CHANNELS, PAYEE_KINDS, PAYMENT_METHODS, SEGMENTS } from "../core/model/payment.ts";
+import { CURRENCIES } from "../core/money.ts";
+import { REGIONS } from "../core/region.ts";
+import { SCENARIOS } from "../core/scenario.ts";
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const COLON = 0x3a;
@@ -58,7 +63,7 @@ export function parsePaymentJsonFast(
         ? readWholeNumber(text, end)
         : key === KEY_SEGMENTS
           ? readStringList(text, end)
-          : readString(text, end);
+          : readString(text, end, (INTERNED_KEYS & (1 << key)) !== 0);
     if (position < 0) return undefined;
     const next = text.charCodeAt(position);
     if (next === COMMA) {
@@ -69,6 +74,34 @@ export function parsePaymentJsonFast(
     if (next !== CLOSE_BRACE || position !== end - 1) return undefined;
     return paymentOf(values);
   }
+}
+
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function fnv1a(text: string): number {
+  let hash = FNV_OFFSET_BASIS;
+  for (let index = 0; index < text.length; index += 1)
+    hash = Math.imul(hash ^ text.charCodeAt(index), FNV_PRIME);
+  return hash;
+}
+
+/** currency, scenario, payeeKind, merchantCategory, region, channel, paymentMethod (and segments). */
+const INTERNED_KEYS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
+/** Strings kept for interning: the vocabularies and up to this many more (merchant categories). */
+const INTERNED_MAX = 20_000;
+const interned = new Map<number, string>();
+for (const value of [
+  ...CURRENCIES,
+  ...SCENARIOS,
+  ...PAYEE_KINDS,
+  ...REGIONS,
+  ...CHANNELS,
+  ...PAYMENT_METHODS,
+  ...SEGMENTS,
+]) {
+  // A collision would only cost the second value its interning; first come, first kept.
+  if (!interned.has(fnv1a(value))) interned.set(fnv1a(value), value);
 }
 
 /** Values by key index for the line being parsed; read out before the next line. */
@@ -139,13 +172,19 @@ function keyIndex(text: string, at: number, length: number): number {
   return -1;
 }
 
-function readString(text: string, end: number): string | undefined {
+/**
+ * Reads a string value. With `intern`, a value seen before is returned as the same string: the
+ * closed vocabularies' own constants, and merchant categories as they come. Fewer strings for the
+ * garbage collector, and the evaluator's vocabulary lookups get strings V8 has already hashed.
+ */
+function readString(text: string, end: number, intern = false): string | undefined {
   if (text.charCodeAt(position) !== QUOTE) {
     position = -1;
     return undefined;
   }
   const from = position + 1;
   let at = from;
+  let hash = FNV_OFFSET_BASIS;
   for (; at < end; at += 1) {
     const code = text.charCodeAt(at);
     if (code === QUOTE) break;
@@ -154,13 +193,21 @@ function readString(text: string, end: number): string | undefined {
       position = -1;
       return undefined;
     }
+    hash = Math.imul(hash ^ code, FNV_PRIME);
   }
   if (at >= end) {
     position = -1;
     return undefined;
   }
   position = at + 1;
-  return text.slice(from, at);
+  if (!intern) return text.slice(from, at);
+  const known = interned.get(hash);
+  // The hash only finds a candidate; equal characters decide.
+  if (known !== undefined && known.length === at - from && text.startsWith(known, from))
+    return known;
+  const value = text.slice(from, at);
+  if (known === undefined && interned.size < INTERNED_MAX) interned.set(hash, value);
+  return value;
 }
 
 function readWholeNumber(text: string, end: number): number | undefined {
@@ -204,7 +251,7 @@ function readStringList(text: string, end: number): string[] | undefined {
     return list;
   }
   for (;;) {
-    const item = readString(text, end);
+    const item = readString(text, end, true);
     if (position < 0 || item === undefined) return undefined;
     list.push(item);
     const next = text.charCodeAt(position);

@@ -43,7 +43,10 @@ export interface SimulatePaymentFilesInput {
   readonly paths: readonly string[];
   readonly sampleRateBps?: number;
   readonly options: SimulateChangeOptions;
-  /** Worker threads; by default one per core (at most 4) when the files are large enough. */
+  /**
+   * Threads reading the files, this one included (0 and 1 both mean this one alone); by default
+   * one per core, at most 4, and at most one per 16 MiB of payments.
+   */
   readonly threads?: number;
   readonly onProgress?: (payments: number) => void;
 }
@@ -156,19 +159,32 @@ async function simulateInWorkers(
   for (let index = 0; index < segments.length; index += perWorker)
     groups.push(segments.slice(index, index + perWorker));
   const progress = new Array<number>(groups.length).fill(0);
-  const answers = await Promise.all(
-    groups.map((group, index) =>
-      runWorker(
-        { current: input.current, proposed: input.proposed, options, segments: group },
-        (payments) => {
-          progress[index] = payments;
-          input.onProgress?.(progress.reduce((sum, count) => sum + count, 0));
-        },
-      ),
+  const report = (index: number) => (payments: number) => {
+    progress[index] = payments;
+    input.onProgress?.(progress.reduce((sum, count) => sum + count, 0));
+  };
+  // The other groups go to workers; the first is read here meanwhile, which spares starting
+  // one more worker.
+  const answers = groups.slice(1).map((group, index) =>
+    runWorker(
+      { current: input.current, proposed: input.proposed, options, segments: group },
+      report(index + 1),
     ),
   );
-  const results: SegmentReadResult[] = [];
-  for (const answer of answers) {
+  let results: SegmentReadResult[];
+  try {
+    results = simulateSegments(
+      input.current,
+      input.proposed,
+      groups[0] ?? [],
+      accumulator,
+      report(0),
+    );
+  } finally {
+    // A failure here must not leave workers running unobserved.
+    await Promise.allSettled(answers);
+  }
+  for (const answer of await Promise.all(answers)) {
     accumulator.merge(answer.tally);
     results.push(...answer.results);
   }
