@@ -2,8 +2,9 @@ import pg from "pg";
 import { describe, expect, inject, test } from "vitest";
 import { PostgresAuditLogStore } from "../../src/stores/postgres/postgres-audit-log-store.ts";
 import { PostgresChangeStore } from "../../src/stores/postgres/postgres-change-store.ts";
+import { FaultProxy } from "../support/fault-proxy.ts";
 import { describeChangeStoreContract } from "./change-store.contract.ts";
-import { draftChange, versionsOf } from "./change-store-fixtures.ts";
+import { auditOf, draftChange, versionsOf } from "./change-store-fixtures.ts";
 
 const url = inject("postgresUrl");
 let schemas = 0;
@@ -52,5 +53,51 @@ describe("postgres change store tables", () => {
         connectTimeoutMs: 500,
       }),
     ).rejects.toMatchObject({ code: "open_failed" });
+  });
+});
+
+describe("postgres change store behind a failing network", () => {
+  test("a write whose COMMIT answer is lost fails with write_failed; reading tells whether it was written, and it was written once", async () => {
+    const target = new URL(url);
+    const proxy = await FaultProxy.start(target.hostname, Number(target.port || 5432));
+    const schema = `changes_faults_${process.pid}`;
+    const store = await PostgresChangeStore.open({
+      url: proxy.urlFor(url),
+      schema,
+      connectTimeoutMs: 1_000,
+      queryTimeoutMs: 2_000,
+    });
+    const audit = await PostgresAuditLogStore.open({ url, schema });
+    try {
+      const change = draftChange(await store.nextChangeId(), []);
+      const versions = versionsOf(change.id, [{ kind: "campaign", id: "c1" }], 1, true);
+      proxy.mode = "drop_after_commit";
+      await expect(
+        store.writeChange(change, 0, versions, auditOf(change, "change.created")),
+      ).rejects.toMatchObject({ code: "write_failed" });
+      expect(proxy.droppedCommits).toBe(1);
+      proxy.mode = "pass";
+      // The server read the COMMIT: the change, its version and its entry are there, once.
+      expect(await store.getChange(change.id)).toEqual({ change, revision: 1 });
+      expect(
+        await store.writeChange(change, 0, versions, auditOf(change, "change.created")),
+      ).toMatchObject({ ok: false, code: "concurrent_update" });
+      expect(await store.latestVersions()).toEqual(versions);
+      expect(await audit.verify()).toMatchObject({ entries: 1, ok: true });
+
+      proxy.mode = "refuse";
+      proxy.cutAll();
+      await expect(store.getChange(change.id)).rejects.toMatchObject({ code: "read_failed" });
+      await expect(store.nextChangeId()).rejects.toMatchObject({ code: "write_failed" });
+      await expect(store.writeChange(change, 1, [], undefined)).rejects.toMatchObject({
+        code: "write_failed",
+      });
+      proxy.mode = "pass";
+      expect((await store.getChange(change.id))?.revision).toBe(1);
+    } finally {
+      proxy.mode = "pass";
+      await Promise.all([store.close(), audit.close()]);
+      await proxy.close();
+    }
   });
 });

@@ -78,6 +78,22 @@ describe("sqlite change store file", () => {
     await store.close();
   });
 
+  test("a row that is not the JSON the store wrote is read_failed, not a half-read change", async () => {
+    const path = join(directory, "garbled", "control.sqlite");
+    const store = SqliteChangeStore.open({ path });
+    const change = draftChange(await store.nextChangeId(), []);
+    await store.writeChange(change, 0, [], undefined);
+    const database = new BetterSqlite3(path);
+    database
+      .prepare("UPDATE change_requests SET change_json = '{\"id\":' WHERE id = ?")
+      .run(change.id);
+    database.close();
+    await expect(store.getChange(change.id)).rejects.toMatchObject({ code: "read_failed" });
+    await expect(store.listChanges({ limit: 1 })).rejects.toMatchObject({ code: "read_failed" });
+    await store.close();
+    await expect(store.getChange(change.id)).rejects.toMatchObject({ code: "closed" });
+  });
+
   test("options out of range and unusable files fail with open_failed", () => {
     expect(() =>
       SqliteChangeStore.open({ path: join(directory, "x", "control.sqlite"), busyTimeoutMs: -1 }),

@@ -172,6 +172,10 @@ export class PostgresChangeStore implements ChangeStore {
     } catch (error) {
       throw new ChangeStoreError("write_failed", messageOf(error));
     }
+    // A connection lost while checked out is reported by the query it fails and also emitted as
+    // an 'error' event, which would end the process if nobody listened.
+    const ignoreLostConnection = () => {};
+    client.on("error", ignoreLostConnection);
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
@@ -186,6 +190,7 @@ export class PostgresChangeStore implements ChangeStore {
       broken = error instanceof Error ? error : new Error(String(error));
       throw new ChangeStoreError("write_failed", messageOf(error));
     } finally {
+      client.removeListener("error", ignoreLostConnection);
       // A connection whose transaction failed is not trusted again.
       client.release(broken);
     }
