@@ -43,17 +43,16 @@ export function proposedSnapshot(documents: readonly ConfigDocument[], seed: num
   return built.snapshot;
 }
 
-async function writePayments(path: string, count: number): Promise<void> {
-  const created = TrafficGenerator.create({
-    seed: SEED,
-    tps: TPS,
-    seconds: Math.ceil(count / TPS),
-  });
+/** Writes about `count` payments (tps × seconds); returns how many. */
+async function writePayments(path: string, count: number): Promise<number> {
+  const tps = Math.min(TPS, count);
+  const created = TrafficGenerator.create({ seed: SEED, tps, seconds: Math.ceil(count / tps) });
   if (!created.ok) throw new Error(created.errors.map((error) => error.message).join("; "));
   const written = await writePaymentsNdjson(created.generator, createWriteStream(path), {
     end: true,
   });
   if (!written.ok) throw written.error;
+  return written.lines;
 }
 
 export const simulateBenchmark: Benchmark = {
@@ -62,11 +61,11 @@ export const simulateBenchmark: Benchmark = {
   fixture: (scale) =>
     `${scaled(PAYMENTS, scale)} generated payments (seed ${SEED}, ${TPS} tps from 2025-01-16T14:40:00+08:00) written untimed to an NDJSON file in a temp dir; current: the ${CAMPAIGNS}-campaign fixture (seed ${SEED}); proposed: the same with template ${EDITED_TEMPLATE} changed from fixed 50 to ${EDITED_OFFER.rateBps} bps capped at ${EDITED_OFFER.capMinor} (fanning out to its campaigns); timed: read the file, evaluate every payment under both snapshots, build the report, in one process (worker threads, one per core, at most 4); median of ${PASSES} passes`,
   async run(context) {
-    const count = scaled(PAYMENTS, context.scale);
+    const wanted = scaled(PAYMENTS, context.scale);
     const directory = mkdtempSync(join(tmpdir(), "bursar-simulate-bench-"));
     try {
       const path = join(directory, "payments.ndjson");
-      await writePayments(path, count);
+      const count = await writePayments(path, wanted);
       const fixture = campaignFixture(CAMPAIGNS, SEED);
       const proposed = proposedSnapshot(fixture.documents, SEED);
       const seconds: number[] = [];
