@@ -21,9 +21,10 @@ import {
   createChange,
   editChange,
   forceGate,
+  type OperatorActionKind,
   observeStage,
   type Principal,
-  recordOperatorLowering,
+  recordOperatorAction,
   rejectChange,
   rollBackChange,
   startRollout,
@@ -45,7 +46,7 @@ import {
   versionsUndoing,
   versionsWrittenBy,
 } from "../core/change/document-versions.ts";
-import { loweredLimits } from "../core/change/limit-lowering.ts";
+import { loweredLimits, pausedCampaign } from "../core/change/operator-edits.ts";
 import {
   checkRolloutPlan,
   defaultRolloutPlan,
@@ -355,12 +356,55 @@ export class ChangeService {
     if (latest?.document == null) return refuse("document_not_found", `${key} is not active`);
     const lowering = loweredLimits(latest.document, document);
     if (!lowering.ok) return lowering;
+    const lowered = lowering.lowered.map((limit) => ({
+      field: limit.field,
+      beforeMinor: limit.beforeMinor ?? null,
+      afterMinor: limit.afterMinor,
+    }));
+    return this.operatorAction(
+      "lower_limits",
+      operator,
+      latest,
+      document,
+      reason,
+      "budget.lowered",
+      { document: key, lowered },
+    );
+  }
+
+  /**
+   * An operator pauses a running campaign: it grants nothing from the next snapshot on. One
+   * person and a reason; audited as `campaign.paused`. Resuming is a change request.
+   */
+  async pause(operator: Principal, campaignId: string, reason: string): Promise<Outcome> {
+    const key: DocumentKey = `campaign/${campaignId}`;
+    const latest = await this.store.latestVersion(key);
+    if (latest?.document == null) return refuse("document_not_found", `${key} is not active`);
+    const paused = { ...latest.document, paused: true } as ConfigDocument;
+    const check = pausedCampaign(latest.document, paused);
+    if (!check.ok) return check;
+    return this.operatorAction("pause", operator, latest, paused, reason, "campaign.paused", {
+      document: key,
+    });
+  }
+
+  /** Writes an operator's action as a new version of one document, born active, and audits it. */
+  private async operatorAction(
+    kind: OperatorActionKind,
+    operator: Principal,
+    latest: DocumentVersion,
+    document: ConfigDocument,
+    reason: string,
+    action: AuditAction,
+    details: AuditDetails,
+  ): Promise<Outcome> {
     const edits: ChangeEdit[] = [{ op: "put", document }];
-    const baseVersions = { [key]: latest.version };
+    const baseVersions = { [latest.key]: latest.version };
     const id = await this.store.nextChangeId();
     const written = versionsWrittenBy({ id, edits, baseVersions }, () => latest, contentHashOf);
     if (!written.ok) return written;
-    const recorded = recordOperatorLowering({
+    const recorded = recordOperatorAction({
+      kind,
       id,
       operator,
       edits,
@@ -371,23 +415,7 @@ export class ChangeService {
       at: this.now(),
     });
     if (!recorded.ok) return recorded;
-    const details: AuditDetails = {
-      document: key,
-      lowered: lowering.lowered.map((limit) => ({
-        field: limit.field,
-        beforeMinor: limit.beforeMinor ?? null,
-        afterMinor: limit.afterMinor,
-      })),
-    };
-    return this.write(
-      recorded.change,
-      0,
-      written.versions,
-      operator,
-      "budget.lowered",
-      reason,
-      details,
-    );
+    return this.write(recorded.change, 0, written.versions, operator, action, reason, details);
   }
 
   /** What evaluators serve now: stable versions, and the rolling-out change for its share. */

@@ -13,7 +13,9 @@ import {
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
 import type { Principal } from "../../src/core/change/change-request.ts";
+import { buildSnapshot } from "../../src/core/evaluator/snapshot.ts";
 import type { Campaign } from "../../src/core/model/campaign.ts";
+import { resolveConfig } from "../../src/core/model/config-set.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Template } from "../../src/core/model/template.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
@@ -357,5 +359,46 @@ describe("the change pipeline", () => {
     expect(await service.rollBack(ops, done.change.id, "undo the cut, please")).toMatchObject({
       code: "operator_action_final",
     });
+  });
+
+  test("an operator pauses a campaign alone; it leaves what is served; resuming takes review", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const reason = "complaints about the afternoon offer";
+    expect(await service.pause(rui, coffee.id, reason)).toMatchObject({ code: "role_missing" });
+    expect(await service.pause(ops, "no-such-campaign", reason)).toMatchObject({
+      code: "document_not_found",
+    });
+    const paused = ok(await service.pause(ops, coffee.id, reason));
+    expect(paused.change).toMatchObject({
+      state: "active",
+      operatorAction: { kind: "pause", reason },
+    });
+    expect(await service.pause(ops, coffee.id, reason)).toMatchObject({ code: "not_a_pause" });
+    expect(await service.rollBack(ops, paused.change.id, "resume it, please")).toMatchObject({
+      code: "operator_action_final",
+    });
+    const [entry] = (await audit.read(1, 1_000)).slice(-1);
+    expect(entry).toMatchObject({ action: "campaign.paused", actor: "ops", reason });
+
+    const served = resolveConfig(
+      (await service.servingConfiguration()).stable.map((document) => ({
+        source: document.id,
+        document,
+      })),
+    ).config;
+    const built = buildSnapshot(served, { version: 1, randomSeed: 1 });
+    expect(
+      built.ok && built.snapshot.campaigns.map((effective) => effective.campaign.id),
+    ).not.toContain(coffee.id);
+    expect(built.ok && built.snapshot.campaigns.length).toBe(served.campaigns.length - 1);
+
+    const resumed = ok(
+      await service.create(ana, "resume coffee", [{ op: "put", document: coffee }]),
+    );
+    const submitted = ok(await service.submit(ana, resumed.change.id, []));
+    expect(submitted.change.state).toBe("in_review");
+    expect(submitted.change.assessment?.risk.reasons.map((reason) => reason.code)).toContain(
+      "campaign_resumed",
+    );
   });
 });

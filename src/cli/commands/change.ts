@@ -316,6 +316,21 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
         service.lowerLimits(actor, documents[0]!, flags.reason),
       );
     });
+
+  change
+    .command("pause")
+    .description("Operator action: pause a campaign at once; resuming it is a change request.")
+    .argument("<campaign>", "the campaign's id")
+    .requiredOption("--reason <text>", "why")
+    .requiredOption("--as <id>", "who acts")
+    .option("--roles <list>", "the roles they act in, comma-separated", "operator")
+    .action(async (campaignId, flags) => {
+      const actor = principalOf(flags, say);
+      if (actor === undefined) return;
+      await withService(shared(), outcome, say, (service) =>
+        service.pause(actor, campaignId, flags.reason),
+      );
+    });
 }
 
 function principalOf(

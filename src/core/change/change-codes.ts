@@ -36,8 +36,9 @@ export const CHANGE_CODES = {
     "Forcing needs a second, different administrator to confirm the first one's request.",
   not_a_lowering:
     "The operator's edit is not purely a lowering of limits; anything else goes through a change request.",
+  not_a_pause: "The operator's edit is not purely a pause of one running campaign.",
   operator_action_final:
-    "An operator's lowering is not rolled back; raising the limit again takes a change request.",
+    "An operator's lowering or pause is not rolled back; raising or resuming takes a change request.",
   // rollout and rollback
   rollout_in_progress: "Another change is rolling out; one change rolls out at a time.",
   superseded:

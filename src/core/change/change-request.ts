@@ -114,7 +114,7 @@ export interface ChangeRequest {
    * Set on the record of an operator's action (a lowering of limits): it took effect at once,
    * without review, and is born active. Undoing it raises money, so that takes a change request.
    */
-  readonly operatorAction?: { readonly kind: "lower_limits"; readonly reason: string };
+  readonly operatorAction?: { readonly kind: OperatorActionKind; readonly reason: string };
 }
 
 function hasRole(principal: Principal, role: Role): boolean {
@@ -480,11 +480,14 @@ export function abortRollout(change: ChangeRequest, reason: string, at: string):
   };
 }
 
+export type OperatorActionKind = "lower_limits" | "pause";
+
 /**
- * The record of an operator lowering limits: one person, a reason, effective at once. The
- * caller has checked with `loweredLimits` that the edit only lowers.
+ * The record of an operator's action: one person, a reason, effective at once. The caller has
+ * checked that the edit is purely that action (`loweredLimits`, `pausedCampaign`).
  */
-export function recordOperatorLowering(input: {
+export function recordOperatorAction(input: {
+  readonly kind: OperatorActionKind;
   readonly id: string;
   readonly operator: Principal;
   readonly edits: readonly ChangeEdit[];
@@ -494,15 +497,19 @@ export function recordOperatorLowering(input: {
   readonly reason: string;
   readonly at: string;
 }): Outcome {
-  const role = needRole(input.operator, "operator", "lower a limit");
+  const action = input.kind === "pause" ? "pause a campaign" : "lower a limit";
+  const role = needRole(input.operator, "operator", action);
   if (!role.ok) return role;
-  const reasonCheck = checkReason(input.reason, "lowering a limit");
+  const reasonCheck = checkReason(input.reason, action);
   if (!reasonCheck.ok) return reasonCheck;
   return {
     ok: true,
     change: {
       id: input.id,
-      title: `lower limits: ${input.reason}`.slice(0, CHANGE_LIMITS.titleLengthMax),
+      title: `${input.kind === "pause" ? "pause" : "lower limits"}: ${input.reason}`.slice(
+        0,
+        CHANGE_LIMITS.titleLengthMax,
+      ),
       authorId: input.operator.id,
       state: "active",
       edits: input.edits,
@@ -515,7 +522,7 @@ export function recordOperatorLowering(input: {
       pendingForces: [],
       forced: [],
       written: input.written,
-      operatorAction: { kind: "lower_limits", reason: input.reason },
+      operatorAction: { kind: input.kind, reason: input.reason },
     },
   };
 }
@@ -532,7 +539,7 @@ export function rollBackChange(
   if (change.operatorAction !== undefined) {
     return refuse(
       "operator_action_final",
-      "undoing a lowering raises the limit again, which takes a change request",
+      "undoing an operator's lowering or pause turns money back on, which takes a change request",
     );
   }
   const role = needRole(operator, "operator", "roll back a change");

@@ -48,6 +48,10 @@ export const RISK_REASONS = {
     highRisk: false,
     description: "A budget, cap or ceiling is raised or removed: not auto-approved.",
   },
+  campaign_resumed: {
+    highRisk: false,
+    description: "A paused campaign is resumed: money turns back on, so not auto-approved.",
+  },
   money_delta_over_threshold: {
     highRisk: false,
     description:
@@ -179,6 +183,9 @@ function assessCampaignDocuments(
     const edited = canonicalJson(before.campaign) !== canonicalJson(after.campaign);
     if (edited && after.funding.source === "government") {
       add("government_funding", `government-funded campaign ${after.campaign.id} changes`);
+    }
+    if (before.campaign.paused === true && after.campaign.paused !== true) {
+      add("campaign_resumed", `campaign ${after.campaign.id} is resumed`);
     }
     const widened = widenedScopeFields(before.campaign.scope, after.campaign.scope);
     if (widened.length > 0) {

@@ -72,7 +72,9 @@ export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): Snap
       };
     }
   }
+  // A paused campaign is not in force: no evaluator considers it, and the ledger funds nothing for it.
   const campaigns = config.campaigns
+    .filter((effective) => effective.campaign.paused !== true)
     .map((campaign) => ({ ...campaign, version: 1 }))
     .sort((left, right) =>
       left.campaign.id < right.campaign.id ? -1 : left.campaign.id > right.campaign.id ? 1 : 0,

@@ -69,6 +69,12 @@ export const campaignSchema = z.strictObject({
     .enum(CAMPAIGN_AUDIENCES)
     .describe("Who the campaign is for: public (the default), test or internal.")
     .optional(),
+  paused: z
+    .boolean()
+    .describe(
+      "Set by an operator's pause: the campaign grants nothing until a reviewed change resumes it.",
+    )
+    .optional(),
 });
 
 export type Campaign = z.output<typeof campaignSchema>;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { loweredLimits } from "../../src/core/change/limit-lowering.ts";
+import { loweredLimits, pausedCampaign } from "../../src/core/change/operator-edits.ts";
 import type { Campaign } from "../../src/core/model/campaign.ts";
 import type { Program } from "../../src/core/model/program.ts";
 import { exampleDocuments } from "./change-fixtures.ts";
@@ -76,5 +76,19 @@ describe("what counts as lowering limits", () => {
     const documents = await exampleDocuments();
     const template = documents.find((document) => document.kind === "template")!;
     expect(loweredLimits(template, template)).toMatchObject({ code: "not_a_lowering" });
+  });
+});
+
+describe("what counts as a pause", () => {
+  test("paused on, nothing else: a pause; anything more, or a campaign paused already, is not", () => {
+    expect(pausedCampaign(coffee, { ...coffee, paused: true })).toEqual({ ok: true });
+    expect(pausedCampaign(coffee, { ...coffee, paused: true, name: "renamed" })).toMatchObject({
+      code: "not_a_pause",
+    });
+    expect(pausedCampaign({ ...coffee, paused: true }, { ...coffee, paused: true })).toMatchObject({
+      code: "not_a_pause",
+    });
+    expect(pausedCampaign(coffee, coffee)).toMatchObject({ code: "not_a_pause" });
+    expect(pausedCampaign(program, program)).toMatchObject({ code: "not_a_pause" });
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Lowering a budget, cap or ceiling is an operator action, not a change request: turning money
- * down must be one person and one step (DESIGN §3, principle 8). This decides whether an edit
- * is purely such a lowering — nothing else of the document differs, no limit rises or goes
- * away, and at least one falls or appears — so nothing that moves money up can pass as one.
+ * Lowering a budget, cap or ceiling and pausing a campaign are operator actions, not change
+ * requests: turning money down must be one person and one step (DESIGN §3, principle 8). These
+ * decide whether an edit is purely such an action — for a lowering, nothing else of the document
+ * differs, no limit rises or goes away, and at least one falls or appears; for a pause, only
+ * `paused` turns on — so nothing that moves money up can pass as one.
  */
 import type { Campaign } from "../model/campaign.ts";
 import type { ConfigDocument } from "../model/document.ts";
@@ -93,4 +94,22 @@ function compareLimits(
   }
   if (lowered.length === 0) return refuse("not_a_lowering", "no limit is lowered");
   return { ok: true, lowered };
+}
+
+/** Whether `after` is `before` paused, and nothing else. Resuming is a change request. */
+export function pausedCampaign(
+  before: ConfigDocument,
+  after: ConfigDocument,
+): ChangeResult<object> {
+  if (before.kind !== "campaign" || after.kind !== "campaign" || before.id !== after.id) {
+    return refuse("not_a_pause", "only a campaign can be paused, in place");
+  }
+  if (before.paused === true)
+    return refuse("not_a_pause", `campaign ${before.id} is paused already`);
+  const { paused: _before, ...restBefore } = before;
+  const { paused, ...restAfter } = after;
+  if (paused !== true || canonicalJson(restBefore) !== canonicalJson(restAfter)) {
+    return refuse("not_a_pause", "a pause sets paused and changes nothing else");
+  }
+  return { ok: true };
 }
