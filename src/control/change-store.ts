@@ -54,3 +54,20 @@ export interface ChangeStore {
 
 /** Changes one `listChanges` returns at most. */
 export const CHANGE_LIST_LIMIT_MAX = 1_000;
+
+/**
+ * Which of `versions` cannot be written over what is stored: each must be the next version of
+ * its document (`latest + 1`), judged against what was stored before the write, as the memory
+ * store judges, so one write holds at most one version of a document. Undefined when all can.
+ */
+export function versionConflictOf(
+  versions: readonly DocumentVersion[],
+  latestOf: (key: DocumentKey) => number,
+): DocumentVersion | undefined {
+  const seen = new Set<DocumentKey>();
+  return versions.find((version) => {
+    if (seen.has(version.key)) return true;
+    seen.add(version.key);
+    return latestOf(version.key) !== version.version - 1;
+  });
+}

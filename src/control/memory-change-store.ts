@@ -11,7 +11,9 @@ import {
   type ChangeStore,
   type ChangeWriteResult,
   type StoredChange,
+  versionConflictOf,
 } from "./change-store.ts";
+import { ChangeStoreError } from "./change-store-error.ts";
 import type { MemoryAuditLogStore } from "./memory-audit-log-store.ts";
 
 export class MemoryChangeStore implements ChangeStore {
@@ -61,14 +63,9 @@ export class MemoryChangeStore implements ChangeStore {
     if ((stored?.revision ?? 0) !== expectedRevision) {
       return { ok: false, code: "concurrent_update", message: `${change.id} changed meanwhile` };
     }
-    for (const version of versions) {
-      if ((this.versions.get(version.key)?.length ?? 0) !== version.version - 1) {
-        return {
-          ok: false,
-          code: "concurrent_update",
-          message: `${version.key} changed meanwhile`,
-        };
-      }
+    const conflict = versionConflictOf(versions, (key) => this.versions.get(key)?.length ?? 0);
+    if (conflict !== undefined) {
+      return { ok: false, code: "concurrent_update", message: `${conflict.key} changed meanwhile` };
     }
     // Nothing here awaits, so the checks above still hold when the entry is appended and the
     // change written: the step is atomic as the durable stores' transactions are.
@@ -109,6 +106,6 @@ export class MemoryChangeStore implements ChangeStore {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error("the change store is closed");
+    if (this.closed) throw new ChangeStoreError("closed", "the change store is closed");
   }
 }

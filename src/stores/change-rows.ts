@@ -69,20 +69,3 @@ export function listLimitOf(limit: number, max: number): number {
   if (!Number.isFinite(limit)) return limit > 0 ? max : 0;
   return Math.min(Math.max(Math.trunc(limit), 0), max);
 }
-
-/**
- * Which of `versions` cannot be written over what is stored: each must be the next version of
- * its document (`latest + 1`), judged against what was stored before the write, as the memory
- * store judges, so one write holds at most one version of a document. Undefined when all can.
- */
-export function versionConflictOf(
-  versions: readonly DocumentVersion[],
-  latestOf: (key: DocumentKey) => number,
-): DocumentVersion | undefined {
-  const seen = new Set<DocumentKey>();
-  return versions.find((version) => {
-    if (seen.has(version.key)) return true;
-    seen.add(version.key);
-    return latestOf(version.key) !== version.version - 1;
-  });
-}

@@ -3,6 +3,7 @@ import { describe, expect, inject, test } from "vitest";
 import { PostgresAuditLogStore } from "../../src/stores/postgres/postgres-audit-log-store.ts";
 import { POSTGRES_CONTROL_MIGRATIONS } from "../../src/stores/postgres/postgres-control-schema.ts";
 import { PostgresLedgerStore } from "../../src/stores/postgres/postgres-ledger-store.ts";
+import { FaultProxy } from "../support/fault-proxy.ts";
 import { auditInput, describeAuditLogStoreContract } from "./audit-log-store.contract.ts";
 
 const url = inject("postgresUrl");
@@ -96,5 +97,35 @@ describe("postgres audit log tables", () => {
     expect(next.ok && next.entry.sequence).toBe(2);
     expect(await store.verify()).toMatchObject({ entries: 2, ok: true });
     await store.close();
+  });
+});
+
+describe("postgres audit log behind a failing network", () => {
+  test("an append whose COMMIT answer is lost fails with write_failed and the process lives on; the entry was written once", async () => {
+    const target = new URL(url);
+    const proxy = await FaultProxy.start(target.hostname, Number(target.port || 5432));
+    const schema = `audit_faults_${process.pid}`;
+    const store = await PostgresAuditLogStore.open({
+      url: proxy.urlFor(url),
+      schema,
+      connectTimeoutMs: 1_000,
+      queryTimeoutMs: 2_000,
+    });
+    const direct = await PostgresAuditLogStore.open({ url, schema });
+    try {
+      proxy.mode = "drop_after_commit";
+      // Before the fix, the lost connection was also an unhandled 'error' event on the client,
+      // which ended the whole process here.
+      await expect(store.append(auditInput(1))).rejects.toMatchObject({ code: "write_failed" });
+      expect(proxy.droppedCommits).toBe(1);
+      proxy.mode = "pass";
+      expect(await direct.head()).toMatchObject({ sequence: 1 });
+      expect(await store.append(auditInput(2))).toMatchObject({ ok: true, entry: { sequence: 2 } });
+      expect(await direct.verify()).toMatchObject({ entries: 2, ok: true });
+    } finally {
+      await store.close();
+      await direct.close();
+      await proxy.close();
+    }
   });
 });

@@ -28,6 +28,7 @@ import {
   postgresControlSchemaVersion,
 } from "./postgres-control-schema.ts";
 import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
+import { listenForLostConnection } from "./postgres-lost-connection.ts";
 
 export interface PostgresAuditLogStoreOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -146,6 +147,7 @@ export class PostgresAuditLogStore implements AuditLogStore {
     } catch (error) {
       throw new AuditLogStoreError("write_failed", messageOf(error));
     }
+    const stopListening = listenForLostConnection(client);
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
@@ -157,6 +159,7 @@ export class PostgresAuditLogStore implements AuditLogStore {
       await client.query("ROLLBACK").catch(() => {});
       throw new AuditLogStoreError("write_failed", messageOf(error));
     } finally {
+      stopListening();
       // A connection whose transaction failed is not trusted again.
       client.release(broken);
     }
@@ -184,6 +187,7 @@ export class PostgresAuditLogStore implements AuditLogStore {
   async verify(options: VerifyAuditOptions = {}): Promise<AuditVerification> {
     this.checkOpen();
     const client = await this.pool.connect();
+    const stopListening = listenForLostConnection(client);
     try {
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const { rows: heads } = await client.query<AuditHead>(
@@ -209,10 +213,12 @@ export class PostgresAuditLogStore implements AuditLogStore {
         after = rows[rows.length - 1]!.sequence;
       }
       await client.query("COMMIT");
+      stopListening();
       client.release();
       return verifier.finish();
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
+      stopListening();
       client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }

@@ -13,6 +13,7 @@ import {
   type ChangeStore,
   type ChangeWriteResult,
   type StoredChange,
+  versionConflictOf,
 } from "../../control/change-store.ts";
 import { ChangeStoreError } from "../../control/change-store-error.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
@@ -26,11 +27,11 @@ import {
   documentVersionOfRow,
   documentVersionRowValues,
   listLimitOf,
-  versionConflictOf,
 } from "../change-rows.ts";
 import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
 import { migratePostgresControl } from "./postgres-control-schema.ts";
 import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
+import { listenForLostConnection } from "./postgres-lost-connection.ts";
 
 export interface PostgresChangeStoreOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -172,10 +173,7 @@ export class PostgresChangeStore implements ChangeStore {
     } catch (error) {
       throw new ChangeStoreError("write_failed", messageOf(error));
     }
-    // A connection lost while checked out is reported by the query it fails and also emitted as
-    // an 'error' event, which would end the process if nobody listened.
-    const ignoreLostConnection = () => {};
-    client.on("error", ignoreLostConnection);
+    const stopListening = listenForLostConnection(client);
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
@@ -190,7 +188,7 @@ export class PostgresChangeStore implements ChangeStore {
       broken = error instanceof Error ? error : new Error(String(error));
       throw new ChangeStoreError("write_failed", messageOf(error));
     } finally {
-      client.removeListener("error", ignoreLostConnection);
+      stopListening();
       // A connection whose transaction failed is not trusted again.
       client.release(broken);
     }

@@ -15,6 +15,7 @@ import {
   type ChangeStore,
   type ChangeWriteResult,
   type StoredChange,
+  versionConflictOf,
 } from "../../control/change-store.ts";
 import { ChangeStoreError } from "../../control/change-store-error.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
@@ -28,7 +29,6 @@ import {
   documentVersionOfRow,
   documentVersionRowValues,
   listLimitOf,
-  versionConflictOf,
 } from "../change-rows.ts";
 import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
 import { migrateControl } from "./sqlite-control-schema.ts";
