@@ -196,7 +196,7 @@ export class ChangeService {
       const details: AuditDetails = {
         risk: risk.level,
         errors: found.findings.filter((finding) => finding.severity === "error").length,
-        warnings: found.findings.length,
+        warnings: found.findings.filter((finding) => finding.severity === "warning").length,
         approvedByPolicy: submitted.ok && submitted.change.state === "approved",
       };
       return { result: submitted, actor: author, action: "change.submitted", details };
@@ -249,12 +249,13 @@ export class ChangeService {
         await this.latestLookup(change.edits),
         contentHashOf,
       );
-      if (!written.ok)
-        return { result: written, actor: operator, action: "change.rollout_started" };
+      if (!written.ok) return { result: written };
       const chosen =
         plan ?? defaultRolloutPlan(change.assessment?.proposedSubsidyPerHourMinor ?? 0);
       const problems = checkRolloutPlan(chosen);
-      if (problems.length > 0) throw new Error(`invalid rollout plan: ${problems.join("; ")}`);
+      if (problems.length > 0) {
+        return { result: refuse("invalid_rollout_plan", problems.join("; ")) };
+      }
       const result = startRollout(change, operator, chosen, written.versions, this.now());
       return {
         result,

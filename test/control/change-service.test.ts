@@ -13,6 +13,7 @@ import {
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
 import type { Principal } from "../../src/core/change/change-request.ts";
+import { defaultRolloutPlan } from "../../src/core/change/rollout.ts";
 import { buildSnapshot } from "../../src/core/evaluator/snapshot.ts";
 import type { Campaign } from "../../src/core/model/campaign.ts";
 import { resolveConfig } from "../../src/core/model/config-set.ts";
@@ -310,6 +311,13 @@ describe("the change pipeline", () => {
     );
     ok(await service.submit(ana, first.change.id, []));
     ok(await service.submit(ana, second.change.id, []));
+    const backwards = {
+      ...defaultRolloutPlan(1_000),
+      stages: [...defaultRolloutPlan(1_000).stages].reverse(),
+    };
+    expect(await service.startRollout(ops, first.change.id, backwards)).toMatchObject({
+      code: "invalid_rollout_plan",
+    });
     ok(await service.startRollout(ops, first.change.id));
     expect(await service.startRollout(ops, second.change.id)).toMatchObject({
       code: "rollout_in_progress",

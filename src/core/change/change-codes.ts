@@ -40,6 +40,8 @@ export const CHANGE_CODES = {
   operator_action_final:
     "An operator's lowering or pause is not rolled back; raising or resuming takes a change request.",
   // rollout and rollback
+  invalid_rollout_plan:
+    "The rollout plan's stages do not grow to everyone, or a ceiling, dwell or tolerance is out of range.",
   rollout_in_progress: "Another change is rolling out; one change rolls out at a time.",
   superseded:
     "A later change edited the same documents; roll that one back first (or kill the campaign).",
