@@ -34,6 +34,11 @@ export const SIMULATION_THREAD_LIMITS = {
   threadsMax: 16,
   /** Below this many bytes of payments the calling thread reads them alone. */
   bytesPerWorkerMin: 16 * 1_048_576,
+  /**
+   * Segments per thread: threads claim them one at a time, so a worker that starts late (loading
+   * its code takes a fraction of a second) or runs slow takes fewer.
+   */
+  segmentsPerThread: 8,
 } as const;
 
 export interface SimulatePaymentFilesInput {
@@ -68,6 +73,14 @@ export interface SimulationWorkerData {
   readonly proposed: Snapshot;
   readonly options: SimulationOptions;
   readonly segments: readonly PaymentFileSegment[];
+  /** One Int32: the next segment to claim, shared by every thread of the simulation. */
+  readonly nextSegment: SharedArrayBuffer;
+}
+
+/** A segment's reading, with its place among the segments (to number findings in file order). */
+export interface ClaimedSegment {
+  readonly index: number;
+  readonly result: SegmentReadResult;
 }
 
 export type SimulationWorkerMessage =
@@ -75,7 +88,7 @@ export type SimulationWorkerMessage =
   | {
       readonly kind: "done";
       readonly tally: SimulationTally;
-      readonly results: readonly SegmentReadResult[];
+      readonly claimed: readonly ClaimedSegment[];
     };
 
 export async function simulatePaymentFiles(
@@ -135,6 +148,24 @@ export function simulateSegments(
   accumulator: SimulationAccumulator,
   onProgress?: (payments: number) => void,
 ): SegmentReadResult[] {
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  return simulateClaimedSegments(current, proposed, segments, next, accumulator, onProgress)
+    .sort((left, right) => left.index - right.index)
+    .map((claimed) => claimed.result);
+}
+
+/**
+ * Claims segments one at a time from the shared counter `next` and reads and evaluates each on
+ * this thread, until none is left.
+ */
+export function simulateClaimedSegments(
+  current: Snapshot,
+  proposed: Snapshot,
+  segments: readonly PaymentFileSegment[],
+  next: Int32Array,
+  accumulator: SimulationAccumulator,
+  onProgress?: (payments: number) => void,
+): ClaimedSegment[] {
   const pair = evaluatorPair(current, proposed);
   let seen = 0;
   const onPayment = (value: Record<string, unknown>): boolean => {
@@ -143,7 +174,14 @@ export function simulateSegments(
     return pair.evaluate(value, accumulator);
   };
   const onBadLine = () => accumulator.addInvalid();
-  return segments.map((segment) => readPaymentSegment(segment, onPayment, onBadLine));
+  const claimed: ClaimedSegment[] = [];
+  for (
+    let index = Atomics.add(next, 0, 1);
+    index < segments.length;
+    index = Atomics.add(next, 0, 1)
+  )
+    claimed.push({ index, result: readPaymentSegment(segments[index]!, onPayment, onBadLine) });
+  return claimed;
 }
 
 async function simulateInWorkers(
@@ -152,31 +190,26 @@ async function simulateInWorkers(
   threads: number,
   accumulator: SimulationAccumulator,
 ): Promise<SegmentReadResult[]> {
-  const segments = segmentFiles(input.paths, threads);
-  // Consecutive segments per worker, so each reads its files front to back.
-  const perWorker = Math.ceil(segments.length / threads);
-  const groups: PaymentFileSegment[][] = [];
-  for (let index = 0; index < segments.length; index += perWorker)
-    groups.push(segments.slice(index, index + perWorker));
-  const progress = new Array<number>(groups.length).fill(0);
-  const report = (index: number) => (payments: number) => {
-    progress[index] = payments;
+  const segments = segmentFiles(input.paths, threads * SIMULATION_THREAD_LIMITS.segmentsPerThread);
+  const nextSegment = new SharedArrayBuffer(4);
+  const progress = new Array<number>(threads).fill(0);
+  const report = (thread: number) => (payments: number) => {
+    progress[thread] = payments;
     input.onProgress?.(progress.reduce((sum, count) => sum + count, 0));
   };
-  // The other groups go to workers; the first is read here meanwhile, which spares starting
-  // one more worker.
-  const answers = groups.slice(1).map((group, index) =>
-    runWorker(
-      { current: input.current, proposed: input.proposed, options, segments: group },
-      report(index + 1),
-    ),
+  const data = { current: input.current, proposed: input.proposed, options, segments, nextSegment };
+  // Workers start, and this thread claims segments meanwhile: it takes more of them while the
+  // workers are still loading their code.
+  const answers = Array.from({ length: threads - 1 }, (_, index) =>
+    runWorker(data, report(index + 1)),
   );
-  let results: SegmentReadResult[];
+  let claimed: ClaimedSegment[];
   try {
-    results = simulateSegments(
+    claimed = simulateClaimedSegments(
       input.current,
       input.proposed,
-      groups[0] ?? [],
+      segments,
+      new Int32Array(nextSegment),
       accumulator,
       report(0),
     );
@@ -186,9 +219,9 @@ async function simulateInWorkers(
   }
   for (const answer of await Promise.all(answers)) {
     accumulator.merge(answer.tally);
-    results.push(...answer.results);
+    claimed.push(...answer.claimed);
   }
-  return results;
+  return claimed.sort((left, right) => left.index - right.index).map((item) => item.result);
 }
 
 function runWorker(

@@ -10,7 +10,10 @@ import type { Command } from "@commander-js/extra-typings";
 import { loadSnapshot } from "../../config/load-snapshot.ts";
 import { sampleLogFiles } from "../../control/payment-sample-log.ts";
 import { simulateChange } from "../../control/simulate-change.ts";
-import { simulatePaymentFiles } from "../../control/simulate-payment-files.ts";
+import {
+  type PaymentFilesSimulation,
+  simulatePaymentFiles,
+} from "../../control/simulate-payment-files.ts";
 import type { Snapshot } from "../../core/evaluator/snapshot.ts";
 import { type Finding, formatFinding } from "../../core/findings.ts";
 import { type Currency, formatMinor, isCurrency } from "../../core/money.ts";
@@ -102,15 +105,20 @@ export function registerSimulateCommand(program: Command, outcome: ExitCodeHolde
         if (payments === undefined) return;
         const sampleRateBps = rateFlag ?? payments.rateBps ?? 10_000;
         const progress = new Progress("simulated", undefined);
-        const result = await simulatePaymentFiles({
-          current,
-          proposed,
-          paths: payments.paths,
-          sampleRateBps,
-          options,
-          ...(threads === undefined ? {} : { threads }),
-          onProgress: (count) => progress.update(count),
-        });
+        let result: PaymentFilesSimulation;
+        try {
+          result = await simulatePaymentFiles({
+            current,
+            proposed,
+            paths: payments.paths,
+            sampleRateBps,
+            options,
+            ...(threads === undefined ? {} : { threads }),
+            onProgress: (count) => progress.update(count),
+          });
+        } catch (cause) {
+          return say(`--payments ${flags.payments}: ${reasonOf(cause)}`);
+        }
         progress.finish(result.lines);
         report = result.report;
         lineFindings = result.findings;
@@ -124,7 +132,7 @@ export function registerSimulateCommand(program: Command, outcome: ExitCodeHolde
         report = await simulateChange({
           current,
           proposed,
-          payments: { [Symbol.iterator]: () => generator[Symbol.iterator]() },
+          payments: generator,
           sampleRateBps: rateFlag ?? 10_000,
           // Synthetic traffic covers exactly its window, whatever its first and last instants.
           options: { ...options, windowMs: seconds * 1000 },
