@@ -5,8 +5,12 @@
  * Recorded samples in files go through `simulatePaymentFiles`, which reads them faster and may
  * use worker threads; the synthetic generator is an iterable of payments like any other.
  */
+
+import { canonicalJson } from "../core/change/canonical-json.ts";
 import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-evaluator.ts";
-import type { Snapshot } from "../core/evaluator/snapshot.ts";
+import { FastIndex } from "../core/evaluator/fast-index.ts";
+import { CheckedPayment, fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
+import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { Payment } from "../core/model/payment.ts";
 import { BPS_PER_UNIT, type Currency } from "../core/money.ts";
 import {
@@ -86,6 +90,39 @@ export interface EvaluatorPair {
 export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorPair {
   const currentEvaluator = createFastEvaluator(current);
   const proposedEvaluator = createFastEvaluator(proposed);
+  const quoteCurrent = currentEvaluator.quoteChecked?.bind(currentEvaluator);
+  const quoteProposed = proposedEvaluator.quoteChecked?.bind(proposedEvaluator);
+  if (quoteCurrent !== undefined && quoteProposed !== undefined) {
+    // Both compiled: the payment is checked once, quoted under the current snapshot, and under
+    // the proposed one only when a campaign the change touches could apply to it.
+    const checked = new CheckedPayment();
+    const changed = changedCampaignIndexes(current, proposed);
+    const scratch = new Int32Array(
+      Math.max(1, current.campaigns.length, proposed.campaigns.length),
+    );
+    return {
+      current: currentEvaluator,
+      proposed: proposedEvaluator,
+      evaluate(payment, accumulator) {
+        if (!fastPaymentCheck(payment, checked)) {
+          // The evaluators' own answer for invalid input, which the accumulator counts.
+          accumulator.add(
+            payment as Payment,
+            currentEvaluator.quote(payment),
+            proposedEvaluator.quote(payment),
+          );
+          return false;
+        }
+        const before = quoteCurrent(checked);
+        const untouched =
+          changed !== undefined &&
+          changed.before.collect(checked, scratch) === 0 &&
+          changed.after.collect(checked, scratch) === 0;
+        accumulator.add(payment as Payment, before, untouched ? before : quoteProposed(checked));
+        return true;
+      },
+    };
+  }
   return {
     current: currentEvaluator,
     proposed: proposedEvaluator,
@@ -96,5 +133,42 @@ export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorP
       accumulator.add(payment as Payment, before, after);
       return before.reason !== "payment.invalid";
     },
+  };
+}
+
+/**
+ * The scope indexes of the campaigns a change touches (added, removed or different in any
+ * effective field), as they are before and after it; undefined when the change reaches beyond
+ * campaigns (the envelope, programs or the random seed), where every payment is quoted twice.
+ * A payment neither index admits is decided alike by both snapshots: every campaign that could
+ * apply to it is the same campaign in both, under the same envelope. The accumulator reads a
+ * decision's reason, subsidies and total, which are then equal; only the snapshot version and
+ * the count of campaigns the index excluded would differ.
+ */
+function changedCampaignIndexes(
+  current: Snapshot,
+  proposed: Snapshot,
+): { before: FastIndex; after: FastIndex } | undefined {
+  if (
+    current.randomSeed !== proposed.randomSeed ||
+    canonicalJson(current.envelope) !== canonicalJson(proposed.envelope) ||
+    canonicalJson([...current.programs]) !== canonicalJson([...proposed.programs])
+  ) {
+    return undefined;
+  }
+  const key = (effective: SnapshotCampaign) => canonicalJson({ ...effective, version: 0 });
+  const beforeById = new Map(
+    current.campaigns.map((effective) => [effective.campaign.id, effective]),
+  );
+  const afterById = new Map(
+    proposed.campaigns.map((effective) => [effective.campaign.id, effective]),
+  );
+  const touched = (effective: SnapshotCampaign, other: ReadonlyMap<string, SnapshotCampaign>) => {
+    const counterpart = other.get(effective.campaign.id);
+    return counterpart === undefined || key(counterpart) !== key(effective);
+  };
+  return {
+    before: new FastIndex(current.campaigns.filter((effective) => touched(effective, afterById))),
+    after: new FastIndex(proposed.campaigns.filter((effective) => touched(effective, beforeById))),
   };
 }

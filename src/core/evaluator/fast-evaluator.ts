@@ -56,6 +56,12 @@ export interface FastEvaluator {
   /** False when the snapshot is one `quoteReference` answers for (see the file comment). */
   readonly compiled: boolean;
   quote(input: unknown, options?: QuoteOptions): Decision;
+  /**
+   * `quote` for a payment `fastPaymentCheck` accepted; compiled evaluators only. A checked
+   * payment holds vocabulary ids, not snapshot ids, so one check serves several evaluators (a
+   * simulation quotes every payment under two snapshots).
+   */
+  quoteChecked?(payment: CheckedPayment, options?: QuoteOptions): Decision;
 }
 
 const AMOUNT_RANGE = outcomeCode("scope.amount_range");
@@ -112,7 +118,10 @@ class CompiledEvaluator implements FastEvaluator {
   private readonly index: FastIndex;
   private readonly table: FastCampaignTable;
   private readonly clock: FastZoneClock;
+  /** Where `quote` checks its input. */
   private readonly payment = new CheckedPayment();
+  /** The payment being quoted: `payment`, or the one given to `quoteChecked`. */
+  private checked = this.payment;
   /** Envelope bounds by currency id (the first entry for the currency, as `find` gives). */
   private readonly bounds: ReturnType<typeof envelopeBoundsFor>[];
   /** By scenario id: protected by the envelope's list or the cash-equivalent set. */
@@ -164,6 +173,11 @@ class CompiledEvaluator implements FastEvaluator {
     if (!fastPaymentCheck(input, payment)) {
       return this.refused(paymentIdOf(input), "payment.invalid", options);
     }
+    return this.quoteChecked(payment, options);
+  }
+
+  quoteChecked(payment: CheckedPayment, options?: QuoteOptions): Decision {
+    this.checked = payment;
     const bounds = this.bounds[payment.currencyId];
     if (bounds === undefined) {
       return this.refused(payment.paymentId, "payment.currency_without_envelope", options);
@@ -265,8 +279,8 @@ class CompiledEvaluator implements FastEvaluator {
     const offersMinor = this.offersMinor;
     const eligible = this.eligible;
     const bounds = table.bounds;
-    const amountMinor = this.payment.amountMinor;
-    const atMs = this.payment.atMs;
+    const amountMinor = this.checked.amountMinor;
+    const atMs = this.checked.atMs;
 
     // First the amount range, which about half the candidates fail, without a branch: a
     // mispredicted one per candidate cost more than the check. Those in range are listed in
@@ -304,7 +318,7 @@ class CompiledEvaluator implements FastEvaluator {
         let draw = 0;
         if (table.drawsRandom[position] === 1) {
           if (paymentHash < 0) {
-            paymentHash = hashString32(this.payment.paymentId, this.snapshot.randomSeed);
+            paymentHash = hashString32(this.checked.paymentId, this.snapshot.randomSeed);
           }
           draw = unitDraw(paymentHash, table.salts[position]!);
         }
@@ -366,7 +380,7 @@ class CompiledEvaluator implements FastEvaluator {
     if (programMode === PROGRAM_CHECKED) {
       const program = table.programs[table.programRefs[position]!]!;
       if (!program.readable) periodInstants(program.program.validity);
-      const payment = this.payment;
+      const payment = this.checked;
       const covers =
         program.currency === payment.currency &&
         atMs >= program.startMs &&
@@ -520,7 +534,7 @@ class CompiledEvaluator implements FastEvaluator {
         outcome = code === OUTCOME_APPLIED ? "applied" : CAMPAIGN_CHECK_ORDER[code]!;
         k += 1;
       } else {
-        outcome = firstFailingIndexedCheck(effective, this.payment);
+        outcome = firstFailingIndexedCheck(effective, this.checked);
       }
       explanation.push({ campaignId: effective.campaign.id, outcome });
     });
