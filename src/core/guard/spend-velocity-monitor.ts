@@ -1,0 +1,153 @@
+/**
+ * Spend velocity per campaign (or template, or funder: any key) against its declared ceiling
+ * and its approved forecast, over the 1 s, 10 s and 60 s windows. A per-minute limit is scaled
+ * to each window, and the short windows allow a burst factor, so a runaway is seen within a
+ * second or two while ordinary lumpy traffic is not: a 1 s window may hold 5× its share of a
+ * minute, a 10 s window 2×, the minute itself 1×. Pure: the caller feeds the decisions and reads
+ * the verdicts with the time it says it is.
+ */
+import { GuardWindows, type SlidingWindow } from "./sliding-window.ts";
+
+export interface VelocityLimit {
+  readonly key: string;
+  /** The declared ceiling (`spendPerMinuteMaxMinor`), when there is one. */
+  readonly ceilingPerMinuteMinor?: number;
+  /** The approved forecast's spend per minute, when there is one. */
+  readonly forecastPerMinuteMinor?: number;
+}
+
+export interface VelocityPolicy {
+  /** How far above the forecast spend may run before it trips, in bps (10,000 = twice). */
+  readonly forecastToleranceBps: number;
+  /** Spend below this in a window never trips on the forecast: noise on tiny forecasts. */
+  readonly forecastFloorMinor: number;
+}
+
+export const DEFAULT_VELOCITY_POLICY: VelocityPolicy = {
+  forecastToleranceBps: 10_000,
+  forecastFloorMinor: 10_000,
+};
+
+/** Each window, its share of a minute, and the burst it may hold over that share. */
+const WINDOWS = [
+  {
+    name: "1s",
+    shareOfMinute: 1 / 60,
+    burst: 5,
+    pick: (windows: GuardWindows) => windows.oneSecond,
+  },
+  {
+    name: "10s",
+    shareOfMinute: 1 / 6,
+    burst: 2,
+    pick: (windows: GuardWindows) => windows.tenSeconds,
+  },
+  { name: "60s", shareOfMinute: 1, burst: 1, pick: (windows: GuardWindows) => windows.oneMinute },
+] as const satisfies readonly {
+  name: string;
+  shareOfMinute: number;
+  burst: number;
+  pick: (windows: GuardWindows) => SlidingWindow;
+}[];
+
+export type VelocityWindow = (typeof WINDOWS)[number]["name"];
+
+export const VELOCITY_TRIP_CODES = {
+  "velocity.above_ceiling":
+    "Spend in a window ran above the declared per-minute ceiling scaled to it.",
+  "velocity.above_forecast":
+    "Spend in a window ran above the approved forecast scaled to it, beyond the tolerance.",
+} as const;
+
+export type VelocityTripCode = keyof typeof VELOCITY_TRIP_CODES;
+
+export interface VelocityTrip {
+  readonly code: VelocityTripCode;
+  readonly key: string;
+  readonly window: VelocityWindow;
+  readonly observedMinor: number;
+  readonly limitMinor: number;
+  readonly atMs: number;
+}
+
+export const VELOCITY_LIMITS = { keysMax: 100_000 } as const;
+
+export class SpendVelocityMonitor {
+  private readonly limits = new Map<string, VelocityLimit>();
+  private readonly windows = new Map<string, GuardWindows>();
+
+  constructor(
+    limits: readonly VelocityLimit[],
+    private readonly policy: VelocityPolicy = DEFAULT_VELOCITY_POLICY,
+  ) {
+    if (limits.length > VELOCITY_LIMITS.keysMax) {
+      throw new RangeError(`${limits.length} limits; at most ${VELOCITY_LIMITS.keysMax}`);
+    }
+    for (const limit of limits) {
+      this.limits.set(limit.key, limit);
+      this.windows.set(limit.key, new GuardWindows());
+    }
+  }
+
+  /** One subsidy granted under `key` at `atMs`; keys without a limit are not watched here. */
+  record(key: string, atMs: number, amountMinor: number): void {
+    this.windows.get(key)?.add(atMs, amountMinor);
+  }
+
+  /** Every limit a window breaks at `nowMs`, the shortest window first for each key. */
+  check(nowMs: number): VelocityTrip[] {
+    const trips: VelocityTrip[] = [];
+    for (const [key, limit] of this.limits) {
+      const windows = this.windows.get(key)!;
+      for (const window of WINDOWS) {
+        const observedMinor = window.pick(windows).sum(nowMs).amountMinor;
+        const trip = this.tripOf(limit, window, observedMinor, nowMs);
+        if (trip !== undefined) {
+          trips.push(trip);
+          break;
+        }
+      }
+    }
+    return trips;
+  }
+
+  private tripOf(
+    limit: VelocityLimit,
+    window: (typeof WINDOWS)[number],
+    observedMinor: number,
+    atMs: number,
+  ): VelocityTrip | undefined {
+    const scale = window.shareOfMinute * window.burst;
+    if (limit.ceilingPerMinuteMinor !== undefined) {
+      const limitMinor = Math.floor(limit.ceilingPerMinuteMinor * scale);
+      if (observedMinor > limitMinor) {
+        return {
+          code: "velocity.above_ceiling",
+          key: limit.key,
+          window: window.name,
+          observedMinor,
+          limitMinor,
+          atMs,
+        };
+      }
+    }
+    if (limit.forecastPerMinuteMinor !== undefined) {
+      const tolerance = 1 + this.policy.forecastToleranceBps / 10_000;
+      const limitMinor = Math.max(
+        this.policy.forecastFloorMinor,
+        Math.floor(limit.forecastPerMinuteMinor * scale * tolerance),
+      );
+      if (observedMinor > limitMinor) {
+        return {
+          code: "velocity.above_forecast",
+          key: limit.key,
+          window: window.name,
+          observedMinor,
+          limitMinor,
+          atMs,
+        };
+      }
+    }
+    return undefined;
+  }
+}

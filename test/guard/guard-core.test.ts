@@ -1,0 +1,131 @@
+import { fc, test as propertyTest } from "@fast-check/vitest";
+import { describe, expect, test } from "vitest";
+import {
+  BREAKER_ACTIONS,
+  BREAKER_STATES,
+  BREAKER_TRANSITIONS,
+  nextBreakerState,
+} from "../../src/core/guard/breaker-lifecycle.ts";
+import { SlidingWindow } from "../../src/core/guard/sliding-window.ts";
+import { SpendVelocityMonitor } from "../../src/core/guard/spend-velocity-monitor.ts";
+
+describe("a sliding window", () => {
+  const event = fc.record({
+    deltaMs: fc.integer({ min: -3_000, max: 2_000 }),
+    amount: fc.integer({ min: 0, max: 1_000 }),
+  });
+
+  propertyTest.prop([fc.array(event, { maxLength: 300 }), fc.integer({ min: 0, max: 5_000 })])(
+    "sums exactly the events of its last buckets that were not too old when they came",
+    (events, queryAfterMs) => {
+      const window = new SlidingWindow(10_000, 10);
+      const kept: { bucket: number; amount: number }[] = [];
+      let clockMs = 1_000_000;
+      let newestBucket = Number.NEGATIVE_INFINITY;
+      for (const { deltaMs, amount } of events) {
+        // Mostly forward, sometimes a little late: as decisions arrive from several threads.
+        clockMs = Math.max(0, clockMs + deltaMs);
+        const bucket = Math.floor(clockMs / 1_000);
+        newestBucket = Math.max(newestBucket, bucket);
+        const accepted = window.add(clockMs, amount);
+        expect(accepted).toBe(bucket > newestBucket - 10);
+        if (accepted) kept.push({ bucket, amount });
+      }
+      const nowMs = Math.max(clockMs, newestBucket * 1_000) + queryAfterMs;
+      const current = Math.floor(nowMs / 1_000);
+      const expected = kept.filter(({ bucket }) => bucket > current - 10 && bucket <= current);
+      expect(window.sum(nowMs)).toEqual({
+        amountMinor: expected.reduce((sum, { amount }) => sum + amount, 0),
+        count: expected.length,
+      });
+    },
+  );
+
+  test("forgets an event once its bucket leaves the window", () => {
+    const window = new SlidingWindow(1_000, 10);
+    window.add(5_000, 700);
+    expect(window.sum(5_099).amountMinor).toBe(700);
+    expect(window.sum(5_999).amountMinor).toBe(700);
+    expect(window.sum(6_000).amountMinor).toBe(0);
+  });
+
+  test("refuses shapes it cannot hold", () => {
+    expect(() => new SlidingWindow(1_000, 0)).toThrow(RangeError);
+    expect(() => new SlidingWindow(1_000, 3)).toThrow(RangeError);
+    expect(() => new SlidingWindow(1_000_000, 10_000)).toThrow(RangeError);
+  });
+});
+
+describe("the spend velocity monitor", () => {
+  // A ceiling of 600 yuan a minute: 10 yuan a second on average.
+  const limits = [{ key: "campaign/coffee", ceilingPerMinuteMinor: 60_000 }];
+
+  test("does not trip on spend at the ceiling's pace, or on one short burst within the allowance", () => {
+    const monitor = new SpendVelocityMonitor(limits);
+    // One yuan every 100 ms for a minute: exactly the ceiling.
+    for (let atMs = 0; atMs < 60_000; atMs += 100) {
+      monitor.record("campaign/coffee", atMs, 100);
+      expect(monitor.check(atMs)).toEqual([]);
+    }
+    const burst = new SpendVelocityMonitor(limits);
+    burst.record("campaign/coffee", 0, 5_000); // 5× a second's share, in one second
+    expect(burst.check(500)).toEqual([]);
+  });
+
+  test("trips within a second when spend runs far above the ceiling, on the shortest window", () => {
+    const monitor = new SpendVelocityMonitor(limits);
+    let tripAtMs: number | undefined;
+    // 20 % of 100-yuan payments: 20 yuan a payment, 10 payments a second.
+    for (let atMs = 0; atMs < 5_000 && tripAtMs === undefined; atMs += 100) {
+      monitor.record("campaign/coffee", atMs, 2_000);
+      const trips = monitor.check(atMs);
+      if (trips.length > 0) {
+        tripAtMs = atMs;
+        expect(trips).toEqual([
+          expect.objectContaining({
+            code: "velocity.above_ceiling",
+            key: "campaign/coffee",
+            window: "1s",
+            limitMinor: 5_000,
+          }),
+        ]);
+      }
+    }
+    expect(tripAtMs).toBeLessThanOrEqual(1_000);
+  });
+
+  test("trips on the forecast, beyond its tolerance and above the floor, and ignores unwatched keys", () => {
+    const monitor = new SpendVelocityMonitor([
+      { key: "campaign/tea", forecastPerMinuteMinor: 120_000 },
+    ]);
+    monitor.record("campaign/other", 0, 1_000_000_000);
+    for (let atMs = 0; atMs < 60_000; atMs += 1_000) monitor.record("campaign/tea", atMs, 3_900);
+    // 3,900 a second against a forecast of 2,000: within twice the forecast on every window.
+    expect(monitor.check(59_999)).toEqual([]);
+    monitor.record("campaign/tea", 60_000, 40_000);
+    expect(monitor.check(60_000)).toEqual([
+      expect.objectContaining({
+        code: "velocity.above_forecast",
+        window: "1s",
+        observedMinor: 40_000,
+      }),
+    ]);
+  });
+});
+
+describe("the breaker lifecycle table", () => {
+  propertyTest.prop([fc.constantFrom(...BREAKER_STATES), fc.constantFrom(...BREAKER_ACTIONS)])(
+    "allows exactly the moves it lists",
+    (state, action) => {
+      const move = nextBreakerState(state, action);
+      expect(move.ok).toBe(BREAKER_TRANSITIONS[action].from.includes(state));
+      if (!move.ok) expect(move.code).toBe("illegal_breaker_transition");
+    },
+  );
+
+  test("a tripped breaker is re-armed only after someone acknowledged it", () => {
+    expect(nextBreakerState("tripped", "reset")).toMatchObject({ ok: false });
+    expect(nextBreakerState("tripped", "acknowledge")).toEqual({ ok: true, state: "acknowledged" });
+    expect(nextBreakerState("acknowledged", "reset")).toEqual({ ok: true, state: "armed" });
+  });
+});
