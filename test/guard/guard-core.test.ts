@@ -6,6 +6,7 @@ import {
   BREAKER_TRANSITIONS,
   nextBreakerState,
 } from "../../src/core/guard/breaker-lifecycle.ts";
+import { DEFAULT_SEVERITY_POLICY, severityOf } from "../../src/core/guard/severity-policy.ts";
 import { SlidingWindow } from "../../src/core/guard/sliding-window.ts";
 import { SpendVelocityMonitor } from "../../src/core/guard/spend-velocity-monitor.ts";
 
@@ -127,5 +128,49 @@ describe("the breaker lifecycle table", () => {
     expect(nextBreakerState("tripped", "reset")).toMatchObject({ ok: false });
     expect(nextBreakerState("tripped", "acknowledge")).toEqual({ ok: true, state: "acknowledged" });
     expect(nextBreakerState("acknowledged", "reset")).toEqual({ ok: true, state: "armed" });
+  });
+});
+
+describe("the severity policy", () => {
+  const quiet = {
+    atRiskPerMinuteMinor: 0,
+    cumulativeMinor: 0,
+    paymentShareBps: 0,
+    scenarios: 0,
+    regions: 0,
+    coreFlows: false,
+  };
+
+  test.each<[string, Partial<typeof quiet>, string]>([
+    ["nothing at all", {}, "P4"],
+    [
+      "¥1,000 a minute on one scenario in one region",
+      { atRiskPerMinuteMinor: 100_000, scenarios: 1, regions: 1 },
+      "P3",
+    ],
+    ["¥10,000 a minute", { atRiskPerMinuteMinor: 1_000_000 }, "P2"],
+    ["¥1M cumulative", { cumulativeMinor: 100_000_000 }, "P1"],
+    ["a fifth of all payments", { paymentShareBps: 2_000 }, "P0"],
+    ["just below a fifth", { paymentShareBps: 1_999 }, "P1"],
+    [
+      "transfers or card repayments touched, even cheaply",
+      { atRiskPerMinuteMinor: 50, coreFlows: true },
+      "P0",
+    ],
+    ["the 2025-01-16 shape: many scenarios and regions", { scenarios: 6, regions: 20 }, "P0"],
+  ])("%s: %s", (_name, impact, expected) => {
+    expect(severityOf({ ...quiet, ...impact }).severity).toBe(expected);
+  });
+
+  test("says which measures set the severity, and the worst measure always wins", () => {
+    expect(severityOf({ ...quiet, cumulativeMinor: 100_000_000, regions: 5 })).toEqual({
+      severity: "P1",
+      because: [
+        { measure: "cumulativeMinor", severity: "P1" },
+        { measure: "regions", severity: "P1" },
+      ],
+    });
+    const custom = { ...DEFAULT_SEVERITY_POLICY, coreFlows: "P2" as const };
+    expect(severityOf({ ...quiet, coreFlows: true }, custom).severity).toBe("P2");
   });
 });
