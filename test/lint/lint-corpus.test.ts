@@ -58,6 +58,24 @@ describe("known-bad corpus", () => {
     expect((expectation.campaignsNamed ?? []).filter((id) => !named.has(id))).toEqual([]);
   });
 
+  test.each(["template-edit-2025-01-16", "template-edit-amount"])(
+    "%s is caught from the template alone, its campaigns only in --previous (a CI linting changed files)",
+    async (name) => {
+      const directory = join(CORPUS, "bad", name);
+      const expectation = JSON.parse(
+        readFileSync(join(directory, "expect.json"), "utf8"),
+      ) as Expectation;
+      const templates = join(directory, "config", "templates");
+      const { lint } = await lintDirectory(templates, join(directory, "previous"), expectation.at);
+      const editCodes = expectation.codes.filter((code) => code.startsWith("lint.template_edit_"));
+      expect(editCodes.length).toBeGreaterThan(0);
+      const codes = new Set<string>(lint.map((finding) => finding.code));
+      expect(editCodes.filter((code) => !codes.has(code))).toEqual([]);
+      const named = new Set(lint.flatMap((finding) => finding.campaignIds ?? []));
+      expect((expectation.campaignsNamed ?? []).filter((id) => !named.has(id))).toEqual([]);
+    },
+  );
+
   test("every lint code has at least one known-bad example", () => {
     const expected = new Set(
       casesIn("bad").flatMap(

@@ -3,6 +3,7 @@
  * 2025-01-16 incident: fixed 0.50 yuan became 20 %, platform funding became government).
  * Runs only when the configuration active now is given; each finding names the campaigns.
  */
+import { canonicalJson } from "../../change/canonical-json.ts";
 import type { ConfigSet, EffectiveCampaign } from "../../model/config-set.ts";
 import type { Template } from "../../model/template.ts";
 import { type LintInput, type LintRule, listIds } from "../lint-rule.ts";
@@ -51,8 +52,16 @@ export const templateEditRule: LintRule = {
         const now = proposedById.get(was.campaign.id);
         const id = was.campaign.id;
         if (now === undefined) {
-          // The campaign no longer resolves against the edited template (validation says why).
-          if (was.offer.kind !== template.offer.kind) kindChanged.push(id);
+          // The campaign is not among the linted documents (a change of the template alone), or
+          // no longer resolves against it: what it would inherit is judged from its document.
+          const { kind, ...defaults } = template.offer;
+          const offer = { kind, ...defaults, ...(was.campaign.offer ?? {}) };
+          if (was.offer.kind !== kind) kindChanged.push(id);
+          // Canonical: the constructed offer's keys need not come in the resolved offer's order.
+          else if (canonicalJson(offer) !== canonicalJson(was.offer)) amountChanged.push(id);
+          const funding = was.campaign.funding ?? template.funding;
+          if (!sameJson(funding, was.funding) || template.label !== was.label)
+            fundingChanged.push(id);
           continue;
         }
         if (now.template.id !== template.id) continue;
