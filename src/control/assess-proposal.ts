@@ -23,6 +23,10 @@ export interface LintAndSimulateOptions {
   readonly payments: () => AsyncIterable<unknown> | Iterable<unknown>;
   /** The share of all traffic the sample is, in bps (10,000: all of it). */
   readonly sampleRateBps?: number;
+  /** The time the sample covers; its first to last payment when absent (see simulate.md). */
+  readonly windowMs?: number;
+  /** What the sample is, for the reviewer: recorded files and their rate, or synthetic traffic. */
+  readonly sample: string;
   readonly currency: Currency;
   readonly typicalAmountsMinor?: LintContext["typicalAmountsMinor"];
   readonly spendGrowthThresholdBps?: number;
@@ -98,6 +102,7 @@ async function simulate(
       ...(options.spendGrowthThresholdBps === undefined
         ? {}
         : { spendGrowthThresholdBps: options.spendGrowthThresholdBps }),
+      ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
     },
   });
   const { byCampaign: _perCampaign, forecast, ...summary } = simulationReportToJson(report);
@@ -112,6 +117,7 @@ async function simulate(
       subsidisedShareBps: forecast.subsidisedShareBps,
     },
     simulation,
+    sample: options.sample,
   };
 }
 

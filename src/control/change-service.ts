@@ -66,6 +66,8 @@ export interface ProposalFindings {
   readonly money?: SimulatedMoney;
   readonly forecast?: RolloutForecast;
   readonly simulation?: ChangeSimulation;
+  /** What the simulation ran on, for the reviewer. */
+  readonly sample?: string;
 }
 
 export type AssessProposal = (proposal: {
@@ -185,6 +187,7 @@ export class ChangeService {
         risk,
         ...(found.forecast === undefined ? {} : { forecast: found.forecast }),
         ...(found.simulation === undefined ? {} : { simulation: found.simulation }),
+        ...(found.sample === undefined ? {} : { sample: found.sample }),
         ...(found.money === undefined
           ? {}
           : {

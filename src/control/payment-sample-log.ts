@@ -21,7 +21,7 @@
  * (fail open: payments go on, the sample has a gap, and `stats()` says so).
  */
 import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Payment } from "../core/model/payment.ts";
 import { BPS_PER_UNIT } from "../core/money.ts";
 import { isPaymentSampled } from "../core/simulation/payment-sampling.ts";
@@ -82,6 +82,12 @@ export interface SampleLogFile {
   readonly path: string;
   readonly sequence: number;
   readonly rateBps: number;
+}
+
+/** The rate a sample-log file was written at, from its name; undefined for any other file. */
+export function sampleRateOfFile(path: string): number | undefined {
+  const match = FILE_PATTERN.exec(basename(path));
+  return match === null ? undefined : Number(match[2]);
 }
 
 /** The directory's sample files, oldest first. */

@@ -74,7 +74,20 @@ describe("bursar change", { timeout: 180_000 }, () => {
       json(["rollout", "change-1", "--stages", "10000", "--as", "ops"]).body.change.state,
     ).toBe("rolling_out");
 
-    const run = runCli(["run", "--control", data, "--tps", "200", "--seconds", "30"]);
+    // The run keeps a sample of what it served: the next change is simulated on it.
+    const run = runCli([
+      "run",
+      "--control",
+      data,
+      "--tps",
+      "200",
+      "--seconds",
+      "30",
+      "--sample-log",
+      join(data, "samples"),
+      "--sample-rate-bps",
+      "5000",
+    ]);
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/rollout of change-1 at .*: complete/);
     expect(run.stdout).toContain("37 campaigns");
@@ -116,7 +129,9 @@ describe("bursar change", { timeout: 180_000 }, () => {
     expect(forced.body.change.forced).toEqual([
       expect.objectContaining({ gate: "lint", adminIds: ["root1", "root2"] }),
     ]);
-    const submitted = json(["submit", id, "--as", "ana", "--seconds", "60"]);
+    const submitted = json(["submit", id, "--as", "ana", "--payments", join(data, "samples")]);
+    expect(submitted.body.change.assessment.sample).toMatch(/recorded file\(s\) in .* at 5000 bps/);
+    expect(submitted.body.change.assessment.simulation.sampleRateBps).toBe(5_000);
     expect(submitted.body.change.state).toBe("in_review");
     expect(
       submitted.body.change.assessment.risk.reasons.map((reason: { code: string }) => reason.code),

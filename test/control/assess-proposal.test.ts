@@ -47,6 +47,7 @@ beforeEach(async () => {
         return created.generator;
       },
       currency: "CNY",
+      sample: "synthetic traffic for the test",
       typicalAmountsMinor: typicalAmountsFromTrafficModel(),
       randomSeed: 1,
       nowMs: () => START_MS,

@@ -47,6 +47,7 @@ beforeEach(async () => {
   const real = lintAndSimulate({
     payments: () => traffic(120),
     currency: "CNY",
+    sample: "synthetic traffic for the test",
     randomSeed: 1,
     nowMs: () => clock.nowMs,
   });
@@ -189,6 +190,7 @@ describe("the rollout runner", () => {
       ...(await lintAndSimulate({
         payments: () => traffic(120),
         currency: "CNY",
+        sample: "synthetic traffic for the test",
         randomSeed: 1,
         nowMs: () => clock.nowMs,
       })(proposal)),

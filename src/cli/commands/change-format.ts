@@ -39,6 +39,7 @@ export function formatChange(change: ChangeRequest): string[] {
       lines.push(
         `  money: subsidy per hour ${formatMinor(before, "CNY")} → ${formatMinor(after, "CNY")} CNY (${after >= before ? "+" : ""}${formatMinor(after - before, "CNY")})`,
       );
+      if (assessment.sample !== undefined) lines.push(`  simulated on ${assessment.sample}`);
       const simulation = assessment.simulation;
       if (simulation !== undefined) {
         lines.push(

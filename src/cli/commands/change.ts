@@ -5,11 +5,14 @@
  * and the roles they act in; the rules (four eyes, forcing, operator actions) are enforced on
  * those names and every action is audited under them. The server binds roles to tokens.
  */
+
+import { createReadStream } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { loadConfig } from "../../config/load-config.ts";
 import { lintAndSimulate } from "../../control/assess-proposal.ts";
 import { ChangeService } from "../../control/change-service.ts";
 import type { ChangeStore } from "../../control/change-store.ts";
+import { recordedPayments } from "../../control/recorded-payments.ts";
 import { canonicalJson } from "../../core/change/canonical-json.ts";
 import type { ChangeResult } from "../../core/change/change-codes.ts";
 import {
@@ -28,6 +31,7 @@ import {
 } from "../../core/change/rollout.ts";
 import { formatFinding } from "../../core/findings.ts";
 import type { ConfigDocument } from "../../core/model/document.ts";
+import { readPaymentsNdjson } from "../../traffic/read-payments-ndjson.ts";
 import { openChangeStore } from "../control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 import { complainer, createGenerator, parseInstantWithOffset, reasonOf } from "../traffic-flags.ts";
@@ -132,6 +136,10 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     .option("--tps <n>", "payments per second of that traffic", "200")
     .option("--seconds <n>", "seconds of that traffic", "300")
     .option("--start <instant>", "start of that traffic (default 2025-01-16T14:40:00+08:00)")
+    .option(
+      "--payments <path>",
+      "simulate on recorded payments instead: a payment sample-log directory or an NDJSON file",
+    )
     .action(async (id, flags) => {
       const actor = principalOf(flags, say);
       if (actor === undefined) return;
@@ -145,13 +153,14 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
           byId: actor.id,
         });
       }
-      if (createGenerator(flags, say) === undefined) return;
+      const traffic = trafficOf(flags, say);
+      if (traffic === undefined) return;
       await withService(
         shared(),
         outcome,
         say,
         (service) => service.submit(actor, id, acknowledgements),
-        trafficOf(flags, say),
+        traffic,
       );
     });
 
@@ -406,18 +415,54 @@ function planOf(
 
 type Assess = ConstructorParameters<typeof ChangeService>[0]["assess"];
 
+/**
+ * The sample a submission is simulated on: recorded payments (`--payments`, at the rate their
+ * sample-log names say), else synthetic traffic covering exactly its window.
+ */
 function trafficOf(
-  flags: TrafficFlags,
+  flags: TrafficFlags & { payments?: string },
   say: (message: string) => void,
-): (nowMs: () => number) => Assess {
+): ((nowMs: () => number) => Assess) | undefined {
+  const common = {
+    currency: "CNY" as const,
+    typicalAmountsMinor: typicalAmountsFromTrafficModel(),
+    randomSeed: Number(flags.seed),
+  };
+  if (flags.payments !== undefined) {
+    const recorded = recordedPayments(flags.payments);
+    if (!recorded.ok) {
+      say(`--payments ${recorded.message}`);
+      return undefined;
+    }
+    return (nowMs) =>
+      lintAndSimulate({
+        ...common,
+        payments: () => recordedPaymentLines(recorded.paths),
+        sampleRateBps: recorded.rateBps,
+        sample: `${recorded.paths.length} recorded file(s) in ${flags.payments} at ${recorded.rateBps} bps`,
+        nowMs,
+      });
+  }
+  const generator = createGenerator(flags, say);
+  if (generator === undefined) return undefined;
+  const { seed, tps, seconds, startMs } = generator.options;
   return (nowMs) =>
     lintAndSimulate({
+      ...common,
       payments: () => createGenerator(flags, say)!,
-      currency: "CNY",
-      typicalAmountsMinor: typicalAmountsFromTrafficModel(),
-      randomSeed: Number(flags.seed),
+      windowMs: seconds * 1000,
+      sample: `synthetic traffic, seed ${seed}, ${tps}/s for ${seconds} s from ${new Date(startMs).toISOString()}`,
       nowMs,
     });
+}
+
+/** Every line of the files, a payment where it parses and null where it does not (counted invalid). */
+async function* recordedPaymentLines(paths: readonly string[]): AsyncGenerator<unknown> {
+  for (const path of paths) {
+    for await (const line of readPaymentsNdjson(createReadStream(path), { file: path })) {
+      yield line.ok ? line.payment : null;
+    }
+  }
 }
 
 /** Opens the store, runs one service call, prints its result, and sets the exit code. */

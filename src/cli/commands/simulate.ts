@@ -5,10 +5,9 @@
  * funding source and campaign, the worst cases and the flags (docs/reference/simulate.md).
  * Exit 0 without flags, 1 with flags, 2 on unusable input.
  */
-import { statSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { loadSnapshot } from "../../config/load-snapshot.ts";
-import { sampleLogFiles } from "../../control/payment-sample-log.ts";
+import { recordedPayments } from "../../control/recorded-payments.ts";
 import { simulateChange } from "../../control/simulate-change.ts";
 import {
   type PaymentFilesSimulation,
@@ -33,12 +32,6 @@ import { complainer, createGenerator, reasonOf } from "../traffic-flags.ts";
 const LINE_FINDINGS_SHOWN = 20;
 /** Campaign rows in the table, largest change first; --json has them all. */
 const CAMPAIGN_ROWS_SHOWN = 15;
-
-interface PaymentSource {
-  readonly paths: readonly string[];
-  /** The rate the sample-log files were recorded at, if they say. */
-  readonly rateBps?: number;
-}
 
 export function registerSimulateCommand(program: Command, outcome: ExitCodeHolder): void {
   program
@@ -101,9 +94,9 @@ export function registerSimulateCommand(program: Command, outcome: ExitCodeHolde
       let lineFindings: readonly Finding[] = [];
       let badLines = 0;
       if (flags.payments !== undefined) {
-        const payments = paymentSource(flags.payments, say);
-        if (payments === undefined) return;
-        const sampleRateBps = rateFlag ?? payments.rateBps ?? 10_000;
+        const payments = recordedPayments(flags.payments, rateFlag);
+        if (!payments.ok) return say(`--payments ${payments.message}`);
+        const sampleRateBps = payments.rateBps;
         const progress = new Progress("simulated", undefined);
         let result: PaymentFilesSimulation;
         try {
@@ -173,29 +166,6 @@ async function snapshotOf(
   for (const finding of loaded.findings) process.stderr.write(`${formatFinding(finding)}\n`);
   say(`${flag} ${directory}: ${loaded.message}`);
   return undefined;
-}
-
-/** A file, or a sample-log directory whose files must share one rate. */
-function paymentSource(path: string, say: (message: string) => void): PaymentSource | undefined {
-  try {
-    if (!statSync(path).isDirectory()) return { paths: [path] };
-    const files = sampleLogFiles(path);
-    if (files.length === 0) {
-      say(`--payments ${path}: no sample-log files (payments-*-r*.ndjson)`);
-      return undefined;
-    }
-    const rates = [...new Set(files.map((file) => file.rateBps))];
-    if (rates.length > 1) {
-      say(
-        `--payments ${path}: the files were sampled at different rates (${rates.join(", ")} bps); simulate one rate at a time`,
-      );
-      return undefined;
-    }
-    return { paths: files.map((file) => file.path), rateBps: rates[0]! };
-  } catch (cause) {
-    say(`--payments ${path}: ${reasonOf(cause)}`);
-    return undefined;
-  }
 }
 
 function money(report: SimulationReport, amountMinor: bigint): string {

@@ -54,6 +54,8 @@ export interface ChangeAssessment {
   readonly risk: RiskAssessment;
   readonly forecast?: RolloutForecast;
   readonly simulation?: ChangeSimulation;
+  /** What the simulation ran on: recorded payments and their rate, or synthetic traffic. */
+  readonly sample?: string;
   /** Subsidy per hour the simulation projected for the current and the proposed configuration. */
   readonly currentSubsidyPerHourMinor?: number;
   readonly proposedSubsidyPerHourMinor?: number;
