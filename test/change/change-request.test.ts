@@ -86,6 +86,31 @@ describe("four eyes", () => {
     });
   });
 
+  test("nobody but the author edits or submits a change, so no one approves content they wrote", () => {
+    const bob: Principal = { id: "bob", roles: ["author", "reviewer"] };
+    const change = draft();
+    expect(
+      editChange(
+        change,
+        bob,
+        { edits: change.edits, baseVersions: change.baseVersions, contentHash: "hash-bob" },
+        at,
+      ),
+    ).toMatchObject({ ok: false, code: "not_the_author" });
+    expect(submitChange(change, bob, assessment(lowRisk), [], at)).toMatchObject({
+      code: "not_the_author",
+    });
+    const submitted = ok(submitChange(change, ana, assessment(lowRisk), [], at)).change;
+    expect(
+      editChange(
+        submitted,
+        bob,
+        { edits: change.edits, baseVersions: change.baseVersions, contentHash: "hash-bob" },
+        at,
+      ),
+    ).toMatchObject({ code: "not_the_author" });
+  });
+
   test("a low-risk change is approved by one reviewer; only reviewers approve", () => {
     const change = inReview(lowRisk);
     expect(approveChange(change, ops, change.contentHash, at)).toMatchObject({
@@ -237,6 +262,25 @@ describe("forcing a gate", () => {
     expect(half.state).toBe("in_review");
     const forced = ok(forceGate(half, root2, "approval", reason, at)).change;
     expect(forced.state).toBe("approved");
+  });
+
+  test("the author, even an administrator, is never one of the two who force its approval", () => {
+    const anaAdmin: Principal = { id: "ana", roles: ["author", "admin"] };
+    const change = ok(
+      createChange({
+        id: "c",
+        title: "t",
+        author: anaAdmin,
+        edits: [],
+        baseVersions: {},
+        contentHash: "h",
+        at,
+      }),
+    ).change;
+    expect(forceGate(change, anaAdmin, "approval", reason, at)).toMatchObject({
+      code: "author_cannot_approve",
+    });
+    expect(forceGate(change, anaAdmin, "lint", reason, at).ok).toBe(true);
   });
 
   test("the envelope, the rollout and the breakers are not gates", () => {

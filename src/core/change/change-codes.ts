@@ -25,6 +25,8 @@ export const CHANGE_CODES = {
   reason_required: "The action needs a written reason of at least the minimum length.",
   // approval
   role_missing: "The person does not hold the role the action needs.",
+  not_the_author:
+    "Only a change's author edits or submits it; anyone else makes a change of their own.",
   author_cannot_approve: "The author of a change can never approve it (four eyes).",
   already_approved: "This reviewer already approved this content.",
   content_changed:

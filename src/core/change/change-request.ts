@@ -129,6 +129,25 @@ function needRole(principal: Principal, role: Role, action: string): ChangeResul
     : refuse("role_missing", `${principal.id} needs the ${role} role to ${action}`);
 }
 
+/**
+ * Only a change's author edits or submits it: the approvals four eyes counts are of people
+ * other than the one who wrote the content, so nobody else may write into it.
+ */
+function needAuthor(
+  change: ChangeRequest,
+  principal: Principal,
+  action: string,
+): ChangeResult<object> {
+  const role = needRole(principal, "author", `${action} a change`);
+  if (!role.ok) return role;
+  return principal.id === change.authorId
+    ? { ok: true }
+    : refuse(
+        "not_the_author",
+        `${change.id} is ${change.authorId}'s; only they ${action} it (create your own change)`,
+      );
+}
+
 function checkReason(reason: string, action: string): ChangeResult<object> {
   const length = reason.trim().length;
   if (length < CHANGE_LIMITS.reasonLengthMin || length > CHANGE_LIMITS.reasonLengthMax) {
@@ -183,8 +202,8 @@ export function editChange(
 ): Outcome {
   const move = nextChangeState(change.state, "edit");
   if (!move.ok) return move;
-  const role = needRole(editor, "author", "edit a change");
-  if (!role.ok) return role;
+  const author = needAuthor(change, editor, "edit");
+  if (!author.ok) return author;
   const { assessment: _voided, ...rest } = change;
   return {
     ok: true,
@@ -221,8 +240,8 @@ export function submitChange(
 ): Outcome {
   const move = nextChangeState(change.state, "submit");
   if (!move.ok) return move;
-  const role = needRole(submitter, "author", "submit a change");
-  if (!role.ok) return role;
+  const author = needAuthor(change, submitter, "submit");
+  if (!author.ok) return author;
   const errors = assessment.findings.filter((finding) => finding.severity === "error");
   if (errors.length > 0 && !isForced(change, "lint")) {
     return refuse(
@@ -362,6 +381,13 @@ export function forceGate(
   if (!move.ok) return move;
   const role = needRole(admin, "admin", "force a gate");
   if (!role.ok) return role;
+  if (forceable === "approval" && admin.id === change.authorId) {
+    // Forcing approval stands in for the reviewers: the author cannot be one of its two people.
+    return refuse(
+      "author_cannot_approve",
+      `${admin.id} wrote ${change.id}; two other administrators must force its approval`,
+    );
+  }
   const reasonCheck = checkReason(reason, "forcing a gate");
   if (!reasonCheck.ok) return reasonCheck;
   const pending = change.pendingForces.find(
