@@ -271,14 +271,14 @@ export class ChangeService {
   }
 
   /** Adds what the current stage saw (payments of identities in its buckets) since the last report. */
-  async observe(id: string, seen: StageObservation): Promise<Outcome> {
+  async observe(id: string, seen: StageObservation, firstSeenAt: string): Promise<Outcome> {
     return this.act(id, async (change) => {
       if (change.state !== "rolling_out") {
         return {
           result: refuse("illegal_transition", `${id} is ${change.state}, not rolling out`),
         };
       }
-      return { result: { ok: true, change: observeStage(change, seen) } };
+      return { result: { ok: true, change: observeStage(change, seen, firstSeenAt) } };
     });
   }
 

@@ -47,6 +47,8 @@ export class RolloutRunner {
   private serving: Serving;
   private observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
   private nextReportAtMs: number | undefined;
+  /** The instant of the first payment counted since the last report. */
+  private firstSeenAtMs: number | undefined;
   readonly events: RolloutEvent[] = [];
 
   private constructor(
@@ -80,6 +82,7 @@ export class RolloutRunner {
       return this.serving.stable.quote(payment);
     }
     const decision = rollout.evaluator.quote(payment);
+    if (this.observation.payments === 0) this.firstSeenAtMs = payment.atMs;
     this.observation.payments += 1;
     if (decision.totalSubsidyMinor > 0) {
       this.observation.subsidisedPayments += 1;
@@ -90,27 +93,35 @@ export class RolloutRunner {
 
   /** Whether a report is due at this payment time; call `report` then, before the next quote. */
   isReportDue(atMs: number): boolean {
-    if (this.serving.rollout === undefined) return false;
     if (this.nextReportAtMs === undefined) this.nextReportAtMs = atMs + this.options.judgeEveryMs;
     return atMs >= this.nextReportAtMs;
   }
 
   /**
    * Reports the stage's observation, has it judged at `atMs` (the service's clock must read the
-   * same time), and reloads the configuration if the change moved.
+   * same time), and reloads what it serves when the change moved — or when someone else moved
+   * it (a rollback, a pause, another runner's verdict), which it learns here too: without a
+   * rollout, a report only reloads.
    */
   async report(atMs: number): Promise<RolloutEvent | undefined> {
     const rollout = this.serving.rollout;
     this.nextReportAtMs = atMs + this.options.judgeEveryMs;
-    if (rollout === undefined) return undefined;
+    if (rollout === undefined) {
+      this.serving = await loadServing(this.service, this.options.randomSeed);
+      return undefined;
+    }
     const seen: StageObservation = this.observation;
+    const observed = await this.service.observe(
+      rollout.changeId,
+      seen,
+      new Date(this.firstSeenAtMs ?? atMs).toISOString(),
+    );
+    if (!observed.ok) return this.afterRefusal(observed.code);
+    // Counted once stored; a refused report keeps its counts for the next one.
     this.observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
-    const observed = await this.service.observe(rollout.changeId, seen);
-    if (!observed.ok)
-      throw new Error(`the rollout of ${rollout.changeId} cannot be observed: ${observed.message}`);
+    this.firstSeenAtMs = undefined;
     const judged = await this.service.judge(rollout.changeId);
-    if (!judged.ok)
-      throw new Error(`the rollout of ${rollout.changeId} cannot be judged: ${judged.message}`);
+    if (!judged.ok) return this.afterRefusal(judged.code);
     if (judged.verdict.verdict === "hold") return undefined;
     this.serving = await loadServing(this.service, this.options.randomSeed);
     const event: RolloutEvent = {
@@ -126,6 +137,19 @@ export class RolloutRunner {
     };
     this.events.push(event);
     return event;
+  }
+
+  /**
+   * The change is no longer rolling out (someone rolled it back) or another writer got there
+   * first: serve what the store says now; the counts of a change that stopped are dropped.
+   */
+  private async afterRefusal(code: string): Promise<undefined> {
+    if (code !== "concurrent_update") {
+      this.observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
+      this.firstSeenAtMs = undefined;
+    }
+    this.serving = await loadServing(this.service, this.options.randomSeed);
+    return undefined;
   }
 }
 

@@ -17,6 +17,7 @@ import {
   judgeStage,
   type RolloutPlan,
   rolloutBucketOf,
+  rolloutPlanWithShares,
 } from "../../src/core/change/rollout.ts";
 import type { Campaign } from "../../src/core/model/campaign.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
@@ -242,6 +243,19 @@ describe("judging a stage", () => {
     expect(judgeStage(plan, 0, 60_000, seen(1_000, 1, 1), nothing).verdict).toBe(
       "abort_subsidy_mismatch",
     );
+  });
+
+  test("no plan skips the staged rollout: one stage, a big first stage, a loose tolerance or a tiny sample are refused", () => {
+    const defaults = defaultRolloutPlan(120_000);
+    const refusedPlans: RolloutPlan[] = [
+      { ...defaults, stages: [{ shareBps: 10_000, moneyAtRiskMaxMinor: 1_000, dwellMinMs: 0 }] },
+      rolloutPlanWithShares([5_000, 10_000], 120_000),
+      { ...defaults, toleranceBps: 5_001 },
+      { ...defaults, paymentsMin: 99 },
+      { ...defaults, stages: defaults.stages.map((stage) => ({ ...stage, dwellMinMs: 59_999 })) },
+    ];
+    for (const plan of refusedPlans) expect(checkRolloutPlan(plan)).not.toEqual([]);
+    expect(checkRolloutPlan(rolloutPlanWithShares([100, 10_000], 120_000))).toEqual([]);
   });
 
   test("the default plan is 1 % → 10 % → 50 % → 100 % and passes its own checks", () => {

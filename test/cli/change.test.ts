@@ -70,8 +70,12 @@ describe("bursar change", { timeout: 180_000 }, () => {
     expect(json(["approve", "change-1", "--hash", hash, "--as", "mei"]).body.change.state).toBe(
       "approved",
     );
+    // One stage for everyone would skip the staged rollout: refused as unusable input.
+    const skipping = change(["rollout", "change-1", "--stages", "10000", "--as", "ops"]);
+    expect(skipping.status).toBe(2);
+    expect(skipping.stderr).toContain("2 to 10 stages");
     expect(
-      json(["rollout", "change-1", "--stages", "10000", "--as", "ops"]).body.change.state,
+      json(["rollout", "change-1", "--stages", "1000,10000", "--as", "ops"]).body.change.state,
     ).toBe("rolling_out");
 
     // The run keeps a sample of what it served: the next change is simulated on it.
@@ -81,14 +85,17 @@ describe("bursar change", { timeout: 180_000 }, () => {
       data,
       "--tps",
       "200",
+      // 10 % of identities for the stage's five minutes, then everyone.
       "--seconds",
-      "30",
+      "330",
       "--sample-log",
       join(data, "samples"),
       "--sample-rate-bps",
       "5000",
     ]);
     expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/rollout of change-1 at .*: advance .*now 100 % of identities/);
+    expect(run.stderr).toMatch(/rollout of change-1 at .*: advance .*now 100 % of identities/);
     expect(run.stderr).toMatch(/rollout of change-1 at .*: complete/);
     expect(run.stdout).toContain("37 campaigns");
     expect(json(["show", "change-1"]).body.change.state).toBe("active");
@@ -169,9 +176,9 @@ describe("bursar change", { timeout: 180_000 }, () => {
     expect(audit.status).toBe(0);
     const report = JSON.parse(audit.stdout);
     expect(report.ok).toBe(true);
-    // Import: created, submitted, approved twice, rollout started, activated. The template edit:
-    // created, force asked, forced, submitted. The lowering. Refusals write nothing.
-    expect(report.entries).toBe(11);
+    // Import: created, submitted, approved twice, rollout started, stage advanced, activated. The
+    // template edit: created, force asked, forced, submitted. The lowering. Refusals write nothing.
+    expect(report.entries).toBe(12);
     const entries = runCli(["audit", "show", "--data", data, "--json"]);
     expect(entries.stdout).toContain("budget.lowered");
     expect(entries.stdout).toContain("change.forced");

@@ -14,6 +14,7 @@ import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Template } from "../../src/core/model/template.ts";
 import { TrafficGenerator } from "../../src/traffic/traffic-generator.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
+import { TWO_STAGES } from "./rollout-helpers.ts";
 
 const ana: Principal = { id: "ana", roles: ["author"] };
 const rui: Principal = { id: "rui", roles: ["reviewer"] };
@@ -80,12 +81,7 @@ beforeEach(async () => {
   );
   ok(await service.approve(rui, seed.change.id, seed.change.contentHash));
   ok(await service.approve(mei, seed.change.id, seed.change.contentHash));
-  const singleStage = {
-    stages: [{ shareBps: 10_000, moneyAtRiskMaxMinor: 1_000_000_000, dwellMinMs: 0 }],
-    toleranceBps: 10_000,
-    paymentsMin: 1,
-  };
-  ok(await service.startRollout(ops, seed.change.id, singleStage));
+  ok(await service.startRollout(ops, seed.change.id, TWO_STAGES));
 });
 
 describe("submitting through lint and simulation", () => {

@@ -25,6 +25,7 @@ import { PostgresChangeStore } from "../../src/stores/postgres/postgres-change-s
 import { SqliteAuditLogStore } from "../../src/stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteChangeStore } from "../../src/stores/sqlite/sqlite-change-store.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
+import { TWO_STAGES, walkRollout } from "./rollout-helpers.ts";
 
 const ana: Principal = { id: "ana", roles: ["author"] };
 const rui: Principal = { id: "rui", roles: ["reviewer"] };
@@ -92,7 +93,7 @@ function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
 /** Seeds the examples, rolls a rename out stage by stage, rolls it back, rejects a template edit. */
 async function runFlow(first: Stores, documents: readonly ConfigDocument[]): Promise<Outcome> {
   let stores = first;
-  let clockMs = Date.parse("2026-12-02T06:40:00.000Z");
+  const clock = { nowMs: Date.parse("2026-12-02T06:40:00.000Z") };
   let next: Awaited<ReturnType<AssessProposal>> = {
     findings: [],
     money: { currentSubsidyPerHourMinor: 0, proposedSubsidyPerHourMinor: 0 },
@@ -102,7 +103,7 @@ async function runFlow(first: Stores, documents: readonly ConfigDocument[]): Pro
     new ChangeService({
       store,
       assess: async () => next,
-      now: () => new Date(clockMs).toISOString(),
+      now: () => new Date(clock.nowMs).toISOString(),
     });
   let service = serviceOf(stores.store);
 
@@ -116,16 +117,12 @@ async function runFlow(first: Stores, documents: readonly ConfigDocument[]): Pro
   ok(await service.submit(ana, seed.change.id, []));
   ok(await service.approve(rui, seed.change.id, seed.change.contentHash));
   ok(await service.approve(mei, seed.change.id, seed.change.contentHash));
-  const singleStage = {
-    stages: [{ shareBps: 10_000, moneyAtRiskMaxMinor: 1, dwellMinMs: 0 }],
-    toleranceBps: 0,
-    paymentsMin: 1,
-  };
-  ok(await service.startRollout(ops, seed.change.id, singleStage));
-  ok(
-    await service.observe(seed.change.id, { payments: 1, subsidisedPayments: 0, subsidyMinor: 0 }),
-  );
-  expect(ok(await service.judge(seed.change.id)).change.state).toBe("active");
+  ok(await service.startRollout(ops, seed.change.id, TWO_STAGES));
+  await walkRollout(service, seed.change.id, clock, {
+    payments: 100,
+    subsidisedPayments: 0,
+    subsidyMinor: 0,
+  });
 
   stores = await stores.restart();
   service = serviceOf(stores.store);
@@ -146,13 +143,13 @@ async function runFlow(first: Stores, documents: readonly ConfigDocument[]): Pro
   expect(serving.stable.find((document) => document.id === coffee.id)).toEqual(coffee);
   for (const stage of (await service.show(rename.change.id))!.rollout!.plan.stages) {
     ok(
-      await service.observe(rename.change.id, {
-        payments: 1_000,
-        subsidisedPayments: 400,
-        subsidyMinor: 2_000,
-      }),
+      await service.observe(
+        rename.change.id,
+        { payments: 1_000, subsidisedPayments: 400, subsidyMinor: 2_000 },
+        new Date(clock.nowMs).toISOString(),
+      ),
     );
-    clockMs += stage.dwellMinMs;
+    clock.nowMs += stage.dwellMinMs;
     ok(await service.judge(rename.change.id));
   }
   expect((await service.show(rename.change.id))!.state).toBe("active");

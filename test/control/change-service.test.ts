@@ -20,6 +20,7 @@ import { resolveConfig } from "../../src/core/model/config-set.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Template } from "../../src/core/model/template.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
+import { TWO_STAGES, walkRollout } from "./rollout-helpers.ts";
 
 const ana: Principal = { id: "ana", roles: ["author"] };
 const rui: Principal = { id: "rui", roles: ["reviewer"] };
@@ -34,7 +35,7 @@ const calm: ProposalFindings = {
   forecast: { subsidyPerPaymentMilliMinor: 2_000, subsidisedShareBps: 4_000 },
 };
 
-let clockMs: number;
+const clock = { nowMs: 0 };
 let next: ProposalFindings;
 let audit: MemoryAuditLogStore;
 let service: ChangeService;
@@ -46,14 +47,14 @@ function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
 }
 
 beforeEach(async () => {
-  clockMs = Date.parse("2026-12-02T06:40:00.000Z");
+  clock.nowMs = Date.parse("2026-12-02T06:40:00.000Z");
   next = calm;
   audit = new MemoryAuditLogStore();
   const assess: AssessProposal = async () => next;
   service = new ChangeService({
     store: new MemoryChangeStore(audit),
     assess,
-    now: () => new Date(clockMs).toISOString(),
+    now: () => new Date(clock.nowMs).toISOString(),
   });
   documents = await exampleDocuments();
   // The examples arrive as one reviewed change, rolled out in a single stage. Nothing is active
@@ -73,16 +74,13 @@ beforeEach(async () => {
   ok(await service.submit(ana, seed.change.id, []));
   ok(await service.approve(rui, seed.change.id, seed.change.contentHash));
   ok(await service.approve(mei, seed.change.id, seed.change.contentHash));
-  const singleStage = {
-    stages: [{ shareBps: 10_000, moneyAtRiskMaxMinor: 1, dwellMinMs: 0 }],
-    toleranceBps: 0,
-    paymentsMin: 1,
-  };
-  ok(await service.startRollout(ops, seed.change.id, singleStage));
-  ok(
-    await service.observe(seed.change.id, { payments: 1, subsidisedPayments: 0, subsidyMinor: 0 }),
-  );
-  expect(ok(await service.judge(seed.change.id)).change.state).toBe("active");
+  ok(await service.startRollout(ops, seed.change.id, TWO_STAGES));
+  // Its forecast is nothing against nothing: stages that see no subsidy match it.
+  await walkRollout(service, seed.change.id, clock, {
+    payments: 100,
+    subsidisedPayments: 0,
+    subsidyMinor: 0,
+  });
   next = calm;
 });
 
@@ -232,11 +230,11 @@ describe("the change pipeline", () => {
 
     // Forecast 2 fen per payment; the stage sees 9 fen per payment.
     ok(
-      await service.observe(created.change.id, {
-        payments: 2_000,
-        subsidisedPayments: 800,
-        subsidyMinor: 18_000,
-      }),
+      await service.observe(
+        created.change.id,
+        { payments: 2_000, subsidisedPayments: 800, subsidyMinor: 18_000 },
+        new Date(clock.nowMs).toISOString(),
+      ),
     );
     const judged = ok(await service.judge(created.change.id));
     expect(judged.verdict.verdict).toBe("abort_subsidy_mismatch");
@@ -253,22 +251,12 @@ describe("the change pipeline", () => {
     const created = ok(await service.create(ana, "rename", [{ op: "put", document: renamed }]));
     ok(await service.submit(ana, created.change.id, []));
     ok(await service.startRollout(ops, created.change.id));
-    const stages = (await service.show(created.change.id))!.rollout!.plan.stages;
-    for (const stage of stages) {
-      ok(
-        await service.observe(created.change.id, {
-          payments: 1_000,
-          subsidisedPayments: 400,
-          subsidyMinor: 2_000,
-        }),
-      );
-      expect(ok(await service.judge(created.change.id)).verdict.verdict).toBe(
-        stage.dwellMinMs > 0 ? "hold" : "complete",
-      );
-      clockMs += stage.dwellMinMs;
-      if (stage.dwellMinMs > 0)
-        expect(ok(await service.judge(created.change.id)).verdict.verdict).toBe("advance");
-    }
+    // The default plan, 1 % → 10 % → 50 % → 100 %, each stage held through its dwell.
+    await walkRollout(service, created.change.id, clock, {
+      payments: 1_000,
+      subsidisedPayments: 400,
+      subsidyMinor: 2_000,
+    });
     expect((await service.show(created.change.id))!.state).toBe("active");
     expect((await service.activeDocuments()).find((document) => document.id === coffee.id)).toEqual(
       renamed,

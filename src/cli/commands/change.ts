@@ -28,6 +28,7 @@ import {
   checkRolloutPlan,
   defaultRolloutPlan,
   type RolloutPlan,
+  rolloutPlanWithShares,
 } from "../../core/change/rollout.ts";
 import { formatFinding } from "../../core/findings.ts";
 import type { ConfigDocument } from "../../core/model/document.ts";
@@ -390,21 +391,13 @@ function planOf(
   perHourMinor: number,
   say: (message: string) => void,
 ): RolloutPlan | undefined {
-  const defaults = defaultRolloutPlan(perHourMinor);
-  if (stages === undefined) return defaults;
-  const shares = stages.split(",").map((text) => Number(text.trim()));
-  const dayMinor = Math.max(perHourMinor, 0) * 24;
-  const plan: RolloutPlan = {
-    ...defaults,
-    stages: shares.map((shareBps, index) => ({
-      shareBps,
-      moneyAtRiskMaxMinor: Math.max(100, Math.ceil((dayMinor * shareBps) / 10_000)),
-      dwellMinMs:
-        index === shares.length - 1
-          ? 0
-          : defaults.stages[Math.min(index, defaults.stages.length - 2)]!.dwellMinMs,
-    })),
-  };
+  const plan =
+    stages === undefined
+      ? defaultRolloutPlan(perHourMinor)
+      : rolloutPlanWithShares(
+          stages.split(",").map((text) => Number(text.trim())),
+          perHourMinor,
+        );
   const problems = checkRolloutPlan(plan);
   if (problems.length > 0) {
     say(`--stages: ${problems.join("; ")}`);

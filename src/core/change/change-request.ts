@@ -456,14 +456,24 @@ export function startRollout(
   };
 }
 
-/** Adds what the current stage saw since the last report. */
-export function observeStage(change: ChangeRequest, seen: StageObservation): ChangeRequest {
+/**
+ * Adds what the current stage saw since the last report. The stage's dwell counts from the
+ * first payment it was served to (`firstSeenAt`, on the clock of whatever serves it), not from
+ * when someone started it on another clock.
+ */
+export function observeStage(
+  change: ChangeRequest,
+  seen: StageObservation,
+  firstSeenAt: string,
+): ChangeRequest {
   if (change.rollout === undefined) return change;
   const observation = change.rollout.observation;
+  const firstReport = observation.payments === 0 && seen.payments > 0;
   return {
     ...change,
     rollout: {
       ...change.rollout,
+      ...(firstReport ? { stageStartedAt: firstSeenAt } : {}),
       observation: {
         payments: observation.payments + seen.payments,
         subsidisedPayments: observation.subsidisedPayments + seen.subsidisedPayments,

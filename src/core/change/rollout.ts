@@ -71,7 +71,19 @@ export interface RolloutVerdict {
   readonly message: string;
 }
 
-export const ROLLOUT_LIMITS = { stagesMax: 10 } as const;
+/**
+ * What any plan must keep, so that no one skips the staged rollout by choosing its stages: a
+ * first stage reaching at most 10 % of identities and running at least a minute, a forecast
+ * comparison on at least 100 payments per stage, a tolerance of at most ±50 %.
+ */
+export const ROLLOUT_LIMITS = {
+  stagesMin: 2,
+  stagesMax: 10,
+  firstStageShareBpsMax: 1_000,
+  dwellMsMin: 60_000,
+  toleranceBpsMax: 5_000,
+  paymentsMinFloor: 100,
+} as const;
 
 /** 1 % → 10 % → 50 % → 100 %; each stage may risk its share of a day's forecast spend. */
 export function defaultRolloutPlan(forecastSubsidyPerHourMinor: number): RolloutPlan {
@@ -79,7 +91,7 @@ export function defaultRolloutPlan(forecastSubsidyPerHourMinor: number): Rollout
   const stage = (shareBps: number, dwellMinMs: number): RolloutStage => ({
     shareBps,
     // At least one yuan of room so a tiny forecast does not abort on its first subsidy.
-    moneyAtRiskMaxMinor: Math.max(100, Math.ceil((dayMinor * shareBps) / 10_000)),
+    moneyAtRiskMaxMinor: moneyAtRiskOf(dayMinor, shareBps),
     dwellMinMs,
   });
   return {
@@ -92,8 +104,15 @@ export function defaultRolloutPlan(forecastSubsidyPerHourMinor: number): Rollout
 /** Problems with a plan, as messages; an empty list means the plan is usable. */
 export function checkRolloutPlan(plan: RolloutPlan): string[] {
   const problems: string[] = [];
-  if (plan.stages.length === 0 || plan.stages.length > ROLLOUT_LIMITS.stagesMax) {
-    problems.push(`a plan has 1 to ${ROLLOUT_LIMITS.stagesMax} stages`);
+  const limits = ROLLOUT_LIMITS;
+  if (plan.stages.length < limits.stagesMin || plan.stages.length > limits.stagesMax) {
+    problems.push(`a plan has ${limits.stagesMin} to ${limits.stagesMax} stages`);
+  }
+  const first = plan.stages[0];
+  if (first !== undefined && first.shareBps > limits.firstStageShareBpsMax) {
+    problems.push(
+      `the first stage reaches at most ${limits.firstStageShareBpsMax} bps of identities`,
+    );
   }
   plan.stages.forEach((stage, index) => {
     const previous = index === 0 ? 0 : plan.stages[index - 1]!.shareBps;
@@ -103,20 +122,51 @@ export function checkRolloutPlan(plan: RolloutPlan): string[] {
     if (!Number.isSafeInteger(stage.moneyAtRiskMaxMinor) || stage.moneyAtRiskMaxMinor < 1) {
       problems.push(`stage ${index + 1}: the money-at-risk ceiling is a positive amount`);
     }
-    if (!Number.isSafeInteger(stage.dwellMinMs) || stage.dwellMinMs < 0) {
-      problems.push(`stage ${index + 1}: the dwell is a whole number of milliseconds`);
+    const last = index === plan.stages.length - 1;
+    if (
+      !Number.isSafeInteger(stage.dwellMinMs) ||
+      stage.dwellMinMs < (last ? 0 : limits.dwellMsMin)
+    ) {
+      problems.push(
+        `stage ${index + 1}: every stage but the last runs at least ${limits.dwellMsMin} ms`,
+      );
     }
   });
   if (plan.stages.at(-1)?.shareBps !== ROLLOUT_BUCKETS) {
     problems.push("the last stage reaches everyone (10,000 bps)");
   }
-  if (!Number.isSafeInteger(plan.toleranceBps) || plan.toleranceBps < 0) {
-    problems.push("the tolerance is a whole number of bps");
+  if (
+    !Number.isSafeInteger(plan.toleranceBps) ||
+    plan.toleranceBps < 0 ||
+    plan.toleranceBps > limits.toleranceBpsMax
+  ) {
+    problems.push(`the tolerance is 0 to ${limits.toleranceBpsMax} bps`);
   }
-  if (!Number.isSafeInteger(plan.paymentsMin) || plan.paymentsMin < 1) {
-    problems.push("a stage needs at least one payment before it is judged");
+  if (!Number.isSafeInteger(plan.paymentsMin) || plan.paymentsMin < limits.paymentsMinFloor) {
+    problems.push(`a stage is judged on at least ${limits.paymentsMinFloor} payments`);
   }
   return problems;
+}
+
+function moneyAtRiskOf(dayMinor: number, shareBps: number): number {
+  return Math.max(100, Math.ceil((dayMinor * shareBps) / 10_000));
+}
+
+/** A plan with the given shares and the default's dwell, ceilings, tolerance and sample. */
+export function rolloutPlanWithShares(
+  sharesBps: readonly number[],
+  forecastSubsidyPerHourMinor: number,
+): RolloutPlan {
+  const defaults = defaultRolloutPlan(forecastSubsidyPerHourMinor);
+  const dayMinor = Math.max(forecastSubsidyPerHourMinor, 0) * 24;
+  return {
+    ...defaults,
+    stages: sharesBps.map((shareBps, index) => ({
+      shareBps,
+      moneyAtRiskMaxMinor: moneyAtRiskOf(dayMinor, shareBps),
+      dwellMinMs: index === sharesBps.length - 1 ? 0 : defaults.stages[0]!.dwellMinMs,
+    })),
+  };
 }
 
 /**
