@@ -402,6 +402,16 @@ export class ChangeService {
     action: AuditAction,
     details: AuditDetails,
   ): Promise<Outcome> {
+    // A document a rolling-out change wrote is served in two versions at once; a third written
+    // over it would reach only the rollout's identities and leave the rollout unable to abort.
+    // Rolling the change back is one step, after which the action applies to everyone.
+    const [rolling] = await this.store.listChanges({ state: "rolling_out", limit: 1 });
+    if (rolling?.written.some((version) => version.key === latest.key)) {
+      return refuse(
+        "rollout_in_progress",
+        `${latest.key} is rolling out in ${rolling.id}; roll that change back first (one step), then act on it`,
+      );
+    }
     const edits: ChangeEdit[] = [{ op: "put", document }];
     const baseVersions = { [latest.key]: latest.version };
     const id = await this.store.nextChangeId();

@@ -397,4 +397,28 @@ describe("the change pipeline", () => {
       "campaign_resumed",
     );
   });
+
+  test("a campaign rolling out is paused or lowered only after its rollout is rolled back", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const renamed: Campaign = { ...coffee, name: "Coffee, renamed" };
+    const created = ok(await service.create(ana, "rename", [{ op: "put", document: renamed }]));
+    ok(await service.submit(ana, created.change.id, []));
+    ok(await service.startRollout(ops, created.change.id));
+    const reason = "complaints about the afternoon offer";
+    expect(await service.pause(ops, coffee.id, reason)).toMatchObject({
+      code: "rollout_in_progress",
+    });
+    const lowered = { ...renamed, limits: { ...renamed.limits, totalBudgetMinor: 1 } };
+    expect(await service.lowerLimits(ops, lowered, reason)).toMatchObject({
+      code: "rollout_in_progress",
+    });
+    // Other campaigns stay in the operator's hands meanwhile.
+    ok(await service.pause(ops, "idc-gd-lunch-qr", reason));
+    ok(await service.rollBack(ops, created.change.id, "pausing the campaign instead"));
+    ok(await service.pause(ops, coffee.id, reason));
+    const served = (await service.servingConfiguration()).stable.find(
+      (document) => document.id === coffee.id,
+    );
+    expect(served).toEqual({ ...coffee, paused: true });
+  });
 });
