@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { AuditAction } from "../core/audit/audit-actions.ts";
 import type { AuditDetails } from "../core/audit/audit-entry.ts";
 import { canonicalJson } from "../core/change/canonical-json.ts";
-import { type ChangeResult, refuse } from "../core/change/change-codes.ts";
+import { type ChangeRefusal, type ChangeResult, refuse } from "../core/change/change-codes.ts";
 import { diffChange } from "../core/change/change-diff.ts";
 import {
   type Acknowledgement,
@@ -239,14 +239,18 @@ export class ChangeService {
 
   /** Writes the change's versions and starts its first stage. One change rolls out at a time. */
   async startRollout(operator: Principal, id: string, plan?: RolloutPlan): Promise<Outcome> {
-    const rolling = await this.store.listChanges({ state: "rolling_out", limit: 1 });
-    if (rolling.length > 0 && rolling[0]!.id !== id) {
-      return refuse(
-        "rollout_in_progress",
-        `${rolling[0]!.id} is rolling out; finish or roll it back first`,
-      );
-    }
-    return this.act(id, async (change) => {
+    const inProgress = async (): Promise<ChangeRefusal | undefined> => {
+      const [rolling] = await this.store.listChanges({ state: "rolling_out", limit: 1 });
+      return rolling === undefined || rolling.id === id
+        ? undefined
+        : refuse(
+            "rollout_in_progress",
+            `${rolling.id} is rolling out; finish or roll it back first`,
+          );
+    };
+    const before = await inProgress();
+    if (before !== undefined) return before;
+    const started = await this.act(id, async (change) => {
       const written = versionsWrittenBy(
         change,
         await this.latestLookup(change.edits),
@@ -268,6 +272,9 @@ export class ChangeService {
         details: { stages: chosen.stages.length },
       };
     });
+    // Another rollout started between the check and the write: the store refused this one.
+    if (!started.ok && started.code === "concurrent_update") return (await inProgress()) ?? started;
+    return started;
   }
 
   /** Adds what the current stage saw (payments of identities in its buckets) since the last report. */

@@ -36,8 +36,9 @@ export interface ChangeStore {
    * Writes the change (a new one with `expectedRevision` 0), appends `versions` and the audit
    * entry, in one atomic step: an action is never stored without its audit entry, nor audited
    * without having happened. Refused as `concurrent_update` when the stored revision is not
-   * `expectedRevision` or a version number is taken (another change wrote that document
-   * first); as `audit_refused` when the audit log refuses the entry. Nothing is written then.
+   * `expectedRevision`, a version number is taken (another change wrote that document first),
+   * or the change would roll out while another does (one at a time, held by the store); as
+   * `audit_refused` when the audit log refuses the entry. Nothing is written then.
    */
   writeChange(
     change: ChangeRequest,

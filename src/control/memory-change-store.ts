@@ -63,6 +63,17 @@ export class MemoryChangeStore implements ChangeStore {
     if ((stored?.revision ?? 0) !== expectedRevision) {
       return { ok: false, code: "concurrent_update", message: `${change.id} changed meanwhile` };
     }
+    if (change.state === "rolling_out") {
+      for (const [id, other] of this.changes) {
+        if (id !== change.id && (JSON.parse(other.json) as ChangeRequest).state === "rolling_out") {
+          return {
+            ok: false,
+            code: "concurrent_update",
+            message: `${id} is rolling out; one at a time`,
+          };
+        }
+      }
+    }
     const conflict = versionConflictOf(versions, (key) => this.versions.get(key)?.length ?? 0);
     if (conflict !== undefined) {
       return { ok: false, code: "concurrent_update", message: `${conflict.key} changed meanwhile` };

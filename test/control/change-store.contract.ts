@@ -446,6 +446,36 @@ export function describeChangeStoreContract(
       expect(await audit.verify()).toMatchObject({ entries: 3, ok: true });
     });
 
+    test("one change rolls out at a time, whoever starts two at once", async () => {
+      const underTest = await open();
+      const { store } = underTest;
+      const writers = [
+        store,
+        underTest.another === undefined ? store : track(await underTest.another()),
+      ];
+      const first = await createProgram(store, "p-roll-1");
+      const second = await createProgram(store, "p-roll-2");
+      const results = await Promise.all(
+        [first, second].map((change, index) => {
+          const rolling = { ...change, state: "rolling_out" as const };
+          return writers[index]!.writeChange(
+            rolling,
+            1,
+            [],
+            auditOf(rolling, "change.rollout_started"),
+          );
+        }),
+      );
+      expect(results.filter((result) => result.ok)).toHaveLength(1);
+      expect(results.find((result) => !result.ok)).toMatchObject({ code: "concurrent_update" });
+      expect(await store.listChanges({ state: "rolling_out", limit: 10 })).toHaveLength(1);
+      // Once it is active, the next may roll out.
+      const winner = results[0]!.ok ? first : second;
+      const loser = winner === first ? second : first;
+      ok(await store.writeChange({ ...winner, state: "active" }, 2, [], undefined));
+      ok(await store.writeChange({ ...loser, state: "rolling_out" }, 1, [], undefined));
+    });
+
     test("two instances write one change at one revision at once: exactly one wins, each time", async (context) => {
       const underTest = await open();
       if (underTest.another === undefined) context.skip("one memory store has no second instance");

@@ -88,6 +88,16 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresControlMigration[] = 
         FOR EACH ROW EXECUTE FUNCTION document_versions_immutable();
     `,
   },
+  {
+    version: 3,
+    name: "one change rolling out",
+    // One change rolls out at a time (ADR 0014): two writers starting rollouts at once collide
+    // on this index, and the second is refused as concurrent_update.
+    sql: `
+      CREATE UNIQUE INDEX change_requests_one_rolling_out ON change_requests (state)
+        WHERE state = 'rolling_out';
+    `,
+  },
 ];
 
 export const POSTGRES_CONTROL_SCHEMA_VERSION =

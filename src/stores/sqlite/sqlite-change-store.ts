@@ -78,6 +78,12 @@ export class SqliteChangeStore implements ChangeStore {
       if ((stored?.revision ?? 0) !== expectedRevision) {
         return refused(`${change.id} changed meanwhile`);
       }
+      if (change.state === "rolling_out") {
+        const other = this.statements.selectOtherRollingOut.get(change.id) as
+          | { id: string }
+          | undefined;
+        if (other !== undefined) return refused(`${other.id} is rolling out; one at a time`);
+      }
       const latest = new Map<DocumentKey, number>();
       for (const version of versions) {
         if (latest.has(version.key)) continue;
@@ -252,6 +258,9 @@ function prepareStatements(database: BetterSqlite3.Database) {
     ),
     insertVersion: prepare(
       `INSERT INTO document_versions (${DOCUMENT_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    selectOtherRollingOut: prepare(
+      "SELECT id FROM change_requests WHERE state = 'rolling_out' AND id <> ? LIMIT 1",
     ),
     selectLatest: prepare(
       `SELECT ${DOCUMENT_VERSION_COLUMNS} FROM document_versions WHERE key = ? ORDER BY version DESC LIMIT 1`,

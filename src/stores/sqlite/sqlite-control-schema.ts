@@ -90,6 +90,15 @@ export const CONTROL_MIGRATIONS: readonly ControlMigration[] = [
       BEGIN SELECT RAISE(ABORT, 'document versions are immutable'); END;
     `,
   },
+  {
+    version: 3,
+    name: "one change rolling out",
+    // One change rolls out at a time (ADR 0014): the store holds to it whatever its writers check.
+    sql: `
+      CREATE UNIQUE INDEX change_requests_one_rolling_out ON change_requests (state)
+        WHERE state = 'rolling_out';
+    `,
+  },
 ];
 
 export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.length - 1]!.version;
