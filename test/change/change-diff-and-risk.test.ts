@@ -187,4 +187,43 @@ describe("risk", () => {
       ),
     ).toEqual(["dailyBudgetMinor", "perUser.countPerDay"]);
   });
+
+  test("a template that allows more is high-risk; one that allows less is not", () => {
+    const template = find("template", "instant-discount") as Template;
+    const bands = template.bands!;
+    const wider = {
+      ...template,
+      bands: { ...bands, amountMinor: { min: 10, max: 20_000 } },
+    } as Template;
+    expect(assess(replaced(documents, wider)).risk.reasons.map((reason) => reason.code)).toEqual([
+      "template_widened",
+    ]);
+    const unbanded = { ...template, bands: undefined } as Template;
+    expect(assess(replaced(documents, unbanded)).risk.level).toBe("high");
+    const narrower = {
+      ...template,
+      bands: { ...bands, amountMinor: { min: 10, max: 199 } },
+    } as Template;
+    // Narrower bands move no money and allow less: nothing to hold them back for.
+    expect(assess(replaced(documents, narrower)).risk.reasons).toEqual([]);
+  });
+
+  test("a campaign that runs longer or at more hours is never auto-approved; a shorter one is", () => {
+    const campaign = find("campaign", "idc-coffee-afternoon-tea");
+    const schedule = campaign.schedule;
+    const longer: Campaign = { ...campaign, schedule: { ...schedule, end: "2027-01-01T00:00" } };
+    expect(assess(replaced(documents, longer)).risk).toMatchObject({
+      level: "low",
+      autoApprovable: false,
+      reasons: [expect.objectContaining({ code: "schedule_widened" })],
+    });
+    // The afternoon-tea campaign runs 14:00-17:00; without its window it runs all day.
+    expect(schedule.daily).toBeDefined();
+    const allDay: Campaign = { ...campaign, schedule: { ...schedule, daily: undefined } };
+    expect(assess(replaced(documents, allDay)).risk.reasons.map((reason) => reason.code)).toEqual([
+      "schedule_widened",
+    ]);
+    const shorter: Campaign = { ...campaign, schedule: { ...schedule, end: "2025-06-01T00:00" } };
+    expect(assess(replaced(documents, shorter)).risk.autoApprovable).toBe(true);
+  });
 });

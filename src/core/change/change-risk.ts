@@ -6,10 +6,11 @@
  */
 import type { Campaign } from "../model/campaign.ts";
 import type { EffectiveCampaign } from "../model/config-set.ts";
+import type { Schedule } from "../model/schedule.ts";
 import type { Scope } from "../model/scope.ts";
 import { SCOPE_LIST_FIELDS } from "../model/scope.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import type { ChangeDiff } from "./change-diff.ts";
+import type { ChangeDiff, FieldChange } from "./change-diff.ts";
 
 export const RISK_REASONS = {
   envelope_changed: { highRisk: true, description: "The change edits the safety envelope." },
@@ -34,6 +35,11 @@ export const RISK_REASONS = {
     highRisk: true,
     description: "Simulated subsidy per hour grows past the policy's threshold.",
   },
+  template_widened: {
+    highRisk: true,
+    description:
+      "A template allows more: wider or removed parameter bands, more scenarios or regions, longer campaigns, no segment restriction.",
+  },
   new_funding: {
     highRisk: false,
     description:
@@ -43,6 +49,11 @@ export const RISK_REASONS = {
     highRisk: false,
     description:
       "A campaign's merchant, channel, method, segment or amount scope widens: not auto-approved.",
+  },
+  schedule_widened: {
+    highRisk: false,
+    description:
+      "A campaign runs longer or at more times (earlier start, later end, wider or no daily window or weekdays): not auto-approved.",
   },
   limit_raised: {
     highRisk: false,
@@ -114,6 +125,11 @@ export function assessRisk(
   for (const document of diff.documents) {
     if (document.key.startsWith("envelope/")) add("envelope_changed", `${document.key} changes`);
     if (document.key.startsWith("program/")) add("government_funding", `${document.key} changes`);
+    if (document.key.startsWith("template/") && document.operation === "update") {
+      const widened = widenedTemplateFields(document.fields);
+      if (widened.length > 0)
+        add("template_widened", `${document.key} widens ${widened.join(", ")}`);
+    }
   }
   assessCampaignEffects(diff, current, add);
   assessCampaignDocuments(current, proposed, add);
@@ -191,6 +207,9 @@ function assessCampaignDocuments(
     if (widened.length > 0) {
       add("scope_widened", `campaign ${after.campaign.id} widens ${widened.join(", ")}`);
     }
+    if (scheduleWidened(before.campaign.schedule, after.campaign.schedule)) {
+      add("schedule_widened", `campaign ${after.campaign.id} runs longer or at more times`);
+    }
     const raised = raisedLimits(before.campaign.limits, after.campaign.limits);
     if (raised.length > 0) {
       add("limit_raised", `campaign ${after.campaign.id} raises ${raised.join(", ")}`);
@@ -257,4 +276,58 @@ export function raisedLimits(before: Campaign["limits"], after: Campaign["limits
       return valueAfter === undefined || valueAfter > valueBefore;
     })
     .map(([field]) => field);
+}
+
+/**
+ * A template's fields that now allow more than before: a band whose minimum fell, maximum rose
+ * or that is gone; more allowed scenarios or regions; a longer campaign maximum; a segment
+ * restriction lifted or widened. Campaigns stay inside bands, so a wider band is a wider limit.
+ */
+export function widenedTemplateFields(fields: readonly FieldChange[]): string[] {
+  const widened = new Set<string>();
+  const grew = (before: unknown, after: unknown) =>
+    Array.isArray(before) &&
+    (!Array.isArray(after) || after.some((value) => !before.includes(value)));
+  for (const { path, before, after } of fields) {
+    const [head, , bound] = path.split(".");
+    if (head === "bands") {
+      const looser =
+        after === undefined ||
+        (bound === "min" && (after as number) < (before as number)) ||
+        (bound === "max" && (after as number) > (before as number)) ||
+        (bound === undefined && before !== undefined);
+      if (looser) widened.add(path);
+    } else if (
+      head === "allowedScenarios" ||
+      head === "allowedRegions" ||
+      head === "restrictedToSegments"
+    ) {
+      if (grew(before, after)) widened.add(path);
+    } else if (head === "campaignDaysMax") {
+      if (before !== undefined && (after === undefined || (after as number) > (before as number)))
+        widened.add(path);
+    }
+  }
+  return [...widened];
+}
+
+/** Whether a schedule now covers instants it did not: earlier start, later end, more hours or days. */
+export function scheduleWidened(before: Schedule, after: Schedule): boolean {
+  if (before.timeZone !== after.timeZone) return true;
+  // Local date-times of one zone, written YYYY-MM-DDTHH:mm[:ss], compare as text.
+  if (after.start < before.start || after.end > before.end) return true;
+  if (
+    before.weekdays !== undefined &&
+    (after.weekdays === undefined || after.weekdays.some((day) => !before.weekdays!.includes(day)))
+  ) {
+    return true;
+  }
+  if (before.daily !== undefined) {
+    if (after.daily === undefined) return true;
+    // Each new window must lie inside one old window.
+    return after.daily.some(
+      (window) => !before.daily!.some((old) => old.from <= window.from && window.to <= old.to),
+    );
+  }
+  return false;
 }
