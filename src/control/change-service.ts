@@ -168,7 +168,10 @@ export class ChangeService {
     acknowledgements: readonly Acknowledgement[],
   ): Promise<Outcome> {
     return this.act(id, async (change) => {
-      const current = await this.activeDocuments();
+      const latest = await this.store.latestVersions();
+      const current = latest.flatMap((version) =>
+        version.document === null ? [] : [version.document],
+      );
       const proposed = applyEdits(current, change.edits);
       const found = await this.assess({ current, proposed });
       const currentCampaigns = resolveConfig(sourced(current)).config.campaigns;
@@ -188,6 +191,7 @@ export class ChangeService {
         ...(found.forecast === undefined ? {} : { forecast: found.forecast }),
         ...(found.simulation === undefined ? {} : { simulation: found.simulation }),
         ...(found.sample === undefined ? {} : { sample: found.sample }),
+        assessedAgainst: versionsHashOf(latest),
         ...(found.money === undefined
           ? {}
           : {
@@ -251,6 +255,18 @@ export class ChangeService {
     const before = await inProgress();
     if (before !== undefined) return before;
     const started = await this.act(id, async (change) => {
+      const assessedAgainst = change.assessment?.assessedAgainst;
+      if (
+        assessedAgainst !== undefined &&
+        assessedAgainst !== versionsHashOf(await this.store.latestVersions())
+      ) {
+        return {
+          result: refuse(
+            "assessment_outdated",
+            `the active configuration changed since ${change.id} was assessed; edit it and submit it again`,
+          ),
+        };
+      }
       const written = versionsWrittenBy(
         change,
         await this.latestLookup(change.edits),
@@ -553,6 +569,11 @@ export class ChangeService {
       throw new Error(`the audit log refused an entry: ${result.message}`);
     return refuse("concurrent_update", `${outcome.change.id}: ${result.message}; read it again`);
   }
+}
+
+/** One hash for the versions of every document: any change anywhere changes it. */
+function versionsHashOf(versions: readonly DocumentVersion[]): string {
+  return contentHashOf(versions.map((version) => `${version.key}@${version.version}`).sort());
 }
 
 /** The active documents with a change's edits applied. */

@@ -427,4 +427,24 @@ describe("the change pipeline", () => {
     );
     expect(served).toEqual({ ...coffee, paused: true });
   });
+
+  test("what rolls out is what was assessed: a change approved before the configuration moved is sent back", async () => {
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const lunch = campaign("idc-gd-lunch-qr");
+    const renamed: Campaign = { ...coffee, name: "Coffee, renamed" };
+    const created = ok(await service.create(ana, "rename", [{ op: "put", document: renamed }]));
+    expect(ok(await service.submit(ana, created.change.id, [])).change.state).toBe("approved");
+    // Meanwhile something else changes what the approval was about.
+    const lowered = {
+      ...lunch,
+      limits: { ...lunch.limits, totalBudgetMinor: lunch.limits.totalBudgetMinor - 1 },
+    };
+    ok(await service.lowerLimits(ops, lowered, "finance cut the quarter"));
+    expect(await service.startRollout(ops, created.change.id)).toMatchObject({
+      code: "assessment_outdated",
+    });
+    ok(await service.edit(ana, created.change.id, [{ op: "put", document: renamed }]));
+    expect(ok(await service.submit(ana, created.change.id, [])).change.state).toBe("approved");
+    ok(await service.startRollout(ops, created.change.id));
+  });
 });

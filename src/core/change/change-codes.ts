@@ -42,6 +42,8 @@ export const CHANGE_CODES = {
   operator_action_final:
     "An operator's lowering or pause is not rolled back; raising or resuming takes a change request.",
   // rollout and rollback
+  assessment_outdated:
+    "The active configuration changed since the change was assessed and approved; edit it and submit it again.",
   invalid_rollout_plan:
     "The rollout plan's stages do not grow to everyone, or a ceiling, dwell or tolerance is out of range.",
   rollout_in_progress: "Another change is rolling out; one change rolls out at a time.",

@@ -56,6 +56,8 @@ export interface ChangeAssessment {
   readonly simulation?: ChangeSimulation;
   /** What the simulation ran on: recorded payments and their rate, or synthetic traffic. */
   readonly sample?: string;
+  /** The versions of every document the change was assessed against, as one hash. */
+  readonly assessedAgainst?: string;
   /** Subsidy per hour the simulation projected for the current and the proposed configuration. */
   readonly currentSubsidyPerHourMinor?: number;
   readonly proposedSubsidyPerHourMinor?: number;
