@@ -207,7 +207,7 @@ export function describeAuditLogStoreContract(
         [{ reason: "补".repeat(667) }, "reason_too_long"],
         [{ details: { amount: 1.5 } }, "details_invalid"],
         [{ details: { "bad key": 1 } }, "details_invalid"],
-        [{ details: { a: { b: { c: { d: 1 } } } } }, "details_invalid"],
+        [{ details: { a: { b: { c: { d: { e: 1 } } } } } }, "details_invalid"],
         [{ details: [] as unknown as AuditEntryInput["details"] }, "details_invalid"],
         [{ details: { text: "x".repeat(4_100) } }, "details_too_large"],
       ];
@@ -222,7 +222,8 @@ export function describeAuditLogStoreContract(
         auditInput(1, {
           actor: "a".repeat(128),
           reason: "补".repeat(666),
-          details: { a: { b: { c: 1 } } },
+          // Four levels counting details itself, as documented.
+          details: { a: { b: { c: { d: 1 } } } },
         }),
       );
       expect(atLimits.ok).toBe(true);

@@ -162,7 +162,10 @@ function detailsProblem(value: unknown, depth: number): string | undefined {
   if (typeof value === "string") {
     return isStorableText(value) ? undefined : "a string holds NUL or a lone surrogate";
   }
-  if (depth >= AUDIT_LIMITS.detailsDepthMax) return `nested deeper than ${depth}`;
+  // `details` itself is depth 1: objects and arrays at depths 1 to detailsDepthMax are kept.
+  if (depth > AUDIT_LIMITS.detailsDepthMax) {
+    return `nested deeper than ${AUDIT_LIMITS.detailsDepthMax}, counting details itself`;
+  }
   if (Array.isArray(value)) {
     for (const item of value) {
       const problem = detailsProblem(item, depth + 1);
