@@ -6,7 +6,7 @@
  * Replay a failure with FC_SEED=<seed> npx vitest run test/simulation/simulation-differential.test.ts
  */
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { afterAll, describe, expect } from "vitest";
 import { simulateChange } from "../../src/control/simulate-change.ts";
 import type { Decision } from "../../src/core/evaluator/decision.ts";
 import { quoteReference } from "../../src/core/evaluator/reference-evaluator.ts";
@@ -107,7 +107,10 @@ function reportGroups(
 }
 
 /** Runs where both sides granted something: the property must not pass on empty reports only. */
+let runs = 0;
 let runsWithSubsidies = 0;
+let editedRuns = 0;
+let editedRunsWithSubsidies = 0;
 
 describe("simulation totals against the reference evaluator", () => {
   test.prop([pairWithPayments], { numRuns: 250 })(
@@ -120,6 +123,7 @@ describe("simulation totals against the reference evaluator", () => {
         options: { currency: "CNY" },
       });
       const expected = oracle(current, proposed, payments);
+      runs += 1;
       if (report.current.subsidisedPayments > 0 && report.proposed.subsidisedPayments > 0)
         runsWithSubsidies += 1;
       expect(report.payments).toBe(expected.valid);
@@ -144,9 +148,12 @@ describe("simulation totals against the reference evaluator", () => {
     },
   );
 
-  test("the generated cases subsidise payments on both sides often enough to mean something", () => {
+  // The properties must not pass on empty reports only. Checked after the file's tests, and
+  // only for the properties that ran (a filtered run may skip them).
+  afterAll(() => {
     // About 35 of 250 runs across seeds (measured 28–38); 10 leaves room for any seed.
-    expect(runsWithSubsidies).toBeGreaterThan(10);
+    if (runs > 0) expect(runsWithSubsidies).toBeGreaterThan(10);
+    if (editedRuns > 0) expect(editedRunsWithSubsidies).toBeGreaterThan(10);
   });
 
   test.prop([editedPairWithPayments], { numRuns: 200 })(
@@ -159,22 +166,21 @@ describe("simulation totals against the reference evaluator", () => {
         options: { currency: "CNY" },
       });
       const expected = oracle(current, proposed, payments);
+      editedRuns += 1;
+      if (report.current.subsidisedPayments > 0 && report.proposed.subsidisedPayments > 0)
+        editedRunsWithSubsidies += 1;
       expect(report.payments).toBe(expected.valid);
       (["current", "proposed"] as const).forEach((side, index) => {
         const sums = expected.sides[index]!;
         expect(report[side].subsidisedPayments).toBe(sums.total.subsidised);
         expect(report[side].subsidyMinor).toBe(sums.total.subsidyMinor);
         const groups = new Map([
+          ...reportGroups("scenario", report.byScenario, side),
+          ...reportGroups("region", report.byRegion, side),
           ...reportGroups("campaign", report.byCampaign, side),
           ...reportGroups("funding", report.byFunding, side),
         ]);
-        expect(groups).toEqual(
-          new Map(
-            [...sums.groups].filter(
-              ([key]) => key.startsWith("campaign:") || key.startsWith("funding:"),
-            ),
-          ),
-        );
+        expect(groups).toEqual(sums.groups);
       });
     },
   );
