@@ -50,10 +50,14 @@ export function lintAndSimulate(options: LintAndSimulateOptions): AssessProposal
       atMs: options.nowMs(),
     };
     // A change answers for what it adds: findings the active configuration already has (same
-    // code, document and path) are not the change's, and would otherwise need acknowledging on
-    // every change anyone makes.
+    // code, document and path) on documents the change leaves alone are not the change's, and
+    // would otherwise need acknowledging on every change anyone makes. On a document it edits,
+    // every finding is its own: the same code may now stand for a far worse value.
+    const edited = editedKeys(current, proposed);
     const standing = new Set(
-      lintConfigSet(currentConfig, context).map((lintFinding) => lintFindingKey(lintFinding)),
+      lintConfigSet(currentConfig, context)
+        .filter((lintFinding) => !edited.has(lintFinding.source))
+        .map((lintFinding) => lintFindingKey(lintFinding)),
     );
     const lint = lintConfigSet(proposedResolution.config, { ...context, previous: currentConfig })
       .filter((lintFinding) => !standing.has(lintFindingKey(lintFinding)))
@@ -119,6 +123,23 @@ async function simulate(
     simulation,
     sample: options.sample,
   };
+}
+
+/** `kind/id` of every document the proposal adds or changes. */
+function editedKeys(
+  current: readonly ConfigDocument[],
+  proposed: readonly ConfigDocument[],
+): Set<string> {
+  const before = new Map(
+    current.map((document) => [`${document.kind}/${document.id}`, JSON.stringify(document)]),
+  );
+  return new Set(
+    proposed
+      .filter(
+        (document) => before.get(`${document.kind}/${document.id}`) !== JSON.stringify(document),
+      )
+      .map((document) => `${document.kind}/${document.id}`),
+  );
 }
 
 /** Schema checks of every proposed document: edits made through the API arrive unvalidated too. */

@@ -10,6 +10,7 @@ import { ChangeService } from "../../src/control/change-service.ts";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
 import type { Principal } from "../../src/core/change/change-request.ts";
+import type { Campaign } from "../../src/core/model/campaign.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Template } from "../../src/core/model/template.ts";
 import { TrafficGenerator } from "../../src/traffic/traffic-generator.ts";
@@ -135,5 +136,34 @@ describe("submitting through lint and simulation", () => {
     const message = refused.ok ? "" : refused.message;
     expect(message).toContain("lint.template_edit_changes_offer_kind");
     expect(message).toContain("lint.template_edit_changes_funding");
+  });
+
+  test("a finding the active configuration has already is the change's own on a document it edits", async () => {
+    const everyday = documents.find(
+      (document) => document.id === "idc-national-qr-everyday",
+    ) as Campaign;
+    const untouched = ok(
+      await service.create(ana, "another campaign's name", [
+        {
+          op: "put",
+          document: {
+            ...(documents.find((document) => document.id === "idc-gd-lunch-qr") as Campaign),
+            name: "Lunch",
+          },
+        },
+      ]),
+    );
+    // Leaving the national campaign alone: its standing warning is not this change's to answer.
+    expect((await service.submit(ana, untouched.change.id, [])).ok).toBe(true);
+    const edited = ok(
+      await service.create(ana, "rename", [
+        { op: "put", document: { ...everyday, name: "Everyday QR" } },
+      ]),
+    );
+    const refused = await service.submit(ana, edited.change.id, []);
+    expect(refused).toMatchObject({ code: "warnings_unacknowledged" });
+    expect(refused.ok ? "" : refused.message).toContain(
+      "lint.scope_everything|campaign/idc-national-qr-everyday|scope",
+    );
   });
 });

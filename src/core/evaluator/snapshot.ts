@@ -59,9 +59,12 @@ export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): Snap
       message: `${config.campaigns.length} campaigns exceed the snapshot limit of ${SNAPSHOT_LIMITS.campaignsMax}`,
     };
   }
+  // A paused campaign is not in force: no evaluator considers it, and the ledger funds nothing
+  // for it (nor does its offer, checked below, stop a snapshot being built).
+  const running = config.campaigns.filter((effective) => effective.campaign.paused !== true);
   // The hot path trusts offers to compute without throwing; a snapshot is where that is checked,
   // whatever produced the configuration.
-  for (const effective of config.campaigns) {
+  for (const effective of running) {
     const parsed = offerSchema.safeParse(effective.offer);
     const problems = parsed.success ? offerKindOf(parsed.data).check(parsed.data) : [];
     if (!parsed.success || problems.length > 0) {
@@ -72,9 +75,7 @@ export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): Snap
       };
     }
   }
-  // A paused campaign is not in force: no evaluator considers it, and the ledger funds nothing for it.
-  const campaigns = config.campaigns
-    .filter((effective) => effective.campaign.paused !== true)
+  const campaigns = running
     .map((campaign) => ({ ...campaign, version: 1 }))
     .sort((left, right) =>
       left.campaign.id < right.campaign.id ? -1 : left.campaign.id > right.campaign.id ? 1 : 0,
