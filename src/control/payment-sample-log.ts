@@ -218,16 +218,20 @@ export class PaymentSampleLog {
     return true;
   }
 
-  /** Writes what is buffered to the current file (one write). */
+  /** Writes what is buffered to the current file, all of it: a short write is carried on. */
   flush(): void {
     if (this.pending.length === 0 || this.descriptor < 0) return;
-    const text = this.pending.join("");
+    const buffer = Buffer.from(this.pending.join(""), "utf8");
     const lines = this.pending.length;
     this.pending = [];
     const bytes = this.pendingBytes;
     this.pendingBytes = 0;
     try {
-      writeSync(this.descriptor, text);
+      // writeSync may write less than asked (a nearly full disk); the rest follows at once, or
+      // the failure is reported and counted, rather than a torn line left counted as written.
+      for (let offset = 0; offset < buffer.length; ) {
+        offset += writeSync(this.descriptor, buffer, offset, buffer.length - offset);
+      }
       this.fileBytes += bytes;
       this.counts.linesWritten += lines;
       this.counts.bytesWritten += bytes;
