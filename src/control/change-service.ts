@@ -96,6 +96,9 @@ export interface ServingConfiguration {
 
 type Outcome = ChangeResult<{ change: ChangeRequest }>;
 
+/** Reads of the serving configuration before giving up on a store that keeps changing. */
+const SERVING_READ_ATTEMPTS = 5;
+
 export function contentHashOf(value: unknown): string {
   return createHash("sha256").update(canonicalJson(value), "utf8").digest("hex");
 }
@@ -457,21 +460,37 @@ export class ChangeService {
 
   /** What evaluators serve now: stable versions, and the rolling-out change for its share. */
   async servingConfiguration(): Promise<ServingConfiguration> {
-    const documents = await this.activeDocuments();
-    const [rolling] = await this.store.listChanges({ state: "rolling_out", limit: 1 });
-    if (rolling?.rollout === undefined) return { stable: documents };
-    const written = new Set<DocumentKey>(rolling.written.map((version) => version.key));
-    const prior = await Promise.all(
-      rolling.written
-        .filter((version) => version.version > 1)
-        .map((version) => this.store.version(version.key, version.version - 1)),
-    );
-    const stable = [
-      ...documents.filter((document) => !written.has(`${document.kind}/${document.id}`)),
-      ...prior.flatMap((version) => (version?.document == null ? [] : [version.document])),
-    ];
-    const shareBps = rolling.rollout.plan.stages[rolling.rollout.stageIndex]!.shareBps;
-    return { stable, rollout: { changeId: rolling.id, shareBps, documents } };
+    // Two reads, not one snapshot: the rolling change, then every latest version. They agree
+    // when the versions the change wrote are the latest of their documents and the change is
+    // still rolling out at the same stage afterwards; a rollout that ended or began in between
+    // shows as a disagreement, and the reads are taken again.
+    for (let attempt = 1; attempt <= SERVING_READ_ATTEMPTS; attempt += 1) {
+      const [rolling] = await this.store.listChanges({ state: "rolling_out", limit: 1 });
+      const latest = await this.store.latestVersions();
+      const [after] = await this.store.listChanges({ state: "rolling_out", limit: 1 });
+      if (after?.id !== rolling?.id || after?.rollout?.stageIndex !== rolling?.rollout?.stageIndex)
+        continue;
+      const documents = latest.flatMap((version) =>
+        version.document === null ? [] : [version.document],
+      );
+      if (rolling?.rollout === undefined) return { stable: documents };
+      const latestByKey = new Map(latest.map((version) => [version.key, version.version]));
+      if (rolling.written.some((version) => latestByKey.get(version.key) !== version.version))
+        continue;
+      const written = new Set<DocumentKey>(rolling.written.map((version) => version.key));
+      const prior = await Promise.all(
+        rolling.written
+          .filter((version) => version.version > 1)
+          .map((version) => this.store.version(version.key, version.version - 1)),
+      );
+      const stable = [
+        ...documents.filter((document) => !written.has(`${document.kind}/${document.id}`)),
+        ...prior.flatMap((version) => (version?.document == null ? [] : [version.document])),
+      ];
+      const shareBps = rolling.rollout.plan.stages[rolling.rollout.stageIndex]!.shareBps;
+      return { stable, rollout: { changeId: rolling.id, shareBps, documents } };
+    }
+    throw new Error(`the configuration kept changing over ${SERVING_READ_ATTEMPTS} reads`);
   }
 
   private async undoVersions(

@@ -447,4 +447,33 @@ describe("the change pipeline", () => {
     expect(ok(await service.submit(ana, created.change.id, [])).change.state).toBe("approved");
     ok(await service.startRollout(ops, created.change.id));
   });
+
+  test("the serving configuration never mixes a rollout that ended between its reads", async () => {
+    // A store whose first read of the versions lets a rollback land before it answers.
+    class RacingStore extends MemoryChangeStore {
+      interleave: (() => Promise<unknown>) | undefined;
+      override async latestVersions() {
+        const versions = await super.latestVersions();
+        const step = this.interleave;
+        this.interleave = undefined;
+        if (step !== undefined) await step();
+        return versions;
+      }
+    }
+    const store = new RacingStore(new MemoryAuditLogStore());
+    const racing = new ChangeService({
+      store,
+      assess: async () => calm,
+      now: () => new Date(clock.nowMs).toISOString(),
+    });
+    const coffee = campaign("idc-coffee-afternoon-tea");
+    const seed = ok(await racing.create(ana, "seed", [{ op: "put", document: coffee }]));
+    ok(await racing.submit(ana, seed.change.id, []));
+    ok(await racing.startRollout(ops, seed.change.id, TWO_STAGES));
+    store.interleave = () =>
+      racing.rollBack(ops, seed.change.id, "the rollout is stopped meanwhile");
+    // The first read saw the change rolling out with its version; the rollback ended it before
+    // the second: the answer is what holds after it, with no rollout and nothing of it served.
+    expect(await racing.servingConfiguration()).toEqual({ stable: [] });
+  });
 });
