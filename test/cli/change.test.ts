@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, inject, test } from "vitest";
 import { proposedExamplesCopy } from "../support/proposed-examples.ts";
 import { runCli } from "../support/run-cli.ts";
 
@@ -201,5 +201,49 @@ describe("bursar change", { timeout: 180_000 }, () => {
     expect(badPaths.status).toBe(2);
     const unknown = json(["show", "change-999"]);
     expect(unknown).toMatchObject({ status: 1, body: { code: "not_found" } });
+  });
+
+  test("on PostgreSQL: the same pipeline, served and judged by bursar run --control-database", () => {
+    const url = inject("postgresUrl");
+    const schema = `cli_change_${process.pid}`;
+    const pg = (args: readonly string[]) => {
+      const result = runCli([
+        "change",
+        ...args,
+        "--database",
+        url,
+        "--schema",
+        schema,
+        ...AT,
+        "--json",
+      ]);
+      return { status: result.status, body: JSON.parse(result.stdout) };
+    };
+    const created = pg(["create", "examples", "--title", "import the examples", "--as", "ana"]);
+    const hash = created.body.change.contentHash as string;
+    expect(
+      pg(["submit", "change-1", "--as", "ana", "--seconds", "60", ...ACKS]).body.change.state,
+    ).toBe("in_review");
+    pg(["approve", "change-1", "--hash", hash, "--as", "rui"]);
+    expect(pg(["approve", "change-1", "--hash", hash, "--as", "mei"]).body.change.state).toBe(
+      "approved",
+    );
+    expect(
+      pg(["rollout", "change-1", "--stages", "1000,10000", "--as", "ops"]).body.change.state,
+    ).toBe("rolling_out");
+    const run = runCli([
+      "run",
+      "--control-database",
+      url,
+      "--control-schema",
+      schema,
+      "--tps",
+      "200",
+      "--seconds",
+      "330",
+    ]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/rollout of change-1 at .*: complete/);
+    expect(pg(["show", "change-1"]).body.change.state).toBe("active");
   });
 });

@@ -65,6 +65,11 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       "with --control: seconds of payment time between two verdicts on the rollout",
       "10",
     )
+    .option(
+      "--control-database <url>",
+      "as --control, from the change pipeline's tables in this PostgreSQL database (postgres://…)",
+    )
+    .option("--control-schema <name>", "with --control-database: its PostgreSQL schema", "bursar")
     .option("--json", "print one JSON object")
     .action(async (flags) => {
       const say = complainer("bursar run", outcome);
@@ -94,7 +99,8 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
         );
         return;
       }
-      if (flags.control !== undefined && flags.ledger !== undefined) {
+      const controlled = flags.control !== undefined || flags.controlDatabase !== undefined;
+      if (controlled && flags.ledger !== undefined) {
         say("--control and --ledger together are not supported yet: a rollout is judged on quotes");
         return;
       }
@@ -272,14 +278,14 @@ interface ServedEvaluator {
  * its rollout judged on the run's own clock (payment time), as a server judges on wall time.
  */
 async function servedEvaluator(
-  flags: { campaigns: string; control?: string },
+  flags: { campaigns: string; control?: string; controlDatabase?: string; controlSchema: string },
   seed: number,
   judgeEverySeconds: number,
   say: (message: string) => void,
   outcome: ExitCodeHolder,
 ): Promise<ServedEvaluator | undefined> {
   const clock = { nowMs: 0 };
-  if (flags.control === undefined) {
+  if (flags.control === undefined && flags.controlDatabase === undefined) {
     const loaded = await loadSnapshot([flags.campaigns], seed);
     if (!loaded.ok) {
       for (const finding of loaded.findings) process.stderr.write(`${formatFinding(finding)}\n`);
@@ -298,7 +304,11 @@ async function servedEvaluator(
     };
   }
   try {
-    const store = await openChangeStore({ data: flags.control, schema: "bursar" });
+    const store = await openChangeStore({
+      data: flags.control ?? "./.bursar",
+      schema: flags.controlSchema,
+      ...(flags.controlDatabase === undefined ? {} : { database: flags.controlDatabase }),
+    });
     const service = new ChangeService({
       store,
       // A run judges rollouts and never submits changes.
@@ -315,13 +325,15 @@ async function servedEvaluator(
     return {
       evaluator: rollout,
       campaigns,
-      source: `${flags.control} (control store)`,
+      source: `${flags.controlDatabase ?? flags.control} (control store)`,
       rollout,
       clock,
       close: () => store.close(),
     };
   } catch (cause) {
-    say(`--control ${flags.control}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    say(
+      `--control ${flags.controlDatabase ?? flags.control}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
     return undefined;
   }
 }
