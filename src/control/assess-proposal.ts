@@ -115,6 +115,9 @@ async function simulate(
     money: {
       currentSubsidyPerHourMinor: safeNumber(report.current.subsidyPerHourMinor),
       proposedSubsidyPerHourMinor: safeNumber(report.proposed.subsidyPerHourMinor),
+      campaignsSubsidised: report.byCampaign
+        .filter((row) => row.current.subsidisedPayments > 0 || row.proposed.subsidisedPayments > 0)
+        .map((row) => row.key),
     },
     forecast: {
       subsidyPerPaymentMilliMinor: forecast.subsidyPerPaymentMilliMinor,

@@ -166,4 +166,20 @@ describe("submitting through lint and simulation", () => {
       "lint.scope_everything|campaign/idc-national-qr-everyday|scope",
     );
   });
+
+  test("a change the sample never exercises is not approved by policy (a breakfast offer on afternoon traffic)", async () => {
+    const breakfast = documents.find(
+      (document) => document.id === "idc-bj-breakfast-qr",
+    ) as Campaign;
+    // Inside its template's band (up to 2 yuan), and 06:30-09:30 only; the sample is 14:40.
+    const doubled: Campaign = { ...breakfast, offer: { amountMinor: 200 } };
+    const created = ok(
+      await service.create(ana, "breakfast 2 yuan", [{ op: "put", document: doubled }]),
+    );
+    const submitted = ok(await service.submit(ana, created.change.id, []));
+    expect(submitted.change.assessment?.risk.reasons).toEqual([
+      expect.objectContaining({ code: "simulation_uninformative" }),
+    ]);
+    expect(submitted.change.state).toBe("in_review");
+  });
 });

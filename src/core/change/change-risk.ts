@@ -68,6 +68,11 @@ export const RISK_REASONS = {
     description:
       "The simulated change in subsidy per hour is above the auto-approval threshold: not auto-approved.",
   },
+  simulation_uninformative: {
+    highRisk: false,
+    description:
+      "A campaign the change touches got no subsidy in the simulated sample on either side, so its money was not seen: not auto-approved.",
+  },
   simulation_missing: {
     highRisk: false,
     description: "No simulation was run, so the money cannot be judged: not auto-approved.",
@@ -94,6 +99,8 @@ export interface RiskAssessment {
 export interface SimulatedMoney {
   readonly currentSubsidyPerHourMinor: number;
   readonly proposedSubsidyPerHourMinor: number;
+  /** Campaigns that granted anything in the sample, on either side; absent when not known. */
+  readonly campaignsSubsidised?: readonly string[];
 }
 
 /** The documented auto-approval policy (docs/reference/changes.md). */
@@ -134,6 +141,7 @@ export function assessRisk(
   assessCampaignEffects(diff, current, add);
   assessCampaignDocuments(current, proposed, add);
   assessMoney(money, policy, add);
+  assessSample(diff, money, add);
   const level = reasons.some((reason) => RISK_REASONS[reason.code].highRisk) ? "high" : "low";
   return {
     level,
@@ -231,6 +239,24 @@ function assessMoney(money: SimulatedMoney | undefined, policy: RiskPolicy, add:
     add(
       "money_delta_over_threshold",
       `subsidy per hour changes by ${after - before} minor units (policy allows ${policy.autoApprovalMoneyDeltaPerHourMaxMinor})`,
+    );
+  }
+}
+
+/**
+ * A sample in which a touched campaign never granted anything says nothing of that campaign's
+ * money (a breakfast campaign simulated on afternoon traffic): the policy does not approve on it.
+ */
+function assessSample(diff: ChangeDiff, money: SimulatedMoney | undefined, add: AddReason): void {
+  if (money?.campaignsSubsidised === undefined) return;
+  const seen = new Set(money.campaignsSubsidised);
+  const unseen = diff.campaigns
+    .filter((effect) => effect.operation !== "stop" && !seen.has(effect.campaignId))
+    .map((effect) => effect.campaignId);
+  if (unseen.length > 0) {
+    add(
+      "simulation_uninformative",
+      `no subsidy from ${unseen.slice(0, 5).join(", ")}${unseen.length > 5 ? ` and ${unseen.length - 5} more` : ""} in the sample`,
     );
   }
 }
