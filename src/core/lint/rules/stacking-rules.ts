@@ -9,6 +9,9 @@ import { offerKindOf } from "../../offers/registry.ts";
 import { largestPaymentMinor, smallestPaymentMinor } from "../campaign-facts.ts";
 import { campaignTarget, type LintRule, listIds } from "../lint-rule.ts";
 
+/** Partners one finding names; the rest are counted in its message. */
+const PARTNERS_NAMED_MAX = 20;
+
 interface StackingFacts {
   readonly effective: EffectiveCampaign;
   readonly percent: boolean;
@@ -33,23 +36,27 @@ export const stackingRule: LintRule = {
         endMs,
       };
     });
-    const partners = new Map<EffectiveCampaign, string[]>();
-    for (let index = 0; index < facts.length; index += 1) {
-      const left = facts[index]!;
-      for (let other = index + 1; other < facts.length; other += 1) {
-        const right = facts[other]!;
+    // Only percentages compound, so only they are paired: the pairs grow with their square.
+    const percents = facts.filter((fact) => fact.percent);
+    const partners = new Map<EffectiveCampaign, { ids: string[]; count: number }>();
+    for (let index = 0; index < percents.length; index += 1) {
+      const left = percents[index]!;
+      for (let other = index + 1; other < percents.length; other += 1) {
+        const right = percents[other]!;
         if (!compounds(left, right) || !overlap(left, right)) continue;
-        const list = partners.get(right.effective) ?? [];
-        list.push(left.effective.campaign.id);
-        partners.set(right.effective, list);
+        const found = partners.get(right.effective) ?? { ids: [], count: 0 };
+        // A finding names a bounded number of partners and counts the rest.
+        if (found.ids.length < PARTNERS_NAMED_MAX) found.ids.push(left.effective.campaign.id);
+        found.count += 1;
+        partners.set(right.effective, found);
       }
     }
-    for (const [effective, ids] of partners) {
+    for (const [effective, { ids, count }] of partners) {
       report({
         code: "lint.stacking_compounds",
         target: campaignTarget(effective),
         path: ["stacking"],
-        message: `stacks with ${listIds(ids)} on the same payments and compounds; put them in one exclusiveGroup or narrow their scopes`,
+        message: `stacks with ${count === 1 ? listIds(ids) : `${count} campaigns (${listIds(ids)})`} on the same payments and compounds; put them in one exclusiveGroup or narrow their scopes`,
         campaignIds: ids,
       });
     }
