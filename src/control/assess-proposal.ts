@@ -122,6 +122,8 @@ async function simulate(
     forecast: {
       subsidyPerPaymentMilliMinor: forecast.subsidyPerPaymentMilliMinor,
       subsidisedShareBps: forecast.subsidisedShareBps,
+      // Every campaign that granted; the service keeps those the change touches.
+      byCampaign: forecast.byCampaign,
     },
     simulation,
     sample: options.sample,

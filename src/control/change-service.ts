@@ -9,7 +9,7 @@ import type { AuditAction } from "../core/audit/audit-actions.ts";
 import type { AuditDetails } from "../core/audit/audit-entry.ts";
 import { canonicalJson } from "../core/change/canonical-json.ts";
 import { type ChangeRefusal, type ChangeResult, refuse } from "../core/change/change-codes.ts";
-import { diffChange } from "../core/change/change-diff.ts";
+import { type ChangeDiff, diffChange } from "../core/change/change-diff.ts";
 import {
   type Acknowledgement,
   abortRollout,
@@ -91,6 +91,8 @@ export interface ServingConfiguration {
     readonly changeId: string;
     readonly shareBps: number;
     readonly documents: readonly ConfigDocument[];
+    /** Campaigns with a forecast of their own, whose grants the stage reports one by one. */
+    readonly watchedCampaignIds: readonly string[];
   };
 }
 
@@ -191,7 +193,9 @@ export class ChangeService {
         findings: found.findings,
         diff,
         risk,
-        ...(found.forecast === undefined ? {} : { forecast: found.forecast }),
+        ...(found.forecast === undefined
+          ? {}
+          : { forecast: touchedForecast(found.forecast, diff) }),
         ...(found.simulation === undefined ? {} : { simulation: found.simulation }),
         ...(found.sample === undefined ? {} : { sample: found.sample }),
         assessedAgainst: versionsHashOf(latest),
@@ -488,7 +492,10 @@ export class ChangeService {
         ...prior.flatMap((version) => (version?.document == null ? [] : [version.document])),
       ];
       const shareBps = rolling.rollout.plan.stages[rolling.rollout.stageIndex]!.shareBps;
-      return { stable, rollout: { changeId: rolling.id, shareBps, documents } };
+      const watchedCampaignIds = (rolling.assessment?.forecast?.byCampaign ?? []).map(
+        (campaign) => campaign.campaignId,
+      );
+      return { stable, rollout: { changeId: rolling.id, shareBps, documents, watchedCampaignIds } };
     }
     throw new Error(`the configuration kept changing over ${SERVING_READ_ATTEMPTS} reads`);
   }
@@ -588,6 +595,31 @@ export class ChangeService {
       throw new Error(`the audit log refused an entry: ${result.message}`);
     return refuse("concurrent_update", `${outcome.change.id}: ${result.message}; read it again`);
   }
+}
+
+/**
+ * The forecast a rollout is judged on: the whole configuration's, and each campaign the change
+ * starts or changes on its own — a forecast of nothing for one that granted nothing in the sample.
+ */
+function touchedForecast(forecast: RolloutForecast, diff: ChangeDiff): RolloutForecast {
+  const byId = new Map(
+    (forecast.byCampaign ?? []).map((campaign) => [campaign.campaignId, campaign]),
+  );
+  const byCampaign = diff.campaigns
+    .filter((effect) => effect.operation !== "stop")
+    .map(
+      (effect) =>
+        byId.get(effect.campaignId) ?? {
+          campaignId: effect.campaignId,
+          subsidyPerPaymentMilliMinor: 0,
+          subsidisedShareBps: 0,
+        },
+    );
+  return {
+    subsidyPerPaymentMilliMinor: forecast.subsidyPerPaymentMilliMinor,
+    subsidisedShareBps: forecast.subsidisedShareBps,
+    byCampaign,
+  };
 }
 
 /** One hash for the versions of every document: any change anywhere changes it. */

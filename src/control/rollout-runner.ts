@@ -35,17 +35,47 @@ export interface RolloutEvent {
 }
 
 interface Serving {
-  readonly stable: FastEvaluator;
+  readonly stable: Pick<FastEvaluator, "quote">;
   readonly rollout?: {
     readonly changeId: string;
     readonly shareBps: number;
     readonly evaluator: FastEvaluator;
+    readonly watchedCampaignIds: readonly string[];
   };
+}
+
+/** What answers when no envelope is active: no subsidy for anyone, with the reason. */
+const NOTHING_SERVED: Pick<FastEvaluator, "quote"> = {
+  quote: (input) => ({
+    paymentId: (input as Payment).paymentId ?? null,
+    snapshotVersion: 0,
+    reason: "payment.currency_without_envelope",
+    subsidies: [],
+    totalSubsidyMinor: 0,
+    rejected: [],
+    excludedByIndex: 0,
+    subjectToBudget: false,
+  }),
+};
+
+interface Counts {
+  payments: number;
+  subsidisedPayments: number;
+  subsidyMinor: number;
+  byCampaign: Record<string, { subsidisedPayments: number; subsidyMinor: number }>;
+}
+
+/** Nothing seen yet, with a place for each campaign the stage reports one by one. */
+function emptyObservation(watchedCampaignIds: readonly string[]): Counts {
+  const byCampaign: Counts["byCampaign"] = {};
+  for (const campaignId of watchedCampaignIds)
+    byCampaign[campaignId] = { subsidisedPayments: 0, subsidyMinor: 0 };
+  return { payments: 0, subsidisedPayments: 0, subsidyMinor: 0, byCampaign };
 }
 
 export class RolloutRunner {
   private serving: Serving;
-  private observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
+  private observation: Counts;
   private nextReportAtMs: number | undefined;
   /** The instant of the first payment counted since the last report. */
   private firstSeenAtMs: number | undefined;
@@ -57,6 +87,7 @@ export class RolloutRunner {
     serving: Serving,
   ) {
     this.serving = serving;
+    this.observation = emptyObservation(serving.rollout?.watchedCampaignIds ?? []);
   }
 
   /** Loads what the service serves now; refuses a configuration that does not build. */
@@ -87,6 +118,12 @@ export class RolloutRunner {
     if (decision.totalSubsidyMinor > 0) {
       this.observation.subsidisedPayments += 1;
       this.observation.subsidyMinor += decision.totalSubsidyMinor;
+      for (const subsidy of decision.subsidies) {
+        const watched = this.observation.byCampaign[subsidy.campaignId];
+        if (watched === undefined || subsidy.amountMinor <= 0) continue;
+        watched.subsidisedPayments += 1;
+        watched.subsidyMinor += subsidy.amountMinor;
+      }
     }
     return decision;
   }
@@ -107,7 +144,7 @@ export class RolloutRunner {
     const rollout = this.serving.rollout;
     this.nextReportAtMs = atMs + this.options.judgeEveryMs;
     if (rollout === undefined) {
-      this.serving = await loadServing(this.service, this.options.randomSeed);
+      await this.reload(false);
       return undefined;
     }
     const seen: StageObservation = this.observation;
@@ -118,12 +155,12 @@ export class RolloutRunner {
     );
     if (!observed.ok) return this.afterRefusal(observed.code);
     // Counted once stored; a refused report keeps its counts for the next one.
-    this.observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
+    this.observation = emptyObservation(rollout.watchedCampaignIds);
     this.firstSeenAtMs = undefined;
     const judged = await this.service.judge(rollout.changeId);
     if (!judged.ok) return this.afterRefusal(judged.code);
     if (judged.verdict.verdict === "hold") return undefined;
-    this.serving = await loadServing(this.service, this.options.randomSeed);
+    await this.reload(false);
     const event: RolloutEvent = {
       atMs,
       changeId: rollout.changeId,
@@ -144,12 +181,20 @@ export class RolloutRunner {
    * first: serve what the store says now; the counts of a change that stopped are dropped.
    */
   private async afterRefusal(code: string): Promise<undefined> {
-    if (code !== "concurrent_update") {
-      this.observation = { payments: 0, subsidisedPayments: 0, subsidyMinor: 0 };
+    await this.reload(code === "concurrent_update");
+    return undefined;
+  }
+
+  /** Serves what the store says now; counts go on only for the same change at the same share. */
+  private async reload(keepCounts: boolean): Promise<void> {
+    const before = this.serving.rollout;
+    this.serving = await loadServing(this.service, this.options.randomSeed);
+    const after = this.serving.rollout;
+    const same = before?.changeId === after?.changeId && before?.shareBps === after?.shareBps;
+    if (!keepCounts || !same) {
+      this.observation = emptyObservation(after?.watchedCampaignIds ?? []);
       this.firstSeenAtMs = undefined;
     }
-    this.serving = await loadServing(this.service, this.options.randomSeed);
-    return undefined;
   }
 }
 
@@ -167,13 +212,18 @@ async function loadServing(service: ChangeService, randomSeed: number): Promise<
     // Before the first change is active nothing is granted: the rollout's envelope, no campaigns.
     stableConfig = { ...stableConfig, envelope: rolloutConfig.envelope, campaigns: [] };
   }
-  const stable = evaluatorOf(stableConfig, randomSeed, "the stable configuration");
+  // Nothing active at all (the first change was rolled back): nothing is granted, fail closed.
+  const stable =
+    stableConfig.envelope === undefined
+      ? NOTHING_SERVED
+      : evaluatorOf(stableConfig, randomSeed, "the stable configuration");
   if (configuration.rollout === undefined || rolloutConfig === undefined) return { stable };
   return {
     stable,
     rollout: {
       changeId: configuration.rollout.changeId,
       shareBps: configuration.rollout.shareBps,
+      watchedCampaignIds: configuration.rollout.watchedCampaignIds,
       evaluator: evaluatorOf(
         rolloutConfig,
         randomSeed,

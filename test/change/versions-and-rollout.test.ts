@@ -231,6 +231,42 @@ describe("judging a stage", () => {
     expect(judgeStage(plan, 0, 0, seen(1_000, 460, 2_400), forecast).verdict).not.toMatch(/^abort/);
   });
 
+  test("judges each touched campaign on its own forecast once it has enough payments", () => {
+    // The last stage (a ceiling that leaves room): the whole matches its forecast, and one small
+    // campaign inside it grants ten times its own.
+    const withCampaign = {
+      ...forecast,
+      byCampaign: [
+        { campaignId: "small", subsidyPerPaymentMilliMinor: 20, subsidisedShareBps: 40 },
+      ],
+    };
+    const tenTimes = {
+      ...seen(100_000, 40_000, 200_000),
+      byCampaign: { small: { subsidisedPayments: 400, subsidyMinor: 20_000 } },
+    };
+    expect(judgeStage(plan, 1, 0, tenTimes, withCampaign)).toMatchObject({
+      verdict: "abort_campaign_mismatch",
+      message: expect.stringContaining("campaign small"),
+    });
+    const asForecast = {
+      ...tenTimes,
+      byCampaign: { small: { subsidisedPayments: 400, subsidyMinor: 2_000 } },
+    };
+    expect(judgeStage(plan, 1, 0, asForecast, withCampaign).verdict).toBe("complete");
+    // Too few of its payments, seen or expected, to tell: the campaign is not judged yet.
+    const early = {
+      ...seen(1_000, 400, 2_000),
+      byCampaign: { small: { subsidisedPayments: 4, subsidyMinor: 200 } },
+    };
+    expect(judgeStage(plan, 1, 0, early, withCampaign).verdict).toBe("complete");
+    // A campaign forecast to grant nothing that grants on enough payments is a mismatch.
+    const none = {
+      ...forecast,
+      byCampaign: [{ campaignId: "small", subsidyPerPaymentMilliMinor: 0, subsidisedShareBps: 0 }],
+    };
+    expect(judgeStage(plan, 1, 0, asForecast, none).verdict).toBe("abort_campaign_mismatch");
+  });
+
   test("aborts at once when the stage spends past its money at risk, whatever the sample", () => {
     expect(judgeStage(plan, 0, 0, seen(10, 10, 10_001), forecast).verdict).toBe(
       "abort_money_at_risk",

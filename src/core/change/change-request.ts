@@ -11,7 +11,12 @@ import type { ChangeDiff } from "./change-diff.ts";
 import { type ChangeState, nextChangeState } from "./change-lifecycle.ts";
 import type { RiskAssessment } from "./change-risk.ts";
 import type { BaseVersions, ChangeEdit, DocumentVersion } from "./document-versions.ts";
-import type { RolloutForecast, RolloutPlan, StageObservation } from "./rollout.ts";
+import type {
+  CampaignObservation,
+  RolloutForecast,
+  RolloutPlan,
+  StageObservation,
+} from "./rollout.ts";
 
 export const ROLES = ["author", "reviewer", "operator", "auditor", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -471,6 +476,14 @@ export function observeStage(
   if (change.rollout === undefined) return change;
   const observation = change.rollout.observation;
   const firstReport = observation.payments === 0 && seen.payments > 0;
+  const byCampaign: Record<string, CampaignObservation> = { ...observation.byCampaign };
+  for (const [campaignId, more] of Object.entries(seen.byCampaign ?? {})) {
+    const before = byCampaign[campaignId] ?? { subsidisedPayments: 0, subsidyMinor: 0 };
+    byCampaign[campaignId] = {
+      subsidisedPayments: before.subsidisedPayments + more.subsidisedPayments,
+      subsidyMinor: before.subsidyMinor + more.subsidyMinor,
+    };
+  }
   return {
     ...change,
     rollout: {
@@ -480,6 +493,7 @@ export function observeStage(
         payments: observation.payments + seen.payments,
         subsidisedPayments: observation.subsidisedPayments + seen.subsidisedPayments,
         subsidyMinor: observation.subsidyMinor + seen.subsidyMinor,
+        byCampaign,
       },
     },
   };

@@ -44,6 +44,22 @@ export interface RolloutForecast {
   readonly subsidyPerPaymentMilliMinor: number;
   /** Share of payments subsidised, in bps. */
   readonly subsidisedShareBps: number;
+  /**
+   * The same for each campaign the change touches, per payment of all payments: a 10× mistake
+   * in one small campaign hides inside the whole configuration's mean, not inside its own.
+   */
+  readonly byCampaign?: readonly CampaignForecast[];
+}
+
+export interface CampaignForecast {
+  readonly campaignId: string;
+  readonly subsidyPerPaymentMilliMinor: number;
+  readonly subsidisedShareBps: number;
+}
+
+export interface CampaignObservation {
+  readonly subsidisedPayments: number;
+  readonly subsidyMinor: number;
 }
 
 /** What the stage saw: payments from identities inside its buckets, under the new versions. */
@@ -51,7 +67,12 @@ export interface StageObservation {
   readonly payments: number;
   readonly subsidisedPayments: number;
   readonly subsidyMinor: number;
+  /** What each campaign with a forecast of its own granted in the stage. */
+  readonly byCampaign?: Readonly<Record<string, CampaignObservation>>;
 }
+
+/** Subsidised payments a campaign needs, seen or expected, before it is judged on its own. */
+export const CAMPAIGN_SAMPLE_MIN = 200;
 
 export const ROLLOUT_VERDICTS = {
   hold: "The stage keeps running: its dwell or its sample is not complete yet.",
@@ -62,6 +83,8 @@ export const ROLLOUT_VERDICTS = {
     "Subsidy per payment differs from the forecast by more than the tolerance: rolled back.",
   abort_coverage_mismatch:
     "The share of payments subsidised differs from the forecast by more than the tolerance: rolled back.",
+  abort_campaign_mismatch:
+    "One campaign the change touches grants per payment more or less than its own forecast, beyond the tolerance: rolled back.",
 } as const;
 
 export type RolloutVerdictCode = keyof typeof ROLLOUT_VERDICTS;
@@ -212,6 +235,8 @@ export function judgeStage(
       message: `${subsidisedShareBps} bps of payments subsidised, forecast ${forecast.subsidisedShareBps}`,
     };
   }
+  const campaign = campaignMismatch(plan, observation, forecast);
+  if (campaign !== undefined) return { verdict: "abort_campaign_mismatch", message: campaign };
   if (stageAgeMs < stage.dwellMinMs) {
     return {
       verdict: "hold",
@@ -225,6 +250,34 @@ export function judgeStage(
       ? "the last stage matched the forecast"
       : `stage ${stageIndex + 1} matched the forecast; next ${plan.stages[stageIndex + 1]!.shareBps} bps`,
   };
+}
+
+/** The first touched campaign beyond the tolerance, once it has enough payments to judge. */
+function campaignMismatch(
+  plan: RolloutPlan,
+  observation: StageObservation,
+  forecast: RolloutForecast,
+): string | undefined {
+  for (const expected of forecast.byCampaign ?? []) {
+    const seen = observation.byCampaign?.[expected.campaignId] ?? {
+      subsidisedPayments: 0,
+      subsidyMinor: 0,
+    };
+    const expectedSubsidised = (expected.subsidisedShareBps * observation.payments) / 10_000;
+    if (Math.max(seen.subsidisedPayments, expectedSubsidised) < CAMPAIGN_SAMPLE_MIN) continue;
+    const perPayment = Math.round((seen.subsidyMinor * 1000) / observation.payments);
+    // One campaign's few hundred payments are a small sample: its tolerance widens by four
+    // standard errors of a count of that size, so a stage is not aborted on chance (a 10×
+    // mistake is far outside either way).
+    const sampleBps = Math.round(
+      40_000 / Math.sqrt(Math.max(seen.subsidisedPayments, expectedSubsidised)),
+    );
+    const widened = { ...plan, toleranceBps: plan.toleranceBps + sampleBps };
+    if (beyondTolerance(perPayment, expected.subsidyPerPaymentMilliMinor, widened)) {
+      return `campaign ${expected.campaignId}: ${perPayment / 1000} minor units per payment, forecast ${expected.subsidyPerPaymentMilliMinor / 1000}`;
+    }
+  }
+  return undefined;
 }
 
 /**
