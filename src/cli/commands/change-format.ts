@@ -45,11 +45,31 @@ export function formatChange(change: ChangeRequest): string[] {
         lines.push(
           `  payments subsidised: ${simulation.current.subsidisedShareBps / 100} % → ${simulation.proposed.subsidisedShareBps / 100} % of ${simulation.payments} simulated`,
         );
-        for (const row of simulation.byScenario.filter(
-          (item) => item.deltaSubsidyPerHourMinor !== 0,
-        )) {
+        for (const [title, rows] of [
+          ["scenario", simulation.byScenario],
+          ["region", simulation.byRegion],
+          ["funding", simulation.byFunding],
+        ] as const) {
+          const moved = rows.filter((item) => item.deltaSubsidyPerHourMinor !== 0);
+          if (moved.length > 0) lines.push(`  by ${title} (subsidy per hour, where it moves):`);
+          for (const row of moved.slice(0, LIST_SHOWN_MAX)) {
+            lines.push(
+              `    ${row.key}: ${formatMinor(Number(row.current.subsidyPerHourMinor), "CNY")} → ${formatMinor(Number(row.proposed.subsidyPerHourMinor), "CNY")}`,
+            );
+          }
+          if (moved.length > LIST_SHOWN_MAX)
+            lines.push(`    … and ${moved.length - LIST_SHOWN_MAX} more`);
+        }
+        const worst = simulation.worstPayment.proposed;
+        if (worst !== null) {
           lines.push(
-            `    ${row.key}: ${formatMinor(Number(row.current.subsidyPerHourMinor), "CNY")} → ${formatMinor(Number(row.proposed.subsidyPerHourMinor), "CNY")} per hour`,
+            `  worst payment after the change: ${formatMinor(Number(worst.subsidyMinor), "CNY")} off ${formatMinor(Number(worst.paymentAmountMinor), "CNY")} (${worst.scenario}, ${worst.region})`,
+          );
+        }
+        const worstUser = simulation.worstIdentity.user.proposed;
+        if (worstUser !== null) {
+          lines.push(
+            `  most to one user after the change: ${formatMinor(Number(worstUser.subsidyMinor), "CNY")} over ${worstUser.subsidisedPayments} payments`,
           );
         }
         for (const flag of simulation.flags)
@@ -88,6 +108,9 @@ export function formatChange(change: ChangeRequest): string[] {
         lines.push(
           `    ${field.path}: ${JSON.stringify(field.before)} → ${JSON.stringify(field.after)}`,
         );
+      }
+      if (document.fields.length > LIST_SHOWN_MAX) {
+        lines.push(`    … and ${document.fields.length - LIST_SHOWN_MAX} more fields`);
       }
     }
   }
