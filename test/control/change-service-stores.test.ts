@@ -25,7 +25,7 @@ import { PostgresChangeStore } from "../../src/stores/postgres/postgres-change-s
 import { SqliteAuditLogStore } from "../../src/stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteChangeStore } from "../../src/stores/sqlite/sqlite-change-store.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
-import { TWO_STAGES, walkRollout } from "./rollout-helpers.ts";
+import { importAsActive } from "./rollout-helpers.ts";
 
 const ana: Principal = { id: "ana", roles: ["author"] };
 const rui: Principal = { id: "rui", roles: ["reviewer"] };
@@ -107,22 +107,12 @@ async function runFlow(first: Stores, documents: readonly ConfigDocument[]): Pro
     });
   let service = serviceOf(stores.store);
 
-  const seed = ok(
-    await service.create(
-      ana,
-      "import the examples",
-      documents.map((document) => ({ op: "put", document })),
-    ),
+  await importAsActive(
+    service,
+    clock,
+    { author: ana, reviewers: [rui, mei], operator: ops },
+    documents,
   );
-  ok(await service.submit(ana, seed.change.id, []));
-  ok(await service.approve(rui, seed.change.id, seed.change.contentHash));
-  ok(await service.approve(mei, seed.change.id, seed.change.contentHash));
-  ok(await service.startRollout(ops, seed.change.id, TWO_STAGES));
-  await walkRollout(service, seed.change.id, clock, {
-    payments: 100,
-    subsidisedPayments: 0,
-    subsidyMinor: 0,
-  });
 
   stores = await stores.restart();
   service = serviceOf(stores.store);

@@ -20,7 +20,7 @@ import { resolveConfig } from "../../src/core/model/config-set.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Template } from "../../src/core/model/template.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
-import { TWO_STAGES, walkRollout } from "./rollout-helpers.ts";
+import { importAsActive, TWO_STAGES, walkRollout } from "./rollout-helpers.ts";
 
 const ana: Principal = { id: "ana", roles: ["author"] };
 const rui: Principal = { id: "rui", roles: ["reviewer"] };
@@ -57,30 +57,19 @@ beforeEach(async () => {
     now: () => new Date(clock.nowMs).toISOString(),
   });
   documents = await exampleDocuments();
-  // The examples arrive as one reviewed change, rolled out in a single stage. Nothing is active
+  // The examples arrive as one reviewed change, rolled out in two stages. Nothing is active
   // yet, so its simulation forecasts nothing against nothing.
   next = {
     findings: [],
     money: { currentSubsidyPerHourMinor: 0, proposedSubsidyPerHourMinor: 0 },
     forecast: { subsidyPerPaymentMilliMinor: 0, subsidisedShareBps: 0 },
   };
-  const seed = ok(
-    await service.create(
-      ana,
-      "import the examples",
-      documents.map((document) => ({ op: "put", document })),
-    ),
+  await importAsActive(
+    service,
+    clock,
+    { author: ana, reviewers: [rui, mei], operator: ops },
+    documents,
   );
-  ok(await service.submit(ana, seed.change.id, []));
-  ok(await service.approve(rui, seed.change.id, seed.change.contentHash));
-  ok(await service.approve(mei, seed.change.id, seed.change.contentHash));
-  ok(await service.startRollout(ops, seed.change.id, TWO_STAGES));
-  // Its forecast is nothing against nothing: stages that see no subsidy match it.
-  await walkRollout(service, seed.change.id, clock, {
-    payments: 100,
-    subsidisedPayments: 0,
-    subsidyMinor: 0,
-  });
   next = calm;
 });
 

@@ -4,7 +4,9 @@
  */
 import { expect } from "vitest";
 import type { ChangeService } from "../../src/control/change-service.ts";
+import type { Principal } from "../../src/core/change/change-request.ts";
 import type { RolloutPlan, StageObservation } from "../../src/core/change/rollout.ts";
+import type { ConfigDocument } from "../../src/core/model/document.ts";
 
 /** 10 % for a minute, then everyone; judged on 100 payments within ±50 %. */
 export const TWO_STAGES: RolloutPlan = {
@@ -40,4 +42,34 @@ export async function walkRollout(
     expect(advanced.verdict.verdict).toBe("advance");
   }
   expect((await service.show(id))?.state).toBe("active");
+}
+
+/**
+ * The documents as one change by `author`, approved by two reviewers and walked to active in two
+ * stages; the service's assessment must forecast nothing (nothing is active before it).
+ */
+export async function importAsActive(
+  service: ChangeService,
+  clock: { nowMs: number },
+  people: { author: Principal; reviewers: readonly [Principal, Principal]; operator: Principal },
+  documents: readonly ConfigDocument[],
+): Promise<void> {
+  const created = await service.create(
+    people.author,
+    "import the examples",
+    documents.map((document) => ({ op: "put", document })),
+  );
+  if (!created.ok) throw new Error(created.message);
+  const id = created.change.id;
+  const steps = [
+    () => service.submit(people.author, id, []),
+    () => service.approve(people.reviewers[0], id, created.change.contentHash),
+    () => service.approve(people.reviewers[1], id, created.change.contentHash),
+    () => service.startRollout(people.operator, id, TWO_STAGES),
+  ];
+  for (const step of steps) {
+    const result = await step();
+    if (!result.ok) throw new Error(`importing: ${result.code}: ${result.message}`);
+  }
+  await walkRollout(service, id, clock, { payments: 100, subsidisedPayments: 0, subsidyMinor: 0 });
 }

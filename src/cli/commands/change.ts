@@ -66,10 +66,26 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     .option("--database <url>", "a PostgreSQL database (postgres://…) instead of --data")
     .option("--schema <name>", "the PostgreSQL schema", "bursar")
     .option("--at <instant>", "act at this instant (ISO 8601 with offset) instead of now")
-    .option("--json", "print one JSON object");
+    .option("--json", "print one JSON object")
+    // Who acts: every command that changes something needs it.
+    .option("--as <id>", "who acts")
+    .option(
+      "--roles <list>",
+      "the roles they act in, comma-separated (default: the one the command needs)",
+    )
+    .configureHelp({ showGlobalOptions: true });
   const shared = (): CommonFlags => change.opts();
 
   const say = complainer("bursar change", outcome);
+  /** The person acting, in the roles they name or else the one role the command needs. */
+  const actorFor = (role: Role): Principal | undefined => {
+    const flags = change.opts();
+    if (flags.as === undefined) {
+      say("--as: name who acts");
+      return undefined;
+    }
+    return principalOf({ as: flags.as, roles: flags.roles ?? role }, say);
+  };
 
   change
     .command("create")
@@ -78,11 +94,9 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     )
     .argument("[paths...]", "files or directories with the proposed documents")
     .requiredOption("--title <text>", "what the change is for")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "author")
     .option("--retire <keys...>", "documents to retire, as kind/id")
     .action(async (paths, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("author");
       if (actor === undefined) return;
       const documents = await proposedDocuments(paths, say);
       if (documents === undefined) return;
@@ -108,11 +122,9 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     )
     .argument("<id>", "the change request")
     .argument("[paths...]", "files or directories with the proposed documents")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "author")
     .option("--retire <keys...>", "documents to retire, as kind/id")
     .action(async (id, paths, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("author");
       if (actor === undefined) return;
       const documents = await proposedDocuments(paths, say);
       if (documents === undefined) return;
@@ -127,8 +139,6 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     .command("submit")
     .description("Lint and simulate the change against what is active, then send it to review.")
     .argument("<id>", "the change request")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "author")
     .option(
       "--ack <key=reason...>",
       "acknowledge a lint warning (its key, as printed) with a reason",
@@ -142,7 +152,7 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
       "simulate on recorded payments instead: a payment sample-log directory or an NDJSON file",
     )
     .action(async (id, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("author");
       if (actor === undefined) return;
       const acknowledgements: Acknowledgement[] = [];
       for (const text of flags.ack ?? []) {
@@ -216,10 +226,8 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     .description("Approve the content a reviewer saw, named by its hash (from `change show`).")
     .argument("<id>", "the change request")
     .requiredOption("--hash <contentHash>", "the content hash you reviewed")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "reviewer")
     .action(async (id, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("reviewer");
       if (actor === undefined) return;
       await withService(shared(), outcome, say, (service) =>
         service.approve(actor, id, flags.hash),
@@ -231,10 +239,8 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     .description("Reject a change request, with a reason.")
     .argument("<id>", "the change request")
     .requiredOption("--reason <text>", "why")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "reviewer")
     .action(async (id, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("reviewer");
       if (actor === undefined) return;
       await withService(shared(), outcome, say, (service) =>
         service.reject(actor, id, flags.reason),
@@ -249,10 +255,8 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     .argument("<id>", "the change request")
     .requiredOption("--gate <gate>", "lint or approval")
     .requiredOption("--reason <text>", "why the gate is skipped")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "admin")
     .action(async (id, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("admin");
       if (actor === undefined) return;
       await withService(shared(), outcome, say, (service) =>
         service.force(actor, id, flags.gate, flags.reason),
@@ -273,10 +277,8 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
       "--judge",
       "judge the current stage against the forecast: hold, advance, complete or abort",
     )
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "operator")
     .action(async (id, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("operator");
       if (actor === undefined) return;
       await withService(shared(), outcome, say, async (service) => {
         if (flags.judge) return service.judge(id);
@@ -296,10 +298,8 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     )
     .argument("<id>", "the change request")
     .requiredOption("--reason <text>", "why")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "operator")
     .action(async (id, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("operator");
       if (actor === undefined) return;
       await withService(shared(), outcome, say, (service) =>
         service.rollBack(actor, id, flags.reason),
@@ -313,10 +313,8 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     )
     .argument("<path>", "the document's file")
     .requiredOption("--reason <text>", "why")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "operator")
     .action(async (path, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("operator");
       if (actor === undefined) return;
       const documents = await proposedDocuments([path], say);
       if (documents === undefined) return;
@@ -332,10 +330,8 @@ export function registerChangeCommands(program: Command, outcome: ExitCodeHolder
     .description("Operator action: pause a campaign at once; resuming it is a change request.")
     .argument("<campaign>", "the campaign's id")
     .requiredOption("--reason <text>", "why")
-    .requiredOption("--as <id>", "who acts")
-    .option("--roles <list>", "the roles they act in, comma-separated", "operator")
     .action(async (campaignId, flags) => {
-      const actor = principalOf(flags, say);
+      const actor = actorFor("operator");
       if (actor === undefined) return;
       await withService(shared(), outcome, say, (service) =>
         service.pause(actor, campaignId, flags.reason),

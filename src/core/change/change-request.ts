@@ -168,6 +168,35 @@ function checkReason(reason: string, action: string): ChangeResult<object> {
 
 type Outcome = ChangeResult<{ change: ChangeRequest }>;
 
+/** A change request as it starts: nothing assessed, approved, forced or written yet. */
+function newChange(fields: {
+  readonly id: string;
+  readonly title: string;
+  readonly authorId: string;
+  readonly state: ChangeState;
+  readonly edits: readonly ChangeEdit[];
+  readonly baseVersions: BaseVersions;
+  readonly contentHash: string;
+  readonly at: string;
+}): ChangeRequest {
+  return {
+    id: fields.id,
+    title: fields.title.slice(0, CHANGE_LIMITS.titleLengthMax),
+    authorId: fields.authorId,
+    state: fields.state,
+    edits: fields.edits,
+    baseVersions: fields.baseVersions,
+    contentHash: fields.contentHash,
+    createdAt: fields.at,
+    updatedAt: fields.at,
+    acknowledgements: [],
+    approvals: [],
+    pendingForces: [],
+    forced: [],
+    written: [],
+  };
+}
+
 export function createChange(input: {
   readonly id: string;
   readonly title: string;
@@ -181,22 +210,7 @@ export function createChange(input: {
   if (!role.ok) return role;
   return {
     ok: true,
-    change: {
-      id: input.id,
-      title: input.title.slice(0, CHANGE_LIMITS.titleLengthMax),
-      authorId: input.author.id,
-      state: "draft",
-      edits: input.edits,
-      baseVersions: input.baseVersions,
-      contentHash: input.contentHash,
-      createdAt: input.at,
-      updatedAt: input.at,
-      acknowledgements: [],
-      approvals: [],
-      pendingForces: [],
-      forced: [],
-      written: [],
-    },
+    change: newChange({ ...input, title: input.title, authorId: input.author.id, state: "draft" }),
   };
 }
 
@@ -559,22 +573,12 @@ export function recordOperatorAction(input: {
   return {
     ok: true,
     change: {
-      id: input.id,
-      title: `${input.kind === "pause" ? "pause" : "lower limits"}: ${input.reason}`.slice(
-        0,
-        CHANGE_LIMITS.titleLengthMax,
-      ),
-      authorId: input.operator.id,
-      state: "active",
-      edits: input.edits,
-      baseVersions: input.baseVersions,
-      contentHash: input.contentHash,
-      createdAt: input.at,
-      updatedAt: input.at,
-      acknowledgements: [],
-      approvals: [],
-      pendingForces: [],
-      forced: [],
+      ...newChange({
+        ...input,
+        title: `${input.kind === "pause" ? "pause" : "lower limits"}: ${input.reason}`,
+        authorId: input.operator.id,
+        state: "active",
+      }),
       written: input.written,
       operatorAction: { kind: input.kind, reason: input.reason },
     },

@@ -6,12 +6,13 @@
  * Applied migrations are never edited: a change is a new entry at the end of the list.
  */
 import type BetterSqlite3 from "better-sqlite3";
+import {
+  applySqliteMigrations,
+  type SqliteMigration,
+  sqliteSchemaVersion,
+} from "./sqlite-migrations.ts";
 
-export interface ControlMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+export type ControlMigration = SqliteMigration;
 
 export const CONTROL_MIGRATIONS: readonly ControlMigration[] = [
   {
@@ -105,48 +106,10 @@ export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.leng
 
 /** The schema version of an open control database (0 before any migration). */
 export function controlSchemaVersion(database: BetterSqlite3.Database): number {
-  const table = database
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-    .get();
-  if (table === undefined) return 0;
-  const row = database.prepare("SELECT max(version) AS version FROM schema_migrations").get() as {
-    version: number | null;
-  };
-  return row.version ?? 0;
+  return sqliteSchemaVersion(database);
 }
 
 /** Applies the migrations this database lacks; returns the versions applied. */
 export function migrateControl(database: BetterSqlite3.Database, nowMs: number): number[] {
-  const applied: number[] = [];
-  // IMMEDIATE: processes opening one file at once serialise here instead of both migrating.
-  database.exec("BEGIN IMMEDIATE");
-  try {
-    database.exec(`
-      CREATE TABLE IF NOT EXISTS schema_migrations (
-        version INTEGER PRIMARY KEY,
-        name TEXT NOT NULL,
-        applied_at_ms INTEGER NOT NULL
-      )
-    `);
-    const current = controlSchemaVersion(database);
-    if (current > CONTROL_SCHEMA_VERSION) {
-      throw new Error(
-        `the control database is at schema version ${current}, newer than this build knows (${CONTROL_SCHEMA_VERSION}); refusing to open it`,
-      );
-    }
-    const record = database.prepare(
-      "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
-    );
-    for (const migration of CONTROL_MIGRATIONS) {
-      if (migration.version <= current) continue;
-      database.exec(migration.sql);
-      record.run(migration.version, migration.name, nowMs);
-      applied.push(migration.version);
-    }
-    database.exec("COMMIT");
-  } catch (error) {
-    if (database.inTransaction) database.exec("ROLLBACK");
-    throw error;
-  }
-  return applied;
+  return applySqliteMigrations(database, CONTROL_MIGRATIONS, "control database", nowMs);
 }

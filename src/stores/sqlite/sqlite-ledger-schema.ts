@@ -5,6 +5,7 @@
  * Applied migrations are never edited: a change is a new migration.
  */
 import type BetterSqlite3 from "better-sqlite3";
+import { applySqliteMigrations } from "./sqlite-migrations.ts";
 
 export interface Migration {
   readonly version: number;
@@ -182,42 +183,9 @@ export function renamedV1Account(account: string): string {
 
 /** Applies the migrations this database lacks; returns the versions applied. */
 export function migrate(database: BetterSqlite3.Database, nowMs: number): number[] {
+  // A migration renames accounts in SQL through this function.
   database.function("bursar_renamed_v1_account", { deterministic: true }, (account) =>
     renamedV1Account(String(account)),
   );
-  database.exec(`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      version INTEGER PRIMARY KEY,
-      name TEXT NOT NULL,
-      applied_at_ms INTEGER NOT NULL
-    )
-  `);
-  const applied: number[] = [];
-  // IMMEDIATE: two processes opening one file at once serialise here instead of both migrating.
-  database.exec("BEGIN IMMEDIATE");
-  try {
-    const row = database.prepare("SELECT max(version) AS version FROM schema_migrations").get() as {
-      version: number | null;
-    };
-    const current = row.version ?? 0;
-    if (current > SCHEMA_VERSION) {
-      throw new Error(
-        `the ledger database is at schema version ${current}, newer than this build knows (${SCHEMA_VERSION}); refusing to open it`,
-      );
-    }
-    const record = database.prepare(
-      "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
-    );
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      database.exec(migration.sql);
-      record.run(migration.version, migration.name, nowMs);
-      applied.push(migration.version);
-    }
-    database.exec("COMMIT");
-  } catch (error) {
-    if (database.inTransaction) database.exec("ROLLBACK");
-    throw error;
-  }
-  return applied;
+  return applySqliteMigrations(database, MIGRATIONS, "ledger database", nowMs);
 }
