@@ -7,14 +7,13 @@
  * end of the list.
  */
 import type pg from "pg";
+import {
+  applyPostgresMigrations,
+  type PostgresMigration,
+  postgresRecordedVersion,
+} from "./postgres-migrations.ts";
 
-export interface PostgresControlMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
-
-export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresControlMigration[] = [
+export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresMigration[] = [
   {
     version: 1,
     name: "audit log",
@@ -103,26 +102,12 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresControlMigration[] = 
 export const POSTGRES_CONTROL_SCHEMA_VERSION =
   POSTGRES_CONTROL_MIGRATIONS[POSTGRES_CONTROL_MIGRATIONS.length - 1]!.version;
 
-/**
- * The ledger's migration lock (postgres-ledger-schema.ts): both create the schema if missing,
- * and two `CREATE SCHEMA IF NOT EXISTS` at once can collide, so they take turns.
- */
-const CONTROL_MIGRATION_LOCK = 4_250_116;
-
 /** The control tables' version in `schema` (0 before any migration). */
 export async function postgresControlSchemaVersion(
   client: pg.ClientBase,
   schema: string,
 ): Promise<number> {
-  const { rows: tables } = await client.query<{ found: string | null }>(
-    "SELECT to_regclass($1)::text AS found",
-    [`${schema}.control_schema_migrations`],
-  );
-  if (tables[0]?.found === null || tables[0] === undefined) return 0;
-  const { rows } = await client.query<{ version: number | null }>(
-    `SELECT max(version) AS version FROM ${schema}.control_schema_migrations`,
-  );
-  return rows[0]?.version ?? 0;
+  return postgresRecordedVersion(client, schema, "control_schema_migrations");
 }
 
 /** Creates the schema if needed and applies the migrations it lacks; returns the versions applied. */
@@ -131,38 +116,12 @@ export async function migratePostgresControl(
   schema: string,
   nowMs: number,
 ): Promise<number[]> {
-  const applied: number[] = [];
-  await client.query("BEGIN");
-  try {
-    await client.query("SELECT pg_advisory_xact_lock($1)", [CONTROL_MIGRATION_LOCK]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS ${schema}.control_schema_migrations (
-        version integer PRIMARY KEY,
-        name text NOT NULL,
-        applied_at_ms bigint NOT NULL
-      )
-    `);
-    const current = await postgresControlSchemaVersion(client, schema);
-    if (current > POSTGRES_CONTROL_SCHEMA_VERSION) {
-      throw new Error(
-        `the control tables in ${schema} are at version ${current}, newer than this build knows (${POSTGRES_CONTROL_SCHEMA_VERSION}); refusing to open them`,
-      );
-    }
-    for (const migration of POSTGRES_CONTROL_MIGRATIONS) {
-      if (migration.version <= current) continue;
-      await client.query(`SET LOCAL search_path TO ${schema}`);
-      await client.query(migration.sql);
-      await client.query(
-        `INSERT INTO ${schema}.control_schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)`,
-        [migration.version, migration.name, nowMs],
-      );
-      applied.push(migration.version);
-    }
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  }
-  return applied;
+  return applyPostgresMigrations(
+    client,
+    schema,
+    "control_schema_migrations",
+    POSTGRES_CONTROL_MIGRATIONS,
+    "control tables",
+    nowMs,
+  );
 }

@@ -5,12 +5,7 @@
  * back as JavaScript numbers (the ledger keeps them at most 2^53 - 1).
  */
 import type pg from "pg";
-
-export interface PostgresMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+import { applyPostgresMigrations, type PostgresMigration } from "./postgres-migrations.ts";
 
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
@@ -83,50 +78,18 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;
 
-/** Any constant works; it only has to be the same for every Bursar process. */
-const MIGRATION_LOCK = 4_250_116;
-
 /** Creates the schema if needed and applies the migrations it lacks; returns the versions applied. */
 export async function migratePostgres(
   client: pg.ClientBase,
   schema: string,
   nowMs: number,
 ): Promise<number[]> {
-  const applied: number[] = [];
-  await client.query("BEGIN");
-  try {
-    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
-        version integer PRIMARY KEY,
-        name text NOT NULL,
-        applied_at_ms bigint NOT NULL
-      )
-    `);
-    const { rows } = await client.query<{ version: number | null }>(
-      `SELECT max(version) AS version FROM ${schema}.schema_migrations`,
-    );
-    const current = rows[0]?.version ?? 0;
-    if (current > POSTGRES_SCHEMA_VERSION) {
-      throw new Error(
-        `the ledger schema ${schema} is at version ${current}, newer than this build knows (${POSTGRES_SCHEMA_VERSION}); refusing to open it`,
-      );
-    }
-    for (const migration of POSTGRES_MIGRATIONS) {
-      if (migration.version <= current) continue;
-      await client.query(`SET LOCAL search_path TO ${schema}`);
-      await client.query(migration.sql);
-      await client.query(
-        `INSERT INTO ${schema}.schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)`,
-        [migration.version, migration.name, nowMs],
-      );
-      applied.push(migration.version);
-    }
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  }
-  return applied;
+  return applyPostgresMigrations(
+    client,
+    schema,
+    "schema_migrations",
+    POSTGRES_MIGRATIONS,
+    "ledger tables",
+    nowMs,
+  );
 }

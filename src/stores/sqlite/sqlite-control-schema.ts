@@ -12,9 +12,7 @@ import {
   sqliteSchemaVersion,
 } from "./sqlite-migrations.ts";
 
-export type ControlMigration = SqliteMigration;
-
-export const CONTROL_MIGRATIONS: readonly ControlMigration[] = [
+export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     name: "audit log",
