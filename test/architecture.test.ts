@@ -22,9 +22,15 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   traffic: { mayImport: ["core"], packages: [] },
   ledger: { mayImport: ["core"], packages: [] },
   control: { mayImport: ["core", "config", "traffic", "ledger"], packages: [] },
-  stores: { mayImport: ["core", "ledger", "control"], packages: ["better-sqlite3", "pg"] },
+  guard: { mayImport: ["core", "config", "traffic", "ledger", "control"], packages: [] },
+  // The 2025-01-16 replay: composes the application layers over memory stores, no adapters.
+  demo: { mayImport: ["core", "config", "traffic", "ledger", "control", "guard"], packages: [] },
+  stores: {
+    mayImport: ["core", "ledger", "control", "guard"],
+    packages: ["better-sqlite3", "pg"],
+  },
   cli: {
-    mayImport: ["core", "config", "traffic", "ledger", "control", "stores"],
+    mayImport: ["core", "config", "traffic", "ledger", "control", "guard", "demo", "stores"],
     packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"],
   },
 };
