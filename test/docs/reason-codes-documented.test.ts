@@ -9,7 +9,7 @@ const DOC = readFileSync(
 );
 
 const documented = new Map(
-  [...DOC.matchAll(/^\| `([a-z_.]+)` \| (payment|campaign) \| (.+?) \|$/gm)].map((match) => [
+  [...DOC.matchAll(/^\| `([a-z_.]+)` \| (payment|campaign|guard) \| (.+?) \|$/gm)].map((match) => [
     match[1]!,
     { level: match[2]!, text: match[3]!.trim() },
   ]),

@@ -38,6 +38,12 @@ export const REASON_CODES = {
     "Another campaign in the same exclusive group won (higher priority, then larger subsidy, then smaller id).",
   "envelope.total_bound_reached":
     "Higher-priority subsidies already used the payment's envelope bound.",
+  // Applied after the evaluators by the runtime guard (src/core/guard/kill.ts), which the
+  // evaluators do not know: hence not in CAMPAIGN_CHECK_ORDER.
+  "guard.killed":
+    "A kill switch names the campaign (by id, template or funder, or all): it granted nothing.",
+  "guard.snapshot_stale":
+    "The evaluator has not confirmed its kill state current within its allowed staleness: nothing is granted.",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -48,7 +54,9 @@ export type PaymentReasonCode =
   | "payment.currency_without_envelope"
   | "envelope.protected_scenario"
   | "envelope.individual_payee"
-  | "envelope.min_payable";
+  | "envelope.min_payable"
+  // Set by the guard after the evaluators, so it is checked last.
+  | "guard.snapshot_stale";
 
 /** Campaign-level checks, in precedence order: the first failing one is the campaign's reason. */
 export const CAMPAIGN_CHECK_ORDER = [
