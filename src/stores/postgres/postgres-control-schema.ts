@@ -97,6 +97,33 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresMigration[] = [
         WHERE state = 'rolling_out';
     `,
   },
+  {
+    version: 4,
+    name: "kills",
+    // As in SQLite (sqlite-control-schema.ts). Writers lock kill_head's row first, so kill writes
+    // serialise and the sequence has no gaps; the notification a write sends (postgres-kill-store.ts)
+    // is delivered at COMMIT, never for a write that rolled back.
+    sql: `
+      CREATE TABLE kill_head (
+        id integer PRIMARY KEY CHECK (id = 1),
+        sequence bigint NOT NULL CHECK (sequence >= 0)
+      );
+      INSERT INTO kill_head (id, sequence) VALUES (1, 0);
+
+      CREATE TABLE kills (
+        sequence bigint PRIMARY KEY CHECK (sequence >= 1),
+        scope_json text NOT NULL,
+        reason text NOT NULL,
+        actor text NOT NULL,
+        at_ms bigint NOT NULL,
+        cleared_sequence bigint CHECK (cleared_sequence > sequence),
+        cleared_actor text,
+        cleared_at_ms bigint,
+        cleared_reason text
+      );
+      CREATE INDEX kills_active ON kills (sequence) WHERE cleared_sequence IS NULL;
+    `,
+  },
 ];
 
 export const POSTGRES_CONTROL_SCHEMA_VERSION =

@@ -98,6 +98,34 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
         WHERE state = 'rolling_out';
     `,
   },
+  {
+    version: 4,
+    name: "kills",
+    // The kill switch (sqlite-kill-store.ts). kill_head holds the sequence every write moves by
+    // one, the single number a poll reads; kills keeps every kill ever set, a cleared one with
+    // the sequence and who and why of its clearing, so the table is its own history. Active
+    // kills are read through a partial index.
+    sql: `
+      CREATE TABLE kill_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sequence INTEGER NOT NULL CHECK (sequence >= 0)
+      );
+      INSERT INTO kill_head (id, sequence) VALUES (1, 0);
+
+      CREATE TABLE kills (
+        sequence INTEGER PRIMARY KEY CHECK (sequence >= 1),
+        scope_json TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        cleared_sequence INTEGER CHECK (cleared_sequence > sequence),
+        cleared_actor TEXT,
+        cleared_at_ms INTEGER,
+        cleared_reason TEXT
+      );
+      CREATE INDEX kills_active ON kills (sequence) WHERE cleared_sequence IS NULL;
+    `,
+  },
 ];
 
 export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.length - 1]!.version;
