@@ -87,10 +87,13 @@ export interface ChangeServiceOptions {
 /** The configuration evaluators serve: the stable one, and a change rolling out to some identities. */
 export interface ServingConfiguration {
   readonly stable: readonly ConfigDocument[];
+  /** The version of each stable document, for effective campaign versions. */
+  readonly stableVersions: ReadonlyMap<DocumentKey, number>;
   readonly rollout?: {
     readonly changeId: string;
     readonly shareBps: number;
     readonly documents: readonly ConfigDocument[];
+    readonly versions: ReadonlyMap<DocumentKey, number>;
     /** Campaigns with a forecast of their own, whose grants the stage reports one by one. */
     readonly watchedCampaignIds: readonly string[];
   };
@@ -477,8 +480,8 @@ export class ChangeService {
       const documents = latest.flatMap((version) =>
         version.document === null ? [] : [version.document],
       );
-      if (rolling?.rollout === undefined) return { stable: documents };
       const latestByKey = new Map(latest.map((version) => [version.key, version.version]));
+      if (rolling?.rollout === undefined) return { stable: documents, stableVersions: latestByKey };
       if (rolling.written.some((version) => latestByKey.get(version.key) !== version.version))
         continue;
       const written = new Set<DocumentKey>(rolling.written.map((version) => version.key));
@@ -491,11 +494,26 @@ export class ChangeService {
         ...documents.filter((document) => !written.has(`${document.kind}/${document.id}`)),
         ...prior.flatMap((version) => (version?.document == null ? [] : [version.document])),
       ];
+      const stableVersions = new Map(latestByKey);
+      for (const version of rolling.written) {
+        if (version.version > 1) stableVersions.set(version.key, version.version - 1);
+        else stableVersions.delete(version.key);
+      }
       const shareBps = rolling.rollout.plan.stages[rolling.rollout.stageIndex]!.shareBps;
       const watchedCampaignIds = (rolling.assessment?.forecast?.byCampaign ?? []).map(
         (campaign) => campaign.campaignId,
       );
-      return { stable, rollout: { changeId: rolling.id, shareBps, documents, watchedCampaignIds } };
+      return {
+        stable,
+        stableVersions,
+        rollout: {
+          changeId: rolling.id,
+          shareBps,
+          documents,
+          versions: latestByKey,
+          watchedCampaignIds,
+        },
+      };
     }
     throw new Error(`the configuration kept changing over ${SERVING_READ_ATTEMPTS} reads`);
   }

@@ -6,6 +6,7 @@
  * the verdict moved the change — so a mismatch is stopped by the same loop that served it.
  */
 
+import { type DocumentKey, effectiveCampaignVersions } from "../core/change/document-versions.ts";
 import type { RolloutVerdict, StageObservation } from "../core/change/rollout.ts";
 import { isInRollout } from "../core/change/rollout.ts";
 import type { Decision } from "../core/evaluator/decision.ts";
@@ -216,7 +217,12 @@ async function loadServing(service: ChangeService, randomSeed: number): Promise<
   const stable =
     stableConfig.envelope === undefined
       ? NOTHING_SERVED
-      : evaluatorOf(stableConfig, randomSeed, "the stable configuration");
+      : evaluatorOf(
+          stableConfig,
+          configuration.stableVersions,
+          randomSeed,
+          "the stable configuration",
+        );
   if (configuration.rollout === undefined || rolloutConfig === undefined) return { stable };
   return {
     stable,
@@ -226,6 +232,7 @@ async function loadServing(service: ChangeService, randomSeed: number): Promise<
       watchedCampaignIds: configuration.rollout.watchedCampaignIds,
       evaluator: evaluatorOf(
         rolloutConfig,
+        configuration.rollout.versions,
         randomSeed,
         `the configuration of ${configuration.rollout.changeId}`,
       ),
@@ -245,8 +252,17 @@ function resolved(documents: readonly ConfigDocument[], what: string): ConfigSet
   return config;
 }
 
-function evaluatorOf(config: ConfigSet, randomSeed: number, what: string): FastEvaluator {
-  const built = buildSnapshot(config, { version: 1, randomSeed });
+function evaluatorOf(
+  config: ConfigSet,
+  versions: ReadonlyMap<DocumentKey, number>,
+  randomSeed: number,
+  what: string,
+): FastEvaluator {
+  const campaignVersions = effectiveCampaignVersions(
+    config.campaigns.map((effective) => effective.campaign),
+    (key) => versions.get(key),
+  );
+  const built = buildSnapshot(config, { version: 1, randomSeed, campaignVersions });
   if (!built.ok) throw new Error(`${what} does not build: ${built.message}`);
   return createFastEvaluator(built.snapshot);
 }

@@ -7,6 +7,7 @@ import {
   type ChangeEdit,
   type DocumentKey,
   type DocumentVersion,
+  effectiveCampaignVersions,
   versionsUndoing,
   versionsWrittenBy,
 } from "../../src/core/change/document-versions.ts";
@@ -302,4 +303,46 @@ describe("judging a stage", () => {
       checkRolloutPlan({ ...defaults, stages: [...defaults.stages].reverse() }).length,
     ).toBeGreaterThan(0);
   });
+});
+
+describe("effective campaign versions", () => {
+  const campaigns = [
+    { id: "a", template: "t" },
+    { id: "b", template: "t" },
+    { id: "c", template: "u" },
+  ];
+
+  test("a template edit gives every campaign using it a new version; others keep theirs", () => {
+    const before = new Map<string, number>([
+      ["campaign/a", 1],
+      ["campaign/b", 3],
+      ["campaign/c", 1],
+      ["template/t", 1],
+      ["template/u", 2],
+    ]);
+    const after = new Map(before).set("template/t", 2);
+    const versionsBefore = effectiveCampaignVersions(campaigns, (key) => before.get(key as string));
+    const versionsAfter = effectiveCampaignVersions(campaigns, (key) => after.get(key as string));
+    expect(Object.fromEntries(versionsBefore)).toEqual({ a: 1, b: 3, c: 2 });
+    expect(Object.fromEntries(versionsAfter)).toEqual({ a: 2, b: 4, c: 2 });
+  });
+
+  propertyTest.prop([fc.array(fc.constantFrom("campaign/a", "template/t"), { maxLength: 30 })])(
+    "any sequence of edits to a campaign or its template only raises its version",
+    (edits) => {
+      const versions = new Map<string, number>([
+        ["campaign/a", 1],
+        ["template/t", 1],
+      ]);
+      let previous = 1;
+      for (const key of edits) {
+        versions.set(key, versions.get(key)! + 1);
+        const current = effectiveCampaignVersions(campaigns.slice(0, 1), (name) =>
+          versions.get(name as string),
+        ).get("a")!;
+        expect(current).toBe(previous + 1);
+        previous = current;
+      }
+    },
+  );
 });

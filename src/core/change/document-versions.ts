@@ -33,6 +33,26 @@ export function keyOfEdit(edit: ChangeEdit): DocumentKey {
   return edit.op === "put" ? documentKeyOf(edit.document) : edit.key;
 }
 
+/**
+ * An effective campaign's version (a campaign joined with its template): its campaign
+ * document's version plus its template's, less one. Either document's new version raises it, a
+ * rollback too (it writes new versions), so it only ever grows and names one effective content
+ * per campaign: a template edit gives every campaign using it a new version, which is what the
+ * ledger records each grant under and what an impact report or a kill names.
+ */
+export function effectiveCampaignVersions(
+  campaigns: readonly { readonly id: string; readonly template: string }[],
+  versionOf: (key: DocumentKey) => number | undefined,
+): Map<string, number> {
+  const versions = new Map<string, number>();
+  for (const campaign of campaigns) {
+    const own = versionOf(`campaign/${campaign.id}`) ?? 1;
+    const template = versionOf(`template/${campaign.template}`) ?? 1;
+    versions.set(campaign.id, own + template - 1);
+  }
+  return versions;
+}
+
 /** The version of each edited document a change was made against; 0 for a new document. */
 export type BaseVersions = Readonly<Record<DocumentKey, number>>;
 

@@ -13,7 +13,11 @@ export const SNAPSHOT_LIMITS = {
 } as const;
 
 export interface SnapshotCampaign extends EffectiveCampaign {
-  /** Version of the campaign; files carry none, so they are version 1 until versioning lands. */
+  /**
+   * The effective campaign's version: what the ledger and the guard name a grant by. Files carry
+   * none, so a snapshot built from files numbers every campaign 1; the change pipeline passes
+   * `effectiveCampaignVersion` of the stored versions.
+   */
   readonly version: number;
 }
 
@@ -41,6 +45,8 @@ export type SnapshotResult =
 export interface SnapshotOptions {
   readonly version: number;
   readonly randomSeed: number;
+  /** Each campaign's effective version by campaign id; a campaign not listed is version 1. */
+  readonly campaignVersions?: ReadonlyMap<string, number>;
 }
 
 export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): SnapshotResult {
@@ -76,7 +82,10 @@ export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): Snap
     }
   }
   const campaigns = running
-    .map((campaign) => ({ ...campaign, version: 1 }))
+    .map((campaign) => ({
+      ...campaign,
+      version: options.campaignVersions?.get(campaign.campaign.id) ?? 1,
+    }))
     .sort((left, right) =>
       left.campaign.id < right.campaign.id ? -1 : left.campaign.id > right.campaign.id ? 1 : 0,
     );
