@@ -25,6 +25,17 @@ export const AUDIT_ACTIONS = {
   "kill.set": "A kill switch was set: what it names grants nothing.",
   "kill.cleared": "A kill switch was cleared.",
   "ledger.funded": "Money was put into a budget (details: account and amount in minor units).",
+  "incident.opened":
+    "An incident was opened by a breaker's trip or by a person (subject: the incident; details: opener, severity).",
+  "incident.updated":
+    "An incident's timeline gained an entry, or its impact figures or blame grew without raising its severity.",
+  "incident.severity_raised":
+    "An incident's severity rose, by reassessment or by a person (reason: why, when a person; details: from).",
+  "incident.acknowledged": "An on-call engineer acknowledged an incident.",
+  "incident.mitigated": "An incident's money stopped flowing (reason: how).",
+  "incident.remediated":
+    "An incident's remediation decision was recorded: absorb the cost (details: reservations released, amount absorbed).",
+  "incident.resolved": "An incident was resolved and closed (reason: why).",
 } as const satisfies Record<string, string>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
