@@ -124,6 +124,25 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX kills_active ON kills (sequence) WHERE cleared_sequence IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: "incidents",
+    // As in SQLite (sqlite-control-schema.ts): position from an identity column at the first
+    // write; incident ids from a sequence, which never hands a number out twice, even to a
+    // transaction that rolls back.
+    sql: `
+      CREATE TABLE incidents (
+        id text PRIMARY KEY,
+        position bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        state text NOT NULL,
+        revision bigint NOT NULL CHECK (revision >= 1),
+        incident_json text NOT NULL
+      );
+      CREATE INDEX incidents_by_state ON incidents (state, position);
+
+      CREATE SEQUENCE incident_id_sequence AS bigint MINVALUE 1;
+    `,
+  },
 ];
 
 export const POSTGRES_CONTROL_SCHEMA_VERSION =

@@ -126,6 +126,30 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX kills_active ON kills (sequence) WHERE cleared_sequence IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: "incidents",
+    // Incidents (sqlite-incident-store.ts) as the JSON the store was given, with the columns reads
+    // filter and order on, as change_requests keeps changes: state, position (given at the first
+    // write, for newest first) and revision, which guards every write. incident_id_counter hands
+    // out ids under the write lock, never the same one twice.
+    sql: `
+      CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL UNIQUE CHECK (position >= 1),
+        state TEXT NOT NULL,
+        revision INTEGER NOT NULL CHECK (revision >= 1),
+        incident_json TEXT NOT NULL
+      );
+      CREATE INDEX incidents_by_state ON incidents (state, position);
+
+      CREATE TABLE incident_id_counter (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last INTEGER NOT NULL CHECK (last >= 0)
+      );
+      INSERT INTO incident_id_counter (id, last) VALUES (1, 0);
+    `,
+  },
 ];
 
 export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.length - 1]!.version;
