@@ -76,16 +76,21 @@ export class SpendVelocityMonitor {
   private readonly limits = new Map<string, VelocityLimit>();
   private readonly windows = new Map<string, GuardWindows>();
 
+  /**
+   * `carried` hands over the windows of keys a previous monitor watched, so a rebuilt set of
+   * limits (a new configuration) keeps what was already observed; other keys start empty.
+   */
   constructor(
     limits: readonly VelocityLimit[],
     private readonly policy: VelocityPolicy = DEFAULT_VELOCITY_POLICY,
+    carried?: (key: string) => GuardWindows | undefined,
   ) {
     if (limits.length > VELOCITY_LIMITS.keysMax) {
       throw new RangeError(`${limits.length} limits; at most ${VELOCITY_LIMITS.keysMax}`);
     }
     for (const limit of limits) {
       this.limits.set(limit.key, limit);
-      this.windows.set(limit.key, new GuardWindows());
+      this.windows.set(limit.key, carried?.(limit.key) ?? new GuardWindows());
     }
   }
 
@@ -94,21 +99,35 @@ export class SpendVelocityMonitor {
     this.windows.get(key)?.add(atMs, amountMinor);
   }
 
+  /**
+   * The windows a key's spend is summed in (amount: spend; count: grants), so a caller on the
+   * hot path can hold them and skip the lookup, or read the counts as well.
+   */
+  windowsOf(key: string): GuardWindows | undefined {
+    return this.windows.get(key);
+  }
+
   /** Every limit a window breaks at `nowMs`, the shortest window first for each key. */
   check(nowMs: number): VelocityTrip[] {
     const trips: VelocityTrip[] = [];
-    for (const [key, limit] of this.limits) {
-      const windows = this.windows.get(key)!;
-      for (const window of WINDOWS) {
-        const observedMinor = window.pick(windows).sum(nowMs).amountMinor;
-        const trip = this.tripOf(limit, window, observedMinor, nowMs);
-        if (trip !== undefined) {
-          trips.push(trip);
-          break;
-        }
-      }
+    for (const key of this.limits.keys()) {
+      const trip = this.checkKey(key, nowMs);
+      if (trip !== undefined) trips.push(trip);
     }
     return trips;
+  }
+
+  /** The first limit one key breaks at `nowMs`, on its shortest window; none for unknown keys. */
+  checkKey(key: string, nowMs: number): VelocityTrip | undefined {
+    const limit = this.limits.get(key);
+    const windows = this.windows.get(key);
+    if (limit === undefined || windows === undefined) return undefined;
+    for (const window of WINDOWS) {
+      const observedMinor = window.pick(windows).sum(nowMs).amountMinor;
+      const trip = this.tripOf(limit, window, observedMinor, nowMs);
+      if (trip !== undefined) return trip;
+    }
+    return undefined;
   }
 
   private tripOf(

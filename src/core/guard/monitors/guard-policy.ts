@@ -1,0 +1,95 @@
+/**
+ * Every tolerance the guard's monitors use, in one documented value (docs/reference/guard.md).
+ * A limit is never tighter than its floor and never judged on fewer than its minimum sample:
+ * small numbers are noisy, and a breaker that trips on noise gets switched off.
+ */
+import type { VelocityPolicy } from "../spend-velocity-monitor.ts";
+
+export interface GuardPolicy {
+  /**
+   * Spend against ceilings and forecasts (the velocity monitor's own policy). A forecast's spend
+   * per minute is a day's mean, and traffic peaks at about 5× its mean, so the guard's default
+   * tolerance is far wider than the velocity monitor's: the shape monitors (share, per payment)
+   * are the tight ones, since they do not move with the daily curve.
+   */
+  readonly velocity: VelocityPolicy;
+  /** How far a campaign's share of payments may run above its forecast share, in bps. */
+  readonly shareToleranceBps: number;
+  /** The share limit is at least the forecast share plus this many bps. */
+  readonly shareFloorBps: number;
+  /** Subsidised payments a window needs before its share is judged. */
+  readonly shareMinSubsidisedPayments: number;
+  /** How far the mean subsidy per subsidised payment may run above its baseline, in bps. */
+  readonly perPaymentToleranceBps: number;
+  /** The per-payment limit is at least the baseline plus this much, in minor units. */
+  readonly perPaymentFloorMinor: number;
+  /** Subsidised payments a window needs before its mean is judged: one big payment is not a mean. */
+  readonly perPaymentMinSamples: number;
+  /** Grants outside a campaign's declared scope tolerated in a window. */
+  readonly outsideScopeGrantsMax: number;
+  /** How far platform subsidy over payment volume may run above its baseline, in bps of itself. */
+  readonly platformToleranceBps: number;
+  /** The platform limit is at least the baseline plus this many bps of payment volume. */
+  readonly platformFloorBps: number;
+  /** Payments a window needs before the platform rate is judged. */
+  readonly platformMinPayments: number;
+  /** Campaigns a template or platform trip names at most, the largest spenders first. */
+  readonly blameCampaignsMax: number;
+}
+
+export const DEFAULT_GUARD_POLICY: GuardPolicy = {
+  // Ten times the mean minute: twice a 5× peak. A 60× runaway still breaks the 1 s window.
+  velocity: { forecastToleranceBps: 90_000, forecastFloorMinor: 10_000 },
+  shareToleranceBps: 10_000,
+  shareFloorBps: 10,
+  shareMinSubsidisedPayments: 50,
+  perPaymentToleranceBps: 20_000,
+  perPaymentFloorMinor: 100,
+  perPaymentMinSamples: 30,
+  outsideScopeGrantsMax: 0,
+  platformToleranceBps: 10_000,
+  platformFloorBps: 50,
+  platformMinPayments: 1_000,
+  blameCampaignsMax: 10,
+};
+
+export const GUARD_POLICY_LIMITS = {
+  /** Tolerances above 1,000× their baseline watch nothing. */
+  toleranceBpsMax: 10_000_000,
+  blameCampaignsMax: 1_000,
+} as const;
+
+/** Refuses a policy that cannot mean anything: a caller's bug, so it throws RangeError. */
+export function checkGuardPolicy(policy: GuardPolicy): void {
+  const { velocity, blameCampaignsMax, ...counts } = policy;
+  const numbers: [string, number][] = [
+    ["velocity.forecastToleranceBps", velocity.forecastToleranceBps],
+    ["velocity.forecastFloorMinor", velocity.forecastFloorMinor],
+    ...Object.entries(counts),
+  ];
+  for (const [name, value] of numbers) {
+    const max = name.endsWith("ToleranceBps")
+      ? GUARD_POLICY_LIMITS.toleranceBpsMax
+      : Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+      throw new RangeError(`guard policy ${name} ${value} is not an integer within 0..${max}`);
+    }
+  }
+  if (
+    !Number.isSafeInteger(blameCampaignsMax) ||
+    blameCampaignsMax < 1 ||
+    blameCampaignsMax > GUARD_POLICY_LIMITS.blameCampaignsMax
+  ) {
+    throw new RangeError(
+      `guard policy blameCampaignsMax ${blameCampaignsMax} is not within 1..${GUARD_POLICY_LIMITS.blameCampaignsMax}`,
+    );
+  }
+}
+
+/**
+ * The most a window may hold against a baseline: the baseline times (1 + tolerance), and at
+ * least the baseline plus the floor, so a tiny baseline does not trip on one unlucky grant.
+ */
+export function limitAbove(baseline: number, toleranceBps: number, floor: number): number {
+  return Math.max(Math.floor((baseline * (10_000 + toleranceBps)) / 10_000), baseline + floor);
+}
