@@ -1,0 +1,268 @@
+/**
+ * The incident store on PostgreSQL, beside the audit log in the ledger's schema (migration 5 of
+ * postgres-control-schema.ts), shared by any number of processes. Each write is one transaction
+ * that takes its locks in one order — the incident's row (`SELECT … FOR UPDATE`, or the insert of
+ * a new one), the audit log's head last — so writers never deadlock, and a write is whole or
+ * absent. It returns after COMMIT.
+ */
+import pg from "pg";
+import { refusalOf } from "../../control/audit-log.ts";
+import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
+import type { Incident } from "../../core/guard/incident.ts";
+import type { IncidentState } from "../../core/guard/incident-lifecycle.ts";
+import {
+  type IncidentStore,
+  IncidentStoreError,
+  type IncidentWriteResult,
+  incidentIdOf,
+  incidentListLimitOf,
+  incidentOfJson,
+  type StoredIncident,
+} from "../../guard/incident-store.ts";
+import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
+import { migratePostgresControl } from "./postgres-control-schema.ts";
+import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
+import { listenForLostConnection } from "./postgres-lost-connection.ts";
+
+export interface PostgresIncidentStoreOptions {
+  /** `postgres://user:password@host:port/database`. */
+  readonly url: string;
+  /** The schema holding the control tables (created if missing), the ledger's by default. */
+  readonly schema?: string;
+  /** Connections this process holds; calls beyond them wait for one. */
+  readonly connectionsMax?: number;
+  readonly connectTimeoutMs?: number;
+  /** How long one statement may take, waiting for a row lock included. */
+  readonly queryTimeoutMs?: number;
+  /** Stamps the migration records only. */
+  readonly nowMs?: () => number;
+}
+
+export const POSTGRES_INCIDENT_STORE_DEFAULTS = {
+  schema: "bursar",
+  connectionsMax: 2,
+  connectTimeoutMs: 5_000,
+  queryTimeoutMs: 30_000,
+} as const;
+
+const OPTION_RANGES = {
+  connectionsMax: [1, 100],
+  connectTimeoutMs: [1, 600_000],
+  queryTimeoutMs: [1, 3_600_000],
+} as const;
+
+/** PostgreSQL's code for a unique key taken by another transaction. */
+const UNIQUE_VIOLATION = "23505";
+
+interface StoredRow {
+  revision: number;
+  incident_json: string;
+}
+
+export class PostgresIncidentStore implements IncidentStore {
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** Migrations applied at open. */
+    readonly migrationsApplied: readonly number[],
+  ) {}
+
+  static async open(options: PostgresIncidentStoreOptions): Promise<PostgresIncidentStore> {
+    const schema = options.schema ?? POSTGRES_INCIDENT_STORE_DEFAULTS.schema;
+    if (!POSTGRES_SCHEMA_NAME.test(schema)) {
+      throw new IncidentStoreError(
+        "open_failed",
+        `schema ${schema} is not a plain lower-case name`,
+      );
+    }
+    const option = (name: keyof typeof OPTION_RANGES): number => {
+      const [minimum, maximum] = OPTION_RANGES[name];
+      const value = options[name] ?? POSTGRES_INCIDENT_STORE_DEFAULTS[name];
+      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+        throw new IncidentStoreError(
+          "open_failed",
+          `${name} ${value} is not within ${minimum}..${maximum}`,
+        );
+      }
+      return value;
+    };
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      connectionTimeoutMillis: option("connectTimeoutMs"),
+      query_timeout: option("queryTimeoutMs"),
+      options: `-c search_path=${schema}`,
+      types: INT8_AS_NUMBER_TYPES,
+      application_name: "bursar-incidents",
+      max: option("connectionsMax"),
+    });
+    // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
+    pool.on("error", () => {});
+    try {
+      const client = await pool.connect();
+      try {
+        const applied = await migratePostgresControl(client, schema, (options.nowMs ?? Date.now)());
+        return new PostgresIncidentStore(pool, applied);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw new IncidentStoreError("open_failed", messageOf(error));
+    }
+  }
+
+  /** A sequence: never the same number twice, even to a transaction that rolls back. */
+  async nextIncidentId(): Promise<string> {
+    this.checkOpen();
+    try {
+      const { rows } = await this.pool.query<{ number: number }>(
+        "SELECT nextval('incident_id_sequence') AS number",
+      );
+      return incidentIdOf(rows[0]!.number);
+    } catch (error) {
+      throw new IncidentStoreError("write_failed", messageOf(error));
+    }
+  }
+
+  async getIncident(id: string): Promise<StoredIncident | undefined> {
+    const rows = await this.read<StoredRow>(
+      "SELECT revision, incident_json FROM incidents WHERE id = $1",
+      [id],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : { incident: incidentOfJson(row.incident_json), revision: row.revision };
+  }
+
+  async listIncidents(options: {
+    readonly state?: IncidentState;
+    readonly limit: number;
+  }): Promise<readonly Incident[]> {
+    const limit = incidentListLimitOf(options.limit);
+    const rows =
+      options.state === undefined
+        ? await this.read<StoredRow>(
+            "SELECT revision, incident_json FROM incidents ORDER BY position DESC LIMIT $1",
+            [limit],
+          )
+        : await this.read<StoredRow>(
+            "SELECT revision, incident_json FROM incidents WHERE state = $1 ORDER BY position DESC LIMIT $2",
+            [options.state, limit],
+          );
+    return rows.map((row) => incidentOfJson(row.incident_json));
+  }
+
+  async writeIncident(
+    incident: Incident,
+    expectedRevision: number,
+    audit: AuditEntryInput,
+  ): Promise<IncidentWriteResult> {
+    this.checkOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new IncidentStoreError("write_failed", messageOf(error));
+    }
+    const stopListening = listenForLostConnection(client);
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await writeInTransaction(client, incident, expectedRevision, audit);
+      await client.query(result.ok ? "COMMIT" : "ROLLBACK");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      if (codeOf(error) === UNIQUE_VIOLATION) {
+        return { ok: false, code: "concurrent_update", message: messageOf(error) };
+      }
+      broken = error instanceof Error ? error : new Error(String(error));
+      throw new IncidentStoreError("write_failed", messageOf(error));
+    } finally {
+      stopListening();
+      // A connection whose transaction failed is not trusted again.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async read<Row extends pg.QueryResultRow>(
+    sql: string,
+    values: readonly unknown[] = [],
+  ): Promise<Row[]> {
+    this.checkOpen();
+    try {
+      return (await this.pool.query<Row>(sql, [...values])).rows;
+    } catch (error) {
+      throw new IncidentStoreError("read_failed", messageOf(error));
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) {
+      throw new IncidentStoreError("closed", "the PostgreSQL incident store is closed");
+    }
+  }
+}
+
+/** The write's statements, checks first; on a refusal the caller rolls back what came before. */
+async function writeInTransaction(
+  client: pg.PoolClient,
+  incident: Incident,
+  expectedRevision: number,
+  audit: AuditEntryInput,
+): Promise<IncidentWriteResult> {
+  const revision = expectedRevision + 1;
+  const json = JSON.stringify(incident);
+  if (expectedRevision === 0) {
+    // A new incident: the insert takes the id, or finds it taken (waiting for its writer's COMMIT).
+    const inserted = await client.query(
+      `INSERT INTO incidents (id, state, revision, incident_json) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO NOTHING`,
+      [incident.id, incident.state, revision, json],
+    );
+    if (inserted.rowCount !== 1) return refused(`${incident.id} changed meanwhile`);
+  } else {
+    const { rows } = await client.query<{ revision: number }>(
+      "SELECT revision FROM incidents WHERE id = $1 FOR UPDATE",
+      [incident.id],
+    );
+    if (rows[0]?.revision !== expectedRevision) return refused(`${incident.id} changed meanwhile`);
+  }
+  const auditRefusal = refusalOf(audit);
+  if (auditRefusal !== undefined && !auditRefusal.ok) {
+    return {
+      ok: false,
+      code: "audit_refused",
+      message: `${auditRefusal.code}: ${auditRefusal.message}`,
+    };
+  }
+  if (expectedRevision !== 0) {
+    await client.query(
+      "UPDATE incidents SET state = $1, revision = $2, incident_json = $3 WHERE id = $4",
+      [incident.state, revision, json, incident.id],
+    );
+  }
+  // Last: the audit head's lock is then held only until COMMIT.
+  await appendPostgresAuditEntry(client, audit);
+  return { ok: true, revision };
+}
+
+function refused(message: string): IncidentWriteResult {
+  return { ok: false, code: "concurrent_update", message };
+}
+
+function codeOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
