@@ -4,9 +4,12 @@
  */
 import { join } from "node:path";
 import type { ChangeStore } from "../control/change-store.ts";
+import type { KillStore } from "../guard/kill-store.ts";
 import { PostgresChangeStore } from "../stores/postgres/postgres-change-store.ts";
+import { PostgresKillStore } from "../stores/postgres/postgres-kill-store.ts";
 import { CONTROL_FILE_NAME } from "../stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteChangeStore } from "../stores/sqlite/sqlite-change-store.ts";
+import { SqliteKillStore } from "../stores/sqlite/sqlite-kill-store.ts";
 
 export interface ControlStoreFlags {
   readonly data: string;
@@ -19,4 +22,12 @@ export async function openChangeStore(flags: ControlStoreFlags): Promise<ChangeS
     return PostgresChangeStore.open({ url: flags.database, schema: flags.schema });
   }
   return SqliteChangeStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
+}
+
+/** The kill switch's store, beside the change store: `control.sqlite`, or PostgreSQL with `--database`. */
+export async function openKillStore(flags: ControlStoreFlags): Promise<KillStore> {
+  if (flags.database !== undefined) {
+    return PostgresKillStore.open({ url: flags.database, schema: flags.schema });
+  }
+  return SqliteKillStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
 }
