@@ -143,6 +143,55 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE SEQUENCE incident_id_sequence AS bigint MINVALUE 1;
     `,
   },
+  {
+    version: 6,
+    name: "webhook outbox",
+    // As in SQLite (sqlite-control-schema.ts). position comes from an identity column; claims
+    // pick due rows through the partial index with FOR UPDATE SKIP LOCKED
+    // (postgres-webhook-outbox.ts), so dispatchers never take the same delivery at once.
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id text PRIMARY KEY,
+        url text NOT NULL,
+        secret text NOT NULL,
+        event_types_json text NOT NULL,
+        enabled boolean NOT NULL,
+        created_at_ms bigint NOT NULL
+      );
+
+      CREATE TABLE webhook_deliveries (
+        position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        endpoint_id text NOT NULL,
+        notification_id text NOT NULL,
+        event_type text NOT NULL,
+        body text NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+        attempts integer NOT NULL CHECK (attempts >= 0),
+        next_attempt_at_ms bigint,
+        claim_token text,
+        created_at_ms bigint NOT NULL,
+        finished_at_ms bigint,
+        last_attempt_code text,
+        last_status integer,
+        dead_reason text,
+        CHECK ((state = 'pending') = (next_attempt_at_ms IS NOT NULL))
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms)
+        WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, position);
+
+      CREATE TABLE webhook_attempts (
+        delivery_id text NOT NULL,
+        attempt integer NOT NULL CHECK (attempt >= 1),
+        started_at_ms bigint NOT NULL,
+        finished_at_ms bigint,
+        code text,
+        status integer,
+        PRIMARY KEY (delivery_id, attempt)
+      );
+    `,
+  },
 ];
 
 export const POSTGRES_CONTROL_SCHEMA_VERSION =

@@ -150,6 +150,58 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       INSERT INTO incident_id_counter (id, last) VALUES (1, 0);
     `,
   },
+  {
+    version: 6,
+    name: "webhook outbox",
+    // Webhook endpoints and their deliveries (sqlite-webhook-outbox.ts, ADR 0017). A delivery is
+    // one row per notification and endpoint, its id the one receivers deduplicate on; a pending
+    // row's next_attempt_at_ms is when it is next due, moved to the claim's expiry while a
+    // dispatcher holds it, so one partial index serves every claim. Deliveries keep no foreign
+    // key to their endpoint: removing an endpoint leaves its history. webhook_attempts has one
+    // row per claim, finished when its outcome is recorded.
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        event_types_json TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        created_at_ms INTEGER NOT NULL
+      );
+
+      CREATE TABLE webhook_deliveries (
+        position INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        endpoint_id TEXT NOT NULL,
+        notification_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL CHECK (attempts >= 0),
+        next_attempt_at_ms INTEGER,
+        claim_token TEXT,
+        created_at_ms INTEGER NOT NULL,
+        finished_at_ms INTEGER,
+        last_attempt_code TEXT,
+        last_status INTEGER,
+        dead_reason TEXT,
+        CHECK ((state = 'pending') = (next_attempt_at_ms IS NOT NULL))
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms)
+        WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, position);
+
+      CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL CHECK (attempt >= 1),
+        started_at_ms INTEGER NOT NULL,
+        finished_at_ms INTEGER,
+        code TEXT,
+        status INTEGER,
+        PRIMARY KEY (delivery_id, attempt)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.length - 1]!.version;
