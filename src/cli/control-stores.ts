@@ -4,11 +4,14 @@
  */
 import { join } from "node:path";
 import type { ChangeStore } from "../control/change-store.ts";
+import type { IncidentStore } from "../guard/incident-store.ts";
 import type { KillStore } from "../guard/kill-store.ts";
 import { PostgresChangeStore } from "../stores/postgres/postgres-change-store.ts";
+import { PostgresIncidentStore } from "../stores/postgres/postgres-incident-store.ts";
 import { PostgresKillStore } from "../stores/postgres/postgres-kill-store.ts";
 import { CONTROL_FILE_NAME } from "../stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteChangeStore } from "../stores/sqlite/sqlite-change-store.ts";
+import { SqliteIncidentStore } from "../stores/sqlite/sqlite-incident-store.ts";
 import { SqliteKillStore } from "../stores/sqlite/sqlite-kill-store.ts";
 
 export interface ControlStoreFlags {
@@ -30,4 +33,11 @@ export async function openKillStore(flags: ControlStoreFlags): Promise<KillStore
     return PostgresKillStore.open({ url: flags.database, schema: flags.schema });
   }
   return SqliteKillStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
+}
+
+export async function openIncidentStore(flags: ControlStoreFlags): Promise<IncidentStore> {
+  if (flags.database !== undefined) {
+    return PostgresIncidentStore.open({ url: flags.database, schema: flags.schema });
+  }
+  return SqliteIncidentStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
 }
