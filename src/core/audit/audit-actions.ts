@@ -36,6 +36,13 @@ export const AUDIT_ACTIONS = {
   "incident.remediated":
     "An incident's remediation decision was recorded: absorb the cost (details: reservations released, amount absorbed).",
   "incident.resolved": "An incident was resolved and closed (reason: why).",
+  "webhook.endpoint_added":
+    "A webhook endpoint was configured (subject: the endpoint; details: its URL's origin, event types, enabled; never its secret).",
+  "webhook.endpoint_removed":
+    "A webhook endpoint was removed; its pending deliveries are dead (details: its URL's origin).",
+  "webhook.endpoint_enabled": "A disabled webhook endpoint was enabled again.",
+  "webhook.endpoint_disabled":
+    "A webhook endpoint was disabled: it gets no new deliveries and its pending ones wait.",
 } as const satisfies Record<string, string>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
