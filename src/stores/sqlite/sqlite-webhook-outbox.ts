@@ -293,11 +293,11 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     const limit = webhookListLimitOf(filter.limit);
     const rows = this.read(
       () =>
-        this.statements.listDeliveries.all(
-          filter.state ?? null,
-          filter.endpointId ?? null,
+        this.statements.listDeliveries.all({
+          state: filter.state ?? null,
+          endpoint: filter.endpointId ?? null,
           limit,
-        ) as WebhookDeliveryRow[],
+        }) as WebhookDeliveryRow[],
     );
     return rows.map(webhookDeliveryOfRow);
   }
@@ -397,8 +397,8 @@ function prepareStatements(database: BetterSqlite3.Database) {
     ),
     listDeliveries: prepare(
       `SELECT ${WEBHOOK_DELIVERY_LISTING_COLUMNS} FROM webhook_deliveries
-       WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR endpoint_id = ?2)
-       ORDER BY position DESC LIMIT ?3`,
+       WHERE (@state IS NULL OR state = @state) AND (@endpoint IS NULL OR endpoint_id = @endpoint)
+       ORDER BY position DESC LIMIT @limit`,
     ),
     attemptsOf: prepare(
       `SELECT ${WEBHOOK_ATTEMPT_COLUMNS} FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt`,
