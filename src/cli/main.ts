@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerChangeCommands } from "./commands/change.ts";
+import { registerIncidentCommands } from "./commands/incident.ts";
 import { registerLedgerCommands } from "./commands/ledger.ts";
 import { registerLintCommand } from "./commands/lint.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerChangeCommands(program, outcome);
   registerSimulateCommand(program, outcome);
   registerAuditCommands(program, outcome);
+  registerIncidentCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {
