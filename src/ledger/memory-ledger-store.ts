@@ -3,6 +3,16 @@
  * for application tests and as the simplest store the others are compared with. Not durable;
  * the SQLite and PostgreSQL stores are.
  */
+
+import {
+  aggregateImpact,
+  assembleImpactReport,
+  type ImpactQuery,
+  type ImpactReport,
+  type ImpactSubsidyFact,
+  impactMatcher,
+  impactQueryProblem,
+} from "../core/ledger/impact-report.ts";
 import {
   type AccountBalance,
   type AccountCounters,
@@ -20,6 +30,11 @@ import type { ReservationRequest, ReserveResult } from "../core/ledger/reservati
 import type { SettleAnswer, SettleCommand } from "../core/ledger/settlement.ts";
 import { checkLedgerCall } from "./check-ledger-call.ts";
 import type { LedgerCall } from "./ledger-call.ts";
+import {
+  type LedgerImpactReader,
+  UNCOMMITTED_PAGE_MAX,
+  type UncommittedPayment,
+} from "./ledger-impact-reader.ts";
 import type { LedgerStore } from "./ledger-store.ts";
 
 class MemoryLedgerState implements LedgerBookState {
@@ -84,7 +99,7 @@ class MemoryLedgerState implements LedgerBookState {
   }
 }
 
-export class MemoryLedgerStore implements LedgerStore {
+export class MemoryLedgerStore implements LedgerStore, LedgerImpactReader {
   private readonly state = new MemoryLedgerState();
   private readonly book = new LedgerBook(this.state);
 
@@ -142,6 +157,64 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   async close(): Promise<void> {}
+
+  /** Computed directly over the records: the reference the SQL stores are compared with. */
+  async impactReport(query: ImpactQuery): Promise<ImpactReport> {
+    refuseBadQuery(query);
+    const matches = impactMatcher(query);
+    const facts: ImpactSubsidyFact[] = [];
+    for (const fact of this.subsidyFacts()) if (matches(fact)) facts.push(fact);
+    return assembleImpactReport(query, aggregateImpact(facts));
+  }
+
+  async uncommittedOf(
+    query: Pick<ImpactQuery, "versions">,
+    afterPaymentId: string,
+    limit: number,
+  ): Promise<UncommittedPayment[]> {
+    refuseBadQuery(query);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > UNCOMMITTED_PAGE_MAX) {
+      throw new Error(`limit must be 1-${UNCOMMITTED_PAGE_MAX}`);
+    }
+    // Versions only: remediation releases whatever the versions hold, whenever it was granted.
+    const matches = impactMatcher({ versions: query.versions });
+    const byPayment = new Map<string, number>();
+    for (const fact of this.subsidyFacts()) {
+      if (fact.state !== "reserved" || fact.paymentId <= afterPaymentId || !matches(fact)) continue;
+      byPayment.set(fact.paymentId, (byPayment.get(fact.paymentId) ?? 0) + fact.reservedMinor);
+    }
+    return [...byPayment]
+      .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0))
+      .slice(0, limit)
+      .map(([paymentId, affectedMinor]) => ({ paymentId, affectedMinor }));
+  }
+
+  private *subsidyFacts(): Generator<ImpactSubsidyFact> {
+    for (const record of this.state.payments.values()) {
+      if (record.state === null) continue;
+      for (const entry of record.entries) {
+        yield {
+          paymentId: record.paymentId,
+          userId: record.userId,
+          scenario: record.scenario,
+          region: record.region,
+          atMs: record.atMs,
+          campaignId: entry.campaignId,
+          campaignVersion: entry.campaignVersion,
+          funding: entry.funding,
+          state: record.state,
+          reservedMinor: entry.reservedMinor,
+          committedMinor: entry.committedMinor,
+          reversedMinor: entry.reversedMinor,
+        };
+      }
+    }
+  }
+}
+
+function refuseBadQuery(query: ImpactQuery): void {
+  const problem = impactQueryProblem(query);
+  if (problem !== undefined) throw new Error(`invalid impact query: ${problem}`);
 }
 
 function refundKey(paymentId: string, refundId: string): string {

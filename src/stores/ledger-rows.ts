@@ -4,10 +4,16 @@
  * PostgreSQL stores those; SQLite keeps them in memory, ADR 0009).
  *
  * entries_json: [[campaignId, reservedMinor, committedMinor, reversedMinor,
- *                 [[account, amountMinor, count, restoredByRefund 0|1, funded 0|1], ...]], ...]
+ *                 [[account, amountMinor, count, restoredByRefund 0|1, funded 0|1], ...],
+ *                 campaignVersion, templateId|null, funding, programId|null], ...]
  * (rows written before `funded` was recorded lack it: read as 0, which only the PostgreSQL
- * store, which has no such rows, looks at)
+ * store, which has no such rows, looks at; the last four, the grant's facts for impact reports,
+ * were added by each store's facts migration, which wrote them into every older row)
+ *
+ * The payment's own facts (at_ms, user_id, scenario, region) are columns: the SQLite store's
+ * impact report filters on them without parsing the answer.
  */
+import type { FundingSource } from "../core/funding.ts";
 import type {
   AccountCounters,
   EntryDebit,
@@ -26,6 +32,10 @@ export interface PaymentRow {
   readonly payment_amount_minor: number;
   readonly refunded_minor: number;
   readonly entries_json: string;
+  readonly at_ms: number | null;
+  readonly user_id: string | null;
+  readonly scenario: string | null;
+  readonly region: string | null;
 }
 
 export interface AccountRow {
@@ -38,7 +48,7 @@ export interface AccountRow {
 }
 
 export const PAYMENT_COLUMNS =
-  "payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json";
+  "payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json, at_ms, user_id, scenario, region";
 /** A payment row's values, in the order of `PAYMENT_COLUMNS`. */
 export function paymentRowValues(row: PaymentRow) {
   return [
@@ -50,6 +60,10 @@ export function paymentRowValues(row: PaymentRow) {
     row.payment_amount_minor,
     row.refunded_minor,
     row.entries_json,
+    row.at_ms,
+    row.user_id,
+    row.scenario,
+    row.region,
   ] as const;
 }
 
@@ -66,7 +80,17 @@ export function countersOf(row: AccountRow): AccountCounters {
   };
 }
 
-type EntryJson = [string, number, number, number, [string, number, number, 0 | 1, (0 | 1)?][]];
+type EntryJson = [
+  string,
+  number,
+  number,
+  number,
+  [string, number, number, 0 | 1, (0 | 1)?][],
+  number,
+  string | null,
+  FundingSource,
+  string | null,
+];
 
 // Loops rather than callbacks: it runs for every payment the SQLite store saves (ADR 0009).
 export function entriesJsonOf(record: PaymentRecord): string {
@@ -88,6 +112,10 @@ export function entriesJsonOf(record: PaymentRecord): string {
       entry.committedMinor,
       entry.reversedMinor,
       debits,
+      entry.campaignVersion,
+      entry.templateId,
+      entry.funding,
+      entry.programId,
     ]);
   }
   return JSON.stringify(entries);
@@ -116,6 +144,10 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
   return {
     ...paymentLedgerPartOf(row),
     contentKey: row.content_key,
+    atMs: row.at_ms,
+    userId: row.user_id,
+    scenario: row.scenario,
+    region: row.region,
     answer: JSON.parse(row.answer_json),
     expiresAtMs: row.expires_at_ms,
   };
@@ -123,8 +155,22 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
 
 function entriesOf(entriesJson: string): LedgerEntry[] {
   return (JSON.parse(entriesJson) as EntryJson[]).map(
-    ([campaignId, reservedMinor, committedMinor, reversedMinor, debits]): LedgerEntry => ({
+    ([
       campaignId,
+      reservedMinor,
+      committedMinor,
+      reversedMinor,
+      debits,
+      campaignVersion,
+      templateId,
+      funding,
+      programId,
+    ]): LedgerEntry => ({
+      campaignId,
+      campaignVersion,
+      templateId: templateId ?? null,
+      funding,
+      programId: programId ?? null,
       reservedMinor,
       committedMinor,
       reversedMinor,

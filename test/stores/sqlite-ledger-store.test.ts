@@ -125,7 +125,7 @@ describe("SqliteLedgerStore", () => {
     const path = freshPath();
     const first = await open({ path });
     expect(first.recovery).toEqual({
-      migrationsApplied: [1, 2, 3],
+      migrationsApplied: [1, 2, 3, 4],
       paymentsRead: 0,
       accountsRebuilt: 0,
       expiredReservations: 0,
@@ -159,7 +159,7 @@ describe("SqliteLedgerStore", () => {
     raw.close();
     await expect(SqliteLedgerStore.open({ path })).rejects.toMatchObject({
       code: "open_failed",
-      message: expect.stringMatching(/schema version 99, newer than this build knows \(3\)/),
+      message: expect.stringMatching(/schema version 99, newer than this build knows \(4\)/),
     });
   });
 
@@ -401,7 +401,7 @@ describe("SqliteLedgerStore", () => {
 
     const store = await open({ path, nowMs: () => T0 });
     expect(store.recovery).toEqual({
-      migrationsApplied: [2, 3],
+      migrationsApplied: [2, 3, 4],
       paymentsRead: 2,
       accountsRebuilt: 2,
       expiredReservations: 0,

@@ -10,6 +10,7 @@
  * scratch with the same function. The counters and their definition therefore cannot drift apart
  * without `verifyLedger` saying so.
  */
+import type { FundingSource } from "../funding.ts";
 import { isAmountMinor } from "../money.ts";
 import {
   type RefundAnswer,
@@ -64,9 +65,17 @@ export interface EntryDebit {
   readonly funded: boolean;
 }
 
-/** One campaign's subsidy on one payment. */
+/**
+ * One campaign's subsidy on one payment. The version, template and funding are facts of the
+ * grant, kept for impact reports; they never change after the reservation.
+ */
 export interface LedgerEntry {
   readonly campaignId: string;
+  readonly campaignVersion: number;
+  /** null where the caller did not give it (or in rows older than the fact). */
+  readonly templateId: string | null;
+  readonly funding: FundingSource;
+  readonly programId: string | null;
   readonly reservedMinor: number;
   committedMinor: number;
   /** Subsidy reversed by refunds so far; never above `committedMinor`. */
@@ -77,6 +86,14 @@ export interface LedgerEntry {
 export interface PaymentRecord {
   readonly paymentId: string;
   readonly contentKey: string;
+  /**
+   * The payment's facts for impact reports (who, where, when); null where the caller did not
+   * give them, or in rows older than the facts (`atMs` is not recoverable for those).
+   */
+  readonly atMs: number | null;
+  readonly userId: string | null;
+  readonly scenario: string | null;
+  readonly region: string | null;
   readonly answer: ReservationAnswer;
   /** null for a "no subsidy" answer: nothing to settle. */
   state: ReservationState | null;
@@ -222,6 +239,10 @@ export class LedgerBook {
       for (const debit of subsidy.debits) debits.push(entryDebit(debit, subsidy.refundRestores));
       const entry: LedgerEntry = {
         campaignId: subsidy.campaignId,
+        campaignVersion: subsidy.campaignVersion,
+        templateId: subsidy.templateId ?? null,
+        funding: subsidy.funding,
+        programId: subsidy.programId ?? null,
         reservedMinor: subsidy.amountMinor,
         committedMinor: 0,
         reversedMinor: 0,
@@ -255,6 +276,10 @@ export class LedgerBook {
     const record: PaymentRecord = {
       paymentId: request.paymentId,
       contentKey: request.contentKey,
+      atMs: request.atMs,
+      userId: request.userId ?? null,
+      scenario: request.scenario ?? null,
+      region: request.region ?? null,
       answer,
       state: isReserved ? "reserved" : null,
       expiresAtMs: answer.expiresAtMs,

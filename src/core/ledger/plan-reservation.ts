@@ -167,7 +167,7 @@ export function planReservation(
       throw new Error(`decision names campaign ${subsidy.campaignId}, absent from its snapshot`);
     const amountMinor = subsidy.amountMinor;
     const debits: Debit[] = campaignDebits(effective, payment, prefixes, amountMinor);
-    const { campaignId, campaignVersion, funding, programId, label } = subsidy;
+    const { campaignId, campaignVersion, templateId, funding, programId, label } = subsidy;
     if (programId !== undefined) programDebits(debits, snapshot, programId, prefixes, amountMinor);
     if (ceiling !== undefined) {
       for (const prefix of prefixes) {
@@ -181,7 +181,16 @@ export function planReservation(
     // one of two shapes, which keeps property reads on it fast further down.
     subsidies.push(
       programId === undefined
-        ? { campaignId, campaignVersion, amountMinor, funding, label, refundRestores, debits }
+        ? {
+            campaignId,
+            campaignVersion,
+            amountMinor,
+            funding,
+            label,
+            refundRestores,
+            templateId,
+            debits,
+          }
         : {
             campaignId,
             campaignVersion,
@@ -190,6 +199,7 @@ export function planReservation(
             programId,
             label,
             refundRestores,
+            templateId,
             debits,
           },
     );
@@ -201,6 +211,9 @@ export function planReservation(
     atMs: payment.atMs,
     expiresAtMs: payment.atMs + options.reservationTtlMs,
     snapshotVersion: snapshot.version,
+    userId: payment.userId,
+    scenario: payment.scenario,
+    region: payment.region,
     subsidies,
   };
 }

@@ -60,6 +60,12 @@ export interface PlannedSubsidy {
   readonly label: LabelKind;
   /** The campaign's refund policy when the subsidy was granted; refunds follow it. */
   readonly refundRestores: RefundRestores;
+  /**
+   * The template the campaign version instantiates, kept in the ledger for impact reports
+   * (a template change fans out to every campaign using it). Absent only where a caller does not
+   * know it (tests); the ledger then records null.
+   */
+  readonly templateId?: string;
   /** Checked in order; the first that does not fit refuses the subsidy. */
   readonly debits: readonly Debit[];
 }
@@ -72,6 +78,14 @@ export interface ReservationRequest {
   readonly atMs: number;
   readonly expiresAtMs: number;
   readonly snapshotVersion: number;
+  /**
+   * Who paid, where and in which flow: facts the ledger keeps so that an impact report can say
+   * who got how much, where (DESIGN §4.6). Absent only where a caller does not know them
+   * (tests); the ledger then records null.
+   */
+  readonly userId?: string;
+  readonly scenario?: string;
+  readonly region?: string;
   /** In the order the evaluator granted them: priority first. */
   readonly subsidies: readonly PlannedSubsidy[];
 }

@@ -493,7 +493,7 @@ async function writeChanges(
     await client.query(
       `INSERT INTO payments (${PAYMENT_COLUMNS})
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-         $6::bigint[], $7::bigint[], $8::text[])`,
+         $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[])`,
       [
         inserts.map((record) => record.paymentId),
         inserts.map((record) => record.contentKey),
@@ -503,8 +503,13 @@ async function writeChanges(
         inserts.map((record) => record.paymentAmountMinor),
         inserts.map((record) => record.refundedMinor),
         inserts.map((record) => entriesJsonOf(record)),
+        inserts.map((record) => record.atMs),
+        inserts.map((record) => record.userId),
+        inserts.map((record) => record.scenario),
+        inserts.map((record) => record.region),
       ],
     );
+    await insertSubsidies(client, inserts);
   }
   if (updates.length > 0) {
     await client.query(
@@ -518,6 +523,7 @@ async function writeChanges(
         updates.map((record) => entriesJsonOf(record)),
       ],
     );
+    await updateSubsidies(client, updates);
   }
   if (state.refundWrites.length > 0) {
     const refunds = state.refundWrites;
@@ -546,6 +552,78 @@ async function writeChanges(
       ],
     );
   }
+}
+
+/** One `subsidies` row per entry of each new payment that holds a reservation (ADR 0015). */
+async function insertSubsidies(
+  client: pg.ClientBase,
+  records: readonly PaymentRecord[],
+): Promise<void> {
+  const columns: unknown[][] = Array.from({ length: 15 }, () => []);
+  for (const record of records) {
+    if (record.state === null) continue;
+    record.entries.forEach((entry, index) => {
+      const values = [
+        record.paymentId,
+        index,
+        entry.campaignId,
+        entry.campaignVersion,
+        entry.templateId,
+        entry.funding,
+        entry.programId,
+        record.atMs,
+        record.userId,
+        record.scenario,
+        record.region,
+        record.state,
+        entry.reservedMinor,
+        entry.committedMinor,
+        entry.reversedMinor,
+      ];
+      values.forEach((value, column) => {
+        columns[column]!.push(value);
+      });
+    });
+  }
+  if (columns[0]!.length === 0) return;
+  await client.query(
+    `INSERT INTO subsidies
+     SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::integer[], $5::text[],
+       $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[],
+       $13::bigint[], $14::bigint[], $15::bigint[])`,
+    columns,
+  );
+}
+
+/** The settled payments' `subsidies` rows follow their state and amounts. */
+async function updateSubsidies(
+  client: pg.ClientBase,
+  records: readonly PaymentRecord[],
+): Promise<void> {
+  const columns: unknown[][] = Array.from({ length: 5 }, () => []);
+  for (const record of records) {
+    record.entries.forEach((entry, index) => {
+      const values = [
+        record.paymentId,
+        index,
+        record.state,
+        entry.committedMinor,
+        entry.reversedMinor,
+      ];
+      values.forEach((value, column) => {
+        columns[column]!.push(value);
+      });
+    });
+  }
+  if (columns[0]!.length === 0) return;
+  await client.query(
+    `UPDATE subsidies AS s SET state = v.state, committed_minor = v.committed,
+       reversed_minor = v.reversed
+     FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[])
+       AS v(payment_id, entry_index, state, committed, reversed)
+     WHERE s.payment_id = v.payment_id AND s.entry_index = v.entry_index`,
+    columns,
+  );
 }
 
 function refundKey(paymentId: string, refundId: string): string {

@@ -12,15 +12,32 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import pg from "pg";
+import {
+  assembleImpactReport,
+  type ImpactQuery,
+  type ImpactReport,
+  impactQueryProblem,
+} from "../../core/ledger/impact-report.ts";
 import type { AccountBalance } from "../../core/ledger/ledger-book.ts";
 import { LedgerAudit, type LedgerVerification } from "../../core/ledger/ledger-verification.ts";
 import { checkLedgerCall } from "../../ledger/check-ledger-call.ts";
+import {
+  type LedgerImpactReader,
+  UNCOMMITTED_PAGE_MAX,
+  type UncommittedPayment,
+} from "../../ledger/ledger-impact-reader.ts";
 import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
 import {
   type BatchCall,
   QueuedLedgerStore,
   storeOption,
 } from "../../ledger/queued-ledger-store.ts";
+import {
+  IMPACT_GROUPS_SQL,
+  type ImpactGroupSqlRow,
+  impactAmountColumns,
+  impactGroupOf,
+} from "../ledger-impact-sql.ts";
 import {
   ACCOUNT_COLUMNS,
   type AccountRow,
@@ -114,7 +131,39 @@ interface Queued {
   readonly reject: (error: Error) => void;
 }
 
-export class PostgresLedgerStore extends QueuedLedgerStore {
+/**
+ * The queried versions' subsidies from the `subsidies` table (ADR 0015): its index leads by
+ * campaign and version, then time, so only the incident's rows are read.
+ */
+/** How long one impact report may run (the target is 2 s over 10M rows; this is the give-up). */
+export const IMPACT_REPORT_TIMEOUT_MS = 120_000;
+
+const WANTED_SUBSIDIES = `
+  wanted AS (
+    SELECT * FROM unnest($1::text[], $2::integer[]) AS w(campaign_id, campaign_version)
+  )`;
+
+const IMPACT_REPORT_SQL = `
+  WITH ${WANTED_SUBSIDIES},
+  affected AS MATERIALIZED (
+    SELECT s.payment_id, s.user_id, s.scenario, s.region, s.at_ms, s.campaign_id,
+      s.campaign_version, s.funding,
+      ${impactAmountColumns("s.state", "s.reserved_minor", "s.committed_minor", "s.reversed_minor")}
+    FROM wanted w JOIN subsidies s
+      ON s.campaign_id = w.campaign_id AND s.campaign_version = w.campaign_version
+    WHERE ($3::bigint IS NULL OR s.at_ms >= $3) AND ($4::bigint IS NULL OR s.at_ms < $4)
+  )
+  ${IMPACT_GROUPS_SQL}`;
+
+const UNCOMMITTED_SQL = `
+  WITH ${WANTED_SUBSIDIES}
+  SELECT s.payment_id, sum(s.reserved_minor)::bigint AS affected_minor
+  FROM wanted w JOIN subsidies s
+    ON s.campaign_id = w.campaign_id AND s.campaign_version = w.campaign_version
+  WHERE s.state = 'reserved' AND s.payment_id COLLATE "C" > $3
+  GROUP BY s.payment_id ORDER BY s.payment_id COLLATE "C" LIMIT $4`;
+
+export class PostgresLedgerStore extends QueuedLedgerStore implements LedgerImpactReader {
   private readonly queue: Queued[] = [];
   /** The loop taking batches off the queue, while it runs. */
   private draining: Promise<void> | undefined;
@@ -251,6 +300,55 @@ export class PostgresLedgerStore extends QueuedLedgerStore {
         await client.query("ROLLBACK");
       }
     });
+  }
+
+  /**
+   * The impact report over one consistent snapshot (REPEATABLE READ, read only), aggregated by
+   * the server. A report may read far more than a ledger call: it has its own time-out
+   * (`IMPACT_REPORT_TIMEOUT_MS`) rather than the writers' `queryTimeoutMs`.
+   */
+  async impactReport(query: ImpactQuery): Promise<ImpactReport> {
+    refuseBadQuery(query);
+    const rows = await this.read(async (client) => {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        await client.query(`SET LOCAL statement_timeout = ${IMPACT_REPORT_TIMEOUT_MS}`);
+        const { rows } = await client.query<ImpactGroupSqlRow>({
+          text: IMPACT_REPORT_SQL,
+          values: [
+            query.versions.map((ref) => ref.campaignId),
+            query.versions.map((ref) => ref.version),
+            query.fromMs ?? null,
+            query.toMs ?? null,
+          ],
+          query_timeout: IMPACT_REPORT_TIMEOUT_MS,
+        } as pg.QueryConfig);
+        return rows;
+      } finally {
+        await client.query("ROLLBACK");
+      }
+    });
+    return assembleImpactReport(query, rows.map(impactGroupOf));
+  }
+
+  async uncommittedOf(
+    query: Pick<ImpactQuery, "versions">,
+    afterPaymentId: string,
+    limit: number,
+  ): Promise<UncommittedPayment[]> {
+    refuseBadQuery(query);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > UNCOMMITTED_PAGE_MAX) {
+      throw new LedgerStoreError("invalid_request", `limit must be 1-${UNCOMMITTED_PAGE_MAX}`);
+    }
+    const { rows } = await this.read((client) =>
+      client.query<{ payment_id: string; affected_minor: number }>(UNCOMMITTED_SQL, [
+        query.versions.map((ref) => ref.campaignId),
+        query.versions.map((ref) => ref.version),
+        afterPaymentId,
+        limit,
+      ]),
+    );
+    return rows.map((row) => ({ paymentId: row.payment_id, affectedMinor: row.affected_minor }));
   }
 
   /** Stops taking calls, waits for every queued call to be answered, closes the connections. */
@@ -456,6 +554,11 @@ export class PostgresLedgerStore extends QueuedLedgerStore {
     this.writer = undefined;
     void writer?.end().catch(() => {});
   }
+}
+
+function refuseBadQuery(query: Pick<ImpactQuery, "versions"> & Partial<ImpactQuery>): void {
+  const problem = impactQueryProblem(query);
+  if (problem !== undefined) throw new LedgerStoreError("invalid_request", `impact: ${problem}`);
 }
 
 function messageOf(error: unknown): string {

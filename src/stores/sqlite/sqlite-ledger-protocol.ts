@@ -9,7 +9,10 @@
 
 /** The writes a batch may hold, each followed in the array by its columns in this order. */
 export const WRITE_OPERATIONS = {
-  /** payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json */
+  /**
+   * payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor,
+   * refunded_minor, entries_json, at_ms, user_id, scenario, region
+   */
   insertPayment: 1,
   /** state, refunded_minor, entries_json, payment_id */
   updatePayment: 2,

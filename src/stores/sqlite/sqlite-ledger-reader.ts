@@ -6,6 +6,12 @@
  * while a store may be writing.
  */
 import BetterSqlite3 from "better-sqlite3";
+import {
+  assembleImpactReport,
+  type ImpactQuery,
+  type ImpactReport,
+  impactQueryProblem,
+} from "../../core/ledger/impact-report.ts";
 import type {
   AccountCounters,
   PaymentRecord,
@@ -19,6 +25,11 @@ import {
   verifyLedger,
 } from "../../core/ledger/ledger-verification.ts";
 import type { RefundAnswer } from "../../core/ledger/refund.ts";
+import {
+  UNCOMMITTED_PAGE_MAX,
+  type UncommittedPayment,
+} from "../../ledger/ledger-impact-reader.ts";
+import { type ImpactGroupSqlRow, impactGroupOf } from "../ledger-impact-sql.ts";
 import { type PaymentRow, paymentLedgerPartOf, paymentOf } from "../ledger-rows.ts";
 import { SCHEMA_VERSION } from "./sqlite-ledger-schema.ts";
 import {
@@ -108,6 +119,35 @@ export class SqliteLedgerReader {
     return paymentsRead;
   }
 
+  /** The impact report over the committed rows, aggregated in SQL. */
+  impactReport(query: ImpactQuery): ImpactReport {
+    refuseBadQuery(query);
+    const rows = this.statements.impactGroups.all({
+      versions: versionsJson(query),
+      fromMs: query.fromMs ?? null,
+      toMs: query.toMs ?? null,
+    }) as ImpactGroupSqlRow[];
+    return assembleImpactReport(query, rows.map(impactGroupOf));
+  }
+
+  /** Committed reservations still held that hold a subsidy of the versions (ledger-impact-reader.ts). */
+  uncommittedOf(
+    query: Pick<ImpactQuery, "versions">,
+    afterPaymentId: string,
+    limit: number,
+  ): UncommittedPayment[] {
+    refuseBadQuery(query);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > UNCOMMITTED_PAGE_MAX) {
+      throw new Error(`limit must be 1-${UNCOMMITTED_PAGE_MAX}`);
+    }
+    const rows = this.statements.uncommittedOf.all({
+      versions: versionsJson(query),
+      after: afterPaymentId,
+      limit,
+    }) as { payment_id: string; affected_minor: number }[];
+    return rows.map((row) => ({ paymentId: row.payment_id, affectedMinor: row.affected_minor }));
+  }
+
   /** The ledger's invariants over the committed rows, against `accounts` when given. */
   verify(accounts?: LedgerContents["accounts"]): LedgerVerification {
     return verifyLedger({
@@ -139,4 +179,13 @@ export class SqliteLedgerReader {
       ).map((row) => [row.payment_id, row.amount_minor]),
     );
   }
+}
+
+function versionsJson(query: Pick<ImpactQuery, "versions">): string {
+  return JSON.stringify(query.versions.map((ref) => [ref.campaignId, ref.version]));
+}
+
+function refuseBadQuery(query: Pick<ImpactQuery, "versions"> & Partial<ImpactQuery>): void {
+  const problem = impactQueryProblem(query);
+  if (problem !== undefined) throw new Error(`invalid impact query: ${problem}`);
 }

@@ -151,6 +151,49 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE accounts;
     `,
   },
+  {
+    version: 4,
+    name: "impact facts",
+    // The facts an impact report splits by (ADR 0015): the payment's time, payer, scenario and
+    // region as columns of its row, and each entry's campaign version, template, funding source
+    // and program appended to it in entries_json (ledger-rows.ts). Columns and a longer JSON
+    // cost the hot path almost nothing (no second table, no index to keep); the report scans
+    // the payments instead, which suits an embedded ledger.
+    // Older rows: payer, scenario and region come from the service's content key (a JSON array:
+    // user second, scenario fifth, region ninth); version, funding and program from the stored
+    // answer; the template and the time were never stored and stay null.
+    sql: `
+      ALTER TABLE payments ADD COLUMN at_ms INTEGER;
+      ALTER TABLE payments ADD COLUMN user_id TEXT;
+      ALTER TABLE payments ADD COLUMN scenario TEXT;
+      ALTER TABLE payments ADD COLUMN region TEXT;
+
+      UPDATE payments SET
+        user_id = json_extract(content_key, '$[1]'),
+        scenario = json_extract(content_key, '$[4]'),
+        region = json_extract(content_key, '$[8]')
+      WHERE json_valid(content_key) AND json_type(content_key) = 'array'
+        AND json_type(content_key, '$[1]') = 'text' AND json_type(content_key, '$[4]') = 'text'
+        AND json_type(content_key, '$[8]') = 'text';
+
+      UPDATE payments SET entries_json = json((
+        SELECT json_group_array(json(json_insert(e.value,
+          '$[#]', (SELECT json_extract(a.value, '$.campaignVersion')
+                   FROM json_each(payments.answer_json, '$.subsidies') a
+                   WHERE json_extract(a.value, '$.campaignId') = json_extract(e.value, '$[0]')),
+          '$[#]', NULL,
+          '$[#]', (SELECT json_extract(a.value, '$.funding')
+                   FROM json_each(payments.answer_json, '$.subsidies') a
+                   WHERE json_extract(a.value, '$.campaignId') = json_extract(e.value, '$[0]')),
+          '$[#]', (SELECT json_extract(a.value, '$.programId')
+                   FROM json_each(payments.answer_json, '$.subsidies') a
+                   WHERE json_extract(a.value, '$.campaignId') = json_extract(e.value, '$[0]'))
+        )) ORDER BY e.key)
+        FROM json_each(payments.entries_json) e
+      ))
+      WHERE entries_json <> '[]';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

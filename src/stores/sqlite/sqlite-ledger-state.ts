@@ -175,6 +175,10 @@ export class SqliteLedgerState implements LedgerBookState {
         payment_amount_minor: record.paymentAmountMinor,
         refunded_minor: record.refundedMinor,
         entries_json: entriesJson,
+        at_ms: record.atMs,
+        user_id: record.userId,
+        scenario: record.scenario,
+        region: record.region,
       };
       this.paymentIds.add(record.paymentId);
       batch.writes.push(WRITE_OPERATIONS.insertPayment, ...paymentRowValues(row));

@@ -18,9 +18,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
+import type { ImpactQuery, ImpactReport } from "../../core/ledger/impact-report.ts";
 import { type AccountBalance, LedgerBook } from "../../core/ledger/ledger-book.ts";
 import type { LedgerVerification } from "../../core/ledger/ledger-verification.ts";
 import type { ReservationRequest } from "../../core/ledger/reservation.ts";
+import type { LedgerImpactReader, UncommittedPayment } from "../../ledger/ledger-impact-reader.ts";
 import { LedgerStoreError } from "../../ledger/ledger-store-error.ts";
 import {
   type BatchCall,
@@ -87,7 +89,7 @@ interface HeldCall {
   readonly pending: PendingCall;
 }
 
-export class SqliteLedgerStore extends QueuedLedgerStore {
+export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpactReader {
   /** What open found and did. */
   recovery: LedgerRecovery = {
     migrationsApplied: [],
@@ -203,6 +205,22 @@ export class SqliteLedgerStore extends QueuedLedgerStore {
    */
   async verify(): Promise<LedgerVerification> {
     return this.whenQuiet(() => this.reader.verify(this.state.counterEntries()));
+  }
+
+  /**
+   * The impact report over the file, once every call decided before it is durable (new calls
+   * wait meanwhile, as for `verify`): the rows then hold everything the store has answered.
+   */
+  async impactReport(query: ImpactQuery): Promise<ImpactReport> {
+    return this.whenQuiet(() => this.reader.impactReport(query));
+  }
+
+  async uncommittedOf(
+    query: Pick<ImpactQuery, "versions">,
+    afterPaymentId: string,
+    limit: number,
+  ): Promise<UncommittedPayment[]> {
+    return this.whenQuiet(() => this.reader.uncommittedOf(query, afterPaymentId, limit));
   }
 
   /** Stops taking calls, answers every call decided or waiting, closes the database. */

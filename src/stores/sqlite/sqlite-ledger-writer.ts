@@ -99,8 +99,12 @@ function runWrites(statements: WriterStatements, writes: readonly WriteColumn[])
           w[at + 6],
           w[at + 7],
           w[at + 8],
+          w[at + 9],
+          w[at + 10],
+          w[at + 11],
+          w[at + 12],
         );
-        at += 9;
+        at += 13;
         break;
       case WRITE_OPERATIONS.updatePayment:
         statements.updatePayment.run(w[at + 1], w[at + 2], w[at + 3], w[at + 4]);
