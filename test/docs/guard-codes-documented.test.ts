@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { BREAKER_ACTIONS, BREAKER_TRANSITIONS } from "../../src/core/guard/breaker-lifecycle.ts";
+import { DEFAULT_GUARD_POLICY, GUARD_TRIP_CODES } from "../../src/core/guard/guard-monitors.ts";
 import { VELOCITY_TRIP_CODES } from "../../src/core/guard/spend-velocity-monitor.ts";
 
 const DOC = readFileSync(
@@ -10,9 +11,26 @@ const DOC = readFileSync(
 );
 
 describe("docs/reference/guard.md", () => {
-  test("documents every trip code with its description", () => {
-    for (const [code, description] of Object.entries(VELOCITY_TRIP_CODES)) {
-      expect(DOC).toContain(`| \`${code}\` | ${description} |`);
+  test("documents every trip code with its description and an example", () => {
+    expect(Object.keys(GUARD_TRIP_CODES)).toEqual(
+      expect.arrayContaining(Object.keys(VELOCITY_TRIP_CODES)),
+    );
+    for (const [code, description] of Object.entries(GUARD_TRIP_CODES)) {
+      expect(DOC).toMatch(
+        new RegExp(
+          `^\\| \`${escapeRegExp(code)}\` \\| ${escapeRegExp(description)} \\| [^|]+ \\|$`,
+          "m",
+        ),
+      );
+    }
+  });
+
+  test("the policy table gives every default of the guard's policy", () => {
+    const { velocity, ...rest } = DEFAULT_GUARD_POLICY;
+    const defaults = { ...rest, ...prefixed("velocity.", velocity) };
+    for (const [name, value] of Object.entries(defaults)) {
+      const row = DOC.match(new RegExp(`^\\| \`${escapeRegExp(name)}\` \\| ([^|]+) \\|`, "m"));
+      expect(row?.[1]?.trim().replaceAll(",", ""), name).toBe(String(value));
     }
   });
 
@@ -25,3 +43,11 @@ describe("docs/reference/guard.md", () => {
     }
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function prefixed(prefix: string, values: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [prefix + name, value]));
+}

@@ -114,6 +114,32 @@ describe("the spend velocity monitor", () => {
   });
 });
 
+describe("the spend velocity monitor's parts for the guard", () => {
+  test("checks one key, exposes its windows with grant counts, and adopts carried windows", () => {
+    const limits = [{ key: "campaign/coffee", ceilingPerMinuteMinor: 60_000 }];
+    const first = new SpendVelocityMonitor(limits);
+    first.windowsOf("campaign/coffee")!.add(0, 4_000, 1);
+    expect(first.windowsOf("campaign/coffee")!.oneSecond.sum(0)).toEqual({
+      amountMinor: 4_000,
+      count: 1,
+    });
+    expect(first.checkKey("campaign/coffee", 0)).toBeUndefined();
+    expect(first.checkKey("campaign/unknown", 0)).toBeUndefined();
+    expect(first.windowsOf("campaign/unknown")).toBeUndefined();
+    const second = new SpendVelocityMonitor(limits, undefined, (key) => first.windowsOf(key));
+    second.record("campaign/coffee", 100, 2_000);
+    expect(second.checkKey("campaign/coffee", 100)).toEqual({
+      code: "velocity.above_ceiling",
+      key: "campaign/coffee",
+      window: "1s",
+      observedMinor: 6_000,
+      limitMinor: 5_000,
+      atMs: 100,
+    });
+    expect(second.check(100)).toEqual([second.checkKey("campaign/coffee", 100)]);
+  });
+});
+
 describe("the breaker lifecycle table", () => {
   propertyTest.prop([fc.constantFrom(...BREAKER_STATES), fc.constantFrom(...BREAKER_ACTIONS)])(
     "allows exactly the moves it lists",
