@@ -8,6 +8,7 @@ import {
 } from "./apply-postgres.ts";
 import { applySqliteBenchmark } from "./apply-sqlite.ts";
 import type { Benchmark } from "./benchmark.ts";
+import { killPropagationBenchmark } from "./kill-propagation.ts";
 import { quoteBenchmark } from "./quote.ts";
 import { simulateBenchmark } from "./simulate.ts";
 import { trafficGenerateBenchmark } from "./traffic-generate.ts";
@@ -23,4 +24,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   applySqliteBenchmark,
   applyPostgresTwoProcessBenchmark,
   applyPostgresDeadlineBenchmark,
+  killPropagationBenchmark,
 ];
