@@ -6,13 +6,16 @@ import { join } from "node:path";
 import type { ChangeStore } from "../control/change-store.ts";
 import type { IncidentStore } from "../guard/incident-store.ts";
 import type { KillStore } from "../guard/kill-store.ts";
+import type { WebhookOutbox } from "../guard/webhook-outbox.ts";
 import { PostgresChangeStore } from "../stores/postgres/postgres-change-store.ts";
 import { PostgresIncidentStore } from "../stores/postgres/postgres-incident-store.ts";
 import { PostgresKillStore } from "../stores/postgres/postgres-kill-store.ts";
+import { PostgresWebhookOutbox } from "../stores/postgres/postgres-webhook-outbox.ts";
 import { CONTROL_FILE_NAME } from "../stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteChangeStore } from "../stores/sqlite/sqlite-change-store.ts";
 import { SqliteIncidentStore } from "../stores/sqlite/sqlite-incident-store.ts";
 import { SqliteKillStore } from "../stores/sqlite/sqlite-kill-store.ts";
+import { SqliteWebhookOutbox } from "../stores/sqlite/sqlite-webhook-outbox.ts";
 
 export interface ControlStoreFlags {
   readonly data: string;
@@ -40,4 +43,12 @@ export async function openIncidentStore(flags: ControlStoreFlags): Promise<Incid
     return PostgresIncidentStore.open({ url: flags.database, schema: flags.schema });
   }
   return SqliteIncidentStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
+}
+
+/** The webhook outbox (endpoints and deliveries) beside the other control tables. */
+export async function openWebhookOutbox(flags: ControlStoreFlags): Promise<WebhookOutbox> {
+  if (flags.database !== undefined) {
+    return PostgresWebhookOutbox.open({ url: flags.database, schema: flags.schema });
+  }
+  return SqliteWebhookOutbox.open({ path: join(flags.data, CONTROL_FILE_NAME) });
 }
