@@ -11,7 +11,7 @@ export const INCIDENT_CODES = {
     "Someone acted on the same incident at the same time; read it again.",
   "incident.title_invalid": "The title is empty or longer than 200 characters.",
   "incident.reason_required":
-    "The action needs a written reason of 10 to 2,000 characters (opening by hand, raising, remediating, resolving).",
+    "The action needs a written reason of at least 10 characters and at most 2,000 UTF-8 bytes, without NUL or lone surrogates (opening by hand, raising, mitigating, remediating, resolving).",
   "incident.actor_invalid":
     "Who acts is not a name of letters, digits and `._:@+-` of at most 128 characters.",
   "incident.time_invalid": "An instant is not a whole, non-negative number of milliseconds.",
@@ -22,7 +22,7 @@ export const INCIDENT_CODES = {
   "incident.too_many_blamed":
     "The incident would blame more changes, campaign versions, templates or funders than its limits.",
   "incident.timeline_full":
-    "The timeline holds its maximum of recorded entries; add a note to an existing one instead.",
+    "The timeline holds its maximum of 200 recorded entries; the incident's own entries (acknowledged, mitigated, …) still fit.",
   "incident.timeline_kind_not_recordable":
     "This kind of timeline entry is written by the incident's own actions (opened, acknowledged, severity raised, mitigated, remediation, resolved), never added by hand.",
   "incident.details_invalid":
