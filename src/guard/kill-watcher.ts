@@ -204,7 +204,7 @@ export class KillWatcher implements KillFreshness {
           (await this.withinTimeout(this.store.readSequence())) === this.current.sequence
         ) {
           this.confirm(issuedAtMs);
-        } else if (this.wanted === "none") {
+        } else {
           // The sequence moved (or went back: a restored database is the truth): read it all.
           this.wanted = "full";
         }
