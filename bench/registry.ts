@@ -8,6 +8,7 @@ import {
 } from "./apply-postgres.ts";
 import { applySqliteBenchmark } from "./apply-sqlite.ts";
 import type { Benchmark } from "./benchmark.ts";
+import { impactBenchmark } from "./impact.ts";
 import { killPropagationBenchmark } from "./kill-propagation.ts";
 import { quoteBenchmark } from "./quote.ts";
 import { simulateBenchmark } from "./simulate.ts";
@@ -25,4 +26,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   applyPostgresTwoProcessBenchmark,
   applyPostgresDeadlineBenchmark,
   killPropagationBenchmark,
+  impactBenchmark,
 ];

@@ -7,6 +7,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerChangeCommands } from "./commands/change.ts";
 import { registerIncidentCommands } from "./commands/incident.ts";
+import { registerImpactCommand } from "./commands/impact.ts";
 import { registerLedgerCommands } from "./commands/ledger.ts";
 import { registerLintCommand } from "./commands/lint.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerQuoteCommand(program, outcome);
   registerRunCommand(program, outcome);
   registerLedgerCommands(program, outcome);
+  registerImpactCommand(program, outcome);
   registerChangeCommands(program, outcome);
   registerSimulateCommand(program, outcome);
   registerAuditCommands(program, outcome);
