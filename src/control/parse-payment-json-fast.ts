@@ -9,12 +9,21 @@
  * `JSON.parse` instead. So it never decides whether a line is valid JSON or a valid payment: when
  * it answers, `JSON.parse` would have given an equal object (a differential test checks this), and
  * the evaluator's payment check then judges the payment.
+ *
+ * `parsePaymentLineInto` is the same parser writing straight into a simulation's reused
+ * `SimulatedPayment`: no payment object, no strings for closed vocabularies or identities. It
+ * answers only for a line in the format whose payment `fastPaymentCheck` would accept, and then
+ * with the same checked fields (a differential test checks this); every other line, valid or
+ * not, is left to the object path, which counts and explains it as before.
  */
 
+import { PAYMENT_AT_MS_MAX } from "../core/evaluator/fast-payment-check.ts";
+import { MODEL_LIMITS } from "../core/model/fields.ts";
 import { CHANNELS, PAYEE_KINDS, PAYMENT_METHODS, SEGMENTS } from "../core/model/payment.ts";
-import { CURRENCIES } from "../core/money.ts";
+import { AMOUNT_MINOR_MAX, CURRENCIES } from "../core/money.ts";
 import { REGIONS } from "../core/region.ts";
 import { SCENARIOS } from "../core/scenario.ts";
+import type { SimulatedPayment } from "../core/simulation/simulated-payment.ts";
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -262,4 +271,262 @@ function readStringList(text: string, end: number): string[] | undefined {
       return undefined;
     }
   }
+}
+
+/** Key bits `parsePaymentLineInto` needs: every field `fastPaymentCheck` requires. */
+const REQUIRED_KEYS = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11].reduce(
+  (bits, key) => bits | (1 << key),
+  0,
+);
+const KEY_PAYMENT_ID = 0;
+const KEY_USER_ID = 1;
+const KEY_CURRENCY = 3;
+const KEY_SCENARIO = 4;
+const KEY_PAYEE_KIND = 5;
+const KEY_MERCHANT_ID = 6;
+const KEY_MERCHANT_CATEGORY = 7;
+const KEY_REGION = 8;
+const KEY_CHANNEL = 9;
+const KEY_PAYMENT_METHOD = 10;
+const KEY_DEVICE_ID = 12;
+const KEY_CARD_FINGERPRINT = 13;
+const ID_LENGTH_MAX = MODEL_LIMITS.idLengthMax;
+const INDIVIDUAL_PAYEE_ID = PAYEE_KINDS.indexOf("individual");
+
+/** Characters of `externalId` (`/^[A-Za-z0-9_.:-]+$/`), by ASCII code (as fast-payment-check.ts). */
+const ID_CHARACTERS = (() => {
+  const table = new Uint8Array(128);
+  const allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-";
+  for (let index = 0; index < allowed.length; index += 1) table[allowed.charCodeAt(index)] = 1;
+  return table;
+})();
+
+/** A closed vocabulary by the FNV-1a hash of each value: its id, the value confirming it. */
+interface VocabularyTable {
+  readonly idsByHash: ReadonlyMap<number, number>;
+  readonly values: readonly string[];
+}
+
+function vocabularyTable(values: readonly string[]): VocabularyTable {
+  const idsByHash = new Map<number, number>();
+  values.forEach((value, id) => {
+    // Two values of one vocabulary sharing a hash would make the second unreadable here (its
+    // lines then take the object path); none do, and a test would show it.
+    if (!idsByHash.has(fnv1a(value))) idsByHash.set(fnv1a(value), id);
+  });
+  return { idsByHash, values };
+}
+
+const VOCABULARY_TABLES: readonly (VocabularyTable | undefined)[] = (() => {
+  const tables: (VocabularyTable | undefined)[] = new Array(KEYS.length).fill(undefined);
+  tables[KEY_CURRENCY] = vocabularyTable(CURRENCIES);
+  tables[KEY_SCENARIO] = vocabularyTable(SCENARIOS);
+  tables[KEY_PAYEE_KIND] = vocabularyTable(PAYEE_KINDS);
+  tables[KEY_REGION] = vocabularyTable(REGIONS);
+  tables[KEY_CHANNEL] = vocabularyTable(CHANNELS);
+  tables[KEY_PAYMENT_METHOD] = vocabularyTable(PAYMENT_METHODS);
+  return tables;
+})();
+const SEGMENT_TABLE = vocabularyTable(SEGMENTS);
+
+/** Merchant categories (four digits) by their number: one string per category, made once. */
+const CATEGORIES: (string | undefined)[] = new Array(10_000).fill(undefined);
+
+/** Where the last `readIdRange` found its value: [idStart, idEnd). */
+let idStart = 0;
+let idEnd = 0;
+
+/**
+ * Parses `text[start, end)` into `into` when the line is in the format and its payment passes
+ * `fastPaymentCheck`; false leaves the line to the object path (`parsePaymentJsonFast`, then
+ * `JSON.parse`), `into` then holding nothing of use.
+ */
+export function parsePaymentLineInto(
+  text: string,
+  start: number,
+  end: number,
+  into: SimulatedPayment,
+): boolean {
+  if (end - start < 2 || text.charCodeAt(start) !== OPEN_BRACE) return false;
+  if (text.charCodeAt(end - 1) !== CLOSE_BRACE) return false;
+  const checked = into.checked;
+  let seen = 0;
+  into.deviceStart = into.deviceEnd = -1;
+  into.cardStart = into.cardEnd = -1;
+  checked.merchantCategory = undefined;
+  checked.segmentBits = 0;
+  let payeeKindId = 0;
+  position = start + 1;
+  if (position === end - 1) return false;
+  for (;;) {
+    if (text.charCodeAt(position) !== QUOTE) return false;
+    const keyStart = position + 1;
+    const keyEnd = text.indexOf('"', keyStart);
+    if (keyEnd === -1 || keyEnd >= end) return false;
+    const key = keyIndex(text, keyStart, keyEnd - keyStart);
+    if (key < 0 || (seen & (1 << key)) !== 0) return false;
+    seen |= 1 << key;
+    if (text.charCodeAt(keyEnd + 1) !== COLON) return false;
+    position = keyEnd + 2;
+    switch (key) {
+      case KEY_AMOUNT_MINOR: {
+        const amountMinor = readWholeNumber(text, end);
+        if (amountMinor === undefined || amountMinor < 1 || amountMinor > AMOUNT_MINOR_MAX)
+          return false;
+        checked.amountMinor = amountMinor;
+        break;
+      }
+      case KEY_AT_MS: {
+        const atMs = readWholeNumber(text, end);
+        if (atMs === undefined || atMs > PAYMENT_AT_MS_MAX) return false;
+        checked.atMs = atMs;
+        break;
+      }
+      case KEY_SEGMENTS: {
+        const bits = readSegmentBits(text, end);
+        if (bits < 0) return false;
+        checked.segmentBits = bits;
+        break;
+      }
+      case KEY_MERCHANT_CATEGORY: {
+        const category = readCategory(text, end);
+        if (category === undefined) return false;
+        checked.merchantCategory = category;
+        break;
+      }
+      case KEY_PAYMENT_ID:
+        if (!readIdRange(text, end)) return false;
+        checked.paymentId = text.slice(idStart, idEnd);
+        break;
+      case KEY_MERCHANT_ID:
+        if (!readIdRange(text, end)) return false;
+        checked.merchantId = text.slice(idStart, idEnd);
+        break;
+      case KEY_USER_ID:
+        if (!readIdRange(text, end)) return false;
+        into.userText = text;
+        into.userStart = idStart;
+        into.userEnd = idEnd;
+        break;
+      case KEY_DEVICE_ID:
+        if (!readIdRange(text, end)) return false;
+        into.deviceText = text;
+        into.deviceStart = idStart;
+        into.deviceEnd = idEnd;
+        break;
+      case KEY_CARD_FINGERPRINT:
+        if (!readIdRange(text, end)) return false;
+        into.cardText = text;
+        into.cardStart = idStart;
+        into.cardEnd = idEnd;
+        break;
+      default: {
+        const id = readVocabularyId(text, end, VOCABULARY_TABLES[key]!);
+        if (id < 0) return false;
+        if (key === KEY_CURRENCY) {
+          checked.currencyId = id;
+          checked.currency = CURRENCIES[id]!;
+        } else if (key === KEY_SCENARIO) checked.scenarioId = id;
+        else if (key === KEY_PAYEE_KIND) payeeKindId = id;
+        else if (key === KEY_REGION) {
+          checked.regionId = id;
+          checked.region = REGIONS[id]!;
+        } else if (key === KEY_CHANNEL) checked.channelId = id;
+        else checked.paymentMethodId = id;
+      }
+    }
+    const next = text.charCodeAt(position);
+    if (next === COMMA) {
+      position += 1;
+      continue;
+    }
+    if (next !== CLOSE_BRACE || position !== end - 1) return false;
+    if ((seen & REQUIRED_KEYS) !== REQUIRED_KEYS) return false;
+    checked.individualPayee = payeeKindId === INDIVIDUAL_PAYEE_ID;
+    return true;
+  }
+}
+
+/**
+ * Reads a string value that is an external id into [idStart, idEnd); false for anything else
+ * (another string, an escape, a non-string), which the object path then judges.
+ */
+function readIdRange(text: string, end: number): boolean {
+  if (text.charCodeAt(position) !== QUOTE) return false;
+  const from = position + 1;
+  let at = from;
+  for (; at < end; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code === QUOTE) break;
+    if (code >= 128 || ID_CHARACTERS[code] === 0) return false;
+  }
+  const length = at - from;
+  if (at >= end || length === 0 || length > ID_LENGTH_MAX) return false;
+  idStart = from;
+  idEnd = at;
+  position = at + 1;
+  return true;
+}
+
+/** Reads a string value of a closed vocabulary: its id, or -1 (then the object path judges). */
+function readVocabularyId(text: string, end: number, table: VocabularyTable): number {
+  if (text.charCodeAt(position) !== QUOTE) return -1;
+  const from = position + 1;
+  let at = from;
+  let hash = FNV_OFFSET_BASIS;
+  for (; at < end; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code === QUOTE) break;
+    hash = Math.imul(hash ^ code, FNV_PRIME);
+  }
+  if (at >= end) return -1;
+  const id = table.idsByHash.get(hash);
+  if (id === undefined) return -1;
+  // The hash only finds a candidate; equal characters decide.
+  const value = table.values[id]!;
+  if (value.length !== at - from || !text.startsWith(value, from)) return -1;
+  position = at + 1;
+  return id;
+}
+
+/** Reads a merchant category (`/^\d{4}$/`) as its one string, or undefined. */
+function readCategory(text: string, end: number): string | undefined {
+  const from = position + 1;
+  if (text.charCodeAt(position) !== QUOTE || from + 5 > end || text.charCodeAt(from + 4) !== QUOTE)
+    return undefined;
+  let number = 0;
+  for (let at = from; at < from + 4; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code < DIGIT_0 || code > DIGIT_9) return undefined;
+    number = number * 10 + (code - DIGIT_0);
+  }
+  let category = CATEGORIES[number];
+  if (category === undefined) {
+    category = text.slice(from, from + 4);
+    CATEGORIES[number] = category;
+  }
+  position = from + 5;
+  return category;
+}
+
+/** Reads a list of segments as bits (`SEGMENT_IDS`), or -1. */
+function readSegmentBits(text: string, end: number): number {
+  if (text.charCodeAt(position) !== OPEN_BRACKET) return -1;
+  position += 1;
+  if (text.charCodeAt(position) === CLOSE_BRACKET) {
+    position += 1;
+    return 0;
+  }
+  let bits = 0;
+  // The payment check allows at most as many items as there are segments (repeats included).
+  for (let items = 1; items <= SEGMENTS.length; items += 1) {
+    const id = readVocabularyId(text, end, SEGMENT_TABLE);
+    if (id < 0) return -1;
+    bits |= 1 << id;
+    const next = text.charCodeAt(position);
+    position += 1;
+    if (next === CLOSE_BRACKET) return bits;
+    if (next !== COMMA) return -1;
+  }
+  return -1;
 }

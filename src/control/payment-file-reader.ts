@@ -49,6 +49,12 @@ export interface SegmentReadResult {
 export type PaymentSink = (value: Record<string, unknown>) => boolean;
 
 /**
+ * Offered each non-blank line `text[start, end)` first; true when it took the line (a valid
+ * payment it parsed and evaluated itself), false to leave it to `onPayment`'s path.
+ */
+export type PaymentLineSink = (text: string, start: number, end: number) => boolean;
+
+/**
  * Reads one segment synchronously. `onBadLine` is called for each line that never reached
  * `onPayment` (not JSON, not an object, too long); lines `onPayment` refused are its to count.
  */
@@ -57,6 +63,7 @@ export function readPaymentSegment(
   onPayment: PaymentSink,
   onBadLine: () => void,
   findingsMax: number = PAYMENT_FILE_READ_LIMITS.findingsMax,
+  onLine?: PaymentLineSink,
 ): SegmentReadResult {
   const { path, startByte, endByte } = segment;
   const buffer = Buffer.allocUnsafe(PAYMENT_FILE_READ_LIMITS.readBytes);
@@ -96,6 +103,7 @@ export function readPaymentSegment(
       return;
     }
     if (isBlank(text, start, end)) return;
+    if (onLine?.(text, start, end)) return;
     const value = parsePaymentJsonFast(text, start, end);
     if (value !== undefined && onPayment(value)) return;
     const parsed = parsePaymentLine(text.slice(start, end), lines, path);

@@ -6,12 +6,17 @@
  * use worker threads; the synthetic generator is an iterable of payments like any other.
  */
 
-import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-evaluator.ts";
+import {
+  createFastEvaluator,
+  type FastEvaluator,
+  type FastGrants,
+} from "../core/evaluator/fast-evaluator.ts";
 import { FastIndex } from "../core/evaluator/fast-index.ts";
-import { CheckedPayment, fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
+import { type CheckedPayment, fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
 import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { Payment } from "../core/model/payment.ts";
 import { BPS_PER_UNIT, type Currency } from "../core/money.ts";
+import { SimulatedPayment } from "../core/simulation/simulated-payment.ts";
 import {
   SimulationAccumulator,
   type SimulationOptions,
@@ -45,6 +50,7 @@ export async function simulateChange(input: SimulateChangeInput): Promise<Simula
   const accumulator = new SimulationAccumulator(
     simulationOptionsFor(input.current, input.proposed, input.options, input.sampleRateBps),
   );
+  pair.prepare(accumulator);
   let seen = 0;
   const onProgress = input.onProgress;
   const add = (payment: unknown) => {
@@ -84,26 +90,55 @@ export interface EvaluatorPair {
   readonly proposed: FastEvaluator;
   /** False when the evaluators found the value is not a valid payment. */
   evaluate(payment: unknown, accumulator: SimulationAccumulator): boolean;
+  /**
+   * For compiled evaluators: a payment already checked into `payment` (a line parsed straight
+   * into it), evaluated into `accumulator` — which the pair prepared with `prepare` first.
+   */
+  readonly evaluateSimulated?: (
+    payment: SimulatedPayment,
+    accumulator: SimulationAccumulator,
+  ) => void;
+  /** Readies an accumulator for `evaluateSimulated`. */
+  prepare(accumulator: SimulationAccumulator): void;
 }
 
 export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorPair {
   const currentEvaluator = createFastEvaluator(current);
   const proposedEvaluator = createFastEvaluator(proposed);
-  const quoteCurrent = currentEvaluator.quoteChecked?.bind(currentEvaluator);
-  const quoteProposed = proposedEvaluator.quoteChecked?.bind(proposedEvaluator);
-  if (quoteCurrent !== undefined && quoteProposed !== undefined) {
-    // Both compiled: the payment is checked once, quoted under the current snapshot, and under
-    // the proposed one only when a campaign the change touches could apply to it.
-    const checked = new CheckedPayment();
-    const changed = changedCampaignIndexes(current, proposed);
-    const scratch = new Int32Array(
-      Math.max(1, current.campaigns.length, proposed.campaigns.length),
-    );
+  const grantCurrent = currentEvaluator.grantChecked?.bind(currentEvaluator);
+  const grantProposed = proposedEvaluator.grantChecked?.bind(proposedEvaluator);
+  const currentGrants = currentEvaluator.grants;
+  const proposedGrants = proposedEvaluator.grants;
+  if (
+    grantCurrent !== undefined &&
+    grantProposed !== undefined &&
+    currentGrants !== undefined &&
+    proposedGrants !== undefined
+  ) {
+    // Both compiled: the payment is checked once, granted under the current snapshot, and under
+    // the proposed one only when a campaign the change touches could apply to it. Grants, not
+    // decisions: the report needs only the money and which campaigns it went to.
+    const simulated = new SimulatedPayment();
+    const changed = changedCampaigns(current, proposed);
+    const scratch = new Int32Array(Math.max(1, proposed.campaigns.length));
+    const evaluateSimulated = (payment: SimulatedPayment, accumulator: SimulationAccumulator) => {
+      const checked = payment.checked;
+      grantCurrent(checked);
+      const untouched = changed !== undefined && !changed.touches(currentGrants, checked, scratch);
+      if (!untouched) grantProposed(checked);
+      accumulator.addGranted(
+        payment,
+        currentGrants,
+        untouched ? currentGrants : proposedGrants,
+        untouched,
+      );
+    };
     return {
       current: currentEvaluator,
       proposed: proposedEvaluator,
+      prepare: (accumulator) => accumulator.useCampaigns(current.campaigns, proposed.campaigns),
       evaluate(payment, accumulator) {
-        if (!fastPaymentCheck(payment, checked)) {
+        if (!fastPaymentCheck(payment, simulated.checked)) {
           // The evaluators' own answer for invalid input, which the accumulator counts.
           accumulator.add(
             payment as Payment,
@@ -112,19 +147,18 @@ export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorP
           );
           return false;
         }
-        const before = quoteCurrent(checked);
-        const untouched =
-          changed !== undefined &&
-          changed.before.collect(checked, scratch) === 0 &&
-          changed.after.collect(checked, scratch) === 0;
-        accumulator.add(payment as Payment, before, untouched ? before : quoteProposed(checked));
+        const valid = payment as Payment;
+        simulated.identitiesOf(valid.userId, valid.deviceId, valid.cardFingerprint);
+        evaluateSimulated(simulated, accumulator);
         return true;
       },
+      evaluateSimulated,
     };
   }
   return {
     current: currentEvaluator,
     proposed: proposedEvaluator,
+    prepare: () => {},
     evaluate(payment, accumulator) {
       const before = currentEvaluator.quote(payment);
       const after = proposedEvaluator.quote(payment);
@@ -135,19 +169,25 @@ export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorP
   };
 }
 
+/** Whether a payment could be decided differently by the two snapshots (see below). */
+interface ChangedCampaigns {
+  /**
+   * `grants` is the current snapshot's answer for `payment`: its candidates are the current
+   * campaigns the index admits, so a touched one among them is found without another lookup;
+   * the proposed snapshot's touched campaigns are looked up in their own index.
+   */
+  touches(grants: FastGrants, payment: CheckedPayment, scratch: Int32Array): boolean;
+}
+
 /**
- * The scope indexes of the campaigns a change touches (added, removed or different in any
- * effective field), as they are before and after it; undefined when the change reaches beyond
- * campaigns (the envelope, programs or the random seed), where every payment is quoted twice.
- * A payment neither index admits is decided alike by both snapshots: every campaign that could
- * apply to it is the same campaign in both, under the same envelope. The accumulator reads a
- * decision's reason, subsidies and total, which are then equal; only the snapshot version and
- * the count of campaigns the index excluded would differ.
+ * The campaigns a change touches (added, removed or different in any effective field), as they
+ * are before and after it; undefined when the change reaches beyond campaigns (the envelope,
+ * programs or the random seed), where every payment is granted under both snapshots. A payment
+ * for which the index admits no touched campaign on either side is granted alike by both
+ * snapshots: every campaign that could apply to it is the same campaign in both, under the same
+ * envelope, so the current snapshot's grants stand for the proposed one's.
  */
-function changedCampaignIndexes(
-  current: Snapshot,
-  proposed: Snapshot,
-): { before: FastIndex; after: FastIndex } | undefined {
+function changedCampaigns(current: Snapshot, proposed: Snapshot): ChangedCampaigns | undefined {
   if (
     current.randomSeed !== proposed.randomSeed ||
     JSON.stringify(current.envelope) !== JSON.stringify(proposed.envelope) ||
@@ -169,8 +209,20 @@ function changedCampaignIndexes(
     const counterpart = other.get(effective.campaign.id);
     return counterpart === undefined || key(counterpart) !== key(effective);
   };
+  const touchedBefore = Uint8Array.from(current.campaigns, (effective) =>
+    touched(effective, afterById) ? 1 : 0,
+  );
+  const after = new FastIndex(
+    proposed.campaigns.filter((effective) => touched(effective, beforeById)),
+  );
   return {
-    before: new FastIndex(current.campaigns.filter((effective) => touched(effective, afterById))),
-    after: new FastIndex(proposed.campaigns.filter((effective) => touched(effective, beforeById))),
+    touches(grants, payment, scratch) {
+      // Refused before the campaigns: the same envelope refuses it under both snapshots.
+      const count = grants.candidateCount;
+      if (count < 0) return false;
+      const candidates = grants.candidates;
+      for (let k = 0; k < count; k += 1) if (touchedBefore[candidates[k]!] === 1) return true;
+      return after.collect(payment, scratch) !== 0;
+    },
   };
 }

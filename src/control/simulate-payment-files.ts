@@ -9,16 +9,19 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
 import type { Finding } from "../core/findings.ts";
+import { SimulatedPayment } from "../core/simulation/simulated-payment.ts";
 import {
   SimulationAccumulator,
   type SimulationOptions,
   type SimulationTally,
 } from "../core/simulation/simulation-accumulator.ts";
 import type { SimulationReport } from "../core/simulation/simulation-report.ts";
+import { parsePaymentLineInto } from "./parse-payment-json-fast.ts";
 import {
   numberFindings,
   PAYMENT_FILE_READ_LIMITS,
   type PaymentFileSegment,
+  type PaymentLineSink,
   readPaymentSegment,
   type SegmentReadResult,
   segmentFiles,
@@ -167,6 +170,7 @@ export function simulateClaimedSegments(
   onProgress?: (payments: number) => void,
 ): ClaimedSegment[] {
   const pair = evaluatorPair(current, proposed);
+  pair.prepare(accumulator);
   let seen = 0;
   const onPayment = (value: Record<string, unknown>): boolean => {
     seen += 1;
@@ -174,13 +178,35 @@ export function simulateClaimedSegments(
     return pair.evaluate(value, accumulator);
   };
   const onBadLine = () => accumulator.addInvalid();
+  // Lines in the writer's format with a valid payment go straight into one reused payment,
+  // with no object; the rest take the object path, which counts and explains bad lines.
+  const evaluateSimulated = pair.evaluateSimulated;
+  const simulated = new SimulatedPayment();
+  const onLine: PaymentLineSink | undefined =
+    evaluateSimulated === undefined
+      ? undefined
+      : (text, start, end) => {
+          if (!parsePaymentLineInto(text, start, end, simulated)) return false;
+          seen += 1;
+          if (onProgress !== undefined && seen % PROGRESS_PAYMENTS === 0) onProgress(seen);
+          evaluateSimulated(simulated, accumulator);
+          return true;
+        };
   const claimed: ClaimedSegment[] = [];
   for (
     let index = Atomics.add(next, 0, 1);
     index < segments.length;
     index = Atomics.add(next, 0, 1)
-  )
-    claimed.push({ index, result: readPaymentSegment(segments[index]!, onPayment, onBadLine) });
+  ) {
+    const result = readPaymentSegment(
+      segments[index]!,
+      onPayment,
+      onBadLine,
+      PAYMENT_FILE_READ_LIMITS.findingsMax,
+      onLine,
+    );
+    claimed.push({ index, result });
+  }
   return claimed;
 }
 

@@ -61,4 +61,18 @@ describe("IdentityTotals", () => {
       expect(left.size).toBe(new Set(entries.map(([key]) => key)).size);
     },
   );
+
+  test.prop([fc.array(entryArbitrary, { minLength: 0, maxLength: 3_000 })], { numRuns: 20 })(
+    "identities given as ranges of a line total as the same identities given as strings",
+    (entries) => {
+      const byKey = new IdentityTotals();
+      const byRange = new IdentityTotals();
+      for (const [key, subsidy0, subsidy1] of entries) {
+        byKey.add(key, subsidy0, subsidy1);
+        const line = `{"userId":"${key}","x":1}`;
+        byRange.addRange(line, 11, 11 + key.length, subsidy0, subsidy1);
+      }
+      expect(byRange.columns()).toEqual(byKey.columns());
+    },
+  );
 });

@@ -20,6 +20,7 @@
  * the index disagree with the reference in ways not worth mirroring; for those the evaluator
  * simply delegates every quote to `quoteReference`.
  */
+import type { EnvelopeCurrency } from "../model/envelope.ts";
 import { CHANNELS, PAYMENT_METHODS, type Payment } from "../model/payment.ts";
 import { periodInstants } from "../model/schedule.ts";
 import { applyRateBpsFloor, CURRENCIES } from "../money.ts";
@@ -62,6 +63,30 @@ export interface FastEvaluator {
    * simulation quotes every payment under two snapshots).
    */
   quoteChecked?(payment: CheckedPayment, options?: QuoteOptions): Decision;
+  /**
+   * What `quoteChecked` would grant, without a decision: compiled evaluators only. The grants
+   * are left in `grants` until the next call (see `FastGrants`); returns how many there are.
+   */
+  grantChecked?(payment: CheckedPayment): number;
+  /** The last `grantChecked`'s answer. */
+  readonly grants?: FastGrants;
+}
+
+/**
+ * The subsidies one `grantChecked` granted, in grant order, as the decision's `subsidies` would
+ * list them: `positions[i]` is the campaign's position in the snapshot, `amountsMinor[i]` what
+ * it was granted. Overwritten by the next call. For a simulation, which sums money and needs no
+ * decision objects, rejection lists or subsidy objects.
+ */
+export interface FastGrants {
+  /** Granted subsidies; 0 when refused or nothing applies. */
+  count: number;
+  totalMinor: number;
+  /** Campaigns the index admitted (and whose positions are in `candidates`); -1 when refused. */
+  candidateCount: number;
+  readonly positions: Int32Array;
+  readonly amountsMinor: Float64Array;
+  readonly candidates: Int32Array;
 }
 
 const AMOUNT_RANGE = outcomeCode("scope.amount_range");
@@ -142,6 +167,9 @@ class CompiledEvaluator implements FastEvaluator {
   private readonly groupBest: Int32Array;
   /** Zone whose local time `clock` holds for the payment being quoted; -1 when none yet. */
   private clockZoneId = -1;
+  /** Set by `grantWinners`: what the winners were granted in total. */
+  private grantedTotalMinor = 0;
+  readonly grants: FastGrants;
 
   constructor(snapshot: Snapshot) {
     this.snapshot = snapshot;
@@ -166,6 +194,14 @@ class CompiledEvaluator implements FastEvaluator {
     this.winnerGrantRanks = new Int32Array(size);
     this.grantsMinor = new Float64Array(size);
     this.groupBest = new Int32Array(Math.max(1, this.table.groupCount)).fill(-1);
+    this.grants = {
+      count: 0,
+      totalMinor: 0,
+      candidateCount: -1,
+      positions: new Int32Array(size),
+      amountsMinor: new Float64Array(size),
+      candidates: this.candidates,
+    };
   }
 
   quote(input: unknown, options?: QuoteOptions): Decision {
@@ -196,14 +232,83 @@ class CompiledEvaluator implements FastEvaluator {
     const count = this.index.collect(payment, candidates);
     const eligibleCount = this.checkCandidates(count);
     const winnerCount = eligibleCount === 0 ? 0 : this.stack(eligibleCount);
+    // Grants first, subsidies after: the array is then allocated at its final length.
+    const appliedCount = this.grantWinners(winnerCount, bounds);
+    const totalSubsidyMinor = this.grantedTotalMinor;
+    const subsidies = appliedCount === 0 ? NO_SUBSIDIES : this.subsidies(winnerCount, appliedCount);
 
-    const amountMinor = payment.amountMinor;
+    const table = this.table;
+    const rejectedCount = count - appliedCount;
+    const rejected =
+      rejectedCount === 0
+        ? NO_REJECTIONS
+        : table.rejectedList(candidates, this.outcomes, rejectedCount);
+
+    const decision: Decision = {
+      paymentId: payment.paymentId,
+      snapshotVersion: this.snapshot.version,
+      reason: null,
+      subsidies,
+      totalSubsidyMinor,
+      rejected,
+      excludedByIndex: table.size - count,
+      subjectToBudget: appliedCount > 0,
+    };
+    // No default `{}` for `options`: it would be allocated on every call that omits it.
+    if (options === undefined || !options.explain) return decision;
+    return { ...decision, explanation: this.explain(count) };
+  }
+
+  grantChecked(payment: CheckedPayment): number {
+    this.checked = payment;
+    const grants = this.grants;
+    grants.count = 0;
+    grants.totalMinor = 0;
+    grants.candidateCount = -1;
+    const bounds = this.bounds[payment.currencyId];
+    // The payment-level refusals of `quoteChecked`, in its order: none grants anything.
+    if (
+      bounds === undefined ||
+      this.protectedScenarios[payment.scenarioId] === 1 ||
+      payment.individualPayee ||
+      payment.amountMinor <= bounds.minPayableMinor
+    ) {
+      return 0;
+    }
+    const count = this.index.collect(payment, this.candidates);
+    grants.candidateCount = count;
+    const eligibleCount = this.checkCandidates(count);
+    if (eligibleCount === 0) return 0;
+    const winnerCount = this.stack(eligibleCount);
+    const appliedCount = this.grantWinners(winnerCount, bounds);
+    const winners = this.winners;
+    const outcomes = this.outcomes;
+    const candidates = this.candidates;
+    const grantsMinor = this.grantsMinor;
+    for (let rank = 0, listed = 0; rank < winnerCount; rank += 1) {
+      const k = winners[rank]!;
+      if (outcomes[k] !== OUTCOME_APPLIED) continue;
+      grants.positions[listed] = candidates[k]!;
+      grants.amountsMinor[listed] = grantsMinor[rank]!;
+      listed += 1;
+    }
+    grants.count = appliedCount;
+    grants.totalMinor = this.grantedTotalMinor;
+    return appliedCount;
+  }
+
+  /**
+   * The envelope over the winners in grant order: each takes what it offers, up to what the
+   * payment's bound leaves. Sets each winner's outcome and grant; returns how many were granted
+   * something, their total in `grantedTotalMinor`.
+   */
+  private grantWinners(winnerCount: number, bounds: EnvelopeCurrency): number {
+    const amountMinor = this.checked.amountMinor;
     let remainingMinor = Math.min(
       bounds.perPaymentMaxMinor,
       applyRateBpsFloor(amountMinor, bounds.perPaymentMaxRateBps),
       amountMinor - bounds.minPayableMinor,
     );
-    // Grants first, subsidies after: the array is then allocated at its final length.
     const outcomes = this.outcomes;
     const winners = this.winners;
     const offersMinor = this.offersMinor;
@@ -224,26 +329,8 @@ class CompiledEvaluator implements FastEvaluator {
       appliedCount += 1;
       totalSubsidyMinor += grantedMinor;
     }
-    const subsidies = appliedCount === 0 ? NO_SUBSIDIES : this.subsidies(winnerCount, appliedCount);
-
-    const table = this.table;
-    const rejectedCount = count - appliedCount;
-    const rejected =
-      rejectedCount === 0 ? NO_REJECTIONS : table.rejectedList(candidates, outcomes, rejectedCount);
-
-    const decision: Decision = {
-      paymentId: payment.paymentId,
-      snapshotVersion: this.snapshot.version,
-      reason: null,
-      subsidies,
-      totalSubsidyMinor,
-      rejected,
-      excludedByIndex: table.size - count,
-      subjectToBudget: appliedCount > 0,
-    };
-    // No default `{}` for `options`: it would be allocated on every call that omits it.
-    if (options === undefined || !options.explain) return decision;
-    return { ...decision, explanation: this.explain(count) };
+    this.grantedTotalMinor = totalSubsidyMinor;
+    return appliedCount;
   }
 
   /** The subsidies of the winners that were granted something, in grant order. */

@@ -26,8 +26,8 @@ export interface TallyColumns {
 }
 
 export class IdentityTotals {
-  /** Row + 1 per slot, 0 for empty; at most half full. */
-  private slots = new Int32Array(ROWS_INITIAL * 2);
+  /** (row + 1, hash) per slot, row + 1 = 0 for empty; at most half the slots used. */
+  private slots = new Int32Array(ROWS_INITIAL * 4);
   private readonly keys: string[] = [];
   private hashes = new Int32Array(ROWS_INITIAL);
   private numbers = new Float64Array(ROWS_INITIAL * STRIDE);
@@ -39,20 +39,35 @@ export class IdentityTotals {
   }
 
   private rowOf(key: string): number {
-    const hash = hashOf(key);
+    return this.rowOfRange(key, 0, key.length);
+  }
+
+  /**
+   * The row of the identity `text[start, end)`, added when new. The key string is made only
+   * then: a replay reads each identity from its line, and most identities recur.
+   */
+  private rowOfRange(text: string, start: number, end: number): number {
+    const hash = hashOfRange(text, start, end);
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = slots.length - 2;
     const keys = this.keys;
-    let at = hash & mask;
+    const length = end - start;
+    // Slots are (row + 1, hash) pairs: a probe compares the hash in the same cache line and
+    // reads a key's characters only when the hashes are equal.
+    let at = (hash << 1) & mask;
     for (;;) {
       const slot = slots[at]!;
       if (slot === 0) break;
-      if (keys[slot - 1] === key) return slot - 1;
-      at = (at + 1) & mask;
+      if (slots[at + 1] === hash) {
+        const key = keys[slot - 1]!;
+        if (key.length === length && text.startsWith(key, start)) return slot - 1;
+      }
+      at = (at + 2) & mask;
     }
     const row = keys.length;
-    keys.push(key);
+    keys.push(start === 0 && end === text.length ? text : text.slice(start, end));
     slots[at] = row + 1;
+    slots[at + 1] = hash;
     if (row >= this.hashes.length) {
       const hashes = new Int32Array(this.hashes.length * 2);
       hashes.set(this.hashes);
@@ -62,25 +77,33 @@ export class IdentityTotals {
       this.numbers = numbers;
     }
     this.hashes[row] = hash;
-    if (keys.length * 2 > slots.length) this.growSlots();
+    // At most half the slots used: (row + 1, hash) pairs take two entries each.
+    if (keys.length * 4 > slots.length) this.growSlots();
     return row;
   }
 
   private growSlots(): void {
     const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
+    const mask = slots.length - 2;
     const hashes = this.hashes;
     for (let row = 0; row < this.keys.length; row += 1) {
-      let at = hashes[row]! & mask;
-      while (slots[at] !== 0) at = (at + 1) & mask;
+      const hash = hashes[row]!;
+      let at = (hash << 1) & mask;
+      while (slots[at] !== 0) at = (at + 2) & mask;
       slots[at] = row + 1;
+      slots[at + 1] = hash;
     }
     this.slots = slots;
   }
 
   /** One payment of `key` with its subsidy on each side (0 for none). */
   add(key: string, subsidy0: number, subsidy1: number): void {
-    const at = this.rowOf(key) * STRIDE;
+    this.addRange(key, 0, key.length, subsidy0, subsidy1);
+  }
+
+  /** `add` for the identity `text[start, end)`. */
+  addRange(text: string, start: number, end: number, subsidy0: number, subsidy1: number): void {
+    const at = this.rowOfRange(text, start, end) * STRIDE;
     const numbers = this.numbers;
     numbers[at]! += 1;
     if (subsidy0 > 0) {
@@ -179,10 +202,10 @@ export class IdentityTotals {
 }
 
 /** FNV-1a over UTF-16 code units, its high bits folded in: the table's slot is its low bits. */
-function hashOf(key: string): number {
+function hashOfRange(text: string, start: number, end: number): number {
   let hash = FNV_OFFSET_BASIS;
-  for (let index = 0; index < key.length; index += 1) {
-    hash ^= key.charCodeAt(index);
+  for (let index = start; index < end; index += 1) {
+    hash ^= text.charCodeAt(index);
     hash = Math.imul(hash, FNV_PRIME);
   }
   return (hash ^ (hash >>> 16)) | 0;

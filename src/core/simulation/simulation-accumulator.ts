@@ -9,11 +9,15 @@
  * merged: `tally()` is plain data and `merge()` adds it, giving the report one pass would give.
  */
 import type { Decision } from "../evaluator/decision.ts";
+import type { FastGrants } from "../evaluator/fast-evaluator.ts";
+import { CURRENCY_IDS } from "../evaluator/fast-payment-check.ts";
+import type { SnapshotCampaign } from "../evaluator/snapshot.ts";
 import { FUNDING_SOURCES } from "../funding.ts";
 import type { Payment } from "../model/payment.ts";
 import { BPS_PER_UNIT, type Currency } from "../money.ts";
-import { CASH_EQUIVALENT_SCENARIOS } from "../scenario.ts";
+import { CASH_EQUIVALENT_SCENARIOS, SCENARIOS } from "../scenario.ts";
 import { IdentityTotals, SPILL_AT_MINOR, type TallyColumns } from "./identity-totals.ts";
+import type { SimulatedPayment } from "./simulated-payment.ts";
 import type { SimulationFlag } from "./simulation-flags.ts";
 import {
   IDENTITY_KINDS,
@@ -85,6 +89,23 @@ class Tally {
 }
 
 const GROUP_KINDS = ["scenario", "region", "campaign", "funding"] as const;
+
+/** One snapshot's campaigns as `addGranted` reads them: by position, funding and tally. */
+class GrantSide {
+  readonly campaignIds: readonly string[];
+  /** Index in FUNDING_SOURCES of each campaign's funding source. */
+  readonly fundingIndexes: Uint8Array;
+  /** The campaign's tally once it has been granted something. */
+  readonly tallies: (Tally | undefined)[];
+
+  constructor(campaigns: readonly SnapshotCampaign[]) {
+    this.campaignIds = campaigns.map((effective) => effective.campaign.id);
+    this.fundingIndexes = Uint8Array.from(campaigns, (effective) =>
+      FUNDING_SOURCES.indexOf(effective.funding.source),
+    );
+    this.tallies = new Array<Tally | undefined>(campaigns.length).fill(undefined);
+  }
+}
 type GroupKind = (typeof GROUP_KINDS)[number];
 
 /** Everything an accumulator knows, as plain data (structured-clone safe). */
@@ -129,6 +150,12 @@ export class SimulationAccumulator {
     null,
     null,
   ];
+  /** The report's currency as a vocabulary id (undefined: no payment can be in it). */
+  private readonly currencyId: number | undefined;
+  /** Scenario and region tallies by vocabulary id, for `addGranted`. */
+  private readonly scenarioTallies: (Tally | undefined)[] = [];
+  private readonly regionTallies: (Tally | undefined)[] = [];
+  private grantSides: readonly [GrantSide, GrantSide] | undefined;
 
   constructor(readonly options: SimulationOptions) {
     const rate = options.sampleRateBps;
@@ -142,6 +169,142 @@ export class SimulationAccumulator {
     if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 0))
       throw new RangeError(`spendGrowthThresholdBps must be ≥ 0, got ${threshold}`);
     this.fundingTallies = FUNDING_SOURCES.map((source) => this.tallyOf("funding", source));
+    this.currencyId = CURRENCY_IDS[options.currency];
+  }
+
+  /**
+   * The two snapshots' campaigns, by position, before `addGranted`: grants name campaigns by
+   * their position in their snapshot.
+   */
+  useCampaigns(current: readonly SnapshotCampaign[], proposed: readonly SnapshotCampaign[]): void {
+    this.grantSides = [new GrantSide(current), new GrantSide(proposed)];
+  }
+
+  /**
+   * `add` for a valid payment and the fast evaluators' grants under each snapshot (in the
+   * snapshots given to `useCampaigns`): the same tallies, from ids and positions rather than
+   * decision objects and strings. `proposedIsCurrent`: `proposed` is the current snapshot's
+   * grants standing for the proposed one's (same campaigns, so positions in the current snapshot).
+   */
+  addGranted(
+    payment: SimulatedPayment,
+    current: FastGrants,
+    proposed: FastGrants,
+    proposedIsCurrent = false,
+  ): void {
+    const checked = payment.checked;
+    if (checked.currencyId !== this.currencyId) {
+      this.paymentsOtherCurrency += 1;
+      return;
+    }
+    this.payments += 1;
+    const atMs = checked.atMs;
+    if (atMs < this.firstAtMs) this.firstAtMs = atMs;
+    if (atMs > this.lastAtMs) this.lastAtMs = atMs;
+    let scenario = this.scenarioTallies[checked.scenarioId];
+    if (scenario === undefined) {
+      scenario = this.tallyOf("scenario", SCENARIOS[checked.scenarioId]!);
+      this.scenarioTallies[checked.scenarioId] = scenario;
+    }
+    let region = this.regionTallies[checked.regionId];
+    if (region === undefined) {
+      region = this.tallyOf("region", checked.region);
+      this.regionTallies[checked.regionId] = region;
+    }
+    this.total.payments += 1;
+    scenario.payments += 1;
+    region.payments += 1;
+    const subsidy0 = current.totalMinor;
+    const subsidy1 = proposed.totalMinor;
+    if (subsidy0 === 0 && subsidy1 === 0) return;
+    const individual = checked.individualPayee;
+    if (subsidy0 > 0) {
+      this.total.add0(subsidy0);
+      scenario.add0(subsidy0);
+      region.add0(subsidy0);
+      if (individual) this.individualPayee.add0(subsidy0);
+      this.addGrants(current, 0, 0);
+      this.considerWorstChecked(payment, subsidy0, 0);
+    }
+    if (subsidy1 > 0) {
+      this.total.add1(subsidy1);
+      scenario.add1(subsidy1);
+      region.add1(subsidy1);
+      if (individual) this.individualPayee.add1(subsidy1);
+      this.addGrants(proposed, 1, proposedIsCurrent ? 0 : 1);
+      this.considerWorstChecked(payment, subsidy1, 1);
+    }
+    this.identities.user.addRange(
+      payment.userText,
+      payment.userStart,
+      payment.userEnd,
+      subsidy0,
+      subsidy1,
+    );
+    if (payment.deviceStart >= 0)
+      this.identities.device.addRange(
+        payment.deviceText,
+        payment.deviceStart,
+        payment.deviceEnd,
+        subsidy0,
+        subsidy1,
+      );
+    if (payment.cardStart >= 0)
+      this.identities.card.addRange(
+        payment.cardText,
+        payment.cardStart,
+        payment.cardEnd,
+        subsidy0,
+        subsidy1,
+      );
+  }
+
+  /** `addSubsidies` for grants, whose positions are in the `snapshot` side's campaigns. */
+  private addGrants(grants: FastGrants, side: 0 | 1, snapshot: 0 | 1): void {
+    const grantSide = this.grantSides?.[snapshot];
+    if (grantSide === undefined) throw new Error("addGranted needs useCampaigns first");
+    const scratch = this.fundingScratch;
+    scratch.fill(0);
+    const positions = grants.positions;
+    const amounts = grants.amountsMinor;
+    for (let index = 0; index < grants.count; index += 1) {
+      const amountMinor = amounts[index]!;
+      if (amountMinor <= 0) continue;
+      const position = positions[index]!;
+      let campaign = grantSide.tallies[position];
+      if (campaign === undefined) {
+        campaign = this.tallyOf("campaign", grantSide.campaignIds[position]!);
+        grantSide.tallies[position] = campaign;
+      }
+      if (side === 0) campaign.add0(amountMinor);
+      else campaign.add1(amountMinor);
+      scratch[grantSide.fundingIndexes[position]!]! += amountMinor;
+    }
+    for (let index = 0; index < scratch.length; index += 1) {
+      const amountMinor = scratch[index]!;
+      if (amountMinor === 0) continue;
+      if (side === 0) this.fundingTallies[index]!.add0(amountMinor);
+      else this.fundingTallies[index]!.add1(amountMinor);
+    }
+  }
+
+  /** `considerWorst` for a checked payment: the record is made only for a new worst. */
+  private considerWorstChecked(payment: SimulatedPayment, subsidyMinor: number, side: 0 | 1) {
+    const checked = payment.checked;
+    const worst = this.worst[side];
+    if (
+      worst !== null &&
+      (subsidyMinor < worst.subsidyMinor ||
+        (subsidyMinor === worst.subsidyMinor && checked.paymentId >= worst.paymentId))
+    )
+      return;
+    this.worst[side] = {
+      paymentId: checked.paymentId,
+      subsidyMinor,
+      paymentAmountMinor: checked.amountMinor,
+      scenario: SCENARIOS[checked.scenarioId]!,
+      region: checked.region as Payment["region"],
+    };
   }
 
   private tallyOf(kind: GroupKind, key: string): Tally {
