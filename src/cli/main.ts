@@ -16,6 +16,7 @@ import { registerSchemaCommand } from "./commands/schema.ts";
 import { registerSimulateCommand } from "./commands/simulate.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
+import { registerWebhookCommands } from "./commands/webhook.ts";
 import { EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "./exit-codes.ts";
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerSimulateCommand(program, outcome);
   registerAuditCommands(program, outcome);
   registerIncidentCommands(program, outcome);
+  registerWebhookCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {

@@ -72,7 +72,7 @@ describe("webhook signatures", () => {
       "",
       "t=1",
       "v1=abc",
-      "t=x,v1=" + "0".repeat(64),
+      `t=x,v1=${"0".repeat(64)}`,
       `t=1,v1=${"0".repeat(63)}`,
       `t=1,t=2,v1=${"0".repeat(64)}`,
       "x".repeat(2_000),
