@@ -211,7 +211,7 @@ describe("severity only rises", () => {
     expect(worse.incident.severity).toBe("P1");
     expect(worse.incident.timeline.at(-1)).toMatchObject({
       kind: "severity_raised",
-      details: { from: "P3", to: "P1" },
+      details: { fromSeverity: "P3", toSeverity: "P1" },
     });
     // The money stopped: the rate fell, the peak stays, and so does the severity.
     const calmer = ok(

@@ -92,7 +92,7 @@ export const INCIDENT_TIMELINE_KINDS = {
   note: { recordable: true, requires: [], description: "A person's note." },
   severity_raised: {
     recordable: false,
-    requires: ["from", "to"],
+    requires: ["fromSeverity", "toSeverity"],
     description: "The severity rose, by reassessment of the impact or by a person.",
   },
   acknowledged: {
@@ -664,8 +664,8 @@ function withSeverity(
     timeline: withEntry(
       incident.timeline,
       lifecycleEntry("severity_raised", atMs, byId, summary, {
-        from: incident.severity,
-        to: next.severity,
+        fromSeverity: incident.severity,
+        toSeverity: next.severity,
       }),
     ),
   };
