@@ -4,7 +4,9 @@
  * one typed array — rather than an object each: less memory, less for the garbage collector, and
  * a tally that is already columns. Rows are found through an open-addressing table of row
  * numbers keyed by an FNV-1a hash of the identity: measured ~35 % cheaper than a Map here, where
- * every lookup brings a fresh string whose hash a Map would compute anyway.
+ * every lookup brings a fresh string whose hash a Map would compute anyway. An identity may be
+ * given as a range of a longer text (the line it was read from): its string is made only when
+ * the identity is new. Another thread's totals arrive joined into one string (`IdentityColumns`).
  */
 import type { SimulationWorstIdentity } from "./simulation-report.ts";
 
@@ -25,6 +27,21 @@ export interface TallyColumns {
   readonly spills: readonly (readonly [number, bigint, bigint])[];
 }
 
+/**
+ * Identity totals as columns for another thread: the identities joined into one string (one copy
+ * when cloned, rather than an object per identity), each one's end in it, its hash, and its row.
+ */
+export interface IdentityColumns {
+  readonly text: string;
+  /** End of each identity in `text`; it starts where the one before ends. */
+  readonly ends: Int32Array;
+  readonly hashes: Int32Array;
+  /** payments, subsidised0, subsidised1, low0, low1 per identity. */
+  readonly numbers: Float64Array;
+  /** [row, high0, high1] for the rows whose sums spilled. */
+  readonly spills: readonly (readonly [number, bigint, bigint])[];
+}
+
 export class IdentityTotals {
   /** (row + 1, hash) per slot, row + 1 = 0 for empty; at most half the slots used. */
   private slots = new Int32Array(ROWS_INITIAL * 4);
@@ -38,16 +55,16 @@ export class IdentityTotals {
     return this.keys.length;
   }
 
-  private rowOf(key: string): number {
-    return this.rowOfRange(key, 0, key.length);
-  }
-
   /**
    * The row of the identity `text[start, end)`, added when new. The key string is made only
    * then: a replay reads each identity from its line, and most identities recur.
    */
-  private rowOfRange(text: string, start: number, end: number): number {
-    const hash = hashOfRange(text, start, end);
+  private rowOfRange(
+    text: string,
+    start: number,
+    end: number,
+    hash: number = hashOfRange(text, start, end),
+  ): number {
     const slots = this.slots;
     const mask = slots.length - 2;
     const keys = this.keys;
@@ -130,19 +147,31 @@ export class IdentityTotals {
     return (this.spills.get(row)?.[side] ?? 0n) + BigInt(this.numbers[row * STRIDE + 3 + side]!);
   }
 
-  columns(): TallyColumns {
+  columns(): IdentityColumns {
+    const keys = this.keys;
+    const ends = new Int32Array(keys.length);
+    let end = 0;
+    for (let row = 0; row < keys.length; row += 1) {
+      end += keys[row]!.length;
+      ends[row] = end;
+    }
     return {
-      keys: [...this.keys],
-      numbers: this.numbers.slice(0, this.keys.length * STRIDE),
+      text: keys.join(""),
+      ends,
+      hashes: this.hashes.slice(0, keys.length),
+      numbers: this.numbers.slice(0, keys.length * STRIDE),
       spills: [...this.spills].map(([row, [high0, high1]]) => [row, high0, high1] as const),
     };
   }
 
-  merge(columns: TallyColumns): void {
-    const { keys, numbers: source } = columns;
-    const rowsByIndex = new Int32Array(keys.length);
-    for (let index = 0; index < keys.length; index += 1) {
-      const row = this.rowOf(keys[index]!);
+  merge(columns: IdentityColumns): void {
+    const { text, ends, hashes, numbers: source } = columns;
+    const rowsByIndex = new Int32Array(ends.length);
+    let start = 0;
+    for (let index = 0; index < ends.length; index += 1) {
+      const end = ends[index]!;
+      const row = this.rowOfRange(text, start, end, hashes[index]!);
+      start = end;
       rowsByIndex[index] = row;
       const at = row * STRIDE;
       const from = index * STRIDE;

@@ -16,7 +16,12 @@ import { FUNDING_SOURCES } from "../funding.ts";
 import type { Payment } from "../model/payment.ts";
 import { BPS_PER_UNIT, type Currency } from "../money.ts";
 import { CASH_EQUIVALENT_SCENARIOS, SCENARIOS } from "../scenario.ts";
-import { IdentityTotals, SPILL_AT_MINOR, type TallyColumns } from "./identity-totals.ts";
+import {
+  type IdentityColumns,
+  IdentityTotals,
+  SPILL_AT_MINOR,
+  type TallyColumns,
+} from "./identity-totals.ts";
 import type { SimulatedPayment } from "./simulated-payment.ts";
 import type { SimulationFlag } from "./simulation-flags.ts";
 import {
@@ -119,7 +124,7 @@ export interface SimulationTally {
   readonly total: TallyColumns;
   readonly individualPayee: TallyColumns;
   readonly groups: Readonly<Record<GroupKind, TallyColumns>>;
-  readonly identities: Readonly<Record<IdentityKind, TallyColumns>>;
+  readonly identities: Readonly<Record<IdentityKind, IdentityColumns>>;
   readonly worstPayment: readonly [SimulationWorstPayment | null, SimulationWorstPayment | null];
 }
 
@@ -410,7 +415,7 @@ export class SimulationAccumulator {
   tally(): SimulationTally {
     const groups = {} as Record<GroupKind, TallyColumns>;
     for (const kind of GROUP_KINDS) groups[kind] = columnsOf(this.groups[kind]);
-    const identities = {} as Record<IdentityKind, TallyColumns>;
+    const identities = {} as Record<IdentityKind, IdentityColumns>;
     for (const kind of IDENTITY_KINDS) identities[kind] = this.identities[kind].columns();
     return {
       currency: this.options.currency,
