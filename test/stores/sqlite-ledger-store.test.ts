@@ -141,6 +141,7 @@ describe("SqliteLedgerStore", () => {
         { version: 1, name: "ledger" },
         { version: 2, name: "entries in the payment row, refunds" },
         { version: 3, name: "counters kept by the writer, rebuilt from the ledger" },
+        { version: 4, name: "impact facts" },
       ]);
     } finally {
       raw.close();
