@@ -127,6 +127,14 @@ export class ChangeService {
     return latest.flatMap((version) => (version.document === null ? [] : [version.document]));
   }
 
+  /** Changes, newest first, at most `limit` (the store's maximum applies); optionally one state. */
+  async list(options: {
+    readonly state?: ChangeRequest["state"];
+    readonly limit: number;
+  }): Promise<readonly ChangeRequest[]> {
+    return this.store.listChanges(options);
+  }
+
   async show(id: string): Promise<ChangeRequest | undefined> {
     return (await this.store.getChange(id))?.change;
   }

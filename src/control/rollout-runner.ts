@@ -11,7 +11,7 @@ import type { RolloutVerdict, StageObservation } from "../core/change/rollout.ts
 import { isInRollout } from "../core/change/rollout.ts";
 import type { Decision } from "../core/evaluator/decision.ts";
 import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-evaluator.ts";
-import { buildSnapshot } from "../core/evaluator/snapshot.ts";
+import { buildSnapshot, type Snapshot } from "../core/evaluator/snapshot.ts";
 import { type ConfigSet, resolveConfig } from "../core/model/config-set.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
 import type { Payment } from "../core/model/payment.ts";
@@ -37,10 +37,13 @@ export interface RolloutEvent {
 
 interface Serving {
   readonly stable: Pick<FastEvaluator, "quote">;
+  /** Absent when nothing is active (NOTHING_SERVED answers). */
+  readonly stableSnapshot?: Snapshot;
   readonly rollout?: {
     readonly changeId: string;
     readonly shareBps: number;
     readonly evaluator: FastEvaluator;
+    readonly snapshot: Snapshot;
     readonly watchedCampaignIds: readonly string[];
   };
 }
@@ -105,6 +108,31 @@ export class RolloutRunner {
     return rollout === undefined
       ? undefined
       : { changeId: rollout.changeId, shareBps: rollout.shareBps };
+  }
+
+  /**
+   * The snapshot `payment`'s payer is served, and whether it is the rolling-out change's: what a
+   * caller reserving the decision's subsidies plans against, and what a guard watches.
+   */
+  servedSnapshot(payment: Pick<Payment, "userId">): { snapshot?: Snapshot; rollout: boolean } {
+    const rollout = this.serving.rollout;
+    if (rollout !== undefined && isInRollout(payment.userId, rollout.shareBps)) {
+      return { snapshot: rollout.snapshot, rollout: true };
+    }
+    return this.serving.stableSnapshot === undefined
+      ? { rollout: false }
+      : { snapshot: this.serving.stableSnapshot, rollout: false };
+  }
+
+  /** The snapshots served now: the stable one and the rolling-out change's, when there are. */
+  snapshots(): { stable?: Snapshot; rollout?: { changeId: string; snapshot: Snapshot } } {
+    const rollout = this.serving.rollout;
+    return {
+      ...(this.serving.stableSnapshot === undefined ? {} : { stable: this.serving.stableSnapshot }),
+      ...(rollout === undefined
+        ? {}
+        : { rollout: { changeId: rollout.changeId, snapshot: rollout.snapshot } }),
+    };
   }
 
   /** Evaluates one payment with the configuration its payer is served. */
@@ -216,26 +244,32 @@ async function loadServing(service: ChangeService, randomSeed: number): Promise<
   // Nothing active at all (the first change was rolled back): nothing is granted, fail closed.
   const stable =
     stableConfig.envelope === undefined
-      ? NOTHING_SERVED
+      ? undefined
       : evaluatorOf(
           stableConfig,
           configuration.stableVersions,
           randomSeed,
           "the stable configuration",
         );
-  if (configuration.rollout === undefined || rolloutConfig === undefined) return { stable };
+  const stableServing =
+    stable === undefined
+      ? { stable: NOTHING_SERVED }
+      : { stable: stable.evaluator, stableSnapshot: stable.snapshot };
+  if (configuration.rollout === undefined || rolloutConfig === undefined) return stableServing;
+  const rollout = evaluatorOf(
+    rolloutConfig,
+    configuration.rollout.versions,
+    randomSeed,
+    `the configuration of ${configuration.rollout.changeId}`,
+  );
   return {
-    stable,
+    ...stableServing,
     rollout: {
       changeId: configuration.rollout.changeId,
       shareBps: configuration.rollout.shareBps,
       watchedCampaignIds: configuration.rollout.watchedCampaignIds,
-      evaluator: evaluatorOf(
-        rolloutConfig,
-        configuration.rollout.versions,
-        randomSeed,
-        `the configuration of ${configuration.rollout.changeId}`,
-      ),
+      evaluator: rollout.evaluator,
+      snapshot: rollout.snapshot,
     },
   };
 }
@@ -257,12 +291,12 @@ function evaluatorOf(
   versions: ReadonlyMap<DocumentKey, number>,
   randomSeed: number,
   what: string,
-): FastEvaluator {
+): { evaluator: FastEvaluator; snapshot: Snapshot } {
   const campaignVersions = effectiveCampaignVersions(
     config.campaigns.map((effective) => effective.campaign),
     (key) => versions.get(key),
   );
   const built = buildSnapshot(config, { version: 1, randomSeed, campaignVersions });
   if (!built.ok) throw new Error(`${what} does not build: ${built.message}`);
-  return createFastEvaluator(built.snapshot);
+  return { evaluator: createFastEvaluator(built.snapshot), snapshot: built.snapshot };
 }

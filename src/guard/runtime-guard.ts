@@ -1,0 +1,334 @@
+/**
+ * The runtime guard as one object an evaluating process holds: it feeds every decided payment to
+ * the monitors, keeps the baselines a forced change is judged against (each campaign version's
+ * mean subsidy per subsidised payment, each template's spend, the platform's subsidy over
+ * volume, over the last ten minutes), rebuilds what the monitors watch when the configuration
+ * changes, and keeps one breaker per subject: a trip comes back once, when its breaker goes from
+ * armed to tripped; it stays tripped, reporting nothing new, until a person acknowledges and
+ * resets it. What a trip does (kill, rollback, incident) is `GuardResponder`'s.
+ *
+ * Time is the caller's: the same object runs in a server and in the replay.
+ */
+import type { RolloutForecast } from "../core/change/rollout.ts";
+import type { Decision } from "../core/evaluator/decision.ts";
+import type { SnapshotCampaign } from "../core/evaluator/snapshot.ts";
+import {
+  type BreakerAction,
+  type BreakerState,
+  nextBreakerState,
+} from "../core/guard/breaker-lifecycle.ts";
+import type { GuardPaymentEvent } from "../core/guard/guard-event.ts";
+import {
+  DEFAULT_GUARD_POLICY,
+  GuardMonitors,
+  type GuardPolicy,
+  type GuardTrip,
+  type GuardWatch,
+  type WatchedCampaign,
+  type WatchedTemplate,
+} from "../core/guard/guard-monitors.ts";
+import { SlidingWindow } from "../core/guard/sliding-window.ts";
+import type { Payment } from "../core/model/payment.ts";
+
+/** What the evaluators serve, as the guard needs it. */
+export interface GuardServing {
+  /** The stable configuration's campaigns, with their effective versions. */
+  readonly stable: readonly SnapshotCampaign[];
+  readonly rollout?: {
+    readonly changeId: string;
+    /** The rolling-out configuration's campaigns, with their effective versions. */
+    readonly campaigns: readonly SnapshotCampaign[];
+    /** Share of identities it reaches, in bps. */
+    readonly shareBps: number;
+    /**
+     * The approved forecast (per payment of all payments, at full share). Absent for a change
+     * forced past approval: nobody approved a forecast, so its campaigns are judged against
+     * their previous versions and the platform baseline.
+     */
+    readonly forecast?: RolloutForecast;
+  };
+}
+
+export interface RuntimeGuardOptions {
+  readonly policy?: GuardPolicy;
+  /** How far back the baselines look. Default ten minutes. */
+  readonly baselineWindowMs?: number;
+  /** Subsidised payments a campaign version needs in the baseline before it is a baseline. */
+  readonly baselineSamplesMin?: number;
+  /** Payments the platform needs in the baseline before its rate is a baseline. */
+  readonly platformBaselinePaymentsMin?: number;
+}
+
+export const RUNTIME_GUARD_DEFAULTS = {
+  baselineWindowMs: 600_000,
+  baselineSamplesMin: 30,
+  platformBaselinePaymentsMin: 10_000,
+} as const;
+
+export const RUNTIME_GUARD_LIMITS = {
+  /** Campaign versions with a baseline at once (a window of 60 buckets each). */
+  baselineKeysMax: 50_000,
+} as const;
+
+/** A breaker per subject: `campaign:ID@VERSION`, `template:ID`, `platform`. */
+export interface BreakerView {
+  readonly breakerId: string;
+  readonly state: BreakerState;
+  /** The trip that moved it to tripped, while it is tripped or acknowledged. */
+  readonly trip?: GuardTrip;
+}
+
+const BASELINE_BUCKETS = 60;
+
+export class RuntimeGuard {
+  private readonly policy: GuardPolicy;
+  private readonly baselineWindowMs: number;
+  private readonly baselineSamplesMin: number;
+  private readonly platformBaselinePaymentsMin: number;
+  private monitors: GuardMonitors;
+  private readonly campaignBaselines = new Map<string, SlidingWindow>();
+  private readonly templateBaselines = new Map<string, SlidingWindow>();
+  private readonly platformVolume: SlidingWindow;
+  private readonly platformSubsidy: SlidingWindow;
+  private readonly breakers = new Map<string, { state: BreakerState; trip?: GuardTrip }>();
+  /** The first payment recorded: how much of the baseline window holds anything. */
+  private firstPaymentAtMs: number | undefined;
+  /** Reused for every payment: the monitors read it and keep nothing of it. */
+  private readonly event: {
+    atMs: number;
+    amountMinor: number;
+    scenario: Payment["scenario"];
+    region: Payment["region"];
+    payeeKind: Payment["payeeKind"];
+    grants: GuardPaymentEvent["grants"];
+  } = {
+    atMs: 0,
+    amountMinor: 0,
+    scenario: "merchant_qr",
+    region: "CN-SH",
+    payeeKind: "merchant",
+    grants: [],
+  };
+
+  constructor(options: RuntimeGuardOptions = {}) {
+    this.policy = options.policy ?? DEFAULT_GUARD_POLICY;
+    this.baselineWindowMs = options.baselineWindowMs ?? RUNTIME_GUARD_DEFAULTS.baselineWindowMs;
+    this.baselineSamplesMin =
+      options.baselineSamplesMin ?? RUNTIME_GUARD_DEFAULTS.baselineSamplesMin;
+    this.platformBaselinePaymentsMin =
+      options.platformBaselinePaymentsMin ?? RUNTIME_GUARD_DEFAULTS.platformBaselinePaymentsMin;
+    this.platformVolume = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
+    this.platformSubsidy = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
+    this.monitors = new GuardMonitors({ campaigns: [] }, this.policy);
+  }
+
+  /**
+   * What the monitors watch from now on: every version served, each rolling-out version with its
+   * forecast, or — forced — with its previous version's baseline, and the platform baseline as
+   * it stands at `nowMs`. Windows of versions watched before and after carry over.
+   */
+  configure(serving: GuardServing, nowMs: number): void {
+    this.monitors = this.monitors.withWatch(this.watchOf(serving, nowMs));
+  }
+
+  /** One decided payment (after kills and the staleness gate: what was actually granted). */
+  record(payment: Payment, decision: Decision): void {
+    this.firstPaymentAtMs ??= payment.atMs;
+    const event = this.event;
+    event.atMs = payment.atMs;
+    event.amountMinor = payment.amountMinor;
+    event.scenario = payment.scenario;
+    event.region = payment.region;
+    event.payeeKind = payment.payeeKind;
+    // A subsidy is a grant with more fields; nothing is copied.
+    event.grants = decision.subsidies;
+    this.monitors.record(event);
+    this.platformVolume.add(payment.atMs, payment.amountMinor, 1);
+    if (decision.totalSubsidyMinor > 0) {
+      this.platformSubsidy.add(payment.atMs, decision.totalSubsidyMinor, 1);
+    }
+    for (const subsidy of decision.subsidies) {
+      this.baselineOf(
+        this.campaignBaselines,
+        `${subsidy.campaignId}@${subsidy.campaignVersion}`,
+      )?.add(payment.atMs, subsidy.amountMinor, 1);
+      this.baselineOf(this.templateBaselines, subsidy.templateId)?.add(
+        payment.atMs,
+        subsidy.amountMinor,
+        1,
+      );
+    }
+  }
+
+  /** The trips that tripped an armed breaker at `nowMs`; anomalies already tripped stay quiet. */
+  check(nowMs: number): GuardTrip[] {
+    const tripped: GuardTrip[] = [];
+    for (const trip of this.monitors.check(nowMs)) {
+      const breakerId = breakerIdOf(trip);
+      const breaker = this.breakers.get(breakerId) ?? { state: "armed" as BreakerState };
+      const move = nextBreakerState(breaker.state, "trip");
+      if (!move.ok) continue;
+      this.breakers.set(breakerId, { state: move.state, trip });
+      tripped.push(trip);
+    }
+    return tripped;
+  }
+
+  /** Acknowledging, then resetting, re-arms a breaker: an on-call engineer's moves. */
+  moveBreaker(
+    breakerId: string,
+    action: Exclude<BreakerAction, "trip">,
+  ): ReturnType<typeof nextBreakerState> {
+    const breaker = this.breakers.get(breakerId) ?? { state: "armed" as BreakerState };
+    const move = nextBreakerState(breaker.state, action);
+    if (move.ok) {
+      this.breakers.set(
+        breakerId,
+        move.state === "armed" ? { state: "armed" } : { state: move.state, trip: breaker.trip },
+      );
+    }
+    return move;
+  }
+
+  breakerStates(): BreakerView[] {
+    return [...this.breakers].map(([breakerId, breaker]) => ({
+      breakerId,
+      state: breaker.state,
+      ...(breaker.trip === undefined ? {} : { trip: breaker.trip }),
+    }));
+  }
+
+  private baselineOf(
+    baselines: Map<string, SlidingWindow>,
+    key: string,
+  ): SlidingWindow | undefined {
+    let window = baselines.get(key);
+    if (window === undefined) {
+      // Past the limit a new key has no baseline: it is judged by its ceiling and scope only.
+      if (baselines.size >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
+      window = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
+      baselines.set(key, window);
+    }
+    return window;
+  }
+
+  private watchOf(serving: GuardServing, nowMs: number): GuardWatch {
+    const campaigns = new Map<string, WatchedCampaign>();
+    for (const effective of serving.stable) {
+      campaigns.set(keyOf(effective), watchedOf(effective));
+    }
+    const templates = new Map<string, WatchedTemplate>();
+    const rollout = serving.rollout;
+    if (rollout !== undefined) {
+      const stableVersions = new Map(
+        serving.stable.map((effective) => [effective.campaign.id, effective.version]),
+      );
+      const paymentsPerMinute = this.platformPaymentsPerMinute(nowMs);
+      for (const effective of rollout.campaigns) {
+        const key = keyOf(effective);
+        if (campaigns.has(key)) continue;
+        const previousVersion = stableVersions.get(effective.campaign.id);
+        const previous =
+          previousVersion === undefined
+            ? undefined
+            : this.meanSubsidyOf(`${effective.campaign.id}@${previousVersion}`, nowMs);
+        const forecast = rollout.forecast?.byCampaign?.find(
+          (campaign) => campaign.campaignId === effective.campaign.id,
+        );
+        campaigns.set(key, {
+          ...watchedOf(effective),
+          ...(previous === undefined ? {} : { previous: { meanSubsidyMinor: previous } }),
+          ...(forecast === undefined || forecast.subsidisedShareBps === 0
+            ? {}
+            : {
+                forecast: {
+                  spendPerMinuteMinor: Math.ceil(
+                    (forecast.subsidyPerPaymentMilliMinor / 1_000) *
+                      paymentsPerMinute *
+                      (rollout.shareBps / 10_000),
+                  ),
+                  subsidisedShareBps: Math.ceil(
+                    (forecast.subsidisedShareBps * rollout.shareBps) / 10_000,
+                  ),
+                  // Per payment of all payments ÷ the share subsidised = per subsidised payment.
+                  meanSubsidyMinor: Math.ceil(
+                    (forecast.subsidyPerPaymentMilliMinor * 10) / forecast.subsidisedShareBps,
+                  ),
+                },
+              }),
+        });
+        // A forced template edit fans out with no forecast: the template's whole spend is
+        // watched against what it spent before. An approved change's forecast already covers
+        // each campaign it touches.
+        const templateId = effective.template.id;
+        if (rollout.forecast === undefined && !templates.has(templateId)) {
+          const spent = this.templateBaselines.get(templateId)?.sum(nowMs).amountMinor ?? 0;
+          templates.set(templateId, {
+            templateId,
+            ...(spent > 0
+              ? {
+                  forecastPerMinuteMinor: Math.ceil(
+                    (spent * 60_000) / Math.min(this.baselineWindowMs, this.observedMs(nowMs)),
+                  ),
+                }
+              : {}),
+          });
+        }
+      }
+    }
+    const platformBps = this.platformBaselineBps(nowMs);
+    return {
+      campaigns: [...campaigns.values()],
+      templates: [...templates.values()],
+      ...(platformBps === undefined
+        ? {}
+        : { platform: { baselineSubsidyOverVolumeBps: platformBps } }),
+    };
+  }
+
+  /** Mean subsidy per subsidised payment of one version over the baseline, if it has enough. */
+  private meanSubsidyOf(key: string, nowMs: number): number | undefined {
+    const sum = this.campaignBaselines.get(key)?.sum(nowMs);
+    if (sum === undefined || sum.count < this.baselineSamplesMin) return undefined;
+    return Math.ceil(sum.amountMinor / sum.count);
+  }
+
+  private platformBaselineBps(nowMs: number): number | undefined {
+    const volume = this.platformVolume.sum(nowMs);
+    if (volume.count < this.platformBaselinePaymentsMin || volume.amountMinor === 0)
+      return undefined;
+    return Math.ceil((this.platformSubsidy.sum(nowMs).amountMinor * 10_000) / volume.amountMinor);
+  }
+
+  private platformPaymentsPerMinute(nowMs: number): number {
+    const observedMs = this.observedMs(nowMs);
+    return observedMs === 0 ? 0 : (this.platformVolume.sum(nowMs).count * 60_000) / observedMs;
+  }
+
+  /** How much of the baseline window has payments in it (a guard started a minute ago has one). */
+  private observedMs(nowMs: number): number {
+    const first = this.firstPaymentAtMs;
+    return first === undefined ? 0 : Math.max(1, Math.min(this.baselineWindowMs, nowMs - first));
+  }
+}
+
+function keyOf(effective: SnapshotCampaign): string {
+  return `${effective.campaign.id}@${effective.version}`;
+}
+
+function watchedOf(effective: SnapshotCampaign): WatchedCampaign {
+  const ceiling = effective.campaign.limits.spendPerMinuteMaxMinor;
+  return {
+    campaignId: effective.campaign.id,
+    campaignVersion: effective.version,
+    templateId: effective.template.id,
+    scope: { scenarios: effective.scenarios, regions: effective.campaign.scope.regions },
+    ...(ceiling === undefined ? {} : { ceilingPerMinuteMinor: ceiling }),
+  };
+}
+
+export function breakerIdOf(trip: GuardTrip): string {
+  const { subject } = trip;
+  if (subject.kind === "campaign") return `campaign:${subject.id}@${subject.campaignVersion ?? 0}`;
+  return subject.kind === "template" ? `template:${subject.id}` : "platform";
+}
