@@ -40,6 +40,13 @@ export interface LedgerServiceOptions {
    * the store takes (benchmarks that measure a saturated store).
    */
   readonly storeDeadlineMs?: number | null;
+  /**
+   * Makes each activated snapshot an evaluator. Default `createFastEvaluator`; a composition that
+   * obeys kills passes `killedEvaluatorFactory(watcher)` (src/guard/killed-evaluator.ts), so `apply`
+   * withdraws a subsidy an earlier quote showed once a kill names it, and grants nothing while the
+   * watcher is stale. A function rather than a watcher keeps the ledger free of the guard layer.
+   */
+  readonly createEvaluator?: (snapshot: Snapshot) => FastEvaluator;
 }
 
 export interface ApplyAnswer {
@@ -68,6 +75,7 @@ export class LedgerService {
   private readonly reservationTtlMs: number;
   private readonly onStoreFailure: (cause: unknown) => void;
   private readonly storeDeadlineMs: number | null;
+  private readonly createEvaluator: (snapshot: Snapshot) => FastEvaluator;
   private active: Active | undefined;
 
   constructor(options: LedgerServiceOptions) {
@@ -77,6 +85,7 @@ export class LedgerService {
     this.onStoreFailure = options.onStoreFailure ?? (() => {});
     this.storeDeadlineMs =
       options.storeDeadlineMs === undefined ? STORE_DEADLINE_MS_DEFAULT : options.storeDeadlineMs;
+    this.createEvaluator = options.createEvaluator ?? createFastEvaluator;
   }
 
   /**
@@ -103,7 +112,7 @@ export class LedgerService {
     );
     this.active = {
       snapshot,
-      evaluator: createFastEvaluator(snapshot),
+      evaluator: this.createEvaluator(snapshot),
       campaignsById: new Map(
         snapshot.campaigns.map((effective) => [effective.campaign.id, effective]),
       ),
