@@ -269,12 +269,33 @@ describe("scenario, region and payee mix against the declared scope", () => {
 });
 
 describe("subsidy per payment against the forecast or the previous version", () => {
+  test("a mean ten times the previous version's trips on eight payments, not on seven", () => {
+    const watch = { campaigns: [watched("coffee", { previous: { meanSubsidyMinor: 50 } }, 2)] };
+    const monitors = new GuardMonitors(watch);
+    // The 2025-01-16 shape: 0.50 yuan off became 20 % of a 150-yuan payment, 30 yuan (60×).
+    for (let index = 0; index < 7; index += 1) {
+      monitors.record(payment(START_MS + index * 10, 15_000, [grant("coffee", 3_000, 2)]));
+    }
+    expect(monitors.check(START_MS + 100)).toEqual([]);
+    monitors.record(payment(START_MS + 110, 15_000, [grant("coffee", 3_000, 2)]));
+    expect(monitors.check(START_MS + 120)).toEqual([
+      expect.objectContaining({
+        code: "per_payment.above_previous",
+        window: "1s",
+        observed: 3_000,
+        // Ten times the baseline: limitAbove(50, 90,000 bps, 100).
+        limit: 500,
+      }),
+    ]);
+  });
+
   test("one big payment does not trip; a mean above the previous version's beyond tolerance does", () => {
     const watch = { campaigns: [watched("coffee", { previous: { meanSubsidyMinor: 50 } }, 2)] };
     const monitors = new GuardMonitors(watch);
-    // 28 payments at 0.50 yuan and one at 300 yuan: a mean of 10.83 yuan, on too few payments.
+    // 28 payments at 0.50 yuan and one at 30 yuan: a mean of 1.51 yuan (3×), on too few
+    // payments for the ordinary rule and far below the strong rule's ten times.
     for (let index = 0; index < 29; index += 1) {
-      const amountMinor = index === 15 ? 30_000 : 50;
+      const amountMinor = index === 15 ? 3_000 : 50;
       monitors.record(payment(START_MS + index * 10, 150_000, [grant("coffee", amountMinor, 2)]));
     }
     expect(monitors.check(START_MS + 300)).toEqual([]);

@@ -148,12 +148,19 @@ export class CampaignMonitor {
     const code =
       forecast !== undefined ? "per_payment.above_forecast" : "per_payment.above_previous";
     const limit = limitAbove(baseline, policy.perPaymentToleranceBps, policy.perPaymentFloorMinor);
+    const strongLimit = limitAbove(
+      baseline,
+      policy.perPaymentStrongToleranceBps,
+      policy.perPaymentFloorMinor,
+    );
     for (const window of GUARD_WINDOWS) {
       const { amountMinor, count } = window.pick(this.windows).sum(nowMs);
-      if (count < policy.perPaymentMinSamples) continue;
+      if (count < policy.perPaymentStrongMinSamples) continue;
       const observed = Math.floor(amountMinor / count);
-      if (observed > limit)
-        return { ...this.tripBase(code, window.name, observed, limit), atMs: nowMs };
+      // Fewer payments than the ordinary sample: only a mean far beyond the baseline counts.
+      const judged = count >= policy.perPaymentMinSamples ? limit : strongLimit;
+      if (observed > judged)
+        return { ...this.tripBase(code, window.name, observed, judged), atMs: nowMs };
     }
     return undefined;
   }

@@ -25,6 +25,14 @@ export interface GuardPolicy {
   readonly perPaymentFloorMinor: number;
   /** Subsidised payments a window needs before its mean is judged: one big payment is not a mean. */
   readonly perPaymentMinSamples: number;
+  /**
+   * A runaway far beyond the baseline needs fewer payments to be certain: a mean this far above
+   * it (in bps) is judged from `perPaymentStrongMinSamples` payments. A fixed 0.50 yuan offer
+   * turned into 20 % of every payment is 60× its mean on its first few grants; waiting for the
+   * ordinary sample lets a small campaign's runaway run for seconds at a 1 % rollout stage.
+   */
+  readonly perPaymentStrongToleranceBps: number;
+  readonly perPaymentStrongMinSamples: number;
   /** Grants outside a campaign's declared scope tolerated in a window. */
   readonly outsideScopeGrantsMax: number;
   /** How far platform subsidy over payment volume may run above its baseline, in bps of itself. */
@@ -46,6 +54,8 @@ export const DEFAULT_GUARD_POLICY: GuardPolicy = {
   perPaymentToleranceBps: 20_000,
   perPaymentFloorMinor: 100,
   perPaymentMinSamples: 30,
+  perPaymentStrongToleranceBps: 90_000,
+  perPaymentStrongMinSamples: 8,
   outsideScopeGrantsMax: 0,
   platformToleranceBps: 10_000,
   platformFloorBps: 50,
@@ -74,6 +84,14 @@ export function checkGuardPolicy(policy: GuardPolicy): void {
     if (!Number.isSafeInteger(value) || value < 0 || value > max) {
       throw new RangeError(`guard policy ${name} ${value} is not an integer within 0..${max}`);
     }
+  }
+  if (
+    policy.perPaymentStrongMinSamples > policy.perPaymentMinSamples ||
+    policy.perPaymentStrongToleranceBps < policy.perPaymentToleranceBps
+  ) {
+    throw new RangeError(
+      "guard policy: the strong per-payment rule must need no more payments and no less excess than the ordinary one",
+    );
   }
   if (
     !Number.isSafeInteger(blameCampaignsMax) ||
