@@ -3,7 +3,10 @@
  * timeline, reassess its severity as the impact grows, acknowledge, mitigate, record the
  * remediation decision and resolve it. The rules live in src/core/guard/incident.ts; this file
  * reads and writes the store, appends every action to the audit log in the same atomic write, and
- * takes the time from the injected clock.
+ * takes the time from the injected clock. Opening, a severity rise, mitigating and resolving also
+ * enqueue a webhook notification in that same write (src/core/guard/incident-notification.ts):
+ * the incident's store and the outbox share the control database, so nothing is lost to a crash
+ * between the two and no recovery step is needed.
  */
 import type { AuditAction } from "../core/audit/audit-actions.ts";
 import type { AuditDetails, AuditEntryInput } from "../core/audit/audit-entry.ts";
@@ -25,6 +28,7 @@ import {
 } from "../core/guard/incident.ts";
 import { type IncidentResult, refuseIncident } from "../core/guard/incident-codes.ts";
 import type { IncidentState } from "../core/guard/incident-lifecycle.ts";
+import { incidentNotificationOf } from "../core/guard/incident-notification.ts";
 import {
   DEFAULT_SEVERITY_POLICY,
   type IncidentImpact,
@@ -311,6 +315,7 @@ export class IncidentService {
       this.auditOf(incident, incident.openedAtMs, actor, "incident.opened", reason, {
         openedBy: incident.openedBy.kind,
       }),
+      notificationsOf("incident.opened", incident, 1),
     );
     return this.answer(written, incident);
   }
@@ -333,6 +338,7 @@ export class IncidentService {
         result.incident,
         stored.revision,
         this.auditOf(result.incident, atMs, actor, action, reason ?? null, details ?? {}),
+        notificationsOf(action, result.incident, stored.revision + 1),
       );
       if (written.ok || written.code !== "concurrent_update") {
         return this.answer(written, result.incident);
@@ -371,9 +377,19 @@ export class IncidentService {
     if (written.code === "audit_refused") {
       throw new Error(`the audit log refused an entry: ${written.message}`);
     }
+    // The payload's lists are capped far below the body's limit, so a refusal is a bug too.
+    if (written.code === "notification_refused") {
+      throw new Error(`the outbox refused an incident notification: ${written.message}`);
+    }
     return refuseIncident(
       "incident.concurrent_update",
       `${incident?.id ?? id}: ${written.message}; read it again`,
     );
   }
+}
+
+/** The notification the action raises at `revision`, as the list a write takes. */
+function notificationsOf(action: AuditAction, incident: Incident, revision: number) {
+  const notification = incidentNotificationOf(action, incident, revision);
+  return notification === undefined ? [] : [notification];
 }

@@ -8,6 +8,8 @@
 import type { AuditEntryInput } from "../core/audit/audit-entry.ts";
 import type { Incident } from "../core/guard/incident.ts";
 import type { IncidentState } from "../core/guard/incident-lifecycle.ts";
+import type { WebhookNotification } from "../core/guard/webhook-delivery.ts";
+import { prepareWebhookNotification } from "./webhook-outbox.ts";
 
 export interface StoredIncident {
   readonly incident: Incident;
@@ -19,7 +21,7 @@ export type IncidentWriteResult =
   | { readonly ok: true; readonly revision: number }
   | {
       readonly ok: false;
-      readonly code: "concurrent_update" | "audit_refused";
+      readonly code: "concurrent_update" | "audit_refused" | "notification_refused";
       readonly message: string;
     };
 
@@ -33,17 +35,52 @@ export interface IncidentStore {
     readonly limit: number;
   }): Promise<readonly Incident[]>;
   /**
-   * Writes the incident (a new one with `expectedRevision` 0) and appends the audit entry in one
-   * atomic step. Refused as `concurrent_update` when the stored revision is not
-   * `expectedRevision`; as `audit_refused` when the audit log refuses the entry. Nothing is
-   * written then.
+   * Writes the incident (a new one with `expectedRevision` 0), appends the audit entry and
+   * enqueues the notifications to the webhook outbox in one atomic step: an incident never
+   * changes without its notification, nor is one sent for a change that was not stored. The
+   * notifications are written past the outbox's pending bound (incidents.md, "Notifications").
+   * Refused as `concurrent_update` when the stored revision is not `expectedRevision`; as
+   * `audit_refused` when the audit log refuses the entry; as `notification_refused` when a
+   * notification is unusable (`prepareWebhookNotification`). Nothing is written then.
    */
   writeIncident(
     incident: Incident,
     expectedRevision: number,
     audit: AuditEntryInput,
+    notifications?: readonly WebhookNotification[],
   ): Promise<IncidentWriteResult>;
   close(): Promise<void>;
+}
+
+export interface PreparedIncidentNotification {
+  readonly notification: WebhookNotification;
+  /** The body every endpoint receives, rendered once. */
+  readonly body: string;
+}
+
+/**
+ * Checks and renders the notifications of one write before its transaction begins, as every store
+ * does, so a transaction never has to roll back for one.
+ */
+export function prepareIncidentNotifications(
+  notifications: readonly WebhookNotification[],
+  nowMs: number,
+):
+  | { readonly ok: true; readonly prepared: readonly PreparedIncidentNotification[] }
+  | Extract<IncidentWriteResult, { ok: false }> {
+  const prepared: PreparedIncidentNotification[] = [];
+  for (const notification of notifications) {
+    const rendered = prepareWebhookNotification(notification, nowMs);
+    if (!rendered.ok) {
+      return {
+        ok: false,
+        code: "notification_refused",
+        message: `${notification.id}: ${rendered.code}: ${rendered.message}`,
+      };
+    }
+    prepared.push({ notification, body: rendered.body });
+  }
+  return { ok: true, prepared };
 }
 
 /** Incidents one `listIncidents` returns at most. */

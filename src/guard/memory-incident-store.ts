@@ -7,6 +7,7 @@ import type { MemoryAuditLogStore } from "../control/memory-audit-log-store.ts";
 import type { AuditEntryInput } from "../core/audit/audit-entry.ts";
 import type { Incident } from "../core/guard/incident.ts";
 import type { IncidentState } from "../core/guard/incident-lifecycle.ts";
+import type { WebhookNotification } from "../core/guard/webhook-delivery.ts";
 import {
   type IncidentStore,
   IncidentStoreError,
@@ -14,16 +15,24 @@ import {
   incidentIdOf,
   incidentListLimitOf,
   incidentOfJson,
+  prepareIncidentNotifications,
   type StoredIncident,
 } from "./incident-store.ts";
+import type { MemoryWebhookOutbox } from "./memory-webhook-outbox.ts";
 
 export class MemoryIncidentStore implements IncidentStore {
   private readonly incidents = new Map<string, { json: string; revision: number; order: number }>();
   private incidentCount = 0;
   private closed = false;
 
-  /** Audit entries go to this log, checked before anything is written. */
-  constructor(private readonly audit: MemoryAuditLogStore) {}
+  /**
+   * Audit entries go to this log, checked before anything is written; notifications to `outbox`
+   * (without one, as if no endpoint were configured).
+   */
+  constructor(
+    private readonly audit: MemoryAuditLogStore,
+    private readonly outbox?: MemoryWebhookOutbox,
+  ) {}
 
   async nextIncidentId(): Promise<string> {
     this.checkOpen();
@@ -55,8 +64,11 @@ export class MemoryIncidentStore implements IncidentStore {
     incident: Incident,
     expectedRevision: number,
     audit: AuditEntryInput,
+    notifications: readonly WebhookNotification[] = [],
   ): Promise<IncidentWriteResult> {
     this.checkOpen();
+    const prepared = prepareIncidentNotifications(notifications, incident.updatedAtMs);
+    if (!prepared.ok) return prepared;
     const stored = this.incidents.get(incident.id);
     if ((stored?.revision ?? 0) !== expectedRevision) {
       return { ok: false, code: "concurrent_update", message: `${incident.id} changed meanwhile` };
@@ -68,6 +80,10 @@ export class MemoryIncidentStore implements IncidentStore {
     const revision = expectedRevision + 1;
     const order = stored?.order ?? this.incidents.size + 1;
     this.incidents.set(incident.id, { json: JSON.stringify(incident), revision, order });
+    for (const { notification } of prepared.prepared) {
+      // Unbounded (null): an incident's notification is never refused for a full outbox.
+      this.outbox?.enqueueNow(notification, incident.updatedAtMs, null);
+    }
     return { ok: true, revision };
   }
 

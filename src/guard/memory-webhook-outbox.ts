@@ -160,6 +160,18 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
   }
 
   async enqueue(notification: WebhookNotification, nowMs: number): Promise<WebhookEnqueueResult> {
+    return this.enqueueNow(notification, nowMs, this.pendingMax);
+  }
+
+  /**
+   * The enqueue as one synchronous step, for the memory incident store's write (which must be
+   * atomic, as the durable stores' transactions are). `pendingMax` null passes the bound.
+   */
+  enqueueNow(
+    notification: WebhookNotification,
+    nowMs: number,
+    pendingMax: number | null,
+  ): WebhookEnqueueResult {
     this.checkOpen();
     const prepared = prepareWebhookNotification(notification, nowMs);
     if (!prepared.ok) return prepared;
@@ -169,9 +181,13 @@ export class MemoryWebhookOutbox implements WebhookOutbox {
       .sort();
     const deliveryIds = targets.map((endpointId) => webhookDeliveryId(notification.id, endpointId));
     const fresh = deliveryIds.filter((id) => !this.deliveries.has(id));
-    const pending = [...this.deliveries.values()].filter((each) => each.state === "pending").length;
-    const full = outboxFullRefusal(pending, fresh.length, this.pendingMax);
-    if (full !== undefined) return full;
+    if (pendingMax !== null) {
+      const pending = [...this.deliveries.values()].filter(
+        (each) => each.state === "pending",
+      ).length;
+      const full = outboxFullRefusal(pending, fresh.length, pendingMax);
+      if (full !== undefined) return full;
+    }
     for (const [index, endpointId] of targets.entries()) {
       const deliveryId = deliveryIds[index]!;
       if (this.deliveries.has(deliveryId)) continue;

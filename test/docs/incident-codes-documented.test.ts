@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import { INCIDENT_TIMELINE_KINDS, REMEDIATION_DECISIONS } from "../../src/core/guard/incident.ts";
 import { INCIDENT_CODES } from "../../src/core/guard/incident-codes.ts";
 import { INCIDENT_ACTIONS, INCIDENT_TRANSITIONS } from "../../src/core/guard/incident-lifecycle.ts";
+import { INCIDENT_EVENT_TYPES } from "../../src/core/guard/incident-notification.ts";
 import { INCIDENT_STORE_ERROR_CODES } from "../../src/guard/incident-store.ts";
 
 const DOC = readFileSync(
@@ -15,6 +16,7 @@ describe("docs/reference/incidents.md", () => {
   test.each([
     ["result codes", INCIDENT_CODES],
     ["store errors", INCIDENT_STORE_ERROR_CODES],
+    ["notification events", INCIDENT_EVENT_TYPES],
   ])("documents every one of the %s with its description", (_catalog, catalog) => {
     const missing = Object.entries(catalog).filter(
       ([code, description]) => !DOC.includes(`| \`${code}\` | ${description} |`),

@@ -13,12 +13,16 @@ import {
   mitigateIncident,
   openIncident,
 } from "../../src/core/guard/incident.ts";
+import { incidentNotificationOf } from "../../src/core/guard/incident-notification.ts";
 import { DEFAULT_SEVERITY_POLICY } from "../../src/core/guard/severity-policy.ts";
 import { INCIDENT_LIST_LIMIT_MAX, type IncidentStore } from "../../src/guard/incident-store.ts";
+import type { WebhookOutbox } from "../../src/guard/webhook-outbox.ts";
 
 export interface IncidentStoreUnderTest {
   readonly store: IncidentStore;
   readonly audit: AuditLogStore;
+  /** The webhook outbox in the same file or database, opened with a pending bound of 1. */
+  readonly outbox: WebhookOutbox;
   /** Opens the same store again after `store` was closed: a restart. */
   readonly reopen?: () => Promise<IncidentStore>;
   /** Another store on the same file or database, on connections of its own. */
@@ -26,6 +30,14 @@ export interface IncidentStoreUnderTest {
 }
 
 const T0 = Date.UTC(2025, 0, 16, 6, 40);
+
+const PAGER = {
+  id: "pager",
+  url: "http://127.0.0.1:9/hook",
+  secret: "whsec_contract-0123456789abcdef",
+  eventTypes: ["*"],
+  enabled: true,
+};
 
 function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
   if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
@@ -82,10 +94,10 @@ export function describeIncidentStoreContract(
   create: () => Promise<IncidentStoreUnderTest>,
 ): void {
   describe(`incident store contract: ${name}`, () => {
-    const opened: (IncidentStore | AuditLogStore)[] = [];
+    const opened: (IncidentStore | AuditLogStore | WebhookOutbox)[] = [];
     const open = async () => {
       const underTest = await create();
-      opened.push(underTest.store, underTest.audit);
+      opened.push(underTest.store, underTest.audit, underTest.outbox);
       return underTest;
     };
     const track = <S extends IncidentStore>(store: S): S => {
@@ -240,6 +252,70 @@ export function describeIncidentStoreContract(
       const listed = await store.listIncidents({ limit: Number.POSITIVE_INFINITY });
       expect(listed).toHaveLength(INCIDENT_LIST_LIMIT_MAX);
       expect(new Set(listed.map((incident) => incident.id)).size).toBe(INCIDENT_LIST_LIMIT_MAX);
+    });
+
+    test("a write enqueues its notifications in the same step, past the outbox's pending bound", async () => {
+      const { store, outbox } = await open();
+      ok(await outbox.addEndpoint(PAGER, T0, undefined));
+      ok(
+        await outbox.addEndpoint(
+          { ...PAGER, id: "chat", eventTypes: ["incident.resolved"] },
+          T0,
+          undefined,
+        ),
+      );
+      // The bound of 1 is reached: an ordinary enqueue is refused, an incident's is not.
+      ok(await outbox.enqueue({ eventType: "incident.opened", id: "filler", payload: {} }, T0));
+      expect(
+        await outbox.enqueue({ eventType: "incident.opened", id: "another", payload: {} }, T0),
+      ).toMatchObject({ ok: false, code: "outbox_full" });
+      const incident = trippedIncident(await store.nextIncidentId());
+      const notification = incidentNotificationOf("incident.opened", incident, 1)!;
+      expect(
+        await store.writeIncident(incident, 0, auditFor(incident, "incident.opened"), [
+          notification,
+        ]),
+      ).toEqual({ ok: true, revision: 1 });
+      const deliveries = await outbox.listDeliveries({ limit: 10 });
+      expect(deliveries.map((delivery) => [delivery.deliveryId, delivery.state])).toEqual([
+        [`${incident.id}:opened:1@pager`, "pending"],
+        ["filler@pager", "pending"],
+      ]);
+      expect(deliveries[0]).toMatchObject({
+        eventType: "incident.opened",
+        createdAtMs: incident.updatedAtMs,
+        nextAttemptAtMs: incident.updatedAtMs,
+      });
+    });
+
+    test("a refused write enqueues nothing: stale revision, audit refused, unusable notification", async () => {
+      const { store, audit, outbox } = await open();
+      ok(await outbox.addEndpoint(PAGER, T0, undefined));
+      const incident = trippedIncident(await store.nextIncidentId());
+      ok(await store.writeIncident(incident, 0, auditFor(incident, "incident.opened")));
+      const head = await audit.head();
+      const mitigated = ok(
+        mitigateIncident(incident, "ops", "stopped at the source", T0 + 5),
+      ).incident;
+      const notification = incidentNotificationOf("incident.mitigated", mitigated, 2)!;
+      expect(
+        await store.writeIncident(mitigated, 7, auditFor(mitigated, "incident.mitigated"), [
+          notification,
+        ]),
+      ).toMatchObject({ ok: false, code: "concurrent_update" });
+      expect(
+        await store.writeIncident(mitigated, 1, auditFor(mitigated, "incident.mitigated", ""), [
+          notification,
+        ]),
+      ).toMatchObject({ ok: false, code: "audit_refused" });
+      expect(
+        await store.writeIncident(mitigated, 1, auditFor(mitigated, "incident.mitigated"), [
+          { ...notification, id: "not an id" },
+        ]),
+      ).toMatchObject({ ok: false, code: "notification_refused" });
+      expect(await outbox.listDeliveries({ limit: 10 })).toEqual([]);
+      expect(await store.getIncident(incident.id)).toEqual({ incident, revision: 1 });
+      expect(await audit.head()).toEqual(head);
     });
 
     test("what was written outlives close and reopen", async (context) => {

@@ -11,10 +11,13 @@ import { afterAll, describe, expect, inject, test } from "vitest";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { IncidentStoreError } from "../../src/guard/incident-store.ts";
 import { MemoryIncidentStore } from "../../src/guard/memory-incident-store.ts";
+import { MemoryWebhookOutbox } from "../../src/guard/memory-webhook-outbox.ts";
 import { PostgresAuditLogStore } from "../../src/stores/postgres/postgres-audit-log-store.ts";
 import { PostgresIncidentStore } from "../../src/stores/postgres/postgres-incident-store.ts";
+import { PostgresWebhookOutbox } from "../../src/stores/postgres/postgres-webhook-outbox.ts";
 import { SqliteAuditLogStore } from "../../src/stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteIncidentStore } from "../../src/stores/sqlite/sqlite-incident-store.ts";
+import { SqliteWebhookOutbox } from "../../src/stores/sqlite/sqlite-webhook-outbox.ts";
 import {
   auditFor,
   describeIncidentStoreContract,
@@ -29,7 +32,8 @@ let schemas = 0;
 
 describeIncidentStoreContract("memory", async () => {
   const audit = new MemoryAuditLogStore();
-  return { store: new MemoryIncidentStore(audit), audit };
+  const outbox = new MemoryWebhookOutbox({ audit, pendingMax: 1 });
+  return { store: new MemoryIncidentStore(audit, outbox), audit, outbox };
 });
 
 describeIncidentStoreContract("sqlite", async () => {
@@ -38,6 +42,7 @@ describeIncidentStoreContract("sqlite", async () => {
   return {
     store: SqliteIncidentStore.open({ path }),
     audit: SqliteAuditLogStore.open({ path }),
+    outbox: SqliteWebhookOutbox.open({ path, pendingMax: 1 }),
     reopen: async () => SqliteIncidentStore.open({ path }),
     another: async () => SqliteIncidentStore.open({ path }),
   };
@@ -49,6 +54,7 @@ describeIncidentStoreContract("postgres", async () => {
   return {
     store: await PostgresIncidentStore.open({ url, schema }),
     audit: await PostgresAuditLogStore.open({ url, schema }),
+    outbox: await PostgresWebhookOutbox.open({ url, schema, pendingMax: 1 }),
     reopen: async () => PostgresIncidentStore.open({ url, schema }),
     another: async () => PostgresIncidentStore.open({ url, schema }),
   };

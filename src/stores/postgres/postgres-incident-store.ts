@@ -2,14 +2,15 @@
  * The incident store on PostgreSQL, beside the audit log in the ledger's schema (migration 5 of
  * postgres-control-schema.ts), shared by any number of processes. Each write is one transaction
  * that takes its locks in one order — the incident's row (`SELECT … FOR UPDATE`, or the insert of
- * a new one), the audit log's head last — so writers never deadlock, and a write is whole or
- * absent. It returns after COMMIT.
+ * a new one), the webhook deliveries it notifies, the audit log's head last — so writers never
+ * deadlock, and a write is whole or absent. It returns after COMMIT.
  */
 import pg from "pg";
 import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import type { Incident } from "../../core/guard/incident.ts";
 import type { IncidentState } from "../../core/guard/incident-lifecycle.ts";
+import type { WebhookNotification } from "../../core/guard/webhook-delivery.ts";
 import {
   type IncidentStore,
   IncidentStoreError,
@@ -17,12 +18,15 @@ import {
   incidentIdOf,
   incidentListLimitOf,
   incidentOfJson,
+  type PreparedIncidentNotification,
+  prepareIncidentNotifications,
   type StoredIncident,
 } from "../../guard/incident-store.ts";
 import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
 import { migratePostgresControl } from "./postgres-control-schema.ts";
 import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
 import { listenForLostConnection } from "./postgres-lost-connection.ts";
+import { enqueuePostgresWebhook } from "./postgres-webhook-enqueue.ts";
 
 export interface PostgresIncidentStoreOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -158,8 +162,11 @@ export class PostgresIncidentStore implements IncidentStore {
     incident: Incident,
     expectedRevision: number,
     audit: AuditEntryInput,
+    notifications: readonly WebhookNotification[] = [],
   ): Promise<IncidentWriteResult> {
     this.checkOpen();
+    const prepared = prepareIncidentNotifications(notifications, incident.updatedAtMs);
+    if (!prepared.ok) return prepared;
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -170,7 +177,13 @@ export class PostgresIncidentStore implements IncidentStore {
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
-      const result = await writeInTransaction(client, incident, expectedRevision, audit);
+      const result = await writeInTransaction(
+        client,
+        incident,
+        expectedRevision,
+        audit,
+        prepared.prepared,
+      );
       await client.query(result.ok ? "COMMIT" : "ROLLBACK");
       return result;
     } catch (error) {
@@ -218,6 +231,7 @@ async function writeInTransaction(
   incident: Incident,
   expectedRevision: number,
   audit: AuditEntryInput,
+  notifications: readonly PreparedIncidentNotification[],
 ): Promise<IncidentWriteResult> {
   const revision = expectedRevision + 1;
   const json = JSON.stringify(incident);
@@ -249,6 +263,18 @@ async function writeInTransaction(
       "UPDATE incidents SET state = $1, revision = $2, incident_json = $3 WHERE id = $4",
       [incident.state, revision, json, incident.id],
     );
+  }
+  // The outbox's tables are in this schema (control migration 6): its step runs in this transaction.
+  for (const { notification, body } of notifications) {
+    // Unbounded (null): an incident's notification is never refused for a full outbox.
+    const enqueued = await enqueuePostgresWebhook(
+      client,
+      notification,
+      body,
+      incident.updatedAtMs,
+      null,
+    );
+    if (!enqueued.ok) throw new Error(`an unbounded enqueue refused: ${enqueued.message}`);
   }
   // Last: the audit head's lock is then held only until COMMIT.
   await appendPostgresAuditEntry(client, audit);

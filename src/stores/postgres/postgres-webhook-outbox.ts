@@ -11,19 +11,16 @@ import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import {
   WEBHOOK_DELIVERY_LIMITS,
   type WebhookNotification,
-  webhookDeliveryId,
 } from "../../core/guard/webhook-delivery.ts";
 import {
   WEBHOOK_ENDPOINT_LIMITS,
   type WebhookEndpoint,
   type WebhookEndpointListing,
   webhookEndpointProblem,
-  webhookEndpointWants,
 } from "../../core/guard/webhook-endpoint.ts";
 import {
   type ClaimedWebhookDelivery,
   claimRequestProblem,
-  outboxFullRefusal,
   prepareWebhookNotification,
   type WebhookAttemptListing,
   type WebhookAttemptOutcome,
@@ -53,6 +50,7 @@ import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
 import { migratePostgresControl } from "./postgres-control-schema.ts";
 import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
 import { listenForLostConnection } from "./postgres-lost-connection.ts";
+import { enqueuePostgresWebhook } from "./postgres-webhook-enqueue.ts";
 
 export interface PostgresWebhookOutboxOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -241,47 +239,9 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
   async enqueue(notification: WebhookNotification, nowMs: number): Promise<WebhookEnqueueResult> {
     const prepared = prepareWebhookNotification(notification, nowMs);
     if (!prepared.ok) return prepared;
-    return this.transaction(async (client): Promise<WebhookEnqueueResult> => {
-      const { rows: endpointRows } = await client.query<WebhookEndpointRow>(
-        `SELECT ${WEBHOOK_ENDPOINT_LISTING_COLUMNS} FROM webhook_endpoints ORDER BY id COLLATE "C"`,
-      );
-      const endpointIds = endpointRows
-        .map(webhookEndpointOfRow)
-        .filter((endpoint) => webhookEndpointWants(endpoint, notification.eventType))
-        .map((endpoint) => endpoint.id);
-      const deliveryIds = endpointIds.map((id) => webhookDeliveryId(notification.id, id));
-      if (deliveryIds.length === 0) return { ok: true, deliveryIds, added: 0 };
-      const { rows: existing } = await client.query<{ id: string }>(
-        "SELECT id FROM webhook_deliveries WHERE id = ANY($1::text[])",
-        [deliveryIds],
-      );
-      const known = new Set(existing.map((row) => row.id));
-      const fresh = endpointIds.filter((_, index) => !known.has(deliveryIds[index]!));
-      // Counted without a lock: enqueuers at once may pass the bound by a notification or two.
-      const { rows: counted } = await client.query<{ count: number }>(
-        "SELECT count(*) AS count FROM webhook_deliveries WHERE state = 'pending'",
-      );
-      const full = outboxFullRefusal(counted[0]!.count, fresh.length, this.pendingMax);
-      if (full !== undefined) return full;
-      // A concurrent enqueue of the same notification inserts the same ids: one of each wins.
-      const added = await client.query(
-        `INSERT INTO webhook_deliveries (id, endpoint_id, notification_id, event_type, body, state,
-           attempts, next_attempt_at_ms, created_at_ms)
-         SELECT fresh.id, fresh.endpoint_id, $3, $4, $5, 'pending', 0, $6, $6
-         FROM unnest($1::text[], $2::text[]) AS fresh (id, endpoint_id)
-         ORDER BY fresh.endpoint_id COLLATE "C"
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          fresh.map((id) => webhookDeliveryId(notification.id, id)),
-          fresh,
-          notification.id,
-          notification.eventType,
-          prepared.body,
-          nowMs,
-        ],
-      );
-      return { ok: true, deliveryIds, added: added.rowCount ?? 0 };
-    });
+    return this.transaction((client) =>
+      enqueuePostgresWebhook(client, notification, prepared.body, nowMs, this.pendingMax),
+    );
   }
 
   async claimDue(request: WebhookClaimRequest): Promise<readonly ClaimedWebhookDelivery[]> {

@@ -1,8 +1,8 @@
 /**
  * The incident store in the control plane's SQLite file (`control.sqlite`, beside the audit log;
  * migration 5 of sqlite-control-schema.ts). Every write is one `BEGIN IMMEDIATE` transaction that
- * checks the incident's revision, appends the audit entry (the audit store's own step) and writes
- * the incident, so writers of every process serialise on SQLite's write lock and a write is whole
+ * checks the incident's revision, appends the audit entry (the audit store's own step), writes
+ * the incident and enqueues its webhook notifications (the outbox's own step), so writers of every process serialise on SQLite's write lock and a write is whole
  * or absent. WAL with `synchronous = FULL`: a write is on disk before it returns.
  */
 import { mkdirSync } from "node:fs";
@@ -12,6 +12,7 @@ import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import type { Incident } from "../../core/guard/incident.ts";
 import type { IncidentState } from "../../core/guard/incident-lifecycle.ts";
+import type { WebhookNotification } from "../../core/guard/webhook-delivery.ts";
 import {
   type IncidentStore,
   IncidentStoreError,
@@ -19,10 +20,13 @@ import {
   incidentIdOf,
   incidentListLimitOf,
   incidentOfJson,
+  type PreparedIncidentNotification,
+  prepareIncidentNotifications,
   type StoredIncident,
 } from "../../guard/incident-store.ts";
 import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
 import { migrateControl } from "./sqlite-control-schema.ts";
+import { prepareSqliteWebhookEnqueue } from "./sqlite-webhook-enqueue.ts";
 
 export interface SqliteIncidentStoreOptions {
   /** The control database, `<data dir>/control.sqlite`; created with its folder if missing. */
@@ -46,6 +50,7 @@ type WriteStep = (
   incident: Incident,
   expectedRevision: number,
   audit: AuditEntryInput,
+  notifications: readonly PreparedIncidentNotification[],
 ) => IncidentWriteResult;
 
 export class SqliteIncidentStore implements IncidentStore {
@@ -61,32 +66,45 @@ export class SqliteIncidentStore implements IncidentStore {
   ) {
     this.statements = prepareStatements(database);
     const appendAudit = prepareSqliteAuditAppend(database);
-    const step = database.transaction<WriteStep>((incident, expectedRevision, audit) => {
-      const stored = this.statements.selectRevision.get(incident.id) as
-        | { revision: number }
-        | undefined;
-      if ((stored?.revision ?? 0) !== expectedRevision) {
-        return {
-          ok: false,
-          code: "concurrent_update",
-          message: `${incident.id} changed meanwhile`,
-        };
-      }
-      const refusal = refusalOf(audit);
-      if (refusal !== undefined && !refusal.ok) {
-        return { ok: false, code: "audit_refused", message: `${refusal.code}: ${refusal.message}` };
-      }
-      // Nothing is written before this point, so a refusal above commits an empty transaction.
-      appendAudit(audit);
-      const revision = expectedRevision + 1;
-      const json = JSON.stringify(incident);
-      if (stored === undefined) {
-        this.statements.insertIncident.run(incident.id, incident.state, revision, json);
-      } else {
-        this.statements.updateIncident.run(incident.state, revision, json, incident.id);
-      }
-      return { ok: true, revision };
-    });
+    // The outbox's tables are in this file (control migration 6): its step runs in our transaction.
+    const enqueue = prepareSqliteWebhookEnqueue(database);
+    const step = database.transaction<WriteStep>(
+      (incident, expectedRevision, audit, notifications) => {
+        const stored = this.statements.selectRevision.get(incident.id) as
+          | { revision: number }
+          | undefined;
+        if ((stored?.revision ?? 0) !== expectedRevision) {
+          return {
+            ok: false,
+            code: "concurrent_update",
+            message: `${incident.id} changed meanwhile`,
+          };
+        }
+        const refusal = refusalOf(audit);
+        if (refusal !== undefined && !refusal.ok) {
+          return {
+            ok: false,
+            code: "audit_refused",
+            message: `${refusal.code}: ${refusal.message}`,
+          };
+        }
+        // Nothing is written before this point, so a refusal above commits an empty transaction.
+        appendAudit(audit);
+        const revision = expectedRevision + 1;
+        const json = JSON.stringify(incident);
+        if (stored === undefined) {
+          this.statements.insertIncident.run(incident.id, incident.state, revision, json);
+        } else {
+          this.statements.updateIncident.run(incident.state, revision, json, incident.id);
+        }
+        for (const { notification, body } of notifications) {
+          // Unbounded (null): an incident's notification is never refused for a full outbox.
+          const enqueued = enqueue(notification, body, incident.updatedAtMs, null);
+          if (!enqueued.ok) throw new Error(`an unbounded enqueue refused: ${enqueued.message}`);
+        }
+        return { ok: true, revision };
+      },
+    );
     this.writeInTransaction = (...args) => step.immediate(...args);
   }
 
@@ -157,10 +175,13 @@ export class SqliteIncidentStore implements IncidentStore {
     incident: Incident,
     expectedRevision: number,
     audit: AuditEntryInput,
+    notifications: readonly WebhookNotification[] = [],
   ): Promise<IncidentWriteResult> {
     this.checkOpen();
+    const prepared = prepareIncidentNotifications(notifications, incident.updatedAtMs);
+    if (!prepared.ok) return prepared;
     try {
-      return this.writeInTransaction(incident, expectedRevision, audit);
+      return this.writeInTransaction(incident, expectedRevision, audit, prepared.prepared);
     } catch (error) {
       throw new IncidentStoreError("write_failed", messageOf(error));
     }

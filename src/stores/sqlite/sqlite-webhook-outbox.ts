@@ -12,19 +12,16 @@ import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import {
   WEBHOOK_DELIVERY_LIMITS,
   type WebhookNotification,
-  webhookDeliveryId,
 } from "../../core/guard/webhook-delivery.ts";
 import {
   WEBHOOK_ENDPOINT_LIMITS,
   type WebhookEndpoint,
   type WebhookEndpointListing,
   webhookEndpointProblem,
-  webhookEndpointWants,
 } from "../../core/guard/webhook-endpoint.ts";
 import {
   type ClaimedWebhookDelivery,
   claimRequestProblem,
-  outboxFullRefusal,
   prepareWebhookNotification,
   type WebhookAttemptListing,
   type WebhookAttemptOutcome,
@@ -52,6 +49,10 @@ import {
 } from "../webhook-rows.ts";
 import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
 import { migrateControl } from "./sqlite-control-schema.ts";
+import {
+  prepareSqliteWebhookEnqueue,
+  type SqliteWebhookEnqueue,
+} from "./sqlite-webhook-enqueue.ts";
 
 export interface SqliteWebhookOutboxOptions {
   /** The control database, `<data dir>/control.sqlite`; created with its folder if missing. */
@@ -86,6 +87,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   private closed = false;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly appendAudit: ReturnType<typeof prepareSqliteAuditAppend>;
+  private readonly enqueueStep: SqliteWebhookEnqueue;
 
   private constructor(
     private readonly database: BetterSqlite3.Database,
@@ -96,6 +98,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   ) {
     this.statements = prepareStatements(database);
     this.appendAudit = prepareSqliteAuditAppend(database);
+    this.enqueueStep = prepareSqliteWebhookEnqueue(database);
   }
 
   static open(options: SqliteWebhookOutboxOptions): SqliteWebhookOutbox {
@@ -199,32 +202,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   async enqueue(notification: WebhookNotification, nowMs: number): Promise<WebhookEnqueueResult> {
     const prepared = prepareWebhookNotification(notification, nowMs);
     if (!prepared.ok) return prepared;
-    return this.write((): WebhookEnqueueResult => {
-      const endpoints = (this.statements.listEndpoints.all() as WebhookEndpointRow[])
-        .map(webhookEndpointOfRow)
-        .filter((endpoint) => webhookEndpointWants(endpoint, notification.eventType));
-      const deliveryIds = endpoints.map((endpoint) =>
-        webhookDeliveryId(notification.id, endpoint.id),
-      );
-      const fresh = endpoints.filter(
-        (_, index) => this.statements.selectDelivery.get(deliveryIds[index]) === undefined,
-      );
-      const { count } = this.statements.countPending.get() as { count: number };
-      const full = outboxFullRefusal(count, fresh.length, this.pendingMax);
-      if (full !== undefined) return full;
-      for (const endpoint of fresh) {
-        this.statements.insertDelivery.run(
-          webhookDeliveryId(notification.id, endpoint.id),
-          endpoint.id,
-          notification.id,
-          notification.eventType,
-          prepared.body,
-          nowMs,
-          nowMs,
-        );
-      }
-      return { ok: true, deliveryIds, added: fresh.length };
-    });
+    return this.write(() => this.enqueueStep(notification, prepared.body, nowMs, this.pendingMax));
   }
 
   async claimDue(request: WebhookClaimRequest): Promise<readonly ClaimedWebhookDelivery[]> {
@@ -355,15 +333,6 @@ function prepareStatements(database: BetterSqlite3.Database) {
     setEnabled: prepare("UPDATE webhook_endpoints SET enabled = ? WHERE id = ?"),
     listEndpoints: prepare(
       `SELECT ${WEBHOOK_ENDPOINT_LISTING_COLUMNS} FROM webhook_endpoints ORDER BY id`,
-    ),
-    selectDelivery: prepare("SELECT 1 FROM webhook_deliveries WHERE id = ?"),
-    countPending: prepare(
-      "SELECT count(*) AS count FROM webhook_deliveries WHERE state = 'pending'",
-    ),
-    insertDelivery: prepare(
-      `INSERT INTO webhook_deliveries (id, endpoint_id, notification_id, event_type, body, state,
-         attempts, next_attempt_at_ms, created_at_ms)
-       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
     ),
     // A due delivery whose claims took every attempt: its last dispatcher never recorded it.
     killExhausted: prepare(
