@@ -6,8 +6,9 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerChangeCommands } from "./commands/change.ts";
-import { registerIncidentCommands } from "./commands/incident.ts";
+import { registerDemoCommands } from "./commands/demo.ts";
 import { registerImpactCommand } from "./commands/impact.ts";
+import { registerIncidentCommands } from "./commands/incident.ts";
 import { registerLedgerCommands } from "./commands/ledger.ts";
 import { registerLintCommand } from "./commands/lint.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
@@ -39,6 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerAuditCommands(program, outcome);
   registerIncidentCommands(program, outcome);
   registerWebhookCommands(program, outcome);
+  registerDemoCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {

@@ -30,6 +30,7 @@ import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
 import type { Incident } from "../core/guard/incident.ts";
 import { applyKills, EMPTY_KILL_STATE, KillMatcher } from "../core/guard/kill.ts";
+import type { ImpactReport } from "../core/ledger/impact-report.ts";
 import { planReservation } from "../core/ledger/plan-reservation.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
 import type { Payment } from "../core/model/payment.ts";
@@ -95,6 +96,8 @@ export interface GuardedOutcome {
   readonly leakedUntilLastEvaluatorStopsMinor: number;
   readonly releasedMinor: number;
   readonly incident: Incident | null;
+  /** The ledger's impact report of every version the bad change introduced, over the run. */
+  readonly impact: ImpactReport | null;
 }
 
 interface PendingCommit {
@@ -120,6 +123,8 @@ export class GuardedWorld {
   private changeId = "";
   private blockedAtLint = false;
   private badCampaignIds = new Set<string>();
+  /** `campaignId@version` of every version the bad change introduced. */
+  private readonly badVersions = new Set<string>();
   private pendingCommits: PendingCommit[] = [];
   private pendingKillConfirms: { evaluator: number; atMs: number; response: GuardResponse }[] = [];
   private killConfirmedAtMs: number[] = [];
@@ -238,6 +243,21 @@ export class GuardedWorld {
     for (const trip of this.guard.check(atMs)) await this.onTrip(trip, atMs);
   }
 
+  /**
+   * True once the bad change can grant nothing more: a trip stopped it, every evaluator obeys
+   * the kill and serves the configuration without it (no rollout left), and what was reserved
+   * before is committed or released. The rest of the five minutes cannot change the run's
+   * figures, so the replay need not simulate it.
+   */
+  get settled(): boolean {
+    return (
+      this.detection !== undefined &&
+      this.detection.pendingConfirms === 0 &&
+      this.pendingCommits.length === 0 &&
+      this.runners.every((runner) => runner.rollout === undefined)
+    );
+  }
+
   /** At the end: payments still completing complete, and the outcome is read. */
   async finish(endMs: number): Promise<GuardedOutcome> {
     await this.completeDue(Number.POSITIVE_INFINITY);
@@ -246,7 +266,14 @@ export class GuardedWorld {
     const lastAssessment = this.assessments[this.assessments.length - 1];
     const incidentId = this.detection?.response.incidentId;
     const incident = incidentId == null ? null : ((await this.incidents.get(incidentId)) ?? null);
+    const versions = [...this.badVersions].map((key) => {
+      const at = key.lastIndexOf("@");
+      return { campaignId: key.slice(0, at), version: Number(key.slice(at + 1)) };
+    });
+    const impact =
+      versions.length === 0 ? null : await this.ledger.impactReport({ versions: versions });
     return {
+      impact,
       changeId: this.changeId,
       lintCodes: [
         ...new Set(
@@ -446,7 +473,10 @@ export class GuardedWorld {
       this.campaignsById.set(effective.campaign.id, effective);
     }
     if (rollout !== undefined) {
-      for (const campaign of changed) this.badCampaignIds.add(campaign.campaign.id);
+      for (const campaign of changed) {
+        this.badCampaignIds.add(campaign.campaign.id);
+        this.badVersions.add(`${campaign.campaign.id}@${campaign.version}`);
+      }
     }
     this.guard.configure(
       {

@@ -20,6 +20,7 @@ import {
 } from "./incident-change.ts";
 import { NaiveEngine } from "./naive-engine.ts";
 import { type ReplayRun, ReplayRunTally } from "./replay-run.ts";
+import { runGuardedWorldInWorker } from "./replay-threads.ts";
 
 export const REPLAY_DEFAULTS = {
   seed: 20_250_116,
@@ -41,6 +42,9 @@ export const REPLAY_DEFAULTS = {
   tickMs: 100,
 } as const;
 
+/** Payments between two looks at whether a guarded run is settled. */
+const SETTLED_CHECK_EVERY = 10_000;
+
 export const REPLAY_LIMITS = { tpsMax: 50_000, seedMax: 4_294_967_295 } as const;
 
 export interface IncidentReplayOptions {
@@ -53,6 +57,8 @@ export interface IncidentReplayOptions {
   readonly evaluators?: number;
   /** Told the simulated milliseconds done of the total, about every simulated second. */
   readonly onProgress?: (doneMs: number, totalMs: number) => void;
+  /** False runs the guarded runs on this thread, one after the other (default: worker threads). */
+  readonly threads?: boolean;
 }
 
 export interface GuardedRun extends ReplayRun {
@@ -83,18 +89,115 @@ export interface IncidentReplay {
 }
 
 export async function runIncidentReplay(options: IncidentReplayOptions): Promise<IncidentReplay> {
+  const shape = replayShape(options);
+  const { startMs, endMs } = shape;
+  const protectedScenarios = protectedScenariosOf(options.examples);
+  const progress = new Map<string, number>();
+  const report = (part: string, doneMs: number) => {
+    progress.set(part, doneMs);
+    // The slowest part is how far the replay is.
+    if (progress.size === 3) {
+      options.onProgress?.(Math.min(...progress.values()), endMs - startMs);
+    }
+  };
+  const guarded = (kind: IncidentChangeKind) => {
+    const input: GuardedRunInput = {
+      seed: options.seed,
+      tps: options.tps,
+      seconds: shape.seconds,
+      warmUpSeconds: shape.warmUpSeconds,
+      evaluators: options.evaluators ?? REPLAY_DEFAULTS.evaluators,
+      kind,
+      examples: options.examples,
+    };
+    const onProgress = (doneMs: number) => report(kind, doneMs);
+    return options.threads === false
+      ? runGuardedWorld(input, onProgress)
+      : runGuardedWorldInWorker(input, onProgress);
+  };
+  // The two guarded runs are independent and the costliest: each in a worker thread of its own
+  // (same seed, same traffic), while this thread runs the naive engine over its own copy.
+  const asIs = guarded("original");
+  const variant = guarded("variant");
+  let naive: Awaited<ReturnType<typeof runNaive>>;
+  try {
+    naive = await runNaive(options, shape, protectedScenarios, (doneMs) => report("naive", doneMs));
+  } finally {
+    // A failure here must not leave workers running unobserved.
+    await Promise.allSettled([asIs, variant]);
+  }
+  const [asIsRun, variantRun] = [await asIs, await variant];
+  options.onProgress?.(endMs - startMs, endMs - startMs);
+  return {
+    json: {
+      seed: options.seed,
+      tps: options.tps,
+      simulatedSeconds: shape.seconds,
+      unguarded: naive.unguarded,
+      unguardedVariant: naive.unguardedVariant,
+      guarded: {
+        blockedAtLint: asIsRun.outcome.blockedAtLint,
+        lintCodes: asIsRun.outcome.lintCodes,
+        forcedAsIs: guardedRunOf(asIsRun),
+        forced: {
+          ...guardedRunOf(variantRun),
+          leakedUntilLastEvaluatorStopsMinor: variantRun.outcome.leakedUntilLastEvaluatorStopsMinor,
+        },
+      },
+    },
+    forcedAsIs: asIsRun.outcome,
+    forced: variantRun.outcome,
+  };
+}
+
+interface ReplayShape {
+  readonly seconds: number;
+  readonly warmUpSeconds: number;
+  readonly changeAtMs: number;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+function replayShape(options: {
+  readonly seconds?: number;
+  readonly warmUpSeconds?: number;
+}): ReplayShape {
   const seconds = options.seconds ?? REPLAY_DEFAULTS.seconds;
   const warmUpSeconds = options.warmUpSeconds ?? REPLAY_DEFAULTS.warmUpSeconds;
-  const evaluators = options.evaluators ?? REPLAY_DEFAULTS.evaluators;
   const changeAtMs = TRAFFIC_START_MS_DEFAULT;
-  const startMs = changeAtMs - warmUpSeconds * 1_000;
-  const endMs = changeAtMs + seconds * 1_000;
-  const envelope = options.examples.find(
-    (document): document is Envelope => document.kind === "envelope",
-  );
-  if (envelope === undefined) throw new Error("the configuration has no envelope");
-  const protectedScenarios = new Set<string>(envelope.protectedScenarios);
+  return {
+    seconds,
+    warmUpSeconds,
+    changeAtMs,
+    startMs: changeAtMs - warmUpSeconds * 1_000,
+    endMs: changeAtMs + seconds * 1_000,
+  };
+}
 
+function protectedScenariosOf(examples: readonly ConfigDocument[]): ReadonlySet<string> {
+  const envelope = examples.find((document): document is Envelope => document.kind === "envelope");
+  if (envelope === undefined) throw new Error("the configuration has no envelope");
+  return new Set<string>(envelope.protectedScenarios);
+}
+
+function trafficOf(seed: number, tps: number, shape: ReplayShape): TrafficGenerator {
+  const traffic = TrafficGenerator.create({
+    seed,
+    tps,
+    seconds: shape.warmUpSeconds + shape.seconds,
+    startMs: shape.startMs,
+  });
+  if (!traffic.ok) throw new Error(traffic.errors.map((error) => error.message).join("; "));
+  return traffic.generator;
+}
+
+/** Both changes through the naive engine, from 14:40:00 on. */
+async function runNaive(
+  options: IncidentReplayOptions,
+  shape: ReplayShape,
+  protectedScenarios: ReadonlySet<string>,
+  onProgress: (doneMs: number) => void,
+): Promise<{ unguarded: ReplayRun; unguardedVariant: ReplayRun }> {
   const naive = (kind: IncidentChangeKind) => ({
     engine: new NaiveEngine(
       withEdits(options.examples, incidentEdits(options.examples, kind)),
@@ -102,70 +205,93 @@ export async function runIncidentReplay(options: IncidentReplayOptions): Promise
     ),
     tally: new ReplayRunTally(protectedScenarios),
   });
-  const unguarded = naive("original");
-  const unguardedVariant = naive("variant");
-  const world = (kind: IncidentChangeKind) =>
-    new GuardedWorld({
-      seed: options.seed,
-      examples: options.examples,
-      edits: incidentEdits(options.examples, kind),
-      changeAtMs,
-      evaluators,
-      killDelayMs: REPLAY_DEFAULTS.killDelayMs,
-      completionMs: REPLAY_DEFAULTS.completionMs,
-      protectedScenarios,
-    });
-  const worlds = [world("original"), world("variant")] as const;
-  for (const guarded of worlds) await guarded.prepare();
+  const runs = [naive("original"), naive("variant")] as const;
+  let nextProgressMs = shape.startMs + 1_000;
+  for (const payment of trafficOf(options.seed, options.tps, shape)) {
+    if (payment.atMs >= nextProgressMs) {
+      onProgress(payment.atMs - shape.startMs);
+      nextProgressMs += 1_000;
+      // Let the workers' progress messages through.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (payment.atMs < shape.changeAtMs) continue;
+    for (const run of runs) {
+      const grant = run.engine.grant(payment);
+      if (grant !== undefined) run.tally.add(payment, grant.amountMinor);
+    }
+  }
+  onProgress(shape.endMs - shape.startMs);
+  return { unguarded: runs[0].tally.result(), unguardedVariant: runs[1].tally.result() };
+}
 
-  const traffic = TrafficGenerator.create({
-    seed: options.seed,
-    tps: options.tps,
-    seconds: warmUpSeconds + seconds,
-    startMs,
+export interface GuardedRunInput {
+  readonly seed: number;
+  readonly tps: number;
+  readonly seconds: number;
+  readonly warmUpSeconds: number;
+  readonly evaluators: number;
+  readonly kind: IncidentChangeKind;
+  readonly examples: readonly ConfigDocument[];
+}
+
+export interface GuardedRunResult {
+  readonly run: ReplayRun;
+  readonly outcome: GuardedOutcome;
+}
+
+/** One change forced through Bursar over the replay's traffic (see guarded-world.ts). */
+export async function runGuardedWorld(
+  input: GuardedRunInput,
+  onProgress?: (doneMs: number) => void,
+): Promise<GuardedRunResult> {
+  const shape = replayShape(input);
+  const world = new GuardedWorld({
+    seed: input.seed,
+    examples: input.examples,
+    edits: incidentEdits(input.examples, input.kind),
+    changeAtMs: shape.changeAtMs,
+    evaluators: input.evaluators,
+    killDelayMs: REPLAY_DEFAULTS.killDelayMs,
+    completionMs: REPLAY_DEFAULTS.completionMs,
+    protectedScenarios: protectedScenariosOf(input.examples),
   });
-  if (!traffic.ok) throw new Error(traffic.errors.map((error) => error.message).join("; "));
+  await world.prepare();
   const tickMs = REPLAY_DEFAULTS.tickMs;
-  let nextTickMs = startMs + tickMs;
+  let nextTickMs = shape.startMs + tickMs;
   let rolledOut = false;
-  let nextProgressMs = startMs + 1_000;
+  let nextProgressMs = shape.startMs + 1_000;
   let index = 0;
-  for (const payment of traffic.generator) {
+  for (const payment of trafficOf(input.seed, input.tps, shape)) {
     while (payment.atMs >= nextTickMs) {
-      if (!rolledOut && nextTickMs >= changeAtMs) {
-        for (const guarded of worlds) await guarded.startRollout(changeAtMs);
+      if (!rolledOut && nextTickMs >= shape.changeAtMs) {
+        await world.startRollout(shape.changeAtMs);
         rolledOut = true;
       }
-      for (const guarded of worlds) await guarded.tick(nextTickMs);
+      await world.tick(nextTickMs);
       nextTickMs += tickMs;
       if (nextTickMs >= nextProgressMs) {
-        options.onProgress?.(nextTickMs - startMs, endMs - startMs);
+        onProgress?.(nextTickMs - shape.startMs);
         nextProgressMs += 1_000;
       }
     }
-    if (!rolledOut && payment.atMs >= changeAtMs) {
-      for (const guarded of worlds) await guarded.startRollout(changeAtMs);
+    if (!rolledOut && payment.atMs >= shape.changeAtMs) {
+      await world.startRollout(shape.changeAtMs);
       rolledOut = true;
     }
-    if (rolledOut) {
-      for (const run of [unguarded, unguardedVariant]) {
-        const grant = run.engine.grant(payment);
-        if (grant !== undefined) run.tally.add(payment, grant.amountMinor);
-      }
-    }
-    for (const guarded of worlds) {
-      const reserving = guarded.pay(payment, index);
-      if (reserving !== undefined) await reserving;
-    }
+    const reserving = world.pay(payment, index);
+    if (reserving !== undefined) await reserving;
     index += 1;
+    // Stopped, obeyed everywhere and settled: the rest of the traffic cannot add to the run.
+    if (index % SETTLED_CHECK_EVERY === 0 && world.settled) break;
   }
-  const [asIsOutcome, forcedOutcome] = [
-    await worlds[0].finish(endMs),
-    await worlds[1].finish(endMs),
-  ];
-  options.onProgress?.(endMs - startMs, endMs - startMs);
-  const guardedRun = (world: GuardedWorld, outcome: GuardedOutcome): GuardedRun => ({
-    ...world.tally.result(),
+  onProgress?.(shape.endMs - shape.startMs);
+  const outcome = await world.finish(shape.endMs);
+  return { run: world.tally.result(), outcome };
+}
+
+function guardedRunOf({ run, outcome }: GuardedRunResult): GuardedRun {
+  return {
+    ...run,
     // A trip before the first bad reservation (a displaced campaign tripped first) detected it
     // at once: 0, not a negative time.
     detectionMs:
@@ -173,25 +299,5 @@ export async function runIncidentReplay(options: IncidentReplayOptions): Promise
         ? null
         : Math.max(0, outcome.trip.atMs - outcome.firstBadReservationAtMs),
     severity: outcome.incident?.severity ?? null,
-  });
-  return {
-    json: {
-      seed: options.seed,
-      tps: options.tps,
-      simulatedSeconds: seconds,
-      unguarded: unguarded.tally.result(),
-      unguardedVariant: unguardedVariant.tally.result(),
-      guarded: {
-        blockedAtLint: asIsOutcome.blockedAtLint,
-        lintCodes: asIsOutcome.lintCodes,
-        forcedAsIs: guardedRun(worlds[0], asIsOutcome),
-        forced: {
-          ...guardedRun(worlds[1], forcedOutcome),
-          leakedUntilLastEvaluatorStopsMinor: forcedOutcome.leakedUntilLastEvaluatorStopsMinor,
-        },
-      },
-    },
-    forcedAsIs: asIsOutcome,
-    forced: forcedOutcome,
   };
 }

@@ -1,0 +1,260 @@
+/**
+ * `bursar demo incident`: the 2025-01-16 replay (DESIGN §5, CONTRACTS.md "The replay",
+ * docs/reference/replay.md). The same five minutes with and without Bursar, side by side; with
+ * `--json`, exactly one JSON object on stdout and the progress on stderr.
+ */
+import { fileURLToPath } from "node:url";
+import type { Command } from "@commander-js/extra-typings";
+import { loadConfig } from "../../config/load-config.ts";
+import type { Incident } from "../../core/guard/incident.ts";
+import type { ImpactReport } from "../../core/ledger/impact-report.ts";
+import type { ConfigSet } from "../../core/model/config-set.ts";
+import type { ConfigDocument } from "../../core/model/document.ts";
+import { formatMinor } from "../../core/money.ts";
+import { offsetMsAt } from "../../core/time-zone.ts";
+import {
+  type GuardedRun,
+  type IncidentReplay,
+  REPLAY_DEFAULTS,
+  REPLAY_LIMITS,
+  runIncidentReplay,
+} from "../../demo/incident-replay.ts";
+import type { ReplayRun } from "../../demo/replay-run.ts";
+import { EXIT_OK, type ExitCodeHolder } from "../exit-codes.ts";
+import { parseSeed, parseWholeNumber } from "../options.ts";
+import { complainer, reasonOf } from "../traffic-flags.ts";
+
+/** The examples shipped with the package: the configuration in force before 14:40. */
+const EXAMPLES_DIR = fileURLToPath(new URL("../../../examples/", import.meta.url));
+const TIME_ZONE = "Asia/Shanghai";
+const SPLIT_ROWS_SHOWN = 6;
+
+export function registerDemoCommands(program: Command, outcome: ExitCodeHolder): void {
+  const demo = program.command("demo").description("Demonstrations over seeded traffic.");
+  demo
+    .command("incident")
+    .description(
+      "Replay 2025-01-16 14:40: the bad template edit without Bursar and forced through it, side by side.",
+    )
+    .option(
+      "--seed <n>",
+      "seed of the traffic and of everything drawn",
+      String(REPLAY_DEFAULTS.seed),
+    )
+    .option("--tps <n>", "mean payments per second", String(REPLAY_DEFAULTS.tps))
+    .option("--json", "print the replay as one JSON object (CONTRACTS.md)")
+    .option("--no-threads", "run the two guarded runs on the main thread, one after the other")
+    .action(async (flags) => {
+      const say = complainer("bursar demo incident", outcome);
+      const seed = parseSeed(flags.seed);
+      if (seed === undefined)
+        return say(
+          `--seed: expected a whole number in 0..${REPLAY_LIMITS.seedMax}, got ${flags.seed}`,
+        );
+      const tps = parseWholeNumber(flags.tps, 1, REPLAY_LIMITS.tpsMax);
+      if (tps === undefined)
+        return say(
+          `--tps: expected a whole number in 1..${REPLAY_LIMITS.tpsMax}, got ${flags.tps}`,
+        );
+      let examples: ConfigDocument[];
+      try {
+        examples = await loadExamples();
+      } catch (cause) {
+        return say(`cannot load the examples in ${EXAMPLES_DIR}: ${reasonOf(cause)}`);
+      }
+      const bar = new ProgressBar();
+      const replay = await runIncidentReplay({
+        seed,
+        tps,
+        examples,
+        threads: flags.threads,
+        onProgress: (doneMs, totalMs) => bar.show(doneMs, totalMs),
+      });
+      bar.finish();
+      process.stdout.write(
+        flags.json === true ? `${JSON.stringify(replay.json)}\n` : formatReplay(replay),
+      );
+      outcome.exitCode = EXIT_OK;
+    });
+}
+
+async function loadExamples(): Promise<ConfigDocument[]> {
+  const loaded = await loadConfig([EXAMPLES_DIR]);
+  const errors = loaded.findings.filter((finding) => finding.severity === "error");
+  if (errors.length > 0) throw new Error(`${errors.length} error(s), e.g. ${errors[0]!.message}`);
+  return documentsOf(loaded.config);
+}
+
+function documentsOf(config: ConfigSet): ConfigDocument[] {
+  return [
+    ...config.templates.values(),
+    ...config.programs.values(),
+    ...config.campaigns.map((effective) => effective.campaign),
+    ...(config.envelope === undefined ? [] : [config.envelope]),
+  ];
+}
+
+/** A bar on a terminal (redrawn in place); otherwise a line every simulated minute. */
+class ProgressBar {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastMinute = -1;
+  private drawnWidth = 0;
+
+  show(doneMs: number, totalMs: number): void {
+    const share = Math.min(1, doneMs / totalMs);
+    const text = `replaying ${bar(share)} ${clock(doneMs)} / ${clock(totalMs)} simulated (warm-up minute, then 14:40:00–14:45:00)`;
+    if (this.tty) {
+      process.stderr.write(`\r${text}`);
+      this.drawnWidth = text.length;
+      return;
+    }
+    const minute = Math.floor(doneMs / 60_000);
+    if (minute !== this.lastMinute) {
+      this.lastMinute = minute;
+      process.stderr.write(`${text}\n`);
+    }
+  }
+
+  finish(): void {
+    if (this.tty && this.drawnWidth > 0) process.stderr.write("\n");
+  }
+}
+
+function bar(share: number): string {
+  const width = 30;
+  const filled = Math.round(share * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
+}
+
+function clock(ms: number): string {
+  const seconds = Math.floor(ms / 1_000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+export function formatReplay(replay: IncidentReplay): string {
+  const { json } = replay;
+  const lines: string[] = [];
+  lines.push(
+    `The 2025-01-16 replay: seed ${json.seed}, ${json.tps.toLocaleString("en")} payments/s, ${json.simulatedSeconds} simulated seconds from 14:40:00 (${TIME_ZONE}).`,
+    "The change: the routine instant-discount template, 0.50 yuan off -> 20 % off (cap 200 yuan), inherited by every campaign using it;",
+    "the original also makes the funds type government (the government-subsidy label) and allows every scenario.",
+    "",
+    json.guarded.blockedAtLint
+      ? `Bursar's lint blocks it: ${json.guarded.lintCodes.join(", ")}.`
+      : "Bursar's lint did not block it.",
+    "Then two administrators force it past lint and approval, and it rolls out by the default staged plan (1 % first).",
+    "",
+  );
+  const runs: readonly [string, ReplayRun | GuardedRun][] = [
+    ["no Bursar, original", json.unguarded],
+    ["no Bursar, variant", json.unguardedVariant],
+    ["Bursar, original forced", json.guarded.forcedAsIs],
+    ["Bursar, variant forced", json.guarded.forced],
+  ];
+  const rows: [string, (run: ReplayRun | GuardedRun) => string][] = [
+    ["payments subsidised by the change", (run) => count(run.payments)],
+    ["distinct users", (run) => count(run.users)],
+    ["subsidy (yuan)", (run) => formatMinor(run.subsidyMinor, "CNY")],
+    [
+      "window (first to last payment)",
+      (run) => (run.payments === 0 ? "-" : duration(run.windowMs)),
+    ],
+    ["scenarios reached", (run) => count(run.scenarios.length)],
+    ["regions reached", (run) => count(run.regions.length)],
+    ["protected-scenario payments", (run) => count(run.protectedScenarioPayments)],
+    [
+      "detection after the first bad subsidy",
+      (run) =>
+        "detectionMs" in run
+          ? run.detectionMs === null
+            ? "none needed"
+            : duration(run.detectionMs)
+          : "never",
+    ],
+    ["incident severity", (run) => ("severity" in run ? (run.severity ?? "-") : "none opened")],
+  ];
+  const table = [
+    ["", ...runs.map(([name]) => name)],
+    ...rows.map(([name, cell]) => [name, ...runs.map(([, run]) => cell(run))]),
+  ];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  for (const row of table) {
+    lines.push(
+      row
+        .map((cell, column) =>
+          column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+        )
+        .join("  "),
+    );
+  }
+  lines.push(
+    "",
+    `Leaked between the trip and the last evaluator obeying the kill (variant): ${formatMinor(json.guarded.forced.leakedUntilLastEvaluatorStopsMinor, "CNY")} yuan.`,
+  );
+  if (json.unguardedVariant.subsidyMinor > 0) {
+    const shareBps =
+      (json.guarded.forced.subsidyMinor * 10_000) / json.unguardedVariant.subsidyMinor;
+    lines.push(
+      `The variant forced through Bursar cost ${(shareBps / 100).toFixed(5)} % of what it cost without Bursar.`,
+    );
+  }
+  for (const [name, outcome] of [
+    ["original, forced", replay.forcedAsIs],
+    ["variant, forced", replay.forced],
+  ] as const) {
+    lines.push("", `The ${name}:`);
+    if (outcome.incident === null) {
+      lines.push("  no incident: nothing the change introduced tripped a breaker");
+    } else lines.push(...incidentLines(outcome.incident));
+    for (const other of outcome.otherTrips) {
+      lines.push(
+        `  also tripped: ${other.trip.code} on ${other.trip.subject.kind} ${other.trip.subject.id} at ${localTime(other.trip.atMs)} (${other.response.incidentId ?? "no incident"})`,
+      );
+    }
+    if (outcome.impact !== null) lines.push(...impactLines(outcome.impact));
+  }
+  lines.push("");
+  return `${lines.join("\n")}\n`;
+}
+
+function incidentLines(incident: Incident): string[] {
+  const lines = [
+    `  incident ${incident.id} (${incident.severity}, ${incident.state}): ${incident.title}`,
+    "  timeline:",
+  ];
+  for (const entry of incident.timeline) {
+    lines.push(`    ${localTime(entry.atMs)}  ${entry.kind.padEnd(24)} ${entry.summary}`);
+  }
+  return lines;
+}
+
+function impactLines(impact: ImpactReport): string[] {
+  const { totals, window } = impact;
+  const lines = [
+    "  impact report (from the ledger):",
+    `    window ${window.firstAtMs === null ? "-" : localTime(window.firstAtMs)} to ${window.lastAtMs === null ? "-" : localTime(window.lastAtMs)}; ${count(totals.payments)} payments, ${count(totals.users)} users`,
+    `    reserved ${formatMinor(totals.reservedMinor, "CNY")}, committed ${formatMinor(totals.committedMinor, "CNY")}, returned ${formatMinor(totals.returnedMinor, "CNY")} yuan (net ${formatMinor(totals.netMinor, "CNY")})`,
+  ];
+  for (const split of ["scenario", "region", "funder", "campaign_version"] as const) {
+    const rows = impact.splits[split].rows.slice(0, SPLIT_ROWS_SHOWN);
+    if (rows.length === 0) continue;
+    const more = impact.splits[split].rows.length - rows.length + impact.splits[split].omitted;
+    lines.push(
+      `    by ${split.replace("_", " ")}: ${rows.map((row) => `${row.key || "(unrecorded)"} ${formatMinor(row.netMinor, "CNY")}`).join(", ")}${more > 0 ? `, and ${more} more` : ""}`,
+    );
+  }
+  return lines;
+}
+
+function count(value: number): string {
+  return value.toLocaleString("en");
+}
+
+function duration(ms: number): string {
+  return ms < 60_000 ? `${(ms / 1_000).toFixed(3)} s` : `${clock(ms)} min`;
+}
+
+function localTime(atMs: number): string {
+  const local = new Date(atMs + offsetMsAt(atMs, TIME_ZONE));
+  return local.toISOString().slice(11, 23);
+}
