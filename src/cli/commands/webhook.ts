@@ -3,6 +3,7 @@
  * to each delivery (docs/reference/webhooks.md). The store is the data directory's
  * control.sqlite, or PostgreSQL with `--database`. Endpoint changes are audited under `--as`.
  * A secret is printed once, when `add` makes it, and never again: listings leave it out.
+ * `dispatch` runs a dispatcher over the outbox (webhook-dispatcher.ts).
  */
 import type { Command } from "@commander-js/extra-typings";
 import type { AuditAction } from "../../core/audit/audit-actions.ts";
@@ -12,6 +13,11 @@ import {
   type WebhookDeliveryState,
 } from "../../core/guard/webhook-delivery.ts";
 import type { WebhookEndpoint } from "../../core/guard/webhook-endpoint.ts";
+import {
+  WEBHOOK_DISPATCHER_DEFAULTS,
+  type WebhookAttemptReport,
+  WebhookDispatcher,
+} from "../../guard/webhook-dispatcher.ts";
 import type { WebhookEndpointWriteResult, WebhookOutbox } from "../../guard/webhook-outbox.ts";
 import { newWebhookSecret } from "../../guard/webhook-signing.ts";
 import { openWebhookOutbox } from "../control-stores.ts";
@@ -84,6 +90,17 @@ export function registerWebhookCommands(program: Command, outcome: ExitCodeHolde
           shown === undefined ? { id } : { id, secret: shown },
         );
       });
+    });
+
+  webhook
+    .command("dispatch")
+    .description("Deliver due notifications until SIGINT/SIGTERM, or with --once what is due now.")
+    .option("--once", "deliver what is due now, then exit")
+    .option("--concurrency <n>", "attempts in flight at most (1-64)", "4")
+    .option("--timeout-ms <ms>", "how long one POST may take (1-120000)", "10000")
+    .option("--poll-ms <ms>", "how long to sleep when nothing is due (1-600000)", "1000")
+    .action(async (flags) => {
+      await dispatch({ ...shared(), ...flags }, outcome, say);
     });
 
   webhook
@@ -197,6 +214,114 @@ export function registerWebhookCommands(program: Command, outcome: ExitCodeHolde
         outcome.exitCode = EXIT_OK;
       });
     });
+}
+
+interface DispatchFlags {
+  once?: boolean;
+  concurrency: string;
+  timeoutMs: string;
+  pollMs: string;
+}
+
+interface DispatchTally {
+  attempts: number;
+  delivered: number;
+  retrying: number;
+  dead: number;
+  unrecorded: number;
+}
+
+/**
+ * Runs a dispatcher over the outbox: with `--once` until nothing is due now, else until SIGINT or
+ * SIGTERM, after which it claims nothing more and waits for the attempts in flight to be
+ * recorded (each bounded by the time-out), so none is left to a claim's expiry. One line per
+ * attempt on stderr, from the dispatcher's report: ids, codes and times, never a secret, URL or body.
+ */
+async function dispatch(
+  flags: CommonFlags & DispatchFlags,
+  outcome: ExitCodeHolder,
+  say: (message: string) => void,
+): Promise<void> {
+  const options = dispatchOptionsOf(flags, say);
+  if (options === undefined) return;
+  const tally: DispatchTally = { attempts: 0, delivered: 0, retrying: 0, dead: 0, unrecorded: 0 };
+  await withOutbox(flags, outcome, say, async (outbox) => {
+    const dispatcher = new WebhookDispatcher({
+      outbox,
+      ...options,
+      onAttempt: (report) => {
+        count(tally, report);
+        process.stderr.write(`${attemptLine(report)}\n`);
+      },
+      onError: (error) => process.stderr.write(`store error (retrying): ${reasonOf(error)}\n`),
+    });
+    if (flags.once) {
+      // Each round claims what is due now; a failed attempt is due again only later, so it ends.
+      while ((await dispatcher.runOnce()) > 0) {}
+    } else {
+      await runUntilSignalled(dispatcher);
+    }
+    const summary = { ok: true, ...tally };
+    if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(
+        `attempts ${tally.attempts}: delivered ${tally.delivered}, to retry ${tally.retrying}, dead ${tally.dead}, unrecorded ${tally.unrecorded}\n`,
+      );
+    }
+    outcome.exitCode = EXIT_OK;
+  });
+}
+
+function dispatchOptionsOf(flags: DispatchFlags, say: (message: string) => void) {
+  const concurrencyMax = parseWholeNumber(flags.concurrency, 1, 64);
+  const timeoutMs = parseWholeNumber(flags.timeoutMs, 1, 120_000);
+  const pollIntervalMs = parseWholeNumber(flags.pollMs, 1, 600_000);
+  if (concurrencyMax === undefined) say("--concurrency: a whole number in 1..64");
+  if (timeoutMs === undefined) say("--timeout-ms: a whole number in 1..120000");
+  if (pollIntervalMs === undefined) say("--poll-ms: a whole number in 1..600000");
+  if (concurrencyMax === undefined || timeoutMs === undefined || pollIntervalMs === undefined) {
+    return undefined;
+  }
+  // The claim outlives two time-outs (the dispatcher's rule), and never less than its default.
+  const claimMs = Math.max(WEBHOOK_DISPATCHER_DEFAULTS.claimMs, 2 * timeoutMs);
+  return { concurrencyMax, timeoutMs, pollIntervalMs, claimMs };
+}
+
+/** Starts the dispatcher and resolves once a signal stopped it cleanly. */
+async function runUntilSignalled(dispatcher: WebhookDispatcher): Promise<void> {
+  dispatcher.start();
+  process.stderr.write("dispatching (SIGINT or SIGTERM stops)\n");
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (name: NodeJS.Signals) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(name);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  process.stderr.write(
+    `${signal}: stopping; waiting for ${dispatcher.inFlightCount} attempts in flight\n`,
+  );
+  await dispatcher.stop();
+}
+
+function count(tally: DispatchTally, report: WebhookAttemptReport): void {
+  tally.attempts += 1;
+  if (!report.recorded) tally.unrecorded += 1;
+  else if (report.next.state === "delivered") tally.delivered += 1;
+  else if (report.next.state === "pending") tally.retrying += 1;
+  else tally.dead += 1;
+}
+
+function attemptLine(report: WebhookAttemptReport): string {
+  const status = report.status === null ? "" : ` ${report.status}`;
+  const next =
+    report.next.state === "pending"
+      ? `retry at ${new Date(report.next.nextAttemptAtMs).toISOString()}`
+      : report.next.state;
+  const recorded = report.recorded ? "" : " (claim expired: not recorded)";
+  return `${report.deliveryId} ${report.eventType} attempt ${report.attempt}: ${report.code}${status} in ${report.durationMs} ms -> ${next}${recorded}`;
 }
 
 async function showDelivery(
