@@ -85,7 +85,7 @@ export function festivalDocuments(): ConfigDocument[] {
     funding: { source: "platform" },
     label: "instant_discount",
     allowedScenarios: ["online_checkout"],
-  } as Template;
+  };
   const campaign: Campaign = {
     kind: "campaign",
     id: FESTIVAL_CAMPAIGN_ID,
@@ -114,7 +114,7 @@ export function festivalDocuments(): ConfigDocument[] {
     },
     stacking: { exclusiveGroup: "festival-2025-newyear", priority: 5 },
     display: { title: "年货节 线上付款92折 最高减12元" },
-  } as Campaign;
+  };
   return [template, campaign];
 }
 
