@@ -25,10 +25,11 @@ import {
   type SeverityPolicy,
 } from "../../core/guard/severity-policy.ts";
 import { formatMinor } from "../../core/money.ts";
-import { IncidentService } from "../../guard/incident-service.ts";
+import { IncidentService, type ReleaseReservations } from "../../guard/incident-service.ts";
 import type { IncidentStore } from "../../guard/incident-store.ts";
 import { openIncidentStore } from "../control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
+import { type LedgerLocation, RemediationLedger } from "../remediation-ledger.ts";
 import { complainer, parseInstantWithOffset, reasonOf } from "../traffic-flags.ts";
 
 interface CommonFlags {
@@ -240,30 +241,63 @@ export function registerIncidentCommands(program: Command, outcome: ExitCodeHold
     .argument("<id>", "the incident")
     .requiredOption("--reason <text>", "why, and who agreed")
     .requiredOption("--absorbed <minor>", "subsidy already committed to users that is absorbed")
-    .option("--released-count <n>", "uncommitted reservations of the blamed versions released", "0")
-    .option("--released <minor>", "their amount", "0")
+    .option(
+      "--released-count <n>",
+      "uncommitted reservations of the blamed versions released elsewhere (a ledger this command does not reach)",
+    )
+    .option("--released <minor>", "their amount")
+    .option(
+      "--release",
+      "release them now from the ledger beside the control store: ledger.db in --data, or --database",
+    )
+    .option("--ledger-data <dir>", "release them now from the embedded ledger in DIR/ledger.db")
+    .option("--ledger-database <url>", "release them now from a PostgreSQL ledger")
+    .option("--ledger-schema <name>", "the PostgreSQL ledger's schema (default: --schema)")
     .action(async (id, flags) => {
       const person = actor();
       if (person === undefined) return;
       const figures = wholeNumbers(
         {
           "--absorbed": flags.absorbed,
-          "--released-count": flags.releasedCount,
-          "--released": flags.released,
+          "--released-count": flags.releasedCount ?? "0",
+          "--released": flags.released ?? "0",
         },
         say,
       );
       if (figures === undefined) return;
-      await run(async (service) => ({
-        result: await service.recordRemediation(person, id, {
-          reason: flags.reason,
-          costAbsorbedMinor: figures["--absorbed"]!,
-          reservationsReleased: {
-            count: figures["--released-count"]!,
-            amountMinor: figures["--released"]!,
-          },
-        }),
-      }));
+      const location = remediationLedgerOf(shared(), flags, say);
+      if (location === null) return;
+      if (location !== undefined && (flags.releasedCount ?? flags.released) !== undefined) {
+        return say(
+          "--released-count/--released record a release made elsewhere; with a ledger to release from, this command counts what it releases",
+        );
+      }
+      const ledger = location === undefined ? undefined : new RemediationLedger(location);
+      try {
+        await withService(
+          shared(),
+          outcome,
+          say,
+          async (service) => ({
+            result: await service.recordRemediation(person, id, {
+              reason: flags.reason,
+              costAbsorbedMinor: figures["--absorbed"]!,
+              // Without it the service releases through the ledger port below (after its checks).
+              ...(ledger === undefined
+                ? {
+                    reservationsReleased: {
+                      count: figures["--released-count"]!,
+                      amountMinor: figures["--released"]!,
+                    },
+                  }
+                : {}),
+            }),
+          }),
+          ledger?.release,
+        );
+      } finally {
+        await ledger?.close();
+      }
     });
 
   incident
@@ -401,6 +435,7 @@ async function withService(
   outcome: ExitCodeHolder,
   say: Say,
   act: (service: IncidentService, store: IncidentStore) => Promise<Printable>,
+  releaseWith?: (nowMs: () => number) => ReleaseReservations,
 ): Promise<void> {
   const nowMs = clockOf(flags);
   if (nowMs === undefined)
@@ -420,6 +455,7 @@ async function withService(
       store,
       nowMs,
       ...(severityPolicy === undefined ? {} : { severityPolicy }),
+      ...(releaseWith === undefined ? {} : { releaseReservations: releaseWith(nowMs) }),
     });
     const printable = await act(service, store);
     if (printable === undefined) return;
@@ -521,4 +557,40 @@ export function formatIncident(incident: Incident): string[] {
 
 function list(items: readonly string[]): string {
   return items.length === 0 ? "none" : items.join(", ");
+}
+
+/**
+ * Where remediation releases from: `--ledger-data`, `--ledger-database`, or with `--release` the
+ * ledger beside the control store (`ledger.db` in `--data`, or the `--database` schema, as
+ * `bursar run --ledger` and `bursar impact` find it). Undefined: no release here; null: refused.
+ */
+function remediationLedgerOf(
+  shared: CommonFlags,
+  flags: {
+    release?: boolean;
+    ledgerData?: string;
+    ledgerDatabase?: string;
+    ledgerSchema?: string;
+  },
+  say: Say,
+): LedgerLocation | undefined | null {
+  const given = [flags.release === true, flags.ledgerData, flags.ledgerDatabase].filter(
+    (flag) => flag !== undefined && flag !== false,
+  );
+  if (given.length > 1) {
+    say("--release, --ledger-data and --ledger-database: give one");
+    return null;
+  }
+  if (flags.ledgerData !== undefined) return { kind: "sqlite", data: flags.ledgerData };
+  if (flags.ledgerDatabase !== undefined) {
+    return {
+      kind: "postgres",
+      url: flags.ledgerDatabase,
+      schema: flags.ledgerSchema ?? shared.schema,
+    };
+  }
+  if (flags.release !== true) return undefined;
+  return shared.database === undefined
+    ? { kind: "sqlite", data: shared.data }
+    : { kind: "postgres", url: shared.database, schema: flags.ledgerSchema ?? shared.schema };
 }
