@@ -8,11 +8,10 @@
 
 import {
   createFastEvaluator,
+  createFastGrantPair,
   type FastEvaluator,
-  type FastGrants,
 } from "../core/evaluator/fast-evaluator.ts";
-import { FastIndex } from "../core/evaluator/fast-index.ts";
-import { type CheckedPayment, fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
+import { fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
 import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { Payment } from "../core/model/payment.ts";
 import { BPS_PER_UNIT, type Currency } from "../core/money.ts";
@@ -105,34 +104,14 @@ export interface EvaluatorPair {
 export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorPair {
   const currentEvaluator = createFastEvaluator(current);
   const proposedEvaluator = createFastEvaluator(proposed);
-  const grantCurrent = currentEvaluator.grantChecked?.bind(currentEvaluator);
-  const grantProposed = proposedEvaluator.grantChecked?.bind(proposedEvaluator);
-  const currentGrants = currentEvaluator.grants;
-  const proposedGrants = proposedEvaluator.grants;
-  if (
-    grantCurrent !== undefined &&
-    grantProposed !== undefined &&
-    currentGrants !== undefined &&
-    proposedGrants !== undefined
-  ) {
-    // Both compiled: the payment is checked once, granted under the current snapshot, and under
-    // the proposed one only when a campaign the change touches could apply to it. Grants, not
-    // decisions: the report needs only the money and which campaigns it went to.
+  const evaluateSimulated = simulatedEvaluation(
+    current,
+    proposed,
+    currentEvaluator,
+    proposedEvaluator,
+  );
+  if (evaluateSimulated !== undefined) {
     const simulated = new SimulatedPayment();
-    const changed = changedCampaigns(current, proposed);
-    const scratch = new Int32Array(Math.max(1, proposed.campaigns.length));
-    const evaluateSimulated = (payment: SimulatedPayment, accumulator: SimulationAccumulator) => {
-      const checked = payment.checked;
-      grantCurrent(checked);
-      const untouched = changed !== undefined && !changed.touches(currentGrants, checked, scratch);
-      if (!untouched) grantProposed(checked);
-      accumulator.addGranted(
-        payment,
-        currentGrants,
-        untouched ? currentGrants : proposedGrants,
-        untouched,
-      );
-    };
     return {
       current: currentEvaluator,
       proposed: proposedEvaluator,
@@ -169,60 +148,64 @@ export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorP
   };
 }
 
-/** Whether a payment could be decided differently by the two snapshots (see below). */
-interface ChangedCampaigns {
-  /**
-   * `grants` is the current snapshot's answer for `payment`: its candidates are the current
-   * campaigns the index admits, so a touched one among them is found without another lookup;
-   * the proposed snapshot's touched campaigns are looked up in their own index.
-   */
-  touches(grants: FastGrants, payment: CheckedPayment, scratch: Int32Array): boolean;
-}
-
 /**
- * The campaigns a change touches (added, removed or different in any effective field), as they
- * are before and after it; undefined when the change reaches beyond campaigns (the envelope,
- * programs or the random seed), where every payment is granted under both snapshots. A payment
- * for which the index admits no touched campaign on either side is granted alike by both
- * snapshots: every campaign that could apply to it is the same campaign in both, under the same
- * envelope, so the current snapshot's grants stand for the proposed one's.
+ * For compiled evaluators, the step from a checked payment to the accumulator: grants, not
+ * decisions (the report needs only the money and which campaigns it went to). A change of
+ * campaigns only is granted in one pass over one index for both snapshots (`createFastGrantPair`:
+ * the campaigns it leaves alone are checked once and their offers computed once); any other
+ * change is granted under each snapshot in turn. Undefined when an evaluator is not compiled.
  */
-function changedCampaigns(current: Snapshot, proposed: Snapshot): ChangedCampaigns | undefined {
+function simulatedEvaluation(
+  current: Snapshot,
+  proposed: Snapshot,
+  currentEvaluator: FastEvaluator,
+  proposedEvaluator: FastEvaluator,
+): EvaluatorPair["evaluateSimulated"] {
+  const grantCurrent = currentEvaluator.grantChecked?.bind(currentEvaluator);
+  const grantProposed = proposedEvaluator.grantChecked?.bind(proposedEvaluator);
+  const currentGrants = currentEvaluator.grants;
+  const proposedGrants = proposedEvaluator.grants;
   if (
-    current.randomSeed !== proposed.randomSeed ||
-    JSON.stringify(current.envelope) !== JSON.stringify(proposed.envelope) ||
-    JSON.stringify([...current.programs]) !== JSON.stringify([...proposed.programs])
+    grantCurrent === undefined ||
+    grantProposed === undefined ||
+    currentGrants === undefined ||
+    proposedGrants === undefined
   ) {
     return undefined;
   }
-  // Plain JSON, not canonical (which sorts keys and is slower): equal text is equal content, and
-  // a campaign whose fields merely come in another order is taken as touched, which costs a
-  // quote, never a wrong answer. The same holds for the envelope and programs above.
+  const pair = createFastGrantPair(current, proposed, unchangedPositions(current, proposed));
+  if (pair !== undefined) {
+    const pairCurrent = pair.current;
+    const pairProposed = pair.proposed;
+    return (payment, accumulator) => {
+      // Alike on both sides: the current grants, in current positions, stand for the proposed.
+      const alike = pair.grantBoth(payment.checked);
+      accumulator.addGranted(payment, pairCurrent, alike ? pairCurrent : pairProposed, alike);
+    };
+  }
+  return (payment, accumulator) => {
+    const checked = payment.checked;
+    grantCurrent(checked);
+    grantProposed(checked);
+    accumulator.addGranted(payment, currentGrants, proposedGrants);
+  };
+}
+
+/**
+ * For each campaign of the current snapshot, the position in the proposed one of the same
+ * campaign unchanged in every effective field, or -1 when the change touches it (edits it or
+ * removes it). Plain JSON, not canonical (which sorts keys and is slower): equal text is equal
+ * content, and a campaign whose fields merely come in another order is taken as touched, which
+ * costs its checks twice, never a wrong answer.
+ */
+function unchangedPositions(current: Snapshot, proposed: Snapshot): Int32Array {
   const key = (effective: SnapshotCampaign) => JSON.stringify({ ...effective, version: 0 });
-  const beforeById = new Map(
-    current.campaigns.map((effective) => [effective.campaign.id, effective]),
-  );
   const afterById = new Map(
-    proposed.campaigns.map((effective) => [effective.campaign.id, effective]),
+    proposed.campaigns.map((effective, position) => [effective.campaign.id, position]),
   );
-  const touched = (effective: SnapshotCampaign, other: ReadonlyMap<string, SnapshotCampaign>) => {
-    const counterpart = other.get(effective.campaign.id);
-    return counterpart === undefined || key(counterpart) !== key(effective);
-  };
-  const touchedBefore = Uint8Array.from(current.campaigns, (effective) =>
-    touched(effective, afterById) ? 1 : 0,
-  );
-  const after = new FastIndex(
-    proposed.campaigns.filter((effective) => touched(effective, beforeById)),
-  );
-  return {
-    touches(grants, payment, scratch) {
-      // Refused before the campaigns: the same envelope refuses it under both snapshots.
-      const count = grants.candidateCount;
-      if (count < 0) return false;
-      const candidates = grants.candidates;
-      for (let k = 0; k < count; k += 1) if (touchedBefore[candidates[k]!] === 1) return true;
-      return after.collect(payment, scratch) !== 0;
-    },
-  };
+  return Int32Array.from(current.campaigns, (effective) => {
+    const position = afterById.get(effective.campaign.id);
+    if (position === undefined) return -1;
+    return key(proposed.campaigns[position]!) === key(effective) ? position : -1;
+  });
 }

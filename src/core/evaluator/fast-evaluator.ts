@@ -69,25 +69,50 @@ export interface FastEvaluator {
    */
   grantChecked?(payment: CheckedPayment): number;
   /** The last `grantChecked`'s answer. */
-  readonly grants?: FastGrants;
+  readonly grants?: FastCandidateGrants;
 }
 
 /**
- * The subsidies one `grantChecked` granted, in grant order, as the decision's `subsidies` would
- * list them: `positions[i]` is the campaign's position in the snapshot, `amountsMinor[i]` what
- * it was granted. Overwritten by the next call. For a simulation, which sums money and needs no
- * decision objects, rejection lists or subsidy objects.
+ * The subsidies one payment was granted under one snapshot, in grant order, as the decision's
+ * `subsidies` would list them: `positions[i]` is the campaign's position in the snapshot,
+ * `amountsMinor[i]` what it was granted. Overwritten by the next call. For a simulation, which
+ * sums money and needs no decision objects, rejection lists or subsidy objects.
  */
 export interface FastGrants {
   /** Granted subsidies; 0 when refused or nothing applies. */
   count: number;
   totalMinor: number;
-  /** Campaigns the index admitted (and whose positions are in `candidates`); -1 when refused. */
-  candidateCount: number;
   readonly positions: Int32Array;
   readonly amountsMinor: Float64Array;
+}
+
+/** `grantChecked`'s grants, with the candidates the index admitted. */
+export interface FastCandidateGrants extends FastGrants {
+  /** Campaigns the index admitted (and whose positions are in `candidates`); -1 when refused. */
+  candidateCount: number;
   readonly candidates: Int32Array;
 }
+
+/**
+ * Both snapshots of a change granting one payment in one pass (`createFastGrantPair`): what two
+ * `grantChecked` calls, one per snapshot, would leave in their grants.
+ */
+export interface FastGrantPair {
+  /**
+   * Grants a checked payment under both snapshots. True when the proposed snapshot grants exactly
+   * what the current one does (every campaign that could reach the payment is in both): `proposed`
+   * is then left stale and `current`'s grants, with current positions, stand for both.
+   */
+  grantBoth(payment: CheckedPayment): boolean;
+  readonly current: FastGrants;
+  /** Positions in the proposed snapshot. */
+  readonly proposed: FastGrants;
+}
+
+/** Which snapshots of a pair a campaign of their union belongs to (bits). */
+const IN_CURRENT = 1;
+const IN_PROPOSED = 2;
+const IN_BOTH = IN_CURRENT | IN_PROPOSED;
 
 const AMOUNT_RANGE = outcomeCode("scope.amount_range");
 const OUTSIDE_PERIOD = outcomeCode("schedule.outside_period");
@@ -111,6 +136,63 @@ export function createFastEvaluator(snapshot: Snapshot): FastEvaluator {
     };
   }
   return new CompiledEvaluator(snapshot);
+}
+
+/**
+ * One pass over one index for both snapshots of a change: the campaigns of both, those the change
+ * leaves alone once, are compiled together; a payment's candidates are collected and checked once
+ * (their offers computed once), and only stacking and the envelope run per side, over the
+ * eligible campaigns of that side. `proposedPositions[p]` is the position in `proposed` of a
+ * campaign equal in every effective field to the current snapshot's campaign `p`, or -1 when the
+ * change touches it: only equal campaigns may be shared, as their checks and offers are computed
+ * once for both. Undefined when the snapshots differ beyond their campaigns (envelope, programs,
+ * random seed), or either is one the fast evaluator does not compile: grant them one by one then.
+ */
+export function createFastGrantPair(
+  current: Snapshot,
+  proposed: Snapshot,
+  proposedPositions: Int32Array,
+): FastGrantPair | undefined {
+  if (
+    !isOrdinary(current.campaigns) ||
+    !isOrdinary(proposed.campaigns) ||
+    current.randomSeed !== proposed.randomSeed ||
+    JSON.stringify(current.envelope) !== JSON.stringify(proposed.envelope) ||
+    JSON.stringify([...current.programs]) !== JSON.stringify([...proposed.programs])
+  ) {
+    return undefined;
+  }
+  if (proposedPositions.length !== current.campaigns.length)
+    throw new RangeError("proposedPositions needs one entry per current campaign");
+  const sharedInProposed = new Uint8Array(proposed.campaigns.length);
+  const union: SnapshotCampaign[] = [...current.campaigns];
+  const sides: number[] = [];
+  const unionProposedPositions: number[] = [];
+  proposedPositions.forEach((position, currentPosition) => {
+    const shared = position >= 0;
+    if (shared) {
+      const counterpart = proposed.campaigns[position];
+      if (
+        counterpart === undefined ||
+        sharedInProposed[position] === 1 ||
+        counterpart.campaign.id !== current.campaigns[currentPosition]!.campaign.id
+      )
+        throw new RangeError(`proposedPositions[${currentPosition}] names no counterpart`);
+      sharedInProposed[position] = 1;
+    }
+    sides.push(shared ? IN_BOTH : IN_CURRENT);
+    unionProposedPositions.push(position);
+  });
+  proposed.campaigns.forEach((effective, position) => {
+    if (sharedInProposed[position] === 1) return;
+    union.push(effective);
+    sides.push(IN_PROPOSED);
+    unionProposedPositions.push(position);
+  });
+  // Campaign ids repeat in the union (a touched campaign before and after), but never within
+  // one side, and ties are only ever broken within one side: ranks by id stay a total order there.
+  const evaluator = new CompiledEvaluator({ ...current, campaigns: union });
+  return evaluator.pairWith(Uint8Array.from(sides), Int32Array.from(unionProposedPositions));
 }
 
 /** Unique string ids, finite priorities and array scope lists: what validated configs give. */
@@ -169,7 +251,7 @@ class CompiledEvaluator implements FastEvaluator {
   private clockZoneId = -1;
   /** Set by `grantWinners`: what the winners were granted in total. */
   private grantedTotalMinor = 0;
-  readonly grants: FastGrants;
+  readonly grants: FastCandidateGrants;
 
   constructor(snapshot: Snapshot) {
     this.snapshot = snapshot;
@@ -231,7 +313,7 @@ class CompiledEvaluator implements FastEvaluator {
     const candidates = this.candidates;
     const count = this.index.collect(payment, candidates);
     const eligibleCount = this.checkCandidates(count);
-    const winnerCount = eligibleCount === 0 ? 0 : this.stack(eligibleCount);
+    const winnerCount = eligibleCount === 0 ? 0 : this.stack(this.eligible, eligibleCount);
     // Grants first, subsidies after: the array is then allocated at its final length.
     const appliedCount = this.grantWinners(winnerCount, bounds);
     const totalSubsidyMinor = this.grantedTotalMinor;
@@ -279,22 +361,129 @@ class CompiledEvaluator implements FastEvaluator {
     grants.candidateCount = count;
     const eligibleCount = this.checkCandidates(count);
     if (eligibleCount === 0) return 0;
-    const winnerCount = this.stack(eligibleCount);
+    return this.grantEligible(this.eligible, eligibleCount, bounds, grants, undefined);
+  }
+
+  /**
+   * Stacking and the envelope over `eligible[0..eligibleCount)`, the granted campaigns written
+   * to `grants` (their positions through `positionMap` when given); returns how many.
+   */
+  private grantEligible(
+    eligible: Int32Array,
+    eligibleCount: number,
+    bounds: EnvelopeCurrency,
+    grants: FastGrants,
+    positionMap: Int32Array | undefined,
+  ): number {
+    const winnerCount = this.stack(eligible, eligibleCount);
     const appliedCount = this.grantWinners(winnerCount, bounds);
     const winners = this.winners;
     const outcomes = this.outcomes;
     const candidates = this.candidates;
     const grantsMinor = this.grantsMinor;
+    const positions = grants.positions;
+    const amountsMinor = grants.amountsMinor;
     for (let rank = 0, listed = 0; rank < winnerCount; rank += 1) {
       const k = winners[rank]!;
       if (outcomes[k] !== OUTCOME_APPLIED) continue;
-      grants.positions[listed] = candidates[k]!;
-      grants.amountsMinor[listed] = grantsMinor[rank]!;
+      const position = candidates[k]!;
+      positions[listed] = positionMap === undefined ? position : positionMap[position]!;
+      amountsMinor[listed] = grantsMinor[rank]!;
       listed += 1;
     }
     grants.count = appliedCount;
     grants.totalMinor = this.grantedTotalMinor;
     return appliedCount;
+  }
+
+  /**
+   * This evaluator, compiled over the union of two snapshots' campaigns (the current snapshot's
+   * first, in its order), as a `FastGrantPair`: `sides` says which snapshots each campaign is in,
+   * `proposedPositions` where it is in the proposed one. Never exposed as an evaluator: its
+   * campaign ids repeat.
+   */
+  pairWith(sides: Uint8Array, proposedPositions: Int32Array): FastGrantPair {
+    const size = Math.max(1, this.table.size);
+    const current: FastGrants = {
+      count: 0,
+      totalMinor: 0,
+      positions: new Int32Array(size),
+      amountsMinor: new Float64Array(size),
+    };
+    const proposed: FastGrants = {
+      count: 0,
+      totalMinor: 0,
+      positions: new Int32Array(size),
+      amountsMinor: new Float64Array(size),
+    };
+    const sideEligible = new Int32Array(size);
+    return {
+      current,
+      proposed,
+      grantBoth: (payment) =>
+        this.grantBoth(payment, sides, proposedPositions, sideEligible, current, proposed),
+    };
+  }
+
+  /** `FastGrantPair.grantBoth` (see `pairWith`). */
+  private grantBoth(
+    payment: CheckedPayment,
+    sides: Uint8Array,
+    proposedPositions: Int32Array,
+    sideEligible: Int32Array,
+    current: FastGrants,
+    proposed: FastGrants,
+  ): boolean {
+    this.checked = payment;
+    current.count = 0;
+    current.totalMinor = 0;
+    const bounds = this.bounds[payment.currencyId];
+    // The payment-level refusals depend on the envelope alone, which both snapshots share.
+    if (
+      bounds === undefined ||
+      this.protectedScenarios[payment.scenarioId] === 1 ||
+      payment.individualPayee ||
+      payment.amountMinor <= bounds.minPayableMinor
+    ) {
+      return true;
+    }
+    const candidates = this.candidates;
+    const count = this.index.collect(payment, candidates);
+    const eligibleCount = this.checkCandidates(count);
+    if (eligibleCount === 0) return true;
+    const eligible = this.eligible;
+    let shared = true;
+    for (let index = 0; index < eligibleCount; index += 1) {
+      if (sides[candidates[eligible[index]!]!] !== IN_BOTH) {
+        shared = false;
+        break;
+      }
+    }
+    // Every eligible campaign in both snapshots: both stack and bound them alike. (A touched
+    // campaign that is not eligible changes nothing: stacking sees only eligible ones.)
+    if (shared) {
+      this.grantEligible(eligible, eligibleCount, bounds, current, undefined);
+      return true;
+    }
+    // The union lists the current snapshot's campaigns first, at their own positions.
+    let sideCount = 0;
+    for (let index = 0; index < eligibleCount; index += 1) {
+      const k = eligible[index]!;
+      sideEligible[sideCount] = k;
+      sideCount += sides[candidates[k]!]! & IN_CURRENT;
+    }
+    if (sideCount > 0) this.grantEligible(sideEligible, sideCount, bounds, current, undefined);
+    proposed.count = 0;
+    proposed.totalMinor = 0;
+    sideCount = 0;
+    for (let index = 0; index < eligibleCount; index += 1) {
+      const k = eligible[index]!;
+      sideEligible[sideCount] = k;
+      sideCount += (sides[candidates[k]!]! & IN_PROPOSED) >>> 1;
+    }
+    if (sideCount > 0)
+      this.grantEligible(sideEligible, sideCount, bounds, proposed, proposedPositions);
+    return false;
   }
 
   /**
@@ -481,12 +670,12 @@ class CompiledEvaluator implements FastEvaluator {
   }
 
   /**
-   * Exclusive groups, then the order winners take from the envelope: fills `winners` with
-   * candidate numbers by priority (descending) then id, and returns how many there are.
+   * Exclusive groups, then the order winners take from the envelope, over the candidate numbers
+   * `eligible[0..eligibleCount)`: fills `winners` with them by priority (descending) then id,
+   * and returns how many there are.
    */
-  private stack(eligibleCount: number): number {
+  private stack(eligible: Int32Array, eligibleCount: number): number {
     const winners = this.winners;
-    const eligible = this.eligible;
     // One eligible campaign, the most common case, wins its group (if any) and needs no order.
     if (eligibleCount === 1) {
       winners[0] = eligible[0]!;
