@@ -21,8 +21,11 @@ import {
   impactReportCsv,
   impactReportJson,
 } from "../../core/ledger/impact-report.ts";
+import type { IncidentStore } from "../../guard/incident-store.ts";
 import { PostgresLedgerStore } from "../../stores/postgres/postgres-ledger-store.ts";
+import { CONTROL_FILE_NAME } from "../../stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteLedgerReader } from "../../stores/sqlite/sqlite-ledger-reader.ts";
+import { openIncidentStore } from "../control-stores.ts";
 import { EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 import { LEDGER_FILE_NAME } from "./ledger.ts";
 
@@ -114,7 +117,11 @@ export function registerImpactCommand(program: Command, outcome: ExitCodeHolder)
     .description(
       "The impact report of campaign versions from the ledger: window, payments, users, subsidy reserved, committed, returned and refunded, split by scenario, region, funder, version and minute.",
     )
-    .requiredOption("--versions <list>", "campaign versions, ID@V[,ID@V…]")
+    .argument(
+      "[incident]",
+      "an incident id instead of --versions: its blamed campaign versions, from its window start to its resolution (or now)",
+    )
+    .option("--versions <list>", "campaign versions, ID@V[,ID@V…]")
     .option("--from <iso>", "payments at or after this instant (ISO 8601 with offset)")
     .option("--to <iso>", "payments before this instant (ISO 8601 with offset)")
     .option("--data <dir>", "data directory holding ledger.db", "./.bursar")
@@ -122,14 +129,31 @@ export function registerImpactCommand(program: Command, outcome: ExitCodeHolder)
     .option("--schema <name>", "the PostgreSQL schema holding the ledger", "bursar")
     .option("--format <format>", "table, json or csv", "table")
     .option("--out <file>", "write the report to this file instead of stdout")
-    .action(async (options) => {
+    .action(async (incidentId, options) => {
       const fail = (message: string) => {
         process.stderr.write(`bursar impact: ${message}\n`);
         outcome.exitCode = EXIT_UNUSABLE_INPUT;
       };
-      const versions = parseVersions(options.versions);
-      if (typeof versions === "string") return fail(`--versions: ${versions}`);
+      if ((incidentId === undefined) === (options.versions === undefined)) {
+        return fail("give an incident id or --versions, not both");
+      }
       const bounds: { fromMs?: number; toMs?: number } = {};
+      let versions: CampaignVersionRef[] | string;
+      if (incidentId === undefined) {
+        versions = parseVersions(options.versions!);
+      } else {
+        let scope: IncidentImpactScope | string;
+        try {
+          scope = await incidentImpactScope(options, incidentId, Date.now());
+        } catch (cause) {
+          return fail(cause instanceof Error ? cause.message : String(cause));
+        }
+        if (typeof scope === "string") return fail(scope);
+        versions = [...scope.versions];
+        bounds.fromMs = scope.fromMs;
+        bounds.toMs = scope.toMs;
+      }
+      if (typeof versions === "string") return fail(`--versions: ${versions}`);
       for (const [name, text, key] of [
         ["--from", options.from, "fromMs"],
         ["--to", options.to, "toMs"],
@@ -161,6 +185,48 @@ export function registerImpactCommand(program: Command, outcome: ExitCodeHolder)
       else writeFileSync(options.out, text);
       outcome.exitCode = EXIT_OK;
     });
+}
+
+export interface IncidentImpactScope {
+  readonly versions: readonly CampaignVersionRef[];
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/**
+ * What `bursar impact INCIDENT` reports on: the incident's blamed campaign versions, from its
+ * window start to its resolution (or `nowMs` while it is not resolved), both instants included.
+ * The incident is read from the control store where the ledger is (`--data`'s control.sqlite or
+ * the `--database` schema). A string says why there is nothing to report on.
+ */
+export async function incidentImpactScope(
+  flags: { readonly data: string; readonly database?: string; readonly schema: string },
+  incidentId: string,
+  nowMs: number,
+): Promise<IncidentImpactScope | string> {
+  if (flags.database === undefined && !existsSync(join(flags.data, CONTROL_FILE_NAME))) {
+    // Opening would create an empty control file in a directory that only holds a ledger.
+    return `no incidents at ${join(flags.data, CONTROL_FILE_NAME)}`;
+  }
+  const store = await openIncidentStore(flags);
+  let stored: Awaited<ReturnType<IncidentStore["getIncident"]>>;
+  try {
+    stored = await store.getIncident(incidentId);
+  } finally {
+    await store.close();
+  }
+  if (stored === undefined) return `no incident ${incidentId}`;
+  const { incident } = stored;
+  if (incident.blame.campaignVersions.length === 0) {
+    return `${incidentId} blames no campaign versions: name them with --versions`;
+  }
+  const endMs = incident.resolution?.atMs ?? nowMs;
+  // The report's upper bound is exclusive: one past the end keeps a payment at that instant.
+  return {
+    versions: incident.blame.campaignVersions,
+    fromMs: incident.windowStartMs,
+    toMs: endMs + 1,
+  };
 }
 
 /** The human table: the window and totals, then each split (at most 20 rows each here). */
