@@ -179,12 +179,12 @@ export class GuardedWorld {
   }
 
   /**
-   * Imports the examples (13:00–13:05), then the operator writes the bad change, lint blocks
+   * Imports the examples (from 13:40), then the operator writes the bad change, lint blocks
    * it and two administrators force it past lint and approval (14:30–14:35).
    */
   async prepare(): Promise<void> {
     const { changeAtMs, examples, edits } = this.options;
-    this.clock.nowMs = changeAtMs - 100 * 60_000;
+    this.clock.nowMs = changeAtMs - 60 * 60_000;
     await this.importExamples(examples);
     this.clock.nowMs = changeAtMs - 10 * 60_000;
     const created = must(await this.service.create(AUTHOR, "instant discount: 20 % off", edits));
@@ -544,8 +544,8 @@ export class GuardedWorld {
 
   /**
    * The examples become the configuration in force the way any configuration does: a change,
-   * assessed, approved by two reviewers and rolled out in two stages over a few minutes of
-   * (lighter) traffic, judged against its forecast.
+   * assessed, approved by two reviewers and rolled out in two stages, each reporting what its
+   * forecast says.
    */
   private async importExamples(examples: readonly ConfigDocument[]): Promise<void> {
     const created = must(
@@ -583,17 +583,30 @@ export class GuardedWorld {
       }
     }
     must(await this.service.startRollout(OPERATOR, id, IMPORT_PLAN));
-    const runner = await RolloutRunner.open(this.service, {
-      randomSeed: this.options.seed,
-      judgeEveryMs: 5_000,
-    });
-    for (const payment of sampleTraffic(this.options.seed + 1, this.clock.nowMs, 90)) {
-      this.clock.nowMs = payment.atMs;
-      if (runner.isReportDue(payment.atMs)) {
-        await runner.report(payment.atMs);
-        if ((await this.service.show(id))?.state === "active") break;
-      }
-      runner.quote(payment);
+    // Setting up the platform, not what the replay measures: each stage reports what its
+    // forecast says (a 10 % stage of ten minutes of light traffic strays from its forecast by
+    // chance — a few heavy payers land in it — and would abort an import nobody is testing).
+    const forecast = (await this.service.show(id))?.assessment?.forecast;
+    const observed = 10_000;
+    const seen = {
+      payments: observed,
+      subsidisedPayments: Math.round(((forecast?.subsidisedShareBps ?? 0) * observed) / 10_000),
+      subsidyMinor: Math.round(((forecast?.subsidyPerPaymentMilliMinor ?? 0) * observed) / 1_000),
+      byCampaign: Object.fromEntries(
+        (forecast?.byCampaign ?? []).map((campaign) => [
+          campaign.campaignId,
+          {
+            subsidisedPayments: Math.round((campaign.subsidisedShareBps * observed) / 10_000),
+            subsidyMinor: Math.round((campaign.subsidyPerPaymentMilliMinor * observed) / 1_000),
+          },
+        ]),
+      ),
+    };
+    for (const stage of IMPORT_PLAN.stages) {
+      must(await this.service.observe(id, seen, new Date(this.clock.nowMs).toISOString()));
+      this.clock.nowMs += stage.dwellMinMs;
+      const judged = must(await this.service.judge(id));
+      if (judged.verdict.verdict === "hold") must(await this.service.judge(id));
     }
     const imported = await this.service.show(id);
     if (imported?.state !== "active") {
