@@ -9,6 +9,7 @@ import { registerChangeCommands } from "./commands/change.ts";
 import { registerDemoCommands } from "./commands/demo.ts";
 import { registerImpactCommand } from "./commands/impact.ts";
 import { registerIncidentCommands } from "./commands/incident.ts";
+import { registerKillCommands } from "./commands/kill.ts";
 import { registerLedgerCommands } from "./commands/ledger.ts";
 import { registerLintCommand } from "./commands/lint.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerAuditCommands(program, outcome);
   registerIncidentCommands(program, outcome);
   registerWebhookCommands(program, outcome);
+  registerKillCommands(program, outcome);
   registerDemoCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
