@@ -222,8 +222,12 @@ export class GuardResponder {
         change.written.some((version) => keys.has(version.key)),
       );
       if (maker === undefined) continue;
+      // An operator's lowering or pause cannot be rolled back (that would turn money back on),
+      // so a version it made is treated like an old change's: paused.
       const recent =
-        maker.state === "rolling_out" || nowMs - Date.parse(maker.updatedAt) < this.recentChangeMs;
+        maker.operatorAction === undefined &&
+        (maker.state === "rolling_out" ||
+          nowMs - Date.parse(maker.updatedAt) < this.recentChangeMs);
       if (recent) chosen.set(maker.id, maker);
       else toPause.push(campaignId);
     }
