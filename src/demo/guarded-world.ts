@@ -30,6 +30,7 @@ import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
 import type { Incident } from "../core/guard/incident.ts";
 import { applyKills, EMPTY_KILL_STATE, KillMatcher } from "../core/guard/kill.ts";
+import { SlidingWindow } from "../core/guard/sliding-window.ts";
 import type { ImpactReport } from "../core/ledger/impact-report.ts";
 import { planReservation } from "../core/ledger/plan-reservation.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
@@ -123,8 +124,10 @@ export class GuardedWorld {
   private changeId = "";
   private blockedAtLint = false;
   private badCampaignIds = new Set<string>();
-  /** `campaignId@version` of every version the bad change introduced. */
-  private readonly badVersions = new Set<string>();
+  /** Every version the bad change introduced, by `campaignId@version`. */
+  private readonly badVersions = new Map<string, { campaignId: string; version: number }>();
+  /** The lint errors that blocked the change's first submission. */
+  private lintCodes: string[] = [];
   private pendingCommits: PendingCommit[] = [];
   private pendingKillConfirms: { evaluator: number; atMs: number; response: GuardResponse }[] = [];
   private killConfirmedAtMs: number[] = [];
@@ -135,6 +138,8 @@ export class GuardedWorld {
   private detection:
     | { trip: GuardTrip; response: GuardResponse; pendingConfirms: number }
     | undefined;
+  /** Every payment of the last minute: the denominator of an incident's share of payments. */
+  private readonly paymentsLastMinute = new SlidingWindow(60_000, 60);
   private leakedMinor = 0;
   private releasedMinor = 0;
   private campaignsById = new Map<string, SnapshotCampaign>();
@@ -191,6 +196,12 @@ export class GuardedWorld {
     this.changeId = created.change.id;
     const submitted = await this.service.submit(AUTHOR, this.changeId, []);
     this.blockedAtLint = !submitted.ok && submitted.code === "lint_errors";
+    const blocking = this.assessments[this.assessments.length - 1]?.findings ?? [];
+    this.lintCodes = [
+      ...new Set(
+        blocking.filter((finding) => finding.severity === "error").map((finding) => finding.code),
+      ),
+    ].sort();
     const reason = "campaign launch deadline; the template edit was checked by hand";
     for (const gate of ["lint", "approval"]) {
       for (const admin of ADMINS) {
@@ -217,6 +228,7 @@ export class GuardedWorld {
    * reserved in the ledger; then the promise must be awaited before the next payment.
    */
   pay(payment: Payment, index: number): Promise<void> | undefined {
+    this.paymentsLastMinute.add(payment.atMs, 0);
     const evaluator = index % this.runners.length;
     const runner = this.runners[evaluator]!;
     const decision = applyKills(runner.quote(payment), this.matchers[evaluator]!);
@@ -263,25 +275,14 @@ export class GuardedWorld {
     await this.completeDue(Number.POSITIVE_INFINITY);
     await this.confirmKillsDue(Number.POSITIVE_INFINITY);
     this.clock.nowMs = endMs;
-    const lastAssessment = this.assessments[this.assessments.length - 1];
     const incidentId = this.detection?.response.incidentId;
     const incident = incidentId == null ? null : ((await this.incidents.get(incidentId)) ?? null);
-    const versions = [...this.badVersions].map((key) => {
-      const at = key.lastIndexOf("@");
-      return { campaignId: key.slice(0, at), version: Number(key.slice(at + 1)) };
-    });
-    const impact =
-      versions.length === 0 ? null : await this.ledger.impactReport({ versions: versions });
+    const versions = [...this.badVersions.values()];
+    const impact = versions.length === 0 ? null : await this.ledger.impactReport({ versions });
     return {
       impact,
       changeId: this.changeId,
-      lintCodes: [
-        ...new Set(
-          (lastAssessment?.findings ?? [])
-            .filter((finding) => finding.severity === "error")
-            .map((finding) => finding.code),
-        ),
-      ].sort(),
+      lintCodes: this.lintCodes,
       blockedAtLint: this.blockedAtLint,
       firstBadReservationAtMs: this.firstBad?.atMs ?? null,
       trip: this.detection?.trip ?? null,
@@ -327,6 +328,12 @@ export class GuardedWorld {
     if (badMinor === 0) return;
     this.firstBad ??= { paymentId: payment.paymentId, atMs: payment.atMs, subsidyMinor: badMinor };
     if (this.detection !== undefined) this.leakedMinor += badMinor;
+    // Only the last minute is ever read (the impact a trip is judged on).
+    if (this.badInLastMinute.length > 0 && this.badInLastMinute[0]!.atMs <= payment.atMs - 60_000) {
+      this.badInLastMinute = this.badInLastMinute.filter(
+        (entry) => entry.atMs > payment.atMs - 60_000,
+      );
+    }
     this.badInLastMinute.push({
       atMs: payment.atMs,
       minor: badMinor,
@@ -366,7 +373,9 @@ export class GuardedWorld {
       impact: {
         atRiskPerMinuteMinor: cumulativeMinor,
         cumulativeMinor,
-        paymentShareBps: 0,
+        paymentShareBps: Math.floor(
+          (recent.length * 10_000) / Math.max(1, this.paymentsLastMinute.sum(atMs).count),
+        ),
         scenarios: new Set(recent.map((entry) => entry.scenario)).size,
         regions: new Set(recent.map((entry) => entry.region)).size,
         coreFlows: recent.some((entry) => this.options.protectedScenarios.has(entry.scenario)),
@@ -475,7 +484,10 @@ export class GuardedWorld {
     if (rollout !== undefined) {
       for (const campaign of changed) {
         this.badCampaignIds.add(campaign.campaign.id);
-        this.badVersions.add(`${campaign.campaign.id}@${campaign.version}`);
+        this.badVersions.set(`${campaign.campaign.id}@${campaign.version}`, {
+          campaignId: campaign.campaign.id,
+          version: campaign.version,
+        });
       }
     }
     this.guard.configure(

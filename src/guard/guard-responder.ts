@@ -1,11 +1,10 @@
 /**
  * What a breaker's trip does, in order of how fast it stops money: publish a kill of the blamed
  * campaigns (every evaluator obeys it on its next decision once it knows), roll back the change
- * that made each blamed version — the most recent change that wrote the campaign or its
- * template, newest first — or, where that change is not a recent one, roll back the change
- * rolling out now if there is one (the newest change is the first suspect), else pause the
- * campaign (an old campaign running over its declared ceiling is stopped, not the import that
- * created it undone);
+ * rolling out, when there is one (the most recent change is the first suspect, whatever
+ * tripped); else the recent change that made each blamed version (the newest change that wrote
+ * the campaign or its template); else pause the campaign (an old campaign running over its
+ * declared ceiling is stopped, not the import that created it undone);
  * then open the incident with its timeline: how the change got there (approved or forced, the
  * stage it was at), the first anomalous subsidy, the trip, the kill, the rollbacks.
  *
@@ -207,11 +206,16 @@ export class GuardResponder {
     context: TripContext,
   ): Promise<{ changes: ChangeRequest[]; toPause: string[] }> {
     const { changes } = this.options;
-    const limit = GUARD_RESPONDER_DEFAULTS.changesSearched;
-    const candidates = [
-      ...(await changes.list({ state: "rolling_out", limit: 1 })),
-      ...(await changes.list({ state: "active", limit })),
-    ];
+    // Most recent change first: a change rolling out is the first suspect whatever tripped (a
+    // campaign it displaces from an exclusive group runs over its ceiling, say). It alone is
+    // rolled back; the kill already holds the blamed campaigns, and a breaker that trips again
+    // afterwards takes the next suspect.
+    const [rolling] = await changes.list({ state: "rolling_out", limit: 1 });
+    if (rolling !== undefined) return { changes: [rolling], toPause: [] };
+    const candidates = await changes.list({
+      state: "active",
+      limit: GUARD_RESPONDER_DEFAULTS.changesSearched,
+    });
     const chosen = new Map<string, ChangeRequest>();
     const toPause: string[] = [];
     const nowMs = this.options.nowMs();
@@ -226,17 +230,9 @@ export class GuardResponder {
       // so a version it made is treated like an old change's: paused.
       const recent =
         maker.operatorAction === undefined &&
-        (maker.state === "rolling_out" ||
-          nowMs - Date.parse(maker.updatedAt) < this.recentChangeMs);
+        nowMs - Date.parse(maker.updatedAt) < this.recentChangeMs;
       if (recent) chosen.set(maker.id, maker);
       else toPause.push(campaignId);
-    }
-    // Nothing recent made the blamed versions, but a change is rolling out: it is the newest
-    // change and the first suspect (a campaign it displaces from an exclusive group runs over
-    // its ceiling, say), so it is rolled back first; the kill already holds the campaigns.
-    const rolling = candidates.find((change) => change.state === "rolling_out");
-    if (chosen.size === 0 && toPause.length > 0 && rolling !== undefined) {
-      return { changes: [rolling], toPause: [] };
     }
     // Newest first: the order the store listed them in.
     return {

@@ -66,7 +66,7 @@ export const RUNTIME_GUARD_DEFAULTS = {
 } as const;
 
 export const RUNTIME_GUARD_LIMITS = {
-  /** Campaign versions with a baseline at once (a window of 60 buckets each). */
+  /** Campaign versions and templates with a baseline at once (a window of 60 buckets each). */
   baselineKeysMax: 50_000,
 } as const;
 
@@ -86,7 +86,11 @@ export class RuntimeGuard {
   private readonly baselineSamplesMin: number;
   private readonly platformBaselinePaymentsMin: number;
   private monitors: GuardMonitors;
-  private readonly campaignBaselines = new Map<string, SlidingWindow>();
+  private readonly campaignBaselines = new Map<
+    string,
+    { readonly version: number; readonly window: SlidingWindow }[]
+  >();
+  private baselineKeys = 0;
   private readonly templateBaselines = new Map<string, SlidingWindow>();
   private readonly platformVolume: SlidingWindow;
   private readonly platformSubsidy: SlidingWindow;
@@ -148,15 +152,12 @@ export class RuntimeGuard {
       this.platformSubsidy.add(payment.atMs, decision.totalSubsidyMinor, 1);
     }
     for (const subsidy of decision.subsidies) {
-      this.baselineOf(
-        this.campaignBaselines,
-        `${subsidy.campaignId}@${subsidy.campaignVersion}`,
-      )?.add(payment.atMs, subsidy.amountMinor, 1);
-      this.baselineOf(this.templateBaselines, subsidy.templateId)?.add(
+      this.campaignBaselineOf(subsidy.campaignId, subsidy.campaignVersion)?.add(
         payment.atMs,
         subsidy.amountMinor,
         1,
       );
+      this.templateBaselineOf(subsidy.templateId)?.add(payment.atMs, subsidy.amountMinor, 1);
     }
   }
 
@@ -198,16 +199,30 @@ export class RuntimeGuard {
     }));
   }
 
-  private baselineOf(
-    baselines: Map<string, SlidingWindow>,
-    key: string,
-  ): SlidingWindow | undefined {
-    let window = baselines.get(key);
+  /** Per campaign, its versions' windows: a key string per grant would cost more than the add. */
+  private campaignBaselineOf(campaignId: string, version: number): SlidingWindow | undefined {
+    let versions = this.campaignBaselines.get(campaignId);
+    if (versions === undefined) {
+      if (this.baselineKeys >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
+      versions = [];
+      this.campaignBaselines.set(campaignId, versions);
+    }
+    for (const entry of versions) if (entry.version === version) return entry.window;
+    // Past the limit a new version has no baseline: it is judged by its ceiling and scope only.
+    if (this.baselineKeys >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
+    this.baselineKeys += 1;
+    const window = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
+    versions.push({ version, window });
+    return window;
+  }
+
+  private templateBaselineOf(templateId: string): SlidingWindow | undefined {
+    let window = this.templateBaselines.get(templateId);
     if (window === undefined) {
-      // Past the limit a new key has no baseline: it is judged by its ceiling and scope only.
-      if (baselines.size >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
+      if (this.baselineKeys >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
+      this.baselineKeys += 1;
       window = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
-      baselines.set(key, window);
+      this.templateBaselines.set(templateId, window);
     }
     return window;
   }
@@ -231,7 +246,7 @@ export class RuntimeGuard {
         const previous =
           previousVersion === undefined
             ? undefined
-            : this.meanSubsidyOf(`${effective.campaign.id}@${previousVersion}`, nowMs);
+            : this.meanSubsidyOf(effective.campaign.id, previousVersion, nowMs);
         const forecast = rollout.forecast?.byCampaign?.find(
           (campaign) => campaign.campaignId === effective.campaign.id,
         );
@@ -287,8 +302,11 @@ export class RuntimeGuard {
   }
 
   /** Mean subsidy per subsidised payment of one version over the baseline, if it has enough. */
-  private meanSubsidyOf(key: string, nowMs: number): number | undefined {
-    const sum = this.campaignBaselines.get(key)?.sum(nowMs);
+  private meanSubsidyOf(campaignId: string, version: number, nowMs: number): number | undefined {
+    const sum = this.campaignBaselines
+      .get(campaignId)
+      ?.find((entry) => entry.version === version)
+      ?.window.sum(nowMs);
     if (sum === undefined || sum.count < this.baselineSamplesMin) return undefined;
     return Math.ceil(sum.amountMinor / sum.count);
   }

@@ -10,12 +10,12 @@ export interface CliResult {
 }
 
 /** Runs `bursar ARGS…` as a user would, through bin/bursar.js, from the project root. */
-export function runCli(args: readonly string[], input?: string): CliResult {
+export function runCli(args: readonly string[], input?: string, timeoutMs = 60_000): CliResult {
   const result = spawnSync(process.execPath, [join(PROJECT_ROOT, "bin", "bursar.js"), ...args], {
     cwd: PROJECT_ROOT,
     input,
     encoding: "utf8",
-    timeout: 60_000,
+    timeout: timeoutMs,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
