@@ -53,6 +53,8 @@ export interface RuntimeGuardOptions {
   readonly policy?: GuardPolicy;
   /** How far back the baselines look. Default ten minutes. */
   readonly baselineWindowMs?: number;
+  /** How often `check` takes the baselines afresh (default a minute). */
+  readonly rebaselineEveryMs?: number;
   /** Subsidised payments a campaign version needs in the baseline before it is a baseline. */
   readonly baselineSamplesMin?: number;
   /** Payments the platform needs in the baseline before its rate is a baseline. */
@@ -61,6 +63,8 @@ export interface RuntimeGuardOptions {
 
 export const RUNTIME_GUARD_DEFAULTS = {
   baselineWindowMs: 600_000,
+  /** How often `check` rebuilds the watch with the baselines as they stand. */
+  rebaselineEveryMs: 60_000,
   baselineSamplesMin: 30,
   platformBaselinePaymentsMin: 10_000,
 } as const;
@@ -83,6 +87,10 @@ const BASELINE_BUCKETS = 60;
 export class RuntimeGuard {
   private readonly policy: GuardPolicy;
   private readonly baselineWindowMs: number;
+  private readonly rebaselineEveryMs: number;
+  /** What `configure` was last told, and when: `check` re-takes the baselines from it. */
+  private serving: GuardServing | undefined;
+  private configuredAtMs = Number.NEGATIVE_INFINITY;
   private readonly baselineSamplesMin: number;
   private readonly platformBaselinePaymentsMin: number;
   private monitors: GuardMonitors;
@@ -117,6 +125,7 @@ export class RuntimeGuard {
   constructor(options: RuntimeGuardOptions = {}) {
     this.policy = options.policy ?? DEFAULT_GUARD_POLICY;
     this.baselineWindowMs = options.baselineWindowMs ?? RUNTIME_GUARD_DEFAULTS.baselineWindowMs;
+    this.rebaselineEveryMs = options.rebaselineEveryMs ?? RUNTIME_GUARD_DEFAULTS.rebaselineEveryMs;
     this.baselineSamplesMin =
       options.baselineSamplesMin ?? RUNTIME_GUARD_DEFAULTS.baselineSamplesMin;
     this.platformBaselinePaymentsMin =
@@ -133,6 +142,8 @@ export class RuntimeGuard {
    */
   configure(serving: GuardServing, nowMs: number): void {
     this.monitors = this.monitors.withWatch(this.watchOf(serving, nowMs));
+    this.serving = serving;
+    this.configuredAtMs = nowMs;
   }
 
   /** One decided payment (after kills and the staleness gate: what was actually granted). */
@@ -163,6 +174,11 @@ export class RuntimeGuard {
 
   /** The trips that tripped an armed breaker at `nowMs`; anomalies already tripped stay quiet. */
   check(nowMs: number): GuardTrip[] {
+    // Baselines move with the traffic: the watch takes them afresh every so often, so a guard
+    // configured before its first payment gets a platform baseline without being told again.
+    if (this.serving !== undefined && nowMs - this.configuredAtMs >= this.rebaselineEveryMs) {
+      this.configure(this.serving, nowMs);
+    }
     const tripped: GuardTrip[] = [];
     for (const trip of this.monitors.check(nowMs)) {
       const breakerId = breakerIdOf(trip);
