@@ -10,6 +10,7 @@ import {
   createFastEvaluator,
   createFastGrantPair,
   type FastEvaluator,
+  type FastGrantPair,
 } from "../core/evaluator/fast-evaluator.ts";
 import { fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
 import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
@@ -83,10 +84,8 @@ export function simulationOptionsFor(
   };
 }
 
-/** The two fast evaluators and the step that feeds one payment to both and to an accumulator. */
+/** The step that feeds one payment to both snapshots' evaluators and to an accumulator. */
 export interface EvaluatorPair {
-  readonly current: FastEvaluator;
-  readonly proposed: FastEvaluator;
   /** False when the evaluators found the value is not a valid payment. */
   evaluate(payment: unknown, accumulator: SimulationAccumulator): boolean;
   /**
@@ -102,23 +101,25 @@ export interface EvaluatorPair {
 }
 
 export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorPair {
-  const currentEvaluator = createFastEvaluator(current);
-  const proposedEvaluator = createFastEvaluator(proposed);
-  const evaluateSimulated = simulatedEvaluation(
-    current,
-    proposed,
-    currentEvaluator,
-    proposedEvaluator,
-  );
+  // A change of campaigns only: one pass for both snapshots. The evaluators of each snapshot are
+  // then needed only to answer for invalid input, and compiled when some arrives (compiling
+  // costs each thread of a simulation tens of milliseconds).
+  const pair = createFastGrantPair(current, proposed, unchangedPositions(current, proposed));
+  let evaluators: readonly [FastEvaluator, FastEvaluator] | undefined;
+  const evaluatorsOf = () => {
+    evaluators ??= [createFastEvaluator(current), createFastEvaluator(proposed)];
+    return evaluators;
+  };
+  const evaluateSimulated =
+    pair === undefined ? grantedOneByOne(...evaluatorsOf()) : grantedInOnePass(pair);
   if (evaluateSimulated !== undefined) {
     const simulated = new SimulatedPayment();
     return {
-      current: currentEvaluator,
-      proposed: proposedEvaluator,
       prepare: (accumulator) => accumulator.useCampaigns(current.campaigns, proposed.campaigns),
       evaluate(payment, accumulator) {
         if (!fastPaymentCheck(payment, simulated.checked)) {
           // The evaluators' own answer for invalid input, which the accumulator counts.
+          const [currentEvaluator, proposedEvaluator] = evaluatorsOf();
           accumulator.add(
             payment as Payment,
             currentEvaluator.quote(payment),
@@ -134,9 +135,8 @@ export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorP
       evaluateSimulated,
     };
   }
+  const [currentEvaluator, proposedEvaluator] = evaluatorsOf();
   return {
-    current: currentEvaluator,
-    proposed: proposedEvaluator,
     prepare: () => {},
     evaluate(payment, accumulator) {
       const before = currentEvaluator.quote(payment);
@@ -149,15 +149,25 @@ export function evaluatorPair(current: Snapshot, proposed: Snapshot): EvaluatorP
 }
 
 /**
- * For compiled evaluators, the step from a checked payment to the accumulator: grants, not
- * decisions (the report needs only the money and which campaigns it went to). A change of
- * campaigns only is granted in one pass over one index for both snapshots (`createFastGrantPair`:
- * the campaigns it leaves alone are checked once and their offers computed once); any other
- * change is granted under each snapshot in turn. Undefined when an evaluator is not compiled.
+ * A checked payment to the accumulator through a `FastGrantPair`: grants, not decisions (the
+ * report needs only the money and which campaigns it went to), for both snapshots in one pass
+ * over one index (the campaigns the change leaves alone checked once, their offers computed once).
  */
-function simulatedEvaluation(
-  current: Snapshot,
-  proposed: Snapshot,
+function grantedInOnePass(pair: FastGrantPair): NonNullable<EvaluatorPair["evaluateSimulated"]> {
+  const pairCurrent = pair.current;
+  const pairProposed = pair.proposed;
+  return (payment, accumulator) => {
+    // Alike on both sides: the current grants, in current positions, stand for the proposed.
+    const alike = pair.grantBoth(payment.checked);
+    accumulator.addGranted(payment, pairCurrent, alike ? pairCurrent : pairProposed, alike);
+  };
+}
+
+/**
+ * The same for a change beyond campaigns (the envelope, programs or the random seed): granted
+ * under each snapshot in turn. Undefined when an evaluator is not compiled.
+ */
+function grantedOneByOne(
   currentEvaluator: FastEvaluator,
   proposedEvaluator: FastEvaluator,
 ): EvaluatorPair["evaluateSimulated"] {
@@ -172,16 +182,6 @@ function simulatedEvaluation(
     proposedGrants === undefined
   ) {
     return undefined;
-  }
-  const pair = createFastGrantPair(current, proposed, unchangedPositions(current, proposed));
-  if (pair !== undefined) {
-    const pairCurrent = pair.current;
-    const pairProposed = pair.proposed;
-    return (payment, accumulator) => {
-      // Alike on both sides: the current grants, in current positions, stand for the proposed.
-      const alike = pair.grantBoth(payment.checked);
-      accumulator.addGranted(payment, pairCurrent, alike ? pairCurrent : pairProposed, alike);
-    };
   }
   return (payment, accumulator) => {
     const checked = payment.checked;
