@@ -6,20 +6,22 @@ import type { Command } from "@commander-js/extra-typings";
 import { loadSnapshot } from "../../config/load-snapshot.ts";
 import { ChangeService } from "../../control/change-service.ts";
 import { PaymentSampleLog } from "../../control/payment-sample-log.ts";
-import { RolloutRunner } from "../../control/rollout-runner.ts";
+import { type RolloutEvent, RolloutRunner } from "../../control/rollout-runner.ts";
 import type { Decision } from "../../core/evaluator/decision.ts";
 import { createFastEvaluator } from "../../core/evaluator/fast-evaluator.ts";
 import type { Snapshot } from "../../core/evaluator/snapshot.ts";
 import { formatFinding } from "../../core/findings.ts";
 import type { Payment } from "../../core/model/payment.ts";
 import { formatMinor } from "../../core/money.ts";
+import { GuardedRunner } from "../../guard/guarded-runner.ts";
+import { IncidentService } from "../../guard/incident-service.ts";
 import {
   type SubsidyRow,
   type SubsidyRunReport,
   SubsidyRunSummary,
 } from "../../traffic/subsidy-run-summary.ts";
 import { TRAFFIC_CURRENCY } from "../../traffic/traffic-model.ts";
-import { openChangeStore } from "../control-stores.ts";
+import { openChangeStore, openIncidentStore, openKillStore } from "../control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, type ExitCodeHolder } from "../exit-codes.ts";
 import { LedgerRun, type LedgerRunReport } from "../ledger-run.ts";
 import { parseWholeNumber } from "../options.ts";
@@ -70,6 +72,10 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       "as --control, from the change pipeline's tables in this PostgreSQL database (postgres://…)",
     )
     .option("--control-schema <name>", "with --control-database: its PostgreSQL schema", "bursar")
+    .option(
+      "--guard",
+      "with --control: the runtime guard watches every decision; a trip kills the blamed campaigns, rolls back the responsible change and opens an incident in the control store",
+    )
     .option("--json", "print one JSON object")
     .action(async (flags) => {
       const say = complainer("bursar run", outcome);
@@ -100,12 +106,18 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
         return;
       }
       const controlled = flags.control !== undefined || flags.controlDatabase !== undefined;
+      if (flags.guard === true && !controlled) {
+        say(
+          "--guard needs --control or --control-database: the guard acts through the control store",
+        );
+        return;
+      }
       if (controlled && flags.ledger !== undefined) {
         say("--control and --ledger together are not supported yet: a rollout is judged on quotes");
         return;
       }
       const served = await servedEvaluator(
-        flags,
+        { ...flags, guard: flags.guard === true },
         generator.options.seed,
         judgeEverySeconds,
         say,
@@ -133,21 +145,33 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       const startedMs = performance.now();
       let count = 0;
       let lastAtMs: number | undefined;
+      const reportEvent = (event: RolloutEvent) =>
+        process.stderr.write(
+          `rollout of ${event.changeId} at ${new Date(event.atMs).toISOString()}: ${event.verdict.verdict} (${event.verdict.message}); now ${event.shareBpsAfter / 100} % of identities\n`,
+        );
       const reportRollout = async (rollout: RolloutRunner, atMs: number) => {
         served.clock.nowMs = atMs;
         const event = await rollout.report(atMs);
-        if (event !== undefined) {
-          process.stderr.write(
-            `rollout of ${event.changeId} at ${new Date(event.atMs).toISOString()}: ${event.verdict.verdict} (${event.verdict.message}); now ${event.shareBpsAfter / 100} % of identities\n`,
-          );
-        }
+        if (event !== undefined) reportEvent(event);
       };
+      const guarded = served.guarded;
+      let trips = 0;
       for (
         let payment = generator.nextPayment();
         payment !== undefined;
         payment = generator.nextPayment()
       ) {
-        if (served.rollout?.isReportDue(payment.atMs))
+        if (guarded?.isDue(payment.atMs)) {
+          served.clock.nowMs = payment.atMs;
+          const tick = await guarded.tick(payment.atMs);
+          if (tick.rollout !== undefined) reportEvent(tick.rollout);
+          for (const { trip, response } of tick.trips) {
+            trips += 1;
+            process.stderr.write(
+              `guard at ${new Date(trip.atMs).toISOString()}: ${trip.code} on ${trip.subject.kind} ${trip.subject.id}${trip.subject.campaignVersion === undefined ? "" : `@${trip.subject.campaignVersion}`} (${trip.observed} > ${trip.limit} over ${trip.window}); killed ${response.killedCampaignIds.join(", ") || "nothing"}; rolled back ${response.rolledBack.join(", ") || "nothing"}; paused ${response.paused.join(", ") || "nothing"}; ${response.incidentId ?? "no incident"}${response.problems.length > 0 ? `; problems: ${response.problems.join("; ")}` : ""}\n`,
+            );
+          }
+        } else if (served.rollout?.isReportDue(payment.atMs))
           await reportRollout(served.rollout, payment.atMs);
         lastAtMs = payment.atMs;
         summary.add(payment, evaluator.quote(payment));
@@ -162,6 +186,7 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       if (served.rollout?.rollout !== undefined && lastAtMs !== undefined) {
         await reportRollout(served.rollout, lastAtMs);
       }
+      if (guarded !== undefined) process.stderr.write(`guard: ${trips} trip(s)\n`);
       await served.close();
       const ledgerReport = await ledger?.finish();
       sampleLog?.close();
@@ -269,6 +294,8 @@ interface ServedEvaluator {
   /** The configuration files' snapshot; absent when the control store serves. */
   readonly snapshot?: Snapshot;
   readonly rollout?: RolloutRunner;
+  /** The rollout runner inside the runtime guard, with `--guard`. */
+  readonly guarded?: GuardedRunner;
   readonly clock: { nowMs: number };
   close(): Promise<void>;
 }
@@ -278,7 +305,13 @@ interface ServedEvaluator {
  * its rollout judged on the run's own clock (payment time), as a server judges on wall time.
  */
 async function servedEvaluator(
-  flags: { campaigns: string; control?: string; controlDatabase?: string; controlSchema: string },
+  flags: {
+    campaigns: string;
+    control?: string;
+    controlDatabase?: string;
+    controlSchema: string;
+    guard: boolean;
+  },
   seed: number,
   judgeEverySeconds: number,
   say: (message: string) => void,
@@ -303,12 +336,15 @@ async function servedEvaluator(
       close: async () => {},
     };
   }
+  const storeFlags = {
+    data: flags.control ?? "./.bursar",
+    schema: flags.controlSchema,
+    ...(flags.controlDatabase === undefined ? {} : { database: flags.controlDatabase }),
+  };
+  const opened: { close(): Promise<void> }[] = [];
   try {
-    const store = await openChangeStore({
-      data: flags.control ?? "./.bursar",
-      schema: flags.controlSchema,
-      ...(flags.controlDatabase === undefined ? {} : { database: flags.controlDatabase }),
-    });
+    const store = await openChangeStore(storeFlags);
+    opened.push(store);
     const service = new ChangeService({
       store,
       // A run judges rollouts and never submits changes.
@@ -322,15 +358,34 @@ async function servedEvaluator(
       randomSeed: seed,
       judgeEveryMs: judgeEverySeconds * 1000,
     });
+    let guarded: GuardedRunner | undefined;
+    if (flags.guard) {
+      const kills = await openKillStore(storeFlags);
+      opened.push(kills);
+      const incidents = await openIncidentStore(storeFlags);
+      opened.push(incidents);
+      guarded = await GuardedRunner.open({
+        runner: rollout,
+        changes: service,
+        kills,
+        incidents: new IncidentService({ store: incidents, nowMs: () => clock.nowMs }),
+        nowMs: () => clock.nowMs,
+      });
+    }
+    const close = async () => {
+      for (const resource of opened.reverse()) await resource.close();
+    };
     return {
-      evaluator: rollout,
+      evaluator: guarded ?? rollout,
       campaigns,
-      source: `${flags.controlDatabase ?? flags.control} (control store)`,
+      source: `${flags.controlDatabase ?? flags.control} (control store${guarded === undefined ? "" : ", guarded"})`,
       rollout,
+      ...(guarded === undefined ? {} : { guarded }),
       clock,
-      close: () => store.close(),
+      close,
     };
   } catch (cause) {
+    for (const resource of opened.reverse()) await resource.close().catch(() => {});
     say(
       `--control ${flags.controlDatabase ?? flags.control}: ${cause instanceof Error ? cause.message : String(cause)}`,
     );

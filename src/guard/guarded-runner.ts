@@ -1,0 +1,158 @@
+/**
+ * A rollout runner with the runtime guard around it, for a process that evaluates payments on
+ * its own clock (`bursar run --control --guard`; a server later): every decision passes the kills
+ * the kill store holds, the guard records what was granted, and every `checkEveryMs` of the
+ * clock the kills are read again, the rollout reported when due, the guard's watch rebuilt when
+ * the served configuration changed, and the monitors checked — a trip goes to the responder, and
+ * the kill it publishes is obeyed here before the next payment (in the same process at once).
+ */
+import type { ChangeService } from "../control/change-service.ts";
+import type { RolloutEvent, RolloutRunner } from "../control/rollout-runner.ts";
+import type { Decision } from "../core/evaluator/decision.ts";
+import type { SnapshotCampaign } from "../core/evaluator/snapshot.ts";
+import type { GuardTrip } from "../core/guard/guard-monitors.ts";
+import { applyKills, KillMatcher } from "../core/guard/kill.ts";
+import type { Payment } from "../core/model/payment.ts";
+import { GuardResponder, type GuardResponse } from "./guard-responder.ts";
+import type { IncidentService } from "./incident-service.ts";
+import type { KillStore } from "./kill-store.ts";
+import { RuntimeGuard, type RuntimeGuardOptions } from "./runtime-guard.ts";
+
+export interface GuardedRunnerOptions {
+  readonly runner: RolloutRunner;
+  readonly changes: ChangeService;
+  readonly kills: KillStore;
+  readonly incidents: IncidentService;
+  readonly nowMs: () => number;
+  /** Clock time between two checks (and reads of the kill store). Default 100 ms. */
+  readonly checkEveryMs?: number;
+  readonly guard?: RuntimeGuardOptions;
+}
+
+export interface GuardedTick {
+  readonly rollout?: RolloutEvent;
+  readonly trips: readonly { readonly trip: GuardTrip; readonly response: GuardResponse }[];
+}
+
+export class GuardedRunner {
+  private readonly guard: RuntimeGuard;
+  private readonly responder: GuardResponder;
+  private readonly checkEveryMs: number;
+  private matcher: KillMatcher;
+  private nextCheckAtMs: number | undefined;
+  /** The served configuration the guard's watch was built for, by rollout and share. */
+  private configuredFor: string | undefined;
+  private readonly campaignsById = new Map<string, SnapshotCampaign>();
+
+  private constructor(
+    private readonly options: GuardedRunnerOptions,
+    matcher: KillMatcher,
+  ) {
+    this.guard = new RuntimeGuard(options.guard);
+    this.responder = new GuardResponder({
+      changes: options.changes,
+      kills: options.kills,
+      incidents: options.incidents,
+      nowMs: options.nowMs,
+      actor: { id: "guard", roles: ["operator"] },
+    });
+    this.checkEveryMs = options.checkEveryMs ?? 100;
+    this.matcher = matcher;
+  }
+
+  static async open(options: GuardedRunnerOptions): Promise<GuardedRunner> {
+    const guarded = new GuardedRunner(options, new KillMatcher(await options.kills.readState()));
+    await guarded.reconfigure(options.nowMs());
+    return guarded;
+  }
+
+  /** One payment: served, the kills applied, recorded by the guard. */
+  quote(payment: Payment): Decision {
+    const decision = applyKills(this.options.runner.quote(payment), this.matcher);
+    this.guard.record(payment, decision);
+    return decision;
+  }
+
+  isDue(atMs: number): boolean {
+    this.nextCheckAtMs ??= atMs + this.checkEveryMs;
+    return atMs >= this.nextCheckAtMs || this.options.runner.isReportDue(atMs);
+  }
+
+  /** What is due at `atMs` (the clock must read the same): kills, rollout report, checks. */
+  async tick(atMs: number): Promise<GuardedTick> {
+    const { runner, kills } = this.options;
+    let rollout: RolloutEvent | undefined;
+    if (runner.isReportDue(atMs)) rollout = await runner.report(atMs);
+    const trips: { trip: GuardTrip; response: GuardResponse }[] = [];
+    if (this.nextCheckAtMs === undefined || atMs >= this.nextCheckAtMs) {
+      this.nextCheckAtMs = atMs + this.checkEveryMs;
+      // Kills published elsewhere (a person, another process) are obeyed from here on.
+      const state = await kills.readState();
+      if (state.sequence !== this.matcher.sequence) this.matcher = new KillMatcher(state);
+      await this.reconfigure(atMs);
+      for (const trip of this.guard.check(atMs)) {
+        // The incident opens on the trip; what it cost is the ledger's to say (`bursar impact
+        // INCIDENT`), and its severity rises with it (`bursar incident raise`). A grant outside
+        // the declared scope is a core flow touched.
+        const response = await this.responder.respond(trip, {
+          impact: {
+            atRiskPerMinuteMinor: 0,
+            cumulativeMinor: 0,
+            paymentShareBps: 0,
+            scenarios: 0,
+            regions: 0,
+            coreFlows: trip.code === "mix.outside_scope",
+          },
+          templateOf: (campaignId) => this.campaignsById.get(campaignId)?.template.id,
+          fundingOf: (campaignId) => this.campaignsById.get(campaignId)?.funding.source,
+        });
+        trips.push({ trip, response });
+        // Its own kill, obeyed at once; and the rollback it made, served from the next payment.
+        this.matcher = new KillMatcher(await kills.readState());
+        if (response.rolledBack.length > 0 || response.paused.length > 0) {
+          await runner.report(atMs);
+          await this.reconfigure(atMs);
+        }
+      }
+    }
+    return { ...(rollout === undefined ? {} : { rollout }), trips };
+  }
+
+  /** Rebuilds the guard's watch when the runner serves another configuration. */
+  private async reconfigure(atMs: number): Promise<void> {
+    const { stable, rollout } = this.options.runner.snapshots();
+    const shareBps = this.options.runner.rollout?.shareBps ?? 0;
+    const key = `${rollout?.changeId ?? "-"}@${shareBps}:${stable?.version ?? 0}:${stable?.campaigns.length ?? 0}`;
+    if (key === this.configuredFor) return;
+    this.configuredFor = key;
+    const stableCampaigns = stable?.campaigns ?? [];
+    for (const effective of [...stableCampaigns, ...(rollout?.snapshot.campaigns ?? [])]) {
+      this.campaignsById.set(effective.campaign.id, effective);
+    }
+    if (rollout === undefined) {
+      this.guard.configure({ stable: stableCampaigns }, atMs);
+      return;
+    }
+    const stableVersions = new Map(
+      stableCampaigns.map((effective) => [effective.campaign.id, effective.version]),
+    );
+    const change = await this.options.changes.show(rollout.changeId);
+    // A change forced past approval has no approved forecast: it is judged against baselines.
+    const forced = change?.forced.some((force) => force.gate === "approval") ?? true;
+    const forecast = forced ? undefined : change?.assessment?.forecast;
+    this.guard.configure(
+      {
+        stable: stableCampaigns,
+        rollout: {
+          changeId: rollout.changeId,
+          campaigns: rollout.snapshot.campaigns.filter(
+            (effective) => stableVersions.get(effective.campaign.id) !== effective.version,
+          ),
+          shareBps,
+          ...(forecast === undefined ? {} : { forecast }),
+        },
+      },
+      atMs,
+    );
+  }
+}
