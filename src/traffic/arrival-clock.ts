@@ -20,7 +20,10 @@ export interface ArrivalClockOptions {
   readonly total: number;
   /** Offset of the curve's local time from UTC at the start of the window. */
   readonly localOffsetMs: number;
-  /** Relative density per local hour, 24 positive numbers. */
+  /**
+   * Relative density per local hour, 24 finite numbers of at least 0, giving the window some
+   * weight (resolveTrafficOptions checks both, with codes).
+   */
   readonly hourlyWeights: readonly number[];
 }
 
@@ -37,8 +40,11 @@ export class ArrivalClock {
 
   constructor(options: ArrivalClockOptions) {
     const { startMs, seconds, total, localOffsetMs, hourlyWeights } = options;
-    if (hourlyWeights.length !== 24 || hourlyWeights.some((weight) => !(weight > 0))) {
-      throw new RangeError("the daily curve needs 24 positive hourly weights");
+    if (
+      hourlyWeights.length !== 24 ||
+      hourlyWeights.some((weight) => !(Number.isFinite(weight) && weight >= 0))
+    ) {
+      throw new RangeError("the daily curve needs 24 finite hourly weights of at least 0");
     }
     this.startMs = startMs;
     this.seconds = seconds;
@@ -52,6 +58,8 @@ export class ArrivalClock {
       sum += curveWeight(hourlyWeights, secondOfDay);
       this.cumulative[second + 1] = sum;
     }
+    // A window of zero weight has no density to draw from (every time would be NaN).
+    if (!(sum > 0)) throw new RangeError("the daily curve gives the window no weight");
   }
 
   /** The next arrival, in epoch milliseconds: never earlier than the previous one. */
@@ -73,6 +81,22 @@ export class ArrivalClock {
     if (atMs > this.lastAtMs) this.lastAtMs = atMs;
     return this.lastAtMs;
   }
+}
+
+/**
+ * Whether the curve is above 0 anywhere in the window, as the clock samples it (each second at
+ * its middle). Weights of 0 make stretches of zero density; a window inside one cannot hold a
+ * payment. Stops at the first second with weight: with no zero weights, that is the first.
+ */
+export function curveHasWeight(
+  options: Pick<ArrivalClockOptions, "startMs" | "seconds" | "localOffsetMs" | "hourlyWeights">,
+): boolean {
+  const startLocalSeconds = (options.startMs + options.localOffsetMs) / MS_PER_SECOND;
+  for (let second = 0; second < options.seconds; second += 1) {
+    const secondOfDay = mod(startLocalSeconds + second + 0.5, SECONDS_PER_DAY);
+    if (curveWeight(options.hourlyWeights, secondOfDay) > 0) return true;
+  }
+  return false;
 }
 
 /** The curve at a local second of the day: hourly weights at hour midpoints, linear between. */

@@ -15,7 +15,6 @@ import { ArrivalClock } from "./arrival-clock.ts";
 import { SeededRandom } from "./seeded-random.ts";
 import {
   CHANNEL_MIXES,
-  HOURLY_WEIGHTS,
   METHOD_MIXES,
   POPULATION_MODEL,
   SCENARIO_PROFILES,
@@ -25,9 +24,11 @@ import {
 } from "./traffic-model.ts";
 import {
   resolveTrafficOptions,
+  type TrafficCurveError,
   type TrafficOptionError,
   type TrafficOptions,
   type TrafficOptionsInput,
+  type TrafficRunInput,
 } from "./traffic-options.ts";
 import { SEGMENT_SETS, TRAFFIC_REGIONS, TrafficPopulation } from "./traffic-population.ts";
 
@@ -83,9 +84,9 @@ function isCardMethod(method: PaymentMethod): boolean {
   return method === "debit_card" || method === "credit_card";
 }
 
-export type TrafficGeneratorResult =
+export type TrafficGeneratorResult<Error = TrafficOptionError> =
   | { readonly ok: true; readonly generator: TrafficGenerator }
-  | { readonly ok: false; readonly errors: readonly TrafficOptionError[] };
+  | { readonly ok: false; readonly errors: readonly Error[] };
 
 export class TrafficGenerator implements Iterable<Payment> {
   readonly options: TrafficOptions;
@@ -101,7 +102,16 @@ export class TrafficGenerator implements Iterable<Payment> {
   private index = 0;
 
   /** Validates the options first: out-of-range options are errors, not exceptions. */
-  static create(input: TrafficOptionsInput): TrafficGeneratorResult {
+  static create(
+    input: TrafficOptionsInput & { readonly hourlyWeights?: undefined },
+  ): TrafficGeneratorResult;
+  /** With a daily curve of the caller's, which may be refused as well. */
+  static create(
+    input: TrafficRunInput,
+  ): TrafficGeneratorResult<TrafficOptionError | TrafficCurveError>;
+  static create(
+    input: TrafficRunInput,
+  ): TrafficGeneratorResult<TrafficOptionError | TrafficCurveError> {
     const resolved = resolveTrafficOptions(input);
     if (!resolved.ok) return resolved;
     return { ok: true, generator: new TrafficGenerator(resolved.options) };
@@ -119,7 +129,7 @@ export class TrafficGenerator implements Iterable<Payment> {
       seconds: options.seconds,
       total: this.options.total,
       localOffsetMs: offsetMsAt(options.startMs, TRAFFIC_TIME_ZONE),
-      hourlyWeights: HOURLY_WEIGHTS,
+      hourlyWeights: this.options.hourlyWeights,
     });
     this.scenarioTable = new AliasTable(SCENARIO_PROFILES.map((profile) => profile.sharePercent));
     const amounts = amountTables();

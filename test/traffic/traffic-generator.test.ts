@@ -3,6 +3,7 @@ import { type Payment, paymentSchema } from "../../src/core/model/payment.ts";
 import { SCENARIOS } from "../../src/core/scenario.ts";
 import { TrafficGenerator } from "../../src/traffic/traffic-generator.ts";
 import {
+  HOURLY_WEIGHTS,
   POPULATION_MODEL,
   REGION_WEIGHTS_BPS,
   SCENARIO_PROFILES,
@@ -11,10 +12,11 @@ import {
   TRAFFIC_LIMITS,
   TRAFFIC_START_MS_DEFAULT,
   type TrafficOptionsInput,
+  type TrafficRunInput,
 } from "../../src/traffic/traffic-options.ts";
 import { TRAFFIC_REGIONS } from "../../src/traffic/traffic-population.ts";
 
-function generate(input: TrafficOptionsInput): Payment[] {
+function generate(input: TrafficRunInput): Payment[] {
   const created = TrafficGenerator.create(input);
   if (!created.ok) throw new Error(JSON.stringify(created.errors));
   return [...created.generator];
@@ -139,6 +141,95 @@ describe("TrafficGenerator: the run", () => {
     expect(errors({ seed: 1, tps: 1, seconds: 1, startMs: Number.NaN })).toEqual([
       ["startMs", "traffic.not_integer"],
     ]);
+  });
+});
+
+describe("TrafficGenerator: a daily curve of the caller's (hourlyWeights)", () => {
+  /** 2025-01-16T00:00:00+08:00 */
+  const midnightMs = Date.parse("2025-01-16T00:00:00+08:00");
+  const errors = (input: TrafficRunInput) => {
+    const created = TrafficGenerator.create(input);
+    return created.ok ? [] : created.errors.map((error) => [error.option, error.code]);
+  };
+
+  it("defaults to the model's curve: the same payments as when it is given explicitly", () => {
+    const options = { seed: 42, tps: 10, seconds: 7_200, startMs: midnightMs + 11 * 3_600_000 };
+    const created = TrafficGenerator.create(options);
+    expect(created.ok && created.generator.options.hourlyWeights).toBe(HOURLY_WEIGHTS);
+    expect(ndjson(generate(options))).toBe(
+      ndjson(generate({ ...options, hourlyWeights: [...HOURLY_WEIGHTS] })),
+    );
+  });
+
+  it("shapes the day by the given weights, zeros included, and keeps its own copy", () => {
+    // Payments only between 09:30 and 11:30 (weights at hour midpoints, linear in between),
+    // most of them around 10:30.
+    const weights = new Array<number>(24).fill(0);
+    weights[10] = 1;
+    const created = TrafficGenerator.create({
+      seed: 3,
+      tps: 1,
+      seconds: 86_400,
+      startMs: midnightMs,
+      hourlyWeights: weights,
+    });
+    if (!created.ok) throw new Error(JSON.stringify(created.errors));
+    weights[3] = 1_000; // too late: the generator copied the curve
+    const payments = [...created.generator];
+    expect(payments).toHaveLength(86_400);
+    const hours = payments.map((payment) => (payment.atMs - midnightMs) / 3_600_000);
+    expect(Math.min(...hours)).toBeGreaterThanOrEqual(9.5);
+    expect(Math.max(...hours)).toBeLessThan(11.5);
+    const nearPeak = hours.filter((hour) => hour >= 10 && hour < 11).length;
+    expect(nearPeak / payments.length).toBeGreaterThan(0.7);
+  });
+
+  it("refuses a curve that is not 24 finite weights of at least 0 with one above 0", () => {
+    const base = { seed: 1, tps: 1, seconds: 60 };
+    const twentyFour = (value: number, at = 5) =>
+      Array.from({ length: 24 }, (_, hour) => (hour === at ? value : 1));
+    for (const hourlyWeights of [
+      [],
+      new Array<number>(23).fill(1),
+      new Array<number>(25).fill(1),
+      twentyFour(-1),
+      twentyFour(Number.NaN),
+      twentyFour(Number.POSITIVE_INFINITY),
+      new Array<number>(24).fill(0),
+    ]) {
+      expect(errors({ ...base, hourlyWeights }), `${hourlyWeights}`).toEqual([
+        ["hourlyWeights", "traffic.invalid_curve"],
+      ]);
+    }
+    // Reported with the other options' errors.
+    expect(errors({ ...base, tps: 0, hourlyWeights: twentyFour(-1) })).toEqual([
+      ["tps", "traffic.out_of_range"],
+      ["hourlyWeights", "traffic.invalid_curve"],
+    ]);
+  });
+
+  it("refuses a window that lies wholly where the curve is 0, and accepts one that touches weight", () => {
+    const nightOff = HOURLY_WEIGHTS.map((weight, hour) => (hour >= 1 && hour <= 4 ? 0 : weight));
+    // 01:30 to 04:30 the curve is 0: an hour from 02:00 has nothing to draw from.
+    expect(
+      errors({
+        seed: 1,
+        tps: 1,
+        seconds: 3_600,
+        startMs: midnightMs + 2 * 3_600_000,
+        hourlyWeights: nightOff,
+      }),
+    ).toEqual([["hourlyWeights", "traffic.empty_window"]]);
+    const payments = generate({
+      seed: 1,
+      tps: 1,
+      seconds: 4 * 3_600,
+      startMs: midnightMs + 2 * 3_600_000,
+      hourlyWeights: nightOff,
+    });
+    expect(payments).toHaveLength(4 * 3_600);
+    // Everything falls after 04:30, where the curve rises again.
+    expect(payments[0]!.atMs).toBeGreaterThanOrEqual(midnightMs + 4.5 * 3_600_000);
   });
 });
 
