@@ -42,6 +42,100 @@ describe("a sliding window", () => {
     },
   );
 
+  /**
+   * The straightforward window the running sums replaced: every query scans the whole ring. The
+   * optimised window must answer every query exactly as this does.
+   */
+  class ReferenceWindow {
+    private readonly amounts: number[];
+    private readonly counts: number[];
+    private readonly slots: number[];
+    private readonly bucketMs: number;
+    private newestBucket = Number.NEGATIVE_INFINITY;
+
+    constructor(windowMs: number, buckets: number) {
+      this.bucketMs = windowMs / buckets;
+      this.amounts = new Array<number>(buckets).fill(0);
+      this.counts = new Array<number>(buckets).fill(0);
+      this.slots = new Array<number>(buckets).fill(-1);
+    }
+
+    add(atMs: number, amountMinor: number, count: number): boolean {
+      const bucket = Math.floor(atMs / this.bucketMs);
+      if (bucket > this.newestBucket) this.newestBucket = bucket;
+      if (bucket <= this.newestBucket - this.slots.length) return false;
+      const slot = bucket % this.slots.length;
+      if (this.slots[slot] !== bucket) {
+        this.slots[slot] = bucket;
+        this.amounts[slot] = 0;
+        this.counts[slot] = 0;
+      }
+      this.amounts[slot]! += amountMinor;
+      this.counts[slot]! += count;
+      return true;
+    }
+
+    sum(nowMs: number): { amountMinor: number; count: number } {
+      const current = Math.floor(nowMs / this.bucketMs);
+      let amountMinor = 0;
+      let count = 0;
+      this.slots.forEach((bucket, slot) => {
+        if (bucket > current - this.slots.length && bucket <= current) {
+          amountMinor += this.amounts[slot]!;
+          count += this.counts[slot]!;
+        }
+      });
+      return { amountMinor, count };
+    }
+  }
+
+  // Each step moves a cursor by a few buckets, forward or back, and now and then by about a
+  // window either way (so events land just inside and just outside the windows of earlier
+  // queries), to a point inside a bucket; there it either adds an event or queries. Events
+  // older than the window, queries behind the newest event, repeated queries in one bucket and
+  // idle gaps all occur.
+  const step = fc.record({
+    deltaWindows: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.constantFrom(-1, 1, 2) },
+    ),
+    deltaBuckets: fc.integer({ min: -2, max: 3 }),
+    withinBucketPerMille: fc.integer({ min: 0, max: 999 }),
+    query: fc.boolean(),
+    amount: fc.integer({ min: 0, max: 100_000_000 }),
+    count: fc.integer({ min: 1, max: 3 }),
+  });
+  const shape = fc.constantFrom(
+    [1_000, 10],
+    [10_000, 10],
+    [60_000, 60],
+    [600_000, 60],
+    [3_000, 3],
+    [500, 1],
+  );
+
+  propertyTest.prop([shape, fc.array(step, { maxLength: 200, size: "max" })])(
+    "answers every query exactly as a window that scans its whole ring",
+    ([windowMs, buckets], steps) => {
+      const bucketMs = windowMs / buckets;
+      const window = new SlidingWindow(windowMs, buckets);
+      const reference = new ReferenceWindow(windowMs, buckets);
+      let cursorBucket = 1_000;
+      let atMs = 0;
+      for (const step of steps) {
+        const { deltaWindows, deltaBuckets, withinBucketPerMille, query, amount, count } = step;
+        cursorBucket = Math.max(0, cursorBucket + deltaWindows * buckets + deltaBuckets);
+        atMs = cursorBucket * bucketMs + Math.floor((withinBucketPerMille * bucketMs) / 1_000);
+        if (query) expect(window.sum(atMs)).toEqual(reference.sum(atMs));
+        else expect(window.add(atMs, amount, count)).toBe(reference.add(atMs, amount, count));
+      }
+      // And a sweep from a window before the cursor to two after it, a bucket at a time.
+      for (let at = atMs - windowMs; at <= atMs + 2 * windowMs; at += bucketMs) {
+        expect(window.sum(Math.max(0, at))).toEqual(reference.sum(Math.max(0, at)));
+      }
+    },
+  );
+
   test("forgets an event once its bucket leaves the window", () => {
     const window = new SlidingWindow(1_000, 10);
     window.add(5_000, 700);
