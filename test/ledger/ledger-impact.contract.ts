@@ -229,6 +229,52 @@ export function describeLedgerImpactContract(
       ]);
     });
 
+    test("payers alone, payers of several subsidies and unrecorded payers count once each", async () => {
+      // The SQL stores count a subsidy whose payer has no other affected subsidy apart from the
+      // others (ledger-impact-sql.ts); every kind is here, and the memory store is the reference.
+      const store = await open();
+      const reference = new MemoryLedgerStore();
+      const facts = (userId: string, seconds: number) => ({
+        userId,
+        scenario: seconds < 60 ? "merchant_qr" : "rent",
+        region: "shanghai",
+        atMs: T0 + seconds * SECOND,
+      });
+      const { userId: _unrecorded, ...withoutPayer } = paid("q5", facts("", 40), [
+        granted("instant", 2, 70, "government"),
+      ]);
+      const requests: ReservationRequest[] = [
+        paid("q1", facts("alone", 5), [granted("instant", 2, 100, "government")]),
+        // Two subsidies of the queried versions on one payment, one payer.
+        paid("q2", facts("twice", 10), [
+          granted("instant", 2, 200, "government"),
+          granted("coffee", 1, 30, "platform"),
+        ]),
+        paid("q3", facts("twice", 70), [granted("instant", 2, 300, "government")]),
+        paid("q4", facts("other", 20), [granted("instant", 2, 400, "government")]),
+        withoutPayer,
+        { ...withoutPayer, paymentId: "q6", contentKey: "content-of-q6" },
+      ];
+      const query: ImpactQuery = {
+        versions: [
+          { campaignId: "instant", version: 2 },
+          { campaignId: "coffee", version: 1 },
+        ],
+      };
+      for (const target of [store, reference] as ImpactStore[]) {
+        await target.fund("campaign/instant", 10_000, "test", T0);
+        await target.fund("campaign/coffee", 10_000, "test", T0);
+        await target.reserve(requests);
+      }
+      const report = await store.impactReport(query);
+      expect(report).toEqual(await reference.impactReport(query));
+      expect(report.totals).toEqual(counts(6, 3, 7, [1170, 1170, 0, 0, 0]));
+      expect(report.splits.funder.rows).toEqual([
+        { key: "government", ...counts(6, 3, 6, [1140, 1140, 0, 0, 0]) },
+        { key: "platform", ...counts(1, 1, 1, [30, 30, 0, 0, 0]) },
+      ]);
+    });
+
     test("versions nobody used give an empty report; a malformed query is refused", async () => {
       const store = await open();
       await seed(store);
@@ -326,7 +372,9 @@ function generatedLedger(): fc.Arbitrary<Operation[]> {
   const reserve = fc
     .record({
       id: fc.integer({ min: 1, max: 40 }),
-      user: fc.constantFrom("u1", "u2", "u3", "u4"),
+      // Repeat payers, payers alone in the ledger and payments without a recorded payer: the
+      // stores count a payer with one subsidy apart from the others (ledger-impact-sql.ts).
+      user: fc.constantFrom("u1", "u2", "u3", "u4", "alone", "unrecorded"),
       scenario: fc.constantFrom("merchant_qr", "rent", "utility_bill"),
       region: fc.constantFrom("shanghai", "beijing", "chengdu"),
       offsetMs: fc.integer({ min: 0, max: 10 * 60_000 }),
@@ -336,23 +384,25 @@ function generatedLedger(): fc.Arbitrary<Operation[]> {
         selector: (subsidy) => subsidy.campaignId,
       }),
     })
-    .map(
-      (drawn): Operation => ({
-        kind: "reserve",
-        request: paid(
-          `p${String(drawn.id).padStart(3, "0")}`,
-          {
-            userId: drawn.user,
-            scenario: drawn.scenario,
-            region: drawn.region,
-            atMs: T0 + drawn.offsetMs,
-          },
-          drawn.subsidies.map((subsidy) =>
-            granted(subsidy.campaignId, subsidy.version, subsidy.amountMinor, subsidy.funding),
-          ),
+    .map((drawn): Operation => {
+      const paymentId = `p${String(drawn.id).padStart(3, "0")}`;
+      const { userId, ...request } = paid(
+        paymentId,
+        {
+          userId: drawn.user === "alone" ? `u-${paymentId}` : drawn.user,
+          scenario: drawn.scenario,
+          region: drawn.region,
+          atMs: T0 + drawn.offsetMs,
+        },
+        drawn.subsidies.map((subsidy) =>
+          granted(subsidy.campaignId, subsidy.version, subsidy.amountMinor, subsidy.funding),
         ),
-      }),
-    );
+      );
+      return {
+        kind: "reserve",
+        request: drawn.user === "unrecorded" ? request : { ...request, userId },
+      };
+    });
   const paymentId = fc.integer({ min: 1, max: 40 }).map((id) => `p${String(id).padStart(3, "0")}`);
   const settle = fc.oneof(
     fc
