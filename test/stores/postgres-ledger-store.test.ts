@@ -150,6 +150,68 @@ describe("PostgresLedgerStore", () => {
     ]);
   });
 
+  test("verify compares the subsidies table with every payment's entries", async () => {
+    const schema = freshSchema();
+    const store = await PostgresLedgerStore.open({ url, schema, verifyPageRows: 2 });
+    opened.push(store);
+    await store.fund("campaign/c1", 1_000, "initial", T0);
+    await store.fund("campaign/c2", 1_000, "initial", T0);
+    await store.reserve([
+      request("p1", [subsidy("c1", 10)]),
+      request("p2", [subsidy("c1", 20), subsidy("c2", 5)]),
+      request("p3", [subsidy("c1", 30)]),
+      request("p4", [subsidy("c2", 40)]),
+      request("p5", [subsidy("c1", 50)]),
+    ]);
+    await store.settle([
+      { kind: "commit", paymentId: "p2", atMs: T0 + 1 },
+      { kind: "release", paymentId: "p4", atMs: T0 + 1 },
+    ]);
+    expect(await store.verify()).toEqual({ budgets: 2, violations: [], ok: true });
+    // Behind the store: an amount changed, a state changed, a row lost, a row for a payment the
+    // ledger does not hold — on different pages of two payments.
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await client.connect();
+    await client.query(
+      "UPDATE subsidies SET committed_minor = 15 WHERE payment_id = 'p2' AND entry_index = 0",
+    );
+    await client.query("UPDATE subsidies SET state = 'committed' WHERE payment_id = 'p4'");
+    await client.query("DELETE FROM subsidies WHERE payment_id = 'p5'");
+    await client.query(
+      `INSERT INTO subsidies SELECT 'p9', entry_index, campaign_id, campaign_version, template_id,
+         funding, program_id, at_ms, user_id, scenario, region, state, reserved_minor,
+         committed_minor, reversed_minor
+       FROM subsidies WHERE payment_id = 'p1'`,
+    );
+    await client.end();
+    expect((await store.verify()).violations).toEqual([
+      {
+        invariant: "subsidy_rows_equal_entries",
+        budget: "p2",
+        expected: "entry 0: c1@1 platform committed reserved 20 committed 20 reversed 0",
+        actual: "entry 0: c1@1 platform committed reserved 20 committed 15 reversed 0",
+      },
+      {
+        invariant: "subsidy_rows_equal_entries",
+        budget: "p4",
+        expected: "entry 0: c2@1 platform released reserved 40 committed 0 reversed 0",
+        actual: "entry 0: c2@1 platform committed reserved 40 committed 0 reversed 0",
+      },
+      {
+        invariant: "subsidy_rows_equal_entries",
+        budget: "p5",
+        expected: "entry 0: c1@1 platform reserved reserved 50 committed 0 reversed 0",
+        actual: "entry 0: no row",
+      },
+      {
+        invariant: "subsidy_rows_equal_entries",
+        budget: "p9",
+        expected: "entry 0: no row",
+        actual: "entry 0: c1@1 platform reserved reserved 10 committed 0 reversed 0",
+      },
+    ]);
+  });
+
   test("counters edited behind the store are reported by verify", async () => {
     const schema = freshSchema();
     const store = await open(schema);

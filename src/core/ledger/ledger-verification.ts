@@ -54,6 +54,26 @@ export interface LedgerContents {
   }[];
 }
 
+/**
+ * One row of a store's per-subsidy table (PostgreSQL `subsidies`, ADR 0015), which repeats a
+ * payment's entries for the impact report: verification compares it with the entry it copies.
+ */
+export interface SubsidyRowPart {
+  readonly entryIndex: number;
+  readonly campaignId: string;
+  readonly campaignVersion: number;
+  readonly funding: string;
+  readonly state: string;
+  readonly reservedMinor: number;
+  readonly committedMinor: number;
+  readonly reversedMinor: number;
+}
+
+/** A subsidy row, or the row an entry should have, as a violation shows it. */
+function subsidyRowText(row: Omit<SubsidyRowPart, "entryIndex">): string {
+  return `${row.campaignId}@${row.campaignVersion} ${row.funding} ${row.state} reserved ${row.reservedMinor} committed ${row.committedMinor} reversed ${row.reversedMinor}`;
+}
+
 export type LedgerSums = Map<string, AccountCounters>;
 
 /** The sums before any payment: what was funded into each account. */
@@ -200,6 +220,44 @@ export class LedgerAudit {
         record.paymentId,
         refundRecords,
         record.refundedMinor,
+      );
+    }
+  }
+
+  /**
+   * A payment's subsidy rows against its entries (stores that keep them): one row per entry of
+   * a payment holding a reservation, with the entry's campaign, version, funding and amounts and
+   * the payment's state — what the impact report counts. `record` is undefined for rows whose
+   * payment holds no reservation (or is absent): any row of it is one too many.
+   */
+  addSubsidyRows(
+    paymentId: string,
+    record: PaymentLedgerPart | undefined,
+    rows: readonly SubsidyRowPart[],
+  ): void {
+    const state = record?.state ?? null;
+    const entries = state === null ? [] : record!.entries;
+    const rowsByIndex = new Map(rows.map((row) => [row.entryIndex, row]));
+    entries.forEach((entry, index) => {
+      const row = rowsByIndex.get(index);
+      const expected = subsidyRowText({ ...entry, state: state! });
+      const actual = row === undefined ? "no row" : subsidyRowText(row);
+      if (actual !== expected) {
+        this.violation(
+          "subsidy_rows_equal_entries",
+          paymentId,
+          `entry ${index}: ${expected}`,
+          `entry ${index}: ${actual}`,
+        );
+      }
+    });
+    for (const row of rows) {
+      if (row.entryIndex >= 0 && row.entryIndex < entries.length) continue;
+      this.violation(
+        "subsidy_rows_equal_entries",
+        paymentId,
+        `entry ${row.entryIndex}: no row`,
+        `entry ${row.entryIndex}: ${subsidyRowText(row)}`,
       );
     }
   }

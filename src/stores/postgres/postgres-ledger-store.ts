@@ -19,7 +19,11 @@ import {
   impactQueryProblem,
 } from "../../core/ledger/impact-report.ts";
 import type { AccountBalance } from "../../core/ledger/ledger-book.ts";
-import { LedgerAudit, type LedgerVerification } from "../../core/ledger/ledger-verification.ts";
+import {
+  LedgerAudit,
+  type LedgerVerification,
+  type SubsidyRowPart,
+} from "../../core/ledger/ledger-verification.ts";
 import { checkLedgerCall } from "../../ledger/check-ledger-call.ts";
 import {
   type LedgerImpactReader,
@@ -296,7 +300,9 @@ export class PostgresLedgerStore extends QueuedLedgerStore implements LedgerImpa
           new Map(refunds.rows.map((row) => [row.payment_id, row.amount_minor])),
         );
         // Payments are paged and added as read, never held together (accounts are: the sums are
-        // per account anyway).
+        // per account anyway). Each page's id range — the last page's up to the end — also takes
+        // the `subsidies` rows in it, so every row is compared with its payment's entries once,
+        // rows of payments holding no reservation included.
         let after = "";
         for (;;) {
           const page = await client.query<PaymentLedgerRow>(
@@ -304,9 +310,32 @@ export class PostgresLedgerStore extends QueuedLedgerStore implements LedgerImpa
              ORDER BY payment_id LIMIT $2`,
             [after, this.verifyPageRows],
           );
-          for (const row of page.rows) audit.addPayment(paymentLedgerPartOf(row));
-          if (page.rows.length < this.verifyPageRows) break;
-          after = page.rows[page.rows.length - 1]!.payment_id;
+          const last =
+            page.rows.length < this.verifyPageRows ? null : page.rows[page.rows.length - 1]!;
+          const subsidyRows = await client.query<SubsidyRow>(
+            `SELECT ${SUBSIDY_ROW_COLUMNS} FROM subsidies
+             WHERE payment_id > $1 AND ($2::text IS NULL OR payment_id <= $2)
+             ORDER BY payment_id, entry_index`,
+            [after, last?.payment_id ?? null],
+          );
+          const rowsByPayment = new Map<string, SubsidyRow[]>();
+          for (const row of subsidyRows.rows) {
+            const rows = rowsByPayment.get(row.payment_id);
+            if (rows === undefined) rowsByPayment.set(row.payment_id, [row]);
+            else rows.push(row);
+          }
+          for (const row of page.rows) {
+            const part = paymentLedgerPartOf(row);
+            audit.addPayment(part);
+            const rows = rowsByPayment.get(row.payment_id) ?? [];
+            rowsByPayment.delete(row.payment_id);
+            audit.addSubsidyRows(row.payment_id, part, rows.map(subsidyRowPartOf));
+          }
+          for (const [paymentId, rows] of rowsByPayment) {
+            audit.addSubsidyRows(paymentId, undefined, rows.map(subsidyRowPartOf));
+          }
+          if (last === null) break;
+          after = last.payment_id;
         }
         return audit.finish(
           accounts.rows.map((row) => [row.account, countersOf(row)] as const),
@@ -581,6 +610,35 @@ export class PostgresLedgerStore extends QueuedLedgerStore implements LedgerImpa
     this.writer = undefined;
     void writer?.end().catch(() => {});
   }
+}
+
+/** The `subsidies` columns verification compares with the payment's entries. */
+const SUBSIDY_ROW_COLUMNS =
+  "payment_id, entry_index, campaign_id, campaign_version, funding, state, reserved_minor, committed_minor, reversed_minor";
+
+interface SubsidyRow {
+  readonly payment_id: string;
+  readonly entry_index: number;
+  readonly campaign_id: string;
+  readonly campaign_version: number;
+  readonly funding: string;
+  readonly state: string;
+  readonly reserved_minor: number;
+  readonly committed_minor: number;
+  readonly reversed_minor: number;
+}
+
+function subsidyRowPartOf(row: SubsidyRow): SubsidyRowPart {
+  return {
+    entryIndex: row.entry_index,
+    campaignId: row.campaign_id,
+    campaignVersion: row.campaign_version,
+    funding: row.funding,
+    state: row.state,
+    reservedMinor: row.reserved_minor,
+    committedMinor: row.committed_minor,
+    reversedMinor: row.reversed_minor,
+  };
 }
 
 function refuseBadQuery(query: Pick<ImpactQuery, "versions"> & Partial<ImpactQuery>): void {
