@@ -6,8 +6,17 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { IdentityTotals } from "../../src/core/simulation/identity-totals.ts";
 
+/** Short keys and long ones, of many lengths. */
 const entryArbitrary = fc.tuple(
-  fc.integer({ min: 0, max: 4_999 }).map((index) => `u${index}`),
+  fc
+    .integer({ min: 0, max: 4_999 })
+    .map((index) =>
+      index % 3 === 0
+        ? `a-long-user-identity-${index}`
+        : index % 7 === 0
+          ? `u${String(index).padStart(11 + (index % 2), "0")}`
+          : `u${index}`,
+    ),
   fc.integer({ min: 0, max: 1_000 }),
   fc.integer({ min: 0, max: 1_000 }),
 );
