@@ -206,15 +206,15 @@ export class GuardMonitors {
     );
     for (const campaign of this.campaigns) {
       if (campaign.isIdle(nowMs)) continue;
+      // In this order: scope, velocity, share, per payment (no array per campaign and check).
+      const scope = campaign.checkScope(nowMs, this.policy);
+      if (scope !== undefined) trips.push(scope);
       const velocity = this.campaignVelocity.checkKey(campaign.key, nowMs);
-      for (const trip of [
-        campaign.checkScope(nowMs, this.policy),
-        velocity && campaignVelocityTrip(velocity, campaign),
-        campaign.checkShare(nowMs, paymentCounts, this.policy),
-        campaign.checkPerPayment(nowMs, this.policy),
-      ]) {
-        if (trip !== undefined) trips.push(trip);
-      }
+      if (velocity !== undefined) trips.push(campaignVelocityTrip(velocity, campaign));
+      const share = campaign.checkShare(nowMs, paymentCounts, this.policy);
+      if (share !== undefined) trips.push(share);
+      const perPayment = campaign.checkPerPayment(nowMs, this.policy);
+      if (perPayment !== undefined) trips.push(perPayment);
     }
     for (const template of this.templates.values()) {
       if (nowMs - template.lastGrantAtMs > LONGEST_WINDOW_MS) continue;

@@ -73,8 +73,11 @@ export interface VelocityTrip {
 export const VELOCITY_LIMITS = { keysMax: 100_000 } as const;
 
 export class SpendVelocityMonitor {
-  private readonly limits = new Map<string, VelocityLimit>();
-  private readonly windows = new Map<string, GuardWindows>();
+  /** Each key's limit and windows together: one lookup per key and check, on the hot path. */
+  private readonly keys = new Map<
+    string,
+    { readonly limit: VelocityLimit; readonly windows: GuardWindows }
+  >();
 
   /**
    * `carried` hands over the windows of keys a previous monitor watched, so a rebuilt set of
@@ -89,14 +92,16 @@ export class SpendVelocityMonitor {
       throw new RangeError(`${limits.length} limits; at most ${VELOCITY_LIMITS.keysMax}`);
     }
     for (const limit of limits) {
-      this.limits.set(limit.key, limit);
-      this.windows.set(limit.key, carried?.(limit.key) ?? new GuardWindows());
+      this.keys.set(limit.key, {
+        limit,
+        windows: carried?.(limit.key) ?? new GuardWindows(),
+      });
     }
   }
 
   /** One subsidy granted under `key` at `atMs`; keys without a limit are not watched here. */
   record(key: string, atMs: number, amountMinor: number): void {
-    this.windows.get(key)?.add(atMs, amountMinor);
+    this.keys.get(key)?.windows.add(atMs, amountMinor);
   }
 
   /**
@@ -104,13 +109,13 @@ export class SpendVelocityMonitor {
    * hot path can hold them and skip the lookup, or read the counts as well.
    */
   windowsOf(key: string): GuardWindows | undefined {
-    return this.windows.get(key);
+    return this.keys.get(key)?.windows;
   }
 
   /** Every limit a window breaks at `nowMs`, the shortest window first for each key. */
   check(nowMs: number): VelocityTrip[] {
     const trips: VelocityTrip[] = [];
-    for (const key of this.limits.keys()) {
+    for (const key of this.keys.keys()) {
       const trip = this.checkKey(key, nowMs);
       if (trip !== undefined) trips.push(trip);
     }
@@ -119,9 +124,9 @@ export class SpendVelocityMonitor {
 
   /** The first limit one key breaks at `nowMs`, on its shortest window; none for unknown keys. */
   checkKey(key: string, nowMs: number): VelocityTrip | undefined {
-    const limit = this.limits.get(key);
-    const windows = this.windows.get(key);
-    if (limit === undefined || windows === undefined) return undefined;
+    const entry = this.keys.get(key);
+    if (entry === undefined) return undefined;
+    const { limit, windows } = entry;
     for (const window of WINDOWS) {
       const observedMinor = window.pick(windows).sum(nowMs).amountMinor;
       const trip = this.tripOf(limit, window, observedMinor, nowMs);
