@@ -118,7 +118,7 @@ function campaignId(index: number): string {
 
 /**
  * Loads the rows server-side in two halves at once (two cores), with the table's indexes
- * dropped during the load and built afterwards with the same definitions as the migration.
+ * dropped during the load and built afterwards, two at once, with the migration's definitions.
  */
 async function load(url: string, schema: string, rows: number): Promise<void> {
   const incidentFrom = Math.floor(rows * INCIDENT_START_SHARE);
@@ -140,11 +140,24 @@ async function load(url: string, schema: string, rows: number): Promise<void> {
       ),
     ),
   );
-  await withClient(url, schema, async (client) => {
-    await client.query("SET maintenance_work_mem = '512MB'");
-    await client.query("ALTER TABLE subsidies ADD PRIMARY KEY (payment_id, entry_index)");
-    await client.query(
+  // Both indexes at once (a plain CREATE INDEX takes a lock that lets another build alongside;
+  // ADD PRIMARY KEY's would not), then the key made of the first: the migration's definitions.
+  // On the shared 2-core VM the load measured 51-67 s this way and 65 s one after the other:
+  // no difference its noise lets one see.
+  await Promise.all(
+    [
+      "CREATE UNIQUE INDEX subsidies_pkey ON subsidies (payment_id, entry_index)",
       "CREATE INDEX subsidies_by_version ON subsidies (campaign_id, campaign_version, at_ms)",
+    ].map((sql) =>
+      withClient(url, schema, async (client) => {
+        await client.query("SET maintenance_work_mem = '512MB'");
+        await client.query(sql);
+      }),
+    ),
+  );
+  await withClient(url, schema, async (client) => {
+    await client.query(
+      "ALTER TABLE subsidies ADD CONSTRAINT subsidies_pkey PRIMARY KEY USING INDEX subsidies_pkey",
     );
     await client.query("ANALYZE subsidies");
   });
