@@ -154,7 +154,7 @@ export function formatReplay(replay: IncidentReplay): string {
   const rows: [string, (run: ReplayRun | GuardedRun) => string][] = [
     ["payments subsidised by the change", (run) => count(run.payments)],
     ["distinct users", (run) => count(run.users)],
-    ["subsidy (yuan)", (run) => formatMinor(run.subsidyMinor, "CNY")],
+    ["subsidy (yuan)", (run) => yuan(run.subsidyMinor)],
     [
       "window (first to last payment)",
       (run) => (run.payments === 0 ? "-" : duration(run.windowMs)),
@@ -244,6 +244,12 @@ function impactLines(impact: ImpactReport): string[] {
     );
   }
   return lines;
+}
+
+/** Yuan with thousands separated: 103,482,365.62. */
+function yuan(amountMinor: number): string {
+  const [whole, fraction] = formatMinor(amountMinor, "CNY").split(".");
+  return `${Number(whole).toLocaleString("en")}.${fraction}`;
 }
 
 function count(value: number): string {
