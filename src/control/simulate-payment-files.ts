@@ -3,7 +3,7 @@
  * or the traffic writer's), in one process. Large samples are cut into segments at line starts
  * and read by worker threads, each evaluating its payments under both snapshots into its own
  * accumulator; the tallies are merged into one report, equal to the report one thread would give
- * (ADR 0011). Small samples are read on the calling thread: starting workers costs more.
+ * (ADR 0013). Small samples are read on the calling thread: starting workers costs more.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
