@@ -154,7 +154,7 @@ describe("simulation totals against the reference evaluator", () => {
   );
 
   test.prop([editedPairWithPayments], { numRuns: 200 })(
-    "a change of a few campaigns under one envelope (where unaffected payments are quoted once) equals the oracle too",
+    "a change of a few campaigns under one envelope (both snapshots granted in one pass) equals the oracle too",
     ({ current, proposed, payments }) => expectOracleSums(current, proposed, payments, editedRuns),
   );
 
