@@ -27,6 +27,8 @@ export interface GuardedRunnerOptions {
   /** Clock time between two checks (and reads of the kill store). Default 100 ms. */
   readonly checkEveryMs?: number;
   readonly guard?: RuntimeGuardOptions;
+  /** How this process is named on an incident's timeline when it confirms a kill. */
+  readonly evaluatorId?: string;
 }
 
 export interface GuardedTick {
@@ -109,6 +111,16 @@ export class GuardedRunner {
         trips.push({ trip, response });
         // Its own kill, obeyed at once; and the rollback it made, served from the next payment.
         this.matcher = new KillMatcher(await kills.readState());
+        if (response.incidentId !== null && response.killSequence !== null) {
+          const evaluatorId = this.options.evaluatorId ?? "this-process";
+          await this.options.incidents.addTimeline(response.incidentId, {
+            kind: "kill_confirmed",
+            atMs,
+            byId: evaluatorId,
+            summary: `${evaluatorId} applies kill ${response.killSequence} from its next decision`,
+            details: { evaluatorId },
+          });
+        }
         if (response.rolledBack.length > 0 || response.paused.length > 0) {
           await runner.report(atMs);
           await this.reconfigure(atMs);

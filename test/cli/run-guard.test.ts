@@ -100,6 +100,8 @@ describe("bursar run --control --guard", { timeout: 600_000 }, () => {
     expect(incidents.status).toBe(0);
     const listed = JSON.parse(incidents.stdout);
     expect(JSON.stringify(listed)).toContain("per_payment.above_previous");
+    const shown = runCli(["incident", "show", "incident-1", "--data", data]);
+    expect(shown.stdout).toMatch(/kill_confirmed.*bursar-run-\d+/);
     const kills = runCli(["kill", "list", "--data", data, "--json"]);
     expect(kills.status).toBe(0);
     expect(kills.stdout).toContain("breaker campaign:");

@@ -370,6 +370,7 @@ async function servedEvaluator(
         kills,
         incidents: new IncidentService({ store: incidents, nowMs: () => clock.nowMs }),
         nowMs: () => clock.nowMs,
+        evaluatorId: `bursar-run-${process.pid}`,
       });
     }
     const close = async () => {
