@@ -5,14 +5,23 @@
  *   median of 3 after one untimed run (the first run reads the pages from disk into the cache;
  *   an on-call engineer reruns a report many times).
  * - `impact.10m.load_seconds`: loading the rows server-side, building the indexes, ANALYZE.
- * - `impact.10m.affected_payments`: what the report counted, to show it read the whole slice.
+ * - `impact.10m.affected_payments`, `.affected_payers`, `.affected_subsidies`,
+ *   `.repeat_payer_payments`: the slice's shape as the report and one count over it saw it (the
+ *   last: payments whose payer made another affected payment), to show it read the whole slice
+ *   and how much of it the distinct counts had to work on.
  *
- * The fixture, shaped like a day of traffic: 10M subsidies (one per payment) over 24 hours,
- * 2,000 campaigns with three versions a day each, 2M payers, 12 scenarios, 31 regions, three
- * funders; most committed, some released, expired, refunded, the last minutes still reserved.
- * The incident: a bad template change makes version 4 of 50 campaigns, which for 86 minutes
- * from noon takes every other payment — 300,000 affected payments. The query names those 50
- * versions. Rows are written in time order, as the ledger appends them.
+ * The fixture, shaped like a day of traffic: 10M payments over 24 hours, one subsidy each
+ * outside the incident, 2,000 campaigns with three versions a day each, 2M payers, 12
+ * scenarios, 31 regions, three funders; most committed, some released, expired, refunded, the
+ * last minutes still reserved. The incident: a bad template change makes version 4 of 50
+ * campaigns, which for 86 minutes from noon takes every other payment — 300,000 affected
+ * payments, one in ten of them with a second subsidy (another of the 50, platform-funded):
+ * 330,000 subsidies. Their payers are drawn as the traffic model draws users
+ * (POPULATION_MODEL.userSkewExponent: rank = floor(users · u³), the top 1 % making 21.5 % of
+ * the payments) from 400,000 users: ~159,000 payers, ~65 % of the payments by a payer who made
+ * another (the 2025-01-16 replay: 3.0M payments from 0.8M users). The query names those 50
+ * versions. Rows are written in time order, as the ledger appends them (a payment's subsidies
+ * side by side).
  *
  * Only the `subsidies` table the report reads is loaded (the payments' own rows, which it never
  * reads, would only take load time). The schema is made by the store's own migrations and
@@ -35,11 +44,19 @@ const BAD_VERSION = 4;
 const INCIDENT_START_SHARE = 0.5;
 const INCIDENT_LENGTH_SHARE = 0.06;
 const TIMED_RUNS = 3;
+/** The incident's payers: rank = floor(users · u^k), as the traffic model draws users. */
+const INCIDENT_USERS = 400_000;
+const INCIDENT_USER_SKEW_EXPONENT = 3;
+/** One affected payment in this many holds a second subsidy of the bad versions. */
+const SECOND_SUBSIDY_EVERY = 10;
 
 const FIGURES = [
   { bench: "impact.10m.seconds", unit: "s" },
   { bench: "impact.10m.load_seconds", unit: "s" },
   { bench: "impact.10m.affected_payments", unit: "count" },
+  { bench: "impact.10m.affected_payers", unit: "count" },
+  { bench: "impact.10m.affected_subsidies", unit: "count" },
+  { bench: "impact.10m.repeat_payer_payments", unit: "count" },
 ] as const;
 
 export const impactBenchmark: Benchmark = {
@@ -47,7 +64,8 @@ export const impactBenchmark: Benchmark = {
   figures: FIGURES,
   fixture: (scale) => {
     const rows = scaled(ROWS, scale, 10_000);
-    return `${rows} subsidies over 24 h, ${CAMPAIGNS} campaigns x 3 versions, incident: version ${BAD_VERSION} of ${BAD_CAMPAIGNS} campaigns on every other payment for ${Math.round(INCIDENT_LENGTH_SHARE * 1440)} min (${Math.round((rows * INCIDENT_LENGTH_SHARE) / 2)} payments); median of ${TIMED_RUNS}`;
+    const affected = Math.round((rows * INCIDENT_LENGTH_SHARE) / 2);
+    return `${rows} payments over 24 h, ${CAMPAIGNS} campaigns x 3 versions, incident: version ${BAD_VERSION} of ${BAD_CAMPAIGNS} campaigns on every other payment for ${Math.round(INCIDENT_LENGTH_SHARE * 1440)} min (${affected} payments, 1 in ${SECOND_SUBSIDY_EVERY} with 2 subsidies; payers floor(${INCIDENT_USERS} * u^${INCIDENT_USER_SKEW_EXPONENT})); median of ${TIMED_RUNS}`;
   },
   run: async (context) => {
     let server: PostgresServer;
@@ -76,7 +94,7 @@ async function measure(context: BenchmarkContext, url: string): Promise<Figure[]
     await (await PostgresLedgerStore.open({ url, schema })).close();
     context.progress(`impact.10m: loading ${rows} rows into ${schema}`);
     const loadStart = performance.now();
-    await load(url, schema, rows);
+    await loadImpactFixture(url, schema, rows);
     const loadSeconds = (performance.now() - loadStart) / 1_000;
     context.progress(`impact.10m: loaded in ${loadSeconds.toFixed(1)} s`);
     const store = await PostgresLedgerStore.open({ url, schema });
@@ -95,13 +113,17 @@ async function measure(context: BenchmarkContext, url: string): Promise<Figure[]
         seconds.push((performance.now() - start) / 1_000);
       }
       seconds.sort((left, right) => left - right);
+      const repeatPayerPayments = await countRepeatPayerPayments(url, schema);
       context.progress(
-        `impact.10m: runs ${seconds.map((value) => value.toFixed(3)).join(", ")} s; ${report.totals.payments} payments, ${report.totals.users} users, net ${report.totals.netMinor} minor, ${report.splits.minute.rows.length} minutes`,
+        `impact.10m: runs ${seconds.map((value) => value.toFixed(3)).join(", ")} s; ${report.totals.payments} payments, ${report.totals.users} payers (${repeatPayerPayments} payments by repeat payers), ${report.totals.subsidies} subsidies, net ${report.totals.netMinor} minor, ${report.splits.minute.rows.length} minutes`,
       );
       return [
         { bench: "impact.10m.seconds", value: round3(seconds[1]!), unit: "s" },
         { bench: "impact.10m.load_seconds", value: round3(loadSeconds), unit: "s" },
         { bench: "impact.10m.affected_payments", value: report.totals.payments, unit: "count" },
+        { bench: "impact.10m.affected_payers", value: report.totals.users, unit: "count" },
+        { bench: "impact.10m.affected_subsidies", value: report.totals.subsidies, unit: "count" },
+        { bench: "impact.10m.repeat_payer_payments", value: repeatPayerPayments, unit: "count" },
       ];
     } finally {
       await store.close();
@@ -112,6 +134,21 @@ async function measure(context: BenchmarkContext, url: string): Promise<Figure[]
   }
 }
 
+/** Affected payments whose payer made another affected payment (the fixture's repeat share). */
+async function countRepeatPayerPayments(url: string, schema: string): Promise<number> {
+  const { rows } = await withClient(url, schema, (client) =>
+    client.query<{ payments: string }>(
+      `SELECT coalesce(sum(payments), 0) AS payments FROM (
+         SELECT count(DISTINCT payment_id) AS payments FROM subsidies
+         WHERE campaign_id = ANY ($1) AND campaign_version = ${BAD_VERSION}
+         GROUP BY user_id HAVING count(DISTINCT payment_id) > 1
+       ) repeat_payers`,
+      [Array.from({ length: BAD_CAMPAIGNS }, (_, index) => campaignId(index))],
+    ),
+  );
+  return Number(rows[0]!.payments);
+}
+
 function campaignId(index: number): string {
   return `c${String(index).padStart(4, "0")}`;
 }
@@ -119,8 +156,9 @@ function campaignId(index: number): string {
 /**
  * Loads the rows server-side in two halves at once (two cores), with the table's indexes
  * dropped during the load and built afterwards, two at once, with the migration's definitions.
+ * Exported to keep a fixture in a schema of one's own for EXPLAIN (ADR 0015's measurements).
  */
-async function load(url: string, schema: string, rows: number): Promise<void> {
+export async function loadImpactFixture(url: string, schema: string, rows: number): Promise<void> {
   const incidentFrom = Math.floor(rows * INCIDENT_START_SHARE);
   const incidentTo = incidentFrom + Math.floor(rows * INCIDENT_LENGTH_SHARE);
   const stepMs = DAY_MS / rows;
@@ -163,7 +201,14 @@ async function load(url: string, schema: string, rows: number): Promise<void> {
   });
 }
 
-/** Rows `from`..`to` of the fixture (see the file's comment), computed by the server. */
+/**
+ * Rows `from`..`to` of the fixture (see the file's comment), computed by the server: payment i,
+ * and its second subsidy (entry 1) when it is an affected one of the `SECOND_SUBSIDY_EVERY`.
+ * An affected payment's payer: u = PostgreSQL's hash of i (`hashint8`, stable across versions:
+ * hash partitioning relies on it) scaled to [0, 1), rank = floor(INCIDENT_USERS · u^k). A
+ * multiplicative hash spreads consecutive i too evenly: it gave 196,000 payers where independent
+ * draws give 159,000.
+ */
 function insertSql(
   from: number,
   to: number,
@@ -173,32 +218,39 @@ function insertSql(
   rows: number,
 ): string {
   const bad = `(i >= ${incidentFrom} AND i < ${incidentTo} AND i % 2 = 0)`;
+  const second = `(${bad} AND i % ${2 * SECOND_SUBSIDY_EVERY} = 0)`;
+  const incidentPayer = `'u' || floor(${INCIDENT_USERS} * power((hashint8(i)::bigint + 2147483648) / 4294967296.0, ${INCIDENT_USER_SKEW_EXPONENT}))::bigint`;
+  const reserved = "CASE WHEN e.entry = 0 THEN 50 + i * 37 % 1950 ELSE 20 + i * 13 % 480 END";
   return `
     INSERT INTO subsidies
-    SELECT 'pay' || i, 0,
-      CASE WHEN ${bad} THEN 'c' || lpad((i / 2 % ${BAD_CAMPAIGNS})::text, 4, '0')
+    SELECT 'pay' || i, e.entry,
+      CASE WHEN e.entry = 1 THEN 'c' || lpad(((i / 2 + 1) % ${BAD_CAMPAIGNS})::text, 4, '0')
+           WHEN ${bad} THEN 'c' || lpad((i / 2 % ${BAD_CAMPAIGNS})::text, 4, '0')
            ELSE 'c' || lpad((i * 7919 % ${CAMPAIGNS})::text, 4, '0') END,
       CASE WHEN ${bad} THEN ${BAD_VERSION} ELSE 1 + (i * 3 / ${rows + 1})::integer END,
       't' || (i * 7919 % ${CAMPAIGNS} % 40),
-      CASE WHEN ${bad} THEN 'government'
+      CASE WHEN e.entry = 1 THEN 'platform'
+           WHEN ${bad} THEN 'government'
            ELSE (ARRAY['platform', 'merchant', 'bank'])[1 + i * 7919 % ${CAMPAIGNS} % 3] END,
       NULL,
       ${DAY_START_MS} + floor(i * ${stepMs})::bigint,
-      'u' || (i * 104729 % 2000000),
+      CASE WHEN ${bad} THEN ${incidentPayer} ELSE 'u' || (i * 104729 % 2000000) END,
       (ARRAY['merchant_qr', 'online_checkout', 'utility_bill', 'mobile_topup', 'ticketing',
         'rent', 'p2p_transfer', 'credit_card_repayment', 'red_packet', 'balance_topup',
         'wealth_purchase', 'government_fee'])[1 + i % 12],
       'r' || lpad((i / 7 % 31)::text, 2, '0'),
       s.state,
-      50 + i * 37 % 1950,
-      CASE WHEN s.state = 'committed' THEN 50 + i * 37 % 1950 ELSE 0 END,
-      CASE WHEN s.state = 'committed' AND i % 100 = 0 THEN (50 + i * 37 % 1950) / 2 ELSE 0 END
+      ${reserved},
+      CASE WHEN s.state = 'committed' THEN ${reserved} ELSE 0 END,
+      CASE WHEN s.state = 'committed' AND i % 100 = 0 THEN (${reserved}) / 2 ELSE 0 END
     FROM generate_series(${from}::bigint, ${to}::bigint) AS i,
+      LATERAL (VALUES (0, true), (1, ${second})) AS e(entry, wanted),
       LATERAL (SELECT CASE
         WHEN i > ${rows} - ${Math.floor(rows / 96)} OR i % 50 = 1 THEN 'reserved'
         WHEN i % 20 = 3 THEN 'released'
         WHEN i % 50 = 7 THEN 'expired'
-        ELSE 'committed' END AS state) AS s`;
+        ELSE 'committed' END AS state) AS s
+    WHERE e.wanted`;
 }
 
 async function withClient<T>(
