@@ -14,9 +14,15 @@
  * payments, a payment's second subsidy, rows without a recorded payer — are counted distinct,
  * in the CTE `shared`:
  *   payments = subsidies − shared subsidies + distinct payments among the shared ones
- * (and the same for payers). The sums and the plain counts are one hashed pass over `affected`
- * (PostgreSQL: one GROUPING SETS pass for every split; SQLite, which has none: one pass per
- * split).
+ * (and the same for payers). Within `shared`:
+ * - payers are numbered (`repeat_payers`), so that a group's distinct payers sort integers, not
+ *   ids; the total's distinct payers are the number of repeat payers;
+ * - distinct payments are counted only over `multi`, the rows of payments with more than one
+ *   affected subsidy: every other shared row is one payment of each of its groups;
+ * - the splits group by the stored columns (campaign and version, the minute's number), and the
+ *   text keys are made once per group, not once per row.
+ * The sums and the plain counts are one hashed pass over `affected` (PostgreSQL: one GROUPING
+ * SETS pass for every split; SQLite, which has none: one pass per split).
  */
 import type { ImpactGroupRow } from "../core/ledger/impact-report.ts";
 
@@ -30,21 +36,57 @@ const AMOUNTS = [
 
 type SplitName = Exclude<ImpactGroupRow["split"], "total">;
 
-/** Each split's key over `affected`; a row without the fact falls under "" (minutes: left out). */
-const SPLIT_KEYS: readonly (readonly [SplitName, string])[] = [
-  ["scenario", "coalesce(scenario, '')"],
-  ["region", "coalesce(region, '')"],
-  ["funder", "funding"],
-  ["campaign_version", "campaign_id || '@' || CAST(campaign_version AS text)"],
-  ["minute", "CAST((at_ms / 60000) * 60000 AS text)"],
+/**
+ * Each split: the columns its groups are made by (of `KEYED_COLUMNS`), and its key as text from
+ * them; a row without the fact falls under "" (minutes: left out).
+ */
+const SPLIT_KEYS: readonly (readonly [SplitName, readonly string[], string])[] = [
+  ["scenario", ["scenario_key"], "scenario_key"],
+  ["region", ["region_key"], "region_key"],
+  ["funder", ["funding"], "funding"],
+  [
+    "campaign_version",
+    ["campaign_id", "campaign_version"],
+    "campaign_id || '@' || CAST(campaign_version AS text)",
+  ],
+  ["minute", ["minute_number"], "CAST(minute_number * 60000 AS text)"],
 ];
 
-/** Subsidies not alone with their payer (or with none recorded): the ones counted distinct. */
+/** The grouping columns over a row of `affected` (`prefix`: its alias and a dot, if any). */
+function keyedColumns(prefix: string): string {
+  return `coalesce(${prefix}scenario, '') AS scenario_key, coalesce(${prefix}region, '') AS region_key,
+    ${prefix}funding AS funding, ${prefix}campaign_id AS campaign_id,
+    ${prefix}campaign_version AS campaign_version, ${prefix}at_ms / 60000 AS minute_number`;
+}
+
+/** Every grouping column, in the order `GROUPING(…)` reads them. */
+const GROUPING_COLUMNS = [
+  "scenario_key",
+  "region_key",
+  "funding",
+  "campaign_id",
+  "campaign_version",
+  "minute_number",
+] as const;
+
+/**
+ * Payers with more than one affected subsidy, numbered; the subsidies of those payers and those
+ * without a payer (`shared`, with the payer's number); and among them the subsidies of payments
+ * with more than one (`multi`).
+ */
 const SHARED = `
+  repeat_payers AS MATERIALIZED (
+    SELECT user_id, row_number() OVER () AS payer
+    FROM affected WHERE user_id IS NOT NULL GROUP BY user_id HAVING count(*) > 1
+  ),
   shared AS MATERIALIZED (
-    SELECT * FROM affected
-    WHERE user_id IS NULL
-      OR user_id IN (SELECT user_id FROM affected GROUP BY user_id HAVING count(*) > 1)
+    SELECT a.payment_id, r.payer, a.at_ms, ${keyedColumns("a.")}
+    FROM affected a LEFT JOIN repeat_payers r ON r.user_id = a.user_id
+    WHERE a.user_id IS NULL OR r.payer IS NOT NULL
+  ),
+  multi AS MATERIALIZED (
+    SELECT * FROM shared
+    WHERE payment_id IN (SELECT payment_id FROM shared GROUP BY payment_id HAVING count(*) > 1)
   )`;
 
 /** Over every subsidy of a group: each counts as a payment and a payer (corrected by `shared`). */
@@ -52,52 +94,77 @@ const EVERY_SUBSIDY_COLUMNS = `count(*) AS subsidies, count(*) AS payments, coun
   min(at_ms) AS first_at_ms, max(at_ms) AS last_at_ms,
   ${AMOUNTS.map((amount) => `sum(${amount}) AS ${amount}`).join(", ")}`;
 
-/** Over a group's shared subsidies: distinct payments and payers in place of their count. */
-const SHARED_COLUMNS = `0 AS subsidies,
-  count(DISTINCT payment_id) - count(*) AS payments,
-  count(DISTINCT user_id) - count(*) AS users,
-  NULL AS first_at_ms, NULL AS last_at_ms,
+const NO_SUMS = `NULL AS first_at_ms, NULL AS last_at_ms,
   ${AMOUNTS.map((amount) => `0 AS ${amount}`).join(", ")}`;
 
-/** One SELECT per split (and the total) over `relation`, joined by UNION ALL. */
+/** Over a group's shared subsidies: distinct payers in place of their count. */
+const SHARED_PAYER_COLUMNS = `0 AS subsidies, 0 AS payments,
+  count(DISTINCT payer) - count(*) AS users, ${NO_SUMS}`;
+
+/** Over a group's subsidies of `multi`: distinct payments in place of their count. */
+const MULTI_PAYMENT_COLUMNS = `0 AS subsidies, count(DISTINCT payment_id) - count(*) AS payments,
+  0 AS users, ${NO_SUMS}`;
+
+/** One SELECT per split over `relation` (which has the grouping columns), joined by UNION ALL. */
 function perSplit(relation: string, columns: string): string {
-  return [
-    `SELECT 'total' AS split, '' AS key, ${columns} FROM ${relation}`,
-    ...SPLIT_KEYS.map(
-      ([split, key]) =>
-        `SELECT '${split}' AS split, ${key} AS key, ${columns} FROM ${relation}${split === "minute" ? " WHERE at_ms IS NOT NULL" : ""} GROUP BY ${key}`,
-    ),
-  ].join("\nUNION ALL\n");
+  return SPLIT_KEYS.map(
+    ([split, groupBy, key]) =>
+      `SELECT '${split}' AS split, ${key} AS key, ${columns} FROM ${relation}${split === "minute" ? " WHERE at_ms IS NOT NULL" : ""} GROUP BY ${groupBy.join(", ")}`,
+  ).join("\nUNION ALL\n");
 }
+
+/** The shared and multi subsidies' corrections of every split and of the total. */
+const SHARED_COUNTS = `
+    SELECT 'total' AS split, '' AS key, 0 AS subsidies, 0 AS payments,
+      (SELECT count(*) FROM repeat_payers) - count(*) AS users, ${NO_SUMS}
+    FROM shared
+    UNION ALL
+    SELECT 'total' AS split, '' AS key, ${MULTI_PAYMENT_COLUMNS} FROM multi
+    UNION ALL
+    ${perSplit("shared", SHARED_PAYER_COLUMNS)}
+    UNION ALL
+    ${perSplit("multi", MULTI_PAYMENT_COLUMNS)}`;
+
+/** The every-subsidy pass over `affected` with its grouping columns. */
+const KEYED = `(
+      SELECT at_ms, ${AMOUNTS.join(", ")}, ${keyedColumns("")}
+      FROM affected
+    ) keyed`;
 
 /**
  * Every split's plain counts and sums in one pass (PostgreSQL: one hash table per grouping
- * set). `GROUPING(…)` has a bit set for each key a row is not grouped by, the first key's the
- * highest; a row with no minute leaves the minute split only.
+ * set). `GROUPING(…)` has a bit set for each column a row is not grouped by, the first
+ * column's the highest; a row with no minute leaves the minute split only.
  */
 function groupingSetsOverAffected(): string {
-  const keys = SPLIT_KEYS.map(([split]) => `${split}_key`);
-  const grouping = `GROUPING(${keys.join(", ")})`;
-  const all = 2 ** keys.length - 1;
-  const cases = SPLIT_KEYS.map(
-    ([split], index) => `WHEN ${all - 2 ** (keys.length - 1 - index)} THEN '${split}'`,
+  const grouping = `GROUPING(${GROUPING_COLUMNS.join(", ")})`;
+  const all = 2 ** GROUPING_COLUMNS.length - 1;
+  const bitsOf = (groupBy: readonly string[]) =>
+    GROUPING_COLUMNS.reduce(
+      (bits, column, index) =>
+        groupBy.includes(column) ? bits : bits | (1 << (GROUPING_COLUMNS.length - 1 - index)),
+      0,
+    );
+  const splits = SPLIT_KEYS.map(
+    ([split, groupBy]) => `WHEN ${bitsOf(groupBy)} THEN '${split}'`,
+  ).join(" ");
+  const keys = SPLIT_KEYS.map(([, groupBy, key]) => `WHEN ${bitsOf(groupBy)} THEN ${key}`).join(
+    " ",
   );
   return `
-    SELECT CASE ${grouping} WHEN ${all} THEN 'total' ${cases.join(" ")} END AS split,
-      coalesce(${keys.join(", ")}, '') AS key, ${EVERY_SUBSIDY_COLUMNS}
-    FROM (
-      SELECT at_ms, ${AMOUNTS.join(", ")},
-        ${SPLIT_KEYS.map(([split, key]) => `${key} AS ${split}_key`).join(", ")}
-      FROM affected
-    ) keyed
-    GROUP BY GROUPING SETS ((), ${keys.map((key) => `(${key})`).join(", ")})
-    HAVING GROUPING(minute_key) = 1 OR minute_key IS NOT NULL`;
+    SELECT CASE ${grouping} WHEN ${all} THEN 'total' ${splits} END AS split,
+      CASE ${grouping} WHEN ${all} THEN '' ${keys} END AS key, ${EVERY_SUBSIDY_COLUMNS}
+    FROM ${KEYED}
+    GROUP BY GROUPING SETS ((), ${SPLIT_KEYS.map(([, groupBy]) => `(${groupBy.join(", ")})`).join(", ")})
+    HAVING GROUPING(minute_number) = 1 OR minute_number IS NOT NULL`;
 }
 
 function impactGroupsSql(groupingSets: boolean): string {
   const everySubsidy = groupingSets
     ? groupingSetsOverAffected()
-    : perSplit("affected", EVERY_SUBSIDY_COLUMNS);
+    : `SELECT 'total' AS split, '' AS key, ${EVERY_SUBSIDY_COLUMNS} FROM ${KEYED}
+    UNION ALL
+    ${perSplit(KEYED, EVERY_SUBSIDY_COLUMNS)}`;
   return `,
   ${SHARED}
   SELECT split, key,
@@ -110,7 +177,7 @@ function impactGroupsSql(groupingSets: boolean): string {
   FROM (
     ${everySubsidy}
     UNION ALL
-    ${perSplit("shared", SHARED_COLUMNS)}
+    ${SHARED_COUNTS}
   ) parts
   GROUP BY split, key`;
 }

@@ -275,6 +275,65 @@ export function describeLedgerImpactContract(
       ]);
     });
 
+    test("a heavy repeat payer, payments of several subsidies and unrecorded payers equal the memory store", async () => {
+      // The SQL stores number repeat payers and count distinct payments only over payments of
+      // several affected subsidies (ledger-impact-sql.ts): one payer with many payments over
+      // minutes, scenarios and regions, payments with two and three subsidies (two of one
+      // funder), and payers without a record, some of them with two subsidies.
+      const store = await open();
+      const reference = new MemoryLedgerStore();
+      const scenarios = ["merchant_qr", "rent", "utility_bill"];
+      const requests: ReservationRequest[] = [];
+      for (let index = 0; index < 24; index += 1) {
+        const userId = index % 3 === 0 ? "heavy" : index % 3 === 1 ? `once-${index}` : "twice";
+        const subsidies = [granted("instant", 2, 100 + index, "government")];
+        if (index % 4 === 0) subsidies.push(granted("coffee", 1, 10 + index, "government"));
+        if (index % 8 === 0) subsidies.push(granted("tea", 3, 5, "platform"));
+        const request = paid(
+          `h${String(index).padStart(2, "0")}`,
+          {
+            userId,
+            scenario: scenarios[index % 3]!,
+            region: index % 2 === 0 ? "shanghai" : "beijing",
+            atMs: T0 + index * 25 * SECOND,
+          },
+          subsidies,
+        );
+        const { userId: _dropped, ...withoutPayer } = request;
+        requests.push(index % 5 === 4 ? withoutPayer : request);
+      }
+      const query: ImpactQuery = {
+        versions: [
+          { campaignId: "instant", version: 2 },
+          { campaignId: "coffee", version: 1 },
+          { campaignId: "tea", version: 3 },
+        ],
+      };
+      for (const target of [store, reference] as ImpactStore[]) {
+        for (const campaign of ["instant", "coffee", "tea"]) {
+          await target.fund(`campaign/${campaign}`, 100_000, "test", T0);
+        }
+        await target.reserve(requests);
+        await target.settle([{ kind: "commit", paymentId: "h03", atMs: T0 + 20 * 60_000 }]);
+      }
+      const report = await store.impactReport(query);
+      expect(report).toEqual(await reference.impactReport(query));
+      expect(report.totals.payments).toBe(24);
+      expect(report.totals.subsidies).toBe(24 + 6 + 3);
+      // heavy, twice and the once-payers whose payments kept their payer (index % 5 !== 4).
+      const onceWithPayer = [1, 4, 7, 10, 13, 16, 19, 22].filter((index) => index % 5 !== 4);
+      expect(report.totals.users).toBe(2 + onceWithPayer.length);
+      const within = (from: number, to: number) =>
+        store.impactReport({ ...query, fromMs: T0 + from * SECOND, toMs: T0 + to * SECOND });
+      expect(await within(100, 400)).toEqual(
+        await reference.impactReport({
+          ...query,
+          fromMs: T0 + 100 * SECOND,
+          toMs: T0 + 400 * SECOND,
+        }),
+      );
+    });
+
     test("versions nobody used give an empty report; a malformed query is refused", async () => {
       const store = await open();
       await seed(store);
