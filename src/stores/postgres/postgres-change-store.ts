@@ -6,7 +6,8 @@
  * A version number or a new change id taken by a concurrent writer shows as a conflict on the
  * primary key, answered as `concurrent_update`. A write returns after COMMIT.
  */
-import pg from "pg";
+
+import type pg from "pg";
 import { refusalOf } from "../../control/audit-log.ts";
 import {
   CHANGE_LIST_LIMIT_MAX,
@@ -29,8 +30,12 @@ import {
   listLimitOf,
 } from "../change-rows.ts";
 import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
-import { migratePostgresControl } from "./postgres-control-schema.ts";
-import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
+import {
+  CONTROL_POOL_OPTION_RANGES,
+  openControlPool,
+  resolveOptions,
+} from "./postgres-control-pool.ts";
+import { POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
 import { listenForLostConnection } from "./postgres-lost-connection.ts";
 
 export interface PostgresChangeStoreOptions {
@@ -52,12 +57,6 @@ export const POSTGRES_CHANGE_STORE_DEFAULTS = {
   connectionsMax: 4,
   connectTimeoutMs: 5_000,
   queryTimeoutMs: 30_000,
-} as const;
-
-const OPTION_RANGES = {
-  connectionsMax: [1, 100],
-  connectTimeoutMs: [1, 600_000],
-  queryTimeoutMs: [1, 3_600_000],
 } as const;
 
 /** PostgreSQL's code for a unique key taken by another transaction. */
@@ -82,40 +81,19 @@ export class PostgresChangeStore implements ChangeStore {
     if (!POSTGRES_SCHEMA_NAME.test(schema)) {
       throw new ChangeStoreError("open_failed", `schema ${schema} is not a plain lower-case name`);
     }
-    const option = (name: keyof typeof OPTION_RANGES): number => {
-      const [minimum, maximum] = OPTION_RANGES[name];
-      const value = options[name] ?? POSTGRES_CHANGE_STORE_DEFAULTS[name];
-      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-        throw new ChangeStoreError(
-          "open_failed",
-          `${name} ${value} is not within ${minimum}..${maximum}`,
-        );
-      }
-      return value;
-    };
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      connectionTimeoutMillis: option("connectTimeoutMs"),
-      query_timeout: option("queryTimeoutMs"),
-      options: `-c search_path=${schema}`,
-      types: INT8_AS_NUMBER_TYPES,
-      application_name: "bursar-changes",
-      max: option("connectionsMax"),
-    });
-    // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
-    pool.on("error", () => {});
-    try {
-      const client = await pool.connect();
-      try {
-        const applied = await migratePostgresControl(client, schema, (options.nowMs ?? Date.now)());
-        return new PostgresChangeStore(pool, applied);
-      } finally {
-        client.release();
-      }
-    } catch (error) {
-      await pool.end().catch(() => {});
-      throw new ChangeStoreError("open_failed", messageOf(error));
-    }
+    const fail = (message: string) => new ChangeStoreError("open_failed", message);
+    const resolved = resolveOptions(
+      CONTROL_POOL_OPTION_RANGES,
+      options,
+      POSTGRES_CHANGE_STORE_DEFAULTS,
+      fail,
+    );
+    const { pool, applied } = await openControlPool(
+      { url: options.url, schema, ...resolved, applicationName: "bursar-changes" },
+      options.nowMs ?? Date.now,
+      fail,
+    );
+    return new PostgresChangeStore(pool, applied);
   }
 
   /** A sequence: never the same number twice, even to a transaction that rolls back. */

@@ -5,7 +5,8 @@
  * a new one), the webhook deliveries it notifies, the audit log's head last — so writers never
  * deadlock, and a write is whole or absent. It returns after COMMIT.
  */
-import pg from "pg";
+
+import type pg from "pg";
 import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import type { Incident } from "../../core/guard/incident.ts";
@@ -23,8 +24,12 @@ import {
   type StoredIncident,
 } from "../../guard/incident-store.ts";
 import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
-import { migratePostgresControl } from "./postgres-control-schema.ts";
-import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
+import {
+  CONTROL_POOL_OPTION_RANGES,
+  openControlPool,
+  resolveOptions,
+} from "./postgres-control-pool.ts";
+import { POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
 import { listenForLostConnection } from "./postgres-lost-connection.ts";
 import { enqueuePostgresWebhook } from "./postgres-webhook-enqueue.ts";
 
@@ -47,12 +52,6 @@ export const POSTGRES_INCIDENT_STORE_DEFAULTS = {
   connectionsMax: 2,
   connectTimeoutMs: 5_000,
   queryTimeoutMs: 30_000,
-} as const;
-
-const OPTION_RANGES = {
-  connectionsMax: [1, 100],
-  connectTimeoutMs: [1, 600_000],
-  queryTimeoutMs: [1, 3_600_000],
 } as const;
 
 /** PostgreSQL's code for a unique key taken by another transaction. */
@@ -80,40 +79,19 @@ export class PostgresIncidentStore implements IncidentStore {
         `schema ${schema} is not a plain lower-case name`,
       );
     }
-    const option = (name: keyof typeof OPTION_RANGES): number => {
-      const [minimum, maximum] = OPTION_RANGES[name];
-      const value = options[name] ?? POSTGRES_INCIDENT_STORE_DEFAULTS[name];
-      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-        throw new IncidentStoreError(
-          "open_failed",
-          `${name} ${value} is not within ${minimum}..${maximum}`,
-        );
-      }
-      return value;
-    };
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      connectionTimeoutMillis: option("connectTimeoutMs"),
-      query_timeout: option("queryTimeoutMs"),
-      options: `-c search_path=${schema}`,
-      types: INT8_AS_NUMBER_TYPES,
-      application_name: "bursar-incidents",
-      max: option("connectionsMax"),
-    });
-    // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
-    pool.on("error", () => {});
-    try {
-      const client = await pool.connect();
-      try {
-        const applied = await migratePostgresControl(client, schema, (options.nowMs ?? Date.now)());
-        return new PostgresIncidentStore(pool, applied);
-      } finally {
-        client.release();
-      }
-    } catch (error) {
-      await pool.end().catch(() => {});
-      throw new IncidentStoreError("open_failed", messageOf(error));
-    }
+    const fail = (message: string) => new IncidentStoreError("open_failed", message);
+    const resolved = resolveOptions(
+      CONTROL_POOL_OPTION_RANGES,
+      options,
+      POSTGRES_INCIDENT_STORE_DEFAULTS,
+      fail,
+    );
+    const { pool, applied } = await openControlPool(
+      { url: options.url, schema, ...resolved, applicationName: "bursar-incidents" },
+      options.nowMs ?? Date.now,
+      fail,
+    );
+    return new PostgresIncidentStore(pool, applied);
   }
 
   /** A sequence: never the same number twice, even to a transaction that rolls back. */

@@ -11,6 +11,7 @@
  * losing it, because notifications sent in between are lost. Reconnection backs off from
  * `reconnectMinMs` to `reconnectMaxMs`; polling (kill-watcher.ts) covers the gap meanwhile.
  */
+
 import pg from "pg";
 import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
@@ -31,8 +32,13 @@ import {
   scopeJson,
 } from "../../guard/kill-store.ts";
 import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
-import { migratePostgresControl } from "./postgres-control-schema.ts";
-import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
+import {
+  CONTROL_POOL_OPTION_RANGES,
+  controlClientConfig,
+  openControlPool,
+  resolveOptions,
+} from "./postgres-control-pool.ts";
+import { POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
 import { listenForLostConnection } from "./postgres-lost-connection.ts";
 
 export interface PostgresKillStoreOptions {
@@ -62,9 +68,7 @@ export const POSTGRES_KILL_STORE_DEFAULTS = {
 } as const;
 
 const OPTION_RANGES = {
-  connectionsMax: [1, 100],
-  connectTimeoutMs: [1, 600_000],
-  queryTimeoutMs: [1, 3_600_000],
+  ...CONTROL_POOL_OPTION_RANGES,
   reconnectMinMs: [1, 60_000],
   reconnectMaxMs: [1, 600_000],
 } as const;
@@ -106,45 +110,20 @@ export class PostgresKillStore implements KillStore {
         `schema ${schema} is not a plain lower-case name of at most ${CHANNEL_LENGTH_MAX - 6} characters`,
       );
     }
-    const option = (name: keyof typeof OPTION_RANGES): number => {
-      const [minimum, maximum] = OPTION_RANGES[name];
-      const value = options[name] ?? POSTGRES_KILL_STORE_DEFAULTS[name];
-      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-        throw new KillStoreError(
-          "open_failed",
-          `${name} ${value} is not within ${minimum}..${maximum}`,
-        );
-      }
-      return value;
-    };
+    const fail = (message: string) => new KillStoreError("open_failed", message);
+    const given = resolveOptions(OPTION_RANGES, options, POSTGRES_KILL_STORE_DEFAULTS, fail);
     const resolved: Options = {
       url: options.url,
       schema,
-      connectionsMax: option("connectionsMax"),
-      connectTimeoutMs: option("connectTimeoutMs"),
-      queryTimeoutMs: option("queryTimeoutMs"),
-      reconnectMinMs: option("reconnectMinMs"),
-      reconnectMaxMs: Math.max(option("reconnectMaxMs"), option("reconnectMinMs")),
+      ...given,
+      reconnectMaxMs: Math.max(given.reconnectMaxMs, given.reconnectMinMs),
     };
-    const pool = new pg.Pool({
-      ...clientConfig(resolved),
-      application_name: "bursar-kills",
-      max: resolved.connectionsMax,
-    });
-    // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
-    pool.on("error", () => {});
-    try {
-      const client = await pool.connect();
-      try {
-        const applied = await migratePostgresControl(client, schema, (options.nowMs ?? Date.now)());
-        return new PostgresKillStore(pool, resolved, channel, applied);
-      } finally {
-        client.release();
-      }
-    } catch (error) {
-      await pool.end().catch(() => {});
-      throw new KillStoreError("open_failed", messageOf(error));
-    }
+    const { pool, applied } = await openControlPool(
+      { ...resolved, applicationName: "bursar-kills" },
+      options.nowMs ?? Date.now,
+      fail,
+    );
+    return new PostgresKillStore(pool, resolved, channel, applied);
   }
 
   async publishKill(request: PublishKillRequest): Promise<KillWriteResult> {
@@ -345,7 +324,7 @@ class KillChannelListener implements KillSubscription {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const client = new pg.Client({
-      ...clientConfig(this.options),
+      ...controlClientConfig(this.options),
       application_name: "bursar-kills-listen",
       // A dead link with no traffic is otherwise noticed only by the next notification.
       keepAlive: true,
@@ -399,16 +378,6 @@ async function lockHead(client: pg.PoolClient): Promise<number> {
   );
   if (rows[0] === undefined) throw new Error("kill_head's row is gone");
   return rows[0].sequence;
-}
-
-function clientConfig(options: Options): pg.ClientConfig {
-  return {
-    connectionString: options.url,
-    connectionTimeoutMillis: options.connectTimeoutMs,
-    query_timeout: options.queryTimeoutMs,
-    options: `-c search_path=${options.schema}`,
-    types: INT8_AS_NUMBER_TYPES,
-  };
 }
 
 function auditRefusalOf(entry: AuditEntryInput): KillWriteResult | undefined {

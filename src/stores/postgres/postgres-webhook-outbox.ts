@@ -5,7 +5,8 @@
  * different deliveries and neither waits for the other, and moves each row's due time to its
  * claim's expiry, so nobody else sees it as due until then. Every write returns after COMMIT.
  */
-import pg from "pg";
+
+import type pg from "pg";
 import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import {
@@ -47,8 +48,12 @@ import {
   webhookFinishColumns,
 } from "../webhook-rows.ts";
 import { appendPostgresAuditEntry } from "./postgres-audit-append.ts";
-import { migratePostgresControl } from "./postgres-control-schema.ts";
-import { INT8_AS_NUMBER_TYPES, POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
+import {
+  CONTROL_POOL_OPTION_RANGES,
+  openControlPool,
+  resolveOptions,
+} from "./postgres-control-pool.ts";
+import { POSTGRES_SCHEMA_NAME } from "./postgres-int8.ts";
 import { listenForLostConnection } from "./postgres-lost-connection.ts";
 import { enqueuePostgresWebhook } from "./postgres-webhook-enqueue.ts";
 
@@ -75,12 +80,7 @@ export const POSTGRES_WEBHOOK_OUTBOX_DEFAULTS = {
   pendingMax: WEBHOOK_DELIVERY_LIMITS.pendingMax,
 } as const;
 
-const OPTION_RANGES = {
-  connectionsMax: [1, 100],
-  connectTimeoutMs: [1, 600_000],
-  queryTimeoutMs: [1, 3_600_000],
-  pendingMax: [1, 10_000_000],
-} as const;
+const OPTION_RANGES = { ...CONTROL_POOL_OPTION_RANGES, pendingMax: [1, 10_000_000] } as const;
 
 interface ClaimRow {
   id: string;
@@ -111,41 +111,19 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
         `schema ${schema} is not a plain lower-case name`,
       );
     }
-    const option = (name: keyof typeof OPTION_RANGES): number => {
-      const [minimum, maximum] = OPTION_RANGES[name];
-      const value = options[name] ?? POSTGRES_WEBHOOK_OUTBOX_DEFAULTS[name];
-      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-        throw new WebhookOutboxError(
-          "open_failed",
-          `${name} ${value} is not within ${minimum}..${maximum}`,
-        );
-      }
-      return value;
-    };
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      connectionTimeoutMillis: option("connectTimeoutMs"),
-      query_timeout: option("queryTimeoutMs"),
-      options: `-c search_path=${schema}`,
-      types: INT8_AS_NUMBER_TYPES,
-      application_name: "bursar-webhooks",
-      max: option("connectionsMax"),
-    });
-    const pendingMax = option("pendingMax");
-    // An idle connection that breaks is dropped by the pool; a query on it fails on its own.
-    pool.on("error", () => {});
-    try {
-      const client = await pool.connect();
-      try {
-        const applied = await migratePostgresControl(client, schema, (options.nowMs ?? Date.now)());
-        return new PostgresWebhookOutbox(pool, pendingMax, applied);
-      } finally {
-        client.release();
-      }
-    } catch (error) {
-      await pool.end().catch(() => {});
-      throw new WebhookOutboxError("open_failed", messageOf(error));
-    }
+    const fail = (message: string) => new WebhookOutboxError("open_failed", message);
+    const { pendingMax, ...resolved } = resolveOptions(
+      OPTION_RANGES,
+      options,
+      POSTGRES_WEBHOOK_OUTBOX_DEFAULTS,
+      fail,
+    );
+    const { pool, applied } = await openControlPool(
+      { url: options.url, schema, ...resolved, applicationName: "bursar-webhooks" },
+      options.nowMs ?? Date.now,
+      fail,
+    );
+    return new PostgresWebhookOutbox(pool, pendingMax, applied);
   }
 
   async addEndpoint(
