@@ -6,9 +6,7 @@
  * change, so writers serialise on SQLite's write lock (waiting up to the busy timeout) and a
  * write is whole or absent. WAL with `synchronous = FULL`: a write is on disk before it returns.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { refusalOf } from "../../control/audit-log.ts";
 import {
   CHANGE_LIST_LIMIT_MAX,
@@ -31,7 +29,7 @@ import {
   listLimitOf,
 } from "../change-rows.ts";
 import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
-import { migrateControl } from "./sqlite-control-schema.ts";
+import { openControlDatabase } from "./sqlite-control-schema.ts";
 
 export interface SqliteChangeStoreOptions {
   /** The control database, `<data dir>/control.sqlite`; created with its folder if missing. */
@@ -43,8 +41,6 @@ export interface SqliteChangeStoreOptions {
 }
 
 export const SQLITE_CHANGE_STORE_DEFAULTS = { busyTimeoutMs: 10_000 } as const;
-
-const BUSY_TIMEOUT_MS_MAX = 600_000;
 
 interface StoredRow {
   revision: number;
@@ -116,34 +112,13 @@ export class SqliteChangeStore implements ChangeStore {
   }
 
   static open(options: SqliteChangeStoreOptions): SqliteChangeStore {
-    const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_CHANGE_STORE_DEFAULTS.busyTimeoutMs;
-    if (
-      !Number.isSafeInteger(busyTimeoutMs) ||
-      busyTimeoutMs < 0 ||
-      busyTimeoutMs > BUSY_TIMEOUT_MS_MAX
-    ) {
-      throw new ChangeStoreError(
-        "open_failed",
-        `busyTimeoutMs ${busyTimeoutMs} is not within 0..${BUSY_TIMEOUT_MS_MAX}`,
-      );
-    }
-    let database: BetterSqlite3.Database;
-    try {
-      mkdirSync(dirname(options.path), { recursive: true });
-      database = new BetterSqlite3(options.path, { timeout: busyTimeoutMs });
-    } catch (error) {
-      throw new ChangeStoreError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
-    try {
-      const mode = database.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal") throw new Error(`journal mode ${String(mode)} instead of WAL`);
-      database.pragma("synchronous = FULL");
-      const applied = migrateControl(database, (options.nowMs ?? Date.now)());
-      return new SqliteChangeStore(database, options.path, applied);
-    } catch (error) {
-      database.close();
-      throw new ChangeStoreError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
+    const { database, applied } = openControlDatabase(
+      options.path,
+      options.busyTimeoutMs ?? SQLITE_CHANGE_STORE_DEFAULTS.busyTimeoutMs,
+      options.nowMs ?? Date.now,
+      (message) => new ChangeStoreError("open_failed", message),
+    );
+    return new SqliteChangeStore(database, options.path, applied);
   }
 
   /** One statement under the write lock: no two connections get the same number. */

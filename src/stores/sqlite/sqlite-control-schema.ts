@@ -5,7 +5,9 @@
  * in the same transaction as its record, so a crash mid-migration leaves the previous version.
  * Applied migrations are never edited: a change is a new entry at the end of the list.
  */
-import type BetterSqlite3 from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
 import {
   applySqliteMigrations,
   type SqliteMigration,
@@ -214,4 +216,46 @@ export function controlSchemaVersion(database: BetterSqlite3.Database): number {
 /** Applies the migrations this database lacks; returns the versions applied. */
 export function migrateControl(database: BetterSqlite3.Database, nowMs: number): number[] {
   return applySqliteMigrations(database, CONTROL_MIGRATIONS, "control database", nowMs);
+}
+
+/** The most a control store waits for another connection's write lock. */
+export const CONTROL_BUSY_TIMEOUT_MS_MAX = 600_000;
+
+/**
+ * What every control-plane store on `control.sqlite` does at open (changes, kills, incidents, the
+ * webhook outbox): check the busy time-out, create the directory, open the file in WAL mode with
+ * `synchronous = FULL`, and bring the control migrations up to date. A failure closes the file
+ * and throws what `fail` builds from the message, so a caller sees the store's own error.
+ */
+export function openControlDatabase(
+  path: string,
+  busyTimeoutMs: number,
+  nowMs: () => number,
+  fail: (message: string) => Error,
+): { database: BetterSqlite3.Database; applied: number[] } {
+  if (
+    !Number.isSafeInteger(busyTimeoutMs) ||
+    busyTimeoutMs < 0 ||
+    busyTimeoutMs > CONTROL_BUSY_TIMEOUT_MS_MAX
+  ) {
+    throw fail(`busyTimeoutMs ${busyTimeoutMs} is not within 0..${CONTROL_BUSY_TIMEOUT_MS_MAX}`);
+  }
+  const reason = (error: unknown) =>
+    fail(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+  let database: BetterSqlite3.Database;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    database = new BetterSqlite3(path, { timeout: busyTimeoutMs });
+  } catch (error) {
+    throw reason(error);
+  }
+  try {
+    const mode = database.pragma("journal_mode = WAL", { simple: true });
+    if (mode !== "wal") throw new Error(`journal mode ${String(mode)} instead of WAL`);
+    database.pragma("synchronous = FULL");
+    return { database, applied: migrateControl(database, nowMs()) };
+  } catch (error) {
+    database.close();
+    throw reason(error);
+  }
 }

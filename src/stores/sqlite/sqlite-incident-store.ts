@@ -5,9 +5,7 @@
  * the incident and enqueues its webhook notifications (the outbox's own step), so writers of every process serialise on SQLite's write lock and a write is whole
  * or absent. WAL with `synchronous = FULL`: a write is on disk before it returns.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import type { Incident } from "../../core/guard/incident.ts";
@@ -25,7 +23,7 @@ import {
   type StoredIncident,
 } from "../../guard/incident-store.ts";
 import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
-import { migrateControl } from "./sqlite-control-schema.ts";
+import { openControlDatabase } from "./sqlite-control-schema.ts";
 import { prepareSqliteWebhookEnqueue } from "./sqlite-webhook-enqueue.ts";
 
 export interface SqliteIncidentStoreOptions {
@@ -38,8 +36,6 @@ export interface SqliteIncidentStoreOptions {
 }
 
 export const SQLITE_INCIDENT_STORE_DEFAULTS = { busyTimeoutMs: 10_000 } as const;
-
-const BUSY_TIMEOUT_MS_MAX = 600_000;
 
 interface StoredRow {
   revision: number;
@@ -109,34 +105,13 @@ export class SqliteIncidentStore implements IncidentStore {
   }
 
   static open(options: SqliteIncidentStoreOptions): SqliteIncidentStore {
-    const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_INCIDENT_STORE_DEFAULTS.busyTimeoutMs;
-    if (
-      !Number.isSafeInteger(busyTimeoutMs) ||
-      busyTimeoutMs < 0 ||
-      busyTimeoutMs > BUSY_TIMEOUT_MS_MAX
-    ) {
-      throw new IncidentStoreError(
-        "open_failed",
-        `busyTimeoutMs ${busyTimeoutMs} is not within 0..${BUSY_TIMEOUT_MS_MAX}`,
-      );
-    }
-    let database: BetterSqlite3.Database;
-    try {
-      mkdirSync(dirname(options.path), { recursive: true });
-      database = new BetterSqlite3(options.path, { timeout: busyTimeoutMs });
-    } catch (error) {
-      throw new IncidentStoreError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
-    try {
-      const mode = database.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal") throw new Error(`journal mode ${String(mode)} instead of WAL`);
-      database.pragma("synchronous = FULL");
-      const applied = migrateControl(database, (options.nowMs ?? Date.now)());
-      return new SqliteIncidentStore(database, options.path, applied);
-    } catch (error) {
-      database.close();
-      throw new IncidentStoreError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
+    const { database, applied } = openControlDatabase(
+      options.path,
+      options.busyTimeoutMs ?? SQLITE_INCIDENT_STORE_DEFAULTS.busyTimeoutMs,
+      options.nowMs ?? Date.now,
+      (message) => new IncidentStoreError("open_failed", message),
+    );
+    return new SqliteIncidentStore(database, options.path, applied);
   }
 
   /** One statement under the write lock: no two connections get the same number. */

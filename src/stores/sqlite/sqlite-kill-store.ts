@@ -6,9 +6,7 @@
  * it returns (WAL, `synchronous = FULL`). A file has no notifications: watchers in other processes
  * learn of a kill by polling `readSequence`, one indexed row.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import { KILL_LIMITS, type KillState } from "../../core/guard/kill.ts";
@@ -26,7 +24,7 @@ import {
   scopeJson,
 } from "../../guard/kill-store.ts";
 import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
-import { migrateControl } from "./sqlite-control-schema.ts";
+import { openControlDatabase } from "./sqlite-control-schema.ts";
 
 export interface SqliteKillStoreOptions {
   /** The control database, `<data dir>/control.sqlite`; created with its folder if missing. */
@@ -38,8 +36,6 @@ export interface SqliteKillStoreOptions {
 }
 
 export const SQLITE_KILL_STORE_DEFAULTS = { busyTimeoutMs: 10_000 } as const;
-
-const BUSY_TIMEOUT_MS_MAX = 600_000;
 
 interface KillRow {
   sequence: number;
@@ -145,34 +141,13 @@ export class SqliteKillStore implements KillStore {
   }
 
   static open(options: SqliteKillStoreOptions): SqliteKillStore {
-    const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_KILL_STORE_DEFAULTS.busyTimeoutMs;
-    if (
-      !Number.isSafeInteger(busyTimeoutMs) ||
-      busyTimeoutMs < 0 ||
-      busyTimeoutMs > BUSY_TIMEOUT_MS_MAX
-    ) {
-      throw new KillStoreError(
-        "open_failed",
-        `busyTimeoutMs ${busyTimeoutMs} is not within 0..${BUSY_TIMEOUT_MS_MAX}`,
-      );
-    }
-    let database: BetterSqlite3.Database;
-    try {
-      mkdirSync(dirname(options.path), { recursive: true });
-      database = new BetterSqlite3(options.path, { timeout: busyTimeoutMs });
-    } catch (error) {
-      throw new KillStoreError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
-    try {
-      const mode = database.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal") throw new Error(`journal mode ${String(mode)} instead of WAL`);
-      database.pragma("synchronous = FULL");
-      const applied = migrateControl(database, (options.nowMs ?? Date.now)());
-      return new SqliteKillStore(database, options.path, applied);
-    } catch (error) {
-      database.close();
-      throw new KillStoreError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
+    const { database, applied } = openControlDatabase(
+      options.path,
+      options.busyTimeoutMs ?? SQLITE_KILL_STORE_DEFAULTS.busyTimeoutMs,
+      options.nowMs ?? Date.now,
+      (message) => new KillStoreError("open_failed", message),
+    );
+    return new SqliteKillStore(database, options.path, applied);
   }
 
   async publishKill(request: PublishKillRequest): Promise<KillWriteResult> {

@@ -4,9 +4,7 @@
  * so processes sharing the file take turns on SQLite's write lock and no two claims take the
  * same delivery. WAL with `synchronous = FULL`: an enqueue is on disk before it returns.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { refusalOf } from "../../control/audit-log.ts";
 import type { AuditEntryInput } from "../../core/audit/audit-entry.ts";
 import {
@@ -48,7 +46,7 @@ import {
   webhookFinishColumns,
 } from "../webhook-rows.ts";
 import { prepareSqliteAuditAppend } from "./sqlite-audit-append.ts";
-import { migrateControl } from "./sqlite-control-schema.ts";
+import { openControlDatabase } from "./sqlite-control-schema.ts";
 import {
   prepareSqliteWebhookEnqueue,
   type SqliteWebhookEnqueue,
@@ -69,8 +67,6 @@ export const SQLITE_WEBHOOK_OUTBOX_DEFAULTS = {
   busyTimeoutMs: 10_000,
   pendingMax: WEBHOOK_DELIVERY_LIMITS.pendingMax,
 } as const;
-
-const BUSY_TIMEOUT_MS_MAX = 600_000;
 
 interface ClaimRow {
   id: string;
@@ -102,31 +98,17 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   }
 
   static open(options: SqliteWebhookOutboxOptions): SqliteWebhookOutbox {
-    const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_WEBHOOK_OUTBOX_DEFAULTS.busyTimeoutMs;
     const pendingMax = options.pendingMax ?? SQLITE_WEBHOOK_OUTBOX_DEFAULTS.pendingMax;
-    if (!isWithin(busyTimeoutMs, 0, BUSY_TIMEOUT_MS_MAX)) {
-      throw new WebhookOutboxError("open_failed", `busyTimeoutMs ${busyTimeoutMs} is out of range`);
-    }
     if (!isWithin(pendingMax, 1, 10_000_000)) {
       throw new WebhookOutboxError("open_failed", `pendingMax ${pendingMax} is out of range`);
     }
-    let database: BetterSqlite3.Database;
-    try {
-      mkdirSync(dirname(options.path), { recursive: true });
-      database = new BetterSqlite3(options.path, { timeout: busyTimeoutMs });
-    } catch (error) {
-      throw new WebhookOutboxError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
-    try {
-      const mode = database.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal") throw new Error(`journal mode ${String(mode)} instead of WAL`);
-      database.pragma("synchronous = FULL");
-      const applied = migrateControl(database, (options.nowMs ?? Date.now)());
-      return new SqliteWebhookOutbox(database, options.path, pendingMax, applied);
-    } catch (error) {
-      database.close();
-      throw new WebhookOutboxError("open_failed", `${options.path}: ${messageOf(error)}`);
-    }
+    const { database, applied } = openControlDatabase(
+      options.path,
+      options.busyTimeoutMs ?? SQLITE_WEBHOOK_OUTBOX_DEFAULTS.busyTimeoutMs,
+      options.nowMs ?? Date.now,
+      (message) => new WebhookOutboxError("open_failed", message),
+    );
+    return new SqliteWebhookOutbox(database, options.path, pendingMax, applied);
   }
 
   async addEndpoint(
