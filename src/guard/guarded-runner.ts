@@ -145,9 +145,6 @@ export class GuardedRunner {
       this.guard.configure({ stable: stableCampaigns }, atMs);
       return;
     }
-    const stableVersions = new Map(
-      stableCampaigns.map((effective) => [effective.campaign.id, effective.version]),
-    );
     const change = await this.options.changes.show(rollout.changeId);
     // A change forced past approval has no approved forecast: it is judged against baselines.
     const forced = change?.forced.some((force) => force.gate === "approval") ?? true;
@@ -157,9 +154,8 @@ export class GuardedRunner {
         stable: stableCampaigns,
         rollout: {
           changeId: rollout.changeId,
-          campaigns: rollout.snapshot.campaigns.filter(
-            (effective) => stableVersions.get(effective.campaign.id) !== effective.version,
-          ),
+          // Versions the stable configuration serves too are watched once, as stable.
+          campaigns: rollout.snapshot.campaigns,
           shareBps,
           ...(forecast === undefined ? {} : { forecast }),
         },

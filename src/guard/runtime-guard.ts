@@ -36,7 +36,8 @@ export interface GuardServing {
   readonly stable: readonly SnapshotCampaign[];
   readonly rollout?: {
     readonly changeId: string;
-    /** The rolling-out configuration's campaigns, with their effective versions. */
+    /** The rolling-out configuration's campaigns, with their effective versions (those the stable
+     * configuration serves at the same version are watched once, as stable). */
     readonly campaigns: readonly SnapshotCampaign[];
     /** Share of identities it reaches, in bps. */
     readonly shareBps: number;
