@@ -4,7 +4,6 @@
  * is blocked.
  */
 import { beforeEach, describe, expect, test } from "vitest";
-import { typicalAmountsFromTrafficModel } from "../../src/cli/commands/lint.ts";
 import { lintAndSimulate } from "../../src/control/assess-proposal.ts";
 import { ChangeService } from "../../src/control/change-service.ts";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
@@ -14,6 +13,7 @@ import type { Campaign } from "../../src/core/model/campaign.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Template } from "../../src/core/model/template.ts";
 import { TrafficGenerator } from "../../src/traffic/traffic-generator.ts";
+import { typicalAmountsFromTrafficModel } from "../../src/traffic/typical-amounts.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
 import { TWO_STAGES } from "./rollout-helpers.ts";
 

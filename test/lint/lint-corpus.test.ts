@@ -6,10 +6,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { typicalAmountsFromTrafficModel } from "../../src/cli/commands/lint.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { LINT_CODE_LIST } from "../../src/core/lint/lint-codes.ts";
 import { lintConfigSet } from "../../src/core/lint/lint-config-set.ts";
+import { typicalAmountsFromTrafficModel } from "../../src/traffic/typical-amounts.ts";
 
 const CORPUS = join(import.meta.dirname, "..", "lint-corpus");
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");

@@ -6,7 +6,6 @@
 import { join } from "node:path";
 import { fc, test as propertyTest } from "@fast-check/vitest";
 import { beforeAll, describe, expect, test } from "vitest";
-import { typicalAmountsFromTrafficModel } from "../../src/cli/commands/lint.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { readDisplayPromise } from "../../src/core/lint/display-promise.ts";
 import { lintConfigSet } from "../../src/core/lint/lint-config-set.ts";
@@ -15,6 +14,7 @@ import { looksLikeId } from "../../src/core/lint/rules/offer-unit-rules.ts";
 import type { Campaign } from "../../src/core/model/campaign.ts";
 import type { ConfigSet, EffectiveCampaign } from "../../src/core/model/config-set.ts";
 import type { Offer } from "../../src/core/offers/registry.ts";
+import { typicalAmountsFromTrafficModel } from "../../src/traffic/typical-amounts.ts";
 
 let examples: ConfigSet;
 

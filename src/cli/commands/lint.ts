@@ -3,10 +3,8 @@ import { loadConfig } from "../../config/load-config.ts";
 import { countBySeverity, type Finding, formatFinding } from "../../core/findings.ts";
 import { lintConfigSet } from "../../core/lint/lint-config-set.ts";
 import type { LintFinding } from "../../core/lint/lint-finding.ts";
-import type { LintContext, TypicalAmounts } from "../../core/lint/lint-rule.ts";
-import type { Scenario } from "../../core/scenario.ts";
-import { inverseStandardNormal } from "../../traffic/amount-quantiles.ts";
-import { SCENARIO_PROFILES } from "../../traffic/traffic-model.ts";
+import type { LintContext } from "../../core/lint/lint-rule.ts";
+import { typicalAmountsFromTrafficModel } from "../../traffic/typical-amounts.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 
 /** One finding as `bursar lint --json` prints it (CONTRACTS.md), validation or lint alike. */
@@ -19,22 +17,6 @@ interface PrintedFinding {
   readonly line?: number;
   readonly column?: number;
   readonly campaignIds?: readonly string[];
-}
-
-/** Median and 99th percentile of each scenario's payment amounts in the traffic model. */
-export function typicalAmountsFromTrafficModel(): Partial<Record<Scenario, TypicalAmounts>> {
-  const z99 = inverseStandardNormal(0.99);
-  const typical: Partial<Record<Scenario, TypicalAmounts>> = {};
-  for (const profile of SCENARIO_PROFILES) {
-    typical[profile.scenario] = {
-      medianMinor: profile.amountMedianMinor,
-      p99Minor: Math.min(
-        profile.amountMinorMax,
-        Math.round(profile.amountMedianMinor * Math.exp(profile.amountSigma * z99)),
-      ),
-    };
-  }
-  return typical;
 }
 
 export function registerLintCommand(program: Command, outcome: ExitCodeHolder): void {
