@@ -43,6 +43,9 @@ export const AUDIT_ACTIONS = {
   "webhook.endpoint_enabled": "A disabled webhook endpoint was enabled again.",
   "webhook.endpoint_disabled":
     "A webhook endpoint was disabled: it gets no new deliveries and its pending ones wait.",
+  "token.created":
+    "An API token was issued (subject: the token's id; details: its name, principal and roles; never its secret or the secret's hash).",
+  "token.revoked": "An API token was revoked for good (reason: why; details: its principal).",
 } as const satisfies Record<string, string>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
