@@ -1,16 +1,20 @@
 /**
- * Opens the control plane's stores (versions, change requests and the audit log) for commands:
- * the embedded file `<data dir>/control.sqlite` by default, PostgreSQL with `--database`.
+ * Opens the control plane's stores (versions, change requests and the audit log, kills, incidents,
+ * the webhook outbox, API tokens): the embedded file `<data dir>/control.sqlite` by default,
+ * PostgreSQL with `--database`.
  */
 import { join } from "node:path";
+import type { ApiTokenStore } from "../control/api-token-store.ts";
 import type { ChangeStore } from "../control/change-store.ts";
 import type { IncidentStore } from "../guard/incident-store.ts";
 import type { KillStore } from "../guard/kill-store.ts";
 import type { WebhookOutbox } from "../guard/webhook-outbox.ts";
+import { PostgresApiTokenStore } from "../stores/postgres/postgres-api-token-store.ts";
 import { PostgresChangeStore } from "../stores/postgres/postgres-change-store.ts";
 import { PostgresIncidentStore } from "../stores/postgres/postgres-incident-store.ts";
 import { PostgresKillStore } from "../stores/postgres/postgres-kill-store.ts";
 import { PostgresWebhookOutbox } from "../stores/postgres/postgres-webhook-outbox.ts";
+import { SqliteApiTokenStore } from "../stores/sqlite/sqlite-api-token-store.ts";
 import { CONTROL_FILE_NAME } from "../stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteChangeStore } from "../stores/sqlite/sqlite-change-store.ts";
 import { SqliteIncidentStore } from "../stores/sqlite/sqlite-incident-store.ts";
@@ -51,4 +55,12 @@ export async function openWebhookOutbox(flags: ControlStoreFlags): Promise<Webho
     return PostgresWebhookOutbox.open({ url: flags.database, schema: flags.schema });
   }
   return SqliteWebhookOutbox.open({ path: join(flags.data, CONTROL_FILE_NAME) });
+}
+
+/** The API tokens (hashed secrets and roles) beside the other control tables. */
+export async function openApiTokenStore(flags: ControlStoreFlags): Promise<ApiTokenStore> {
+  if (flags.database !== undefined) {
+    return PostgresApiTokenStore.open({ url: flags.database, schema: flags.schema });
+  }
+  return SqliteApiTokenStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
 }

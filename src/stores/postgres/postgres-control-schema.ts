@@ -1,10 +1,10 @@
 /**
- * The control plane's PostgreSQL tables (the audit log, change requests and document versions)
- * as numbered migrations, applied in order at open inside one transaction under an advisory
- * lock, so processes opening at once migrate once. They live in the ledger's schema beside its
- * tables, with their own migration record (`control_schema_migrations`), so either part can
- * migrate without the other. Applied migrations are never edited: a change is a new entry at the
- * end of the list.
+ * The control plane's PostgreSQL tables (the audit log, change requests and document versions,
+ * kills, incidents, the webhook outbox, API tokens) as numbered migrations, applied in order at
+ * open inside one transaction under an advisory lock, so processes opening at once migrate once.
+ * They live in the ledger's schema beside its tables, with their own migration record
+ * (`control_schema_migrations`), so either part can migrate without the other. Applied migrations
+ * are never edited: a change is a new entry at the end of the list.
  */
 import type pg from "pg";
 import {
@@ -190,6 +190,30 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresMigration[] = [
         status integer,
         PRIMARY KEY (delivery_id, attempt)
       );
+    `,
+  },
+  {
+    version: 7,
+    name: "api tokens",
+    // As in SQLite (sqlite-control-schema.ts), position from an identity column. Creates lock
+    // the table in SHARE ROW EXCLUSIVE mode (postgres-api-token-store.ts), which conflicts with
+    // itself and not with reads, so "no token exists yet" and "fewer than the most unrevoked
+    // tokens" hold until the create commits, whichever process creates at the same time.
+    sql: `
+      CREATE TABLE api_tokens (
+        position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE CHECK (id ~ '^[0-9a-f]{12}$'),
+        name text NOT NULL,
+        principal_id text NOT NULL,
+        roles_json text NOT NULL,
+        secret_hash text NOT NULL CHECK (secret_hash ~ '^[0-9a-f]{64}$'),
+        created_at_ms bigint NOT NULL,
+        created_by text NOT NULL,
+        revoked_at_ms bigint,
+        revoked_by text,
+        CHECK ((revoked_at_ms IS NULL) = (revoked_by IS NULL))
+      );
+      CREATE INDEX api_tokens_active ON api_tokens (position) WHERE revoked_at_ms IS NULL;
     `,
   },
 ];

@@ -204,6 +204,30 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: "api tokens",
+    // API tokens (sqlite-api-token-store.ts): the record with the SHA-256 of the secret, never
+    // the secret. position is the order of creation, for newest first; a revoked token keeps its
+    // row, with who revoked it and when, so an id is never used twice. Unrevoked tokens, which
+    // creates count, are read through a partial index.
+    sql: `
+      CREATE TABLE api_tokens (
+        position INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE CHECK (length(id) = 12),
+        name TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        roles_json TEXT NOT NULL,
+        secret_hash TEXT NOT NULL CHECK (length(secret_hash) = 64),
+        created_at_ms INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at_ms INTEGER,
+        revoked_by TEXT,
+        CHECK ((revoked_at_ms IS NULL) = (revoked_by IS NULL))
+      );
+      CREATE INDEX api_tokens_active ON api_tokens (position) WHERE revoked_at_ms IS NULL;
+    `,
+  },
 ];
 
 export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.length - 1]!.version;
