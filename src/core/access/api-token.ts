@@ -7,7 +7,7 @@
  * record and is no secret; the secret is 32 random bytes in unpadded base64url (43 characters),
  * of which only the SHA-256 of its text is stored.
  */
-import { isApiRole } from "./api-roles.ts";
+import { API_ROLES, isApiRole } from "./api-roles.ts";
 import { type TokenRefusal, tokenRefusal } from "./token-codes.ts";
 
 export const API_TOKEN_LIMITS = {
@@ -117,9 +117,13 @@ export function apiRolesProblem(roles: unknown): TokenRefusal | undefined {
   if (!Array.isArray(roles) || roles.length === 0) {
     return tokenRefusal("token_roles_invalid", "a token needs at least one role");
   }
-  const unknown = roles.find((role) => !isApiRole(role));
-  if (unknown !== undefined) {
-    return tokenRefusal("token_roles_invalid", `${quoted(unknown)} is not a role`);
+  // More roles than the catalog holds repeat one; the bound also limits the work below.
+  if (roles.length > API_ROLES.length) {
+    return tokenRefusal("token_roles_invalid", `more than ${API_ROLES.length} roles`);
+  }
+  const unknown = roles.findIndex((role) => !isApiRole(role));
+  if (unknown >= 0) {
+    return tokenRefusal("token_roles_invalid", `${quoted(roles[unknown])} is not a role`);
   }
   return new Set(roles).size === roles.length
     ? undefined
