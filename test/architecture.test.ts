@@ -29,8 +29,23 @@ const LAYERS: Readonly<Record<string, Layer>> = {
     mayImport: ["core", "ledger", "control", "guard"],
     packages: ["better-sqlite3", "pg"],
   },
+  // The HTTP server: a composition root like the CLI, which starts it.
+  server: {
+    mayImport: ["core", "config", "traffic", "ledger", "control", "guard", "stores"],
+    packages: ["fastify", "prom-client", "zod"],
+  },
   cli: {
-    mayImport: ["core", "config", "traffic", "ledger", "control", "guard", "demo", "stores"],
+    mayImport: [
+      "core",
+      "config",
+      "traffic",
+      "ledger",
+      "control",
+      "guard",
+      "demo",
+      "stores",
+      "server",
+    ],
     packages: ["@commander-js/extra-typings", "commander", "yaml", "zod"],
   },
 };

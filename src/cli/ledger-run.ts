@@ -10,8 +10,7 @@ import type { Snapshot } from "../core/evaluator/snapshot.ts";
 import type { LedgerVerification } from "../core/ledger/ledger-verification.ts";
 import type { Payment } from "../core/model/payment.ts";
 import { type ApplyAnswer, LedgerService } from "../ledger/ledger-service.ts";
-import { SqliteLedgerStore } from "../stores/sqlite/sqlite-ledger-store.ts";
-import { LEDGER_FILE_NAME } from "./commands/ledger.ts";
+import { LEDGER_FILE_NAME, SqliteLedgerStore } from "../stores/sqlite/sqlite-ledger-store.ts";
 
 /** Payments in flight at once: enough for the store's group commit to fill its batches. */
 const IN_FLIGHT = 1_000;

@@ -15,6 +15,7 @@ import { registerLintCommand } from "./commands/lint.ts";
 import { registerQuoteCommand } from "./commands/quote.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
+import { registerServeCommand } from "./commands/serve.ts";
 import { registerSimulateCommand } from "./commands/simulate.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerWebhookCommands(program, outcome);
   registerKillCommands(program, outcome);
   registerDemoCommands(program, outcome);
+  registerServeCommand(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {

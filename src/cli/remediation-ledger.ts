@@ -13,9 +13,8 @@ import { type RemediationOutcome, releaseUncommitted } from "../ledger/impact-re
 import type { LedgerImpactReader } from "../ledger/ledger-impact-reader.ts";
 import type { LedgerStore } from "../ledger/ledger-store.ts";
 import { PostgresLedgerStore } from "../stores/postgres/postgres-ledger-store.ts";
-import { SqliteLedgerStore } from "../stores/sqlite/sqlite-ledger-store.ts";
+import { LEDGER_FILE_NAME, SqliteLedgerStore } from "../stores/sqlite/sqlite-ledger-store.ts";
 import type { LedgerLocation } from "./commands/impact.ts";
-import { LEDGER_FILE_NAME } from "./commands/ledger.ts";
 
 export type { LedgerLocation } from "./commands/impact.ts";
 

@@ -155,6 +155,11 @@ export class ApiTokenService {
     return this.store.list(options);
   }
 
+  /** One token's record by id (revoked ones too), read from the store. */
+  async find(id: string): Promise<ApiTokenRecord | undefined> {
+    return this.store.find(id);
+  }
+
   private async issueWith(
     request: IssueApiTokenRequest,
     first: boolean,

@@ -135,6 +135,14 @@ export class RolloutRunner {
     };
   }
 
+  /** What `quote` would answer, without counting the payment towards the stage's observation. */
+  preview(payment: Payment): Decision {
+    const rollout = this.serving.rollout;
+    return rollout === undefined || !isInRollout(payment.userId, rollout.shareBps)
+      ? this.serving.stable.quote(payment)
+      : rollout.evaluator.quote(payment);
+  }
+
   /** Evaluates one payment with the configuration its payer is served. */
   quote(payment: Payment): Decision {
     const rollout = this.serving.rollout;

@@ -16,7 +16,7 @@ import type { Payment } from "../core/model/payment.ts";
 import { GuardResponder, type GuardResponse } from "./guard-responder.ts";
 import type { IncidentService } from "./incident-service.ts";
 import type { KillStore } from "./kill-store.ts";
-import { RuntimeGuard, type RuntimeGuardOptions } from "./runtime-guard.ts";
+import { type BreakerView, RuntimeGuard, type RuntimeGuardOptions } from "./runtime-guard.ts";
 
 export interface GuardedRunnerOptions {
   readonly runner: RolloutRunner;
@@ -73,6 +73,24 @@ export class GuardedRunner {
     const decision = applyKills(this.options.runner.quote(payment), this.matcher);
     this.guard.record(payment, decision);
     return decision;
+  }
+
+  /** What `quote` would answer, with the kills applied; not recorded by the guard or the rollout. */
+  preview(payment: Payment): Decision {
+    return applyKills(this.options.runner.preview(payment), this.matcher);
+  }
+
+  /** Every breaker this process's guard holds, with its state and the trip that opened it. */
+  breakerStates(): BreakerView[] {
+    return this.guard.breakerStates();
+  }
+
+  /** An on-call engineer acknowledges, then resets, a tripped breaker. */
+  moveBreaker(
+    breakerId: string,
+    action: "acknowledge" | "reset",
+  ): ReturnType<RuntimeGuard["moveBreaker"]> {
+    return this.guard.moveBreaker(breakerId, action);
   }
 
   isDue(atMs: number): boolean {

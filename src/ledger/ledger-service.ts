@@ -63,10 +63,38 @@ export interface ApplyAnswer {
   readonly decision: Decision;
 }
 
-interface Active {
-  readonly snapshot: Snapshot;
-  readonly evaluator: FastEvaluator;
-  readonly campaignsById: ReadonlyMap<string, SnapshotCampaign>;
+/** A payment's decision and the snapshot that made it, which its reservation is planned against. */
+export interface ServedDecision {
+  readonly decision: Decision;
+  /** Absent when nothing is served (no configuration) or the payment is invalid. */
+  readonly snapshot: Snapshot | undefined;
+}
+
+/**
+ * What decides payments when the configuration is not one fixed snapshot: a server serving the
+ * stable configuration and a change rolling out by bucket, with kills and the runtime guard
+ * (src/guard/payment-serving.ts). `decide` is called once per applied payment and may record it;
+ * `preview` answers a quote and records nothing.
+ */
+export interface DecisionSource {
+  decide(input: unknown): ServedDecision;
+  preview(input: unknown): ServedDecision;
+}
+
+/** One fixed snapshot, evaluated by one evaluator: what `activate` serves. */
+class FixedSnapshotSource implements DecisionSource {
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly evaluator: FastEvaluator,
+  ) {}
+
+  decide(input: unknown): ServedDecision {
+    return { decision: this.evaluator.quote(input), snapshot: this.snapshot };
+  }
+
+  preview(input: unknown): ServedDecision {
+    return this.decide(input);
+  }
 }
 
 export class LedgerService {
@@ -76,7 +104,12 @@ export class LedgerService {
   private readonly onStoreFailure: (cause: unknown) => void;
   private readonly storeDeadlineMs: number | null;
   private readonly createEvaluator: (snapshot: Snapshot) => FastEvaluator;
-  private active: Active | undefined;
+  private source: DecisionSource | undefined;
+  /** Each served snapshot's campaigns by id, built once per snapshot. */
+  private readonly campaignsOfSnapshot = new WeakMap<
+    Snapshot,
+    ReadonlyMap<string, SnapshotCampaign>
+  >();
 
   constructor(options: LedgerServiceOptions) {
     this.store = options.store;
@@ -88,12 +121,28 @@ export class LedgerService {
     this.createEvaluator = options.createEvaluator ?? createFastEvaluator;
   }
 
-  /**
-   * Makes `snapshot` the one payments are evaluated against, after funding every campaign and
-   * program budget up to what the configuration says. Funding only ever adds, each time with its
-   * reason: lowering a budget is an operator's action, not a side effect of a snapshot.
-   */
+  /** Makes `snapshot` the one payments are evaluated against, after funding its budgets (`fund`). */
   async activate(snapshot: Snapshot): Promise<FundAnswer[]> {
+    const fundings = await this.fund(snapshot);
+    this.source = new FixedSnapshotSource(snapshot, this.createEvaluator(snapshot));
+    return fundings;
+  }
+
+  /**
+   * Evaluates payments with `source` from now on. Budgets are not funded here: the caller funds
+   * each snapshot the source starts serving (`fund`) before it serves it.
+   */
+  serveFrom(source: DecisionSource): void {
+    this.source = source;
+  }
+
+  /**
+   * Funds every campaign and program budget of `snapshot` up to what the configuration says.
+   * Funding only ever adds, each time with its reason: lowering a budget is an operator's action,
+   * not a side effect of a snapshot. One atomic step in the store: two processes funding at once
+   * fund each budget once.
+   */
+  async fund(snapshot: Snapshot): Promise<FundAnswer[]> {
     const targets = [
       ...snapshot.campaigns.map(({ campaign }) => ({
         account: `campaign/${campaign.id}`,
@@ -104,27 +153,23 @@ export class LedgerService {
         targetMinor: program.budgetMinor,
       })),
     ];
-    // One atomic step in the store: two processes activating at once fund each budget once.
-    const fundings = await this.store.fundUpTo(
+    return this.store.fundUpTo(
       targets,
       `snapshot ${snapshot.version}: configured budgets`,
       this.nowMs(),
     );
-    this.active = {
-      snapshot,
-      evaluator: this.createEvaluator(snapshot),
-      campaignsById: new Map(
-        snapshot.campaigns.map((effective) => [effective.campaign.id, effective]),
-      ),
-    };
-    return fundings;
+  }
+
+  /** What the current configuration grants `input`, before limits; reserves nothing. */
+  quote(input: unknown): Decision {
+    return this.currentSource().preview(input).decision;
   }
 
   async apply(input: unknown): Promise<ApplyAnswer> {
-    const active = this.activeSnapshot();
-    const decision = active.evaluator.quote(input);
-    if (decision.reason === "payment.invalid") {
-      // Without a valid payment there is no trustworthy idempotency key: nothing is stored.
+    const { decision, snapshot } = this.currentSource().decide(input);
+    if (decision.reason === "payment.invalid" || snapshot === undefined) {
+      // Without a valid payment there is no trustworthy idempotency key, and without a
+      // configuration nothing was granted: nothing is stored.
       return {
         code: "no_subsidy",
         paymentId: decision.paymentId,
@@ -137,7 +182,7 @@ export class LedgerService {
     // The planned request goes straight to the store and is not kept here: thousands of calls
     // may be in flight, and each request is a few kilobytes of objects.
     const reserving = this.store.reserve([
-      planReservation(active.snapshot, active.campaignsById, payment, decision, {
+      planReservation(snapshot, this.campaignsOf(snapshot), payment, decision, {
         reservationTtlMs: this.reservationTtlMs,
       }),
     ]);
@@ -259,8 +304,19 @@ export class LedgerService {
     });
   }
 
-  private activeSnapshot(): Active {
-    if (this.active === undefined) throw new Error("no snapshot is active: call activate() first");
-    return this.active;
+  private currentSource(): DecisionSource {
+    if (this.source === undefined) {
+      throw new Error("nothing is served: call activate() or serveFrom() first");
+    }
+    return this.source;
+  }
+
+  private campaignsOf(snapshot: Snapshot): ReadonlyMap<string, SnapshotCampaign> {
+    let byId = this.campaignsOfSnapshot.get(snapshot);
+    if (byId === undefined) {
+      byId = new Map(snapshot.campaigns.map((effective) => [effective.campaign.id, effective]));
+      this.campaignsOfSnapshot.set(snapshot, byId);
+    }
+    return byId;
   }
 }

@@ -32,9 +32,9 @@ import {
 } from "../../core/change/rollout.ts";
 import { formatFinding } from "../../core/findings.ts";
 import type { ConfigDocument } from "../../core/model/document.ts";
+import { openChangeStore } from "../../stores/control-stores.ts";
 import { readPaymentsNdjson } from "../../traffic/read-payments-ndjson.ts";
 import { typicalAmountsFromTrafficModel } from "../../traffic/typical-amounts.ts";
-import { openChangeStore } from "../control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 import { complainer, createGenerator, parseInstantWithOffset, reasonOf } from "../traffic-flags.ts";
 import { formatChange } from "./change-format.ts";

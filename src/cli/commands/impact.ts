@@ -22,12 +22,12 @@ import {
   impactReportJson,
 } from "../../core/ledger/impact-report.ts";
 import type { IncidentStore } from "../../guard/incident-store.ts";
+import { openIncidentStore } from "../../stores/control-stores.ts";
 import { PostgresLedgerStore } from "../../stores/postgres/postgres-ledger-store.ts";
 import { CONTROL_FILE_NAME } from "../../stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteLedgerReader } from "../../stores/sqlite/sqlite-ledger-reader.ts";
-import { openIncidentStore } from "../control-stores.ts";
+import { LEDGER_FILE_NAME } from "../../stores/sqlite/sqlite-ledger-store.ts";
 import { EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
-import { LEDGER_FILE_NAME } from "./ledger.ts";
 
 export const IMPACT_FORMATS = ["table", "json", "csv"] as const;
 export type ImpactFormat = (typeof IMPACT_FORMATS)[number];

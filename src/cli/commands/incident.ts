@@ -27,7 +27,7 @@ import {
 import { formatMinor } from "../../core/money.ts";
 import { IncidentService, type ReleaseReservations } from "../../guard/incident-service.ts";
 import type { IncidentStore } from "../../guard/incident-store.ts";
-import { openIncidentStore } from "../control-stores.ts";
+import { openIncidentStore } from "../../stores/control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 import { type LedgerLocation, RemediationLedger } from "../remediation-ledger.ts";
 import { complainer, parseInstantWithOffset, reasonOf } from "../traffic-flags.ts";

@@ -11,7 +11,7 @@ import { type Principal, ROLES, type Role } from "../../core/change/change-reque
 import { FUNDING_SOURCES, type FundingSource } from "../../core/funding.ts";
 import type { Kill, KillScope } from "../../core/guard/kill.ts";
 import type { KillStore, KillWriteResult } from "../../guard/kill-store.ts";
-import { openKillStore } from "../control-stores.ts";
+import { openKillStore } from "../../stores/control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 import { parseWholeNumber } from "../options.ts";
 import { complainer, parseInstantWithOffset, reasonOf } from "../traffic-flags.ts";

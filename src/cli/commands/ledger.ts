@@ -10,10 +10,10 @@ import type { Command } from "@commander-js/extra-typings";
 import type { LedgerVerification } from "../../core/ledger/ledger-verification.ts";
 import { PostgresLedgerStore } from "../../stores/postgres/postgres-ledger-store.ts";
 import { SqliteLedgerReader } from "../../stores/sqlite/sqlite-ledger-reader.ts";
+import { LEDGER_FILE_NAME } from "../../stores/sqlite/sqlite-ledger-store.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 
 /** The ledger's file inside a data directory. */
-export const LEDGER_FILE_NAME = "ledger.db";
 
 export function registerLedgerCommands(program: Command, outcome: ExitCodeHolder): void {
   const ledger = program.command("ledger").description("The subsidy ledger.");

@@ -15,13 +15,13 @@ import type { Payment } from "../../core/model/payment.ts";
 import { formatMinor } from "../../core/money.ts";
 import { GuardedRunner } from "../../guard/guarded-runner.ts";
 import { IncidentService } from "../../guard/incident-service.ts";
+import { openChangeStore, openIncidentStore, openKillStore } from "../../stores/control-stores.ts";
 import {
   type SubsidyRow,
   type SubsidyRunReport,
   SubsidyRunSummary,
 } from "../../traffic/subsidy-run-summary.ts";
 import { TRAFFIC_CURRENCY } from "../../traffic/traffic-model.ts";
-import { openChangeStore, openIncidentStore, openKillStore } from "../control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, type ExitCodeHolder } from "../exit-codes.ts";
 import { LedgerRun, type LedgerRunReport } from "../ledger-run.ts";
 import { parseWholeNumber } from "../options.ts";

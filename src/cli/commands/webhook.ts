@@ -20,7 +20,7 @@ import {
 } from "../../guard/webhook-dispatcher.ts";
 import type { WebhookEndpointWriteResult, WebhookOutbox } from "../../guard/webhook-outbox.ts";
 import { newWebhookSecret } from "../../guard/webhook-signing.ts";
-import { openWebhookOutbox } from "../control-stores.ts";
+import { openWebhookOutbox } from "../../stores/control-stores.ts";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 import { parseWholeNumber } from "../options.ts";
 import { complainer, reasonOf } from "../traffic-flags.ts";

@@ -40,6 +40,9 @@ import { PendingCall, SqliteLedgerState, WriteBatch } from "./sqlite-ledger-stat
 
 export type { LedgerRecovery } from "./sqlite-ledger-protocol.ts";
 
+/** The ledger's file in a data directory. */
+export const LEDGER_FILE_NAME = "ledger.db";
+
 export interface SqliteLedgerStoreOptions {
   /** The database file; its directory is created if missing. */
   readonly path: string;

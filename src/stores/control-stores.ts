@@ -5,21 +5,25 @@
  */
 import { join } from "node:path";
 import type { ApiTokenStore } from "../control/api-token-store.ts";
+import type { AuditLogStore } from "../control/audit-log.ts";
 import type { ChangeStore } from "../control/change-store.ts";
 import type { IncidentStore } from "../guard/incident-store.ts";
 import type { KillStore } from "../guard/kill-store.ts";
 import type { WebhookOutbox } from "../guard/webhook-outbox.ts";
-import { PostgresApiTokenStore } from "../stores/postgres/postgres-api-token-store.ts";
-import { PostgresChangeStore } from "../stores/postgres/postgres-change-store.ts";
-import { PostgresIncidentStore } from "../stores/postgres/postgres-incident-store.ts";
-import { PostgresKillStore } from "../stores/postgres/postgres-kill-store.ts";
-import { PostgresWebhookOutbox } from "../stores/postgres/postgres-webhook-outbox.ts";
-import { SqliteApiTokenStore } from "../stores/sqlite/sqlite-api-token-store.ts";
-import { CONTROL_FILE_NAME } from "../stores/sqlite/sqlite-audit-log-store.ts";
-import { SqliteChangeStore } from "../stores/sqlite/sqlite-change-store.ts";
-import { SqliteIncidentStore } from "../stores/sqlite/sqlite-incident-store.ts";
-import { SqliteKillStore } from "../stores/sqlite/sqlite-kill-store.ts";
-import { SqliteWebhookOutbox } from "../stores/sqlite/sqlite-webhook-outbox.ts";
+import { PostgresApiTokenStore } from "./postgres/postgres-api-token-store.ts";
+import { PostgresAuditLogStore } from "./postgres/postgres-audit-log-store.ts";
+import { PostgresChangeStore } from "./postgres/postgres-change-store.ts";
+import { PostgresIncidentStore } from "./postgres/postgres-incident-store.ts";
+import { PostgresKillStore } from "./postgres/postgres-kill-store.ts";
+import { PostgresLedgerStore } from "./postgres/postgres-ledger-store.ts";
+import { PostgresWebhookOutbox } from "./postgres/postgres-webhook-outbox.ts";
+import { SqliteApiTokenStore } from "./sqlite/sqlite-api-token-store.ts";
+import { CONTROL_FILE_NAME, SqliteAuditLogStore } from "./sqlite/sqlite-audit-log-store.ts";
+import { SqliteChangeStore } from "./sqlite/sqlite-change-store.ts";
+import { SqliteIncidentStore } from "./sqlite/sqlite-incident-store.ts";
+import { SqliteKillStore } from "./sqlite/sqlite-kill-store.ts";
+import { LEDGER_FILE_NAME, SqliteLedgerStore } from "./sqlite/sqlite-ledger-store.ts";
+import { SqliteWebhookOutbox } from "./sqlite/sqlite-webhook-outbox.ts";
 
 export interface ControlStoreFlags {
   readonly data: string;
@@ -63,4 +67,32 @@ export async function openApiTokenStore(flags: ControlStoreFlags): Promise<ApiTo
     return PostgresApiTokenStore.open({ url: flags.database, schema: flags.schema });
   }
   return SqliteApiTokenStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
+}
+
+/**
+ * The ledger beside the control stores: `<data dir>/ledger.db`, held by its writer thread, or the
+ * ledger's tables in the same PostgreSQL schema. `nowMs` releases reservations that expired while
+ * the store was closed.
+ */
+export async function openLedgerStore(
+  flags: ControlStoreFlags,
+  nowMs: () => number,
+): Promise<SqliteLedgerStore | PostgresLedgerStore> {
+  if (flags.database !== undefined) {
+    return PostgresLedgerStore.open({ url: flags.database, schema: flags.schema, nowMs });
+  }
+  return SqliteLedgerStore.open({ path: join(flags.data, LEDGER_FILE_NAME), nowMs });
+}
+
+/** The audit log, read-only: every entry is appended by the store whose write it records. */
+export async function openAuditLogReader(flags: ControlStoreFlags): Promise<AuditLogStore> {
+  if (flags.database !== undefined) {
+    return PostgresAuditLogStore.open({
+      url: flags.database,
+      schema: flags.schema,
+      readOnly: true,
+      connectionsMax: 2,
+    });
+  }
+  return SqliteAuditLogStore.open({ path: join(flags.data, CONTROL_FILE_NAME), readOnly: true });
 }

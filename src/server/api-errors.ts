@@ -1,0 +1,115 @@
+/**
+ * The HTTP API's own error codes (docs/reference/http-api.md): every error response is
+ * `{"code", "message", "details"}` (CONTRACTS.md) with one of these codes, or — for an expected
+ * refusal of the domain (a change the pipeline refuses, an incident action out of order) — the
+ * domain's own documented code with the status its route declares. Messages say what to fix and
+ * never carry stack traces, SQL, file paths or secrets.
+ */
+export const API_ERROR_CODES = {
+  unauthenticated: {
+    status: 401,
+    description: "No API token, a malformed one, an unknown one, or a revoked one.",
+  },
+  forbidden: {
+    status: 403,
+    description: "The token's roles do not allow this endpoint, or this object.",
+  },
+  not_found: { status: 404, description: "No such endpoint, or no such object." },
+  method_not_allowed: {
+    status: 405,
+    description: "The endpoint exists but not with this HTTP method.",
+  },
+  body_malformed: { status: 400, description: "The body is not valid JSON." },
+  body_invalid: {
+    status: 400,
+    description:
+      "The body, path or query does not match the endpoint's schema: a missing or unknown field, a wrong type or range (details.issues says where).",
+  },
+  body_too_large: {
+    status: 413,
+    description: "The body is larger than the endpoint accepts (details.limitBytes).",
+  },
+  unsupported_media_type: {
+    status: 415,
+    description: "A body was sent with a content type other than application/json.",
+  },
+  rate_limited: {
+    status: 429,
+    description:
+      "The token (or, before authentication, the client address) sent more requests than its rate allows; retry after the Retry-After header's seconds.",
+  },
+  idempotency_conflict: {
+    status: 409,
+    description:
+      "A payment with this id was applied before with different content (every field but `at`); nothing changed.",
+  },
+  request_in_progress: {
+    status: 409,
+    description:
+      "A request with this payment id is being processed right now; retry once it has answered to get its stored answer.",
+  },
+  unavailable: {
+    status: 503,
+    description: "The server is starting, shutting down, or cannot reach its store.",
+  },
+  internal_error: {
+    status: 500,
+    description:
+      "A fault in the server itself; logged with the request id, which the response carries in details.requestId.",
+  },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERROR_CODES;
+
+export interface ApiErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+}
+
+/**
+ * An error a handler throws to answer with one of the codes above, or with a domain's refusal code
+ * (`ApiError.refusal`).
+ */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  static of(
+    code: ApiErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ): ApiError {
+    return new ApiError(code, API_ERROR_CODES[code].status, message, details, headers);
+  }
+
+  /**
+   * A domain refusal (a value in the domain's documented catalog), answered with its own code:
+   * 404 for `…_not_found`, 400 for `…_invalid`, 403 for a missing role, else 409 (the request is
+   * well formed but the object's state refuses it).
+   */
+  static refusal(code: string, message: string): ApiError {
+    const status = code.endsWith("_not_found")
+      ? 404
+      : code.endsWith("_invalid")
+        ? 400
+        : code === "role_missing"
+          ? 403
+          : 409;
+    return new ApiError(code, status, message);
+  }
+
+  body(): ApiErrorBody {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}

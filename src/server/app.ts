@@ -1,0 +1,253 @@
+/**
+ * The HTTP application: every route of the table registered with the same steps — authenticate,
+ * authorise by role, rate-limit, validate path, query and body against strict schemas, handle —
+ * and every failure answered as `{"code", "message", "details"}` with a documented code. Nothing
+ * here knows a store: the handlers are closures over the services (server-context.ts).
+ */
+import { randomBytes } from "node:crypto";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
+import type { z } from "zod";
+import { ApiError } from "./api-errors.ts";
+import { type RateLimit, RateLimiter } from "./rate-limiter.ts";
+import type { Caller, RateClass, RouteSpec } from "./route.ts";
+import type { ServerMetrics } from "./server-metrics.ts";
+
+/** Bodies above this are refused unless a route allows more (payments are a few hundred bytes). */
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Longest `Authorization` header value read; longer ones are refused without parsing. */
+const AUTHORIZATION_LENGTH_MAX = 512;
+
+export interface RateLimits {
+  readonly payment: RateLimit;
+  readonly control: RateLimit;
+  /** Per client address, for requests that fail to authenticate. */
+  readonly unauthenticated: RateLimit;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  payment: { perSecond: 20_000, burst: 40_000 },
+  control: { perSecond: 50, burst: 200 },
+  unauthenticated: { perSecond: 20, burst: 100 },
+};
+
+export interface AppOptions {
+  readonly routes: readonly RouteSpec[];
+  /** The caller a bearer token's text names, or undefined for a malformed, unknown or revoked one. */
+  readonly authenticate: (tokenText: string) => Promise<Caller | undefined>;
+  readonly metrics: ServerMetrics;
+  readonly nowMs: () => number;
+  readonly rateLimits?: RateLimits;
+  /** Structured JSON logs to stderr at this level; false for none (tests). */
+  readonly logLevel: "debug" | "info" | "warn" | "error" | false;
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const requestPrefix = randomBytes(4).toString("hex");
+  let requestCounter = 0;
+  const app = Fastify({
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
+    logger:
+      options.logLevel === false
+        ? false
+        : {
+            level: options.logLevel,
+            stream: process.stderr,
+            // Tokens never reach a log line, whatever logs the request.
+            redact: ["req.headers.authorization", "headers.authorization"],
+          },
+    // One line per request is written below, with the fields this API cares about.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => {
+      requestCounter += 1;
+      return `${requestPrefix}-${requestCounter.toString(36)}`;
+    },
+    return503OnClosing: true,
+  });
+  // JSON only: a text body is refused (415) rather than handed to a schema as a string.
+  app.removeContentTypeParser("text/plain");
+  const limiter = new RateLimiter(options.nowMs);
+  const rateLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    options.metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime);
+    const fields = {
+      requestId: request.id,
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    // The payment path logs its failures only: one line per payment would cost more than it says.
+    if (reply.statusCode >= 500) request.log.error(fields, "request failed");
+    else if (reply.statusCode >= 400 || !route.startsWith("/v1/payments/"))
+      request.log.info(fields, "request");
+    else request.log.debug(fields, "request");
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void sendError(reply, ApiError.of("not_found", `no endpoint ${request.method} ${request.url}`));
+  });
+  app.setErrorHandler((error, request, reply) => {
+    void sendError(reply, asApiError(error, request));
+  });
+
+  for (const spec of options.routes) {
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      bodyLimit: spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      handler: async (request, reply) => {
+        const caller = spec.access === "public" ? undefined : await authorise(request, spec);
+        if (caller !== undefined) takeRate(limiter, caller.tokenId, spec.rateClass, rateLimits);
+        const params = parsePart(spec.params, request.params, "path");
+        const query = parsePart(spec.query, request.query, "query");
+        const body =
+          spec.body === undefined
+            ? noBody(request.body)
+            : spec.bodyChecked === "by_handler"
+              ? request.body
+              : parsePart(spec.body, request.body, "body");
+        const answer = await spec.handle({
+          params,
+          query,
+          body,
+          caller,
+          requestId: request.id,
+        });
+        reply.code(answer.status ?? 200);
+        if (answer.headers !== undefined) reply.headers(answer.headers);
+        if (answer.contentType !== undefined) reply.type(answer.contentType);
+        return answer.body;
+      },
+    });
+  }
+  return app;
+
+  async function authorise(request: FastifyRequest, spec: RouteSpec): Promise<Caller> {
+    const header = request.headers.authorization;
+    const tokenText =
+      typeof header === "string" &&
+      header.length <= AUTHORIZATION_LENGTH_MAX &&
+      header.startsWith("Bearer ")
+        ? header.slice("Bearer ".length).trim()
+        : undefined;
+    const caller = tokenText === undefined ? undefined : await options.authenticate(tokenText);
+    if (caller === undefined) {
+      // Guessing tokens is slowed per address; a valid token is limited by its own id below.
+      const waitS = limiter.take(`address:${request.ip}`, rateLimits.unauthenticated);
+      if (waitS > 0) throw rateLimited(waitS);
+      throw ApiError.of(
+        "unauthenticated",
+        tokenText === undefined
+          ? "send an API token as `Authorization: Bearer <token>`"
+          : "the API token is not valid (malformed, unknown or revoked)",
+      );
+    }
+    const allowed = spec.access as readonly string[];
+    if (!caller.roles.some((role) => allowed.includes(role))) {
+      throw ApiError.of(
+        "forbidden",
+        `this endpoint needs one of the roles ${allowed.join(", ")}; the token has ${caller.roles.join(", ")}`,
+        { requiredRoles: allowed },
+      );
+    }
+    return caller;
+  }
+}
+
+function takeRate(
+  limiter: RateLimiter,
+  tokenId: string,
+  rateClass: RateClass,
+  limits: RateLimits,
+): void {
+  if (rateClass === "none") return;
+  const waitS = limiter.take(`${rateClass}:${tokenId}`, limits[rateClass]);
+  if (waitS > 0) throw rateLimited(waitS);
+}
+
+function rateLimited(waitS: number): ApiError {
+  return ApiError.of(
+    "rate_limited",
+    `too many requests; retry in ${waitS} s`,
+    { retryAfterSeconds: waitS },
+    { "retry-after": String(waitS) },
+  );
+}
+
+/** At most this many issues are listed in an error; the rest are counted. */
+const ISSUES_LISTED_MAX = 20;
+
+function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (schema === undefined) return undefined as T;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, ISSUES_LISTED_MAX).map((issue) => ({
+    path: [where, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  throw ApiError.of("body_invalid", `the ${where} does not match the endpoint's schema`, {
+    issues,
+    issuesTotal: parsed.error.issues.length,
+  });
+}
+
+/** Endpoints without a body accept none, or an empty object (what many clients send). */
+function noBody(body: unknown): undefined {
+  if (
+    body === undefined ||
+    body === null ||
+    (typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0)
+  )
+    return undefined;
+  throw ApiError.of("body_invalid", "this endpoint takes no body", {
+    issues: [{ path: "body", message: "expected no body" }],
+    issuesTotal: 1,
+  });
+}
+
+/** Fastify's own errors (parsing, limits) as documented codes; anything else is a fault. */
+function asApiError(error: unknown, request: FastifyRequest): ApiError {
+  if (error instanceof ApiError) return error;
+  const { statusCode, code } = error as { statusCode?: number; code?: string };
+  if (statusCode === 413) {
+    return ApiError.of("body_too_large", "the body is larger than this endpoint accepts", {
+      limitBytes: request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES,
+    });
+  }
+  if (statusCode === 415) {
+    return ApiError.of("unsupported_media_type", "send bodies as application/json");
+  }
+  if (statusCode === 400 && typeof code === "string" && code.startsWith("FST_ERR_CTP")) {
+    return ApiError.of("body_malformed", "the body is not valid JSON");
+  }
+  if (statusCode === 400 && error instanceof SyntaxError) {
+    return ApiError.of("body_malformed", "the body is not valid JSON");
+  }
+  if (statusCode === 400 && code === undefined) {
+    // The JSON parser's prototype-poisoning refusal (`__proto__`, `constructor.prototype`).
+    return ApiError.of("body_invalid", "the body holds a forbidden key", {
+      issues: [{ path: "body", message: "forbidden key" }],
+      issuesTotal: 1,
+    });
+  }
+  request.log.error({ err: error, requestId: request.id }, "unhandled error");
+  return ApiError.of("internal_error", "the server failed to answer; the request id is logged", {
+    requestId: request.id,
+  });
+}
+
+async function sendError(reply: FastifyReply, error: ApiError): Promise<void> {
+  reply.code(error.status).headers(error.headers).type("application/json");
+  await reply.send(error.body());
+}

@@ -1,0 +1,321 @@
+/**
+ * `bursar serve` composed: the stores (SQLite files in the data directory, or one PostgreSQL
+ * schema), the change pipeline with its real assessment, the payment serving with kills and the
+ * runtime guard, the ledger, the webhook dispatcher, the HTTP application — and with `--demo` the
+ * examples seeded and synthetic traffic driven at the server itself.
+ *
+ * Shutdown drains: the listener stops taking connections and answers the requests it holds, the
+ * demo traffic and timers stop, and the ledger store closes only after its group commits are
+ * durable; nothing acknowledged is lost, and a restart recovers the rest (expired reservations
+ * return to their budgets).
+ */
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { ApiTokenService } from "../control/api-tokens.ts";
+import { lintAndSimulate } from "../control/assess-proposal.ts";
+import { ChangeService, type ProposalFindings } from "../control/change-service.ts";
+import type { Snapshot } from "../core/evaluator/snapshot.ts";
+import { IncidentService } from "../guard/incident-service.ts";
+import { PaymentServing } from "../guard/payment-serving.ts";
+import { WebhookDispatcher } from "../guard/webhook-dispatcher.ts";
+import { LedgerService } from "../ledger/ledger-service.ts";
+import type { LedgerStore } from "../ledger/ledger-store.ts";
+import {
+  openApiTokenStore,
+  openAuditLogReader,
+  openChangeStore,
+  openIncidentStore,
+  openKillStore,
+  openLedgerStore,
+  openWebhookOutbox,
+} from "../stores/control-stores.ts";
+import { TrafficGenerator } from "../traffic/traffic-generator.ts";
+import { typicalAmountsFromTrafficModel } from "../traffic/typical-amounts.ts";
+import { buildApp, type RateLimits } from "./app.ts";
+import { changeRoutes } from "./change-routes.ts";
+import { demoClock } from "./demo-clock.ts";
+import { type DemoSeedResult, seedDemo } from "./demo-seed.ts";
+import { DemoTraffic } from "./demo-traffic.ts";
+import { guardRoutes } from "./guard-routes.ts";
+import { opsRoutes } from "./ops-routes.ts";
+import { paymentRoutes } from "./payment-routes.ts";
+import type { RouteSpec } from "./route.ts";
+import { ServerMetrics } from "./server-metrics.ts";
+import type { ServerServices } from "./server-services.ts";
+import { tokenRoutes } from "./token-routes.ts";
+
+export interface BursarServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** The data directory of the embedded stores (ledger.db, control.sqlite). */
+  readonly data: string;
+  /** A PostgreSQL URL: every store in its schema instead of the data directory. */
+  readonly database?: string;
+  readonly schema: string;
+  /** Seed the examples and drive synthetic traffic at the server itself. */
+  readonly demo: boolean;
+  /** The examples directory the demo seeds. */
+  readonly examples: string;
+  /** Payments per second the demo sends. */
+  readonly demoTps: number;
+  /** Seeds random offers (and the demo's traffic). */
+  readonly seed: number;
+  readonly logLevel: "debug" | "info" | "warn" | "error" | false;
+  readonly version: string;
+  readonly rateLimits?: RateLimits;
+  /** The wall clock; the demo's clock is derived from it. */
+  readonly wallNowMs?: () => number;
+}
+
+/** Wall time between two ticks of the payment serving (kills, rollout, monitors). */
+const TICK_MS = 100;
+/** Wall time between two passes returning expired reservations to their budgets. */
+const EXPIRY_MS = 1_000;
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+export class BursarServer {
+  /** The first start's administrator token; shown once, stored only as a hash. */
+  adminToken: string | undefined;
+  url = "";
+  demoSeed: DemoSeedResult | undefined;
+  private demoTraffic: DemoTraffic | undefined;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /** Background work running now (a tick, an expiry pass), awaited before the stores close. */
+  private readonly running = new Set<Promise<unknown>>();
+  private dispatcher: WebhookDispatcher | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly app: FastifyInstance,
+    private readonly closables: Closable[],
+    private readonly ledgerStore: LedgerStore & Closable,
+  ) {}
+
+  static async start(options: BursarServerOptions): Promise<BursarServer> {
+    const wallNowMs = options.wallNowMs ?? Date.now;
+    const nowMs = options.demo ? demoClock(wallNowMs) : wallNowMs;
+    const storeFlags = {
+      data: options.data,
+      schema: options.schema,
+      ...(options.database === undefined ? {} : { database: options.database }),
+    };
+    const opened: Closable[] = [];
+    const open = async <T extends Closable>(store: Promise<T>): Promise<T> => {
+      const value = await store;
+      opened.push(value);
+      return value;
+    };
+    try {
+      const changeStore = await open(openChangeStore(storeFlags));
+      const killStore = await open(openKillStore(storeFlags));
+      const incidentStore = await open(openIncidentStore(storeFlags));
+      const outbox = await open(openWebhookOutbox(storeFlags));
+      const tokenStore = await open(openApiTokenStore(storeFlags));
+      const audit = await open(openAuditLogReader(storeFlags));
+      const ledgerStore = await openLedgerStore(storeFlags, nowMs);
+
+      const tokens = new ApiTokenService({ store: tokenStore, nowMs, randomBytes });
+      let lastAssessment: ProposalFindings | undefined;
+      const assess = lintAndSimulate({
+        payments: () => assessmentTraffic(options.seed, nowMs()),
+        windowMs: ASSESSMENT_SECONDS * 1000,
+        sample: `synthetic traffic, seed ${options.seed}, ${ASSESSMENT_TPS}/s for ${ASSESSMENT_SECONDS} s before the submission`,
+        currency: "CNY",
+        typicalAmountsMinor: typicalAmountsFromTrafficModel(),
+        randomSeed: options.seed,
+        nowMs,
+      });
+      const changeService = (now: () => number) =>
+        new ChangeService({
+          store: changeStore,
+          assess: async (proposal) => {
+            lastAssessment = await assess(proposal);
+            return lastAssessment;
+          },
+          now: () => new Date(now()).toISOString(),
+        });
+      const changes = changeService(nowMs);
+      let demoSeed: DemoSeedResult | undefined;
+      if (options.demo) {
+        const seedClock = { nowMs: 0 };
+        demoSeed = await seedDemo(
+          changeService(() => seedClock.nowMs),
+          seedClock,
+          nowMs(),
+          options.examples,
+          () => lastAssessment,
+        );
+      }
+
+      const ledger = new LedgerService({ store: ledgerStore, nowMs });
+      const incidents = new IncidentService({ store: incidentStore, nowMs });
+      const serving = await PaymentServing.open({
+        changes,
+        kills: killStore,
+        incidents,
+        nowMs,
+        randomSeed: options.seed,
+        evaluatorId: `bursar-serve-${process.pid}`,
+        fund: (snapshot) => ledger.fund(snapshot),
+      });
+      ledger.serveFrom(serving);
+
+      let served: { snapshot: Snapshot | undefined; loadedAtMs: number } = {
+        snapshot: serving.snapshots()[0],
+        loadedAtMs: nowMs(),
+      };
+      const metrics = new ServerMetrics({
+        breakers: () => serving.breakerStates(),
+        snapshot: () =>
+          served.snapshot === undefined
+            ? undefined
+            : { version: served.snapshot.version, loadedAtMs: served.loadedAtMs },
+        rolloutShareBps: () => serving.rollout?.shareBps ?? 0,
+        killStale: () => serving.isStale(),
+        nowMs,
+      });
+      const services: ServerServices = {
+        nowMs,
+        tokens,
+        changes,
+        kills: killStore,
+        incidents,
+        impact: ledgerStore,
+        webhooks: outbox,
+        audit,
+        serving,
+        ledger,
+        metrics,
+      };
+      const routes: RouteSpec[] = [];
+      routes.push(
+        ...paymentRoutes(services),
+        ...tokenRoutes(services),
+        ...changeRoutes(services),
+        ...guardRoutes(services),
+        ...opsRoutes({
+          metrics,
+          version: options.version,
+          allRoutes: () => routes,
+          unreadyReasons: async () =>
+            serving.isStale() ? ["the kill state is not confirmed current"] : [],
+        }),
+      );
+      const app = buildApp({
+        routes,
+        authenticate: async (text) => {
+          const record = await tokens.authenticate(text);
+          return record === undefined
+            ? undefined
+            : { tokenId: record.id, principalId: record.principalId, roles: record.roles };
+        },
+        metrics,
+        nowMs: wallNowMs,
+        logLevel: options.logLevel,
+        ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+      });
+      const server = new BursarServer(app, opened, ledgerStore);
+      server.demoSeed = demoSeed;
+      server.adminToken = (await tokens.bootstrapAdmin())?.token;
+
+      server.every(
+        TICK_MS,
+        async () => {
+          await serving.tick();
+          const stable = serving.snapshots()[0];
+          if (stable?.version !== served.snapshot?.version) {
+            served = { snapshot: stable, loadedAtMs: nowMs() };
+          }
+        },
+        app,
+      );
+      server.every(EXPIRY_MS, () => ledger.expireDue(), app);
+      server.dispatcher = new WebhookDispatcher({
+        outbox,
+        onError: (error) => app.log.warn({ err: error }, "webhook outbox failed; retrying"),
+      });
+      server.dispatcher.start();
+
+      const address = await app.listen({ host: options.host, port: options.port });
+      server.url = address;
+
+      if (options.demo) {
+        const issued = await tokens.issue({
+          name: "demo traffic",
+          principalId: "demo.payment-service",
+          roles: ["payment-service"],
+          actor: "bursar:demo",
+        });
+        if (!issued.ok) throw new Error(`the demo's token was refused: ${issued.code}`);
+        server.demoTraffic = new DemoTraffic({
+          baseUrl: address,
+          token: issued.token,
+          tps: options.demoTps,
+          seed: options.seed,
+          nowMs,
+          onFailure: (message) => app.log.warn({ message }, "demo payment failed"),
+        });
+        server.demoTraffic.start();
+      }
+      return server;
+    } catch (cause) {
+      for (const store of opened.reverse()) await store.close().catch(() => {});
+      throw cause;
+    }
+  }
+
+  /** Stops taking requests, answers those in flight, and closes every store durably. */
+  async stop(): Promise<void> {
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  private async drain(): Promise<void> {
+    await this.demoTraffic?.stop();
+    await this.app.close();
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled([...this.running]);
+    await this.dispatcher?.stop();
+    // The ledger last among writers: every answered apply is already durable; closing waits for
+    // the group commit of anything still queued.
+    await this.ledgerStore.close();
+    for (const store of this.closables.reverse()) await store.close();
+  }
+
+  /** Runs `work` every `intervalMs`, one run at a time; a failure is logged and retried. */
+  private every(intervalMs: number, work: () => Promise<unknown>, app: FastifyInstance): void {
+    let running: Promise<unknown> | undefined;
+    const timer = setInterval(() => {
+      if (running !== undefined || this.stopping !== undefined) return;
+      const run = work()
+        .catch((error: unknown) => app.log.warn({ err: error }, "background work failed"))
+        .finally(() => {
+          running = undefined;
+          this.running.delete(run);
+        });
+      running = run;
+      this.running.add(run);
+    }, intervalMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+/** The sample a submitted change is simulated on: ten minutes of synthetic traffic before now. */
+const ASSESSMENT_TPS = 200;
+const ASSESSMENT_SECONDS = 600;
+
+function assessmentTraffic(seed: number, nowMs: number) {
+  const created = TrafficGenerator.create({
+    seed,
+    tps: ASSESSMENT_TPS,
+    seconds: ASSESSMENT_SECONDS,
+    startMs: nowMs - ASSESSMENT_SECONDS * 1000,
+  });
+  if (!created.ok) throw new Error(created.errors.map((error) => error.message).join("; "));
+  return created.generator;
+}

@@ -1,0 +1,152 @@
+/**
+ * The server's Prometheus metrics (docs/reference/http-api.md, "Metrics"), in a registry of its
+ * own so two servers in one process (tests) never share counters. Label values are bounded: routes
+ * are the table's patterns, reasons the reason-code catalog, campaigns and funders the served
+ * configuration's (at most the snapshot's campaign limit).
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Decision } from "../core/evaluator/decision.ts";
+import { BREAKER_STATES } from "../core/guard/breaker-lifecycle.ts";
+
+/** Latency buckets in seconds: a payment's budget is milliseconds, a control action's seconds. */
+const LATENCY_BUCKETS_S = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** What the metrics read at scrape time, from the running server. */
+export interface MetricsSources {
+  readonly breakers: () => readonly { breakerId: string; state: string }[];
+  readonly snapshot: () => { version: number; loadedAtMs: number } | undefined;
+  readonly rolloutShareBps: () => number;
+  readonly killStale: () => boolean;
+  readonly nowMs: () => number;
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly requestSeconds: Histogram<"route" | "method" | "status">;
+  private readonly decisions: Counter<"operation" | "reason">;
+  private readonly reservedSubsidyMinor: Counter<"campaign" | "funding">;
+  private readonly ledgerAnswers: Counter<"operation" | "code">;
+  private readonly ledgerBatchRequests: Histogram;
+  private readonly ledgerCommitSeconds: Histogram;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "bursar_process_" });
+    this.requestSeconds = new Histogram({
+      name: "bursar_http_request_duration_seconds",
+      help: "Time from a request's arrival to its response, by route pattern, method and status.",
+      labelNames: ["route", "method", "status"],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.decisions = new Counter({
+      name: "bursar_decisions_total",
+      help: "Payments decided, by operation (quote, apply) and reason code (granted when something was granted, none when nothing matched).",
+      labelNames: ["operation", "reason"],
+      registers,
+    });
+    this.reservedSubsidyMinor = new Counter({
+      name: "bursar_subsidy_reserved_minor_total",
+      help: "Subsidy reserved in the ledger, in minor units, by campaign and funding source.",
+      labelNames: ["campaign", "funding"],
+      registers,
+    });
+    this.ledgerAnswers = new Counter({
+      name: "bursar_ledger_answers_total",
+      help: "The ledger's answers by operation (apply, commit, release, refund) and code.",
+      labelNames: ["operation", "code"],
+      registers,
+    });
+    this.ledgerBatchRequests = new Histogram({
+      name: "bursar_ledger_batch_requests",
+      help: "Requests made durable per ledger transaction (group commit).",
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    });
+    this.ledgerCommitSeconds = new Histogram({
+      name: "bursar_ledger_commit_duration_seconds",
+      help: "Time one ledger transaction took to become durable.",
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    new Gauge({
+      name: "bursar_breaker_state",
+      help: "Each breaker's state: 1 for the state it is in, 0 for the others.",
+      labelNames: ["breaker", "state"],
+      registers,
+      collect() {
+        this.reset();
+        for (const breaker of sources.breakers()) {
+          for (const state of BREAKER_STATES) {
+            this.set({ breaker: breaker.breakerId, state }, breaker.state === state ? 1 : 0);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: "bursar_snapshot_version",
+      help: "Version of the stable snapshot served (0 when nothing is served).",
+      registers,
+      collect() {
+        this.set(sources.snapshot()?.version ?? 0);
+      },
+    });
+    new Gauge({
+      name: "bursar_snapshot_age_seconds",
+      help: "Seconds since the configuration served was loaded.",
+      registers,
+      collect() {
+        const snapshot = sources.snapshot();
+        this.set(snapshot === undefined ? 0 : (sources.nowMs() - snapshot.loadedAtMs) / 1000);
+      },
+    });
+    new Gauge({
+      name: "bursar_rollout_share_bps",
+      help: "Share of identities the change rolling out reaches, in bps (0 when none rolls out).",
+      registers,
+      collect() {
+        this.set(sources.rolloutShareBps());
+      },
+    });
+    new Gauge({
+      name: "bursar_kill_state_stale",
+      help: "1 while the kill state is not confirmed current and every decision grants nothing.",
+      registers,
+      collect() {
+        this.set(sources.killStale() ? 1 : 0);
+      },
+    });
+  }
+
+  observeRequest(route: string, method: string, status: number, elapsedMs: number): void {
+    this.requestSeconds.observe({ route, method, status: String(status) }, elapsedMs / 1000);
+  }
+
+  observeDecision(operation: "quote" | "apply", decision: Decision): void {
+    const reason = decision.reason ?? (decision.subsidies.length > 0 ? "granted" : "none");
+    this.decisions.inc({ operation, reason });
+  }
+
+  observeReserved(campaign: string, funding: string, amountMinor: number): void {
+    this.reservedSubsidyMinor.inc({ campaign, funding }, amountMinor);
+  }
+
+  observeLedgerAnswer(operation: "apply" | "commit" | "release" | "refund", code: string): void {
+    this.ledgerAnswers.inc({ operation, code });
+  }
+
+  observeLedgerBatch(requests: number, commitMs: number): void {
+    this.ledgerBatchRequests.observe(requests);
+    this.ledgerCommitSeconds.observe(commitMs / 1000);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
