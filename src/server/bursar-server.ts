@@ -57,7 +57,7 @@ export interface BursarServerOptions {
   readonly demo: boolean;
   /** The examples directory the demo seeds. */
   readonly examples: string;
-  /** Payments per second the demo sends. */
+  /** Payments per second the demo sends; 0 seeds the examples and sends nothing (tests). */
   readonly demoTps: number;
   /** Seeds random offers (and the demo's traffic). */
   readonly seed: number;
@@ -243,7 +243,7 @@ export class BursarServer {
       const address = await app.listen({ host: options.host, port: options.port });
       server.url = address;
 
-      if (options.demo) {
+      if (options.demo && options.demoTps > 0) {
         const issued = await tokens.issue({
           name: "demo traffic",
           principalId: "demo.payment-service",
