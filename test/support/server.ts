@@ -20,11 +20,15 @@ export interface TestServer {
   readonly server: BursarServer;
   /** Issues a token with these roles through the API (as the bootstrap administrator). */
   tokenFor(roles: readonly ApiRole[], principalId?: string): Promise<string>;
-  /** A JSON request; the answer's status, headers and parsed body. */
+  /**
+   * A JSON request; the answer's status, headers and parsed body. The body is `any`: tests read
+   * many shapes of answer and assert on their fields, which is the check.
+   */
   request(
     method: string,
     path: string,
     options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+    // biome-ignore lint/suspicious/noExplicitAny: the tests' assertions check the answer's shape
   ): Promise<{ status: number; headers: Headers; body: any }>;
   stop(): Promise<void>;
 }
