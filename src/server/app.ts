@@ -68,6 +68,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return `${requestPrefix}-${requestCounter.toString(36)}`;
     },
     return503OnClosing: true,
+    // Errors Fastify meets before routing (a path that is not valid percent-encoding, a path
+    // parameter past its length) get the API's shape too, not Fastify's own body.
+    frameworkErrors: (error, _request, reply) => {
+      const problem =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? "a path segment is longer than any identifier"
+          : "the path is not valid percent-encoding";
+      void sendError(
+        reply,
+        ApiError.of("body_invalid", `the path is not a valid URL for this API: ${problem}`, {
+          issues: [{ path: "path", message: problem }],
+          issuesTotal: 1,
+        }),
+      );
+    },
   });
   // JSON only: a text body is refused (415) rather than handed to a schema as a string.
   app.removeContentTypeParser("text/plain");

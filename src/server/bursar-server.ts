@@ -104,6 +104,8 @@ export class BursarServer {
       ...(options.database === undefined ? {} : { database: options.database }),
     };
     const opened: Closable[] = [];
+    let openedLedger: Closable | undefined;
+    let started: BursarServer | undefined;
     const open = async <T extends Closable>(store: Promise<T>): Promise<T> => {
       const value = await store;
       opened.push(value);
@@ -116,7 +118,12 @@ export class BursarServer {
       const outbox = await open(openWebhookOutbox(storeFlags));
       const tokenStore = await open(openApiTokenStore(storeFlags));
       const audit = await open(openAuditLogReader(storeFlags));
-      const ledgerStore = await openLedgerStore(storeFlags, nowMs);
+      // The metrics are made once the serving exists; batches committed before are not counted.
+      let metrics: ServerMetrics | undefined;
+      const ledgerStore = await openLedgerStore(storeFlags, nowMs, (requests, durationMs) =>
+        metrics?.observeLedgerBatch(requests, durationMs),
+      );
+      openedLedger = ledgerStore;
 
       const tokens = new ApiTokenService({ store: tokenStore, nowMs, randomBytes });
       let lastAssessment: ProposalFindings | undefined;
@@ -168,7 +175,7 @@ export class BursarServer {
         snapshot: serving.snapshots()[0],
         loadedAtMs: nowMs(),
       };
-      const metrics = new ServerMetrics({
+      metrics = new ServerMetrics({
         breakers: () => serving.breakerStates(),
         snapshot: () =>
           served.snapshot === undefined
@@ -199,6 +206,7 @@ export class BursarServer {
         ...guardRoutes(services),
         ...opsRoutes({
           metrics,
+          nowMs,
           version: options.version,
           allRoutes: () => routes,
           unreadyReasons: async () =>
@@ -219,6 +227,7 @@ export class BursarServer {
         ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
       });
       const server = new BursarServer(app, opened, ledgerStore);
+      started = server;
       server.demoSeed = demoSeed;
       server.adminToken = (await tokens.bootstrapAdmin())?.token;
 
@@ -263,7 +272,12 @@ export class BursarServer {
       }
       return server;
     } catch (cause) {
-      for (const store of opened.reverse()) await store.close().catch(() => {});
+      // A server that got as far as its timers stops as a whole; before that, the stores close.
+      if (started !== undefined) await started.stop().catch(() => {});
+      else {
+        await openedLedger?.close().catch(() => {});
+        for (const store of opened.reverse()) await store.close().catch(() => {});
+      }
       throw cause;
     }
   }

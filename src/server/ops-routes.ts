@@ -10,6 +10,8 @@ import type { ServerMetrics } from "./server-metrics.ts";
 
 export interface OpsRouteDependencies {
   readonly metrics: ServerMetrics;
+  /** The server's clock (the demo's lives in 2025): payment services stamp `atMs` with it. */
+  readonly nowMs: () => number;
   /** Why the server is not ready (empty when it is). */
   readonly unreadyReasons: () => Promise<string[]>;
   readonly version: string;
@@ -31,12 +33,13 @@ export function opsRoutes(dependencies: OpsRouteDependencies): RouteSpec[] {
       method: "GET",
       url: "/healthz",
       operationId: "health",
-      summary: "The process is alive and answering.",
+      summary:
+        "The process is alive and answering; with the server's clock, which payments' atMs should follow (reservations expire 15 minutes after it).",
       tag: "operations",
       access: "public",
       rateClass: "none",
-      responses: { 200: "Alive." },
-      handle: () => ({ body: { status: "ok" } }),
+      responses: { 200: "Alive: {status, nowMs}." },
+      handle: () => ({ body: { status: "ok", nowMs: dependencies.nowMs() } }),
     }),
     route({
       method: "GET",

@@ -72,16 +72,23 @@ export async function openApiTokenStore(flags: ControlStoreFlags): Promise<ApiTo
 /**
  * The ledger beside the control stores: `<data dir>/ledger.db`, held by its writer thread, or the
  * ledger's tables in the same PostgreSQL schema. `nowMs` releases reservations that expired while
- * the store was closed.
+ * the store was closed; `onBatchCommitted` hears of every durable transaction (metrics).
  */
 export async function openLedgerStore(
   flags: ControlStoreFlags,
   nowMs: () => number,
+  onBatchCommitted?: (requests: number, durationMs: number) => void,
 ): Promise<SqliteLedgerStore | PostgresLedgerStore> {
+  const observer = onBatchCommitted === undefined ? {} : { onBatchCommitted };
   if (flags.database !== undefined) {
-    return PostgresLedgerStore.open({ url: flags.database, schema: flags.schema, nowMs });
+    return PostgresLedgerStore.open({
+      url: flags.database,
+      schema: flags.schema,
+      nowMs,
+      ...observer,
+    });
   }
-  return SqliteLedgerStore.open({ path: join(flags.data, LEDGER_FILE_NAME), nowMs });
+  return SqliteLedgerStore.open({ path: join(flags.data, LEDGER_FILE_NAME), nowMs, ...observer });
 }
 
 /** The audit log, read-only: every entry is appended by the store whose write it records. */

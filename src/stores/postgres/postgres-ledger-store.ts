@@ -81,6 +81,8 @@ export interface PostgresLedgerStoreOptions {
   readonly leaseFloorMinor?: number;
   /** Payment rows `verify` reads per page. */
   readonly verifyPageRows?: number;
+  /** Told of every transaction made durable: the requests it held and how long it took (metrics). */
+  readonly onBatchCommitted?: (requests: number, durationMs: number) => void;
 }
 
 export const POSTGRES_LEDGER_DEFAULTS = {
@@ -203,6 +205,7 @@ export class PostgresLedgerStore extends QueuedLedgerStore implements LedgerImpa
     private readonly verifyPageRows: number,
     /** Migrations applied at open. */
     readonly migrationsApplied: readonly number[],
+    private readonly onBatchCommitted: ((requests: number, durationMs: number) => void) | undefined,
   ) {
     super(queueLengthMax);
   }
@@ -257,6 +260,7 @@ export class PostgresLedgerStore extends QueuedLedgerStore implements LedgerImpa
       option("queueLengthMax"),
       option("verifyPageRows"),
       migrationsApplied,
+      options.onBatchCommitted,
     );
   }
 
@@ -506,9 +510,14 @@ export class PostgresLedgerStore extends QueuedLedgerStore implements LedgerImpa
   private async runBatch(batch: readonly Queued[]): Promise<void> {
     const calls = batch.map((queued) => queued.call);
     const failed = new Map<number, string>();
+    const startedAtMs = performance.now();
     for (;;) {
       const outcome = await this.attempt(calls, new Set(failed.keys()));
       if (outcome.kind === "committed") {
+        this.onBatchCommitted?.(
+          batch.reduce((sum, queued) => sum + queued.weight, 0),
+          performance.now() - startedAtMs,
+        );
         batch.forEach((queued, index) => {
           const failure = failed.get(index);
           if (failure === undefined) queued.resolve(outcome.values[index]);

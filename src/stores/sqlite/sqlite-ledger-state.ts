@@ -56,6 +56,8 @@ export class WriteBatch {
   readonly calls: PendingCall[] = [];
   /** Requests decided into the batch (`callWeight`). */
   weight = 0;
+  /** When it went to the writer thread (`performance.now()`), for the commit's duration. */
+  sentAtMs = 0;
 
   constructor(readonly sequence: number) {}
 

@@ -60,6 +60,8 @@ export interface SqliteLedgerStoreOptions {
   readonly openTimeoutMs?: number;
   /** How long a transaction waits for a lock held by a connection outside Bursar. */
   readonly busyTimeoutMs?: number;
+  /** Told of every transaction made durable: the requests it held and how long it took (metrics). */
+  readonly onBatchCommitted?: (requests: number, durationMs: number) => void;
 }
 
 export const SQLITE_LEDGER_DEFAULTS = {
@@ -127,6 +129,7 @@ export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpact
       readonly batchSizeMax: number;
       readonly batchWaitMs: number;
       readonly accountsMax: number;
+      readonly onBatchCommitted: ((requests: number, durationMs: number) => void) | undefined;
     },
     queueLengthMax: number,
   ) {
@@ -162,6 +165,7 @@ export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpact
       batchSizeMax: option(options, "batchSizeMax"),
       batchWaitMs: option(options, "batchWaitMs"),
       accountsMax: option(options, "accountsMax"),
+      onBatchCommitted: options.onBatchCommitted,
     };
     const queueLengthMax = option(options, "queueLengthMax");
     const openTimeoutMs = option(options, "openTimeoutMs");
@@ -427,6 +431,7 @@ export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpact
     this.gathering = this.newBatch();
     this.sent.push(batch);
     if (batch.writes.length > 0) {
+      batch.sentAtMs = performance.now();
       this.post({
         type: "batch",
         epoch: this.epoch,
@@ -454,6 +459,9 @@ export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpact
     do {
       const batch = this.sent.shift()!;
       this.state.committed(batch);
+      if (batch.writes.length > 0) {
+        this.settings.onBatchCommitted?.(batch.weight, performance.now() - batch.sentAtMs);
+      }
       for (const pending of batch.calls) this.answer(pending);
     } while (this.sent.length > 0 && this.sent[0]!.writes.length === 0);
     if (this.sent.length === 0) {
