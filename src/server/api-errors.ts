@@ -15,10 +15,6 @@ export const API_ERROR_CODES = {
     description: "The token's roles do not allow this endpoint, or this object.",
   },
   not_found: { status: 404, description: "No such endpoint, or no such object." },
-  method_not_allowed: {
-    status: 405,
-    description: "The endpoint exists but not with this HTTP method.",
-  },
   body_malformed: { status: 400, description: "The body is not valid JSON." },
   body_invalid: {
     status: 400,
