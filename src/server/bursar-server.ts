@@ -29,6 +29,7 @@ import {
   openLedgerStore,
   openWebhookOutbox,
 } from "../stores/control-stores.ts";
+import { PostgresLedgerStore } from "../stores/postgres/postgres-ledger-store.ts";
 import { TrafficGenerator } from "../traffic/traffic-generator.ts";
 import { typicalAmountsFromTrafficModel } from "../traffic/typical-amounts.ts";
 import { buildApp, type RateLimits } from "./app.ts";
@@ -183,6 +184,8 @@ export class BursarServer {
             : { version: served.snapshot.version, loadedAtMs: served.loadedAtMs },
         rolloutShareBps: () => serving.rollout?.shareBps ?? 0,
         killStale: () => serving.isStale(),
+        leaseHeldMinor: () =>
+          ledgerStore instanceof PostgresLedgerStore ? ledgerStore.heldLeaseMinor() : 0,
         nowMs,
       });
       const services: ServerServices = {

@@ -19,6 +19,8 @@ export interface MetricsSources {
   readonly snapshot: () => { version: number; loadedAtMs: number } | undefined;
   readonly rolloutShareBps: () => number;
   readonly killStale: () => boolean;
+  /** Money this process holds in budget leases (PostgreSQL); 0 for a store without leases. */
+  readonly leaseHeldMinor: () => number;
   readonly nowMs: () => number;
 }
 
@@ -108,6 +110,14 @@ export class ServerMetrics {
       registers,
       collect() {
         this.set(sources.rolloutShareBps());
+      },
+    });
+    new Gauge({
+      name: "bursar_ledger_lease_held_minor",
+      help: "Money this process holds in budget leases, in minor units: stranded until expiry should it stop now (PostgreSQL; 0 on SQLite).",
+      registers,
+      collect() {
+        this.set(sources.leaseHeldMinor());
       },
     });
     new Gauge({
