@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { type ApiRole, changeRolesOf } from "../core/access/api-roles.ts";
-import type { ChangeRefusal } from "../core/change/change-codes.ts";
+import type { ChangeRefusal, ChangeResult } from "../core/change/change-codes.ts";
 import { CHANGE_STATES } from "../core/change/change-lifecycle.ts";
 import {
   CHANGE_LIMITS,
@@ -17,8 +17,7 @@ import {
 } from "../core/change/change-request.ts";
 import type { ChangeEdit, DocumentKey } from "../core/change/document-versions.ts";
 import { type RolloutPlan, rolloutPlanWithShares } from "../core/change/rollout.ts";
-import type { Campaign } from "../core/model/campaign.ts";
-import { campaignSchema, limitsSchema } from "../core/model/campaign.ts";
+import { type Campaign, campaignSchema, limitsSchema } from "../core/model/campaign.ts";
 import {
   type ConfigDocument,
   DOCUMENT_KINDS,
@@ -27,17 +26,17 @@ import {
 } from "../core/model/document.ts";
 import { envelopeSchema } from "../core/model/envelope.ts";
 import { identifier, minorUnits } from "../core/model/fields.ts";
-import type { Program } from "../core/model/program.ts";
-import { programSchema } from "../core/model/program.ts";
+import { type Program, programSchema } from "../core/model/program.ts";
 import { templateSchema } from "../core/model/template.ts";
 import { ApiError } from "./api-errors.ts";
-import type { Caller } from "./route.ts";
-import { type RouteSpec, route } from "./route.ts";
+import { type Caller, type RouteSpec, route } from "./route.ts";
 import type { ServerServices } from "./server-services.ts";
 
 /** Documents are the largest bodies the API takes: a change may carry up to 200 of them. */
 const DOCUMENT_BODY_LIMIT_BYTES = 1024 * 1024;
-/** Actions carry a reason or a hash; a rollout plan is the largest of them. */
+/** Acknowledgements are a key and a reason per lint warning. */
+const SUBMIT_BODY_LIMIT_BYTES = 256 * 1024;
+/** Other actions carry a reason or a hash; a rollout plan is the largest of them. */
 const ACTION_BODY_LIMIT_BYTES = 16 * 1024;
 /** Changes one list answer holds at most. */
 const CHANGES_LISTED_MAX = 200;
@@ -196,9 +195,8 @@ function refusalOf(refusal: ChangeRefusal): ApiError {
     : ApiError.refusal(refusal.code, refusal.message);
 }
 
-type Outcome = { ok: true; change: ChangeRequest } | ChangeRefusal;
-
-function answer(outcome: Outcome, status = 200) {
+/** The change an action left, with `status`; a refusal is thrown as the API's error. */
+function answer(outcome: ChangeResult<{ change: ChangeRequest }>, status = 200) {
   if (!outcome.ok) throw refusalOf(outcome);
   return { status, body: outcome.change };
 }
@@ -229,11 +227,20 @@ function editsOf(edits: z.infer<typeof editSchema>[]): ChangeEdit[] {
 }
 
 export function changeRoutes({ changes }: Pick<ServerServices, "changes">): RouteSpec[] {
-  async function activeDocument(kind: DocumentKind, id: string): Promise<ConfigDocument> {
-    const found = (await changes.activeDocuments()).find(
+  async function activeDocument(
+    kind: DocumentKind,
+    id: string,
+  ): Promise<ConfigDocument | undefined> {
+    return (await changes.activeDocuments()).find(
       (document) => document.kind === kind && document.id === id,
     );
-    if (found === undefined) throw ApiError.of("not_found", `${kind}/${id} is not active`);
+  }
+
+  /** The document an operator acts on; missing, it is the pipeline's refusal, as for a pause. */
+  async function actedOn(kind: "campaign" | "program", id: string): Promise<ConfigDocument> {
+    const found = await activeDocument(kind, id);
+    if (found === undefined)
+      throw ApiError.refusal("document_not_found", `${kind}/${id} is not active`);
     return found;
   }
 
@@ -270,7 +277,12 @@ export function changeRoutes({ changes }: Pick<ServerServices, "changes">): Rout
       params: documentParams,
       rateClass: "control",
       responses: { 200: "The document, as a file would hold it." },
-      handle: async ({ params }) => ({ body: await activeDocument(params.kind, params.id) }),
+      handle: async ({ params }) => {
+        const found = await activeDocument(params.kind, params.id);
+        if (found === undefined)
+          throw ApiError.of("not_found", `${params.kind}/${params.id} is not active`);
+        return { body: found };
+      },
     }),
     route<undefined, undefined, z.infer<typeof createBody>>({
       method: "POST",
@@ -348,7 +360,7 @@ export function changeRoutes({ changes }: Pick<ServerServices, "changes">): Rout
       access: ["author"],
       params: changeParams,
       body: submitBody,
-      bodyLimitBytes: 256 * 1024,
+      bodyLimitBytes: SUBMIT_BODY_LIMIT_BYTES,
       rateClass: "control",
       responses: {
         200: "The change request, in review, or approved by the policy when it carries no risk.",
@@ -484,7 +496,7 @@ export function changeRoutes({ changes }: Pick<ServerServices, "changes">): Rout
       rateClass: "control",
       responses: { 200: "The operator's action, recorded as a change born active." },
       handle: async ({ params, body, caller }) => {
-        const active = (await activeDocument("campaign", params.campaignId)) as Campaign;
+        const active = (await actedOn("campaign", params.campaignId)) as Campaign;
         const lowered: Campaign = { ...active, limits: body.limits };
         return answer(await changes.lowerLimits(principalOf(caller), lowered, body.reason));
       },
@@ -503,7 +515,7 @@ export function changeRoutes({ changes }: Pick<ServerServices, "changes">): Rout
       rateClass: "control",
       responses: { 200: "The operator's action, recorded as a change born active." },
       handle: async ({ params, body, caller }) => {
-        const active = (await activeDocument("program", params.programId)) as Program;
+        const active = (await actedOn("program", params.programId)) as Program;
         const { perUserMaxMinor: _before, ...rest } = active;
         const lowered: Program = {
           ...rest,
