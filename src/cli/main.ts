@@ -17,6 +17,7 @@ import { registerRunCommand } from "./commands/run.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { registerSimulateCommand } from "./commands/simulate.ts";
+import { registerTokenCommands } from "./commands/token.ts";
 import { registerTrafficCommands } from "./commands/traffic.ts";
 import { registerValidateCommand } from "./commands/validate.ts";
 import { registerWebhookCommands } from "./commands/webhook.ts";
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerKillCommands(program, outcome);
   registerDemoCommands(program, outcome);
   registerServeCommand(program, outcome);
+  registerTokenCommands(program, outcome);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (cause) {
