@@ -250,7 +250,13 @@ export class IncidentService {
    * not release them itself. The release happens once, before the write, and is not repeated on
    * a retry: releasing is right whoever records the decision.
    */
-  async recordRemediation(byId: string, id: string, request: RemediationRequest): Promise<Outcome> {
+  async recordRemediation(
+    byId: string,
+    id: string,
+    request: RemediationRequest,
+    /** The ledger's release for this call (the server's own ledger); the service's when absent. */
+    releaseReservations: ReleaseReservations | undefined = this.releaseReservations,
+  ): Promise<Outcome> {
     const stored = await this.store.getIncident(id);
     if (stored === undefined) return refuseIncident("incident.not_found", `no incident ${id}`);
     let released = request.reservationsReleased;
@@ -268,10 +274,9 @@ export class IncidentService {
       );
       if (!dryRun.ok) return dryRun;
       released =
-        this.releaseReservations === undefined ||
-        stored.incident.blame.campaignVersions.length === 0
+        releaseReservations === undefined || stored.incident.blame.campaignVersions.length === 0
           ? { count: 0, amountMinor: 0 }
-          : await this.releaseReservations(stored.incident.blame.campaignVersions);
+          : await releaseReservations(stored.incident.blame.campaignVersions);
     }
     const reservationsReleased = released;
     return this.act(id, (incident, atMs) => ({
