@@ -63,6 +63,22 @@ export interface ApiErrorBody {
   readonly details: Record<string, unknown>;
 }
 
+/** Domain codes that refuse what the request itself says, whatever the object's state. */
+const REQUEST_REFUSALS: ReadonlySet<string> = new Set([
+  "reason_required",
+  "empty_change",
+  "too_many_edits",
+  "duplicate_edit",
+  "invalid_rollout_plan",
+]);
+
+/** Domain codes that refuse this caller this object: object-level authorisation. */
+const OBJECT_REFUSALS: ReadonlySet<string> = new Set([
+  "role_missing",
+  "not_the_author",
+  "author_cannot_approve",
+]);
+
 /**
  * An error a handler throws to answer with one of the codes above, or with a domain's refusal code
  * (`ApiError.refusal`).
@@ -91,15 +107,17 @@ export class ApiError extends Error {
 
   /**
    * A domain refusal (a value in the domain's documented catalog), answered with its own code:
-   * 404 for `…_not_found`, 400 for `…_invalid`, 403 for a missing role, else 409 (the request is
-   * well formed but the object's state refuses it).
+   * 404 for `…_not_found`; 400 for `…_invalid` and for a request whose own content the domain
+   * refuses (`REQUEST_REFUSALS`); 403 when the caller may not act on this object
+   * (`OBJECT_REFUSALS`: a missing role, another author's change, one's own approval); else 409 —
+   * the request is well formed, and the object's state refuses it.
    */
   static refusal(code: string, message: string): ApiError {
     const status = code.endsWith("_not_found")
       ? 404
-      : code.endsWith("_invalid")
+      : code.endsWith("_invalid") || REQUEST_REFUSALS.has(code)
         ? 400
-        : code === "role_missing"
+        : OBJECT_REFUSALS.has(code)
           ? 403
           : 409;
     return new ApiError(code, status, message);

@@ -163,7 +163,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
       await call("POST", `/v1/changes/${change.id}/approve`, tokens.aliceReviewing!, {
         contentHash: change.contentHash,
       }),
-      409,
+      403,
       "author_cannot_approve",
     );
     expectRefused(
@@ -186,7 +186,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
       await call("POST", `/v1/changes/${change.id}/rollout`, tokens.olga!, {
         sharesBps: [10_000],
       }),
-      409,
+      400,
       "invalid_rollout_plan",
     );
     const rolling = await act("POST", `/v1/changes/${change.id}/rollout`, tokens.olga!, {});
@@ -199,7 +199,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
 
     expectRefused(
       await call("POST", `/v1/changes/${change.id}/rollback`, tokens.olga!, { reason: "no" }),
-      409,
+      400,
       "reason_required",
     );
     const rolledBack = await act("POST", `/v1/changes/${change.id}/rollback`, tokens.olga!, {
@@ -239,7 +239,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
       await call("POST", path, tokens.alice!, {
         acknowledgements: [{ findingKey: key, reason: "ok" }],
       }),
-      409,
+      400,
       "reason_required",
     );
     expectRefused(
@@ -262,7 +262,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
 
     expectRefused(
       await call("POST", `/v1/changes/${change.id}/reject`, tokens.bob!, { reason: "short" }),
-      409,
+      400,
       "reason_required",
     );
     const rejected = await act("POST", `/v1/changes/${change.id}/reject`, tokens.bob!, {
@@ -342,12 +342,12 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
 
     expectRefused(
       await call("POST", `/v1/changes/${change.id}/edit`, tokens.carol!, { edits }),
-      409,
+      403,
       "not_the_author",
     );
     expectRefused(
       await call("POST", `/v1/changes/${change.id}/submit`, tokens.carol!, {}),
-      409,
+      403,
       "not_the_author",
     );
     expectRefused(
@@ -444,7 +444,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
     // Well formed, refused by the pipeline with its own codes.
     expectRefused(
       await call("POST", "/v1/changes", tokens.alice!, { title: "x", edits: [] }),
-      409,
+      400,
       "empty_change",
     );
     expectRefused(
@@ -463,7 +463,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
           { op: "retire", key: "campaign/http-malformed" },
         ],
       }),
-      409,
+      400,
       "duplicate_edit",
     );
   });
@@ -473,7 +473,7 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
     expectRefused(await call("POST", pause, tokens.alice!, { reason: REASON }), 403, "forbidden");
     expectRefused(
       await call("POST", pause, tokens.olga!, { reason: "why" }),
-      409,
+      400,
       "reason_required",
     );
     const paused = await act("POST", pause, tokens.olga!, { reason: "fraud ring on top-ups" });
