@@ -18,6 +18,7 @@ import {
   type ChangeFinding,
   type ChangeRequest,
   type ChangeSimulation,
+  checkSubmitter,
   createChange,
   editChange,
   forceGate,
@@ -184,6 +185,8 @@ export class ChangeService {
     acknowledgements: readonly Acknowledgement[],
   ): Promise<Outcome> {
     return this.act(id, async (change) => {
+      const allowed = checkSubmitter(change, author);
+      if (!allowed.ok) return { result: allowed };
       const latest = await this.store.latestVersions();
       const current = latest.flatMap((version) =>
         version.document === null ? [] : [version.document],

@@ -86,6 +86,33 @@ function campaign(id: string): Campaign {
 }
 
 describe("the change pipeline", () => {
+  test("a submission by anyone but the author is refused before the assessment runs", async () => {
+    let assessments = 0;
+    const counting = new ChangeService({
+      store: new MemoryChangeStore(audit),
+      assess: async () => {
+        assessments += 1;
+        return calm;
+      },
+      now: () => new Date(clock.nowMs).toISOString(),
+    });
+    const edited = {
+      ...template("instant-discount"),
+      offer: { kind: "fixed", amountMinor: 60 },
+    } as Template;
+    const created = ok(
+      await counting.create(ana, "a cent more", [{ op: "put", document: edited }]),
+    );
+    const intruder = { id: "eve", roles: ["author" as const] };
+    expect(await counting.submit(intruder, created.change.id, [])).toMatchObject({
+      ok: false,
+      code: "not_the_author",
+    });
+    expect(assessments).toBe(0);
+    ok(await counting.submit(ana, created.change.id, []));
+    expect(assessments).toBe(1);
+  });
+
   test("a template edit reaches review with its fan-out and cannot be approved by its author or one reviewer", async () => {
     const edited = {
       ...template("instant-discount"),

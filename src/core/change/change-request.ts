@@ -252,6 +252,21 @@ function isForced(change: ChangeRequest, gate: ForceableGate): boolean {
  * forced; every warning needs an acknowledgement with a reason. A low-risk change the policy
  * may approve is approved at once, recorded as approved by policy.
  */
+/**
+ * What a submission needs before its assessment runs: a change that may be submitted, by its own
+ * author. Checked first, so nobody makes the service lint and simulate a change they may not
+ * submit (a simulation costs up to seconds).
+ */
+export function checkSubmitter(
+  change: ChangeRequest,
+  submitter: Principal,
+): ChangeResult<{ state: ChangeState }> {
+  const move = nextChangeState(change.state, "submit");
+  if (!move.ok) return move;
+  const author = needAuthor(change, submitter, "submit");
+  return author.ok ? { ok: true, state: move.state } : author;
+}
+
 export function submitChange(
   change: ChangeRequest,
   submitter: Principal,
@@ -259,10 +274,8 @@ export function submitChange(
   acknowledgements: readonly Acknowledgement[],
   at: string,
 ): Outcome {
-  const move = nextChangeState(change.state, "submit");
+  const move = checkSubmitter(change, submitter);
   if (!move.ok) return move;
-  const author = needAuthor(change, submitter, "submit");
-  if (!author.ok) return author;
   const errors = assessment.findings.filter((finding) => finding.severity === "error");
   if (errors.length > 0 && !isForced(change, "lint")) {
     return refuse(
