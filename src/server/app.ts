@@ -156,7 +156,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
       header.startsWith("Bearer ")
         ? header.slice("Bearer ".length).trim()
         : undefined;
-    const caller = tokenText === undefined ? undefined : await options.authenticate(tokenText);
+    let caller: Caller | undefined;
+    try {
+      caller = tokenText === undefined ? undefined : await options.authenticate(tokenText);
+    } catch (error) {
+      // The token may well be valid: the store that would say so did not answer.
+      request.log.warn({ err: error, requestId: request.id }, "token store failed");
+      throw ApiError.of("unavailable", "the token store does not answer; retry shortly");
+    }
     if (caller === undefined) {
       // Guessing tokens is slowed per address; a valid token is limited by its own id below.
       const waitS = limiter.take(`address:${request.ip}`, rateLimits.unauthenticated);
