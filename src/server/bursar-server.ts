@@ -18,7 +18,7 @@ import type { Snapshot } from "../core/evaluator/snapshot.ts";
 import { IncidentService } from "../guard/incident-service.ts";
 import { PaymentServing } from "../guard/payment-serving.ts";
 import { WebhookDispatcher } from "../guard/webhook-dispatcher.ts";
-import { LedgerService } from "../ledger/ledger-service.ts";
+import { LedgerService, StoreDeadlineExceeded } from "../ledger/ledger-service.ts";
 import type { LedgerStore } from "../ledger/ledger-store.ts";
 import {
   openApiTokenStore,
@@ -159,7 +159,14 @@ export class BursarServer {
         );
       }
 
-      const ledger = new LedgerService({ store: ledgerStore, nowMs });
+      const ledger = new LedgerService({
+        store: ledgerStore,
+        nowMs,
+        onStoreFailure: (cause) =>
+          metrics?.observeLedgerFailure(
+            cause instanceof StoreDeadlineExceeded ? "deadline" : "store",
+          ),
+      });
       const incidents = new IncidentService({ store: incidentStore, nowMs });
       const serving = await PaymentServing.open({
         changes,

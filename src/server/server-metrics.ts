@@ -30,6 +30,7 @@ export class ServerMetrics {
   private readonly decisions: Counter<"operation" | "reason">;
   private readonly reservedSubsidyMinor: Counter<"campaign" | "funding">;
   private readonly ledgerAnswers: Counter<"operation" | "code">;
+  private readonly ledgerFailures: Counter<"cause">;
   private readonly ledgerBatchRequests: Histogram;
   private readonly ledgerCommitSeconds: Histogram;
 
@@ -59,6 +60,12 @@ export class ServerMetrics {
       name: "bursar_ledger_answers_total",
       help: "The ledger's answers by operation (apply, commit, release, refund) and code.",
       labelNames: ["operation", "code"],
+      registers,
+    });
+    this.ledgerFailures = new Counter({
+      name: "bursar_ledger_failures_total",
+      help: "Ledger calls answered ledger_unavailable (the payment went on at full price), by cause: deadline (the store took longer than 50 ms) or store (it failed).",
+      labelNames: ["cause"],
       registers,
     });
     this.ledgerBatchRequests = new Histogram({
@@ -145,6 +152,10 @@ export class ServerMetrics {
 
   observeLedgerAnswer(operation: "apply" | "commit" | "release" | "refund", code: string): void {
     this.ledgerAnswers.inc({ operation, code });
+  }
+
+  observeLedgerFailure(cause: "deadline" | "store"): void {
+    this.ledgerFailures.inc({ cause });
   }
 
   observeLedgerBatch(requests: number, commitMs: number): void {
