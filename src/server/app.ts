@@ -67,7 +67,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       requestCounter += 1;
       return `${requestPrefix}-${requestCounter.toString(36)}`;
     },
-    return503OnClosing: true,
+    // Requests met while closing are refused below, in the API's error shape, not Fastify's.
+    return503OnClosing: false,
     // Errors Fastify meets before routing (a path that is not valid percent-encoding, a path
     // parameter past its length) get the API's shape too, not Fastify's own body.
     frameworkErrors: (error, _request, reply) => {
@@ -89,8 +90,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const limiter = new RateLimiter(options.nowMs);
   const rateLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
 
+  // Draining: a request that arrives after close began is refused (retry elsewhere), and every
+  // answer from then on closes its connection. Without that, a keep-alive connection whose request
+  // was in flight when close began stays open after its answer, and the drain waits for the
+  // client to drop it (Fastify's keep-alive lasts 72 s).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    if (closing) throw ApiError.of("unavailable", "the server is shutting down; retry shortly");
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";

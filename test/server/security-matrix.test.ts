@@ -1,0 +1,292 @@
+/**
+ * The security matrix on both real stores: every operation `/openapi.json` lists (so a route added
+ * later is covered without editing this file) × every API role, no token, a malformed token, a
+ * forged one (a real id with another token's secret) and a revoked one. Zero unauthorised
+ * successes: an invalid token gets 401, a role the operation does not list gets 403, and nothing
+ * anywhere gets a 5xx. Then cross-object access (a token sees only itself; no secret or hash in
+ * any answer) and the rate limits.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { API_ROLES, type ApiRole } from "../../src/core/access/api-roles.ts";
+import {
+  errorBodyProblem,
+  exampleOf,
+  expectDocumentedError,
+  fillPath,
+  groceryPayment,
+  LIFECYCLE_CODES,
+  mapBounded,
+  type Operation,
+  operationsOf,
+  paymentTimeClock,
+} from "../support/api-calls.ts";
+import { startTestServer, TEST_STORES, type TestServer } from "../support/server.ts";
+
+const GENEROUS = { perSecond: 1_000_000, burst: 1_000_000 };
+const GENEROUS_RATE_LIMITS = {
+  payment: GENEROUS,
+  control: GENEROUS,
+  unauthenticated: GENEROUS,
+};
+
+/** Operations the server has today: discovery must find at least these. */
+const KNOWN_OPERATIONS = [
+  "quotePayment",
+  "applyPayment",
+  "commitPayment",
+  "releasePayment",
+  "refundPayment",
+  "issueToken",
+  "listTokens",
+  "showOwnToken",
+  "revokeToken",
+  "health",
+  "readiness",
+  "metrics",
+  "openApi",
+  "docs",
+];
+
+type InvalidCaller = "no token" | "malformed token" | "forged token" | "revoked token";
+type CallerName = ApiRole | InvalidCaller;
+
+interface IssuedToken {
+  readonly text: string;
+  readonly id: string;
+}
+
+async function issue(server: TestServer, roles: readonly ApiRole[]): Promise<IssuedToken> {
+  const answer = await server.request("POST", "/v1/tokens", {
+    token: server.adminToken,
+    body: { name: `matrix ${roles.join("+")}`, principalId: `matrix.${roles.join("-")}`, roles },
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  return { text: answer.body.token, id: answer.body.record.id };
+}
+
+describe.each(TEST_STORES)("the security matrix on %s", (store) => {
+  let server: TestServer;
+  const tokens = new Map<CallerName, string | undefined>();
+  /** A token the matrix's revoke calls may revoke; nobody uses it. */
+  let victim: IssuedToken;
+  const secrets: string[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer(store, {
+      demo: true,
+      demoTps: 0,
+      wallNowMs: paymentTimeClock(),
+      rateLimits: GENEROUS_RATE_LIMITS,
+    });
+    for (const role of API_ROLES) {
+      const issued = await issue(server, [role]);
+      tokens.set(role, issued.text);
+      secrets.push(issued.text.slice(-43));
+    }
+    victim = await issue(server, ["auditor"]);
+    const revoked = await issue(server, ["admin"]);
+    const revoke = await server.request("POST", `/v1/tokens/${revoked.id}/revoke`, {
+      token: server.adminToken,
+      body: { reason: "the matrix's revoked token" },
+    });
+    expect(revoke.status).toBe(200);
+    const adminId = server.adminToken.slice(4, 16);
+    tokens.set("no token", undefined);
+    tokens.set("malformed token", "bsr_not-a-token");
+    // The administrator's id with another token's secret: a valid shape naming a real record.
+    tokens.set("forged token", `bsr_${adminId}_${revoked.text.slice(-43)}`);
+    tokens.set("revoked token", revoked.text);
+    secrets.push(server.adminToken.slice(-43), victim.text.slice(-43));
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  let paymentCounter = 0;
+  /** A minimal body the operation's schema accepts: a real payment for the payment path. */
+  function bodyFor(operation: Operation): unknown {
+    const schema = operation.bodySchema;
+    if (schema === undefined) return undefined;
+    const fields = Object.keys(schema.properties ?? {});
+    if (fields.includes("merchantId") && fields.includes("amountMinor")) {
+      paymentCounter += 1;
+      return groceryPayment(`matrix-${paymentCounter}`);
+    }
+    return exampleOf(schema, "body", 0);
+  }
+
+  function expected(operation: Operation, caller: CallerName): "open" | 401 | 403 {
+    if (operation.isPublic) return "open";
+    if (!(API_ROLES as readonly string[]).includes(caller)) return 401;
+    return operation.roles.includes(caller) ? "open" : 403;
+  }
+
+  test("every operation × every caller: zero unauthorised successes and no 5xx", async () => {
+    const document = await server.request("GET", "/openapi.json");
+    expect(document.status).toBe(200);
+    const operations = operationsOf(document.body);
+    const ids = operations.map((operation) => operation.operationId);
+    expect(ids).toEqual(expect.arrayContaining(KNOWN_OPERATIONS));
+    for (const operation of operations) {
+      // Every protected operation names at least one role, and only roles of the catalog.
+      if (operation.isPublic) continue;
+      expect(operation.roles.length, operation.operationId).toBeGreaterThan(0);
+      for (const role of operation.roles) expect(API_ROLES).toContain(role);
+    }
+
+    const cells = operations.flatMap((operation) =>
+      [...tokens.keys()].map((caller) => ({ operation, caller })),
+    );
+    const failures: string[] = [];
+    const tally = { open: 0, 401: 0, 403: 0 };
+    await mapBounded(cells, 8, async ({ operation, caller }) => {
+      const body = bodyFor(operation);
+      const token = tokens.get(caller);
+      const answer = await server.request(
+        operation.method,
+        fillPath(operation, { tokenId: victim.id, paymentId: "matrix-path-payment" }),
+        { ...(token === undefined ? {} : { token }), ...(body === undefined ? {} : { body }) },
+      );
+      const want = expected(operation, caller);
+      tally[want] += 1;
+      const cell = `${operation.method} ${operation.path} as ${caller}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
+      if (answer.status >= 500) failures.push(`5xx: ${cell}`);
+      else if (want === 401 && (answer.status !== 401 || answer.body.code !== "unauthenticated"))
+        failures.push(`expected 401: ${cell}`);
+      else if (want === 403 && (answer.status !== 403 || answer.body.code !== "forbidden"))
+        failures.push(`expected 403: ${cell}`);
+      else if (want === "open" && (answer.status === 401 || answer.body?.code === "forbidden"))
+        failures.push(`refused a caller it allows: ${cell}`);
+      const problem =
+        answer.status >= 400 ? errorBodyProblem(answer.status, answer.body) : undefined;
+      if (problem !== undefined) failures.push(`error body: ${problem}: ${cell}`);
+    });
+    console.log(
+      `security matrix on ${store}: ${operations.length} operations × ${tokens.size} callers = ${cells.length} requests (${tally.open} allowed or public, ${tally[401]} expecting 401, ${tally[403]} expecting 403)`,
+    );
+    expect(failures).toEqual([]);
+    expect(tally[401]).toBeGreaterThan(0);
+    expect(tally[403]).toBeGreaterThan(0);
+  });
+
+  test("methods an operation does not declare are refused with a documented error", async () => {
+    const operations = operationsOf((await server.request("GET", "/openapi.json")).body);
+    const declared = new Set(
+      operations.map((operation) => `${operation.method} ${operation.path}`),
+    );
+    const failures: string[] = [];
+    for (const operation of operations) {
+      for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) {
+        if (declared.has(`${method} ${operation.path}`)) continue;
+        const answer = await server.request(method, fillPath(operation), {
+          token: server.adminToken,
+        });
+        if (![404, 405].includes(answer.status)) {
+          failures.push(`${method} ${operation.path}: ${answer.status}`);
+        }
+        expectDocumentedError(answer.status, answer.body, `${method} ${operation.path}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test("a token reads only its own record, and no answer carries a secret or its hash", async () => {
+    const own = new Set<string>();
+    for (const role of API_ROLES) {
+      const token = tokens.get(role) as string;
+      const self = await server.request("GET", "/v1/tokens/self", { token });
+      expect(self.status).toBe(200);
+      expect(self.body.id).toBe(token.slice(4, 16));
+      expect(self.body.roles).toEqual([role]);
+      own.add(self.body.id);
+    }
+    expect(own.size).toBe(API_ROLES.length);
+
+    // Revoking is for administrators only: not even a token's own holder may revoke it.
+    for (const role of API_ROLES.filter((role) => role !== "admin")) {
+      const token = tokens.get(role) as string;
+      const answer = await server.request("POST", `/v1/tokens/${token.slice(4, 16)}/revoke`, {
+        token,
+        body: { reason: "self" },
+      });
+      expect(answer.status).toBe(403);
+      // Nor raise its own roles by issuing itself an administrator's token.
+      const escalate = await server.request("POST", "/v1/tokens", {
+        token,
+        body: { name: "escalate", principalId: "escalate", roles: ["admin"] },
+      });
+      expect(escalate.status).toBe(403);
+    }
+
+    const listed = await server.request("GET", "/v1/tokens?includeRevoked=true&limit=1000", {
+      token: tokens.get("auditor") as string,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.body.tokens.length).toBeGreaterThanOrEqual(API_ROLES.length + 3);
+    const text = JSON.stringify(listed.body);
+    expect(text).not.toMatch(/secret|hash/i);
+    for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+});
+
+test("every lifecycle refusal an error may carry is documented in docs/reference", () => {
+  const folder = join(import.meta.dirname, "..", "..", "docs", "reference");
+  const text = readdirSync(folder)
+    .filter((name) => name.endsWith(".md"))
+    .map((name) => readFileSync(join(folder, name), "utf8"))
+    .join("\n");
+  for (const code of LIFECYCLE_CODES) expect(text).toContain(`\`${code}\``);
+});
+
+describe("rate limits", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", {
+      rateLimits: {
+        payment: { perSecond: 1, burst: 5 },
+        control: { perSecond: 1, burst: 5 },
+        unauthenticated: { perSecond: 1, burst: 3 },
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("a token past its limit gets 429 rate_limited with Retry-After; others are unaffected", async () => {
+    const limited = await issue(server, ["auditor"]);
+    const other = await issue(server, ["auditor"]);
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<TestServer["request"]>> | undefined;
+    // The burst is 5 and the refill 1/s: within 20 requests one is refused.
+    for (let sent = 0; sent < 20 && refused === undefined; sent += 1) {
+      const answer = await server.request("GET", "/v1/tokens/self", { token: limited.text });
+      statuses.push(answer.status);
+      if (answer.status === 429) refused = answer;
+    }
+    expect(refused, `statuses ${statuses.join(",")}`).toBeDefined();
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(5);
+    expect(refused?.body.code).toBe("rate_limited");
+    expectDocumentedError(429, refused?.body, "rate limited");
+    const retryAfterS = Number(refused?.headers.get("retry-after"));
+    expect(Number.isInteger(retryAfterS) && retryAfterS >= 1).toBe(true);
+    expect(refused?.body.details.retryAfterSeconds).toBe(retryAfterS);
+    // The limit is per token: another token of the same principal's kind still gets through.
+    expect((await server.request("GET", "/v1/tokens/self", { token: other.text })).status).toBe(
+      200,
+    );
+  });
+
+  test("failed authentications are limited per address", async () => {
+    const statuses: number[] = [];
+    for (let sent = 0; sent < 20 && !statuses.includes(429); sent += 1) {
+      const answer = await server.request("GET", "/v1/tokens/self", { token: "bsr_guess" });
+      statuses.push(answer.status);
+      expectDocumentedError(answer.status, answer.body, "a guessed token");
+    }
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses).toContain(429);
+  });
+});
