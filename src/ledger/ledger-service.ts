@@ -47,6 +47,12 @@ export interface LedgerServiceOptions {
    * watcher is stale. A function rather than a watcher keeps the ledger free of the guard layer.
    */
   readonly createEvaluator?: (snapshot: Snapshot) => FastEvaluator;
+  /**
+   * Told of a reservation the store made after `apply` had answered `ledger_unavailable` (the
+   * deadline passed first): the money is reserved, and a retry will be told so as a replay. For
+   * metrics that count reservations once, when they are made.
+   */
+  readonly onLateReservation?: (answer: ReservationAnswer) => void;
 }
 
 export interface ApplyAnswer {
@@ -104,6 +110,7 @@ export class LedgerService {
   private readonly onStoreFailure: (cause: unknown) => void;
   private readonly storeDeadlineMs: number | null;
   private readonly createEvaluator: (snapshot: Snapshot) => FastEvaluator;
+  private readonly onLateReservation: ((answer: ReservationAnswer) => void) | undefined;
   private source: DecisionSource | undefined;
   /** Each served snapshot's campaigns by id, built once per snapshot. */
   private readonly campaignsOfSnapshot = new WeakMap<
@@ -119,6 +126,7 @@ export class LedgerService {
     this.storeDeadlineMs =
       options.storeDeadlineMs === undefined ? STORE_DEADLINE_MS_DEFAULT : options.storeDeadlineMs;
     this.createEvaluator = options.createEvaluator ?? createFastEvaluator;
+    this.onLateReservation = options.onLateReservation;
   }
 
   /** Makes `snapshot` the one payments are evaluated against, after funding its budgets (`fund`). */
@@ -194,6 +202,15 @@ export class LedgerService {
       // full price. If the store did write before failing, a retry gets that stored answer, and an
       // unsettled reservation returns to its budgets when it expires.
       this.onStoreFailure(cause);
+      if (cause instanceof StoreDeadlineExceeded && this.onLateReservation !== undefined) {
+        const told = this.onLateReservation;
+        reserving.then(
+          ([late]) => {
+            if (late?.code === "answered" && !late.replayed) told(late.answer);
+          },
+          () => {},
+        );
+      }
       return {
         code: "ledger_unavailable",
         paymentId: payment.paymentId,

@@ -162,6 +162,8 @@ export class BursarServer {
       const ledger = new LedgerService({
         store: ledgerStore,
         nowMs,
+        // Counted when made: a reservation that outlived the deadline is not counted by a replay.
+        onLateReservation: (reservation) => metrics?.observeReservation(reservation),
         onStoreFailure: (cause) =>
           metrics?.observeLedgerFailure(
             cause instanceof StoreDeadlineExceeded ? "deadline" : "store",

@@ -124,12 +124,8 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
               `payment ${paymentId} was applied before with different content; nothing changed`,
             );
           }
-          if (!answer.replayed) {
-            for (const subsidy of answer.reservation?.subsidies ?? []) {
-              if (subsidy.code === "reserved") {
-                metrics.observeReserved(subsidy.campaignId, subsidy.funding, subsidy.amountMinor);
-              }
-            }
+          if (!answer.replayed && answer.reservation !== null) {
+            metrics.observeReservation(answer.reservation);
           }
           return {
             body: {

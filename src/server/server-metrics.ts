@@ -7,6 +7,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Decision } from "../core/evaluator/decision.ts";
 import { BREAKER_STATES } from "../core/guard/breaker-lifecycle.ts";
+import type { ReservationAnswer } from "../core/ledger/reservation.ts";
 
 /** Latency buckets in seconds: a payment's budget is milliseconds, a control action's seconds. */
 const LATENCY_BUCKETS_S = [
@@ -146,8 +147,15 @@ export class ServerMetrics {
     this.decisions.inc({ operation, reason });
   }
 
-  observeReserved(campaign: string, funding: string, amountMinor: number): void {
-    this.reservedSubsidyMinor.inc({ campaign, funding }, amountMinor);
+  /** Every subsidy a reservation made reserved; call once per reservation, when it is made. */
+  observeReservation(reservation: ReservationAnswer): void {
+    for (const subsidy of reservation.subsidies) {
+      if (subsidy.code !== "reserved") continue;
+      this.reservedSubsidyMinor.inc(
+        { campaign: subsidy.campaignId, funding: subsidy.funding },
+        subsidy.amountMinor,
+      );
+    }
   }
 
   observeLedgerAnswer(operation: "apply" | "commit" | "release" | "refund", code: string): void {

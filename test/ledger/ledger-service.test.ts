@@ -203,6 +203,7 @@ describe("LedgerService", () => {
 
   test("a store slower than the deadline is answered ledger_unavailable in time; a retry gets what it wrote", async () => {
     const failures: unknown[] = [];
+    const late: number[] = [];
     const slow = new MemoryLedgerStore();
     const reserve = slow.reserve.bind(slow);
     let delayMs = 300;
@@ -215,6 +216,7 @@ describe("LedgerService", () => {
       nowMs: () => nowMs,
       storeDeadlineMs: 40,
       onStoreFailure: (cause) => failures.push(cause),
+      onLateReservation: (reservation) => late.push(reservation.totalReservedMinor),
     });
     await service.activate(snapshotOf([template, validEnvelope(), campaignWith({})]));
     const startedMs = performance.now();
@@ -229,6 +231,8 @@ describe("LedgerService", () => {
     const retry = await service.apply(payment("p1"));
     expect(retry).toMatchObject({ code: "reserved", replayed: true });
     expect((await slow.balance("campaign/sh-coffee"))?.reservedMinor).toBe(80);
+    // The reservation the deadline hid was told once, when the store made it; the replay is not.
+    expect(late).toEqual([80]);
   });
 
   test("an invalid payment gets no subsidy and writes nothing", async () => {
