@@ -8,6 +8,7 @@ import {
 } from "./apply-postgres.ts";
 import { applySqliteBenchmark } from "./apply-sqlite.ts";
 import type { Benchmark } from "./benchmark.ts";
+import { guardCheckBenchmark } from "./guard-check.ts";
 import { impactBenchmark } from "./impact.ts";
 import { killPropagationBenchmark } from "./kill-propagation.ts";
 import { quoteBenchmark } from "./quote.ts";
@@ -21,6 +22,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   trafficNdjsonReadBenchmark,
   trafficNdjsonWriteBenchmark,
   quoteBenchmark,
+  guardCheckBenchmark,
   simulateBenchmark,
   applySqliteBenchmark,
   applyPostgresTwoProcessBenchmark,

@@ -1,0 +1,158 @@
+/**
+ * Guard mode as a service (DESIGN §4.7, docs/reference/guard-mode.md): an external promotion
+ * engine's proposals checked against what this process serves — the envelope and programs of the
+ * served configuration, the kills it knows — and what was allowed recorded by a runtime guard as
+ * external campaigns (`ext:<campaignRef>`), so the same monitors see them.
+ *
+ * Unhealthy means no configuration is served, or the kill state has not been confirmed current
+ * within its allowed staleness. The answer then follows `whenUnhealthy` — the request's, else the
+ * service's: `refuse` (the default, fail closed for subsidies, DESIGN §3.7) refuses every proposal;
+ * `pass` still checks all that can be checked (see `core/guard/proposal-check.ts`) and reports
+ * `unhealthy` in the answer.
+ *
+ * The hot path runs no Zod: the request is checked by hand (proven equal to the schemas), the
+ * kill matcher is rebuilt only when the kill state changes, and the check's context only when
+ * the served configuration, the kills or the staleness change.
+ */
+import type { Decision } from "../core/evaluator/decision.ts";
+import { CheckedPayment } from "../core/evaluator/fast-payment-check.ts";
+import {
+  isKillStateStale,
+  type KillFreshness,
+  KillMatcher,
+  type KillState,
+} from "../core/guard/kill.ts";
+import {
+  checkGuardRequest,
+  decisionOfCheck,
+  type ProposalCheck,
+  type ProposalCheckContext,
+} from "../core/guard/proposal-check.ts";
+import {
+  type ExternalCampaign,
+  externalCampaignSchema,
+  PROPOSAL_CHECK_LIMITS,
+  type Proposal,
+  type WhenUnhealthy,
+} from "../core/guard/proposal-input.ts";
+import type { Envelope } from "../core/model/envelope.ts";
+import type { Payment } from "../core/model/payment.ts";
+import type { Program } from "../core/model/program.ts";
+
+/** What guard mode reads of the served configuration (a `Snapshot` is one). */
+export interface GuardCheckServed {
+  readonly version: number;
+  readonly envelope: Envelope;
+  readonly programs: ReadonlyMap<string, Program>;
+}
+
+/** The kills this process holds and when they were last confirmed current (a `KillWatcher` is one). */
+export interface GuardCheckKills extends KillFreshness {
+  readonly state: KillState;
+}
+
+/** Where allowed subsidies go (a `RuntimeGuard` is one). It must not keep the decision's arrays. */
+export interface GuardRecorder {
+  record(payment: Payment, decision: Decision): void;
+}
+
+export interface GuardCheckOptions {
+  /** The configuration served now, or undefined when none is (not loaded yet). */
+  readonly served: () => GuardCheckServed | undefined;
+  readonly kills: GuardCheckKills;
+  readonly guard: GuardRecorder;
+  readonly nowMs: () => number;
+  /** The default when Bursar is unhealthy; a request may name its own. */
+  readonly whenUnhealthy: WhenUnhealthy;
+  /** External campaigns with their declared funding, label and scope; checked here. */
+  readonly externalCampaigns?: readonly ExternalCampaign[];
+}
+
+export class GuardCheckService {
+  private readonly checked = new CheckedPayment();
+  private readonly externalCampaigns: ReadonlyMap<string, ExternalCampaign>;
+  private killState: KillState | undefined;
+  private matcher: KillMatcher | undefined;
+  private context: ProposalCheckContext | undefined;
+  private contextServed: GuardCheckServed | undefined;
+
+  constructor(private readonly options: GuardCheckOptions) {
+    this.externalCampaigns = registryOf(options.externalCampaigns ?? []);
+  }
+
+  /**
+   * One request, `{payment, proposals, whenUnhealthy?}`: answered per proposal, never thrown.
+   * Every payment that is valid is recorded, subsidised or not (the monitors' denominators).
+   */
+  check(input: unknown): ProposalCheck {
+    const served = this.options.served();
+    const context = this.contextFor(served);
+    const check = checkGuardRequest(input, context, this.checked);
+    if (check.reason === "request.invalid" || check.reason === "proposals.invalid") return check;
+    if (check.reason === "payment.invalid") return check;
+    const request = input as { payment: Payment; proposals: readonly Proposal[] };
+    this.options.guard.record(
+      request.payment,
+      decisionOfCheck(check, request.proposals, served?.version ?? 0),
+    );
+    return check;
+  }
+
+  private contextFor(served: GuardCheckServed | undefined): ProposalCheckContext {
+    const { kills } = this.options;
+    const state = kills.state;
+    let matcher = this.matcher;
+    if (matcher === undefined || state !== this.killState) {
+      this.killState = state;
+      if (matcher === undefined || matcher.sequence !== state.sequence) {
+        matcher = new KillMatcher(state);
+        this.matcher = matcher;
+      }
+    }
+    const killStateStale = isKillStateStale(kills, this.options.nowMs());
+    const context = this.context;
+    if (
+      context !== undefined &&
+      served === this.contextServed &&
+      context.kills === matcher &&
+      context.killStateStale === killStateStale
+    ) {
+      return context;
+    }
+    this.contextServed = served;
+    this.context = {
+      envelope: served?.envelope,
+      programs: served?.programs ?? NO_PROGRAMS,
+      kills: matcher,
+      externalCampaigns: this.externalCampaigns,
+      killStateStale,
+      whenUnhealthy: this.options.whenUnhealthy,
+    };
+    return this.context;
+  }
+}
+
+const NO_PROGRAMS: ReadonlyMap<string, Program> = new Map();
+
+/** Registrations are configuration: one that cannot mean anything is the caller's bug. */
+function registryOf(campaigns: readonly ExternalCampaign[]): ReadonlyMap<string, ExternalCampaign> {
+  if (campaigns.length > PROPOSAL_CHECK_LIMITS.externalCampaignsMax) {
+    throw new RangeError(
+      `${campaigns.length} external campaigns registered; at most ${PROPOSAL_CHECK_LIMITS.externalCampaignsMax}`,
+    );
+  }
+  const registry = new Map<string, ExternalCampaign>();
+  for (const campaign of campaigns) {
+    const parsed = externalCampaignSchema.safeParse(campaign);
+    if (!parsed.success) {
+      throw new RangeError(
+        `external campaign ${String(campaign.campaignRef)} is invalid: ${parsed.error.issues[0]?.message}`,
+      );
+    }
+    if (registry.has(campaign.campaignRef)) {
+      throw new RangeError(`external campaign ${campaign.campaignRef} is registered twice`);
+    }
+    registry.set(campaign.campaignRef, parsed.data);
+  }
+  return registry;
+}
