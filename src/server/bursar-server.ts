@@ -15,8 +15,11 @@ import { ApiTokenService } from "../control/api-tokens.ts";
 import { lintAndSimulate } from "../control/assess-proposal.ts";
 import { ChangeService, type ProposalFindings } from "../control/change-service.ts";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
+import { GuardCheckService } from "../guard/guard-check.ts";
 import { IncidentService } from "../guard/incident-service.ts";
+import { KillWatcher } from "../guard/kill-watcher.ts";
 import { PaymentServing } from "../guard/payment-serving.ts";
+import { RuntimeGuard } from "../guard/runtime-guard.ts";
 import { WebhookDispatcher } from "../guard/webhook-dispatcher.ts";
 import { LedgerService, StoreDeadlineExceeded } from "../ledger/ledger-service.ts";
 import type { LedgerStore } from "../ledger/ledger-store.ts";
@@ -37,6 +40,7 @@ import { changeRoutes } from "./change-routes.ts";
 import { demoClock } from "./demo-clock.ts";
 import { type DemoSeedResult, seedDemo } from "./demo-seed.ts";
 import { DemoTraffic } from "./demo-traffic.ts";
+import { guardModeRoutes } from "./guard-mode-routes.ts";
 import { guardRoutes } from "./guard-routes.ts";
 import { opsRoutes } from "./ops-routes.ts";
 import { paymentRoutes } from "./payment-routes.ts";
@@ -180,6 +184,18 @@ export class BursarServer {
         fund: (snapshot) => ledger.fund(snapshot),
       });
       ledger.serveFrom(serving);
+      // Guard mode (docs/reference/guard-mode.md), increment 1: external engines' proposals are
+      // checked against the served envelope and the kills. Its own guard records what it allows;
+      // joining that stream with the serving's monitors and responder is the next increment.
+      const guardModeKills = await KillWatcher.start({ store: killStore, nowMs });
+      opened.push({ close: () => guardModeKills.stop() });
+      const guardCheck = new GuardCheckService({
+        served: () => serving.snapshots()[0],
+        kills: guardModeKills,
+        guard: new RuntimeGuard(),
+        nowMs,
+        whenUnhealthy: "refuse",
+      });
 
       let served: { snapshot: Snapshot | undefined; loadedAtMs: number } = {
         snapshot: serving.snapshots()[0],
@@ -216,6 +232,7 @@ export class BursarServer {
         ...tokenRoutes(services),
         ...changeRoutes(services),
         ...guardRoutes(services),
+        ...guardModeRoutes({ guardCheck }),
         ...opsRoutes({
           metrics,
           nowMs,
