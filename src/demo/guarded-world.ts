@@ -24,7 +24,7 @@ import { MemoryChangeStore } from "../control/memory-change-store.ts";
 import { RolloutRunner } from "../control/rollout-runner.ts";
 import type { Principal } from "../core/change/change-request.ts";
 import type { ChangeEdit } from "../core/change/document-versions.ts";
-import type { RolloutPlan } from "../core/change/rollout.ts";
+import { observationAsForecast, type RolloutPlan } from "../core/change/rollout.ts";
 import type { Decision } from "../core/evaluator/decision.ts";
 import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
@@ -598,22 +598,7 @@ export class GuardedWorld {
     // Setting up the platform, not what the replay measures: each stage reports what its
     // forecast says (a 10 % stage of ten minutes of light traffic strays from its forecast by
     // chance — a few heavy payers land in it — and would abort an import nobody is testing).
-    const forecast = (await this.service.show(id))?.assessment?.forecast;
-    const observed = 10_000;
-    const seen = {
-      payments: observed,
-      subsidisedPayments: Math.round(((forecast?.subsidisedShareBps ?? 0) * observed) / 10_000),
-      subsidyMinor: Math.round(((forecast?.subsidyPerPaymentMilliMinor ?? 0) * observed) / 1_000),
-      byCampaign: Object.fromEntries(
-        (forecast?.byCampaign ?? []).map((campaign) => [
-          campaign.campaignId,
-          {
-            subsidisedPayments: Math.round((campaign.subsidisedShareBps * observed) / 10_000),
-            subsidyMinor: Math.round((campaign.subsidyPerPaymentMilliMinor * observed) / 1_000),
-          },
-        ]),
-      ),
-    };
+    const seen = observationAsForecast((await this.service.show(id))?.assessment?.forecast, 10_000);
     for (const stage of IMPORT_PLAN.stages) {
       must(await this.service.observe(id, seen, new Date(this.clock.nowMs).toISOString()));
       this.clock.nowMs += stage.dwellMinMs;

@@ -8,7 +8,7 @@
 import { loadConfig } from "../config/load-config.ts";
 import type { ChangeService, ProposalFindings } from "../control/change-service.ts";
 import type { Principal } from "../core/change/change-request.ts";
-import type { RolloutPlan } from "../core/change/rollout.ts";
+import { observationAsForecast, type RolloutPlan } from "../core/change/rollout.ts";
 
 export const DEMO_IMPORT_TITLE = "demo: the example configuration";
 
@@ -103,22 +103,7 @@ export async function seedDemo(
     must(await changes.approve(reviewer, id, latest.contentHash));
   }
   must(await changes.startRollout(OPERATOR, id, DEMO_IMPORT_PLAN));
-  const forecast = (await changes.show(id))?.assessment?.forecast;
-  const observed = 10_000;
-  const asForecast = {
-    payments: observed,
-    subsidisedPayments: Math.round(((forecast?.subsidisedShareBps ?? 0) * observed) / 10_000),
-    subsidyMinor: Math.round(((forecast?.subsidyPerPaymentMilliMinor ?? 0) * observed) / 1_000),
-    byCampaign: Object.fromEntries(
-      (forecast?.byCampaign ?? []).map((campaign) => [
-        campaign.campaignId,
-        {
-          subsidisedPayments: Math.round((campaign.subsidisedShareBps * observed) / 10_000),
-          subsidyMinor: Math.round((campaign.subsidyPerPaymentMilliMinor * observed) / 1_000),
-        },
-      ]),
-    ),
-  };
+  const asForecast = observationAsForecast((await changes.show(id))?.assessment?.forecast, 10_000);
   for (const stage of DEMO_IMPORT_PLAN.stages) {
     must(await changes.observe(id, asForecast, new Date(clock.nowMs).toISOString()));
     clock.nowMs += stage.dwellMinMs;

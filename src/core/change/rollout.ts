@@ -71,6 +71,35 @@ export interface StageObservation {
   readonly byCampaign?: Readonly<Record<string, CampaignObservation>>;
 }
 
+/**
+ * What a stage of `payments` payments would see if it matched `forecast` exactly. For a
+ * configuration imported as the platform's standing one (the demos' examples), whose stages are
+ * setting up, not a change under test.
+ */
+export function observationAsForecast(
+  forecast: RolloutForecast | undefined,
+  payments: number,
+): StageObservation {
+  const counts = (shareBps: number, perPaymentMilliMinor: number) => ({
+    subsidisedPayments: Math.round((shareBps * payments) / 10_000),
+    subsidyMinor: Math.round((perPaymentMilliMinor * payments) / 1_000),
+  });
+  const whole = counts(
+    forecast?.subsidisedShareBps ?? 0,
+    forecast?.subsidyPerPaymentMilliMinor ?? 0,
+  );
+  return {
+    payments,
+    ...whole,
+    byCampaign: Object.fromEntries(
+      (forecast?.byCampaign ?? []).map((campaign) => [
+        campaign.campaignId,
+        counts(campaign.subsidisedShareBps, campaign.subsidyPerPaymentMilliMinor),
+      ]),
+    ),
+  };
+}
+
 /** Subsidised payments a campaign needs, seen or expected, before it is judged on its own. */
 export const CAMPAIGN_SAMPLE_MIN = 200;
 
