@@ -9,6 +9,7 @@ import {
 import { applySqliteBenchmark } from "./apply-sqlite.ts";
 import type { Benchmark } from "./benchmark.ts";
 import { guardCheckBenchmark } from "./guard-check.ts";
+import { httpBenchmark } from "./http.ts";
 import { impactBenchmark } from "./impact.ts";
 import { killPropagationBenchmark } from "./kill-propagation.ts";
 import { quoteBenchmark } from "./quote.ts";
@@ -29,4 +30,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   applyPostgresDeadlineBenchmark,
   killPropagationBenchmark,
   impactBenchmark,
+  httpBenchmark,
 ];
