@@ -17,6 +17,16 @@ import { type RateLimit, RateLimiter } from "./rate-limiter.ts";
 import type { Caller, RateClass, RouteSpec } from "./route.ts";
 import type { ServerMetrics } from "./server-metrics.ts";
 
+/** pino's level numbers, to skip building a log line nobody will write. */
+const LEVEL_RANK: Readonly<Record<string, number | undefined>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
 /** Bodies above this are refused unless a route allows more (payments are a few hundred bytes). */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -108,19 +118,25 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
-    options.metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime);
+    const status = reply.statusCode;
+    options.metrics.observeRequest(route, request.method, status, reply.elapsedTime);
+    // The payment path logs its failures only: one line per payment would cost more than it says.
+    const level =
+      status >= 500
+        ? "error"
+        : status >= 400 || !route.startsWith("/v1/payments/")
+          ? "info"
+          : "debug";
+    const enabledFrom = LEVEL_RANK[request.log.level] ?? Number.POSITIVE_INFINITY;
+    if ((LEVEL_RANK[level] ?? 0) < enabledFrom) return;
     const fields = {
       requestId: request.id,
       method: request.method,
       route,
-      status: reply.statusCode,
+      status,
       ms: Math.round(reply.elapsedTime * 100) / 100,
     };
-    // The payment path logs its failures only: one line per payment would cost more than it says.
-    if (reply.statusCode >= 500) request.log.error(fields, "request failed");
-    else if (reply.statusCode >= 400 || !route.startsWith("/v1/payments/"))
-      request.log.info(fields, "request");
-    else request.log.debug(fields, "request");
+    request.log[level](fields, status >= 500 ? "request failed" : "request");
   });
 
   app.setNotFoundHandler((request, reply) => {
