@@ -59,7 +59,9 @@ describe("the benchmark harness", () => {
     expect(result.stderr).toContain("traffic.generate.ops_per_s");
   });
 
-  it("runs every registered figure once with --json", async () => {
+  // Every benchmark at a tiny scale, the HTTP ones with their server children: well under a
+  // minute on a quiet machine, more while CI runs other suites beside it.
+  it("runs every registered figure once with --json", { timeout: 240_000 }, async () => {
     const result = await bench(["--json"]);
     expect(result.code).toBe(0);
     const names = BENCHMARKS.flatMap((benchmark) => benchmark.figures.map((spec) => spec.bench));
