@@ -2,7 +2,9 @@
  * Guard mode as a service (DESIGN §4.7, docs/reference/guard-mode.md): an external promotion
  * engine's proposals checked against what this process serves — the envelope and programs of the
  * served configuration, the kills it knows — and what was allowed recorded by a runtime guard as
- * external campaigns (`ext:<campaignRef>`), so the same monitors see them.
+ * external campaigns (`ext:<campaignRef>`), so the same monitors see them. In `bursar serve` the
+ * recorder and the kill state are the payment serving's (`PaymentServing.recordExternal`,
+ * `guardModeKills`): one guard, one responder, one kill state for native and external grants.
  *
  * Unhealthy means no configuration is served, or the kill state has not been confirmed current
  * within its allowed staleness. The answer then follows `whenUnhealthy` — the request's, else the
@@ -77,7 +79,7 @@ export class GuardCheckService {
   private contextServed: GuardCheckServed | undefined;
 
   constructor(private readonly options: GuardCheckOptions) {
-    this.externalCampaigns = registryOf(options.externalCampaigns ?? []);
+    this.externalCampaigns = externalCampaignRegistry(options.externalCampaigns ?? []);
   }
 
   /**
@@ -134,8 +136,15 @@ export class GuardCheckService {
 
 const NO_PROGRAMS: ReadonlyMap<string, Program> = new Map();
 
-/** Registrations are configuration: one that cannot mean anything is the caller's bug. */
-function registryOf(campaigns: readonly ExternalCampaign[]): ReadonlyMap<string, ExternalCampaign> {
+/**
+ * Registrations by campaignRef, each parsed by `externalCampaignSchema`. Registrations are
+ * configuration: one that cannot mean anything (invalid, registered twice, too many) is the
+ * caller's bug, a `RangeError`. A process that also gives them to its runtime guard checks them
+ * here first.
+ */
+export function externalCampaignRegistry(
+  campaigns: readonly ExternalCampaign[],
+): ReadonlyMap<string, ExternalCampaign> {
   if (campaigns.length > PROPOSAL_CHECK_LIMITS.externalCampaignsMax) {
     throw new RangeError(
       `${campaigns.length} external campaigns registered; at most ${PROPOSAL_CHECK_LIMITS.externalCampaignsMax}`,

@@ -8,11 +8,17 @@
  * then open the incident with its timeline: how the change got there (approved or forced, the
  * stage it was at), the first anomalous subsidy, the trip, the kill, the rollbacks.
  *
+ * External campaigns (guard mode's `ext:<campaignRef>`) are killed like native ones, but have no
+ * change in this pipeline to roll back or campaign to pause: a trip that is about external
+ * campaigns only (its subject, or everything it blames) leaves the change pipeline alone, even
+ * when a native change happens to be rolling out.
+ *
  * Each step is independent: a refused rollback (someone else rolled it back already) is reported
  * and the others still happen. The kill comes first because it needs nothing else to be right.
  */
 import type { ChangeService } from "../control/change-service.ts";
 import type { ChangeRequest, Principal } from "../core/change/change-request.ts";
+import { isExternalCampaignId } from "../core/guard/external-watch.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
 import type { CampaignVersionRef, TimelineEntryInput } from "../core/guard/incident.ts";
 import { KILL_LIMITS } from "../core/guard/kill.ts";
@@ -92,7 +98,10 @@ export class GuardResponder {
       else problems.push(`kill: ${killed.code}: ${killed.message}`);
     }
 
-    const responsible = await this.responsibleChanges(campaignIds, context);
+    const nativeIds = campaignIds.filter((campaignId) => !isExternalCampaignId(campaignId));
+    const responsible = isAboutExternalOnly(trip, nativeIds)
+      ? NO_RESPONSIBLE_CHANGES
+      : await this.responsibleChanges(nativeIds, context);
     const rolledBack: string[] = [];
     const rollbackTimes: number[] = [];
     for (const change of responsible.changes) {
@@ -240,6 +249,21 @@ export class GuardResponder {
       toPause,
     };
   }
+}
+
+const NO_RESPONSIBLE_CHANGES: { changes: ChangeRequest[]; toPause: string[] } = {
+  changes: [],
+  toPause: [],
+};
+
+/**
+ * True when the trip's subject is an external campaign or the `ext:*` template, or when it blames
+ * campaigns and every one is external: no native change is a suspect then.
+ */
+function isAboutExternalOnly(trip: GuardTrip, nativeIds: readonly string[]): boolean {
+  const { subject } = trip;
+  if (subject.kind !== "platform" && isExternalCampaignId(subject.id)) return true;
+  return trip.campaignIds.length > 0 && nativeIds.length === 0;
 }
 
 /** The change's approvals, forced gates and rollout stage as timeline entries. */

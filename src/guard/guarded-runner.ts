@@ -5,13 +5,17 @@
  * clock the kills are read again, the rollout reported when due, the guard's watch rebuilt when
  * the served configuration changed, and the monitors checked — a trip goes to the responder, and
  * the kill it publishes is obeyed here before the next payment (in the same process at once).
+ * Guard mode's checks of an external engine's proposals are recorded into the same guard
+ * (`recordExternal`), so the same checks and the same responder watch both streams.
  */
 import type { ChangeService } from "../control/change-service.ts";
 import type { RolloutEvent, RolloutRunner } from "../control/rollout-runner.ts";
 import type { Decision } from "../core/evaluator/decision.ts";
 import type { SnapshotCampaign } from "../core/evaluator/snapshot.ts";
+import { isExternalCampaignId } from "../core/guard/external-watch.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
-import { applyKills, KillMatcher } from "../core/guard/kill.ts";
+import { applyKills, KillMatcher, type KillState } from "../core/guard/kill.ts";
+import { EXTERNAL_TEMPLATE_ID } from "../core/guard/proposal-input.ts";
 import type { Payment } from "../core/model/payment.ts";
 import { GuardResponder, type GuardResponse } from "./guard-responder.ts";
 import type { IncidentService } from "./incident-service.ts";
@@ -41,6 +45,7 @@ export class GuardedRunner {
   private readonly responder: GuardResponder;
   private readonly checkEveryMs: number;
   private matcher: KillMatcher;
+  private killStateRead: KillState;
   private nextCheckAtMs: number | undefined;
   /** The served configuration the guard's watch was built for, by rollout and share. */
   private configuredFor: string | undefined;
@@ -48,7 +53,7 @@ export class GuardedRunner {
 
   private constructor(
     private readonly options: GuardedRunnerOptions,
-    matcher: KillMatcher,
+    killState: KillState,
   ) {
     this.guard = new RuntimeGuard(options.guard);
     this.responder = new GuardResponder({
@@ -59,11 +64,12 @@ export class GuardedRunner {
       actor: { id: "guard", roles: ["operator"] },
     });
     this.checkEveryMs = options.checkEveryMs ?? 100;
-    this.matcher = matcher;
+    this.killStateRead = killState;
+    this.matcher = new KillMatcher(killState);
   }
 
   static async open(options: GuardedRunnerOptions): Promise<GuardedRunner> {
-    const guarded = new GuardedRunner(options, new KillMatcher(await options.kills.readState()));
+    const guarded = new GuardedRunner(options, await options.kills.readState());
     await guarded.reconfigure(options.nowMs());
     return guarded;
   }
@@ -73,6 +79,19 @@ export class GuardedRunner {
     const decision = applyKills(this.options.runner.quote(payment), this.matcher);
     this.guard.record(payment, decision);
     return decision;
+  }
+
+  /**
+   * An external engine's checked payment (guard mode): what the check allowed, as external
+   * campaigns' grants, already refused where a kill names them.
+   */
+  recordExternal(payment: Payment, decision: Decision): void {
+    this.guard.record(payment, decision);
+  }
+
+  /** The kill state this process obeys: as last read from the kill store. */
+  get killState(): KillState {
+    return this.killStateRead;
   }
 
   /** What `quote` would answer, with the kills applied; not recorded by the guard or the rollout. */
@@ -107,8 +126,7 @@ export class GuardedRunner {
     if (this.nextCheckAtMs === undefined || atMs >= this.nextCheckAtMs) {
       this.nextCheckAtMs = atMs + this.checkEveryMs;
       // Kills published elsewhere (a person, another process) are obeyed from here on.
-      const state = await kills.readState();
-      if (state.sequence !== this.matcher.sequence) this.matcher = new KillMatcher(state);
+      this.obey(await kills.readState());
       await this.reconfigure(atMs);
       for (const trip of this.guard.check(atMs)) {
         // The incident opens on the trip; what it cost is the ledger's to say (`bursar impact
@@ -123,12 +141,18 @@ export class GuardedRunner {
             regions: 0,
             coreFlows: trip.code === "mix.outside_scope",
           },
-          templateOf: (campaignId) => this.campaignsById.get(campaignId)?.template.id,
-          fundingOf: (campaignId) => this.campaignsById.get(campaignId)?.funding.source,
+          templateOf: (campaignId) =>
+            isExternalCampaignId(campaignId)
+              ? EXTERNAL_TEMPLATE_ID
+              : this.campaignsById.get(campaignId)?.template.id,
+          fundingOf: (campaignId) =>
+            isExternalCampaignId(campaignId)
+              ? this.guard.externalCampaign(campaignId)?.funding
+              : this.campaignsById.get(campaignId)?.funding.source,
         });
         trips.push({ trip, response });
         // Its own kill, obeyed at once; and the rollback it made, served from the next payment.
-        this.matcher = new KillMatcher(await kills.readState());
+        this.obey(await kills.readState());
         if (response.incidentId !== null && response.killSequence !== null) {
           const evaluatorId = this.options.evaluatorId ?? "this-process";
           await this.options.incidents.addTimeline(response.incidentId, {
@@ -146,6 +170,11 @@ export class GuardedRunner {
       }
     }
     return { ...(rollout === undefined ? {} : { rollout }), trips };
+  }
+
+  private obey(state: KillState): void {
+    if (state.sequence !== this.killStateRead.sequence) this.matcher = new KillMatcher(state);
+    this.killStateRead = state;
   }
 
   /** Rebuilds the guard's watch when the runner serves another configuration. */

@@ -11,15 +11,23 @@
  * succeeds again. A snapshot the tick has not funded yet (the moment between a rollout's reload
  * and its funding) grants nothing either: a reservation against an unfunded budget would be
  * refused, and that refusal stored for good under the payment's id.
+ *
+ * Guard mode's checks (`GuardCheckService`) share this process's guard and kill state: what they
+ * allow is recorded with `recordExternal`, so every tick's monitors see native and external
+ * grants together and a trip of an external campaign goes to the same responder (kill,
+ * incident); `guardModeKills` is the kill state the serving obeys, confirmed by the same ticks,
+ * so the responder's kill refuses the external campaign from the next check.
  */
 import type { ChangeService } from "../control/change-service.ts";
 import { RolloutRunner } from "../control/rollout-runner.ts";
 import type { Decision } from "../core/evaluator/decision.ts";
 import { CheckedPayment, fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
-import { isKillStateStale, refuseStale } from "../core/guard/kill.ts";
+import { isKillStateStale, type KillState, refuseStale } from "../core/guard/kill.ts";
+import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
 import type { Payment } from "../core/model/payment.ts";
 import type { DecisionSource, ServedDecision } from "../ledger/ledger-service.ts";
+import type { GuardCheckKills } from "./guard-check.ts";
 import { GuardedRunner, type GuardedTick } from "./guarded-runner.ts";
 import type { IncidentService } from "./incident-service.ts";
 import type { KillStore } from "./kill-store.ts";
@@ -39,6 +47,11 @@ export interface PaymentServingOptions {
   /** How long after the last successful tick decisions still grant. Default 1 s. */
   readonly allowedStalenessMs?: number;
   readonly guard?: RuntimeGuardOptions;
+  /**
+   * External campaigns registered with guard mode (checked already, e.g. by
+   * `externalCampaignRegistry`): watched with their declared scope and ceiling.
+   */
+  readonly externalCampaigns?: readonly ExternalCampaign[];
   /** How this process is named on an incident's timeline. */
   readonly evaluatorId: string;
   /**
@@ -79,6 +92,8 @@ export class PaymentServing implements DecisionSource {
   private readonly funded = new WeakSet<Snapshot>();
   private confirmedAtMs: number;
   private ticking: Promise<GuardedTick> | undefined;
+  /** The kill state decisions obey, for guard mode's checks: confirmed by this serving's ticks. */
+  readonly guardModeKills: GuardCheckKills;
 
   private constructor(
     private readonly options: PaymentServingOptions,
@@ -88,6 +103,11 @@ export class PaymentServing implements DecisionSource {
     this.allowedStalenessMs =
       options.allowedStalenessMs ?? PAYMENT_SERVING_DEFAULTS.allowedStalenessMs;
     this.confirmedAtMs = options.nowMs();
+    this.guardModeKills = new ServedKills(
+      guarded,
+      () => this.confirmedAtMs,
+      this.allowedStalenessMs,
+    );
   }
 
   static async open(options: PaymentServingOptions): Promise<PaymentServing> {
@@ -103,7 +123,12 @@ export class PaymentServing implements DecisionSource {
       nowMs: options.nowMs,
       checkEveryMs: options.checkEveryMs ?? PAYMENT_SERVING_DEFAULTS.checkEveryMs,
       evaluatorId: options.evaluatorId,
-      ...(options.guard === undefined ? {} : { guard: options.guard }),
+      guard: {
+        ...options.guard,
+        ...(options.externalCampaigns === undefined
+          ? {}
+          : { externalCampaigns: options.externalCampaigns }),
+      },
     });
     const serving = new PaymentServing(options, runner, guarded);
     await serving.fundServed();
@@ -118,6 +143,15 @@ export class PaymentServing implements DecisionSource {
     const payment = input as Payment;
     const { snapshot } = this.runner.servedSnapshot(payment);
     return { decision: this.gate(this.guarded.quote(payment), snapshot), snapshot };
+  }
+
+  /**
+   * Guard mode's checked payment: what the check allowed of an external engine's proposals, as
+   * external campaigns' grants (`decisionOfCheck`). Recorded by the guard the ticks check; kills
+   * and staleness were the check's to apply.
+   */
+  recordExternal(payment: Payment, decision: Decision): void {
+    this.guarded.recordExternal(payment, decision);
   }
 
   /** A quote: the same answer `decide` would give now, recorded nowhere. */
@@ -193,5 +227,22 @@ export class PaymentServing implements DecisionSource {
   private gate(decision: Decision, snapshot: Snapshot | undefined): Decision {
     const unfunded = snapshot !== undefined && !this.funded.has(snapshot);
     return unfunded || this.isStale() ? refuseStale(decision) : decision;
+  }
+}
+
+/** The serving's kill state as guard mode reads it: what the ticks last read and confirmed. */
+class ServedKills implements GuardCheckKills {
+  constructor(
+    private readonly guarded: GuardedRunner,
+    private readonly confirmed: () => number,
+    readonly allowedStalenessMs: number,
+  ) {}
+
+  get state(): KillState {
+    return this.guarded.killState;
+  }
+
+  get confirmedAtMs(): number {
+    return this.confirmed();
   }
 }

@@ -7,6 +7,11 @@
  * armed to tripped; it stays tripped, reporting nothing new, until a person acknowledges and
  * resets it. What a trip does (kill, rollback, incident) is `GuardResponder`'s.
  *
+ * External campaigns (guard mode, `ext:<campaignRef>` under the template `ext:*`) are watched
+ * beside the native ones: each registered one with its declared scope and ceiling and its own
+ * baseline mean (`core/guard/external-watch.ts`), each unregistered one from its first grant (so a
+ * trip can name it), and the `ext:*` template against its own spend over the baseline window.
+ *
  * Time is the caller's: the same object runs in a server and in the replay.
  */
 import type { RolloutForecast } from "../core/change/rollout.ts";
@@ -17,6 +22,11 @@ import {
   type BreakerState,
   nextBreakerState,
 } from "../core/guard/breaker-lifecycle.ts";
+import {
+  isExternalCampaignId,
+  watchedExternalCampaign,
+  watchedUnregisteredExternal,
+} from "../core/guard/external-watch.ts";
 import type { GuardPaymentEvent } from "../core/guard/guard-event.ts";
 import {
   DEFAULT_GUARD_POLICY,
@@ -27,6 +37,12 @@ import {
   type WatchedCampaign,
   type WatchedTemplate,
 } from "../core/guard/guard-monitors.ts";
+import { externalCampaignId } from "../core/guard/proposal-check.ts";
+import {
+  EXTERNAL_CAMPAIGN_VERSION,
+  EXTERNAL_TEMPLATE_ID,
+  type ExternalCampaign,
+} from "../core/guard/proposal-input.ts";
 import { SlidingWindow } from "../core/guard/sliding-window.ts";
 import type { Payment } from "../core/model/payment.ts";
 
@@ -60,6 +76,11 @@ export interface RuntimeGuardOptions {
   readonly baselineSamplesMin?: number;
   /** Payments the platform needs in the baseline before its rate is a baseline. */
   readonly platformBaselinePaymentsMin?: number;
+  /**
+   * External campaigns registered with guard mode (already checked, as `GuardCheckService` checks
+   * them): each is watched from the start with its declared scope and ceiling.
+   */
+  readonly externalCampaigns?: readonly ExternalCampaign[];
 }
 
 export const RUNTIME_GUARD_DEFAULTS = {
@@ -73,7 +94,16 @@ export const RUNTIME_GUARD_DEFAULTS = {
 export const RUNTIME_GUARD_LIMITS = {
   /** Campaign versions and templates with a baseline at once (a window of 60 buckets each). */
   baselineKeysMax: 50_000,
+  /**
+   * Unregistered external campaigns watched at once. Each new one rebuilds the watch, so a caller
+   * inventing references cannot make every check do it; past the limit a new one counts for the
+   * `ext:*` template and the platform only.
+   */
+  unregisteredExternalMax: 1_000,
 } as const;
+
+/** The `ext:*` template's spend is a baseline once it spans a minute (else a start looks slow). */
+const EXTERNAL_TEMPLATE_BASELINE_MIN_MS = 60_000;
 
 /** A breaker per subject: `campaign:ID@VERSION`, `template:ID`, `platform`. */
 export interface BreakerView {
@@ -106,6 +136,12 @@ export class RuntimeGuard {
   private readonly breakers = new Map<string, { state: BreakerState; trip?: GuardTrip }>();
   /** The first payment recorded: how much of the baseline window holds anything. */
   private firstPaymentAtMs: number | undefined;
+  /** Registered external campaigns by their id (`ext:<campaignRef>`). */
+  private readonly registeredExternal = new Map<string, ExternalCampaign>();
+  /** Unregistered external campaigns watched, in the order they first granted. */
+  private readonly unregisteredExternal = new Set<string>();
+  /** The first external grant: how much of the baseline window the `ext:*` spend covers. */
+  private firstExternalGrantAtMs: number | undefined;
   /** Reused for every payment: the monitors read it and keep nothing of it. */
   private readonly event: {
     atMs: number;
@@ -133,7 +169,15 @@ export class RuntimeGuard {
       options.platformBaselinePaymentsMin ?? RUNTIME_GUARD_DEFAULTS.platformBaselinePaymentsMin;
     this.platformVolume = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
     this.platformSubsidy = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
-    this.monitors = new GuardMonitors({ campaigns: [] }, this.policy);
+    for (const campaign of options.externalCampaigns ?? []) {
+      this.registeredExternal.set(externalCampaignId(campaign.campaignRef), campaign);
+    }
+    this.monitors = new GuardMonitors(this.watchOf(NOTHING_SERVED, 0), this.policy);
+  }
+
+  /** The registration of an external campaign (`ext:<campaignRef>`), if it is registered. */
+  externalCampaign(campaignId: string): ExternalCampaign | undefined {
+    return this.registeredExternal.get(campaignId);
   }
 
   /**
@@ -150,6 +194,18 @@ export class RuntimeGuard {
   /** One decided payment (after kills and the staleness gate: what was actually granted). */
   record(payment: Payment, decision: Decision): void {
     this.firstPaymentAtMs ??= payment.atMs;
+    const subsidies = decision.subsidies;
+    for (let index = 0; index < subsidies.length; index += 1) {
+      const subsidy = subsidies[index]!;
+      if (subsidy.templateId !== EXTERNAL_TEMPLATE_ID) continue;
+      this.firstExternalGrantAtMs ??= payment.atMs;
+      if (
+        !this.registeredExternal.has(subsidy.campaignId) &&
+        !this.unregisteredExternal.has(subsidy.campaignId)
+      ) {
+        this.watchUnregistered(subsidy.campaignId, payment.atMs);
+      }
+    }
     const event = this.event;
     event.atMs = payment.atMs;
     event.amountMinor = payment.amountMinor;
@@ -214,6 +270,17 @@ export class RuntimeGuard {
       state: breaker.state,
       ...(breaker.trip === undefined ? {} : { trip: breaker.trip }),
     }));
+  }
+
+  /**
+   * An unregistered external campaign's first grant: watched from this grant on (the watch is
+   * rebuilt before the grant is recorded), so that a template or platform trip can blame it.
+   */
+  private watchUnregistered(campaignId: string, atMs: number): void {
+    if (this.unregisteredExternal.size >= RUNTIME_GUARD_LIMITS.unregisteredExternalMax) return;
+    if (!isExternalCampaignId(campaignId)) return;
+    this.unregisteredExternal.add(campaignId);
+    this.monitors = this.monitors.withWatch(this.watchOf(this.serving ?? NOTHING_SERVED, atMs));
   }
 
   /** Per campaign, its versions' windows: a key string per grant would cost more than the add. */
@@ -308,6 +375,7 @@ export class RuntimeGuard {
         }
       }
     }
+    this.watchExternal(campaigns, templates, nowMs);
     const platformBps = this.platformBaselineBps(nowMs);
     return {
       campaigns: [...campaigns.values()],
@@ -316,6 +384,41 @@ export class RuntimeGuard {
         ? {}
         : { platform: { baselineSubsidyOverVolumeBps: platformBps } }),
     };
+  }
+
+  /**
+   * External campaigns: the registered ones with their declaration and own baseline mean, the
+   * unregistered ones seen so far, and the `ext:*` template against its spend per minute over the
+   * baseline window (from its first external grant, once that is a minute ago).
+   */
+  private watchExternal(
+    campaigns: Map<string, WatchedCampaign>,
+    templates: Map<string, WatchedTemplate>,
+    nowMs: number,
+  ): void {
+    if (this.registeredExternal.size === 0 && this.unregisteredExternal.size === 0) return;
+    for (const [campaignId, campaign] of this.registeredExternal) {
+      const baseline = this.meanSubsidyOf(campaignId, EXTERNAL_CAMPAIGN_VERSION, nowMs);
+      campaigns.set(
+        `${campaignId}@${EXTERNAL_CAMPAIGN_VERSION}`,
+        watchedExternalCampaign(campaign, baseline),
+      );
+    }
+    for (const campaignId of this.unregisteredExternal) {
+      campaigns.set(
+        `${campaignId}@${EXTERNAL_CAMPAIGN_VERSION}`,
+        watchedUnregisteredExternal(campaignId),
+      );
+    }
+    const first = this.firstExternalGrantAtMs;
+    const spanMs = first === undefined ? 0 : Math.min(this.baselineWindowMs, nowMs - first);
+    const spent = this.templateBaselines.get(EXTERNAL_TEMPLATE_ID)?.sum(nowMs).amountMinor ?? 0;
+    templates.set(EXTERNAL_TEMPLATE_ID, {
+      templateId: EXTERNAL_TEMPLATE_ID,
+      ...(spanMs >= EXTERNAL_TEMPLATE_BASELINE_MIN_MS && spent > 0
+        ? { forecastPerMinuteMinor: Math.ceil((spent * 60_000) / spanMs) }
+        : {}),
+    });
   }
 
   /** Mean subsidy per subsidised payment of one version over the baseline, if it has enough. */
@@ -346,6 +449,8 @@ export class RuntimeGuard {
     return first === undefined ? 0 : Math.max(1, Math.min(this.baselineWindowMs, nowMs - first));
   }
 }
+
+const NOTHING_SERVED: GuardServing = { stable: [] };
 
 function keyOf(effective: SnapshotCampaign): string {
   return `${effective.campaign.id}@${effective.version}`;

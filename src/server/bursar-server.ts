@@ -15,11 +15,10 @@ import { ApiTokenService } from "../control/api-tokens.ts";
 import { lintAndSimulate } from "../control/assess-proposal.ts";
 import { ChangeService, type ProposalFindings } from "../control/change-service.ts";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
-import { GuardCheckService } from "../guard/guard-check.ts";
+import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
+import { externalCampaignRegistry, GuardCheckService } from "../guard/guard-check.ts";
 import { IncidentService } from "../guard/incident-service.ts";
-import { KillWatcher } from "../guard/kill-watcher.ts";
 import { PaymentServing } from "../guard/payment-serving.ts";
-import { RuntimeGuard } from "../guard/runtime-guard.ts";
 import { WebhookDispatcher } from "../guard/webhook-dispatcher.ts";
 import { LedgerService, StoreDeadlineExceeded } from "../ledger/ledger-service.ts";
 import type { LedgerStore } from "../ledger/ledger-store.ts";
@@ -71,6 +70,12 @@ export interface BursarServerOptions {
   readonly rateLimits?: RateLimits;
   /** The wall clock; the demo's clock is derived from it. */
   readonly wallNowMs?: () => number;
+  /**
+   * External campaigns registered with guard mode (docs/reference/guard-mode.md): checked against
+   * their declaration and watched by the runtime guard with their scope and ceiling. Given here
+   * only (tests, an embedding process); loading them through the change pipeline is to come.
+   */
+  readonly externalCampaigns?: readonly ExternalCampaign[];
 }
 
 /** Wall time between two ticks of the payment serving (kills, rollout, monitors). */
@@ -174,6 +179,10 @@ export class BursarServer {
           ),
       });
       const incidents = new IncidentService({ store: incidentStore, nowMs });
+      // Checked once, before the serving's guard watches them (a bad one stops the start).
+      const externalCampaigns = [
+        ...externalCampaignRegistry(options.externalCampaigns ?? []).values(),
+      ];
       const serving = await PaymentServing.open({
         changes,
         kills: killStore,
@@ -182,19 +191,20 @@ export class BursarServer {
         randomSeed: options.seed,
         evaluatorId: `bursar-serve-${process.pid}`,
         fund: (snapshot) => ledger.fund(snapshot),
+        externalCampaigns,
       });
       ledger.serveFrom(serving);
-      // Guard mode (docs/reference/guard-mode.md), increment 1: external engines' proposals are
-      // checked against the served envelope and the kills. Its own guard records what it allows;
-      // joining that stream with the serving's monitors and responder is the next increment.
-      const guardModeKills = await KillWatcher.start({ store: killStore, nowMs });
-      opened.push({ close: () => guardModeKills.stop() });
+      // Guard mode (docs/reference/guard-mode.md): external engines' proposals are checked
+      // against the served envelope, the serving's kill state and the registrations; what is
+      // allowed goes to the serving's guard, whose ticks trip, kill and open incidents for
+      // external campaigns as for native ones.
       const guardCheck = new GuardCheckService({
         served: () => serving.snapshots()[0],
-        kills: guardModeKills,
-        guard: new RuntimeGuard(),
+        kills: serving.guardModeKills,
+        guard: { record: (payment, decision) => serving.recordExternal(payment, decision) },
         nowMs,
         whenUnhealthy: "refuse",
+        externalCampaigns,
       });
 
       let served: { snapshot: Snapshot | undefined; loadedAtMs: number } = {

@@ -89,6 +89,11 @@ export const externalCampaignSchema = z.strictObject({
     min: 1,
     description: "Most this campaign may give on one payment, across its proposals.",
   }).optional(),
+  spendPerMinuteMaxMinor: minorUnits({
+    min: 1,
+    description:
+      "The declared spend ceiling per minute: the runtime guard trips the campaign's breaker above it.",
+  }).optional(),
 });
 
 export interface ExternalCampaign {
@@ -97,6 +102,8 @@ export interface ExternalCampaign {
   readonly label: LabelKind;
   readonly scope: { readonly scenarios: readonly Scenario[]; readonly regions: readonly Region[] };
   readonly perPaymentMaxMinor?: number;
+  /** The declared spend ceiling per minute, watched by the runtime guard as a native one is. */
+  readonly spendPerMinuteMaxMinor?: number;
 }
 
 /** What the caller wants when Bursar cannot vouch for its configuration or kill state. */

@@ -1,0 +1,56 @@
+/**
+ * How the runtime guard watches an external engine's campaigns (guard mode,
+ * docs/reference/guard-mode.md). Each is a campaign version `ext:<campaignRef>@1` under the one
+ * template `ext:*`:
+ * - a **registered** campaign with its declared scope (scenarios, regions; payees merchants only,
+ *   as for a native campaign) and its declared spend ceiling per minute, and — once it has one —
+ *   its own baseline mean subsidy per subsidised payment over the last ten minutes, judged as a
+ *   native version forced past approval is judged against its previous version's: an external
+ *   engine's edits pass no approval here, so every edit is a forced one;
+ * - an **unregistered** campaign with nothing declared: its scope is every scenario and region
+ *   (the check already refuses protected scenarios and individual payees), and it has no limit of
+ *   its own. It is watched so that a trip of the `ext:*` template or of the platform can name it.
+ */
+
+import { REGIONS } from "../region.ts";
+import { SCENARIOS } from "../scenario.ts";
+import type { WatchedCampaign } from "./guard-monitors.ts";
+import {
+  EXTERNAL_CAMPAIGN_PREFIX,
+  EXTERNAL_CAMPAIGN_VERSION,
+  EXTERNAL_TEMPLATE_ID,
+  type ExternalCampaign,
+} from "./proposal-input.ts";
+
+/** True for the ids guard mode gives external campaigns (`ext:<campaignRef>`); never a native id. */
+export function isExternalCampaignId(campaignId: string): boolean {
+  return campaignId.startsWith(EXTERNAL_CAMPAIGN_PREFIX);
+}
+
+/** A registered external campaign as a watched version; `baselineMeanMinor` when it has one. */
+export function watchedExternalCampaign(
+  campaign: ExternalCampaign,
+  baselineMeanMinor: number | undefined,
+): WatchedCampaign {
+  const ceiling = campaign.spendPerMinuteMaxMinor;
+  return {
+    campaignId: EXTERNAL_CAMPAIGN_PREFIX + campaign.campaignRef,
+    campaignVersion: EXTERNAL_CAMPAIGN_VERSION,
+    templateId: EXTERNAL_TEMPLATE_ID,
+    scope: { scenarios: campaign.scope.scenarios, regions: campaign.scope.regions },
+    ...(ceiling === undefined ? {} : { ceilingPerMinuteMinor: ceiling }),
+    ...(baselineMeanMinor === undefined
+      ? {}
+      : { previous: { meanSubsidyMinor: baselineMeanMinor } }),
+  };
+}
+
+/** An unregistered external campaign as a watched version: declared nothing, limited by nothing. */
+export function watchedUnregisteredExternal(campaignId: string): WatchedCampaign {
+  return {
+    campaignId,
+    campaignVersion: EXTERNAL_CAMPAIGN_VERSION,
+    templateId: EXTERNAL_TEMPLATE_ID,
+    scope: { scenarios: SCENARIOS, regions: REGIONS },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Guard mode, increment 2, on a real server (SQLite): a registered external campaign driven far
+ * above its declared ceiling through `POST /v1/guard/check` trips the serving's guard, is killed
+ * (`GET /v1/kills`, and later checks answer `guard.killed`) and opens an incident naming
+ * `ext:<campaignRef>` (`GET /v1/incidents`). Bounded in time: the trip is awaited at most 10 s.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { demoTimeOf } from "../../src/server/demo-clock.ts";
+import { groceryPayment } from "../support/api-calls.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+const RUNAWAY = {
+  campaignRef: "partner-runaway",
+  funding: "platform",
+  label: "instant_discount",
+  scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
+  // 600 yuan a minute: 50 yuan in the 1 s window.
+  spendPerMinuteMaxMinor: 60_000,
+} as const;
+const WAIT_MS_MAX = 10_000;
+
+describe("guard mode trips, kills and opens an incident on sqlite", () => {
+  let server: TestServer;
+  let payments: string;
+  let operator: string;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", {
+      demo: true,
+      demoTps: 0,
+      externalCampaigns: [RUNAWAY],
+    });
+    payments = await server.tokenFor(["payment-service"]);
+    operator = await server.tokenFor(["operator"]);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const check = (index: number) =>
+    server.request("POST", "/v1/guard/check", {
+      token: payments,
+      body: {
+        // At the server's own (demo) time: the guard's windows are the payments' instants.
+        payment: groceryPayment(`gm-trip-${index}`, { atMs: demoTimeOf(Date.now()) }),
+        proposals: [
+          {
+            proposalId: "a",
+            campaignRef: RUNAWAY.campaignRef,
+            amountMinor: 3_000,
+            funding: "platform",
+            label: "instant_discount",
+          },
+        ],
+      },
+    });
+
+  test("a runaway registered external campaign is killed and its incident opened", async () => {
+    const startedAtMs = Date.now();
+    let killedAt: number | undefined;
+    let sent = 0;
+    // 30 yuan a check, about 50 checks a second: 30× the ceiling's pace.
+    while (Date.now() - startedAtMs < WAIT_MS_MAX) {
+      sent += 1;
+      const answer = await check(sent);
+      expect(answer.status).toBe(200);
+      if (answer.body.answers[0].reason === "guard.killed") {
+        killedAt = Date.now();
+        break;
+      }
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    expect(killedAt, `not killed after ${sent} checks`).toBeDefined();
+    expect(killedAt! - startedAtMs).toBeLessThan(5_000);
+
+    const kills = await server.request("GET", "/v1/kills", { token: operator });
+    expect(kills.status).toBe(200);
+    expect(kills.body.active).toEqual([
+      expect.objectContaining({
+        scope: { kind: "campaigns", campaignIds: ["ext:partner-runaway"] },
+        actor: "guard",
+      }),
+    ]);
+
+    const listed = await server.request("GET", "/v1/incidents", { token: operator });
+    expect(listed.status).toBe(200);
+    expect(listed.body.incidents).toHaveLength(1);
+    const summary = listed.body.incidents[0];
+    expect(summary.title).toContain("ext:partner-runaway");
+    const incident = await server.request("GET", `/v1/incidents/${summary.id}`, {
+      token: operator,
+    });
+    expect(incident.body.blame).toMatchObject({
+      changeIds: [],
+      campaignVersions: [{ campaignId: "ext:partner-runaway", version: 1 }],
+      templateIds: ["ext:*"],
+      funders: ["platform"],
+    });
+    expect(incident.body.timeline.map((entry: { kind: string }) => entry.kind)).toEqual(
+      expect.arrayContaining(["trip", "opened", "kill_published", "kill_confirmed"]),
+    );
+  }, 30_000);
+});
