@@ -37,6 +37,9 @@ describe.each(TEST_STORES)("bursar serve on %s", (store) => {
     expect(new Date(health.body.nowMs).getUTCFullYear()).toBe(2025);
     const ready = await server.request("GET", "/readyz");
     expect(ready.status).toBe(200);
+    const home = await server.request("GET", "/");
+    expect(home.headers.get("content-type")).toContain("text/html");
+    expect(home.body).toContain('href="/docs"');
   });
 
   test("a payment service applies a payment and gets the stored answer again on retry", async () => {
