@@ -63,13 +63,33 @@ export interface ApiErrorBody {
   readonly details: Record<string, unknown>;
 }
 
+/** Domain codes that mean the object is missing, though their names do not end in `_not_found`. */
+const NOT_FOUND_REFUSALS: ReadonlySet<string> = new Set([
+  "incident.not_found",
+  "kill_not_active",
+  "endpoint_not_found",
+]);
+
 /** Domain codes that refuse what the request itself says, whatever the object's state. */
 const REQUEST_REFUSALS: ReadonlySet<string> = new Set([
+  // the change pipeline
   "reason_required",
   "empty_change",
   "too_many_edits",
   "duplicate_edit",
   "invalid_rollout_plan",
+  // incidents
+  "incident.reason_required",
+  "incident.too_many_blamed",
+  "incident.timeline_kind_not_recordable",
+  // webhooks
+  "invalid_id",
+  "invalid_url",
+  "url_too_long",
+  "url_has_credentials",
+  "url_has_fragment",
+  "invalid_secret",
+  "invalid_event_types",
 ]);
 
 /** Domain codes that refuse this caller this object: object-level authorisation. */
@@ -107,19 +127,20 @@ export class ApiError extends Error {
 
   /**
    * A domain refusal (a value in the domain's documented catalog), answered with its own code:
-   * 404 for `…_not_found`; 400 for `…_invalid` and for a request whose own content the domain
-   * refuses (`REQUEST_REFUSALS`); 403 when the caller may not act on this object
+   * 404 for `…_not_found` and `NOT_FOUND_REFUSALS`; 400 for `…_invalid` and for a request whose
+   * own content the domain refuses (`REQUEST_REFUSALS`); 403 when the caller may not act on this object
    * (`OBJECT_REFUSALS`: a missing role, another author's change, one's own approval); else 409 —
    * the request is well formed, and the object's state refuses it.
    */
   static refusal(code: string, message: string): ApiError {
-    const status = code.endsWith("_not_found")
-      ? 404
-      : code.endsWith("_invalid") || REQUEST_REFUSALS.has(code)
-        ? 400
-        : OBJECT_REFUSALS.has(code)
-          ? 403
-          : 409;
+    const status =
+      code.endsWith("_not_found") || NOT_FOUND_REFUSALS.has(code)
+        ? 404
+        : code.endsWith("_invalid") || REQUEST_REFUSALS.has(code)
+          ? 400
+          : OBJECT_REFUSALS.has(code)
+            ? 403
+            : 409;
     return new ApiError(code, status, message);
   }
 

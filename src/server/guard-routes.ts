@@ -64,35 +64,6 @@ const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const reasonText = z.string().min(1).max(INCIDENT_LIMITS.reasonLengthMax);
 const queryWhole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/**
- * Refusal codes of the guard's catalogs whose status `ApiError.refusal` cannot tell from the name
- * (they are not `…_not_found` or `…_invalid`): the object is missing, or the request is malformed.
- */
-const NOT_FOUND_CODES: ReadonlySet<string> = new Set([
-  "incident.not_found",
-  "kill_not_active",
-  "endpoint_not_found",
-]);
-const BAD_REQUEST_CODES: ReadonlySet<string> = new Set([
-  "incident.reason_required",
-  "incident.too_many_blamed",
-  "incident.timeline_kind_not_recordable",
-  "invalid_id",
-  "invalid_url",
-  "url_too_long",
-  "url_has_credentials",
-  "url_has_fragment",
-  "invalid_secret",
-  "invalid_event_types",
-]);
-
-/** A domain refusal answered with its own code and the status its meaning asks for. */
-function refused(code: string, message: string): ApiError {
-  if (NOT_FOUND_CODES.has(code)) return new ApiError(code, 404, message);
-  if (BAD_REQUEST_CODES.has(code)) return new ApiError(code, 400, message);
-  return ApiError.refusal(code, message);
-}
-
 /** The principal a token acts for; every route here requires a token. */
 function actorOf(caller: { readonly principalId: string } | undefined): string {
   if (caller === undefined) throw new Error("a guard route ran without a caller");
@@ -165,14 +136,14 @@ function killRoutes({ kills, nowMs }: ServerServices): RouteSpec[] {
         const scope = body.scope as KillScope;
         // The kill core's own check, the one every store applies before its atomic step.
         const problem = killRequestProblem(scope, body.reason, atMs);
-        if (problem !== undefined) throw refused("kill_invalid", problem);
+        if (problem !== undefined) throw ApiError.refusal("kill_invalid", problem);
         const written = await kills.publishKill({
           scope,
           reason: body.reason,
           actor: actorOf(caller),
           atMs,
         });
-        if (!written.ok) throw refused(written.code, written.message);
+        if (!written.ok) throw ApiError.refusal(written.code, written.message);
         return { status: 201, body: { kill: written.kill, sequence: written.sequence } };
       },
     }),
@@ -196,7 +167,7 @@ function killRoutes({ kills, nowMs }: ServerServices): RouteSpec[] {
           actor: actorOf(caller),
           atMs: nowMs(),
         });
-        if (!written.ok) throw refused(written.code, written.message);
+        if (!written.ok) throw ApiError.refusal(written.code, written.message);
         return { body: { kill: written.kill, sequence: written.sequence } };
       },
     }),
@@ -223,7 +194,7 @@ function breakerRoutes({ serving }: ServerServices): RouteSpec[] {
       responses: { 200: "{breakerId, state}: the breaker's new state." },
       handle: ({ params }) => {
         const moved = serving.moveBreaker(params.breakerId, action);
-        if (!moved.ok) throw refused(moved.code, moved.message);
+        if (!moved.ok) throw ApiError.refusal(moved.code, moved.message);
         return { body: { breakerId: params.breakerId, state: moved.state } };
       },
     });
@@ -330,7 +301,7 @@ type IncidentOutcome =
   | { readonly ok: false; readonly code: string; readonly message: string };
 
 function incidentAnswer(outcome: IncidentOutcome, status = 200): RouteAnswer {
-  if (!outcome.ok) throw refused(outcome.code, outcome.message);
+  if (!outcome.ok) throw ApiError.refusal(outcome.code, outcome.message);
   return { status, body: outcome.incident };
 }
 
@@ -420,7 +391,7 @@ function incidentRoutes(services: ServerServices): RouteSpec[] {
       handle: async ({ params }) => {
         const found = await incidents.get(params.incidentId);
         if (found === undefined) {
-          throw refused("incident.not_found", `no incident ${params.incidentId}`);
+          throw ApiError.refusal("incident.not_found", `no incident ${params.incidentId}`);
         }
         return { body: found };
       },
@@ -591,7 +562,7 @@ function impactRoutes(services: ServerServices): RouteSpec[] {
       handle: async ({ params, query }) => {
         const incident = await incidents.get(params.incidentId);
         if (incident === undefined) {
-          throw refused("incident.not_found", `no incident ${params.incidentId}`);
+          throw ApiError.refusal("incident.not_found", `no incident ${params.incidentId}`);
         }
         const versions: readonly CampaignVersionRef[] = incident.blame.campaignVersions;
         if (versions.length === 0) {
@@ -681,7 +652,7 @@ function webhookRoutes({ webhooks, nowMs }: ServerServices): RouteSpec[] {
         const action = enabled ? "webhook.endpoint_enabled" : "webhook.endpoint_disabled";
         const audit = webhookAudit(actorOf(caller), action, params.endpointId, nowMs(), {});
         const written = await webhooks.setEndpointEnabled(params.endpointId, enabled, audit);
-        if (!written.ok) throw refused(written.code, written.message);
+        if (!written.ok) throw ApiError.refusal(written.code, written.message);
         return { body: { id: params.endpointId, enabled } };
       },
     });
@@ -726,7 +697,7 @@ function webhookRoutes({ webhooks, nowMs }: ServerServices): RouteSpec[] {
           enabled: endpoint.enabled,
         });
         const written = await webhooks.addEndpoint(endpoint, atMs, audit);
-        if (!written.ok) throw refused(written.code, written.message);
+        if (!written.ok) throw ApiError.refusal(written.code, written.message);
         const { secret, ...shown } = endpoint;
         return { status: 201, body: { endpoint: shown, secret } };
       },
@@ -757,7 +728,7 @@ function webhookRoutes({ webhooks, nowMs }: ServerServices): RouteSpec[] {
           },
         );
         const written = await webhooks.removeEndpoint(params.endpointId, atMs, audit);
-        if (!written.ok) throw refused(written.code, written.message);
+        if (!written.ok) throw ApiError.refusal(written.code, written.message);
         return { body: { id: params.endpointId, removed: true } };
       },
     }),
@@ -788,7 +759,7 @@ function webhookRoutes({ webhooks, nowMs }: ServerServices): RouteSpec[] {
             (each) => each.id === params.endpointId,
           );
           if (!configured) {
-            throw refused(
+            throw ApiError.refusal(
               "endpoint_not_found",
               `no endpoint ${params.endpointId} and no deliveries to it`,
             );
