@@ -1,0 +1,45 @@
+/**
+ * The console's pages as hash routes (`#/incidents/incident-3`): the server serves one page at
+ * `/`, and a reload or a shared link opens the same view without the server knowing the routes.
+ */
+
+export type Route =
+  | { readonly page: "campaigns" }
+  | { readonly page: "live" }
+  | { readonly page: "incidents" }
+  | { readonly page: "incident"; readonly incidentId: string }
+  | { readonly page: "audit" }
+  | { readonly page: "not_found"; readonly path: string };
+
+export const DEFAULT_ROUTE: Route = { page: "campaigns" };
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, "").replace(/\/+$/, "");
+  if (path === "" || path === "/") return DEFAULT_ROUTE;
+  const parts = path.split("/").filter((part) => part !== "");
+  const [first, second, ...rest] = parts;
+  if (rest.length === 0 && second === undefined) {
+    if (first === "campaigns" || first === "live" || first === "incidents" || first === "audit") {
+      return { page: first };
+    }
+  }
+  if (first === "incidents" && second !== undefined && rest.length === 0) {
+    try {
+      return { page: "incident", incidentId: decodeURIComponent(second) };
+    } catch {
+      return { page: "not_found", path };
+    }
+  }
+  return { page: "not_found", path };
+}
+
+export function hrefOf(route: Route): string {
+  switch (route.page) {
+    case "incident":
+      return `#/incidents/${encodeURIComponent(route.incidentId)}`;
+    case "not_found":
+      return "#/";
+    default:
+      return `#/${route.page}`;
+  }
+}

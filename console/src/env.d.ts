@@ -1,0 +1,2 @@
+/** Vite bundles the style sheet imported by main.tsx. */
+declare module "*.css";

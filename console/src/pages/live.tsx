@@ -1,0 +1,295 @@
+/**
+ * Live: payments and subsidy per second, the campaigns and funders spending most, breakers and
+ * kills — polled every 2 s from GET /metrics, /v1/breakers and /v1/kills, updated in place.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type ApiClient, ApiFailure } from "../api.ts";
+import { BarChart, LineChart } from "../components/charts.tsx";
+import { Empty, Failed, Loading } from "../components/states.tsx";
+import {
+  formatBps,
+  formatClock,
+  formatInstant,
+  formatMinor,
+  formatNumber,
+} from "../data/format.ts";
+import { type LiveSample, liveSampleFromText, summarizeLive } from "../data/live.ts";
+
+const POLL_MS = 2_000;
+/** Scrapes kept: two minutes at one every 2 s. */
+const SAMPLES_MAX = 61;
+
+interface Breaker {
+  readonly breakerId: string;
+  readonly state: string;
+  readonly trip?: { readonly code?: string; readonly atMs?: number; readonly message?: string };
+}
+
+interface Kill {
+  readonly sequence: number;
+  readonly scope: { kind: string; campaignIds?: string[]; templateId?: string; funding?: string };
+  readonly reason?: string;
+  readonly atMs?: number;
+}
+
+interface GuardState {
+  readonly breakers: readonly Breaker[];
+  readonly kills: readonly Kill[];
+}
+
+/** The currency the page shows money in: the one most campaigns use (the demo's is CNY). */
+async function displayCurrency(api: ApiClient): Promise<string> {
+  try {
+    const { campaigns } = await api.json<{ campaigns: { currency: string }[] }>("/v1/campaigns");
+    const counts = new Map<string, number>();
+    for (const campaign of campaigns)
+      counts.set(campaign.currency, (counts.get(campaign.currency) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "CNY";
+  } catch {
+    return "CNY";
+  }
+}
+
+export function LivePage({ api }: { api: ApiClient }) {
+  const [samples, setSamples] = useState<readonly LiveSample[]>([]);
+  const [guard, setGuard] = useState<GuardState | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [currency, setCurrency] = useState("CNY");
+  const samplesRef = useRef<readonly LiveSample[]>([]);
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    void displayCurrency(api).then((found) => {
+      if (!stopped) setCurrency(found);
+    });
+    const poll = async () => {
+      try {
+        const [metrics, breakers, kills] = await Promise.all([
+          api.text("/metrics"),
+          api.json<{ breakers: Breaker[] }>("/v1/breakers"),
+          api.json<{ active: Kill[] }>("/v1/kills"),
+        ]);
+        if (stopped) return;
+        const next = [...samplesRef.current, liveSampleFromText(metrics, Date.now())].slice(
+          -SAMPLES_MAX,
+        );
+        samplesRef.current = next;
+        setSamples(next);
+        setGuard({ breakers: breakers.breakers, kills: kills.active });
+        setError(undefined);
+      } catch (failure) {
+        if (!stopped) setError(failure);
+      }
+      if (!stopped) timer = setTimeout(poll, POLL_MS);
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [api]);
+
+  const summary = summarizeLive(samples);
+  const forbidden = error instanceof ApiFailure && error.status === 403;
+  return (
+    <section aria-labelledby="live-title">
+      <div class="page-head">
+        <h1 id="live-title">Live</h1>
+        <p class="meta">
+          Polled every {POLL_MS / 1000} s from <code>/metrics</code>; rates over the last{" "}
+          {formatNumber(summary.windowS, 0)} s. Money in {currency}.
+        </p>
+      </div>
+      {error === undefined ? null : <Failed error={error} />}
+      {samples.length === 0 && error === undefined ? <Loading what="the server's metrics" /> : null}
+      {forbidden ? <Empty>The live page needs an operator, auditor or admin token.</Empty> : null}
+      {samples.length > 0 ? (
+        <>
+          <div class="tiles" aria-live="polite">
+            <Tile
+              label="Payments / s"
+              testId="payments-per-s"
+              value={summary.now === undefined ? "…" : formatNumber(summary.now.paymentsPerS, 1)}
+            />
+            <Tile
+              label={`Subsidy / s (${currency})`}
+              testId="subsidy-per-s"
+              value={
+                summary.now === undefined
+                  ? "…"
+                  : formatMinor(summary.now.subsidyMinorPerS, currency)
+              }
+            />
+            <Tile
+              label="Payments subsidised"
+              testId="granted-share"
+              value={
+                summary.grantedShareBps === undefined ? "…" : formatBps(summary.grantedShareBps)
+              }
+            />
+            <Tile
+              label="Payments since start"
+              testId="payments-total"
+              value={formatNumber(samples[samples.length - 1]?.payments ?? 0)}
+            />
+          </div>
+          <div class="charts">
+            <LineChart
+              title="Payments per second"
+              testId="payments-chart"
+              points={summary.series.map((point) => ({ x: point.atMs, y: point.paymentsPerS }))}
+              formatX={formatClock}
+              formatY={(value) => formatNumber(value, value < 10 ? 1 : 0)}
+            />
+            <LineChart
+              title={`Subsidy per second (${currency})`}
+              testId="subsidy-chart"
+              points={summary.series.map((point) => ({ x: point.atMs, y: point.subsidyMinorPerS }))}
+              formatX={formatClock}
+              formatY={(value) => formatMinor(value, currency)}
+            />
+          </div>
+          <div class="columns">
+            <div>
+              <h2>Top campaigns</h2>
+              {summary.topCampaigns.length === 0 ? (
+                <Empty>No subsidy granted since the server started.</Empty>
+              ) : (
+                <>
+                  <BarChart
+                    title={`Subsidy per second by campaign (${currency})`}
+                    bars={summary.topCampaigns.map((spender) => ({
+                      label: spender.key,
+                      value: spender.minorPerS,
+                    }))}
+                    formatValue={(value) => formatMinor(value, currency)}
+                  />
+                  <SpenderTable
+                    testId="top-campaigns"
+                    heading="Campaign"
+                    spenders={summary.topCampaigns}
+                    currency={currency}
+                  />
+                </>
+              )}
+            </div>
+            <div>
+              <h2>Top funders</h2>
+              {summary.topFunders.length === 0 ? (
+                <Empty>No subsidy granted since the server started.</Empty>
+              ) : (
+                <SpenderTable
+                  testId="top-funders"
+                  heading="Funder"
+                  spenders={summary.topFunders}
+                  currency={currency}
+                />
+              )}
+              <h2>Breakers</h2>
+              <BreakerTable guard={guard} />
+              <h2>Kills</h2>
+              <KillTable guard={guard} />
+            </div>
+          </div>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function Tile(props: { label: string; value: string; testId: string }) {
+  return (
+    <div class="tile">
+      <span class="tile-label">{props.label}</span>
+      <span class="tile-value" data-testid={props.testId}>
+        {props.value}
+      </span>
+    </div>
+  );
+}
+
+function SpenderTable(props: {
+  heading: string;
+  spenders: ReturnType<typeof summarizeLive>["topCampaigns"];
+  currency: string;
+  testId: string;
+}) {
+  return (
+    <div class="table-wrap">
+      <table data-testid={props.testId}>
+        <thead>
+          <tr>
+            <th scope="col">{props.heading}</th>
+            <th scope="col" class="number">
+              Per second
+            </th>
+            <th scope="col" class="number">
+              Since start
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.spenders.map((spender) => (
+            <tr key={spender.key}>
+              <th scope="row">{spender.key === "" ? "(none)" : spender.key}</th>
+              <td class="number">{formatMinor(spender.minorPerS, props.currency)}</td>
+              <td class="number">{formatMinor(spender.totalMinor, props.currency)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function BreakerTable({ guard }: { guard: GuardState | undefined }) {
+  if (guard === undefined) return <Loading what="breakers" />;
+  if (guard.breakers.length === 0)
+    return <Empty>Every breaker is armed: none has tripped since this server started.</Empty>;
+  return (
+    <div class="table-wrap">
+      <table data-testid="breakers">
+        <thead>
+          <tr>
+            <th scope="col">Breaker</th>
+            <th scope="col">State</th>
+            <th scope="col">Trip</th>
+          </tr>
+        </thead>
+        <tbody>
+          {guard.breakers.map((breaker) => (
+            <tr key={breaker.breakerId}>
+              <th scope="row">{breaker.breakerId}</th>
+              <td>
+                <span class={`badge breaker-${breaker.state}`}>{breaker.state}</span>
+              </td>
+              <td>
+                {breaker.trip === undefined
+                  ? "—"
+                  : `${breaker.trip.code ?? ""} ${formatInstant(breaker.trip.atMs)}`}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function KillTable({ guard }: { guard: GuardState | undefined }) {
+  if (guard === undefined) return <Loading what="kills" />;
+  if (guard.kills.length === 0) return <Empty>No active kill.</Empty>;
+  return (
+    <ul class="kills" data-testid="kills">
+      {guard.kills.map((kill) => (
+        <li key={kill.sequence}>
+          <strong>#{kill.sequence}</strong> {kill.scope.kind}
+          {kill.scope.campaignIds === undefined ? "" : `: ${kill.scope.campaignIds.join(", ")}`}
+          {kill.scope.templateId === undefined ? "" : `: ${kill.scope.templateId}`}
+          {kill.scope.funding === undefined ? "" : `: ${kill.scope.funding}`}{" "}
+          {kill.reason === undefined ? "" : `— ${kill.reason}`}
+        </li>
+      ))}
+    </ul>
+  );
+}
