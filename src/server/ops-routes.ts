@@ -1,8 +1,9 @@
 /**
  * What operations and tooling read: liveness, readiness, Prometheus metrics, the OpenAPI document
- * and its readable page (docs/reference/http-api.md, "Operations").
+ * and its readable page (docs/reference/http-api.md, "Operations"); and the web console at `/`.
  */
 import { ApiError } from "./api-errors.ts";
+import { consoleRoutes } from "./console-routes.ts";
 import { docsPage } from "./docs-page.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type RouteSpec, route } from "./route.ts";
@@ -19,21 +20,6 @@ export interface OpsRouteDependencies {
   readonly allRoutes: () => readonly RouteSpec[];
 }
 
-/** No script, no external request: it works on a closed network, as the console must. */
-const HOME_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Bursar</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1d232a}</style>
-</head><body>
-<h1>Bursar</h1>
-<p>Payment-time promotions that cannot be misconfigured into a P0.</p>
-<p>The console is not served yet. The HTTP API is: its reference is at <a href="/docs">/docs</a>,
-its OpenAPI 3.1 document at <a href="/openapi.json">/openapi.json</a>; liveness at
-<a href="/healthz">/healthz</a>, readiness at <a href="/readyz">/readyz</a>, and metrics at
-<code>/metrics</code> with an operator's token.</p>
-</body></html>
-`;
-
 export function opsRoutes(dependencies: OpsRouteDependencies): RouteSpec[] {
   let openApi: { json: string; html: string } | undefined;
   const documents = () => {
@@ -44,18 +30,8 @@ export function opsRoutes(dependencies: OpsRouteDependencies): RouteSpec[] {
     return openApi;
   };
   return [
-    route({
-      method: "GET",
-      url: "/",
-      operationId: "home",
-      summary:
-        "Where the console will be served; until then, a page that links the API's reference and document.",
-      tag: "operations",
-      access: "public",
-      rateClass: "none",
-      responses: { 200: "HTML." },
-      handle: () => ({ body: HOME_PAGE, contentType: "text/html; charset=utf-8" }),
-    }),
+    // The console at `/` and its files (console-routes.ts).
+    ...consoleRoutes(),
     route({
       method: "GET",
       url: "/healthz",
