@@ -36,6 +36,7 @@ import { TrafficGenerator } from "../traffic/traffic-generator.ts";
 import { typicalAmountsFromTrafficModel } from "../traffic/typical-amounts.ts";
 import { buildApp, type RateLimits } from "./app.ts";
 import { changeRoutes } from "./change-routes.ts";
+import { consoleCampaignRoutes } from "./console-campaign-routes.ts";
 import { demoClock } from "./demo-clock.ts";
 import { type DemoSeedResult, seedDemo } from "./demo-seed.ts";
 import { DemoTraffic } from "./demo-traffic.ts";
@@ -243,6 +244,7 @@ export class BursarServer {
         ...changeRoutes(services),
         ...guardRoutes(services),
         ...guardModeRoutes({ guardCheck }),
+        ...consoleCampaignRoutes({ changes, ledger: ledgerStore, nowMs }),
         ...opsRoutes({
           metrics,
           nowMs,
