@@ -14,7 +14,7 @@ import Fastify, {
 import type { z } from "zod";
 import { ApiError } from "./api-errors.ts";
 import { type RateLimit, RateLimiter } from "./rate-limiter.ts";
-import type { Caller, RateClass, RouteSpec } from "./route.ts";
+import type { Caller, RateClass, RouteAnswer, RouteSpec } from "./route.ts";
 import type { ServerMetrics } from "./server-metrics.ts";
 
 /** pino's level numbers, to skip building a log line nobody will write. */
@@ -48,8 +48,11 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 
 export interface AppOptions {
   readonly routes: readonly RouteSpec[];
-  /** The caller a bearer token's text names, or undefined for a malformed, unknown or revoked one. */
-  readonly authenticate: (tokenText: string) => Promise<Caller | undefined>;
+  /**
+   * The caller a bearer token's text names, or undefined for a malformed, unknown or revoked one;
+   * at once when it can tell without a store (a cached token), else as a promise.
+   */
+  readonly authenticate: (tokenText: string) => Caller | undefined | Promise<Caller | undefined>;
   readonly metrics: ServerMetrics;
   readonly nowMs: () => number;
   readonly rateLimits?: RateLimits;
@@ -73,6 +76,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
           },
     // One line per request is written below, with the fields this API cares about.
     logController: new LogController({ disableRequestLogging: true }),
+    // Every line this app logs names its request id itself, so a request logs through the root
+    // logger: a pino child per request (Fastify's default) cost more than the lines it would bind.
+    childLoggerFactory: (logger) => logger,
     genReqId: () => {
       requestCounter += 1;
       return `${requestPrefix}-${requestCounter.toString(36)}`;
@@ -108,15 +114,71 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onRequest", async (request, reply) => {
+  // Hooks in callback style: an async hook costs a promise and a turn of the microtask queue on
+  // every request, for work that never waits.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
-    if (closing) throw ApiError.of("unavailable", "the server is shutting down; retry shortly");
+    if (closing) done(ApiError.of("unavailable", "the server is shutting down; retry shortly"));
+    else done();
   });
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
-    return payload;
+    done(null, payload);
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
+    logAnswered(request, reply);
+    done();
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void sendError(reply, ApiError.of("not_found", `no endpoint ${request.method} ${request.url}`));
+  });
+  app.setErrorHandler((error, request, reply) => {
+    void sendError(reply, asApiError(error, request));
+  });
+
+  for (const spec of options.routes) {
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      bodyLimit: spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      // Synchronous until something must wait (a token not yet cached, a store): a cached quote
+      // is answered without a promise of this app's own.
+      handler: (request, reply) => {
+        if (spec.access === "public") return answer(spec, request, reply, undefined);
+        const caller = authorise(request, spec);
+        return caller instanceof Promise
+          ? caller.then((known) => answer(spec, request, reply, known))
+          : answer(spec, request, reply, caller);
+      },
+    });
+  }
+  return app;
+
+  /** Rate-limits, validates and runs the handler; sends its answer (or returns its promise). */
+  function answer(
+    spec: RouteSpec,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    caller: Caller | undefined,
+  ): FastifyReply | Promise<FastifyReply> {
+    if (caller !== undefined) takeRate(limiter, caller.tokenId, spec.rateClass, rateLimits);
+    const params = parsePart(spec.params, request.params, "path");
+    const query = parsePart(spec.query, request.query, "query");
+    const body =
+      spec.body === undefined
+        ? noBody(request.body)
+        : spec.bodyChecked === "by_handler"
+          ? request.body
+          : parsePart(spec.body, request.body, "body");
+    const handled = spec.handle({ params, query, body, caller, requestId: request.id });
+    return handled instanceof Promise
+      ? handled.then((answered) => send(reply, answered))
+      : send(reply, handled);
+  }
+
+  /** The request's metrics, and its log line when the level asks for one. */
+  function logAnswered(request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url ?? "unmatched";
     const status = reply.statusCode;
     options.metrics.observeRequest(route, request.method, status, reply.elapsedTime);
@@ -137,48 +199,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
       ms: Math.round(reply.elapsedTime * 100) / 100,
     };
     request.log[level](fields, status >= 500 ? "request failed" : "request");
-  });
-
-  app.setNotFoundHandler((request, reply) => {
-    void sendError(reply, ApiError.of("not_found", `no endpoint ${request.method} ${request.url}`));
-  });
-  app.setErrorHandler((error, request, reply) => {
-    void sendError(reply, asApiError(error, request));
-  });
-
-  for (const spec of options.routes) {
-    app.route({
-      method: spec.method,
-      url: spec.url,
-      bodyLimit: spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-      handler: async (request, reply) => {
-        const caller = spec.access === "public" ? undefined : await authorise(request, spec);
-        if (caller !== undefined) takeRate(limiter, caller.tokenId, spec.rateClass, rateLimits);
-        const params = parsePart(spec.params, request.params, "path");
-        const query = parsePart(spec.query, request.query, "query");
-        const body =
-          spec.body === undefined
-            ? noBody(request.body)
-            : spec.bodyChecked === "by_handler"
-              ? request.body
-              : parsePart(spec.body, request.body, "body");
-        const answer = await spec.handle({
-          params,
-          query,
-          body,
-          caller,
-          requestId: request.id,
-        });
-        reply.code(answer.status ?? 200);
-        if (answer.headers !== undefined) reply.headers(answer.headers);
-        if (answer.contentType !== undefined) reply.type(answer.contentType);
-        return answer.body;
-      },
-    });
   }
-  return app;
 
-  async function authorise(request: FastifyRequest, spec: RouteSpec): Promise<Caller> {
+  /** The caller, at once for a cached token; throws (or rejects with) the refusal otherwise. */
+  function authorise(request: FastifyRequest, spec: RouteSpec): Caller | Promise<Caller> {
     const header = request.headers.authorization;
     const tokenText =
       typeof header === "string" &&
@@ -186,14 +210,36 @@ export function buildApp(options: AppOptions): FastifyInstance {
       header.startsWith("Bearer ")
         ? header.slice("Bearer ".length).trim()
         : undefined;
-    let caller: Caller | undefined;
+    if (tokenText === undefined) return permitted(request, spec, undefined, tokenText);
+    let found: Caller | undefined | Promise<Caller | undefined>;
     try {
-      caller = tokenText === undefined ? undefined : await options.authenticate(tokenText);
+      found = options.authenticate(tokenText);
     } catch (error) {
-      // The token may well be valid: the store that would say so did not answer.
-      request.log.warn({ err: error, requestId: request.id }, "token store failed");
-      throw ApiError.of("unavailable", "the token store does not answer; retry shortly");
+      throw tokenStoreFailed(request, error);
     }
+    return found instanceof Promise
+      ? found.then(
+          (caller) => permitted(request, spec, caller, tokenText),
+          (error: unknown) => {
+            throw tokenStoreFailed(request, error);
+          },
+        )
+      : permitted(request, spec, found, tokenText);
+  }
+
+  function tokenStoreFailed(request: FastifyRequest, error: unknown): ApiError {
+    // The token may well be valid: the store that would say so did not answer.
+    request.log.warn({ err: error, requestId: request.id }, "token store failed");
+    return ApiError.of("unavailable", "the token store does not answer; retry shortly");
+  }
+
+  /** The caller if its token is valid and holds one of the endpoint's roles; else throws. */
+  function permitted(
+    request: FastifyRequest,
+    spec: RouteSpec,
+    caller: Caller | undefined,
+    tokenText: string | undefined,
+  ): Caller {
     if (caller === undefined) {
       // Guessing tokens is slowed per address; a valid token is limited by its own id below.
       const waitS = limiter.take(`address:${request.ip}`, rateLimits.unauthenticated);
@@ -297,6 +343,13 @@ function asApiError(error: unknown, request: FastifyRequest): ApiError {
   return ApiError.of("internal_error", "the server failed to answer; the request id is logged", {
     requestId: request.id,
   });
+}
+
+function send(reply: FastifyReply, answer: RouteAnswer): FastifyReply {
+  reply.code(answer.status ?? 200);
+  if (answer.headers !== undefined) reply.headers(answer.headers);
+  if (answer.contentType !== undefined) reply.type(answer.contentType);
+  return reply.send(answer.body);
 }
 
 async function sendError(reply: FastifyReply, error: ApiError): Promise<void> {

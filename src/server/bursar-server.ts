@@ -11,6 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import type { ApiTokenRecord } from "../control/api-token-store.ts";
 import { ApiTokenService } from "../control/api-tokens.ts";
 import { lintAndSimulate } from "../control/assess-proposal.ts";
 import { ChangeService, type ProposalFindings } from "../control/change-service.ts";
@@ -44,7 +45,7 @@ import { guardModeRoutes } from "./guard-mode-routes.ts";
 import { guardRoutes } from "./guard-routes.ts";
 import { opsRoutes } from "./ops-routes.ts";
 import { paymentRoutes } from "./payment-routes.ts";
-import type { RouteSpec } from "./route.ts";
+import type { Caller, RouteSpec } from "./route.ts";
 import { ServerMetrics } from "./server-metrics.ts";
 import type { ServerServices } from "./server-services.ts";
 import { tokenRoutes } from "./token-routes.ts";
@@ -256,11 +257,9 @@ export class BursarServer {
       );
       const app = buildApp({
         routes,
-        authenticate: async (text) => {
-          const record = await tokens.authenticate(text);
-          return record === undefined
-            ? undefined
-            : { tokenId: record.id, principalId: record.principalId, roles: record.roles };
+        authenticate: (text) => {
+          const found = tokens.authenticate(text);
+          return found instanceof Promise ? found.then(callerOf) : callerOf(found);
         },
         metrics,
         nowMs: wallNowMs,
@@ -373,4 +372,16 @@ function assessmentTraffic(seed: number, nowMs: number) {
   });
   if (!created.ok) throw new Error(created.errors.map((error) => error.message).join("; "));
   return created.generator;
+}
+
+/** The caller a token's record authenticates as (one object per record, not one per request). */
+const callers = new WeakMap<ApiTokenRecord, Caller>();
+function callerOf(record: ApiTokenRecord | undefined): Caller | undefined {
+  if (record === undefined) return undefined;
+  let caller = callers.get(record);
+  if (caller === undefined) {
+    caller = { tokenId: record.id, principalId: record.principalId, roles: record.roles };
+    callers.set(record, caller);
+  }
+  return caller;
 }
