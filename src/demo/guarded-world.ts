@@ -30,19 +30,17 @@ import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
 import type { Incident } from "../core/guard/incident.ts";
 import { applyKills, EMPTY_KILL_STATE, KillMatcher } from "../core/guard/kill.ts";
-import { SlidingWindow } from "../core/guard/sliding-window.ts";
 import type { ImpactReport } from "../core/ledger/impact-report.ts";
 import { planReservation } from "../core/ledger/plan-reservation.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
 import type { Payment } from "../core/model/payment.ts";
-import { GuardResponder, type GuardResponse } from "../guard/guard-responder.ts";
-import { IncidentService } from "../guard/incident-service.ts";
-import { MemoryIncidentStore } from "../guard/memory-incident-store.ts";
-import { MemoryKillStore } from "../guard/memory-kill-store.ts";
+import type { GuardResponse } from "../guard/guard-responder.ts";
+import type { IncidentService } from "../guard/incident-service.ts";
 import { RuntimeGuard } from "../guard/runtime-guard.ts";
 import { MemoryLedgerStore } from "../ledger/memory-ledger-store.ts";
 import { SeededRandom } from "../traffic/seeded-random.ts";
 import { TrafficGenerator } from "../traffic/traffic-generator.ts";
+import { ReplayContainment } from "./replay-containment.ts";
 import { ReplayRunTally } from "./replay-run.ts";
 
 const AUTHOR: Principal = { id: "ops.li", roles: ["author"] };
@@ -55,7 +53,6 @@ const ADMINS: readonly Principal[] = [
   { id: "admin.liu", roles: ["admin"] },
 ];
 const OPERATOR: Principal = { id: "ops.oncall", roles: ["operator"] };
-const GUARD: Principal = { id: "guard", roles: ["operator"] };
 
 /** The import of the examples rolls out in two stages, like any change, before the replay. */
 const IMPORT_PLAN: RolloutPlan = {
@@ -112,11 +109,10 @@ export class GuardedWorld {
   private readonly clock = { nowMs: 0 };
   private readonly audit = new MemoryAuditLogStore();
   private readonly service: ChangeService;
-  private readonly kills: MemoryKillStore;
+  private readonly containment: ReplayContainment;
   private readonly incidents: IncidentService;
   private readonly ledger = new MemoryLedgerStore();
   private readonly guard = new RuntimeGuard();
-  private readonly responder: GuardResponder;
   private readonly random: SeededRandom;
   private runners: RolloutRunner[] = [];
   private matchers: KillMatcher[] = [];
@@ -129,24 +125,10 @@ export class GuardedWorld {
   /** The lint errors that blocked the change's first submission. */
   private lintCodes: string[] = [];
   private pendingCommits: PendingCommit[] = [];
-  private pendingKillConfirms: { evaluator: number; atMs: number; response: GuardResponse }[] = [];
-  private killConfirmedAtMs: number[] = [];
-  private firstBad: { paymentId: string; atMs: number; subsidyMinor: number } | undefined;
-  /** Every trip and what the responder did, in order. */
-  private readonly responses: { trip: GuardTrip; response: GuardResponse }[] = [];
-  /** The trip that stopped the bad change, and how many evaluators have yet to obey its kill. */
-  private detection:
-    | { trip: GuardTrip; response: GuardResponse; pendingConfirms: number }
-    | undefined;
-  /** Every payment of the last minute: the denominator of an incident's share of payments. */
-  private readonly paymentsLastMinute = new SlidingWindow(60_000, 60);
-  private leakedMinor = 0;
   private releasedMinor = 0;
   private campaignsById = new Map<string, SnapshotCampaign>();
   /** The version the stable configuration serves of each campaign (the last seen). */
   private readonly stableVersions = new Map<string, number>();
-  /** Subsidised payments of the blamed versions in the last minute, for the incident's impact. */
-  private badInLastMinute: { atMs: number; minor: number; scenario: string; region: string }[] = [];
 
   constructor(private readonly options: GuardedWorldOptions) {
     this.tally = new ReplayRunTally(options.protectedScenarios);
@@ -169,18 +151,16 @@ export class GuardedWorld {
       assess: recording,
       now: () => new Date(this.clock.nowMs).toISOString(),
     });
-    this.kills = new MemoryKillStore(this.audit);
-    this.incidents = new IncidentService({
-      store: new MemoryIncidentStore(this.audit),
-      nowMs: () => this.clock.nowMs,
-    });
-    this.responder = new GuardResponder({
+    this.containment = new ReplayContainment({
+      clock: this.clock,
+      audit: this.audit,
       changes: this.service,
-      kills: this.kills,
-      incidents: this.incidents,
-      nowMs: () => this.clock.nowMs,
-      actor: GUARD,
+      random: this.random,
+      evaluators: options.evaluators,
+      killDelayMs: options.killDelayMs,
+      protectedScenarios: options.protectedScenarios,
     });
+    this.incidents = this.containment.incidents;
   }
 
   /**
@@ -228,7 +208,7 @@ export class GuardedWorld {
    * reserved in the ledger; then the promise must be awaited before the next payment.
    */
   pay(payment: Payment, index: number): Promise<void> | undefined {
-    this.paymentsLastMinute.add(payment.atMs, 0);
+    this.containment.countPayment(payment.atMs);
     const evaluator = index % this.runners.length;
     const runner = this.runners[evaluator]!;
     const decision = applyKills(runner.quote(payment), this.matchers[evaluator]!);
@@ -263,8 +243,7 @@ export class GuardedWorld {
    */
   get settled(): boolean {
     return (
-      this.detection !== undefined &&
-      this.detection.pendingConfirms === 0 &&
+      this.containment.obeyedEverywhere &&
       this.pendingCommits.length === 0 &&
       this.runners.every((runner) => runner.rollout === undefined)
     );
@@ -275,8 +254,7 @@ export class GuardedWorld {
     await this.completeDue(Number.POSITIVE_INFINITY);
     await this.confirmKillsDue(Number.POSITIVE_INFINITY);
     this.clock.nowMs = endMs;
-    const incidentId = this.detection?.response.incidentId;
-    const incident = incidentId == null ? null : ((await this.incidents.get(incidentId)) ?? null);
+    const contained = await this.containment.outcome();
     const versions = [...this.badVersions.values()];
     const impact = versions.length === 0 ? null : await this.ledger.impactReport({ versions });
     return {
@@ -284,14 +262,14 @@ export class GuardedWorld {
       changeId: this.changeId,
       lintCodes: this.lintCodes,
       blockedAtLint: this.blockedAtLint,
-      firstBadReservationAtMs: this.firstBad?.atMs ?? null,
-      trip: this.detection?.trip ?? null,
-      response: this.detection?.response ?? null,
-      otherTrips: this.responses.filter((entry) => entry.response !== this.detection?.response),
-      killConfirmedAtMs: this.killConfirmedAtMs,
-      leakedUntilLastEvaluatorStopsMinor: this.leakedMinor,
+      firstBadReservationAtMs: contained.firstBadAtMs,
+      trip: contained.trip,
+      response: contained.response,
+      otherTrips: contained.otherTrips,
+      killConfirmedAtMs: contained.killConfirmedAtMs,
+      leakedUntilLastEvaluatorStopsMinor: contained.leakedUntilLastEvaluatorStopsMinor,
       releasedMinor: this.releasedMinor,
-      incident,
+      incident: contained.incident,
     };
   }
 
@@ -326,20 +304,7 @@ export class GuardedWorld {
       }
     }
     if (badMinor === 0) return;
-    this.firstBad ??= { paymentId: payment.paymentId, atMs: payment.atMs, subsidyMinor: badMinor };
-    if (this.detection !== undefined) this.leakedMinor += badMinor;
-    // Only the last minute is ever read (the impact a trip is judged on).
-    if (this.badInLastMinute.length > 0 && this.badInLastMinute[0]!.atMs <= payment.atMs - 60_000) {
-      this.badInLastMinute = this.badInLastMinute.filter(
-        (entry) => entry.atMs > payment.atMs - 60_000,
-      );
-    }
-    this.badInLastMinute.push({
-      atMs: payment.atMs,
-      minor: badMinor,
-      scenario: payment.scenario,
-      region: payment.region,
-    });
+    this.containment.recordBad(payment, badMinor);
     const { min, max } = this.options.completionMs;
     this.pendingCommits.push({
       dueAtMs: payment.atMs + min + Math.floor(this.random.nextFloat() * (max - min + 1)),
@@ -366,80 +331,34 @@ export class GuardedWorld {
   }
 
   private async onTrip(trip: GuardTrip, atMs: number): Promise<void> {
-    const recent = this.badInLastMinute.filter((entry) => entry.atMs > atMs - 60_000);
-    this.badInLastMinute = recent;
-    const cumulativeMinor = recent.reduce((sum, entry) => sum + entry.minor, 0);
-    const response = await this.responder.respond(trip, {
-      impact: {
-        atRiskPerMinuteMinor: cumulativeMinor,
-        cumulativeMinor,
-        paymentShareBps: Math.floor(
-          (recent.length * 10_000) / Math.max(1, this.paymentsLastMinute.sum(atMs).count),
-        ),
-        scenarios: new Set(recent.map((entry) => entry.scenario)).size,
-        regions: new Set(recent.map((entry) => entry.region)).size,
-        coreFlows: recent.some((entry) => this.options.protectedScenarios.has(entry.scenario)),
-      },
+    await this.containment.answer(trip, atMs, {
       templateOf: (campaignId) => this.campaignsById.get(campaignId)?.template.id,
       fundingOf: (campaignId) => this.campaignsById.get(campaignId)?.funding.source,
-      ...(this.firstBad === undefined ? {} : { firstAnomaly: this.firstBad }),
+      // The trip that stops the bad change: it rolled the change back or killed one of its
+      // versions. Others (a campaign the change displaced in an exclusive group) are kept too.
+      stopsBadChange: (tripped, response) =>
+        response.rolledBack.includes(this.changeId) ||
+        (tripped.blamedVersions ?? []).some(
+          (blame) =>
+            this.badCampaignIds.has(blame.campaignId) &&
+            blame.campaignVersion !== this.stableVersionOf(blame.campaignId),
+        ),
     });
-    this.responses.push({ trip, response });
-    // The trip that stops the bad change: it rolled the change back or killed one of its
-    // versions. Others (a campaign the change displaced in an exclusive group) are kept too.
-    const stopsBadChange =
-      response.rolledBack.includes(this.changeId) ||
-      (trip.blamedVersions ?? []).some(
-        (blame) =>
-          this.badCampaignIds.has(blame.campaignId) &&
-          blame.campaignVersion !== this.stableVersionOf(blame.campaignId),
-      );
-    if (stopsBadChange && this.detection === undefined) {
-      this.detection = { trip, response, pendingConfirms: this.runners.length };
-    }
-    this.killState = await this.kills.readState();
-    const { min, max } = this.options.killDelayMs;
-    for (let evaluator = 0; evaluator < this.runners.length; evaluator += 1) {
-      this.pendingKillConfirms.push({
-        evaluator,
-        atMs: atMs + min + Math.floor(this.random.nextFloat() * (max - min + 1)),
-        response,
-      });
-    }
   }
 
-  private killState = EMPTY_KILL_STATE;
-
   private async confirmKillsDue(atMs: number): Promise<void> {
-    const due = this.pendingKillConfirms.filter((pending) => pending.atMs <= atMs);
-    if (due.length === 0) return;
-    this.pendingKillConfirms = this.pendingKillConfirms.filter((pending) => pending.atMs > atMs);
-    due.sort((left, right) => left.atMs - right.atMs);
-    for (const pending of due) {
-      // The evaluator obeys the kills at once and reloads its configuration (the rollback).
-      this.matchers[pending.evaluator] = new KillMatcher(this.killState);
-      await this.runners[pending.evaluator]!.report(pending.atMs);
-      const evaluatorId = `evaluator-${pending.evaluator + 1}`;
-      if (pending.response.incidentId !== null) {
-        await this.incidents.addTimeline(pending.response.incidentId, {
-          kind: "kill_confirmed",
-          atMs: pending.atMs,
-          byId: evaluatorId,
-          summary: `${evaluatorId} applies kill ${pending.response.killSequence} and serves the configuration after the rollback`,
-          details: { evaluatorId },
-        });
-      }
-      const detection = this.detection;
-      if (detection !== undefined && pending.response === detection.response) {
-        this.killConfirmedAtMs.push(pending.atMs);
-        detection.pendingConfirms -= 1;
-        if (detection.pendingConfirms === 0) {
-          this.clock.nowMs = pending.atMs;
-          await this.remediate(detection.response);
-        }
-      }
-    }
-    this.reconfigure(atMs);
+    const obeyed = await this.containment.confirmDue(
+      atMs,
+      async (evaluator, obeyedAtMs, state) => {
+        // The evaluator obeys the kills at once and reloads its configuration (the rollback).
+        this.matchers[evaluator] = new KillMatcher(state);
+        await this.runners[evaluator]!.report(obeyedAtMs);
+      },
+      (evaluatorId, killSequence) =>
+        `${evaluatorId} applies kill ${killSequence} and serves the configuration after the rollback`,
+      (response) => this.remediate(response),
+    );
+    if (obeyed) this.reconfigure(atMs);
   }
 
   /** Every evaluator stopped: what is still only reserved is released; the rest is absorbed. */

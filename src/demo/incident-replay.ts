@@ -150,7 +150,7 @@ export async function runIncidentReplay(options: IncidentReplayOptions): Promise
   };
 }
 
-interface ReplayShape {
+export interface ReplayShape {
   readonly seconds: number;
   readonly warmUpSeconds: number;
   readonly changeAtMs: number;
@@ -158,7 +158,7 @@ interface ReplayShape {
   readonly endMs: number;
 }
 
-function replayShape(options: {
+export function replayShape(options: {
   readonly seconds?: number;
   readonly warmUpSeconds?: number;
 }): ReplayShape {
@@ -174,13 +174,13 @@ function replayShape(options: {
   };
 }
 
-function protectedScenariosOf(examples: readonly ConfigDocument[]): ReadonlySet<string> {
+export function protectedScenariosOf(examples: readonly ConfigDocument[]): ReadonlySet<string> {
   const envelope = examples.find((document): document is Envelope => document.kind === "envelope");
   if (envelope === undefined) throw new Error("the configuration has no envelope");
   return new Set<string>(envelope.protectedScenarios);
 }
 
-function trafficOf(seed: number, tps: number, shape: ReplayShape): TrafficGenerator {
+export function trafficOf(seed: number, tps: number, shape: ReplayShape): TrafficGenerator {
   const traffic = TrafficGenerator.create({
     seed,
     tps,
@@ -198,14 +198,7 @@ async function runNaive(
   protectedScenarios: ReadonlySet<string>,
   onProgress: (doneMs: number) => void,
 ): Promise<{ unguarded: ReplayRun; unguardedVariant: ReplayRun }> {
-  const naive = (kind: IncidentChangeKind) => ({
-    engine: new NaiveEngine(
-      withEdits(options.examples, incidentEdits(options.examples, kind)),
-      INCIDENT_TEMPLATE_ID,
-    ),
-    tally: new ReplayRunTally(protectedScenarios),
-  });
-  const runs = [naive("original"), naive("variant")] as const;
+  const runs = naiveRuns(options.examples, protectedScenarios);
   let nextProgressMs = shape.startMs + 1_000;
   for (const payment of trafficOf(options.seed, options.tps, shape)) {
     if (payment.atMs >= nextProgressMs) {
@@ -222,6 +215,26 @@ async function runNaive(
   }
   onProgress(shape.endMs - shape.startMs);
   return { unguarded: runs[0].tally.result(), unguardedVariant: runs[1].tally.result() };
+}
+
+/** The naive engine with each change (original, then variant), and the tally of what it grants. */
+export function naiveRuns(
+  examples: readonly ConfigDocument[],
+  protectedScenarios: ReadonlySet<string>,
+): readonly [NaiveRun, NaiveRun] {
+  const naive = (kind: IncidentChangeKind): NaiveRun => ({
+    engine: new NaiveEngine(
+      withEdits(examples, incidentEdits(examples, kind)),
+      INCIDENT_TEMPLATE_ID,
+    ),
+    tally: new ReplayRunTally(protectedScenarios),
+  });
+  return [naive("original"), naive("variant")];
+}
+
+export interface NaiveRun {
+  readonly engine: NaiveEngine;
+  readonly tally: ReplayRunTally;
 }
 
 export interface GuardedRunInput {
