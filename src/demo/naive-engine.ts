@@ -5,12 +5,16 @@
  * scenario the template allows, in the campaign's regions), the offer is computed as configured,
  * and nothing else bounds it — no protected scenarios, no payee check, no envelope, no budgets,
  * no per-user caps. One subsidy per payment: the matching campaign of highest priority.
+ *
+ * Guard mode's replay (guard-mode-replay.ts) puts Bursar in front of this same engine: what it
+ * grants becomes a proposal, with the template's funding and label as the engine shows them.
  */
 import type { Campaign } from "../core/model/campaign.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
 import type { Payment } from "../core/model/payment.ts";
 import type { Template } from "../core/model/template.ts";
 import { applyRateBpsFloor } from "../core/money.ts";
+import { REGIONS } from "../core/region.ts";
 
 export interface NaiveGrant {
   readonly campaignId: string;
@@ -27,6 +31,9 @@ export class NaiveEngine {
   private readonly campaigns: readonly NaiveCampaign[];
   private readonly scenarios: ReadonlySet<string>;
   private readonly offer: Template["offer"];
+  /** Who pays for what it grants, and how it is labelled: the template's. */
+  readonly funding: Template["funding"];
+  readonly label: Template["label"];
 
   /** The campaigns of `templateId` in `documents`, as the naive engine reads them. */
   constructor(documents: readonly ConfigDocument[], templateId: string) {
@@ -36,6 +43,8 @@ export class NaiveEngine {
     );
     if (template === undefined) throw new Error(`no template ${templateId}`);
     this.offer = template.offer;
+    this.funding = template.funding;
+    this.label = template.label;
     this.scenarios = new Set(template.allowedScenarios);
     this.campaigns = documents
       .filter(
@@ -48,6 +57,19 @@ export class NaiveEngine {
         regions: new Set(campaign.scope.regions),
       }))
       .sort((left, right) => right.priority - left.priority || (left.id < right.id ? -1 : 1));
+  }
+
+  /**
+   * The campaigns it can grant for: in each region, the first of highest priority (a campaign
+   * outranked in every one of its regions never grants).
+   */
+  reachableCampaignIds(): string[] {
+    const reachable = new Set<string>();
+    for (const region of REGIONS) {
+      const campaign = this.campaigns.find((candidate) => candidate.regions.has(region));
+      if (campaign !== undefined) reachable.add(campaign.id);
+    }
+    return [...reachable].sort();
   }
 
   grant(payment: Payment): NaiveGrant | undefined {
