@@ -26,7 +26,9 @@ describe("chart scales", () => {
     expect(extentOf([3, 9, 4], false)).toEqual({ min: 3, max: 9 });
     expect(extentOf([])).toEqual({ min: 0, max: 1 });
     expect(extentOf([0, 0])).toEqual({ min: 0, max: 1 });
-    expect(extentOf([5], false)).toEqual({ min: 4.5, max: 5.5 });
+    expect(extentOf([5], false)).toEqual({ min: 4, max: 6 });
+    const at = Date.parse("2025-01-16T06:40:00Z");
+    expect(extentOf([at], false)).toEqual({ min: at - 1, max: at + 1 });
     expect(extentOf([Number.NaN, 2])).toEqual({ min: 0, max: 2 });
   });
 

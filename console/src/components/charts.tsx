@@ -27,7 +27,6 @@ export function LineChart(props: {
         viewBox={`0 0 ${area.width} ${area.height}`}
         role="img"
         aria-label={`${props.title}. ${description}`}
-        preserveAspectRatio="none"
       >
         {layout.yTicks.map((tick) => (
           <g key={tick.value}>

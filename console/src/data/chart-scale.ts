@@ -18,11 +18,9 @@ export function extentOf(values: readonly number[], includeZero = true): Extent 
     if (value > max) max = value;
   }
   if (min === Number.POSITIVE_INFINITY) return { min: 0, max: 1 };
-  if (min === max)
-    return {
-      min: min === 0 ? 0 : min - Math.abs(min) * 0.1,
-      max: max === 0 ? 1 : max + Math.abs(max) * 0.1,
-    };
+  // A flat series (one point, one value) gets a unit either side: a share of the value would
+  // stretch a single timestamp over hours.
+  if (min === max) return min === 0 ? { min: 0, max: 1 } : { min: min - 1, max: max + 1 };
   return { min, max };
 }
 

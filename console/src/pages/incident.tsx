@@ -239,12 +239,24 @@ function ImpactView({
         <caption>Where the money is (CNY)</caption>
         <thead>
           <tr>
-            <th scope="col">reserved</th>
-            <th scope="col">held</th>
-            <th scope="col">committed</th>
-            <th scope="col">returned</th>
-            <th scope="col">refunded</th>
-            <th scope="col">net</th>
+            <th scope="col" class="number">
+              reserved
+            </th>
+            <th scope="col" class="number">
+              held
+            </th>
+            <th scope="col" class="number">
+              committed
+            </th>
+            <th scope="col" class="number">
+              returned
+            </th>
+            <th scope="col" class="number">
+              refunded
+            </th>
+            <th scope="col" class="number">
+              net
+            </th>
           </tr>
         </thead>
         <tbody>
