@@ -1,0 +1,239 @@
+/**
+ * The web console end to end (docs/reference/console.md): Debian's Chromium driven by
+ * playwright-core against a real `bursar serve --demo` (the examples seeded through the change
+ * pipeline, synthetic payments flowing), acting only through the page and the public API. Signs
+ * in with the administrator's token, sees the campaigns, watches the live figures move, opens an
+ * incident (opened by hand through the API, as on-call would) with its impact report and CSV
+ * download, reads the verified audit log, signs out; the page never calls another origin.
+ * Screenshots of each page go to test-artifacts/e2e/.
+ */
+import { readFileSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { ensureConsoleBuild, launchChromium, screenshotPath } from "./browser.ts";
+
+/** Each test is bounded; waits inside are shorter. */
+const TEST_MS = 60_000;
+const WAIT_MS = 20_000;
+
+describe("the console in a browser", () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    ensureConsoleBuild();
+    [server, browser] = await Promise.all([
+      startTestServer("sqlite", { demo: true, demoTps: 40 }),
+      launchChromium(),
+    ]);
+    context = await browser.newContext({
+      viewport: { width: 1366, height: 900 },
+      acceptDownloads: true,
+    });
+    context.setDefaultTimeout(WAIT_MS);
+    page = await context.newPage();
+    page.on("request", (request) => requested.push(request.url()));
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test(
+    "signs in with the keyboard: a wrong token is refused beside the field, the admin's accepted",
+    async () => {
+      await page.goto(server.url);
+      await page.getByLabel("API token").waitFor();
+      // The field has focus on arrival: type and press Enter, no mouse.
+      await page.keyboard.type("bsr_000000000000_not-a-real-token-at-all-000000000000000");
+      await page.keyboard.press("Enter");
+      await expect
+        .poll(() => page.locator("#token-problem").textContent(), { timeout: WAIT_MS })
+        .toContain("not valid");
+      await page.getByLabel("API token").fill(server.adminToken);
+      await page.keyboard.press("Enter");
+      await page.getByTestId("signed-in-as").waitFor();
+      expect(await page.getByTestId("signed-in-as").textContent()).toContain("admin");
+      await page.screenshot({ path: screenshotPath("01-signed-in-campaigns"), fullPage: true });
+    },
+    TEST_MS,
+  );
+
+  test(
+    "lists the campaigns with status, budget used and spend today",
+    async () => {
+      await page.goto(`${server.url}/#/campaigns`);
+      const table = page.getByTestId("campaign-table");
+      await table.waitFor();
+      const rows = table.locator("tbody tr");
+      expect(await rows.count()).toBeGreaterThan(30);
+      const grocery = table.locator('tr[data-campaign="gov-sh-grocery-subsidy"]');
+      expect(await grocery.textContent()).toMatch(/running/);
+      expect(await grocery.textContent()).toMatch(/\/ 8,000\.00 CNY/);
+      // The filter narrows the list as one types.
+      await page.getByRole("searchbox").fill("lucky");
+      await expect.poll(() => rows.count()).toBeLessThan(10);
+      expect(await rows.first().textContent()).toContain("lucky");
+      await page.getByRole("searchbox").fill("");
+      await page.screenshot({ path: screenshotPath("02-campaigns"), fullPage: true });
+    },
+    TEST_MS,
+  );
+
+  test(
+    "the live page's figures change without a reload",
+    async () => {
+      await page.goto(`${server.url}/#/live`);
+      const total = page.getByTestId("payments-total");
+      await total.waitFor();
+      const first = await total.textContent();
+      const navigations: string[] = [];
+      page.on("framenavigated", (frame) => navigations.push(frame.url()));
+      await expect
+        .poll(() => total.textContent(), { timeout: WAIT_MS, interval: 500 })
+        .not.toBe(first);
+      await expect
+        .poll(() => page.getByTestId("payments-per-s").textContent(), { timeout: WAIT_MS })
+        .toMatch(/^[\d,.]+$/);
+      await page.getByTestId("top-campaigns").waitFor();
+      expect(await page.getByTestId("top-campaigns").locator("tbody tr").count()).toBeGreaterThan(
+        0,
+      );
+      expect(await page.getByText("Every breaker is armed").count()).toBe(1);
+      expect(navigations).toEqual([]);
+      await page.screenshot({ path: screenshotPath("03-live"), fullPage: true });
+    },
+    TEST_MS,
+  );
+
+  test(
+    "incidents: the empty list, then one opened through the API, its timeline, impact report and CSV",
+    async () => {
+      await page.goto(`${server.url}/#/incidents`);
+      await page.getByText("No incidents").waitFor();
+
+      const operator = await server.tokenFor(["operator"], "oncall.e2e");
+      const health = await server.request("GET", "/healthz");
+      const opened = await server.request("POST", "/v1/incidents", {
+        token: operator,
+        body: {
+          title: "Everyday QR discount above its forecast",
+          reason: "spend on the everyday QR discount looks high on the live page",
+          severity: "P3",
+          windowStartMs: health.body.nowMs - 30 * 60_000,
+          blame: { campaignVersions: [{ campaignId: "idc-national-qr-everyday", version: 1 }] },
+        },
+      });
+      expect(opened.status).toBe(201);
+      const incidentId = opened.body.id as string;
+
+      // The list polls: the new incident appears without a reload.
+      const link = page.getByRole("link", { name: "Everyday QR discount above its forecast" });
+      await link.waitFor();
+      expect(await page.getByTestId("incident-table").textContent()).toContain("P3");
+      await page.screenshot({ path: screenshotPath("04-incidents"), fullPage: true });
+      await link.click();
+      expect(page.url()).toContain(`#/incidents/${incidentId}`);
+      await page.getByTestId("timeline").waitFor();
+      expect(await page.getByTestId("timeline").textContent()).toContain("opened");
+      expect(await page.getByTestId("blame").textContent()).toContain("idc-national-qr-everyday@1");
+      await page.getByTestId("impact").waitFor();
+      const payments = Number(
+        (await page.getByTestId("impact-payments").textContent())?.replace(/,/g, ""),
+      );
+      expect(payments).toBeGreaterThan(0);
+      expect(await page.getByTestId("split-scenario").locator("tbody tr").count()).toBeGreaterThan(
+        0,
+      );
+      expect(await page.locator("figure.chart svg").count()).toBeGreaterThan(1);
+
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Download CSV" }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`${incidentId}-impact.csv`);
+      const csv = readFileSync(await download.path(), "utf8");
+      expect(csv.split("\n")[0]).toMatch(/^split,key,payments,users/);
+      expect(csv).toContain("scenario,merchant_qr");
+      const [json] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Download JSON" }).click(),
+      ]);
+      const report = JSON.parse(readFileSync(await json.path(), "utf8"));
+      expect(report.totals.payments).toBeGreaterThanOrEqual(payments);
+      await page.screenshot({ path: screenshotPath("05-incident"), fullPage: true });
+    },
+    TEST_MS,
+  );
+
+  test(
+    "the audit log shows its verification and its newest entries",
+    async () => {
+      await page.goto(`${server.url}/#/audit`);
+      const banner = page.getByTestId("audit-verification");
+      await banner.waitFor();
+      expect(await banner.textContent()).toContain("Chain verified");
+      const table = page.getByTestId("audit-table");
+      await table.waitFor();
+      const text = await table.textContent();
+      // The demo's import and the incident opened above, newest first.
+      expect(text).toContain("change.created");
+      expect(text).toContain("incident.opened");
+      const firstRow = await table.locator("tbody tr").first().textContent();
+      expect(firstRow).toContain("incident.opened");
+      await page.screenshot({ path: screenshotPath("06-audit"), fullPage: true });
+    },
+    TEST_MS,
+  );
+
+  test(
+    "fits a tablet's width: the page itself never scrolls sideways",
+    async () => {
+      await page.setViewportSize({ width: 768, height: 1024 });
+      for (const route of ["#/campaigns", "#/live", "#/incidents", "#/audit"]) {
+        await page.goto(`${server.url}/${route}`);
+        await page.locator("main h1").first().waitFor();
+        await page.waitForLoadState("networkidle").catch(() => {});
+        // A string, evaluated in the page: the tests' own TypeScript has no DOM library.
+        const overflow = await page.evaluate<number>(
+          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        );
+        expect(overflow, route).toBeLessThanOrEqual(0);
+      }
+      await page.goto(`${server.url}/#/campaigns`);
+      await page.getByTestId("campaign-table").waitFor();
+      await page.screenshot({ path: screenshotPath("07-campaigns-tablet"), fullPage: false });
+      await page.setViewportSize({ width: 1366, height: 900 });
+    },
+    TEST_MS,
+  );
+
+  test(
+    "signs out: the token is forgotten, and a reload shows the sign-in page",
+    async () => {
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByLabel("API token").waitFor();
+      expect(await page.evaluate<number>("sessionStorage.length")).toBe(0);
+      await page.reload();
+      await page.getByLabel("API token").waitFor();
+      expect(await page.getByTestId("signed-in-as").count()).toBe(0);
+    },
+    TEST_MS,
+  );
+
+  test("the page requested nothing outside its own origin", () => {
+    const origin = new URL(server.url).origin;
+    expect(requested.length).toBeGreaterThan(10);
+    const foreign = requested.filter(
+      (url) =>
+        !url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin,
+    );
+    expect(foreign).toEqual([]);
+  });
+});
