@@ -16,7 +16,7 @@ import { type Benchmark, measureThroughput, scaled } from "./benchmark.ts";
 const SEED = 20250116;
 const REQUESTS = 200_000;
 const CAMPAIGNS = 16;
-const PROPOSALS_MAX = 4;
+export const PROPOSALS_MAX = 4;
 
 interface Fixture {
   readonly service: GuardCheckService;
@@ -25,7 +25,7 @@ interface Fixture {
 }
 
 /** A small seeded PRNG (mulberry32): the fixture is the same on every machine. */
-function randomOf(seed: number): () => number {
+export function randomOf(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -46,7 +46,8 @@ function paymentsFor(count: number): Payment[] {
   return [...created.generator].slice(0, count);
 }
 
-function proposalOf(random: () => number, index: number) {
+/** One external engine's proposal: bench/http.ts sends the same mix over HTTP. */
+export function proposalOf(random: () => number, index: number) {
   const campaign = Math.floor(random() * CAMPAIGNS);
   // Every eighth campaign claims government money without a program: refused, as on 2025-01-16.
   const government = campaign % 8 === 7;

@@ -23,6 +23,8 @@ export interface HttpOpenLoopOptions {
   readonly socketsMax: number;
   /** A request unanswered this long counts as an error and ends with the socket destroyed. */
   readonly timeoutMs: number;
+  /** Called with each whole answer body; without it only the first bytes are kept (the code). */
+  readonly onAnswer?: (body: string) => void;
 }
 
 export interface HttpOpenLoopResult {
@@ -64,6 +66,7 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
   const sockets = new WeakSet<object>();
   let socketsOpened = 0;
   const intervalMs = 1000 / options.offeredPerS;
+  const keepWhole = options.onAnswer !== undefined;
   const latenciesMs = new Float64Array(total);
   const sendLagsMs = new Float64Array(total);
   const statuses = new Map<number, number>();
@@ -133,7 +136,7 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
         let text = "";
         response.setEncoding("utf8");
         response.on("data", (chunk: string) => {
-          if (text.length < 64) text += chunk;
+          if (keepWhole || text.length < 64) text += chunk;
         });
         response.on("error", fail);
         response.on("end", () => {
@@ -146,6 +149,7 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
           const code = CODE_PATTERN.exec(text)?.[1];
           if (code !== undefined) codes.set(code, (codes.get(code) ?? 0) + 1);
+          options.onAnswer?.(text);
           settle();
         });
       });

@@ -15,6 +15,9 @@
  *   requests per second, every request a payment with an id of its own, each timed from its due
  *   time (bench/http-open-loop.ts). The run prints the rate achieved, errors, statuses and the
  *   ledger's answers, then offers the same rate with autocannon's `overallRate` for comparison.
+ * - `http.guard.check.p99_ms`: `POST /v1/guard/check` (guard mode, issue 9) in the same open loop
+ *   at 5,000 requests/s, each a payment of its own with 1–4 proposals of an external engine (the
+ *   mix of bench/guard-check.ts: allowed, clamped and refused ones); prints the outcomes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -25,6 +28,7 @@ import { demoTimeOf } from "../src/server/demo-clock.ts";
 import { TrafficGenerator } from "../src/traffic/traffic-generator.ts";
 import { TRAFFIC_START_MS_DEFAULT } from "../src/traffic/traffic-options.ts";
 import { type Benchmark, type BenchmarkContext, scaled } from "./benchmark.ts";
+import { PROPOSALS_MAX, proposalOf, randomOf } from "./guard-check.ts";
 import {
   type BursarChild,
   type ServerChild,
@@ -91,6 +95,8 @@ const WARM_UP_MS = 2_000;
 const SATURATED_MS = 6_000;
 /** The issue's offered load, and its target p99 (docs/reference/benchmarks.md). */
 const APPLY_OFFERED_PER_S = 5_000;
+/** Guard mode's offered load (issue 9; target p99 ≤ 10 ms). */
+const GUARD_CHECK_OFFERED_PER_S = 5_000;
 const APPLY_WARM_UP_MS = 1_000;
 const APPLY_MS = 6_000;
 /**
@@ -135,10 +141,11 @@ export const httpBenchmark: Benchmark = {
     { bench: "http.quote.ops_per_s", unit: "ops/s" },
     { bench: "http.quote.vs_hello.ratio", unit: "ratio" },
     { bench: "http.apply.sqlite.p99_ms", unit: "ms" },
+    { bench: "http.guard.check.p99_ms", unit: "ms" },
   ],
   fixture: (scale) => {
     const workload = httpWorkload(scale);
-    return `on loopback, the load generator in the benchmark's process, each server in a child process; hello: bare Fastify ${FASTIFY_VERSION} GET / → {"hello":"world"} (bench/http-hello-child.ts), then its POST /parse with the quote's bodies (printed only); then ${SERVER_FIXTURE}; hello and quote: autocannon ${AUTOCANNON_VERSION}, ${CONNECTIONS} connections, pipelining ${PIPELINING}, warm-up ${workload.warmUpMs} ms then ${workload.saturatedMs} ms timed, quote bodies ${QUOTE_POOL} synthetic payments (seed ${SEED}, ${TRAFFIC_TPS} tps from 2025-01-16T14:40:00+08:00) cycled; apply: an open loop (bench/http-open-loop.ts) offering ${APPLY_OFFERED_PER_S} requests/s on a fixed timetable, ${workload.applyWarmUpMs} ms untimed then ${workload.applyMs} ms timed, each request timed from its due time, up to ${APPLY_SOCKETS_MAX} keep-alive sockets, every request the next payment of the same stream (its own id); then autocannon overallRate ${APPLY_OFFERED_PER_S}, ${CONNECTIONS} connections, ${workload.applyMs} ms, printed for comparison`;
+    return `on loopback, the load generator in the benchmark's process, each server in a child process; hello: bare Fastify ${FASTIFY_VERSION} GET / → {"hello":"world"} (bench/http-hello-child.ts), then its POST /parse with the quote's bodies (printed only); then ${SERVER_FIXTURE}; hello and quote: autocannon ${AUTOCANNON_VERSION}, ${CONNECTIONS} connections, pipelining ${PIPELINING}, warm-up ${workload.warmUpMs} ms then ${workload.saturatedMs} ms timed, quote bodies ${QUOTE_POOL} synthetic payments (seed ${SEED}, ${TRAFFIC_TPS} tps from 2025-01-16T14:40:00+08:00) cycled; apply: an open loop (bench/http-open-loop.ts) offering ${APPLY_OFFERED_PER_S} requests/s on a fixed timetable, ${workload.applyWarmUpMs} ms untimed then ${workload.applyMs} ms timed, each request timed from its due time, up to ${APPLY_SOCKETS_MAX} keep-alive sockets, every request the next payment of the same stream (its own id); then autocannon overallRate ${APPLY_OFFERED_PER_S}, ${CONNECTIONS} connections, ${workload.applyMs} ms, printed for comparison; guard check: the same open loop offering ${GUARD_CHECK_OFFERED_PER_S} POST /v1/guard/check/s, ${workload.applyWarmUpMs} ms untimed then ${workload.applyMs} ms timed, each a new payment with 1–${PROPOSALS_MAX} external proposals (bench/guard-check.ts's mix, seed ${SEED})`;
   },
   async run(context) {
     const workload = httpWorkload(context.scale);
@@ -163,11 +170,12 @@ export const httpBenchmark: Benchmark = {
     } finally {
       await hello.stop();
     }
-    const { quoteRun, applyP99Ms } = await withBursar(async (server, token) => {
+    const { quoteRun, applyP99Ms, guardCheckP99Ms } = await withBursar(async (server, token) => {
       const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
       const quoteRun = await measureQuote(context, workload, server, headers, quoteBodies);
       const applyP99Ms = await measureApply(context, workload, server, headers);
-      return { quoteRun, applyP99Ms };
+      const guardCheckP99Ms = await measureGuardCheck(context, workload, server, headers);
+      return { quoteRun, applyP99Ms, guardCheckP99Ms };
     }, context);
     context.progress(
       `quote / hello ${(quoteRun.opsPerSecond / helloRun.opsPerSecond).toFixed(3)} = (POST /parse / hello ${(parseRun.opsPerSecond / helloRun.opsPerSecond).toFixed(3)}) × (quote / POST /parse ${(quoteRun.opsPerSecond / parseRun.opsPerSecond).toFixed(3)})${perCpuRatios(helloRun, parseRun, quoteRun)}`,
@@ -181,6 +189,11 @@ export const httpBenchmark: Benchmark = {
         unit: "ratio",
       },
       { bench: "http.apply.sqlite.p99_ms", value: Math.round(applyP99Ms * 100) / 100, unit: "ms" },
+      {
+        bench: "http.guard.check.p99_ms",
+        value: Math.round(guardCheckP99Ms * 100) / 100,
+        unit: "ms",
+      },
     ];
   },
 };
@@ -290,6 +303,62 @@ async function measureApply(
     `apply with autocannon overallRate ${APPLY_OFFERED_PER_S} (${CONNECTIONS} connections; each sends its share of a second back-to-back, timed from the write): ${comparison.requests.total} answered in ${comparison.duration} s (${Math.round(comparison.requests.total / comparison.duration)}/s); errors ${comparison.errors}, non-2xx ${comparison.non2xx}; ledger answers ${describe(codes)}; latency p50 ${comparison.latency.p50} ms, p99 ${comparison.latency.p99} ms, max ${comparison.latency.max} ms`,
   );
   return open.p99Ms;
+}
+
+/**
+ * The open loop's 99th percentile for guard checks, in ms. Payments dated from the server's clock
+ * now, as for applies, so the runtime guard's windows see them as current traffic; ids continue
+ * past the applies' so no check reuses an applied payment's id.
+ */
+async function measureGuardCheck(
+  context: BenchmarkContext,
+  workload: HttpWorkload,
+  server: BursarChild,
+  headers: Readonly<Record<string, string>>,
+): Promise<number> {
+  const warmUpCount = Math.floor((GUARD_CHECK_OFFERED_PER_S * workload.applyWarmUpMs) / 1000);
+  const count = warmUpCount + Math.floor((GUARD_CHECK_OFFERED_PER_S * workload.applyMs) / 1000);
+  const random = randomOf(SEED);
+  const bodies = paymentBodies(count, 0, demoTimeOf(Date.now())).map((payment) =>
+    JSON.stringify({
+      payment: JSON.parse(payment.replace('"paymentId":"', '"paymentId":"g-')) as unknown,
+      proposals: Array.from({ length: 1 + Math.floor(random() * PROPOSALS_MAX) }, (_, index) =>
+        proposalOf(random, index),
+      ),
+    }),
+  );
+  const outcomes = new Map<string, number>();
+  const loop = (offset: number, durationMs: number, tally: boolean) =>
+    httpOpenLoop({
+      url: server.url,
+      path: "/v1/guard/check",
+      headers,
+      body: (index) => bodies[offset + index]!,
+      offeredPerS: GUARD_CHECK_OFFERED_PER_S,
+      durationMs,
+      socketsMax: APPLY_SOCKETS_MAX,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      ...(tally ? { onAnswer: (body: string) => countOutcomes(body, outcomes) } : {}),
+    });
+  const warmUp = await loop(0, workload.applyWarmUpMs, false);
+  context.progress(
+    `guard check warm-up: ${warmUp.answered} of ${warmUp.offered} answered, p99 ${warmUp.p99Ms.toFixed(2)} ms`,
+  );
+  const cpu = cpuMeter(server);
+  const open = await loop(warmUpCount, workload.applyMs, true);
+  const used = cpu.read(open.lastAnswerMs / 1000);
+  context.progress(
+    `guard check open loop at ${GUARD_CHECK_OFFERED_PER_S}/s: offered ${open.offered}, answered ${open.answered} by ${(open.lastAnswerMs / 1000).toFixed(2)} s; errors ${open.errors}; statuses ${describe(open.statuses)}; proposals ${describe(outcomes)}; latency p50 ${open.p50Ms.toFixed(2)} ms, p99 ${open.p99Ms.toFixed(2)} ms, max ${open.maxMs.toFixed(2)} ms; send lag p99 ${open.sendLagP99Ms.toFixed(2)} ms; CPU per second: server ${used.describe()}`,
+  );
+  if (open.answered === 0) throw new Error("the guard check open loop got no answer");
+  return open.p99Ms;
+}
+
+/** Counts a check answer's proposals by outcome (a pattern: parsing each answer would cost the loop). */
+function countOutcomes(body: string, outcomes: Map<string, number>): void {
+  for (const match of body.matchAll(/"outcome":"([a-z]+)"/g)) {
+    outcomes.set(match[1]!, (outcomes.get(match[1]!) ?? 0) + 1);
+  }
 }
 
 /** The same split per CPU second of each server: the ratios with the machine's share taken out. */
