@@ -175,6 +175,7 @@ export class GuardModeWorld {
       evaluators: options.evaluators,
       killDelayMs: options.killDelayMs,
       protectedScenarios: options.protectedScenarios,
+      evaluatorIdPrefix: "guard",
     });
     for (let evaluator = 0; evaluator < options.evaluators; evaluator += 1) {
       const kills = { state: EMPTY_KILL_STATE, confirmedAtMs: 0 };

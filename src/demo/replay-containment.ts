@@ -39,6 +39,8 @@ export interface ReplayContainmentOptions {
   /** Each evaluator learns of a kill this long after it is published (drawn per evaluator). */
   readonly killDelayMs: { readonly min: number; readonly max: number };
   readonly protectedScenarios: ReadonlySet<string>;
+  /** How evaluators are named on the incident's timeline: `<prefix>-1`, … Default "evaluator". */
+  readonly evaluatorIdPrefix?: string;
 }
 
 /** What the responder needs to know of the campaigns a trip blames. */
@@ -164,7 +166,7 @@ export class ReplayContainment {
     due.sort((left, right) => left.atMs - right.atMs);
     for (const pending of due) {
       await obey(pending.evaluator, pending.atMs, this.killState);
-      const evaluatorId = `evaluator-${pending.evaluator + 1}`;
+      const evaluatorId = `${this.options.evaluatorIdPrefix ?? "evaluator"}-${pending.evaluator + 1}`;
       if (pending.response.incidentId !== null) {
         await this.incidents.addTimeline(pending.response.incidentId, {
           kind: "kill_confirmed",

@@ -1,7 +1,10 @@
 /**
  * `bursar demo incident`: the 2025-01-16 replay (DESIGN §5, CONTRACTS.md "The replay",
  * docs/reference/replay.md). The same five minutes with and without Bursar, side by side; with
- * `--json`, exactly one JSON object on stdout and the progress on stderr.
+ * `--json`, exactly one JSON object on stdout and the progress on stderr. With `--guard-mode`,
+ * the edit happens in an external engine and Bursar checks its proposals in guard mode
+ * (docs/reference/guard-mode.md): the same shape, the external engine in place of Bursar's own
+ * campaigns.
  */
 import { fileURLToPath } from "node:url";
 import type { Command } from "@commander-js/extra-typings";
@@ -12,6 +15,8 @@ import type { ConfigSet } from "../../core/model/config-set.ts";
 import type { ConfigDocument } from "../../core/model/document.ts";
 import { formatMinor } from "../../core/money.ts";
 import { offsetMsAt } from "../../core/time-zone.ts";
+import { type GuardModeReplay, runGuardModeReplay } from "../../demo/guard-mode-replay.ts";
+import type { GuardModeOutcome } from "../../demo/guard-mode-world.ts";
 import {
   type GuardedRun,
   type IncidentReplay,
@@ -44,6 +49,10 @@ export function registerDemoCommands(program: Command, outcome: ExitCodeHolder):
     .option("--tps <n>", "mean payments per second", String(REPLAY_DEFAULTS.tps))
     .option("--json", "print the replay as one JSON object (CONTRACTS.md)")
     .option("--no-threads", "run the two guarded runs on the main thread, one after the other")
+    .option(
+      "--guard-mode",
+      "the edit happens in an external engine; Bursar checks its proposals in guard mode",
+    )
     .action(async (flags) => {
       const say = complainer("bursar demo incident", outcome);
       const seed = parseSeed(flags.seed);
@@ -63,12 +72,22 @@ export function registerDemoCommands(program: Command, outcome: ExitCodeHolder):
         return say(`cannot load the examples in ${EXAMPLES_DIR}: ${reasonOf(cause)}`);
       }
       const bar = new ProgressBar();
+      const onProgress = (doneMs: number, totalMs: number) => bar.show(doneMs, totalMs);
+      if (flags.guardMode === true) {
+        const replay = await runGuardModeReplay({ seed, tps, examples, onProgress });
+        bar.finish();
+        process.stdout.write(
+          flags.json === true ? `${JSON.stringify(replay.json)}\n` : formatGuardModeReplay(replay),
+        );
+        outcome.exitCode = EXIT_OK;
+        return;
+      }
       const replay = await runIncidentReplay({
         seed,
         tps,
         examples,
         threads: flags.threads,
-        onProgress: (doneMs, totalMs) => bar.show(doneMs, totalMs),
+        onProgress,
       });
       bar.finish();
       process.stdout.write(
@@ -145,48 +164,14 @@ export function formatReplay(replay: IncidentReplay): string {
     "Then two administrators force it past lint and approval, and it rolls out by the default staged plan (1 % first).",
     "",
   );
-  const runs: readonly [string, ReplayRun | GuardedRun][] = [
-    ["no Bursar, original", json.unguarded],
-    ["no Bursar, variant", json.unguardedVariant],
-    ["Bursar, original forced", json.guarded.forcedAsIs],
-    ["Bursar, variant forced", json.guarded.forced],
-  ];
-  const rows: [string, (run: ReplayRun | GuardedRun) => string][] = [
-    ["payments subsidised by the change", (run) => count(run.payments)],
-    ["distinct users", (run) => count(run.users)],
-    ["subsidy (yuan)", (run) => yuan(run.subsidyMinor)],
-    [
-      "window (first to last payment)",
-      (run) => (run.payments === 0 ? "-" : duration(run.windowMs)),
-    ],
-    ["scenarios reached", (run) => count(run.scenarios.length)],
-    ["regions reached", (run) => count(run.regions.length)],
-    ["protected-scenario payments", (run) => count(run.protectedScenarioPayments)],
-    [
-      "detection after the first bad subsidy",
-      (run) =>
-        "detectionMs" in run
-          ? run.detectionMs === null
-            ? "none needed"
-            : duration(run.detectionMs)
-          : "never",
-    ],
-    ["incident severity", (run) => ("severity" in run ? (run.severity ?? "-") : "none opened")],
-  ];
-  const table = [
-    ["", ...runs.map(([name]) => name)],
-    ...rows.map(([name, cell]) => [name, ...runs.map(([, run]) => cell(run))]),
-  ];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  for (const row of table) {
-    lines.push(
-      row
-        .map((cell, column) =>
-          column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
-        )
-        .join("  "),
-    );
-  }
+  lines.push(
+    ...runsTable([
+      ["no Bursar, original", json.unguarded],
+      ["no Bursar, variant", json.unguardedVariant],
+      ["Bursar, original forced", json.guarded.forcedAsIs],
+      ["Bursar, variant forced", json.guarded.forced],
+    ]),
+  );
   lines.push(
     "",
     `Leaked between the trip and the last evaluator obeying the kill (variant): ${formatMinor(json.guarded.forced.leakedUntilLastEvaluatorStopsMinor, "CNY")} yuan.`,
@@ -217,6 +202,128 @@ export function formatReplay(replay: IncidentReplay): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The runs side by side, one column each, as the replay's table. */
+function runsTable(runs: readonly (readonly [string, ReplayRun | GuardedRun])[]): string[] {
+  const rows: [string, (run: ReplayRun | GuardedRun) => string][] = [
+    ["payments subsidised by the change", (run) => count(run.payments)],
+    ["distinct users", (run) => count(run.users)],
+    ["subsidy (yuan)", (run) => yuan(run.subsidyMinor)],
+    [
+      "window (first to last payment)",
+      (run) => (run.payments === 0 ? "-" : duration(run.windowMs)),
+    ],
+    ["scenarios reached", (run) => count(run.scenarios.length)],
+    ["regions reached", (run) => count(run.regions.length)],
+    ["protected-scenario payments", (run) => count(run.protectedScenarioPayments)],
+    [
+      "detection after the first bad subsidy",
+      (run) =>
+        "detectionMs" in run
+          ? run.detectionMs !== null
+            ? duration(run.detectionMs)
+            : run.payments === 0
+              ? "none needed"
+              : "never"
+          : "never",
+    ],
+    ["incident severity", (run) => ("severity" in run ? (run.severity ?? "-") : "none opened")],
+  ];
+  const table = [
+    ["", ...runs.map(([name]) => name)],
+    ...rows.map(([name, cell]) => [name, ...runs.map(([, run]) => cell(run))]),
+  ];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  return table.map((row) =>
+    row
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+      )
+      .join("  "),
+  );
+}
+
+/** The guard-mode replay: the external engine's edit, unchecked and checked by Bursar. */
+export function formatGuardModeReplay(replay: GuardModeReplay): string {
+  const { json } = replay;
+  const lines: string[] = [];
+  lines.push(
+    `The 2025-01-16 replay in guard mode: seed ${json.seed}, ${json.tps.toLocaleString("en")} payments/s, ${json.simulatedSeconds} simulated seconds from 14:40:00 (${TIME_ZONE}).`,
+    "An external promotion engine (the incident platform's: template scope, no envelope, no budgets) proposes its subsidy for every payment;",
+    `Bursar, in guard mode in front of it (${REPLAY_DEFAULTS.evaluators} guard processes), allows, clamps or refuses each proposal.`,
+    "The change: the routine instant-discount template, 0.50 yuan off -> 20 % off (cap 200 yuan), edited in the external engine at 14:40:00;",
+    "the original also makes the funds type government (the government-subsidy label) and allows every scenario.",
+    registrationLine(replay),
+    "",
+    "Bursar's lint never sees the edit: it is made in the external engine, outside Bursar's change pipeline (blockedAtLint false, lintCodes [] in --json).",
+    "",
+    ...runsTable([
+      ["no Bursar, original", json.unguarded],
+      ["no Bursar, variant", json.unguardedVariant],
+      ["guard mode, original", json.guarded.forcedAsIs],
+      ["guard mode, variant", json.guarded.forced],
+    ]),
+    "",
+    `Allowed between the trip and the last guard process obeying the kill (variant): ${formatMinor(json.guarded.forced.leakedUntilLastEvaluatorStopsMinor, "CNY")} yuan.`,
+  );
+  if (json.unguardedVariant.subsidyMinor > 0) {
+    const shareBps =
+      (json.guarded.forced.subsidyMinor * 10_000) / json.unguardedVariant.subsidyMinor;
+    lines.push(
+      `The variant behind the guard cost ${(shareBps / 100).toFixed(5)} % of what it cost without it.`,
+    );
+  }
+  for (const [name, outcome] of [
+    ["original, guard mode", replay.forcedAsIs],
+    ["variant, guard mode", replay.forced],
+  ] as const) {
+    lines.push("", `The ${name}:`, ...checkLines(outcome));
+    if (outcome.incident === null) {
+      lines.push("  no incident: nothing Bursar allowed of the edit tripped a breaker");
+    } else lines.push(...incidentLines(outcome.incident));
+    for (const other of outcome.otherTrips) {
+      lines.push(
+        `  also tripped: ${other.trip.code} on ${other.trip.subject.kind} ${other.trip.subject.id} at ${localTime(other.trip.atMs)} (${other.response.incidentId ?? "no incident"})`,
+      );
+    }
+    if (outcome.impact !== null) {
+      lines.push(
+        ...impactLines(
+          outcome.impact,
+          "  impact report (from the subsidies Bursar allowed; guard mode keeps no ledger of checked subsidies yet):",
+          "allowed",
+        ),
+      );
+    }
+  }
+  lines.push("");
+  return `${lines.join("\n")}\n`;
+}
+
+function registrationLine(replay: GuardModeReplay): string {
+  const [first] = replay.registrations;
+  if (first === undefined) return "No external campaign is registered with the guard.";
+  const most =
+    first.perPaymentMaxMinor === undefined
+      ? ""
+      : `, at most ${formatMinor(first.perPaymentMaxMinor, "CNY")} yuan a payment (the template's band)`;
+  return `${replay.registrations.length} external campaigns are registered with the guard as declared before the edit (${first.funding} funding, ${first.label} label, the template's scenarios, each campaign's regions${most}).`;
+}
+
+/** How the guard answered the external engine's proposals from the edit on. */
+function checkLines(outcome: GuardModeOutcome): string[] {
+  const { checks } = outcome;
+  const reasons = checks.refusedBy.map((entry) => `${entry.code} ${count(entry.count)}`);
+  const bounds = checks.clampedBy.map((entry) => `${entry.bound} ${count(entry.count)}`);
+  return [
+    `  checked from 14:40:00: ${count(checks.payments)} payments, ${count(checks.proposals)} proposals of ${yuan(checks.proposedMinor)} yuan; allowed ${count(checks.allowed)}, clamped ${count(checks.clamped)}${bounds.length === 0 ? "" : ` (${bounds.join(", ")})`}, refused ${count(checks.refused)}${reasons.length === 0 ? "" : ` (${reasons.join(", ")})`}; ${yuan(checks.allowedMinor)} yuan allowed`,
+    ...(outcome.settledAtMs === null
+      ? []
+      : [
+          `  checking stopped at ${localTime(outcome.settledAtMs)}: every campaign the engine proposes for was killed in every guard process`,
+        ]),
+  ];
+}
+
 function incidentLines(incident: Incident): string[] {
   const lines = [
     `  incident ${incident.id} (${incident.severity}, ${incident.state}): ${incident.title}`,
@@ -228,12 +335,22 @@ function incidentLines(incident: Incident): string[] {
   return lines;
 }
 
-function impactLines(impact: ImpactReport): string[] {
+/**
+ * The impact report's figures; `money` "ledger" shows what the ledger holds, "allowed" only the
+ * total (guard mode's report counts allowed subsidies, which no ledger reserved or committed).
+ */
+function impactLines(
+  impact: ImpactReport,
+  heading = "  impact report (from the ledger):",
+  money: "ledger" | "allowed" = "ledger",
+): string[] {
   const { totals, window } = impact;
   const lines = [
-    "  impact report (from the ledger):",
+    heading,
     `    window ${window.firstAtMs === null ? "-" : localTime(window.firstAtMs)} to ${window.lastAtMs === null ? "-" : localTime(window.lastAtMs)}; ${count(totals.payments)} payments, ${count(totals.users)} users`,
-    `    reserved ${formatMinor(totals.reservedMinor, "CNY")}, committed ${formatMinor(totals.committedMinor, "CNY")}, returned ${formatMinor(totals.returnedMinor, "CNY")} yuan (net ${formatMinor(totals.netMinor, "CNY")})`,
+    money === "ledger"
+      ? `    reserved ${formatMinor(totals.reservedMinor, "CNY")}, committed ${formatMinor(totals.committedMinor, "CNY")}, returned ${formatMinor(totals.returnedMinor, "CNY")} yuan (net ${formatMinor(totals.netMinor, "CNY")})`
+      : `    allowed ${formatMinor(totals.netMinor, "CNY")} yuan`,
   ];
   for (const split of ["scenario", "region", "funder", "campaign_version"] as const) {
     const rows = impact.splits[split].rows.slice(0, SPLIT_ROWS_SHOWN);
