@@ -69,6 +69,10 @@ export function registerServeCommand(program: Command, outcome: ExitCodeHolder):
         return say(`cannot start: ${cause instanceof Error ? cause.message : String(cause)}`);
       }
       process.stdout.write(`bursar listening on ${server.url}\n`);
+      // On stderr: stdout's lines are a contract (CONTRACTS.md, "The server").
+      process.stderr.write(
+        `bursar serve: the console is at ${server.url}/ — sign in with an API token (docs/reference/console.md)\n`,
+      );
       if (server.adminToken !== undefined) {
         process.stdout.write(`admin token: ${server.adminToken}\n`);
         process.stderr.write(
