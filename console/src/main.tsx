@@ -9,6 +9,8 @@ import { Loading } from "./components/states.tsx";
 import { hrefOf, parseRoute, type Route } from "./data/route.ts";
 import { AuditPage } from "./pages/audit.tsx";
 import { CampaignsPage } from "./pages/campaigns.tsx";
+import { ChangePage } from "./pages/change.tsx";
+import { ChangesPage } from "./pages/changes.tsx";
 import { IncidentPage } from "./pages/incident.tsx";
 import { IncidentsPage } from "./pages/incidents.tsx";
 import { LivePage } from "./pages/live.tsx";
@@ -18,6 +20,7 @@ import "./styles.css";
 
 const NAVIGATION: readonly { route: Route; label: string }[] = [
   { route: { page: "campaigns" }, label: "Campaigns" },
+  { route: { page: "changes" }, label: "Changes" },
   { route: { page: "live" }, label: "Live" },
   { route: { page: "incidents" }, label: "Incidents" },
   { route: { page: "audit" }, label: "Audit" },
@@ -73,6 +76,8 @@ function App() {
   useEffect(() => {
     const titles: Record<Route["page"], string> = {
       campaigns: "Campaigns",
+      changes: "Changes",
+      change: "Change",
       live: "Live",
       incidents: "Incidents",
       incident: "Incident",
@@ -96,7 +101,8 @@ function App() {
       />
     );
   }
-  const current = route.page === "incident" ? "incidents" : route.page;
+  const current =
+    route.page === "incident" ? "incidents" : route.page === "change" ? "changes" : route.page;
   return (
     <>
       <a class="skip" href="#main">
@@ -126,7 +132,7 @@ function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page route={route} api={api} />
+        <Page route={route} api={api} who={session.record} />
       </main>
       <footer>
         <a href="/docs">API reference</a>
@@ -135,10 +141,14 @@ function App() {
   );
 }
 
-function Page({ route, api }: { route: Route; api: ApiClient }) {
+function Page({ route, api, who }: { route: Route; api: ApiClient; who: TokenRecord }) {
   switch (route.page) {
     case "campaigns":
       return <CampaignsPage api={api} />;
+    case "changes":
+      return <ChangesPage api={api} />;
+    case "change":
+      return <ChangePage api={api} changeId={route.changeId} who={who} />;
     case "live":
       return <LivePage api={api} />;
     case "incidents":

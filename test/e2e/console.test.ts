@@ -4,7 +4,8 @@
  * pipeline, synthetic payments flowing), acting only through the page and the public API. Signs
  * in with the administrator's token, sees the campaigns, watches the live figures move, opens an
  * incident (opened by hand through the API, as on-call would) with its impact report and CSV
- * download, reads the verified audit log, signs out; the page never calls another origin.
+ * download, reads the verified audit log, reviews a change (its author may not approve it, a
+ * reviewer does), signs out; the page never calls another origin.
  * Screenshots of each page go to test-artifacts/e2e/.
  */
 import { readFileSync } from "node:fs";
@@ -192,11 +193,115 @@ describe("the console in a browser", () => {
     TEST_MS,
   );
 
+  /** Signs whoever is signed in out, and `token` in, through the page. */
+  async function signInAs(token: string): Promise<void> {
+    await page.goto(`${server.url}/#/changes`);
+    const signOut = page.getByRole("button", { name: "Sign out" });
+    const field = page.getByLabel("API token");
+    await signOut.or(field).first().waitFor();
+    if (await signOut.isVisible()) await signOut.click();
+    await field.fill(token);
+    await page.keyboard.press("Enter");
+    await page.getByTestId("signed-in-as").waitFor();
+  }
+
+  test(
+    "change review: the money first; its author cannot approve and is told why; a reviewer approves",
+    async () => {
+      // Alice authors a change through the API (the console's editing comes later): a new
+      // nationwide QR discount that stacks on the everyday one, so the money moves.
+      const alice = await server.tokenFor(["author", "reviewer"], "alice");
+      const bob = await server.tokenFor(["reviewer"], "bob");
+      const everyday = await server.request(
+        "GET",
+        "/v1/documents/campaign/idc-national-qr-everyday",
+        {
+          token: alice,
+        },
+      );
+      const document = {
+        ...everyday.body,
+        id: "idc-spring-qr-extra",
+        name: "Spring QR extra discount",
+        stacking: { exclusiveGroup: "spring-extra", priority: 10 },
+        limits: { ...everyday.body.limits, totalBudgetMinor: 5_000_000, dailyBudgetMinor: 200_000 },
+      };
+      const created = await server.request("POST", "/v1/changes", {
+        token: alice,
+        body: {
+          title: "A spring QR discount on top of the everyday one",
+          edits: [{ op: "put", document }],
+        },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const changeId = created.body.id as string;
+      const submitted = await server.request("POST", `/v1/changes/${changeId}/submit`, {
+        token: alice,
+        body: {
+          acknowledgements: [
+            {
+              findingKey: "lint.scope_everything|campaign/idc-spring-qr-extra|scope",
+              reason: "nationwide on purpose, for the spring season",
+            },
+          ],
+        },
+      });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(200);
+      expect(submitted.body.state).toBe("in_review");
+
+      await signInAs(alice);
+      const link = page.getByRole("link", {
+        name: "A spring QR discount on top of the everyday one",
+      });
+      await link.waitFor();
+      await link.click();
+      await page.getByTestId("money").waitFor();
+      const amount = async (testId: string) =>
+        Number((await page.getByTestId(testId).textContent())?.replace(/[^\d.-]/g, ""));
+      const now = await amount("money-current");
+      const proposed = await amount("money-proposed");
+      expect(proposed).toBeGreaterThan(now);
+      expect(await page.getByTestId("money-delta").textContent()).toMatch(/^\+/);
+      expect(await page.getByTestId("money-region").locator("tbody tr").count()).toBeGreaterThan(
+        10,
+      );
+      // The money comes before the findings and the diff.
+      const order = await page.evaluate<string[]>(
+        "[...document.querySelectorAll('main h2')].map((heading) => heading.textContent)",
+      );
+      expect(order.indexOf("Money")).toBeLessThan(order.indexOf("Lint findings"));
+      expect(order.indexOf("Lint findings")).toBeLessThan(order.indexOf("What changes"));
+      expect(await page.getByTestId("findings").textContent()).toContain("lint.scope_everything");
+      expect(await page.getByTestId("diff").textContent()).toContain("idc-spring-qr-extra");
+      // Four eyes: its author holds the reviewer role, and still may not approve.
+      expect(await page.getByTestId("why-not").textContent()).toContain("You wrote this change");
+      expect(await page.getByRole("button", { name: "Approve" }).isDisabled()).toBe(true);
+      await page.screenshot({ path: screenshotPath("08-change-review-author"), fullPage: true });
+
+      await signInAs(bob);
+      await page.goto(`${server.url}/#/changes/${changeId}`);
+      const approve = page.getByRole("button", { name: "Approve" });
+      await approve.waitFor();
+      expect(await approve.isEnabled()).toBe(true);
+      await page.screenshot({ path: screenshotPath("09-change-review"), fullPage: true });
+      await approve.click();
+      await expect
+        .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
+        .toBe("approved");
+      expect(await page.getByTestId("approvals").textContent()).toContain("bob");
+      const stored = await server.request("GET", `/v1/changes/${changeId}`, { token: bob });
+      expect(stored.body.approvals).toEqual([
+        expect.objectContaining({ reviewerId: "bob", contentHash: created.body.contentHash }),
+      ]);
+    },
+    TEST_MS,
+  );
+
   test(
     "fits a tablet's width: the page itself never scrolls sideways",
     async () => {
       await page.setViewportSize({ width: 768, height: 1024 });
-      for (const route of ["#/campaigns", "#/live", "#/incidents", "#/audit"]) {
+      for (const route of ["#/campaigns", "#/changes", "#/live", "#/incidents", "#/audit"]) {
         await page.goto(`${server.url}/${route}`);
         await page.locator("main h1").first().waitFor();
         await page.waitForLoadState("networkidle").catch(() => {});

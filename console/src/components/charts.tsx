@@ -3,7 +3,13 @@
  * these only draw it. Each chart has a title and a description for screen readers, and the
  * pages show the same figures in a table beside it.
  */
-import { type Bar, layoutBars, layoutLine, type PlotArea } from "../data/chart-scale.ts";
+import {
+  type Bar,
+  layoutBars,
+  layoutLine,
+  layoutPairedBars,
+  type PlotArea,
+} from "../data/chart-scale.ts";
 
 const LINE_AREA: PlotArea = { width: 560, height: 180, left: 56, right: 12, top: 12, bottom: 24 };
 
@@ -109,6 +115,89 @@ export function BarChart(props: {
             </text>
           </g>
         ))}
+      </svg>
+      <figcaption>{props.title}</figcaption>
+    </figure>
+  );
+}
+
+const PAIR_ROW_PX = 34;
+
+/** Current against proposed per label: grey above, blue below, one scale, a legend. */
+export function PairedBarChart(props: {
+  title: string;
+  rows: readonly { label: string; current: number; proposed: number }[];
+  formatValue: (value: number) => string;
+  testId?: string;
+}) {
+  const length = BAR_WIDTH_PX - BAR_LABEL_PX - BAR_VALUE_PX;
+  const bars = layoutPairedBars(props.rows, length, PAIR_ROW_PX);
+  const legendPx = 20;
+  const height = Math.max(bars.length * PAIR_ROW_PX, PAIR_ROW_PX) + legendPx;
+  const described = props.rows
+    .map(
+      (row) =>
+        `${row.label}: ${props.formatValue(row.current)} now, ${props.formatValue(row.proposed)} proposed`,
+    )
+    .join("; ");
+  return (
+    <figure class="chart" data-testid={props.testId}>
+      <svg
+        viewBox={`0 0 ${BAR_WIDTH_PX} ${height}`}
+        role="img"
+        aria-label={`${props.title}: ${described || "no data"}`}
+      >
+        <rect class="bar-current" x={BAR_LABEL_PX} y={2} width={10} height={10} />
+        <text class="tick" x={BAR_LABEL_PX + 14} y={11}>
+          current
+        </text>
+        <rect class="bar" x={BAR_LABEL_PX + 80} y={2} width={10} height={10} />
+        <text class="tick" x={BAR_LABEL_PX + 94} y={11}>
+          proposed
+        </text>
+        {bars.map((bar) => {
+          const top = bar.offset + legendPx;
+          return (
+            <g key={bar.label}>
+              <text
+                class="bar-label"
+                x={BAR_LABEL_PX - 8}
+                y={top + bar.thickness + 4}
+                text-anchor="end"
+              >
+                {bar.label.length > 28 ? `${bar.label.slice(0, 27)}…` : bar.label}
+              </text>
+              <rect
+                class="bar-current"
+                x={BAR_LABEL_PX}
+                y={top}
+                width={Math.max(bar.currentLength, 1)}
+                height={bar.thickness}
+              />
+              <text
+                class="bar-value"
+                x={BAR_LABEL_PX + bar.currentLength + 6}
+                y={top + bar.thickness - 2}
+              >
+                {props.formatValue(bar.current)}
+              </text>
+              <rect
+                class="bar"
+                x={BAR_LABEL_PX}
+                y={top + bar.thickness}
+                width={Math.max(bar.proposedLength, 1)}
+                height={bar.thickness}
+              />
+              <text
+                class="bar-value"
+                x={BAR_LABEL_PX + bar.proposedLength + 6}
+                y={top + bar.thickness * 2 - 2}
+              >
+                {props.formatValue(bar.proposed)}
+              </text>
+            </g>
+          );
+        })}
       </svg>
       <figcaption>{props.title}</figcaption>
     </figure>

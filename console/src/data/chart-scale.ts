@@ -142,3 +142,39 @@ export function layoutBars(
     thickness: Math.max(rowHeight - gap, 1),
   }));
 }
+
+export interface PairedBar {
+  readonly label: string;
+  readonly current: number;
+  readonly proposed: number;
+  /** Lengths in pixels, on one scale for both. */
+  readonly currentLength: number;
+  readonly proposedLength: number;
+  readonly offset: number;
+  /** Each bar's thickness: the two share a row. */
+  readonly thickness: number;
+}
+
+/**
+ * Two bars per label (current above proposed) on one scale, the largest of either filling
+ * `length`: how much a change moves each row is read off the pair.
+ */
+export function layoutPairedBars(
+  data: readonly { readonly label: string; readonly current: number; readonly proposed: number }[],
+  length: number,
+  rowHeight: number,
+  gap = 6,
+): PairedBar[] {
+  const max = data.reduce((largest, item) => Math.max(largest, item.current, item.proposed), 0);
+  const scale = (value: number) => (max > 0 ? (Math.max(value, 0) / max) * length : 0);
+  const thickness = Math.max((rowHeight - gap) / 2, 1);
+  return data.map((item, index) => ({
+    label: item.label,
+    current: item.current,
+    proposed: item.proposed,
+    currentLength: scale(item.current),
+    proposedLength: scale(item.proposed),
+    offset: index * rowHeight,
+    thickness,
+  }));
+}

@@ -8,6 +8,8 @@ export type Route =
   | { readonly page: "live" }
   | { readonly page: "incidents" }
   | { readonly page: "incident"; readonly incidentId: string }
+  | { readonly page: "changes" }
+  | { readonly page: "change"; readonly changeId: string }
   | { readonly page: "audit" }
   | { readonly page: "not_found"; readonly path: string };
 
@@ -19,16 +21,26 @@ export function parseRoute(hash: string): Route {
   const parts = path.split("/").filter((part) => part !== "");
   const [first, second, ...rest] = parts;
   if (rest.length === 0 && second === undefined) {
-    if (first === "campaigns" || first === "live" || first === "incidents" || first === "audit") {
+    if (
+      first === "campaigns" ||
+      first === "changes" ||
+      first === "live" ||
+      first === "incidents" ||
+      first === "audit"
+    ) {
       return { page: first };
     }
   }
-  if (first === "incidents" && second !== undefined && rest.length === 0) {
+  if ((first === "incidents" || first === "changes") && second !== undefined && rest.length === 0) {
+    let id: string;
     try {
-      return { page: "incident", incidentId: decodeURIComponent(second) };
+      id = decodeURIComponent(second);
     } catch {
       return { page: "not_found", path };
     }
+    return first === "incidents"
+      ? { page: "incident", incidentId: id }
+      : { page: "change", changeId: id };
   }
   return { page: "not_found", path };
 }
@@ -37,6 +49,8 @@ export function hrefOf(route: Route): string {
   switch (route.page) {
     case "incident":
       return `#/incidents/${encodeURIComponent(route.incidentId)}`;
+    case "change":
+      return `#/changes/${encodeURIComponent(route.changeId)}`;
     case "not_found":
       return "#/";
     default:

@@ -1,0 +1,197 @@
+/**
+ * The change-review page's view of a change request (GET /v1/changes/{id}; docs/reference/
+ * changes.md): the money first — simulated subsidy per hour and share of payments subsidised,
+ * current against proposed, by scenario, region and funder — then whether this reader may
+ * approve it and why not (four eyes), and the marks of forced and policy-approved changes. Pure.
+ */
+
+export interface SimulatedSide {
+  readonly subsidisedPayments: number;
+  readonly subsidisedShareBps: number;
+  readonly subsidyMinor: number;
+  readonly subsidyPerHourMinor: number;
+}
+
+export interface SimulatedRow {
+  readonly key: string;
+  readonly payments: number;
+  readonly current: SimulatedSide;
+  readonly proposed: SimulatedSide;
+  readonly deltaSubsidyPerHourMinor: number;
+}
+
+export interface Simulation {
+  readonly currency: string;
+  readonly payments: number;
+  readonly windowMs: number;
+  readonly current: SimulatedSide;
+  readonly proposed: SimulatedSide;
+  readonly byScenario: readonly SimulatedRow[];
+  readonly byRegion: readonly SimulatedRow[];
+  readonly byFunding: readonly SimulatedRow[];
+  readonly flags: readonly { readonly code: string; readonly message: string }[];
+  readonly worstPayment?: {
+    readonly proposed?: {
+      readonly paymentId: string;
+      readonly subsidyMinor: number;
+      readonly paymentAmountMinor: number;
+      readonly scenario: string;
+      readonly region: string;
+    } | null;
+  };
+}
+
+export interface ChangeRequestView {
+  readonly id: string;
+  readonly title: string;
+  readonly authorId: string;
+  readonly state: string;
+  readonly contentHash: string;
+  readonly approvals: readonly {
+    readonly reviewerId: string;
+    readonly byPolicy: boolean;
+    readonly at: string;
+  }[];
+  readonly pendingForces: readonly ForceView[];
+  readonly forced: readonly ForceView[];
+  readonly acknowledgements: readonly {
+    readonly findingKey: string;
+    readonly reason: string;
+    readonly byId: string;
+  }[];
+  readonly assessment?: {
+    readonly findings: readonly { key: string; code: string; severity: string; message: string }[];
+    readonly risk: {
+      readonly level: string;
+      readonly reasons: readonly { code: string; message: string }[];
+      readonly approvalsRequired: number;
+      readonly autoApprovable: boolean;
+    };
+    readonly diff: {
+      readonly documents: readonly {
+        key: string;
+        operation: string;
+        fields: readonly { path: string; before?: unknown; after?: unknown }[];
+      }[];
+      readonly campaigns: readonly {
+        campaignId: string;
+        operation: string;
+        fields: readonly { field: string; before?: unknown; after?: unknown; inherited: boolean }[];
+      }[];
+    };
+    readonly simulation?: Simulation | null;
+  } | null;
+}
+
+export interface ForceView {
+  readonly gate: string;
+  readonly adminIds: readonly string[];
+  readonly reason: string;
+  readonly at: string;
+}
+
+export interface MoneyRow {
+  readonly key: string;
+  readonly currentPerHourMinor: number;
+  readonly proposedPerHourMinor: number;
+  readonly deltaPerHourMinor: number;
+  readonly currentShareBps: number;
+  readonly proposedShareBps: number;
+}
+
+/**
+ * A split's rows where the change moves money or either side spends, the largest move first
+ * (then the largest spend, then the key); rows where nothing is spent either way are left out.
+ */
+export function moneyRows(rows: readonly SimulatedRow[]): MoneyRow[] {
+  return rows
+    .filter(
+      (row) => row.current.subsidyPerHourMinor !== 0 || row.proposed.subsidyPerHourMinor !== 0,
+    )
+    .map((row) => ({
+      key: row.key,
+      currentPerHourMinor: row.current.subsidyPerHourMinor,
+      proposedPerHourMinor: row.proposed.subsidyPerHourMinor,
+      deltaPerHourMinor: row.proposed.subsidyPerHourMinor - row.current.subsidyPerHourMinor,
+      currentShareBps: row.current.subsidisedShareBps,
+      proposedShareBps: row.proposed.subsidisedShareBps,
+    }))
+    .sort(
+      (a, b) =>
+        Math.abs(b.deltaPerHourMinor) - Math.abs(a.deltaPerHourMinor) ||
+        Math.max(b.currentPerHourMinor, b.proposedPerHourMinor) -
+          Math.max(a.currentPerHourMinor, a.proposedPerHourMinor) ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+}
+
+/** The headline: per hour and share of payments, both sides, and the move. */
+export function moneyHeadline(simulation: Simulation) {
+  const delta = simulation.proposed.subsidyPerHourMinor - simulation.current.subsidyPerHourMinor;
+  return {
+    currentPerHourMinor: simulation.current.subsidyPerHourMinor,
+    proposedPerHourMinor: simulation.proposed.subsidyPerHourMinor,
+    deltaPerHourMinor: delta,
+    /** The move relative to the current spend, basis points; undefined from nothing. */
+    deltaBps:
+      simulation.current.subsidyPerHourMinor > 0
+        ? Math.round((delta / simulation.current.subsidyPerHourMinor) * 10_000)
+        : undefined,
+    currentShareBps: simulation.current.subsidisedShareBps,
+    proposedShareBps: simulation.proposed.subsidisedShareBps,
+  };
+}
+
+export interface ApprovalStance {
+  readonly canApprove: boolean;
+  /** Why this reader cannot approve, in words a person acts on; empty when they can. */
+  readonly why: string;
+  readonly approvalsMissing: number;
+}
+
+/** Whether the signed-in principal may approve or reject the change now, and if not, why. */
+export function approvalStance(
+  change: ChangeRequestView,
+  principalId: string,
+  roles: readonly string[],
+): ApprovalStance {
+  const required = change.assessment?.risk.approvalsRequired ?? 1;
+  const approvalsMissing = Math.max(required - change.approvals.length, 0);
+  const refuse = (why: string) => ({ canApprove: false, why, approvalsMissing });
+  if (change.state !== "in_review")
+    return refuse(`The change is ${change.state.replace("_", " ")}, not in review.`);
+  if (change.authorId === principalId) {
+    return refuse("You wrote this change: someone else must approve it (four eyes).");
+  }
+  if (!roles.includes("reviewer")) return refuse("Approving and rejecting need the reviewer role.");
+  if (change.approvals.some((approval) => approval.reviewerId === principalId)) {
+    return refuse("You approved this change already; a high-risk change needs another reviewer.");
+  }
+  return { canApprove: true, why: "", approvalsMissing };
+}
+
+/** What marks a change carries wherever it appears: forced gates and the policy's approval. */
+export function changeMarks(change: Pick<ChangeRequestView, "forced" | "approvals">): string[] {
+  const marks = change.forced.map(
+    (force) => `Forced past ${force.gate} by ${force.adminIds.join(" and ")}: ${force.reason}`,
+  );
+  if (change.approvals.some((approval) => approval.byPolicy)) {
+    marks.push("Approved by the policy: a low-risk change that needs no reviewer");
+  }
+  return marks;
+}
+
+/** A field's value as the diff shows it: JSON, cut at `lengthMax` characters. */
+export function shownValue(value: unknown, lengthMax = 120): string {
+  if (value === undefined) return "—";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > lengthMax ? `${text.slice(0, lengthMax - 1)}…` : text;
+}
+
+/** The reason a reject needs: 10 to 2,000 characters (docs/reference/http-api.md). */
+export function reasonProblem(reason: string): string | undefined {
+  const length = reason.trim().length;
+  if (length < 10) return `Write at least 10 characters (${length} so far).`;
+  if (length > 2_000) return `At most 2,000 characters (${length}).`;
+  return undefined;
+}

@@ -1,0 +1,178 @@
+/**
+ * The change-review page's transforms (console/src/data/change-review.ts) and its paired bars
+ * (chart-scale.ts): the money rows a reviewer reads first, the headline move, who may approve and
+ * why not (four eyes), the marks of forced and policy-approved changes, the reject reason's check.
+ */
+import { describe, expect, test } from "vitest";
+import {
+  approvalStance,
+  type ChangeRequestView,
+  changeMarks,
+  moneyHeadline,
+  moneyRows,
+  reasonProblem,
+  type SimulatedRow,
+  type Simulation,
+  shownValue,
+} from "../../console/src/data/change-review.ts";
+import { layoutPairedBars } from "../../console/src/data/chart-scale.ts";
+import { parseRoute } from "../../console/src/data/route.ts";
+
+function side(perHour: number, shareBps = 0) {
+  return {
+    subsidisedPayments: 0,
+    subsidisedShareBps: shareBps,
+    subsidyMinor: 0,
+    subsidyPerHourMinor: perHour,
+  };
+}
+
+function simulated(key: string, current: number, proposed: number): SimulatedRow {
+  return {
+    key,
+    payments: 100,
+    current: side(current, 100),
+    proposed: side(proposed, 200),
+    deltaSubsidyPerHourMinor: proposed - current,
+  };
+}
+
+describe("the money first", () => {
+  test("rows where money moves or is spent, the largest move first; idle rows left out", () => {
+    const rows = moneyRows([
+      simulated("rent", 0, 0),
+      simulated("merchant_qr", 1_000, 1_200),
+      simulated("p2p_transfer", 0, 50_000),
+      simulated("utility_bill", 900, 900),
+      simulated("ticketing", 500, 100),
+    ]);
+    expect(rows.map((row) => [row.key, row.deltaPerHourMinor])).toEqual([
+      ["p2p_transfer", 50_000],
+      ["ticketing", -400],
+      ["merchant_qr", 200],
+      ["utility_bill", 0],
+    ]);
+    expect(rows[0]).toMatchObject({ currentShareBps: 100, proposedShareBps: 200 });
+  });
+
+  test("the headline: per hour on both sides, the move, and the move's share of now", () => {
+    const simulation = {
+      current: side(10_000, 1_000),
+      proposed: side(12_500, 1_500),
+    } as unknown as Simulation;
+    expect(moneyHeadline(simulation)).toEqual({
+      currentPerHourMinor: 10_000,
+      proposedPerHourMinor: 12_500,
+      deltaPerHourMinor: 2_500,
+      deltaBps: 2_500,
+      currentShareBps: 1_000,
+      proposedShareBps: 1_500,
+    });
+    const fromNothing = { current: side(0), proposed: side(5) } as unknown as Simulation;
+    expect(moneyHeadline(fromNothing).deltaBps).toBeUndefined();
+  });
+
+  test("paired bars share one scale, the largest of either side filling the length", () => {
+    const bars = layoutPairedBars(
+      [
+        { label: "a", current: 100, proposed: 400 },
+        { label: "b", current: 200, proposed: 0 },
+      ],
+      200,
+      30,
+    );
+    expect(bars.map((bar) => [bar.currentLength, bar.proposedLength, bar.offset])).toEqual([
+      [50, 200, 0],
+      [100, 0, 30],
+    ]);
+    expect(bars[0]?.thickness).toBe(12);
+  });
+});
+
+function change(overrides: Partial<ChangeRequestView> = {}): ChangeRequestView {
+  return {
+    id: "change-7",
+    title: "raise the coffee budget",
+    authorId: "alice",
+    state: "in_review",
+    contentHash: "a".repeat(64),
+    approvals: [],
+    pendingForces: [],
+    forced: [],
+    acknowledgements: [],
+    assessment: {
+      findings: [],
+      risk: { level: "high", reasons: [], approvalsRequired: 2, autoApprovable: false },
+      diff: { documents: [], campaigns: [] },
+      simulation: null,
+    },
+    ...overrides,
+  };
+}
+
+describe("four eyes", () => {
+  test("a reviewer who is not the author may approve, and is told how many are missing", () => {
+    expect(approvalStance(change(), "bob", ["reviewer"])).toEqual({
+      canApprove: true,
+      why: "",
+      approvalsMissing: 2,
+    });
+  });
+
+  test("the author may not, even holding the reviewer role, and is told why", () => {
+    const stance = approvalStance(change(), "alice", ["author", "reviewer"]);
+    expect(stance.canApprove).toBe(false);
+    expect(stance.why).toMatch(/You wrote this change.*four eyes/);
+  });
+
+  test("nor a token without the reviewer role, nor a reviewer twice, nor out of review", () => {
+    expect(approvalStance(change(), "olga", ["operator"]).why).toMatch(/reviewer role/);
+    const once = change({
+      approvals: [{ reviewerId: "bob", byPolicy: false, at: "2025-01-16T06:00:00Z" }],
+    });
+    const again = approvalStance(once, "bob", ["reviewer"]);
+    expect(again).toMatchObject({ canApprove: false, approvalsMissing: 1 });
+    expect(again.why).toMatch(/already/);
+    expect(approvalStance(change({ state: "rolling_out" }), "bob", ["reviewer"]).why).toBe(
+      "The change is rolling out, not in review.",
+    );
+  });
+
+  test("forced and policy-approved changes carry their marks with the reasons", () => {
+    expect(changeMarks(change())).toEqual([]);
+    const forced = change({
+      forced: [
+        {
+          gate: "lint",
+          adminIds: ["ada", "alan"],
+          reason: "the 2025-01-16 variant, forced on purpose",
+          at: "2025-01-16T06:40:00Z",
+        },
+      ],
+      approvals: [{ reviewerId: "policy", byPolicy: true, at: "2025-01-16T06:40:00Z" }],
+    });
+    expect(changeMarks(forced)).toEqual([
+      "Forced past lint by ada and alan: the 2025-01-16 variant, forced on purpose",
+      "Approved by the policy: a low-risk change that needs no reviewer",
+    ]);
+  });
+
+  test("a reject needs a reason of 10 to 2,000 characters", () => {
+    expect(reasonProblem("too short")).toMatch(/at least 10/);
+    expect(reasonProblem("   padded   ")).toMatch(/at least 10/);
+    expect(reasonProblem("the budget doubles without a forecast")).toBeUndefined();
+    expect(reasonProblem("x".repeat(2_001))).toMatch(/At most/);
+  });
+});
+
+test("diff values are shown as JSON, cut when long", () => {
+  expect(shownValue(undefined)).toBe("—");
+  expect(shownValue("CNY")).toBe("CNY");
+  expect(shownValue({ kind: "fixed", amountMinor: 50 })).toBe('{"kind":"fixed","amountMinor":50}');
+  expect(shownValue("x".repeat(200), 10)).toBe(`${"x".repeat(9)}…`);
+});
+
+test("change routes", () => {
+  expect(parseRoute("#/changes")).toEqual({ page: "changes" });
+  expect(parseRoute("#/changes/change-7")).toEqual({ page: "change", changeId: "change-7" });
+});
