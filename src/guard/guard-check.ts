@@ -15,6 +15,12 @@
  * The hot path runs no Zod: the request is checked by hand (proven equal to the schemas), the
  * kill matcher is rebuilt only when the kill state changes, and the check's context only when
  * the served configuration, the kills or the staleness change.
+ *
+ * With a ledger (optional; ADR 0023, docs/reference/guard-mode-ledger.md), `checkAndRecord`
+ * also records what was allowed in the ledger of checked subsidies before it answers — once per
+ * payment id, committed at once, within registered budgets — and the runtime guard sees each
+ * payment's grants once, not again on a replay. `check` stays synchronous and records nothing in
+ * the ledger, as before.
  */
 import type { Decision } from "../core/evaluator/decision.ts";
 import { CheckedPayment } from "../core/evaluator/fast-payment-check.ts";
@@ -37,9 +43,11 @@ import {
   type Proposal,
   type WhenUnhealthy,
 } from "../core/guard/proposal-input.ts";
+import { type RecordedCheck, unstoredCheckOf } from "../core/ledger/checked-subsidies.ts";
 import type { Envelope } from "../core/model/envelope.ts";
 import type { Payment } from "../core/model/payment.ts";
 import type { Program } from "../core/model/program.ts";
+import type { CheckedSubsidyLedger } from "../ledger/checked-subsidy-ledger.ts";
 
 /** What guard mode reads of the served configuration (a `Snapshot` is one). */
 export interface GuardCheckServed {
@@ -68,6 +76,12 @@ export interface GuardCheckOptions {
   readonly whenUnhealthy: WhenUnhealthy;
   /** External campaigns with their declared funding, label and scope; checked here. */
   readonly externalCampaigns?: readonly ExternalCampaign[];
+  /**
+   * The ledger of checked subsidies, for `checkAndRecord`. Without it `checkAndRecord` answers as
+   * `check` does (`ledger: null`). Fund the registered budgets first
+   * (`CheckedSubsidyLedger.fundRegistered`).
+   */
+  readonly ledger?: CheckedSubsidyLedger;
 }
 
 export class GuardCheckService {
@@ -98,6 +112,60 @@ export class GuardCheckService {
       decisionOfCheck(check, request.proposals, served?.version ?? 0),
     );
     return check;
+  }
+
+  /** True when `checkAndRecord` records in a ledger (the service was given one). */
+  get recordsChecks(): boolean {
+    return this.options.ledger !== undefined;
+  }
+
+  /**
+   * `check`, then, with a ledger, what was allowed recorded before the answer
+   * (`CheckedSubsidyLedger.record`): the answer is the stored one, less what the ledger's limits
+   * refused; a replay (`replayed: true`) is the first answer again and is not recorded by the
+   * runtime guard a second time; an id recorded with other content allows nothing. Never
+   * rejects for a ledger failure: the caller's `whenUnhealthy` answers it.
+   */
+  async checkAndRecord(input: unknown): Promise<RecordedCheck> {
+    const ledger = this.options.ledger;
+    if (ledger === undefined) return unstoredCheckOf(this.check(input), null);
+    const served = this.options.served();
+    const context = this.contextFor(served);
+    const check = checkGuardRequest(input, context, this.checked);
+    if (
+      check.reason === "request.invalid" ||
+      check.reason === "proposals.invalid" ||
+      check.reason === "payment.invalid"
+    ) {
+      return unstoredCheckOf(check, null);
+    }
+    const request = input as {
+      payment: Payment;
+      proposals: readonly Proposal[];
+      whenUnhealthy?: WhenUnhealthy;
+    };
+    const snapshotVersion = served?.version ?? 0;
+    const recorded = await ledger.record({
+      payment: request.payment,
+      proposals: request.proposals,
+      check,
+      context: {
+        envelope: served?.envelope,
+        programs: served?.programs ?? NO_PROGRAMS,
+        externalCampaigns: this.externalCampaigns,
+        snapshotVersion,
+      },
+      whenUnhealthy: request.whenUnhealthy ?? this.options.whenUnhealthy,
+    });
+    // A replay was recorded the first time; a conflict granted nothing new.
+    if (!recorded.replayed && recorded.ledger !== "ledger.idempotency_conflict") {
+      // `decisionOfCheck` reads the payment id and the amounts only, which a recorded check has.
+      this.options.guard.record(
+        request.payment,
+        decisionOfCheck(recorded as unknown as ProposalCheck, request.proposals, snapshotVersion),
+      );
+    }
+    return recorded;
   }
 
   private contextFor(served: GuardCheckServed | undefined): ProposalCheckContext {

@@ -3,6 +3,8 @@
  * everything (STYLE rule 9), and no value that SQLite would store as anything but an exact
  * integer or a bounded string. A failing call is a caller bug, reported before any work is done.
  */
+import { EXTERNAL_CAMPAIGN_PREFIX, PROPOSAL_CHECK_LIMITS } from "../core/guard/proposal-input.ts";
+import type { StoredCheck } from "../core/ledger/checked-subsidies.ts";
 import { LIMIT_REFUSAL_CODES } from "../core/ledger/ledger-codes.ts";
 import { REFUND_RESTORES, type RefundCommand } from "../core/ledger/refund.ts";
 import {
@@ -102,6 +104,13 @@ function checkRequest(request: ReservationRequest): string | undefined {
     checkWhole(request.snapshotVersion, "snapshotVersion") ??
     checkAmount(request.paymentAmountMinor, "paymentAmountMinor");
   if (problem !== undefined) return inRequest(request, problem);
+  if (request.commitAtOnce !== undefined && typeof request.commitAtOnce !== "boolean") {
+    return inRequest(request, "commitAtOnce must be a boolean");
+  }
+  if (request.check !== undefined) {
+    const checkProblem = checkStoredCheck(request.check);
+    if (checkProblem !== undefined) return inRequest(request, `check: ${checkProblem}`);
+  }
   if (!Array.isArray(request.subsidies)) return inRequest(request, "subsidies must be an array");
   const subsidies = request.subsidies;
   if (subsidies.length > LEDGER_CALL_LIMITS.subsidiesPerRequestMax) {
@@ -148,8 +157,37 @@ function checkSubsidy(subsidy: PlannedSubsidy): string | undefined {
     if (debitProblem !== undefined) return `subsidy ${subsidy.campaignId}: ${debitProblem}`;
     drawsOnFunded ||= debit.funded === true;
   }
-  // A subsidy that draws on no funded budget would be money without a ceiling.
-  if (!drawsOnFunded) return `subsidy ${subsidy.campaignId}: draws on no funded budget`;
+  // A subsidy that draws on no funded budget would be money without a ceiling. An external
+  // campaign's may (guard mode, ADR 0023): the external engine grants it, bounded per payment by
+  // the envelope, and the ledger records it; only a registered budget gives it a ceiling here.
+  if (!drawsOnFunded && !subsidy.campaignId.startsWith(EXTERNAL_CAMPAIGN_PREFIX)) {
+    return `subsidy ${subsidy.campaignId}: draws on no funded budget`;
+  }
+  return undefined;
+}
+
+/** Guard mode's stored check: its size is bounded like the request it came from. */
+function checkStoredCheck(check: StoredCheck): string | undefined {
+  if (typeof check !== "object" || check === null) return "must be an object";
+  if (check.unhealthy !== null && typeof check.unhealthy !== "string") {
+    return "unhealthy must be a code or null";
+  }
+  if (!Array.isArray(check.answers)) return "answers must be an array";
+  if (check.answers.length > PROPOSAL_CHECK_LIMITS.proposalsMax) {
+    return `${check.answers.length} answers; the limit is ${PROPOSAL_CHECK_LIMITS.proposalsMax}`;
+  }
+  for (const answer of check.answers) {
+    const problem =
+      (typeof answer === "object" && answer !== null ? undefined : "an answer must be an object") ??
+      checkId(answer.proposalId, "proposalId") ??
+      checkId(answer.campaignRef, "campaignRef") ??
+      checkAmount(answer.proposedMinor, "proposedMinor") ??
+      checkAmount(answer.amountMinor, "amountMinor") ??
+      checkText(answer.outcome, "outcome", LEDGER_CALL_LIMITS.idLengthMax) ??
+      (answer.reason === null ? undefined : checkId(answer.reason, "reason")) ??
+      (answer.clampedBy === null ? undefined : checkId(answer.clampedBy, "clampedBy"));
+    if (problem !== undefined) return problem;
+  }
   return undefined;
 }
 

@@ -14,17 +14,16 @@ import type { ReservationAnswer } from "../core/ledger/reservation.ts";
 import type { SettleAnswer } from "../core/ledger/settlement.ts";
 import type { Payment } from "../core/model/payment.ts";
 import type { FundAnswer, LedgerStore } from "./ledger-store.ts";
+import {
+  STORE_DEADLINE_MS_DEFAULT,
+  StoreDeadlineExceeded,
+  withinDeadline,
+} from "./store-deadline.ts";
 
 /** Fifteen minutes: long enough for a card authorisation round trip, short enough to return unused money the same hour. */
 export const RESERVATION_TTL_MS_DEFAULT = 15 * 60_000;
 
-/** A payment must not wait on promotions: past this the service answers without the store. */
-export const STORE_DEADLINE_MS_DEFAULT = 50;
-
-/** Why a store call was abandoned by the service; passed to `onStoreFailure`. */
-export class StoreDeadlineExceeded extends Error {
-  override readonly name = "StoreDeadlineExceeded";
-}
+export { STORE_DEADLINE_MS_DEFAULT, StoreDeadlineExceeded } from "./store-deadline.ts";
 
 export interface LedgerServiceOptions {
   readonly store: LedgerStore;
@@ -298,27 +297,7 @@ export class LedgerService {
 
   /** The store's answer, or a `StoreDeadlineExceeded` rejection once the deadline passes. */
   private withinDeadline<T>(answer: Promise<T>, what: string): Promise<T> {
-    const deadlineMs = this.storeDeadlineMs;
-    if (deadlineMs === null) return answer;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new StoreDeadlineExceeded(`the store did not answer ${what} within ${deadlineMs} ms`),
-          ),
-        deadlineMs,
-      );
-      answer.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return withinDeadline(answer, this.storeDeadlineMs, what);
   }
 
   private currentSource(): DecisionSource {

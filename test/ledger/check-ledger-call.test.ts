@@ -42,3 +42,58 @@ describe("checkLedgerCall: a per-identity name's parts", () => {
     );
   });
 });
+
+describe("checkLedgerCall: guard mode's checked subsidies", () => {
+  const unfunded = (campaignId: string) => ({
+    ...subsidy(campaignId, 10),
+    debits: [boundedDebit("identity/user:u1/platform-day/CNY/2025-01-16", 10, 1_000, null)],
+  });
+  const answer = {
+    proposalId: "a",
+    campaignRef: "partner",
+    outcome: "allowed" as const,
+    proposedMinor: 10,
+    amountMinor: 10,
+    clampedBy: null,
+    reason: null,
+  };
+
+  test("an external campaign may draw on no funded budget; a native one may not", () => {
+    const call = (campaignId: string) => ({
+      kind: "reserve" as const,
+      requests: [request("p1", [unfunded(campaignId)])],
+    });
+    expect(checkLedgerCall(call("ext:partner"))).toBeUndefined();
+    expect(checkLedgerCall(call("partner"))).toMatch(/draws on no funded budget/);
+    expect(
+      checkLedgerCall({
+        kind: "reserve",
+        requests: [{ ...request("p1", [{ ...unfunded("ext:partner"), debits: [] }]) }],
+      }),
+    ).toBeUndefined();
+  });
+
+  test("a stored check and commitAtOnce are checked for shape and size", () => {
+    const call = (extra: Record<string, unknown>) => ({
+      kind: "reserve" as const,
+      requests: [{ ...request("p1", [unfunded("ext:partner")]), ...extra }],
+    });
+    expect(
+      checkLedgerCall(call({ commitAtOnce: true, check: { unhealthy: null, answers: [answer] } })),
+    ).toBeUndefined();
+    expect(checkLedgerCall(call({ commitAtOnce: "yes" }))).toMatch(
+      /commitAtOnce must be a boolean/,
+    );
+    expect(
+      checkLedgerCall(call({ check: { unhealthy: null, answers: Array(33).fill(answer) } })),
+    ).toMatch(/33 answers; the limit is 32/);
+    expect(
+      checkLedgerCall(
+        call({ check: { unhealthy: null, answers: [{ ...answer, amountMinor: 1.5 }] } }),
+      ),
+    ).toMatch(/amountMinor must be whole minor units/);
+    expect(checkLedgerCall(call({ check: { unhealthy: 3, answers: [] } }))).toMatch(
+      /unhealthy must be a code or null/,
+    );
+  });
+});

@@ -14,6 +14,7 @@ import {
   region,
   scenario,
   scopeList,
+  timeZone,
 } from "../model/fields.ts";
 import { externalId, paymentSchema } from "../model/payment.ts";
 import { AMOUNT_MINOR_MAX } from "../money.ts";
@@ -94,6 +95,21 @@ export const externalCampaignSchema = z.strictObject({
     description:
       "The declared spend ceiling per minute: the runtime guard trips the campaign's breaker above it.",
   }).optional(),
+  budgetMinor: minorUnits({
+    min: 1,
+    description:
+      "The campaign's total budget in the ledger (`campaign/ext:<campaignRef>`, funded up to it explicitly and audited): checks past it are refused `ledger.budget_exhausted`. Needs a ledger (docs/reference/guard-mode-ledger.md).",
+  }).optional(),
+  dailyBudget: z
+    .strictObject({
+      amountMinor: minorUnits({ min: 1, description: "The most the campaign may give in a day." }),
+      timeZone,
+    })
+    .optional()
+    .meta({
+      description:
+        "The campaign's budget per local day in `timeZone` (`campaign-day/ext:<campaignRef>/DATE`): checks past it are refused `ledger.daily_budget_exhausted`. Needs a ledger.",
+    }),
 });
 
 export interface ExternalCampaign {
@@ -104,6 +120,13 @@ export interface ExternalCampaign {
   readonly perPaymentMaxMinor?: number;
   /** The declared spend ceiling per minute, watched by the runtime guard as a native one is. */
   readonly spendPerMinuteMaxMinor?: number;
+  /**
+   * The total budget the ledger of checked subsidies enforces, as a native campaign's: funded
+   * explicitly (`CheckedSubsidyLedger.fundRegistered`), never overspent.
+   */
+  readonly budgetMinor?: number;
+  /** The budget per local day in `timeZone`, enforced by the ledger as a native daily budget. */
+  readonly dailyBudget?: { readonly amountMinor: number; readonly timeZone: string };
 }
 
 /** What the caller wants when Bursar cannot vouch for its configuration or kill state. */

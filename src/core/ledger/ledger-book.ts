@@ -228,6 +228,8 @@ export class LedgerBook {
     const entries: LedgerEntry[] = [];
     const subsidies: SubsidyAnswer[] = [];
     let totalReservedMinor = 0;
+    // Guard mode's checked subsidies are committed in the same step (ADR 0023).
+    const state: ReservationState = request.commitAtOnce === true ? "committed" : "reserved";
     for (const subsidy of request.subsidies) {
       const found: (Readonly<AccountCounters> | undefined)[] = [];
       const refusal = this.firstRefusal(subsidy.debits, found);
@@ -244,7 +246,7 @@ export class LedgerBook {
         funding: subsidy.funding,
         programId: subsidy.programId ?? null,
         reservedMinor: subsidy.amountMinor,
-        committedMinor: 0,
+        committedMinor: state === "committed" ? subsidy.amountMinor : 0,
         reversedMinor: 0,
         debits,
       };
@@ -255,7 +257,7 @@ export class LedgerBook {
         this.shift(
           debit.account,
           NOTHING,
-          contributionOf("reserved", entry, debit),
+          contributionOf(state, entry, debit),
           found[index],
           planned,
         );
@@ -265,14 +267,26 @@ export class LedgerBook {
       subsidies.push(subsidyAnswer(subsidy, subsidy.amountMinor, "reserved"));
     }
     const isReserved = entries.length > 0;
-    const answer: ReservationAnswer = {
-      paymentId: request.paymentId,
-      code: isReserved ? "reserved" : "no_subsidy",
-      totalReservedMinor,
-      expiresAtMs: isReserved ? request.expiresAtMs : null,
-      snapshotVersion: request.snapshotVersion,
-      subsidies,
-    };
+    const expiresAtMs = isReserved && state === "reserved" ? request.expiresAtMs : null;
+    const answer: ReservationAnswer =
+      request.check === undefined
+        ? {
+            paymentId: request.paymentId,
+            code: isReserved ? "reserved" : "no_subsidy",
+            totalReservedMinor,
+            expiresAtMs,
+            snapshotVersion: request.snapshotVersion,
+            subsidies,
+          }
+        : {
+            paymentId: request.paymentId,
+            code: isReserved ? "reserved" : "no_subsidy",
+            totalReservedMinor,
+            expiresAtMs,
+            snapshotVersion: request.snapshotVersion,
+            subsidies,
+            check: request.check,
+          };
     const record: PaymentRecord = {
       paymentId: request.paymentId,
       contentKey: request.contentKey,
@@ -281,8 +295,8 @@ export class LedgerBook {
       scenario: request.scenario ?? null,
       region: request.region ?? null,
       answer,
-      state: isReserved ? "reserved" : null,
-      expiresAtMs: answer.expiresAtMs,
+      state: isReserved ? state : null,
+      expiresAtMs,
       paymentAmountMinor: request.paymentAmountMinor,
       refundedMinor: 0,
       entries,

@@ -137,7 +137,7 @@ function programName(programId: string): string {
 /** `platform-day/CURRENCY/DATE`, the suffix of the platform ceiling's accounts, for the last day. */
 let lastPlatformDay = { currency: "", date: "", suffix: "" };
 
-function platformDaySuffix(currency: string, date: string): string {
+export function platformDaySuffix(currency: string, date: string): string {
   if (lastPlatformDay.currency !== currency || lastPlatformDay.date !== date) {
     lastPlatformDay = { currency, date, suffix: `platform-day/${currency}/${date}` };
   }
@@ -168,7 +168,9 @@ export function planReservation(
     const amountMinor = subsidy.amountMinor;
     const debits: Debit[] = campaignDebits(effective, payment, prefixes, amountMinor);
     const { campaignId, campaignVersion, templateId, funding, programId, label } = subsidy;
-    if (programId !== undefined) programDebits(debits, snapshot, programId, prefixes, amountMinor);
+    if (programId !== undefined) {
+      programDebits(debits, snapshot.programs, programId, prefixes, amountMinor);
+    }
     if (ceiling !== undefined) {
       for (const prefix of prefixes) {
         debits.push(
@@ -274,9 +276,9 @@ function campaignDebits(
 }
 
 /** Appends the program's budget and its per-identity maximum to `debits`. */
-function programDebits(
+export function programDebits(
   debits: Debit[],
-  snapshot: Snapshot,
+  programs: Snapshot["programs"],
   programId: string,
   prefixes: readonly string[],
   amountMinor: number,
@@ -291,7 +293,7 @@ function programDebits(
     countCapacity: null,
     refusal: "program_budget_exhausted",
   });
-  const perUserMaxMinor = snapshot.programs.get(programId)?.perUserMaxMinor;
+  const perUserMaxMinor = programs.get(programId)?.perUserMaxMinor;
   if (perUserMaxMinor !== undefined) {
     for (const prefix of prefixes) {
       debits.push(
@@ -301,7 +303,7 @@ function programDebits(
   }
 }
 
-function bounded(
+export function bounded(
   account: string,
   amountMinor: number,
   capacityMinor: number | null,
@@ -312,7 +314,7 @@ function bounded(
 }
 
 /** A per-identity limit: `prefix` (`identity/K/`) followed by `suffix`, with both parts. */
-function perIdentity(
+export function perIdentity(
   prefix: string,
   suffix: string,
   amountMinor: number,

@@ -4,6 +4,7 @@
  * every store and the model the tests compare stores with.
  */
 import type { FundingSource, LabelKind } from "../funding.ts";
+import type { StoredCheck } from "./checked-subsidies.ts";
 import type { LimitRefusalCode } from "./ledger-codes.ts";
 import type { RefundRestores } from "./refund.ts";
 
@@ -88,6 +89,17 @@ export interface ReservationRequest {
   readonly region?: string;
   /** In the order the evaluator granted them: priority first. */
   readonly subsidies: readonly PlannedSubsidy[];
+  /**
+   * True: what fits is committed in the same step rather than reserved (guard mode's checked
+   * subsidies, which the external engine pays as allowed; ADR 0023). The record starts
+   * `committed` with every entry committed in full and never expires; `expiresAtMs` is not used.
+   */
+  readonly commitAtOnce?: boolean;
+  /**
+   * Guard mode: the check's own answer before the ledger's limits, kept with the stored answer so
+   * that a replay answers exactly as the first time (src/core/ledger/checked-subsidies.ts).
+   */
+  readonly check?: StoredCheck;
 }
 
 export interface SubsidyAnswer {
@@ -109,6 +121,8 @@ export interface ReservationAnswer {
   readonly expiresAtMs: number | null;
   readonly snapshotVersion: number;
   readonly subsidies: readonly SubsidyAnswer[];
+  /** The request's `check`, for a checked payment (guard mode). */
+  readonly check?: StoredCheck;
 }
 
 export type ReserveResult =
