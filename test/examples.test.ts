@@ -28,8 +28,14 @@ describe("examples/", () => {
     expect(
       config.campaigns.some((campaign) => campaign.program?.id === "sh-consumption-2025"),
     ).toBe(true);
+    // Guard mode: a partner engine's campaign registered as a document, known by its own id.
+    expect(config.externalCampaigns?.get("lunch-flash-2025")?.id).toBe("partner-lunch-flash");
     expect(files.length).toBe(
-      config.campaigns.length + config.templates.size + config.programs.size + 1,
+      config.campaigns.length +
+        config.templates.size +
+        config.programs.size +
+        (config.externalCampaigns?.size ?? 0) +
+        1,
     );
   });
 

@@ -185,11 +185,13 @@ export class GuardedRunner {
     if (key === this.configuredFor) return;
     this.configuredFor = key;
     const stableCampaigns = stable?.campaigns ?? [];
+    // Registrations are served with the stable configuration (a new one is a new version).
+    const externalCampaigns = [...(stable?.externalCampaigns?.values() ?? [])];
     for (const effective of [...stableCampaigns, ...(rollout?.snapshot.campaigns ?? [])]) {
       this.campaignsById.set(effective.campaign.id, effective);
     }
     if (rollout === undefined) {
-      this.guard.configure({ stable: stableCampaigns }, atMs);
+      this.guard.configure({ stable: stableCampaigns, externalCampaigns }, atMs);
       return;
     }
     const change = await this.options.changes.show(rollout.changeId);
@@ -199,6 +201,7 @@ export class GuardedRunner {
     this.guard.configure(
       {
         stable: stableCampaigns,
+        externalCampaigns,
         rollout: {
           changeId: rollout.changeId,
           // Versions the stable configuration serves too are watched once, as stable.

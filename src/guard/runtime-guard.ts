@@ -64,6 +64,12 @@ export interface GuardServing {
      */
     readonly forecast?: RolloutForecast;
   };
+  /**
+   * External campaigns the served configuration registers (guard mode's registration documents,
+   * `Snapshot.externalCampaigns`): watched as the options' are, and in their place for the same
+   * `campaignRef` — the served one went through review.
+   */
+  readonly externalCampaigns?: readonly ExternalCampaign[];
 }
 
 export interface RuntimeGuardOptions {
@@ -137,7 +143,10 @@ export class RuntimeGuard {
   /** The first payment recorded: how much of the baseline window holds anything. */
   private firstPaymentAtMs: number | undefined;
   /** Registered external campaigns by their id (`ext:<campaignRef>`). */
-  private readonly registeredExternal = new Map<string, ExternalCampaign>();
+  /** Registered at construction (`RuntimeGuardOptions.externalCampaigns`). */
+  private readonly optionExternal = new Map<string, ExternalCampaign>();
+  /** Registered now: the options', with the served configuration's over them. */
+  private registeredExternal = new Map<string, ExternalCampaign>();
   /** Unregistered external campaigns watched, in the order they first granted. */
   private readonly unregisteredExternal = new Set<string>();
   /** The first external grant: how much of the baseline window the `ext:*` spend covers. */
@@ -170,8 +179,9 @@ export class RuntimeGuard {
     this.platformVolume = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
     this.platformSubsidy = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
     for (const campaign of options.externalCampaigns ?? []) {
-      this.registeredExternal.set(externalCampaignId(campaign.campaignRef), campaign);
+      this.optionExternal.set(externalCampaignId(campaign.campaignRef), campaign);
     }
+    this.registeredExternal = new Map(this.optionExternal);
     this.monitors = new GuardMonitors(this.watchOf(NOTHING_SERVED, 0), this.policy);
   }
 
@@ -186,6 +196,7 @@ export class RuntimeGuard {
    * it stands at `nowMs`. Windows of versions watched before and after carry over.
    */
   configure(serving: GuardServing, nowMs: number): void {
+    if (serving !== this.serving) this.register(serving.externalCampaigns ?? []);
     this.monitors = this.monitors.withWatch(this.watchOf(serving, nowMs));
     this.serving = serving;
     this.configuredAtMs = nowMs;
@@ -270,6 +281,20 @@ export class RuntimeGuard {
       state: breaker.state,
       ...(breaker.trip === undefined ? {} : { trip: breaker.trip }),
     }));
+  }
+
+  /**
+   * The registrations from now on: the options', with `served` over them. A campaign registered
+   * now is no longer watched as unregistered; one whose registration was retired is watched as
+   * unregistered from its next grant.
+   */
+  private register(served: readonly ExternalCampaign[]): void {
+    const registered = new Map(this.optionExternal);
+    for (const campaign of served) {
+      registered.set(externalCampaignId(campaign.campaignRef), campaign);
+    }
+    for (const campaignId of registered.keys()) this.unregisteredExternal.delete(campaignId);
+    this.registeredExternal = registered;
   }
 
   /**

@@ -10,6 +10,7 @@ import { type ConfigDocument, validateDocument } from "../../src/core/model/docu
 import {
   validCampaign,
   validEnvelope,
+  validExternalCampaign,
   validPercentTemplate,
   validProgram,
   validTemplate,
@@ -298,6 +299,7 @@ describe("validateDocument reports each problem with its code and path", () => {
       validCampaign(),
       validProgram(),
       validEnvelope(),
+      validExternalCampaign(),
       governmentTemplate,
     ]) {
       const result = validateDocument(document);
@@ -402,6 +404,21 @@ const SET_CASES: SetCase[] = [
     documents: () => sourced(governmentTemplate),
   },
   {
+    code: "ref.duplicate_id",
+    source: "doc-1",
+    path: "id",
+    documents: () =>
+      sourced(validExternalCampaign(), withField(validExternalCampaign(), "campaignRef", "other")),
+  },
+  {
+    // The check and the kills know an external campaign by its id in the external engine alone.
+    code: "ref.duplicate_id",
+    source: "doc-1",
+    path: "campaignRef",
+    documents: () =>
+      sourced(validExternalCampaign(), withField(validExternalCampaign(), "id", "partner-other")),
+  },
+  {
     code: "ref.currency_mismatch",
     source: "doc-1",
     path: "currency",
@@ -466,6 +483,16 @@ describe("resolveConfig checks documents against each other", () => {
       exercised.add(code);
     });
   }
+
+  test("serves external campaign registrations by campaignRef, their sources by id", () => {
+    const { config, issues } = resolveConfig(sourced(validExternalCampaign()));
+    expect(issues).toEqual([]);
+    expect(config.externalCampaigns?.get("lunch-2025")).toMatchObject({
+      id: "partner-lunch",
+      scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
+    });
+    expect(config.sources?.externalCampaigns?.get("partner-lunch")).toBe("doc-0");
+  });
 
   test("joins a campaign with its template: overrides win, the rest is inherited", () => {
     const { config, issues } = resolveConfig(

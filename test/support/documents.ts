@@ -57,6 +57,21 @@ export function validProgram(): Record<string, unknown> {
   };
 }
 
+/** A partner engine's campaign registered with guard mode. */
+export function validExternalCampaign(): Record<string, unknown> {
+  return {
+    kind: "external-campaign",
+    id: "partner-lunch",
+    name: "Partner weekday lunch",
+    campaignRef: "lunch-2025",
+    funding: "merchant",
+    label: "merchant_offer",
+    scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
+    perPaymentMaxMinor: 1_500,
+    spendPerMinuteMaxMinor: 300_000,
+  };
+}
+
 export function validEnvelope(): Record<string, unknown> {
   return {
     kind: "envelope",

@@ -20,7 +20,7 @@ export function registerValidateCommand(program: Command, outcome: ExitCodeHolde
         );
       } else {
         for (const finding of findings) process.stdout.write(`${formatFinding(finding)}\n`);
-        const documents = `${config.templates.size} templates, ${config.programs.size} programs, ${config.campaigns.length} campaigns, ${config.envelope === undefined ? "no" : "1"} envelope`;
+        const documents = `${config.templates.size} templates, ${config.programs.size} programs, ${config.campaigns.length} campaigns, ${config.envelope === undefined ? "no" : "1"} envelope${externalCampaignsPart(config.externalCampaigns?.size ?? 0)}`;
         process.stdout.write(
           `${files.length} files (${documents}): ${errors} errors, ${warnings} warnings\n`,
         );
@@ -28,4 +28,9 @@ export function registerValidateCommand(program: Command, outcome: ExitCodeHolde
       outcome.exitCode =
         files.length === 0 ? EXIT_UNUSABLE_INPUT : errors > 0 ? EXIT_FINDINGS : EXIT_OK;
     });
+}
+
+/** Registrations are named only when there are some: most configurations have none. */
+function externalCampaignsPart(count: number): string {
+  return count === 0 ? "" : `, ${count} external campaign${count === 1 ? "" : "s"}`;
 }

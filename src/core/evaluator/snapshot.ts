@@ -2,8 +2,10 @@
  * A snapshot: the immutable set of active campaigns, the envelope and the programs an evaluator
  * reads, with a version number. Evaluators swap whole snapshots, never edit one.
  */
+
 import type { ConfigSet, EffectiveCampaign } from "../model/config-set.ts";
 import type { Envelope, EnvelopeCurrency } from "../model/envelope.ts";
+import type { ExternalCampaignDocument } from "../model/external-campaign.ts";
 import type { Program } from "../model/program.ts";
 import { offerKindOf, offerSchema } from "../offers/registry.ts";
 
@@ -29,6 +31,12 @@ export interface Snapshot {
   readonly campaigns: readonly SnapshotCampaign[];
   readonly envelope: Envelope;
   readonly programs: ReadonlyMap<string, Program>;
+  /**
+   * External campaigns registered with guard mode, by `campaignRef`: served with the
+   * configuration so a registration takes effect, and is rolled back, as a campaign does. The
+   * evaluator never reads them. Absent: none registered.
+   */
+  readonly externalCampaigns?: ReadonlyMap<string, ExternalCampaignDocument>;
 }
 
 export type SnapshotResult =
@@ -97,6 +105,9 @@ export function buildSnapshot(config: ConfigSet, options: SnapshotOptions): Snap
       campaigns,
       envelope: config.envelope,
       programs: config.programs,
+      ...(config.externalCampaigns === undefined || config.externalCampaigns.size === 0
+        ? {}
+        : { externalCampaigns: config.externalCampaigns }),
     },
   };
 }

@@ -87,6 +87,8 @@ function sourceOf(config: ConfigSet, target: LintTarget): string {
       return sources?.programs.get(target.id) ?? `program/${target.id}`;
     case "envelope":
       return sources?.envelope ?? `envelope/${target.id}`;
+    case "external-campaign":
+      return sources?.externalCampaigns?.get(target.id) ?? `external-campaign/${target.id}`;
     case "set":
       return CONFIGURATION_SOURCE;
   }

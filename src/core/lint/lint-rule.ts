@@ -28,7 +28,13 @@ export interface LintContext {
   ) => { line: number; column: number } | undefined;
 }
 
-export type DocumentKindForLint = "template" | "campaign" | "program" | "envelope" | "set";
+export type DocumentKindForLint =
+  | "template"
+  | "campaign"
+  | "program"
+  | "envelope"
+  | "external-campaign"
+  | "set";
 
 /** Where a finding points: a document by kind and id, and a path inside it. */
 export interface LintTarget {

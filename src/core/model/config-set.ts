@@ -10,6 +10,7 @@ import type { Campaign } from "./campaign.ts";
 import type { ConfigDocument, DocumentIssue } from "./document.ts";
 import { issueToDocumentIssues } from "./document.ts";
 import type { Envelope } from "./envelope.ts";
+import type { ExternalCampaignDocument } from "./external-campaign.ts";
 import { checkFunding, type Funding } from "./funding.ts";
 import type { Program } from "./program.ts";
 import type { Template } from "./template.ts";
@@ -31,6 +32,11 @@ export interface ConfigSet {
   readonly programs: ReadonlyMap<string, Program>;
   readonly campaigns: readonly EffectiveCampaign[];
   readonly envelope?: Envelope;
+  /**
+   * External campaigns registered with guard mode, by `campaignRef` (their id in the external
+   * engine). Absent in sets built before registrations were documents; read as none.
+   */
+  readonly externalCampaigns?: ReadonlyMap<string, ExternalCampaignDocument>;
   /** Where each document came from, so later checks (lint) can point findings at files. */
   readonly sources?: ConfigSources;
 }
@@ -41,6 +47,8 @@ export interface ConfigSources {
   readonly programs: ReadonlyMap<string, string>;
   readonly campaigns: ReadonlyMap<string, string>;
   readonly envelope?: string;
+  /** By document id (not `campaignRef`), as the other kinds. */
+  readonly externalCampaigns?: ReadonlyMap<string, string>;
 }
 
 export interface SourcedDocument {
@@ -75,6 +83,9 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
   const programSources = new Map<string, string>();
   const campaignSources = new Map<string, string>();
   let envelopeSource: string | undefined;
+  const externalCampaigns = new Map<string, ExternalCampaignDocument>();
+  const externalIds = new Set<string>();
+  const externalSources = new Map<string, string>();
 
   for (const { source, document } of documents) {
     switch (document.kind) {
@@ -131,6 +142,29 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
           envelopeSource = source;
         }
         break;
+      case "external-campaign":
+        // Two registrations may not share a document id, nor the external engine's campaign id:
+        // the check and the kills know a campaign by the latter alone.
+        if (externalIds.has(document.id))
+          report(
+            source,
+            ["id"],
+            "ref.duplicate_id",
+            `another external campaign already has id ${document.id}`,
+          );
+        else if (externalCampaigns.has(document.campaignRef))
+          report(
+            source,
+            ["campaignRef"],
+            "ref.duplicate_id",
+            `another external campaign already registers campaignRef ${document.campaignRef}`,
+          );
+        else {
+          externalIds.add(document.id);
+          externalCampaigns.set(document.campaignRef, document);
+          externalSources.set(document.id, source);
+        }
+        break;
     }
   }
 
@@ -167,11 +201,13 @@ export function resolveConfig(documents: readonly SourcedDocument[]): {
       programs,
       campaigns: effective,
       ...(envelope === undefined ? {} : { envelope }),
+      externalCampaigns,
       sources: {
         templates: templateSources,
         programs: programSources,
         campaigns: campaignSources,
         ...(envelopeSource === undefined ? {} : { envelope: envelopeSource }),
+        externalCampaigns: externalSources,
       },
     },
     issues,

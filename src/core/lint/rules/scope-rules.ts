@@ -71,6 +71,19 @@ export const protectedScopeRule: LintRule = {
         });
       });
     }
+    // A registration declares where an external engine may subsidise: declaring a protected
+    // scenario asks for what guard mode refuses anyway, and says the engine was set up to do it.
+    for (const registration of input.proposed.externalCampaigns?.values() ?? []) {
+      registration.scope.scenarios.forEach((scenario, index) => {
+        if (!isProtected.has(scenario)) return;
+        report({
+          code: "lint.protected_scenario_in_scope",
+          target: { kind: "external-campaign", id: registration.id },
+          path: ["scope", "scenarios", index],
+          message: `${scenario} is protected: guard mode refuses every subsidy there, whatever the registration declares`,
+        });
+      });
+    }
     for (const program of input.proposed.programs.values()) {
       program.merchantCategories.forEach((category, index) => {
         if (!INDIVIDUAL_OR_CASH_CATEGORIES.includes(category)) return;

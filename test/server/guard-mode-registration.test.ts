@@ -1,0 +1,87 @@
+/**
+ * External campaign registrations as configuration documents, on a real server (SQLite): the
+ * demo imports examples/ through the change pipeline (reviewed, approved, rolled out), and its
+ * registration `external-campaign/partner-lunch-flash` (campaignRef `lunch-flash-2025`, scope
+ * merchant_qr and online_checkout in CN-SH and CN-BJ, a ceiling of 3,000 yuan a minute) is then
+ * served with the configuration: the document is listed as active, and the serving's guard
+ * watches the campaign with its declared ceiling — which only a registration gives an external
+ * campaign, so a trip of `campaign:ext:lunch-flash-2025@1` within seconds proves the served
+ * registration reached the guard. Bounded in time: the trip is awaited at most 10 s.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { demoTimeOf } from "../../src/server/demo-clock.ts";
+import { groceryPayment } from "../support/api-calls.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+const CAMPAIGN_REF = "lunch-flash-2025";
+const WAIT_MS_MAX = 10_000;
+
+describe("a registration served from the change pipeline on sqlite", () => {
+  let server: TestServer;
+  let payments: string;
+  let operator: string;
+  let author: string;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", { demo: true, demoTps: 0 });
+    payments = await server.tokenFor(["payment-service"]);
+    operator = await server.tokenFor(["operator"]);
+    author = await server.tokenFor(["author"]);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const check = (index: number, amountMinor: number) =>
+    server.request("POST", "/v1/guard/check", {
+      token: payments,
+      body: {
+        payment: groceryPayment(`gm-reg-${index}`, { atMs: demoTimeOf(Date.now()) }),
+        proposals: [
+          {
+            proposalId: "a",
+            campaignRef: CAMPAIGN_REF,
+            amountMinor,
+            funding: "merchant",
+            label: "merchant_offer",
+          },
+        ],
+      },
+    });
+
+  test("the registration is an active document of the imported configuration", async () => {
+    const listed = await server.request("GET", "/v1/documents?kind=external-campaign", {
+      token: author,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.body.documents).toEqual([
+      expect.objectContaining({ id: "partner-lunch-flash", campaignRef: CAMPAIGN_REF }),
+    ]);
+  });
+
+  test("the served registration's declared ceiling trips the campaign's own breaker", async () => {
+    const startedAtMs = Date.now();
+    let killedAt: number | undefined;
+    let sent = 0;
+    // 15 yuan a check (the registration's per-payment maximum), about 50 checks a second: 15×
+    // the declared 50 yuan a second.
+    while (Date.now() - startedAtMs < WAIT_MS_MAX) {
+      sent += 1;
+      const answer = await check(sent, 1_500);
+      expect(answer.status).toBe(200);
+      if (answer.body.answers[0].reason === "guard.killed") {
+        killedAt = Date.now();
+        break;
+      }
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    expect(killedAt, `not killed after ${sent} checks`).toBeDefined();
+    expect(killedAt! - startedAtMs).toBeLessThan(5_000);
+    const breakers = await server.request("GET", "/v1/breakers", { token: operator });
+    expect(breakers.status).toBe(200);
+    expect(
+      (breakers.body.breakers as { breakerId: string; trip?: { code: string } }[]).find(
+        (breaker) => breaker.breakerId === `campaign:ext:${CAMPAIGN_REF}@1`,
+      )?.trip?.code,
+    ).toBe("velocity.above_ceiling");
+  }, 30_000);
+});
