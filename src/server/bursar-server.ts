@@ -21,6 +21,7 @@ import { externalCampaignRegistry, GuardCheckService } from "../guard/guard-chec
 import { IncidentService } from "../guard/incident-service.ts";
 import { PaymentServing } from "../guard/payment-serving.ts";
 import { WebhookDispatcher } from "../guard/webhook-dispatcher.ts";
+import { CheckedSubsidyLedger } from "../ledger/checked-subsidy-ledger.ts";
 import { LedgerService, StoreDeadlineExceeded } from "../ledger/ledger-service.ts";
 import type { LedgerStore } from "../ledger/ledger-store.ts";
 import {
@@ -200,6 +201,17 @@ export class BursarServer {
       // against the served envelope, the serving's kill state and the registrations; what is
       // allowed goes to the serving's guard, whose ticks trip, kill and open incidents for
       // external campaigns as for native ones.
+      // What checks allow is recorded in the same ledger (docs/reference/guard-mode-ledger.md),
+      // within the registered budgets, funded here before the first check.
+      const checkedLedger = new CheckedSubsidyLedger({
+        store: ledgerStore,
+        nowMs,
+        onStoreFailure: (cause) =>
+          metrics?.observeLedgerFailure(
+            cause instanceof StoreDeadlineExceeded ? "deadline" : "store",
+          ),
+      });
+      await checkedLedger.fundRegistered(externalCampaigns);
       const guardCheck = new GuardCheckService({
         served: () => serving.snapshots()[0],
         kills: serving.guardModeKills,
@@ -207,6 +219,7 @@ export class BursarServer {
         nowMs,
         whenUnhealthy: "refuse",
         externalCampaigns,
+        ledger: checkedLedger,
       });
 
       let served: { snapshot: Snapshot | undefined; loadedAtMs: number } = {

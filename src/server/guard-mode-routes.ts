@@ -5,12 +5,19 @@
  * body's `unhealthy` says so), except a body the schema refuses: 400 `body_invalid` with the
  * schema's issues, as the payment endpoints answer. The body is checked by the core's hand-written
  * check (equal to the schema, proven by a differential test): the hot path never runs Zod.
+ *
+ * With the ledger of checked subsidies (docs/reference/guard-mode-ledger.md), what is allowed is
+ * recorded before the answer: a retry with the same payment id and content gets the stored answer
+ * with the header `Idempotent-Replayed: true` (as `/v1/payments/apply`), and the same id with
+ * other content — other proposals, or a payment applied natively — is 409 `idempotency_conflict`.
  */
 import type { z } from "zod";
+import type { ProposalCheck } from "../core/guard/proposal-check.ts";
 import { guardCheckRequestSchema } from "../core/guard/proposal-input.ts";
+import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
 import type { GuardCheckService } from "../guard/guard-check.ts";
 import { ApiError } from "./api-errors.ts";
-import { type RouteSpec, route } from "./route.ts";
+import { type RouteAnswer, type RouteSpec, route } from "./route.ts";
 
 /** 32 proposals of about 200 bytes each and a payment fit in well under this. */
 const GUARD_CHECK_BODY_LIMIT_BYTES = 16 * 1024;
@@ -35,21 +42,34 @@ export function guardModeRoutes({ guardCheck }: GuardModeRouteDependencies): Rou
       bodyLimitBytes: GUARD_CHECK_BODY_LIMIT_BYTES,
       rateClass: "payment",
       responses: {
-        200: "One answer per proposal, in the request's order, with the total allowed; `reason` when the payment as a whole gets nothing, `unhealthy` when Bursar answered by the caller's whenUnhealthy default.",
+        200: "One answer per proposal, in the request's order, with the total allowed; `reason` when the payment as a whole gets nothing, `unhealthy` when Bursar answered by the caller's whenUnhealthy default; `ledger` what the ledger of checked subsidies did, `replayed` for a stored answer (header Idempotent-Replayed: true).",
       },
-      handle: ({ body }) => {
-        const check = guardCheck.check(body);
-        if (
-          check.reason === "request.invalid" ||
-          check.reason === "proposals.invalid" ||
-          check.reason === "payment.invalid"
-        ) {
-          throw invalidBody(body, check.reason);
-        }
-        return { body: check };
-      },
+      // Without a ledger the check stays synchronous: no promise on the hot path.
+      handle: ({ body }) =>
+        guardCheck.recordsChecks
+          ? guardCheck.checkAndRecord(body).then((check) => answerOf(body, check))
+          : answerOf(body, guardCheck.check(body)),
     }),
   ];
+}
+
+function answerOf(body: unknown, check: ProposalCheck | RecordedCheck): RouteAnswer {
+  if (
+    check.reason === "request.invalid" ||
+    check.reason === "proposals.invalid" ||
+    check.reason === "payment.invalid"
+  ) {
+    throw invalidBody(body, check.reason);
+  }
+  if ("ledger" in check && check.ledger === "ledger.idempotency_conflict") {
+    throw ApiError.of(
+      "idempotency_conflict",
+      `payment ${check.paymentId} was recorded before with different content; nothing changed`,
+    );
+  }
+  return "replayed" in check && check.replayed
+    ? { body: check, headers: { "idempotent-replayed": "true" } }
+    : { body: check };
 }
 
 /** The slow path, for a refused body only: the schema's own issues say where. */
