@@ -19,7 +19,7 @@
  * With a ledger (optional; ADR 0023, docs/reference/guard-mode-ledger.md), `checkAndRecord`
  * also records what was allowed in the ledger of checked subsidies before it answers — once per
  * payment id, committed at once, within registered budgets — and the runtime guard sees each
- * payment's grants once, not again on a replay. `check` stays synchronous and records nothing in
+ * payment's check once, not again on a replay. `check` stays synchronous and records nothing in
  * the ledger, as before.
  */
 import type { Decision } from "../core/evaluator/decision.ts";
@@ -54,6 +54,11 @@ export interface GuardCheckServed {
   readonly version: number;
   readonly envelope: Envelope;
   readonly programs: ReadonlyMap<string, Program>;
+  /**
+   * Registrations served with the configuration (documents of kind `external-campaign`), by
+   * campaignRef: checked over the options' for the same campaignRef — they went through review.
+   */
+  readonly externalCampaigns?: ReadonlyMap<string, ExternalCampaign>;
 }
 
 /** The kills this process holds and when they were last confirmed current (a `KillWatcher` is one). */
@@ -86,7 +91,11 @@ export interface GuardCheckOptions {
 
 export class GuardCheckService {
   private readonly checked = new CheckedPayment();
+  /** Registered by the options (`GuardCheckOptions.externalCampaigns`). */
   private readonly externalCampaigns: ReadonlyMap<string, ExternalCampaign>;
+  /** The options' with the last served configuration's over them, and that configuration. */
+  private registrations: ReadonlyMap<string, ExternalCampaign>;
+  private registrationsServed: GuardCheckServed | undefined;
   private killState: KillState | undefined;
   private matcher: KillMatcher | undefined;
   private context: ProposalCheckContext | undefined;
@@ -94,6 +103,7 @@ export class GuardCheckService {
 
   constructor(private readonly options: GuardCheckOptions) {
     this.externalCampaigns = externalCampaignRegistry(options.externalCampaigns ?? []);
+    this.registrations = this.externalCampaigns;
   }
 
   /**
@@ -152,20 +162,36 @@ export class GuardCheckService {
       context: {
         envelope: served?.envelope,
         programs: served?.programs ?? NO_PROGRAMS,
-        externalCampaigns: this.externalCampaigns,
+        externalCampaigns: this.registrationsOf(served),
         snapshotVersion,
       },
       whenUnhealthy: request.whenUnhealthy ?? this.options.whenUnhealthy,
     });
-    // A replay was recorded the first time; a conflict granted nothing new.
+    // The guard sees what the check allowed, before the ledger's limits, as it sees an
+    // evaluator's grants before the native ledger's (ADR 0020: a runaway held back by its budget
+    // must not look calm) — once per payment: a replay was recorded the first time, and a
+    // conflict is a duplicate of a recorded payment.
     if (!recorded.replayed && recorded.ledger !== "ledger.idempotency_conflict") {
-      // `decisionOfCheck` reads the payment id and the amounts only, which a recorded check has.
       this.options.guard.record(
         request.payment,
-        decisionOfCheck(recorded as unknown as ProposalCheck, request.proposals, snapshotVersion),
+        decisionOfCheck(check, request.proposals, snapshotVersion),
       );
     }
     return recorded;
+  }
+
+  /** The registrations in force with `served`: rebuilt only when the served configuration changes. */
+  private registrationsOf(
+    served: GuardCheckServed | undefined,
+  ): ReadonlyMap<string, ExternalCampaign> {
+    if (served === this.registrationsServed) return this.registrations;
+    this.registrationsServed = served;
+    const fromServed = served?.externalCampaigns;
+    this.registrations =
+      fromServed === undefined || fromServed.size === 0
+        ? this.externalCampaigns
+        : new Map([...this.externalCampaigns, ...fromServed]);
+    return this.registrations;
   }
 
   private contextFor(served: GuardCheckServed | undefined): ProposalCheckContext {
@@ -194,7 +220,7 @@ export class GuardCheckService {
       envelope: served?.envelope,
       programs: served?.programs ?? NO_PROGRAMS,
       kills: matcher,
-      externalCampaigns: this.externalCampaigns,
+      externalCampaigns: this.registrationsOf(served),
       killStateStale,
       whenUnhealthy: this.options.whenUnhealthy,
     };

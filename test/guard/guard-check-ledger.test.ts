@@ -99,7 +99,7 @@ describe("GuardCheckService with the ledger of checked subsidies", () => {
     expect((await store.verify()).budgets).toBe(0);
   });
 
-  test("the runtime guard sees a payment's grants once, as the ledger let them through", async () => {
+  test("the runtime guard sees each payment's check once, before the ledger's limits", async () => {
     const { service, guard, ledger } = setUp();
     expect(service.recordsChecks).toBe(true);
     await ledger.fundRegistered(registered);
@@ -109,7 +109,9 @@ describe("GuardCheckService with the ledger of checked subsidies", () => {
       ["free", 200],
     ]);
     expect(await service.checkAndRecord(request("g-1"))).toEqual({ ...first, replayed: true });
-    // 300 of the 400 are spent: the next payment's 300 is refused by the budget, not granted.
+    // 300 of the 400 are spent: the next payment's 300 is refused by the budget. The guard still
+    // sees it proposed and allowed by the check (ADR 0020: a runaway held back by its budget must
+    // not look calm).
     const second = await service.checkAndRecord(request("g-2"));
     expect(second.answers.map((answer) => answer.reason)).toEqual([
       "ledger.budget_exhausted",
@@ -140,7 +142,13 @@ describe("GuardCheckService with the ledger of checked subsidies", () => {
           ["ext:free", 200],
         ],
       ],
-      ["g-2", [["ext:free", 200]]],
+      [
+        "g-2",
+        [
+          ["ext:budgeted", 300],
+          ["ext:free", 200],
+        ],
+      ],
       ["g-3", []],
     ]);
   });
