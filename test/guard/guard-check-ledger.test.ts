@@ -11,7 +11,7 @@ import type { Decision } from "../../src/core/evaluator/decision.ts";
 import { EMPTY_KILL_STATE } from "../../src/core/guard/kill.ts";
 import type { ExternalCampaign } from "../../src/core/guard/proposal-input.ts";
 import type { Payment } from "../../src/core/model/payment.ts";
-import { GuardCheckService } from "../../src/guard/guard-check.ts";
+import { externalCampaignRegistry, GuardCheckService } from "../../src/guard/guard-check.ts";
 import { CheckedSubsidyLedger } from "../../src/ledger/checked-subsidy-ledger.ts";
 import type { LedgerStore } from "../../src/ledger/ledger-store.ts";
 import { MemoryLedgerStore } from "../../src/ledger/memory-ledger-store.ts";
@@ -151,6 +151,44 @@ describe("GuardCheckService with the ledger of checked subsidies", () => {
       ],
       ["g-3", []],
     ]);
+  });
+
+  test("one campaign's proposals are one entry; another funding for it on the payment is refused", async () => {
+    const { service, store } = setUp();
+    const mixed = await service.checkAndRecord({
+      payment: coffeePayment("mixed-1"),
+      proposals: [
+        proposal("a", "free", 100),
+        proposal("b", "free", 150),
+        { ...proposal("c", "free", 50), funding: "merchant", label: "merchant_offer" },
+      ],
+    });
+    expect(mixed.answers.map((answer) => [answer.amountMinor, answer.reason])).toEqual([
+      [100, null],
+      [150, null],
+      [0, "ledger.campaign_mixed"],
+    ]);
+    expect(mixed.allowedTotalMinor).toBe(250);
+    const report = await store.impactReport({ versions: [{ campaignId: "ext:free", version: 1 }] });
+    expect(report.totals).toMatchObject({ subsidies: 1, committedMinor: 250 });
+    expect(report.splits.funder.rows.map((row) => row.key)).toEqual(["platform"]);
+  });
+
+  test("budgets are part of the one registration schema, checked like its other fields", () => {
+    const base = registered[0]!;
+    const daily = { ...base, dailyBudget: { amountMinor: 500, timeZone: "Asia/Shanghai" } };
+    expect(externalCampaignRegistry([daily]).get("budgeted")).toEqual(daily);
+    expect(() => externalCampaignRegistry([{ ...base, budgetMinor: 0 }])).toThrow(RangeError);
+    expect(() =>
+      externalCampaignRegistry([
+        { ...base, dailyBudget: { amountMinor: 500, timeZone: "Mars/Olympus" } },
+      ]),
+    ).toThrow(/time zone/);
+    expect(() =>
+      externalCampaignRegistry([
+        { ...base, dailyBudget: { amountMinor: 500 } } as unknown as ExternalCampaign,
+      ]),
+    ).toThrow(RangeError);
   });
 
   test("invalid requests are answered as check answers them, recorded nowhere", async () => {
