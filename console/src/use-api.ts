@@ -22,16 +22,21 @@ export function useApi<T>(
   const [generation, setGeneration] = useState(0);
   const readRef = useRef(read);
   readRef.current = read;
+  const depsKey = JSON.stringify(deps);
+  const shownKey = useRef<string | undefined>(undefined);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let hasData = false;
-    setLoaded({ state: "loading" });
+    // A reload keeps what is shown (and the state of the forms on it) until the answer comes;
+    // other inputs are another read, so it starts from loading.
+    let hasData = shownKey.current === depsKey;
+    if (!hasData) setLoaded({ state: "loading" });
     const run = async () => {
       try {
         const data = await readRef.current(api);
         if (stopped) return;
         hasData = true;
+        shownKey.current = depsKey;
         setLoaded({ state: "ready", data, atMs: Date.now() });
         setLastError(undefined);
       } catch (error) {
@@ -46,6 +51,6 @@ export function useApi<T>(
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, [api, generation, pollMs, ...deps]);
+  }, [api, generation, pollMs, depsKey]);
   return { loaded, lastError, reload: () => setGeneration((value) => value + 1) };
 }

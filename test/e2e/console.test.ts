@@ -11,12 +11,14 @@
 import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { incidentEdits } from "../../src/demo/incident-change.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { ensureConsoleBuild, launchChromium, screenshotPath } from "./browser.ts";
 
 /** Each test is bounded; waits inside are shorter. */
 const TEST_MS = 60_000;
 const WAIT_MS = 20_000;
+const FORCE_REASON = "campaign launch deadline; the template edit was checked by hand";
 
 describe("the console in a browser", () => {
   let server: TestServer;
@@ -293,6 +295,100 @@ describe("the console in a browser", () => {
       expect(stored.body.approvals).toEqual([
         expect.objectContaining({ reviewerId: "bob", contentHash: created.body.contentHash }),
       ]);
+    },
+    TEST_MS,
+  );
+
+  /** Asks, through the page, to force `gate` of the change open on the page, and confirms. */
+  async function forceThroughPage(gate: string): Promise<void> {
+    await page.getByLabel("Reason (forcing, rollback, kill)").fill(FORCE_REASON);
+    await page.getByRole("button", { name: `Force ${gate}`, exact: true }).click();
+    await page.getByRole("button", { name: `Confirm force ${gate}` }).click();
+    await expect
+      .poll(() => page.getByTestId("operation-answer").textContent(), { timeout: WAIT_MS })
+      .toBe(`Force ${gate}: done.`);
+  }
+
+  test(
+    "the 2025-01-16 variant: blocked by lint, forced by two administrators, rolled out and rolled back through the page",
+    async () => {
+      // The operator's template edit (src/demo/incident-change.ts), sent by its author via the API.
+      const olivia = await server.tokenFor(["author"], "olivia");
+      const secondAdmin = await server.tokenFor(["admin"], "second.admin");
+      const operator = await server.tokenFor(["operator"], "oncall.ops");
+      const documents = (await server.request("GET", "/v1/documents", { token: olivia })).body
+        .documents;
+      const created = await server.request("POST", "/v1/changes", {
+        token: olivia,
+        body: { title: "instant discount: 20 % off", edits: incidentEdits(documents, "variant") },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const changeId = created.body.id as string;
+      const blocked = await server.request("POST", `/v1/changes/${changeId}/submit`, {
+        token: olivia,
+        body: {},
+      });
+      expect(blocked.body.code).toBe("lint_errors");
+
+      // The first administrator asks for both gates; the page then says a second one must.
+      await signInAs(server.adminToken);
+      await page.goto(`${server.url}/#/changes/${changeId}`);
+      await page.getByTestId("forces").waitFor();
+      await forceThroughPage("lint");
+      await forceThroughPage("approval");
+      await expect
+        .poll(() => page.getByTestId("gate-lint").textContent())
+        .toContain("a second administrator must ask");
+      expect(await page.getByRole("button", { name: "Force lint", exact: true }).isDisabled()).toBe(
+        true,
+      );
+      await page.screenshot({ path: screenshotPath("10-force-first-admin"), fullPage: true });
+
+      await signInAs(secondAdmin);
+      await page.goto(`${server.url}/#/changes/${changeId}`);
+      await page.getByTestId("forces").waitFor();
+      await forceThroughPage("lint");
+      await forceThroughPage("approval");
+      await expect
+        .poll(() => page.getByTestId("gate-approval").textContent())
+        .toBe("forced by admin and second.admin");
+
+      // Submitted again, the forced approval takes it straight to approved.
+      const submitted = await server.request("POST", `/v1/changes/${changeId}/submit`, {
+        token: olivia,
+        body: {},
+      });
+      expect(submitted.body.state, JSON.stringify(submitted.body)).toBe("approved");
+
+      await signInAs(operator);
+      await page.goto(`${server.url}/#/changes/${changeId}`);
+      await page.getByTestId("change-marks").waitFor();
+      expect(await page.getByTestId("change-marks").textContent()).toContain(
+        "Forced past lint by admin and second.admin",
+      );
+      await page.getByLabel("Stages (%)").fill("1, 100");
+      await page.getByRole("button", { name: "Start rollout" }).click();
+      await page.getByRole("button", { name: "Confirm start rollout" }).click();
+      await expect
+        .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
+        .toBe("rolling out");
+      await page.getByTestId("rollout-stages").waitFor();
+      expect(await page.getByTestId("rollout-stages").locator("tbody tr").count()).toBe(2);
+      expect(
+        await page.getByTestId("rollout-stages").locator('tr[aria-current="step"]').textContent(),
+      ).toContain("1.00 %");
+      await page.screenshot({ path: screenshotPath("11-rollout"), fullPage: true });
+
+      await page
+        .getByLabel("Reason (forcing, rollback, kill)")
+        .fill("20 % off everything: rolled back by on-call");
+      await page.getByRole("button", { name: "Roll back" }).click();
+      await page.getByRole("button", { name: "Confirm roll back" }).click();
+      await expect
+        .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
+        .toBe("rolled back");
+      const audit = await server.request("GET", "/v1/audit/verify", { token: server.adminToken });
+      expect(audit.body.ok).toBe(true);
     },
     TEST_MS,
   );

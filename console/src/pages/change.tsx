@@ -7,7 +7,18 @@
 import { useState } from "preact/hooks";
 import { type ApiClient, ApiFailure, describeFailure, type TokenRecord } from "../api.ts";
 import { PairedBarChart } from "../components/charts.tsx";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
+import {
+  FORCEABLE_GATES,
+  forceStance,
+  killStance,
+  parseStageShares,
+  type RolloutLike,
+  rollbackStance,
+  rolloutComparison,
+  rolloutStance,
+} from "../data/change-actions.ts";
 import {
   approvalStance,
   type ChangeRequestView,
@@ -18,7 +29,7 @@ import {
   type Simulation,
   shownValue,
 } from "../data/change-review.ts";
-import { formatBps, formatMinor, formatNumber } from "../data/format.ts";
+import { formatBps, formatDuration, formatMinor, formatNumber } from "../data/format.ts";
 import { useApi } from "../use-api.ts";
 
 /** Rows of a split shown as bars; the table below has them all. */
@@ -37,6 +48,8 @@ export function ChangePage({
     api,
     (client) => client.json<ChangeRequestView>(`/v1/changes/${encodeURIComponent(changeId)}`),
     [changeId],
+    // A rollout's stage and observation move every 10 s on the server.
+    5_000,
   );
   return (
     <section aria-labelledby="change-title">
@@ -95,6 +108,7 @@ function ChangeView({
         <MoneyView simulation={assessment.simulation} />
       )}
       <Decision api={api} change={change} who={who} reload={reload} />
+      <Operations api={api} change={change} who={who} reload={reload} />
       {assessment == null ? null : (
         <>
           <h2>Risk</h2>
@@ -328,16 +342,7 @@ function Decision({
     const body =
       action === "approve" ? { contentHash: change.contentHash } : { reason: reason.trim() };
     try {
-      // The server's rollout tick may write the same change meanwhile: sent again, it goes through.
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await api.json(path, { method: "POST", body });
-          break;
-        } catch (error) {
-          if (!(error instanceof ApiFailure && error.code === "concurrent_update" && attempt < 3))
-            throw error;
-        }
-      }
+      await postAction(api, path, body);
       reload();
     } catch (error) {
       setAnswer(describeFailure(error));
@@ -468,5 +473,309 @@ function DiffView({ diff }: { diff: NonNullable<ChangeRequestView["assessment"]>
         ))}
       </details>
     </div>
+  );
+}
+
+/** A control-plane action; sent again when the server's rollout tick wrote the change meanwhile. */
+async function postAction(api: ApiClient, path: string, body: unknown): Promise<unknown> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await api.json(path, { method: "POST", body });
+    } catch (error) {
+      if (!(error instanceof ApiFailure && error.code === "concurrent_update" && attempt < 3))
+        throw error;
+    }
+  }
+}
+
+interface RolloutView extends RolloutLike {
+  readonly stageStartedAt: string;
+}
+
+interface ChangeWithRollout extends ChangeRequestView {
+  readonly rollout?: RolloutView;
+}
+
+/**
+ * Forcing gates (administrators), the staged rollout, rollback and kill (operators): each one
+ * click and one confirmation, with a written reason where the API asks for one.
+ */
+function Operations({
+  api,
+  change,
+  who,
+  reload,
+}: {
+  api: ApiClient;
+  change: ChangeWithRollout;
+  who: TokenRecord;
+  reload: () => void;
+}) {
+  const [reason, setReason] = useState("");
+  const [shares, setShares] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [answer, setAnswer] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const campaignIds = (change.assessment?.diff.campaigns ?? []).map(
+    (campaign) => campaign.campaignId,
+  );
+  const reasonCheck = reasonProblem(reason);
+  const parsedShares = parseStageShares(shares);
+  const run = async (what: string, path: string, body: unknown) => {
+    setBusy(true);
+    setAnswer(undefined);
+    try {
+      await postAction(api, path, body);
+      setAnswer({ ok: true, text: `${what}: done.` });
+      reload();
+    } catch (error) {
+      setAnswer({ ok: false, text: `${what}: ${describeFailure(error)}` });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const base = `/v1/changes/${encodeURIComponent(change.id)}`;
+  const isAdmin = who.roles.includes("admin");
+  const isOperator = who.roles.includes("operator");
+  const showForces = isAdmin || change.pendingForces.length > 0 || change.forced.length > 0;
+  const showRollout = isOperator || isAdmin || change.rollout !== undefined;
+  if (!showForces && !showRollout) return null;
+  const rollout = rolloutStance(change, who.roles);
+  const rollback = rollbackStance(change, who.roles);
+  const kill = killStance(campaignIds, who.roles);
+  return (
+    <div class="operations" data-testid="operations">
+      <h2>Operations</h2>
+      <div class="reject">
+        <label for="action-reason">Reason (forcing, rollback, kill)</label>
+        <textarea
+          id="action-reason"
+          rows={2}
+          value={reason}
+          disabled={busy}
+          onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)}
+        />
+        {reason !== "" && reasonCheck !== undefined ? (
+          <p class="field-problem">{reasonCheck}</p>
+        ) : null}
+      </div>
+      {showForces ? (
+        <div data-testid="forces">
+          <h3>Force a gate</h3>
+          <p class="meta">
+            Two different administrators must each ask, with a reason; the envelope, the staged
+            rollout and the breakers still hold.
+          </p>
+          <ul class="gates">
+            {FORCEABLE_GATES.map((gate) => {
+              const stance = forceStance(change, gate, who.principalId, who.roles);
+              const forced = change.forced.find((force) => force.gate === gate);
+              const pending = change.pendingForces.find((force) => force.gate === gate);
+              return (
+                <li key={gate} data-gate={gate}>
+                  <strong>{gate}</strong>:{" "}
+                  <span data-testid={`gate-${gate}`}>
+                    {forced !== undefined
+                      ? `forced by ${forced.adminIds.join(" and ")}`
+                      : pending !== undefined
+                        ? `asked by ${pending.adminIds.join(", ")}; a second administrator must ask`
+                        : "not forced"}
+                  </span>{" "}
+                  <ConfirmButton
+                    label={`Force ${gate}`}
+                    danger
+                    disabled={busy || !stance.allowed || reasonCheck !== undefined}
+                    confirmText={`Skip the ${gate} gate of ${change.id}?`}
+                    onConfirm={() =>
+                      void run(`Force ${gate}`, `${base}/force`, { gate, reason: reason.trim() })
+                    }
+                  />
+                  {stance.allowed ? (
+                    reasonCheck === undefined ? null : (
+                      <span class="sub">Write a reason first.</span>
+                    )
+                  ) : (
+                    <span class="sub">{stance.why}</span>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+      ) : null}
+      {showRollout ? (
+        <div data-testid="rollout">
+          <h3>Staged rollout</h3>
+          {change.rollout === undefined ? (
+            <p class="meta">Not rolled out.</p>
+          ) : (
+            <RolloutTable change={change} rollout={change.rollout} />
+          )}
+          <div class="toolbar">
+            <label>
+              Stages (%){" "}
+              <input
+                value={shares}
+                placeholder="default: 1, 10, 50, 100"
+                disabled={busy || !rollout.allowed}
+                onInput={(event) => setShares((event.target as HTMLInputElement).value)}
+                aria-invalid={"problem" in parsedShares ? true : undefined}
+              />
+            </label>
+            <ConfirmButton
+              label="Start rollout"
+              disabled={busy || !rollout.allowed || "problem" in parsedShares}
+              confirmText={`Serve ${change.id} to its first stage now?`}
+              onConfirm={() =>
+                void run(
+                  "Start rollout",
+                  `${base}/rollout`,
+                  "sharesBps" in parsedShares && parsedShares.sharesBps !== undefined
+                    ? { sharesBps: parsedShares.sharesBps }
+                    : {},
+                )
+              }
+            />
+            {"problem" in parsedShares ? (
+              <span class="field-problem">{parsedShares.problem}</span>
+            ) : rollout.allowed ? null : (
+              <span class="sub">{rollout.why}</span>
+            )}
+          </div>
+          <div class="toolbar">
+            <ConfirmButton
+              label="Roll back"
+              danger
+              disabled={busy || !rollback.allowed || reasonCheck !== undefined}
+              confirmText={`Write back the content before ${change.id}?`}
+              onConfirm={() => void run("Roll back", `${base}/rollback`, { reason: reason.trim() })}
+            />
+            {rollback.allowed ? null : <span class="sub">{rollback.why}</span>}
+            <ConfirmButton
+              label="Kill its campaigns"
+              danger
+              disabled={busy || !kill.allowed || reasonCheck !== undefined}
+              confirmText={`Stop every subsidy of ${campaignIds.length} campaign(s) now?`}
+              onConfirm={() =>
+                void run("Kill", "/v1/kills", {
+                  scope: { kind: "campaigns", campaignIds },
+                  reason: reason.trim(),
+                })
+              }
+            />
+            {kill.allowed ? null : <span class="sub">{kill.why}</span>}
+          </div>
+        </div>
+      ) : null}
+      {answer === undefined ? null : (
+        <p
+          class={`state ${answer.ok ? "" : "state-error"}`}
+          role={answer.ok ? "status" : "alert"}
+          data-testid="operation-answer"
+        >
+          {answer.text}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function RolloutTable({ change, rollout }: { change: ChangeWithRollout; rollout: RolloutView }) {
+  const forecast = (
+    change.assessment as
+      | { forecast?: { subsidyPerPaymentMilliMinor: number; subsidisedShareBps: number } }
+      | null
+      | undefined
+  )?.forecast;
+  const view = rolloutComparison(rollout, forecast, change.state === "active");
+  const currency = change.assessment?.simulation?.currency ?? "CNY";
+  const perPayment = (milli: number | undefined) =>
+    milli === undefined ? "—" : `${formatMinor(milli / 1000, currency)} ${currency}`;
+  return (
+    <>
+      <div class="table-wrap">
+        <table data-testid="rollout-stages">
+          <thead>
+            <tr>
+              <th scope="col">Stage</th>
+              <th scope="col" class="number">
+                Share
+              </th>
+              <th scope="col" class="number">
+                Money at risk (ceiling)
+              </th>
+              <th scope="col" class="number">
+                Dwell
+              </th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.stages.map((stage, index) => (
+              <tr
+                key={index}
+                aria-current={stage.status === "current" ? "step" : undefined}
+                class={`stage-${stage.status}`}
+              >
+                <th scope="row">{index + 1}</th>
+                <td class="number">{formatBps(stage.shareBps)}</td>
+                <td class="number">{formatMinor(stage.moneyAtRiskMaxMinor, currency)}</td>
+                <td class="number">
+                  {stage.dwellMinMs === 0 ? "—" : formatDuration(stage.dwellMinMs)}
+                </td>
+                <td>{stage.status}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <table class="money" data-testid="rollout-observed">
+        <caption>
+          The current stage, observed against the forecast (tolerance ±
+          {formatBps(view.toleranceBps)}, judged after {formatNumber(view.paymentsMin)} payments)
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Figure</th>
+            <th scope="col" class="number">
+              Observed
+            </th>
+            <th scope="col" class="number">
+              Forecast
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <th scope="row">Payments served the change</th>
+            <td class="number">{formatNumber(view.observed.payments)}</td>
+            <td class="number">—</td>
+          </tr>
+          <tr>
+            <th scope="row">Subsidy per payment</th>
+            <td class="number">{perPayment(view.observed.subsidyPerPaymentMilliMinor)}</td>
+            <td class="number">{perPayment(view.forecast?.subsidyPerPaymentMilliMinor)}</td>
+          </tr>
+          <tr>
+            <th scope="row">Payments subsidised</th>
+            <td class="number">
+              {view.observed.subsidisedShareBps === undefined
+                ? "—"
+                : formatBps(view.observed.subsidisedShareBps)}
+            </td>
+            <td class="number">
+              {view.forecast === undefined ? "—" : formatBps(view.forecast.subsidisedShareBps)}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Subsidy granted in the stage</th>
+            <td class="number">
+              {formatMinor(view.observed.subsidyMinor, currency)} (
+              {formatBps(view.moneyAtRiskUsedBps)} of its ceiling)
+            </td>
+            <td class="number">—</td>
+          </tr>
+        </tbody>
+      </table>
+    </>
   );
 }
