@@ -7,6 +7,7 @@
 import type { Decision } from "../core/evaluator/decision.ts";
 import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-evaluator.ts";
 import type { Snapshot, SnapshotCampaign } from "../core/evaluator/snapshot.ts";
+import { externalBudgetAccount } from "../core/ledger/checked-subsidies.ts";
 import type { LedgerCode } from "../core/ledger/ledger-codes.ts";
 import { planReservation } from "../core/ledger/plan-reservation.ts";
 import type { RefundAnswer } from "../core/ledger/refund.ts";
@@ -144,10 +145,11 @@ export class LedgerService {
   }
 
   /**
-   * Funds every campaign and program budget of `snapshot` up to what the configuration says.
-   * Funding only ever adds, each time with its reason: lowering a budget is an operator's action,
-   * not a side effect of a snapshot. One atomic step in the store: two processes funding at once
-   * fund each budget once.
+   * Funds every campaign and program budget of `snapshot` up to what the configuration says, and
+   * the budget of every external campaign it registers with `budgetMinor` (guard mode's checked
+   * subsidies, `campaign/ext:<campaignRef>`). Funding only ever adds, each time with its reason:
+   * lowering a budget is an operator's action, not a side effect of a snapshot. One atomic step in
+   * the store: two processes funding at once fund each budget once.
    */
   async fund(snapshot: Snapshot): Promise<FundAnswer[]> {
     const targets = [
@@ -160,6 +162,13 @@ export class LedgerService {
         targetMinor: program.budgetMinor,
       })),
     ];
+    for (const registration of snapshot.externalCampaigns?.values() ?? []) {
+      if (registration.budgetMinor === undefined) continue;
+      targets.push({
+        account: externalBudgetAccount(registration.campaignRef),
+        targetMinor: registration.budgetMinor,
+      });
+    }
     return this.store.fundUpTo(
       targets,
       `snapshot ${snapshot.version}: configured budgets`,

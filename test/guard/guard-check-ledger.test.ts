@@ -13,11 +13,20 @@ import type { ExternalCampaign } from "../../src/core/guard/proposal-input.ts";
 import type { Payment } from "../../src/core/model/payment.ts";
 import { externalCampaignRegistry, GuardCheckService } from "../../src/guard/guard-check.ts";
 import { CheckedSubsidyLedger } from "../../src/ledger/checked-subsidy-ledger.ts";
+import { LedgerService } from "../../src/ledger/ledger-service.ts";
 import type { LedgerStore } from "../../src/ledger/ledger-store.ts";
 import { MemoryLedgerStore } from "../../src/ledger/memory-ledger-store.ts";
 import { StoreDeadlineExceeded } from "../../src/ledger/store-deadline.ts";
-import { COFFEE_PAYMENT_AT_MS, coffeePayment } from "../support/documents.ts";
-import { coffeeSnapshot } from "../support/snapshots.ts";
+import {
+  COFFEE_PAYMENT_AT_MS,
+  coffeePayment,
+  validCampaign,
+  validEnvelope,
+  validExternalCampaign,
+  validTemplate,
+  withField,
+} from "../support/documents.ts";
+import { coffeeSnapshot, snapshotOf } from "../support/snapshots.ts";
 
 const NOW_MS = COFFEE_PAYMENT_AT_MS;
 
@@ -189,6 +198,41 @@ describe("GuardCheckService with the ledger of checked subsidies", () => {
         { ...base, dailyBudget: { amountMinor: 500 } } as unknown as ExternalCampaign,
       ]),
     ).toThrow(RangeError);
+  });
+
+  test("a registration served with the configuration has its budget funded with the snapshot, and enforced", async () => {
+    const served = snapshotOf([
+      withField(validTemplate(), "bands", undefined),
+      validEnvelope(),
+      validCampaign(),
+      { ...validExternalCampaign(), budgetMinor: 700 },
+    ]);
+    const store = new MemoryLedgerStore();
+    const native = new LedgerService({ store, nowMs: () => NOW_MS });
+    expect(await native.activate(served)).toContainEqual({
+      code: "funded",
+      account: "campaign/ext:lunch-2025",
+      fundedMinor: 700,
+    });
+    const service = new GuardCheckService({
+      served: () => served,
+      kills: { state: EMPTY_KILL_STATE, confirmedAtMs: NOW_MS, allowedStalenessMs: 1_000 },
+      guard: new RecordingGuard(),
+      nowMs: () => NOW_MS,
+      whenUnhealthy: "refuse",
+      ledger: new CheckedSubsidyLedger({ store, nowMs: () => NOW_MS }),
+    });
+    const lunch = (paymentId: string) => ({
+      payment: coffeePayment(paymentId, { userId: paymentId }),
+      proposals: [
+        { ...proposal("a", "lunch-2025", 400), funding: "merchant", label: "merchant_offer" },
+      ],
+    });
+    expect((await service.checkAndRecord(lunch("lunch-1"))).allowedTotalMinor).toBe(400);
+    expect((await service.checkAndRecord(lunch("lunch-2"))).answers[0]?.reason).toBe(
+      "ledger.budget_exhausted",
+    );
+    expect((await store.verify()).ok).toBe(true);
   });
 
   test("invalid requests are answered as check answers them, recorded nowhere", async () => {
