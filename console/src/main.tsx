@@ -8,6 +8,7 @@ import { type ApiClient, apiClient, type TokenRecord, whoIs } from "./api.ts";
 import { Loading } from "./components/states.tsx";
 import { hrefOf, parseRoute, type Route } from "./data/route.ts";
 import { AuditPage } from "./pages/audit.tsx";
+import { CampaignPage } from "./pages/campaign.tsx";
 import { CampaignsPage } from "./pages/campaigns.tsx";
 import { ChangePage } from "./pages/change.tsx";
 import { ChangesPage } from "./pages/changes.tsx";
@@ -76,6 +77,7 @@ function App() {
   useEffect(() => {
     const titles: Record<Route["page"], string> = {
       campaigns: "Campaigns",
+      campaign: "Campaign",
       changes: "Changes",
       change: "Change",
       live: "Live",
@@ -102,7 +104,13 @@ function App() {
     );
   }
   const current =
-    route.page === "incident" ? "incidents" : route.page === "change" ? "changes" : route.page;
+    route.page === "incident"
+      ? "incidents"
+      : route.page === "change"
+        ? "changes"
+        : route.page === "campaign"
+          ? "campaigns"
+          : route.page;
   return (
     <>
       <a class="skip" href="#main">
@@ -145,6 +153,8 @@ function Page({ route, api, who }: { route: Route; api: ApiClient; who: TokenRec
   switch (route.page) {
     case "campaigns":
       return <CampaignsPage api={api} />;
+    case "campaign":
+      return <CampaignPage api={api} campaignId={route.campaignId} />;
     case "changes":
       return <ChangesPage api={api} />;
     case "change":

@@ -130,6 +130,11 @@ describe("hash routes", () => {
     expect(parseRoute("#/incidents/%E0%A4%A")).toMatchObject({ page: "not_found" });
     expect(parseRoute("#/incidents/x/y")).toMatchObject({ page: "not_found" });
     expect(hrefOf({ page: "incident", incidentId: "a/b" })).toBe("#/incidents/a%2Fb");
+    expect(parseRoute("#/campaigns/idc-coffee-afternoon-tea")).toEqual({
+      page: "campaign",
+      campaignId: "idc-coffee-afternoon-tea",
+    });
+    expect(hrefOf({ page: "campaign", campaignId: "x" })).toBe("#/campaigns/x");
     expect(parseRoute(hrefOf({ page: "incident", incidentId: "a/b" }))).toEqual({
       page: "incident",
       incidentId: "a/b",

@@ -1,10 +1,15 @@
 /**
  * The live page's transforms (console/src/data/prometheus.ts, live.ts): the metrics text read into
  * samples, payments and subsidy per second between scrapes, resets after a restart, and the top
- * campaigns and funders over the window.
+ * campaigns and funders over the window, one campaign's spend series.
  */
 import { describe, expect, test } from "vitest";
-import { counterDelta, liveSampleFromText, summarizeLive } from "../../console/src/data/live.ts";
+import {
+  campaignSpendSeries,
+  counterDelta,
+  liveSampleFromText,
+  summarizeLive,
+} from "../../console/src/data/live.ts";
 import { parseMetrics } from "../../console/src/data/prometheus.ts";
 
 function scrape(
@@ -121,4 +126,24 @@ describe("live figures", () => {
     expect(single.topCampaigns).toEqual([{ key: "a", minorPerS: 0, totalMinor: 5 }]);
     expect(summarizeLive([one, { ...one }]).series).toEqual([]);
   });
+});
+
+test("one campaign's spend per second between scrapes, a reset counted from zero", () => {
+  const samples = [
+    liveSampleFromText(scrape({}, { a: ["platform", 100], b: ["platform", 5] }), 0),
+    liveSampleFromText(scrape({}, { a: ["platform", 300], b: ["platform", 5] }), 2_000),
+    liveSampleFromText(scrape({}, { a: ["platform", 20] }), 4_000),
+    liveSampleFromText(scrape({}, { a: ["platform", 20] }), 4_000),
+  ];
+  expect(campaignSpendSeries(samples, "a")).toEqual([
+    { atMs: 2_000, minorPerS: 100 },
+    { atMs: 4_000, minorPerS: 10 },
+  ]);
+  expect(campaignSpendSeries(samples, "b")).toEqual([
+    { atMs: 2_000, minorPerS: 0 },
+    { atMs: 4_000, minorPerS: 0 },
+  ]);
+  expect(
+    campaignSpendSeries(samples, "never-granted").every((point) => point.minorPerS === 0),
+  ).toBe(true);
 });

@@ -90,6 +90,25 @@ describe("the console in a browser", () => {
   );
 
   test(
+    "a campaign's page: what payers see, its limits, its budget and its spend live",
+    async () => {
+      await page.goto(`${server.url}/#/campaigns`);
+      await page.getByRole("link", { name: "idc-national-qr-everyday" }).click();
+      expect(page.url()).toContain("#/campaigns/idc-national-qr-everyday");
+      await page.getByTestId("display-text").waitFor();
+      expect((await page.getByTestId("display-text").textContent())?.length).toBeGreaterThan(10);
+      const facts = await page.getByTestId("campaign-facts").textContent();
+      expect(facts).toContain("totalBudgetMinor");
+      expect(facts).toContain("merchant_qr");
+      expect(await page.getByTestId("budget-used").textContent()).toMatch(/\/ [\d,]+\.\d\d \(/);
+      // Two readings of /metrics five seconds apart make the first point of the live chart.
+      await page.getByTestId("campaign-spend-chart").waitFor({ timeout: WAIT_MS });
+      await page.screenshot({ path: screenshotPath("02b-campaign"), fullPage: true });
+    },
+    TEST_MS,
+  );
+
+  test(
     "the live page's figures change without a reload",
     async () => {
       await page.goto(`${server.url}/#/live`);
@@ -397,7 +416,14 @@ describe("the console in a browser", () => {
     "fits a tablet's width: the page itself never scrolls sideways",
     async () => {
       await page.setViewportSize({ width: 768, height: 1024 });
-      for (const route of ["#/campaigns", "#/changes", "#/live", "#/incidents", "#/audit"]) {
+      for (const route of [
+        "#/campaigns",
+        "#/campaigns/idc-national-qr-everyday",
+        "#/changes",
+        "#/live",
+        "#/incidents",
+        "#/audit",
+      ]) {
         await page.goto(`${server.url}/${route}`);
         await page.locator("main h1").first().waitFor();
         await page.waitForLoadState("networkidle").catch(() => {});

@@ -153,3 +153,23 @@ export function summarizeLive(samples: readonly LiveSample[], topMax = 5): LiveS
     windowS,
   };
 }
+
+/** One campaign's subsidy per second between successive scrapes, oldest first. */
+export function campaignSpendSeries(
+  samples: readonly LiveSample[],
+  campaignId: string,
+): { atMs: number; minorPerS: number }[] {
+  const series: { atMs: number; minorPerS: number }[] = [];
+  for (let index = 1; index < samples.length; index += 1) {
+    const before = samples[index - 1] as LiveSample;
+    const after = samples[index] as LiveSample;
+    const seconds = (after.atMs - before.atMs) / 1000;
+    if (seconds <= 0) continue;
+    const grown = counterDelta(
+      before.subsidyByCampaign.get(campaignId) ?? 0,
+      after.subsidyByCampaign.get(campaignId) ?? 0,
+    );
+    series.push({ atMs: after.atMs, minorPerS: grown / seconds });
+  }
+  return series;
+}

@@ -8,6 +8,7 @@ export type Route =
   | { readonly page: "live" }
   | { readonly page: "incidents" }
   | { readonly page: "incident"; readonly incidentId: string }
+  | { readonly page: "campaign"; readonly campaignId: string }
   | { readonly page: "changes" }
   | { readonly page: "change"; readonly changeId: string }
   | { readonly page: "audit" }
@@ -31,16 +32,20 @@ export function parseRoute(hash: string): Route {
       return { page: first };
     }
   }
-  if ((first === "incidents" || first === "changes") && second !== undefined && rest.length === 0) {
+  if (
+    (first === "incidents" || first === "changes" || first === "campaigns") &&
+    second !== undefined &&
+    rest.length === 0
+  ) {
     let id: string;
     try {
       id = decodeURIComponent(second);
     } catch {
       return { page: "not_found", path };
     }
-    return first === "incidents"
-      ? { page: "incident", incidentId: id }
-      : { page: "change", changeId: id };
+    if (first === "incidents") return { page: "incident", incidentId: id };
+    if (first === "campaigns") return { page: "campaign", campaignId: id };
+    return { page: "change", changeId: id };
   }
   return { page: "not_found", path };
 }
@@ -51,6 +56,8 @@ export function hrefOf(route: Route): string {
       return `#/incidents/${encodeURIComponent(route.incidentId)}`;
     case "change":
       return `#/changes/${encodeURIComponent(route.changeId)}`;
+    case "campaign":
+      return `#/campaigns/${encodeURIComponent(route.campaignId)}`;
     case "not_found":
       return "#/";
     default:

@@ -11,6 +11,7 @@ import {
   sortCampaigns,
 } from "../data/campaigns.ts";
 import { formatBps, formatInstant, formatMinor } from "../data/format.ts";
+import { hrefOf } from "../data/route.ts";
 import { useApi } from "../use-api.ts";
 
 async function readCampaigns(api: ApiClient) {
@@ -122,7 +123,9 @@ function CampaignTable({ rows }: { rows: ReturnType<typeof campaignViews> }) {
           {rows.map((row) => (
             <tr key={row.id} data-campaign={row.id}>
               <th scope="row">
-                <span class="id">{row.id}</span>
+                <a class="id" href={hrefOf({ page: "campaign", campaignId: row.id })}>
+                  {row.id}
+                </a>
                 <span class="sub">{row.title}</span>
               </th>
               <td>

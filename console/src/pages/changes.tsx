@@ -13,7 +13,8 @@ interface ChangeSummary {
   readonly updatedAt: string;
   readonly edits: number;
   readonly risk: string | null;
-  readonly forced: boolean;
+  /** The gates forced past (`lint`, `approval`); empty when none. */
+  readonly forced: readonly string[];
   readonly operatorAction: { readonly kind: string } | null;
 }
 
@@ -93,7 +94,9 @@ export function ChangesPage({ api }: { api: ApiClient }) {
                       <a href={hrefOf({ page: "change", changeId: change.id })}>{change.title}</a>
                       <span class="sub">
                         {change.id}
-                        {change.forced ? " · forced" : ""}
+                        {change.forced.length > 0
+                          ? ` · forced past ${change.forced.join(" and ")}`
+                          : ""}
                         {change.operatorAction === null
                           ? ""
                           : ` · operator ${change.operatorAction.kind}`}
