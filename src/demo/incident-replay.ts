@@ -191,14 +191,14 @@ export function trafficOf(seed: number, tps: number, shape: ReplayShape): Traffi
   return traffic.generator;
 }
 
-/** Both changes through the naive engine, from 14:40:00 on. */
-async function runNaive(
-  options: IncidentReplayOptions,
+/** Both changes through the naive engine, from 14:40:00 on (`runs`: the incident's by default). */
+export async function runNaive(
+  options: Pick<IncidentReplayOptions, "seed" | "tps" | "examples">,
   shape: ReplayShape,
   protectedScenarios: ReadonlySet<string>,
   onProgress: (doneMs: number) => void,
+  runs: readonly [NaiveRun, NaiveRun] = naiveRuns(options.examples, protectedScenarios),
 ): Promise<{ unguarded: ReplayRun; unguardedVariant: ReplayRun }> {
-  const runs = naiveRuns(options.examples, protectedScenarios);
   let nextProgressMs = shape.startMs + 1_000;
   for (const payment of trafficOf(options.seed, options.tps, shape)) {
     if (payment.atMs >= nextProgressMs) {

@@ -74,7 +74,13 @@ export function registerDemoCommands(program: Command, outcome: ExitCodeHolder):
       const bar = new ProgressBar();
       const onProgress = (doneMs: number, totalMs: number) => bar.show(doneMs, totalMs);
       if (flags.guardMode === true) {
-        const replay = await runGuardModeReplay({ seed, tps, examples, onProgress });
+        const replay = await runGuardModeReplay({
+          seed,
+          tps,
+          examples,
+          threads: flags.threads,
+          onProgress,
+        });
         bar.finish();
         process.stdout.write(
           flags.json === true ? `${JSON.stringify(replay.json)}\n` : formatGuardModeReplay(replay),
@@ -263,7 +269,7 @@ export function formatGuardModeReplay(replay: GuardModeReplay): string {
       ["guard mode, variant", json.guarded.forced],
     ]),
     "",
-    `Allowed between the trip and the last guard process obeying the kill (variant): ${formatMinor(json.guarded.forced.leakedUntilLastEvaluatorStopsMinor, "CNY")} yuan.`,
+    `Allowed between the trip and the last guard process obeying the kill (variant): ${yuan(json.guarded.forced.leakedUntilLastEvaluatorStopsMinor)} yuan.`,
   );
   if (json.unguardedVariant.subsidyMinor > 0) {
     const shareBps =
@@ -305,7 +311,7 @@ function registrationLine(replay: GuardModeReplay): string {
   const most =
     first.perPaymentMaxMinor === undefined
       ? ""
-      : `, at most ${formatMinor(first.perPaymentMaxMinor, "CNY")} yuan a payment (the template's band)`;
+      : `, at most ${yuan(first.perPaymentMaxMinor)} yuan a payment: the template's band maximum`;
   return `${replay.registrations.length} external campaigns are registered with the guard as declared before the edit (${first.funding} funding, ${first.label} label, the template's scenarios, each campaign's regions${most}).`;
 }
 
@@ -350,7 +356,7 @@ function impactLines(
     `    window ${window.firstAtMs === null ? "-" : localTime(window.firstAtMs)} to ${window.lastAtMs === null ? "-" : localTime(window.lastAtMs)}; ${count(totals.payments)} payments, ${count(totals.users)} users`,
     money === "ledger"
       ? `    reserved ${formatMinor(totals.reservedMinor, "CNY")}, committed ${formatMinor(totals.committedMinor, "CNY")}, returned ${formatMinor(totals.returnedMinor, "CNY")} yuan (net ${formatMinor(totals.netMinor, "CNY")})`
-      : `    allowed ${formatMinor(totals.netMinor, "CNY")} yuan`,
+      : `    allowed ${yuan(totals.netMinor)} yuan`,
   ];
   for (const split of ["scenario", "region", "funder", "campaign_version"] as const) {
     const rows = impact.splits[split].rows.slice(0, SPLIT_ROWS_SHOWN);
