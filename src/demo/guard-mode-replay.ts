@@ -75,6 +75,11 @@ export interface GuardModeReplayOptions {
   readonly onChecked?: (run: 0 | 1, ...checked: Parameters<CheckObserver>) => void;
   /** False runs the guarded runs on this thread, interleaved (default: worker threads). */
   readonly threads?: boolean;
+  /**
+   * False checks every payment to the end even once a run is settled (tests prove the figures
+   * the same); default true.
+   */
+  readonly stopWhenSettled?: boolean;
 }
 
 export interface GuardModeReplay {
@@ -97,6 +102,8 @@ export interface GuardModeRunInput {
   readonly registered: boolean;
   /** The external engine's documents after the edit; the incident's `kind` when absent. */
   readonly edited?: readonly ConfigDocument[];
+  /** False checks every payment to the end even once settled (default true). */
+  readonly stopWhenSettled?: boolean;
 }
 
 export interface GuardModeRunResult {
@@ -138,6 +145,7 @@ export async function runGuardModeReplay(
       examples: options.examples,
       registered,
       ...(edited === undefined ? {} : { edited }),
+      ...(options.stopWhenSettled === false ? { stopWhenSettled: false } : {}),
     };
     const onProgress = (doneMs: number) => report(kind, doneMs);
     const onChecked = options.onChecked;
@@ -217,7 +225,7 @@ export async function runGuardModeWorld(
     protectedScenarios: protectedScenariosOf(input.examples),
     ...(onChecked === undefined ? {} : { onChecked }),
   });
-  world.start(startMs, before);
+  world.start(startMs, before, after);
   const tickMs = REPLAY_DEFAULTS.tickMs;
   let nextTickMs = startMs + tickMs;
   let nextProgressMs = startMs + 1_000;
@@ -237,7 +245,13 @@ export async function runGuardModeWorld(
     world.check(payment, engine.grant(payment), engine, index);
     index += 1;
     // Everything the engine proposes for is killed everywhere: the rest cannot add to the run.
-    if (index % SETTLED_CHECK_EVERY === 0 && world.stopIfSettled(payment.atMs)) break;
+    if (
+      index % SETTLED_CHECK_EVERY === 0 &&
+      world.stopIfSettled(payment.atMs) &&
+      input.stopWhenSettled !== false
+    ) {
+      break;
+    }
   }
   onProgress?.(endMs - startMs);
   const outcome = await world.finish(endMs);

@@ -105,8 +105,18 @@ export interface GuardModeOutcome {
   readonly impact: ImpactReport | null;
   /** Trips before the edit: none is expected (a false trip). */
   readonly tripsBeforeChange: number;
-  /** When the replay stopped checking this run (everything killed everywhere), if it did. */
-  readonly settledAtMs: number | null;
+  /** When and why the replay stopped checking this run, if it did (see `stopIfSettled`). */
+  readonly settled: GuardModeSettled | null;
+}
+
+/**
+ * Why nothing more can be allowed: every campaign the engine proposes for is killed in every
+ * guard process, or every proposal the edited engine can make contradicts its campaign's
+ * registration (funding or label), which refuses it whatever the payment.
+ */
+export interface GuardModeSettled {
+  readonly atMs: number;
+  readonly reason: "killed_everywhere" | "refused_by_registration";
 }
 
 /** The proposal's fields as the external engine shows them (its template's funding and label). */
@@ -140,7 +150,9 @@ export class GuardModeWorld {
   /** The external campaigns the engine can propose for, as `ext:<campaignRef>`. */
   private engineCampaignIds: readonly string[] = [];
   private tripsBeforeChange = 0;
-  private settledAtMs: number | null = null;
+  private settled: GuardModeSettled | null = null;
+  /** True when every proposal of the edited engine contradicts its campaign's registration. */
+  private refusedByRegistration = false;
   /** One proposal list reused for every payment: the check keeps none of it. */
   private readonly proposal: { -readonly [K in keyof Proposal]: Proposal[K] } = {
     proposalId: "1",
@@ -203,13 +215,24 @@ export class GuardModeWorld {
     }
   }
 
-  /** Before the first payment: the guard watches no campaign of Bursar's, only external ones. */
-  start(atMs: number, engine: NaiveEngine): void {
+  /**
+   * Before the first payment, with the engine before and after the edit: the guard watches no
+   * campaign of Bursar's, only external ones.
+   */
+  start(atMs: number, before: NaiveEngine, after: NaiveEngine): void {
     this.clock.nowMs = atMs;
     this.guard.configure({ stable: [] }, atMs);
-    this.engineCampaignIds = engine
-      .reachableCampaignIds()
-      .map((campaignId) => EXTERNAL_CAMPAIGN_PREFIX + campaignId);
+    const reachable = [
+      ...new Set([...before.reachableCampaignIds(), ...after.reachableCampaignIds()]),
+    ];
+    this.engineCampaignIds = reachable.map((campaignId) => EXTERNAL_CAMPAIGN_PREFIX + campaignId);
+    this.refusedByRegistration = after.reachableCampaignIds().every((campaignId) => {
+      const registered = this.registered.get(campaignId);
+      return (
+        registered !== undefined &&
+        (registered.funding !== after.funding.source || registered.label !== after.label)
+      );
+    });
   }
 
   /** One payment: the external engine's grant (if any) proposed to the guard process receiving it. */
@@ -285,15 +308,25 @@ export class GuardModeWorld {
   }
 
   /**
-   * True once nothing the external engine proposes can be allowed any more: a trip stopped the
-   * edit, and every campaign the engine can propose for is killed in every guard process. The rest
-   * of the five minutes cannot change the run's figures, so the replay stops checking; the first
-   * time it is true, `atMs` is kept as when checking stopped.
+   * True once nothing the external engine proposes can be allowed any more, after the edit:
+   * - a trip stopped the edit, and every campaign the engine can propose for is killed in every
+   *   guard process; or
+   * - nothing tripped or is propagating, and every proposal the edited engine can make
+   *   contradicts its campaign's registration (`registration.funding_mismatch` or
+   *   `registration.label_mismatch`, if nothing earlier refuses it): nothing is allowed, so
+   *   nothing can trip either.
+   * The rest of the five minutes cannot change the run's figures, so the replay stops checking;
+   * the first time it is true, `atMs` is kept as when checking stopped.
    */
   stopIfSettled(atMs: number): boolean {
-    if (this.settledAtMs !== null) return true;
-    if (!this.containment.obeyedEverywhere || this.containment.killsPending) return false;
-    const settled = this.evaluatorKills.every(({ state }) => {
+    if (this.settled !== null) return true;
+    if (atMs < this.options.changeAtMs || this.containment.killsPending) return false;
+    if (this.refusedByRegistration && !this.containment.tripped) {
+      this.settled = { atMs, reason: "refused_by_registration" };
+      return true;
+    }
+    if (!this.containment.obeyedEverywhere) return false;
+    const killedEverywhere = this.evaluatorKills.every(({ state }) => {
       const matcher = new KillMatcher(state);
       return this.engineCampaignIds.every((campaignId) =>
         matcher.kills({
@@ -303,8 +336,8 @@ export class GuardModeWorld {
         } as Parameters<KillMatcher["kills"]>[0]),
       );
     });
-    if (settled) this.settledAtMs = atMs;
-    return settled;
+    if (killedEverywhere) this.settled = { atMs, reason: "killed_everywhere" };
+    return killedEverywhere;
   }
 
   /** At the end: kills still propagating arrive, and the outcome is read. */
@@ -337,7 +370,7 @@ export class GuardModeWorld {
       impact:
         versions.length === 0 ? null : assembleImpactReport(query, aggregateImpact(this.facts)),
       tripsBeforeChange: this.tripsBeforeChange,
-      settledAtMs: this.settledAtMs,
+      settled: this.settled,
     };
   }
 

@@ -194,6 +194,11 @@ export class ReplayContainment {
     return this.detection !== undefined && this.detection.pendingConfirms === 0;
   }
 
+  /** Whether any breaker has tripped. */
+  get tripped(): boolean {
+    return this.responses.length > 0;
+  }
+
   /** Kills published but not yet learned by every evaluator. */
   get killsPending(): boolean {
     return this.pendingKillConfirms.length > 0;

@@ -9,6 +9,7 @@
  *   `guard.killed` afterwards; its incident has a severity, a timeline and an impact report that
  *   accounts exactly what was allowed;
  * - an edit beyond the envelope (50 % off) is clamped to the envelope's bounds;
+ * - a run stops being checked once nothing more can be allowed, and stopping changes no figure;
  * - the same seed gives the same figures, in worker threads or on one thread.
  * And at the defaults (seed 20250116, 10,000 payments/s, five minutes), the guard issue's targets.
  */
@@ -123,7 +124,26 @@ describe("guard mode's replay at a small scale", () => {
       detectionMs: null,
     });
     expect(replay.forcedAsIs.tripsBeforeChange).toBe(0);
+    // Nothing of it can ever be allowed, so the replay stopped checking it.
+    expect(replay.forcedAsIs.settled?.reason).toBe("refused_by_registration");
+    expect(replay.forced.settled?.reason).toBe("killed_everywhere");
   });
+
+  test("stopping a settled run changes none of its figures", async () => {
+    const { replay: checkedToTheEnd, checks: allChecks } = await replayWithChecks({
+      stopWhenSettled: false,
+    });
+    expect(checkedToTheEnd.json).toEqual(json);
+    expect(checkedToTheEnd.forced.incident?.timeline).toEqual(replay.forced.incident?.timeline);
+    expect(checkedToTheEnd.forcedAsIs.checks.payments).toBeGreaterThan(
+      replay.forcedAsIs.checks.payments,
+    );
+    const lastCheckedAtMs = Math.max(...allChecks.map(({ payment }) => payment.atMs));
+    expect(lastCheckedAtMs).toBeGreaterThanOrEqual(CHANGE_AT_MS + SMALL.seconds * 1_000 - 1_000);
+    expect(allChecks.every(({ run, check }) => run === 1 || check.allowedTotalMinor === 0)).toBe(
+      true,
+    );
+  }, 120_000);
 
   test("the variant is clamped to the registered maximum until its campaign is killed everywhere", () => {
     const registeredMaxMinor = replay.registrations[0]!.perPaymentMaxMinor!;

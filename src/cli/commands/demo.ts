@@ -322,10 +322,14 @@ function checkLines(outcome: GuardModeOutcome): string[] {
   const bounds = checks.clampedBy.map((entry) => `${entry.bound} ${count(entry.count)}`);
   return [
     `  checked from 14:40:00: ${count(checks.payments)} payments, ${count(checks.proposals)} proposals of ${yuan(checks.proposedMinor)} yuan; allowed ${count(checks.allowed)}, clamped ${count(checks.clamped)}${bounds.length === 0 ? "" : ` (${bounds.join(", ")})`}, refused ${count(checks.refused)}${reasons.length === 0 ? "" : ` (${reasons.join(", ")})`}; ${yuan(checks.allowedMinor)} yuan allowed`,
-    ...(outcome.settledAtMs === null
+    ...(outcome.settled === null
       ? []
       : [
-          `  checking stopped at ${localTime(outcome.settledAtMs)}: every campaign the engine proposes for was killed in every guard process`,
+          `  checking stopped at ${localTime(outcome.settled.atMs)}: ${
+            outcome.settled.reason === "killed_everywhere"
+              ? "every campaign the engine proposes for was killed in every guard process"
+              : "every proposal of the edited engine contradicts its campaign's registration (funding or label), so nothing more can be allowed"
+          }`,
         ]),
   ];
 }
