@@ -39,6 +39,7 @@ import { typicalAmountsFromTrafficModel } from "../traffic/typical-amounts.ts";
 import { buildApp, type RateLimits } from "./app.ts";
 import { changeRoutes } from "./change-routes.ts";
 import { consoleCampaignRoutes } from "./console-campaign-routes.ts";
+import { consoleLintRoutes } from "./console-lint-routes.ts";
 import { demoClock } from "./demo-clock.ts";
 import { type DemoSeedResult, seedDemo } from "./demo-seed.ts";
 import { DemoTraffic } from "./demo-traffic.ts";
@@ -259,6 +260,7 @@ export class BursarServer {
         ...guardRoutes(services),
         ...guardModeRoutes({ guardCheck }),
         ...consoleCampaignRoutes({ changes, ledger: ledgerStore, nowMs }),
+        ...consoleLintRoutes({ changes, nowMs }),
         ...opsRoutes({
           metrics,
           nowMs,

@@ -2,14 +2,16 @@
  * What `bursar serve` adds for the web console (src/server/console-routes.ts,
  * console-campaign-routes.ts): its files at `/` and `/assets/:file` with their content types and
  * caching, 404 for anything it did not build (traversal included), a page saying how to build
- * when the build is missing; and `GET /v1/campaigns`, the budgets as the ledger counts them, for
- * the change pipeline's readers only — on both real stores.
+ * when the build is missing; `GET /v1/campaigns`, the budgets as the ledger counts them, and
+ * `POST /v1/lint`, a draft's findings without a change, for the change pipeline's readers only —
+ * on both real stores.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { API_ROLES } from "../../src/core/access/api-roles.ts";
+import { incidentEdits } from "../../src/demo/incident-change.ts";
 import { CONSOLE_CSP, consoleRoutes, loadConsoleBuild } from "../../src/server/console-routes.ts";
 import type { RouteAnswer, RouteSpec } from "../../src/server/route.ts";
 import {
@@ -186,6 +188,79 @@ describe.each(TEST_STORES)("the console's routes on %s", (store) => {
       (campaign: { id: string }) => campaign.id === "bank-bj-government-fee",
     );
     expect(untouched.budget).toEqual({ reservedMinor: 0, spentMinor: 0 });
+  });
+
+  test("POST /v1/lint: a draft's issues and findings by field, for readers, writing nothing", async () => {
+    // Tokens first: issuing one is audited, and this test checks that linting is not.
+    const author = await server.tokenFor(["author"], "lint.author");
+    const payments = await server.tokenFor(["payment-service"]);
+    const lint = (edits: unknown[], token = author) =>
+      server.request("POST", "/v1/lint", { token, body: { edits } });
+    const headBefore = (
+      await server.request("GET", "/v1/audit/verify", { token: server.adminToken })
+    ).body.head;
+    const changesBefore = (await server.request("GET", "/v1/changes", { token: author })).body
+      .changes.length;
+
+    const everyday = (
+      await server.request("GET", "/v1/documents/campaign/idc-national-qr-everyday", {
+        token: author,
+      })
+    ).body;
+    expect((await lint([{ op: "put", document: everyday }], payments)).status).toBe(403);
+    expect((await server.request("POST", "/v1/lint", { body: { edits: [] } })).status).toBe(401);
+    const empty = await lint([]);
+    expect(empty.status).toBe(400);
+    expectDocumentedError(empty.status, empty.body, "no edits");
+
+    // Half typed: a budget as text and no display. Issues, with their paths; no lint yet.
+    const halfTyped = { ...everyday, limits: { ...everyday.limits, totalBudgetMinor: "30000" } };
+    delete halfTyped.display;
+    const invalid = await lint([{ op: "put", document: halfTyped }]);
+    expect(invalid.status).toBe(200);
+    expect(invalid.body.linted).toBe(false);
+    const paths = invalid.body.findings.map((finding: { path: string }) => finding.path);
+    expect(paths).toEqual(expect.arrayContaining(["limits.totalBudgetMinor", "display"]));
+    for (const finding of invalid.body.findings) {
+      expect(finding.source).toBe("campaign/idc-national-qr-everyday");
+      expect(finding.key).toBe(`${finding.code}|${finding.source}|${finding.path}`);
+    }
+
+    // A copy reaching everything: the warning a submission would ask to acknowledge.
+    const copy = { ...everyday, id: "idc-lint-copy", stacking: { priority: 1 } };
+    const warned = await lint([{ op: "put", document: copy }]);
+    expect(warned.body.linted).toBe(true);
+    expect(warned.body.findings).toContainEqual(
+      expect.objectContaining({
+        code: "lint.scope_everything",
+        severity: "warning",
+        source: "campaign/idc-lint-copy",
+        path: "scope",
+      }),
+    );
+    expect(
+      warned.body.findings.some((finding: { code: string }) =>
+        finding.code.startsWith("simulation."),
+      ),
+    ).toBe(false);
+
+    // The 2025-01-16 variant: the errors lint blocks it with.
+    const documents = (await server.request("GET", "/v1/documents", { token: author })).body
+      .documents;
+    const variant = await lint(incidentEdits(documents, "variant"));
+    expect(variant.body.linted).toBe(true);
+    expect(
+      variant.body.findings.filter((finding: { severity: string }) => finding.severity === "error")
+        .length,
+    ).toBeGreaterThan(0);
+
+    const headAfter = (
+      await server.request("GET", "/v1/audit/verify", { token: server.adminToken })
+    ).body.head;
+    expect(headAfter).toEqual(headBefore);
+    expect(
+      (await server.request("GET", "/v1/changes", { token: author })).body.changes.length,
+    ).toBe(changesBefore);
   });
 
   test("GET /v1/campaigns refuses unknown query fields", async () => {
