@@ -17,6 +17,7 @@
 import { ChangeService } from "../control/change-service.ts";
 import { MemoryAuditLogStore } from "../control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../control/memory-change-store.ts";
+import type { Subsidy } from "../core/evaluator/decision.ts";
 import { isExternalCampaignId } from "../core/guard/external-watch.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
 import type { Incident } from "../core/guard/incident.ts";
@@ -153,6 +154,11 @@ export class GuardModeWorld {
   private settled: GuardModeSettled | null = null;
   /** True when every proposal of the edited engine contradicts its campaign's registration. */
   private refusedByRegistration = false;
+  /** How the edited engine's proposals are funded and labelled. */
+  private editedShape: ProposalShape = {
+    funding: { source: "platform" },
+    label: "instant_discount",
+  };
   /** One proposal list reused for every payment: the check keeps none of it. */
   private readonly proposal: { -readonly [K in keyof Proposal]: Proposal[K] } = {
     proposalId: "1",
@@ -226,6 +232,7 @@ export class GuardModeWorld {
       ...new Set([...before.reachableCampaignIds(), ...after.reachableCampaignIds()]),
     ];
     this.engineCampaignIds = reachable.map((campaignId) => EXTERNAL_CAMPAIGN_PREFIX + campaignId);
+    this.editedShape = { funding: after.funding, label: after.label };
     this.refusedByRegistration = after.reachableCampaignIds().every((campaignId) => {
       const registered = this.registered.get(campaignId);
       return (
@@ -326,15 +333,19 @@ export class GuardModeWorld {
       return true;
     }
     if (!this.containment.obeyedEverywhere) return false;
+    // What a kill matcher reads of each campaign's proposals (as the check probes them).
+    const probes: Subsidy[] = this.engineCampaignIds.map((campaignId) => ({
+      campaignId,
+      campaignVersion: EXTERNAL_CAMPAIGN_VERSION,
+      templateId: EXTERNAL_TEMPLATE_ID,
+      amountMinor: 0,
+      offerMinor: 0,
+      funding: this.editedShape.funding.source,
+      label: this.editedShape.label,
+    }));
     const killedEverywhere = this.evaluatorKills.every(({ state }) => {
       const matcher = new KillMatcher(state);
-      return this.engineCampaignIds.every((campaignId) =>
-        matcher.kills({
-          campaignId,
-          templateId: EXTERNAL_TEMPLATE_ID,
-          funding: "platform",
-        } as Parameters<KillMatcher["kills"]>[0]),
-      );
+      return probes.every((probe) => matcher.kills(probe));
     });
     if (killedEverywhere) this.settled = { atMs, reason: "killed_everywhere" };
     return killedEverywhere;
