@@ -9,6 +9,7 @@ import { Loading } from "./components/states.tsx";
 import { hrefOf, parseRoute, type Route } from "./data/route.ts";
 import { AuditPage } from "./pages/audit.tsx";
 import { CampaignPage } from "./pages/campaign.tsx";
+import { CampaignEditPage } from "./pages/campaign-edit.tsx";
 import { CampaignsPage } from "./pages/campaigns.tsx";
 import { ChangePage } from "./pages/change.tsx";
 import { ChangesPage } from "./pages/changes.tsx";
@@ -78,6 +79,7 @@ function App() {
     const titles: Record<Route["page"], string> = {
       campaigns: "Campaigns",
       campaign: "Campaign",
+      campaign_edit: "Edit campaign",
       changes: "Changes",
       change: "Change",
       live: "Live",
@@ -108,7 +110,7 @@ function App() {
       ? "incidents"
       : route.page === "change"
         ? "changes"
-        : route.page === "campaign"
+        : route.page === "campaign" || route.page === "campaign_edit"
           ? "campaigns"
           : route.page;
   return (
@@ -155,6 +157,8 @@ function Page({ route, api, who }: { route: Route; api: ApiClient; who: TokenRec
       return <CampaignsPage api={api} />;
     case "campaign":
       return <CampaignPage api={api} campaignId={route.campaignId} />;
+    case "campaign_edit":
+      return <CampaignEditPage api={api} campaignId={route.campaignId} />;
     case "changes":
       return <ChangesPage api={api} />;
     case "change":

@@ -227,6 +227,59 @@ describe("the console in a browser", () => {
   }
 
   test(
+    "editing a campaign: a lint error and a validation issue beside their fields as one types, then a change request",
+    async () => {
+      const amy = await server.tokenFor(["author"], "amy");
+      await signInAs(amy);
+      await page.goto(`${server.url}/#/campaigns/idc-coffee-afternoon-tea`);
+      await page.getByRole("link", { name: "Edit this campaign" }).click();
+      const status = page.getByTestId("lint-status");
+      await expect
+        .poll(() => status.textContent(), { timeout: WAIT_MS })
+        .toBe("Checked: no findings.");
+
+      // 50.00 yuan off, past the template's band (at most 2.00): lint says so beside the field.
+      await page.getByLabel("Amount off (minor units)").fill("5000");
+      const offerFindings = page.getByTestId("findings-offer.amountMinor");
+      await offerFindings.waitFor({ timeout: WAIT_MS });
+      expect(await offerFindings.textContent()).toContain("error");
+      expect(await page.getByLabel("Amount off (minor units)").getAttribute("aria-invalid")).toBe(
+        "true",
+      );
+      await page.screenshot({ path: screenshotPath("12-edit-lint-error"), fullPage: true });
+
+      // A budget typed as words: validation names the field.
+      await page.getByLabel("Total budget (minor units)").fill("forty thousand");
+      await page.getByTestId("findings-limits.totalBudgetMinor").waitFor({ timeout: WAIT_MS });
+      expect(
+        await page
+          .getByRole("button", { name: "Create and submit the change request" })
+          .isDisabled(),
+      ).toBe(true);
+
+      // Fixed: 1.00 yuan off, a budget of 40,000.00; no error left.
+      await page.getByLabel("Total budget (minor units)").fill("4000000");
+      await page.getByLabel("Amount off (minor units)").fill("100");
+      await expect
+        .poll(() => status.textContent(), { timeout: WAIT_MS })
+        .toMatch(/^Checked: (no findings|0 error)/);
+      expect(await page.getByTestId("findings-offer.amountMinor").count()).toBe(0);
+      const acknowledge = page.getByLabel(/warning\(s\) are fine/);
+      if ((await acknowledge.count()) > 0)
+        await acknowledge.fill("checked with the coffee chain's finance team");
+      await page
+        .getByLabel("Title", { exact: true })
+        .fill("Coffee afternoon tea: 1.00 yuan off, budget 40,000");
+      await page.getByRole("button", { name: "Create and submit the change request" }).click();
+      await expect.poll(() => page.url(), { timeout: WAIT_MS }).toMatch(/#\/changes\/change-\d+$/);
+      await page.getByTestId("money").waitFor();
+      expect(await page.getByTestId("change-state").textContent()).toBe("in review");
+      expect(await page.getByTestId("why-not").textContent()).toContain("You wrote this change");
+    },
+    TEST_MS,
+  );
+
+  test(
     "change review: the money first; its author cannot approve and is told why; a reviewer approves",
     async () => {
       // Alice authors a change through the API (the console's editing comes later): a new

@@ -9,6 +9,7 @@ export type Route =
   | { readonly page: "incidents" }
   | { readonly page: "incident"; readonly incidentId: string }
   | { readonly page: "campaign"; readonly campaignId: string }
+  | { readonly page: "campaign_edit"; readonly campaignId: string }
   | { readonly page: "changes" }
   | { readonly page: "change"; readonly changeId: string }
   | { readonly page: "audit" }
@@ -30,6 +31,13 @@ export function parseRoute(hash: string): Route {
       first === "audit"
     ) {
       return { page: first };
+    }
+  }
+  if (first === "campaigns" && second !== undefined && rest.length === 1 && rest[0] === "edit") {
+    try {
+      return { page: "campaign_edit", campaignId: decodeURIComponent(second) };
+    } catch {
+      return { page: "not_found", path };
     }
   }
   if (
@@ -58,6 +66,8 @@ export function hrefOf(route: Route): string {
       return `#/changes/${encodeURIComponent(route.changeId)}`;
     case "campaign":
       return `#/campaigns/${encodeURIComponent(route.campaignId)}`;
+    case "campaign_edit":
+      return `#/campaigns/${encodeURIComponent(route.campaignId)}/edit`;
     case "not_found":
       return "#/";
     default:

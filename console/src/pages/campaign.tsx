@@ -12,6 +12,7 @@ import { type CampaignApiRow, campaignViews } from "../data/campaigns.ts";
 import { shownValue } from "../data/change-review.ts";
 import { formatBps, formatClock, formatMinor } from "../data/format.ts";
 import { campaignSpendSeries, type LiveSample, liveSampleFromText } from "../data/live.ts";
+import { hrefOf } from "../data/route.ts";
 import { useApi } from "../use-api.ts";
 
 const POLL_MS = 5_000;
@@ -145,8 +146,9 @@ function CampaignView({
         ))}
       </dl>
       <p class="meta">
-        Editing a campaign is a change request (<a href="#/changes">Changes</a>); its earlier
-        versions are not listed by the API yet.
+        <a href={hrefOf({ page: "campaign_edit", campaignId: document.id })}>Edit this campaign</a>:
+        the edit becomes a change request, reviewed like any other. Earlier versions are not listed
+        by the API yet.
       </p>
     </>
   );
