@@ -10,9 +10,11 @@
  * the external engine, so no change request, lint or approval of Bursar's sees it.
  *
  * What the run counts is what Bursar allowed (allowed and clamped amounts) of the external
- * campaigns' proposals from 14:40:00: the caller grants that and no more. Guard mode keeps no
- * ledger of checked subsidies yet, so the impact report is computed from the allowed subsidies
- * the run saw, by the same pure aggregation the ledger stores use (`core/ledger/impact-report.ts`).
+ * campaigns' proposals from 14:40:00: the caller grants that and no more. The run checks with
+ * `GuardCheckService.check`, which records nothing in the ledger of checked subsidies
+ * (`checkAndRecord` would, docs/reference/guard-mode-ledger.md), so the impact report is computed
+ * from the allowed subsidies the run saw, by the same pure aggregation the ledger stores use
+ * (`core/ledger/impact-report.ts`).
  */
 import { ChangeService } from "../control/change-service.ts";
 import { MemoryAuditLogStore } from "../control/memory-audit-log-store.ts";
@@ -283,8 +285,8 @@ export class GuardModeWorld {
         campaignId: EXTERNAL_CAMPAIGN_PREFIX + answer.campaignRef,
         campaignVersion: EXTERNAL_CAMPAIGN_VERSION,
         funding: proposals[position]!.funding,
-        // Allowed is what the caller grants; without a ledger of checked subsidies, the run
-        // counts it as spent.
+        // Allowed is what the caller grants; with nothing recorded in a ledger, the run counts it
+        // as spent.
         state: "committed",
         reservedMinor: answer.amountMinor,
         committedMinor: answer.amountMinor,

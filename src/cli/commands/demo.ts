@@ -295,7 +295,7 @@ export function formatGuardModeReplay(replay: GuardModeReplay): string {
       lines.push(
         ...impactLines(
           outcome.impact,
-          "  impact report (from the subsidies Bursar allowed; guard mode keeps no ledger of checked subsidies yet):",
+          "  impact report (from the subsidies Bursar allowed; the replay records nothing in the ledger of checked subsidies):",
           "allowed",
         ),
       );
@@ -347,7 +347,7 @@ function incidentLines(incident: Incident): string[] {
 
 /**
  * The impact report's figures; `money` "ledger" shows what the ledger holds, "allowed" only the
- * total (guard mode's report counts allowed subsidies, which no ledger reserved or committed).
+ * total (guard mode's replay counts allowed subsidies, which no ledger reserved or committed).
  */
 function impactLines(
   impact: ImpactReport,
