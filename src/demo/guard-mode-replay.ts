@@ -225,7 +225,7 @@ export async function runGuardModeWorld(
     protectedScenarios: protectedScenariosOf(input.examples),
     ...(onChecked === undefined ? {} : { onChecked }),
   });
-  world.start(startMs, before, after);
+  await world.start(startMs, before, after);
   const tickMs = REPLAY_DEFAULTS.tickMs;
   let nextTickMs = startMs + tickMs;
   let nextProgressMs = startMs + 1_000;
@@ -242,7 +242,8 @@ export async function runGuardModeWorld(
     // Each guard process obeys a kill at its own delay, not at the next tick.
     if (world.killDueBy(payment.atMs)) await world.obeyKillsDue(payment.atMs);
     const engine = payment.atMs < changeAtMs ? before : after;
-    world.check(payment, engine.grant(payment), engine, index);
+    const recording = world.check(payment, engine.grant(payment), engine, index);
+    if (recording !== undefined) await recording;
     index += 1;
     // Everything the engine proposes for is killed everywhere: the rest cannot add to the run.
     if (

@@ -9,12 +9,13 @@
  * (`ReplayContainment`). Bursar serves no campaign of its own here: the edit of 14:40 happens in
  * the external engine, so no change request, lint or approval of Bursar's sees it.
  *
- * What the run counts is what Bursar allowed (allowed and clamped amounts) of the external
- * campaigns' proposals from 14:40:00: the caller grants that and no more. The run checks with
- * `GuardCheckService.check`, which records nothing in the ledger of checked subsidies
- * (`checkAndRecord` would, docs/reference/guard-mode-ledger.md), so the impact report is computed
- * from the allowed subsidies the run saw, by the same pure aggregation the ledger stores use
- * (`core/ledger/impact-report.ts`).
+ * From 14:40:00 each check is `checkAndRecord`: what it allows is recorded in the ledger of checked
+ * subsidies (docs/reference/guard-mode-ledger.md) on the memory store — the book every store runs —
+ * within the programmes' budgets and the per-user ceiling, before the answer; the run counts what
+ * the recorded answer allows (the caller grants that and no more), and the incident's impact
+ * report is the ledger's. The warm-up minute before it only trains the guard's baselines: it is
+ * checked (`check`) and recorded by the runtime guard, not in the ledger, whose figures it could
+ * not change (the report starts at 14:40:00).
  */
 import { ChangeService } from "../control/change-service.ts";
 import { MemoryAuditLogStore } from "../control/memory-audit-log-store.ts";
@@ -32,12 +33,8 @@ import {
   type ExternalCampaign,
   type Proposal,
 } from "../core/guard/proposal-input.ts";
-import {
-  aggregateImpact,
-  assembleImpactReport,
-  type ImpactReport,
-  type ImpactSubsidyFact,
-} from "../core/ledger/impact-report.ts";
+import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
+import type { ImpactReport } from "../core/ledger/impact-report.ts";
 import type { Campaign } from "../core/model/campaign.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
 import type { Envelope } from "../core/model/envelope.ts";
@@ -47,6 +44,8 @@ import type { Template } from "../core/model/template.ts";
 import { type GuardCheckServed, GuardCheckService } from "../guard/guard-check.ts";
 import type { GuardResponse } from "../guard/guard-responder.ts";
 import { RuntimeGuard } from "../guard/runtime-guard.ts";
+import { CheckedSubsidyLedger } from "../ledger/checked-subsidy-ledger.ts";
+import { MemoryLedgerStore } from "../ledger/memory-ledger-store.ts";
 import { SeededRandom } from "../traffic/seeded-random.ts";
 import type { NaiveEngine, NaiveGrant } from "./naive-engine.ts";
 import { ReplayContainment } from "./replay-containment.ts";
@@ -74,7 +73,7 @@ export interface GuardModeWorldOptions {
 export type CheckObserver = (
   payment: Payment,
   proposals: readonly Proposal[],
-  check: ProposalCheck,
+  check: ProposalCheck | RecordedCheck,
 ) => void;
 
 /** How the guard answered the external engine's proposals from the edit on. */
@@ -104,7 +103,7 @@ export interface GuardModeOutcome {
   readonly killConfirmedAtMs: readonly number[];
   readonly leakedUntilLastEvaluatorStopsMinor: number;
   readonly incident: Incident | null;
-  /** What was allowed of the external campaigns from the edit on (no ledger: see the file comment). */
+  /** The ledger's impact report of the external campaigns from the edit on. */
   readonly impact: ImpactReport | null;
   /** Trips before the edit: none is expected (a false trip). */
   readonly tripsBeforeChange: number;
@@ -138,7 +137,10 @@ export class GuardModeWorld {
   private readonly evaluatorKills: { state: KillState; confirmedAtMs: number }[] = [];
   private readonly served: GuardCheckServed;
   private readonly registered: ReadonlyMap<string, ExternalCampaign>;
-  private readonly facts: ImpactSubsidyFact[] = [];
+  /** The ledger of checked subsidies, on the memory store. */
+  private readonly ledger = new MemoryLedgerStore();
+  /** The external campaigns the ledger recorded a subsidy of, as `ext:<campaignRef>`. */
+  private readonly recordedCampaignIds = new Set<string>();
   private readonly counts = {
     payments: 0,
     proposals: 0,
@@ -197,6 +199,12 @@ export class GuardModeWorld {
       protectedScenarios: options.protectedScenarios,
       evaluatorIdPrefix: "guard",
     });
+    // The replay's clock is virtual: a store deadline in wall time would mean nothing here.
+    const checkedLedger = new CheckedSubsidyLedger({
+      store: this.ledger,
+      nowMs: () => this.clock.nowMs,
+      storeDeadlineMs: null,
+    });
     for (let evaluator = 0; evaluator < options.evaluators; evaluator += 1) {
       const kills = { state: EMPTY_KILL_STATE, confirmedAtMs: 0 };
       this.evaluatorKills.push(kills);
@@ -218,6 +226,7 @@ export class GuardModeWorld {
           nowMs: () => this.clock.nowMs,
           whenUnhealthy: "refuse",
           externalCampaigns: options.registrations,
+          ledger: checkedLedger,
         }),
       );
     }
@@ -227,8 +236,18 @@ export class GuardModeWorld {
    * Before the first payment, with the engine before and after the edit: the guard watches no
    * campaign of Bursar's, only external ones.
    */
-  start(atMs: number, before: NaiveEngine, after: NaiveEngine): void {
+  async start(atMs: number, before: NaiveEngine, after: NaiveEngine): Promise<void> {
     this.clock.nowMs = atMs;
+    // The programmes' budgets, as `LedgerService.fund` funds a snapshot's (registered external
+    // campaigns here declare no budget of their own).
+    await this.ledger.fundUpTo(
+      [...this.served.programs.values()].map((program) => ({
+        account: `program/${program.id}`,
+        targetMinor: program.budgetMinor,
+      })),
+      "the replay's configured programmes",
+      atMs,
+    );
     this.guard.configure({ stable: [] }, atMs);
     const reachable = [
       ...new Set([...before.reachableCampaignIds(), ...after.reachableCampaignIds()]),
@@ -244,13 +263,17 @@ export class GuardModeWorld {
     });
   }
 
-  /** One payment: the external engine's grant (if any) proposed to the guard process receiving it. */
+  /**
+   * One payment: the external engine's grant (if any) proposed to the guard process receiving
+   * it. Synchronous before the edit; from the edit on, the check is recorded in the ledger and
+   * the promise must be awaited before the next payment.
+   */
   check(
     payment: Payment,
     grant: NaiveGrant | undefined,
     shape: ProposalShape,
     index: number,
-  ): void {
+  ): Promise<void> | undefined {
     this.containment.countPayment(payment.atMs);
     const evaluator = index % this.services.length;
     this.evaluatorKills[evaluator]!.confirmedAtMs = payment.atMs;
@@ -266,32 +289,27 @@ export class GuardModeWorld {
       else proposal.programId = shape.funding.programId;
       proposals.push(proposal);
     }
-    const check = this.services[evaluator]!.check({ payment, proposals });
+    const service = this.services[evaluator]!;
+    if (payment.atMs < this.options.changeAtMs) {
+      const check = service.check({ payment, proposals });
+      this.options.onChecked?.(payment, proposals, check);
+      return undefined;
+    }
+    return service
+      .checkAndRecord({ payment, proposals })
+      .then((recorded) => this.recorded(payment, proposals, recorded));
+  }
+
+  private recorded(payment: Payment, proposals: readonly Proposal[], check: RecordedCheck): void {
     this.options.onChecked?.(payment, proposals, check);
-    if (payment.atMs < this.options.changeAtMs) return;
     this.count(check, proposals);
     if (check.allowedTotalMinor === 0) return;
     this.tally.add(payment, check.allowedTotalMinor);
     this.containment.recordBad(payment, check.allowedTotalMinor);
-    for (let position = 0; position < check.answers.length; position += 1) {
-      const answer = check.answers[position]!;
-      if (answer.amountMinor === 0) continue;
-      this.facts.push({
-        paymentId: payment.paymentId,
-        userId: payment.userId,
-        scenario: payment.scenario,
-        region: payment.region,
-        atMs: payment.atMs,
-        campaignId: EXTERNAL_CAMPAIGN_PREFIX + answer.campaignRef,
-        campaignVersion: EXTERNAL_CAMPAIGN_VERSION,
-        funding: proposals[position]!.funding,
-        // Allowed is what the caller grants; with nothing recorded in a ledger, the run counts it
-        // as spent.
-        state: "committed",
-        reservedMinor: answer.amountMinor,
-        committedMinor: answer.amountMinor,
-        reversedMinor: 0,
-      });
+    for (const answer of check.answers) {
+      if (answer.amountMinor > 0) {
+        this.recordedCampaignIds.add(EXTERNAL_CAMPAIGN_PREFIX + answer.campaignRef);
+      }
     }
   }
 
@@ -358,11 +376,14 @@ export class GuardModeWorld {
     await this.confirmKillsDue(Number.POSITIVE_INFINITY);
     this.clock.nowMs = endMs;
     const contained = await this.containment.outcome();
-    const versions = [...new Set(this.facts.map((fact) => fact.campaignId))].map((campaignId) => ({
+    const versions = [...this.recordedCampaignIds].sort().map((campaignId) => ({
       campaignId,
       version: EXTERNAL_CAMPAIGN_VERSION,
     }));
-    const query = { versions, fromMs: this.options.changeAtMs };
+    const impact =
+      versions.length === 0
+        ? null
+        : await this.ledger.impactReport({ versions, fromMs: this.options.changeAtMs });
     return {
       checks: {
         ...this.counts,
@@ -380,14 +401,13 @@ export class GuardModeWorld {
       killConfirmedAtMs: contained.killConfirmedAtMs,
       leakedUntilLastEvaluatorStopsMinor: contained.leakedUntilLastEvaluatorStopsMinor,
       incident: contained.incident,
-      impact:
-        versions.length === 0 ? null : assembleImpactReport(query, aggregateImpact(this.facts)),
+      impact,
       tripsBeforeChange: this.tripsBeforeChange,
       settled: this.settled,
     };
   }
 
-  private count(check: ProposalCheck, proposals: readonly Proposal[]): void {
+  private count(check: RecordedCheck, proposals: readonly Proposal[]): void {
     const counts = this.counts;
     counts.payments += 1;
     for (let position = 0; position < check.answers.length; position += 1) {
@@ -434,8 +454,9 @@ export class GuardModeWorld {
 
   /**
    * Every guard process obeys the kill: the decision is recorded. What the external engine
-   * granted with Bursar's allowance is the platform's cost; nobody is asked to pay it back. Bursar
-   * holds no reservation of the external engine's, so it releases nothing.
+   * granted with Bursar's allowance is the platform's cost; nobody is asked to pay it back. The
+   * ledger of checked subsidies commits each allowed subsidy at once (ADR 0023): nothing is held,
+   * so nothing is released.
    */
   private async remediate(response: GuardResponse): Promise<void> {
     if (response.incidentId === null) return;

@@ -76,7 +76,7 @@ describe("bursar demo incident", () => {
       "registered_max",
       "guard.killed",
       "kill_confirmed",
-      "impact report (from the subsidies Bursar allowed",
+      "impact report (from the ledger of checked subsidies)",
     ]) {
       expect(result.stdout).toContain(text);
     }

@@ -16,6 +16,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import type { ProposalCheck } from "../../src/core/guard/proposal-check.ts";
 import type { Proposal } from "../../src/core/guard/proposal-input.ts";
+import type { RecordedCheck } from "../../src/core/ledger/checked-subsidies.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Envelope } from "../../src/core/model/envelope.ts";
 import type { Payment } from "../../src/core/model/payment.ts";
@@ -33,7 +34,7 @@ interface Checked {
   readonly run: 0 | 1;
   readonly payment: Payment;
   readonly proposals: readonly Proposal[];
-  readonly check: ProposalCheck;
+  readonly check: ProposalCheck | RecordedCheck;
 }
 
 /** Runs the replay and keeps every check made after the edit. */
@@ -158,6 +159,12 @@ describe("guard mode's replay at a small scale", () => {
       expect(answer.amountMinor).toBe(registeredMaxMinor);
       expect(answer.proposedMinor).toBeGreaterThan(registeredMaxMinor);
     }
+    // Every check after the edit went through the ledger of checked subsidies.
+    for (const { check } of variant) {
+      expect("ledger" in check && check.ledger).toBe(
+        check.allowedTotalMinor > 0 ? "ledger.recorded" : "ledger.nothing_allowed",
+      );
+    }
     // What the run reports is exactly what the guard allowed.
     const allowedMinor = variant.reduce((sum, { check }) => sum + check.allowedTotalMinor, 0);
     expect(json.guarded.forced.subsidyMinor).toBe(allowedMinor);
@@ -200,7 +207,7 @@ describe("guard mode's replay at a small scale", () => {
     );
   });
 
-  test("the incident has a severity, a timeline and an impact report of exactly what was allowed", () => {
+  test("the incident has a severity, a timeline and the ledger's impact report of exactly what was allowed", () => {
     const incident = replay.forced.incident!;
     expect(incident.severity).toMatch(/^P[0-4]$/);
     expect(json.guarded.forced.severity).toBe(incident.severity);
@@ -295,6 +302,9 @@ describe("guard mode's replay, other engines", () => {
     expect(serial.forced.incident?.timeline).toEqual(threaded.forced.incident?.timeline);
     expect(serial.forced.checks).toEqual(threaded.forced.checks);
     expect(threaded.json.guarded.forced.payments).toBeGreaterThan(0);
+    // Without an observer too (the warm-up's checks once ran only for one), the runaway trips.
+    expect(threaded.json.guarded.forced.detectionMs).not.toBeNull();
+    expect(threaded.forced.tripsBeforeChange).toBe(0);
   }, 120_000);
 });
 

@@ -293,11 +293,7 @@ export function formatGuardModeReplay(replay: GuardModeReplay): string {
     }
     if (outcome.impact !== null) {
       lines.push(
-        ...impactLines(
-          outcome.impact,
-          "  impact report (from the subsidies Bursar allowed; the replay records nothing in the ledger of checked subsidies):",
-          "allowed",
-        ),
+        ...impactLines(outcome.impact, "  impact report (from the ledger of checked subsidies):"),
       );
     }
   }
@@ -345,22 +341,15 @@ function incidentLines(incident: Incident): string[] {
   return lines;
 }
 
-/**
- * The impact report's figures; `money` "ledger" shows what the ledger holds, "allowed" only the
- * total (guard mode's replay counts allowed subsidies, which no ledger reserved or committed).
- */
 function impactLines(
   impact: ImpactReport,
   heading = "  impact report (from the ledger):",
-  money: "ledger" | "allowed" = "ledger",
 ): string[] {
   const { totals, window } = impact;
   const lines = [
     heading,
     `    window ${window.firstAtMs === null ? "-" : localTime(window.firstAtMs)} to ${window.lastAtMs === null ? "-" : localTime(window.lastAtMs)}; ${count(totals.payments)} payments, ${count(totals.users)} users`,
-    money === "ledger"
-      ? `    reserved ${formatMinor(totals.reservedMinor, "CNY")}, committed ${formatMinor(totals.committedMinor, "CNY")}, returned ${formatMinor(totals.returnedMinor, "CNY")} yuan (net ${formatMinor(totals.netMinor, "CNY")})`
-      : `    allowed ${yuan(totals.netMinor)} yuan`,
+    `    reserved ${formatMinor(totals.reservedMinor, "CNY")}, committed ${formatMinor(totals.committedMinor, "CNY")}, returned ${formatMinor(totals.returnedMinor, "CNY")} yuan (net ${formatMinor(totals.netMinor, "CNY")})`,
   ];
   for (const split of ["scenario", "region", "funder", "campaign_version"] as const) {
     const rows = impact.splits[split].rows.slice(0, SPLIT_ROWS_SHOWN);
