@@ -6,7 +6,7 @@
  * served with the configuration: the document is listed as active, and the serving's guard
  * watches the campaign with its declared ceiling — which only a registration gives an external
  * campaign, so a trip of `campaign:ext:lunch-flash-2025@1` within seconds proves the served
- * registration reached the guard. Bounded in time: the trip is awaited at most 10 s.
+ * registration reached the guard — and the check holds proposals to its scope and maximum. Bounded in time: the trip is awaited at most 10 s.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { demoTimeOf } from "../../src/server/demo-clock.ts";
@@ -31,11 +31,11 @@ describe("a registration served from the change pipeline on sqlite", () => {
     await server?.stop();
   });
 
-  const check = (index: number, amountMinor: number) =>
+  const check = (index: number, amountMinor: number, region = "CN-SH") =>
     server.request("POST", "/v1/guard/check", {
       token: payments,
       body: {
-        payment: groceryPayment(`gm-reg-${index}`, { atMs: demoTimeOf(Date.now()) }),
+        payment: groceryPayment(`gm-reg-${index}`, { atMs: demoTimeOf(Date.now()), region }),
         proposals: [
           {
             proposalId: "a",
@@ -56,6 +56,21 @@ describe("a registration served from the change pipeline on sqlite", () => {
     expect(listed.body.documents).toEqual([
       expect.objectContaining({ id: "partner-lunch-flash", campaignRef: CAMPAIGN_REF }),
     ]);
+  });
+
+  test("the check holds proposals to the served registration: its regions and per-payment maximum", async () => {
+    const outside = await check(-1, 500, "CN-GD");
+    expect(outside.status).toBe(200);
+    expect(outside.body.answers[0]).toMatchObject({
+      outcome: "refused",
+      reason: "registration.region_outside",
+    });
+    const above = await check(-2, 4_000);
+    expect(above.body.answers[0]).toMatchObject({
+      outcome: "clamped",
+      amountMinor: 1_500,
+      clampedBy: "registered_max",
+    });
   });
 
   test("the served registration's declared ceiling trips the campaign's own breaker", async () => {
