@@ -280,3 +280,28 @@ export async function applyAnswered(
   }
   return answers;
 }
+
+/**
+ * Sends `check(n)` for n = 1, 2, … about 50 a second until one answers `guard.killed` or
+ * `waitMsMax` passes; every answer must be a 200. The ms from the first check to the killed one,
+ * or undefined, and how many were sent.
+ */
+export async function checkUntilKilled(
+  check: (
+    index: number,
+  ) => Promise<{ status: number; body: { answers: { reason: string | null }[] } }>,
+  waitMsMax: number,
+): Promise<{ killedAfterMs: number | undefined; sent: number }> {
+  const startedAtMs = Date.now();
+  let sent = 0;
+  while (Date.now() - startedAtMs < waitMsMax) {
+    sent += 1;
+    const answer = await check(sent);
+    expect(answer.status).toBe(200);
+    if (answer.body.answers[0]?.reason === "guard.killed") {
+      return { killedAfterMs: Date.now() - startedAtMs, sent };
+    }
+    await new Promise((done) => setTimeout(done, 20));
+  }
+  return { killedAfterMs: undefined, sent };
+}

@@ -73,32 +73,20 @@ export function registerDemoCommands(program: Command, outcome: ExitCodeHolder):
       }
       const bar = new ProgressBar();
       const onProgress = (doneMs: number, totalMs: number) => bar.show(doneMs, totalMs);
-      if (flags.guardMode === true) {
-        const replay = await runGuardModeReplay({
-          seed,
-          tps,
-          examples,
-          threads: flags.threads,
-          onProgress,
-        });
-        bar.finish();
-        process.stdout.write(
-          flags.json === true ? `${JSON.stringify(replay.json)}\n` : formatGuardModeReplay(replay),
-        );
-        outcome.exitCode = EXIT_OK;
-        return;
-      }
-      const replay = await runIncidentReplay({
-        seed,
-        tps,
-        examples,
-        threads: flags.threads,
-        onProgress,
-      });
+      const options = { seed, tps, examples, threads: flags.threads, onProgress };
+      // Both replays print the contract's JSON, or their own table.
+      const output =
+        flags.guardMode === true
+          ? await runGuardModeReplay(options).then((replay) =>
+              flags.json === true
+                ? `${JSON.stringify(replay.json)}\n`
+                : formatGuardModeReplay(replay),
+            )
+          : await runIncidentReplay(options).then((replay) =>
+              flags.json === true ? `${JSON.stringify(replay.json)}\n` : formatReplay(replay),
+            );
       bar.finish();
-      process.stdout.write(
-        flags.json === true ? `${JSON.stringify(replay.json)}\n` : formatReplay(replay),
-      );
+      process.stdout.write(output);
       outcome.exitCode = EXIT_OK;
     });
 }
