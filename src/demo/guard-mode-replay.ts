@@ -33,6 +33,7 @@ import {
   withEdits,
 } from "./incident-change.ts";
 import {
+  besideGuardedRuns,
   type GuardedRun,
   type NaiveRun,
   naiveRuns,
@@ -159,20 +160,15 @@ export async function runGuardModeReplay(
   };
   const asIs = guarded(0);
   const variant = guarded(1);
-  let naive: Awaited<ReturnType<typeof runNaive>>;
-  try {
-    naive = await runNaive(
+  const { naive, asIsRun, variantRun } = await besideGuardedRuns(asIs, variant, () =>
+    runNaive(
       options,
       shape,
       protectedScenarios,
       (doneMs) => report("naive", doneMs),
       naiveRunsOf(options, protectedScenarios),
-    );
-  } finally {
-    // A failure here must not leave workers running unobserved.
-    await Promise.allSettled([asIs, variant]);
-  }
-  const [asIsRun, variantRun] = [await asIs, await variant];
+    ),
+  );
   options.onProgress?.(endMs - startMs, endMs - startMs);
   return {
     json: {

@@ -119,14 +119,9 @@ export async function runIncidentReplay(options: IncidentReplayOptions): Promise
   // (same seed, same traffic), while this thread runs the naive engine over its own copy.
   const asIs = guarded("original");
   const variant = guarded("variant");
-  let naive: Awaited<ReturnType<typeof runNaive>>;
-  try {
-    naive = await runNaive(options, shape, protectedScenarios, (doneMs) => report("naive", doneMs));
-  } finally {
-    // A failure here must not leave workers running unobserved.
-    await Promise.allSettled([asIs, variant]);
-  }
-  const [asIsRun, variantRun] = [await asIs, await variant];
+  const { naive, asIsRun, variantRun } = await besideGuardedRuns(asIs, variant, () =>
+    runNaive(options, shape, protectedScenarios, (doneMs) => report("naive", doneMs)),
+  );
   options.onProgress?.(endMs - startMs, endMs - startMs);
   return {
     json: {
@@ -313,4 +308,20 @@ function guardedRunOf({ run, outcome }: GuardedRunResult): GuardedRun {
         : Math.max(0, outcome.trip.atMs - outcome.firstBadReservationAtMs),
     severity: outcome.incident?.severity ?? null,
   };
+}
+
+/**
+ * The naive runs, then the two guarded runs started before them (in workers); whichever fails,
+ * every run has settled before this does, so no worker is left running unobserved.
+ */
+export async function besideGuardedRuns<Naive, Guarded>(
+  asIs: Promise<Guarded>,
+  variant: Promise<Guarded>,
+  naive: () => Promise<Naive>,
+): Promise<{ naive: Naive; asIsRun: Guarded; variantRun: Guarded }> {
+  try {
+    return { naive: await naive(), asIsRun: await asIs, variantRun: await variant };
+  } finally {
+    await Promise.allSettled([asIs, variant]);
+  }
 }
