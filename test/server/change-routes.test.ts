@@ -89,7 +89,9 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
     const all = await call("GET", "/v1/documents", tokens.audrey!);
     expect(all.status).toBe(200);
     const kinds = new Set(all.body.documents.map((document: { kind: string }) => document.kind));
-    expect(kinds).toEqual(new Set(["template", "campaign", "program", "envelope"]));
+    expect(kinds).toEqual(
+      new Set(["template", "campaign", "program", "envelope", "external-campaign"]),
+    );
 
     const campaigns = await call("GET", "/v1/documents?kind=campaign", tokens.alice!);
     expect(campaigns.status).toBe(200);
@@ -596,7 +598,9 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
         }
       }
     }
-    expect(operations).toBe(15);
+    // 15 of the change pipeline and the documents, plus the console's GET /v1/campaigns and
+    // POST /v1/lint: a route that loses its tag drops out of this matrix and fails here.
+    expect(operations).toBe(17);
     expect(checked).toBeGreaterThan(40);
   });
 });
