@@ -354,10 +354,14 @@ async function measureGuardCheck(
   return open.p99Ms;
 }
 
-/** Counts a check answer's proposals by outcome (a pattern: parsing each answer would cost the loop). */
+/**
+ * Counts a check answer's proposals by outcome and reason (a pattern: parsing each answer would
+ * cost the loop).
+ */
 function countOutcomes(body: string, outcomes: Map<string, number>): void {
-  for (const match of body.matchAll(/"outcome":"([a-z]+)"/g)) {
-    outcomes.set(match[1]!, (outcomes.get(match[1]!) ?? 0) + 1);
+  for (const match of body.matchAll(/"outcome":"([a-z]+)"(?:[^}]*?"reason":"([a-z._]+)")?/g)) {
+    const key = match[2] === undefined ? match[1]! : `${match[1]} ${match[2]}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   }
 }
 
