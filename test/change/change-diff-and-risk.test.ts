@@ -3,6 +3,7 @@ import { diffChange } from "../../src/core/change/change-diff.ts";
 import {
   assessRisk,
   DEFAULT_RISK_POLICY,
+  offerRaise,
   raisedLimits,
   type SimulatedMoney,
   widenedScopeFields,
@@ -11,6 +12,7 @@ import type { Campaign } from "../../src/core/model/campaign.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Envelope } from "../../src/core/model/envelope.ts";
 import type { Template } from "../../src/core/model/template.ts";
+import type { Offer } from "../../src/core/offers/registry.ts";
 import { exampleDocuments, replaced, resolve } from "./change-fixtures.ts";
 
 let documents: ConfigDocument[];
@@ -165,6 +167,114 @@ describe("risk", () => {
     expect(risk.level).toBe("low");
     expect(risk.autoApprovable).toBe(false);
     expect(risk.reasons.map((reason) => reason.code)).toEqual(["limit_raised"]);
+  });
+
+  test("raising a campaign's offer is low-risk but never auto-approved, even with no money moving", () => {
+    const campaign = find("campaign", "idc-coffee-afternoon-tea");
+    const raised: Campaign = { ...campaign, offer: { amountMinor: 120 } };
+    const { risk } = assess(replaced(documents, raised));
+    expect(risk).toMatchObject({ level: "low", autoApprovable: false });
+    expect(risk.reasons).toEqual([
+      {
+        code: "offer_raised",
+        message: `campaign ${campaign.id}'s offer gives up to 120 instead of 50 minor units on a payment of 120`,
+      },
+    ]);
+    // Lowering it is the easy direction: nothing holds it back.
+    const lowered: Campaign = { ...campaign, offer: { amountMinor: 30 } };
+    expect(assess(replaced(documents, lowered)).risk.autoApprovable).toBe(true);
+  });
+
+  test("a raise a per-payment cap holds today is still a raise, and the reason says the cap holds it", () => {
+    const campaign = find("campaign", "idc-national-qr-everyday");
+    expect(campaign.limits.perPaymentCapMinor).toBe(50);
+    const raised: Campaign = { ...campaign, offer: { amountMinor: 100 } };
+    const { risk } = assess(replaced(documents, raised));
+    expect(risk.autoApprovable).toBe(false);
+    expect(risk.reasons).toEqual([
+      {
+        code: "offer_raised",
+        message:
+          "campaign idc-national-qr-everyday's offer gives up to 100 instead of 50 minor units on a payment of 100; its per-payment cap of 50 minor units holds it where it was, so the simulated money does not move",
+      },
+    ]);
+  });
+
+  test("offerRaise compares what offers give, kind by kind and across kinds", () => {
+    const fixed = (amountMinor: number): Offer => ({ kind: "fixed", amountMinor });
+    const percent = (rateBps: number, capMinor: number): Offer => ({
+      kind: "percent",
+      rateBps,
+      capMinor,
+    });
+    const random = (minMinor: number, maxMinor: number): Offer => ({
+      kind: "random",
+      minMinor,
+      maxMinor,
+    });
+    const threshold = (...tiers: [number, number][]): Offer => ({
+      kind: "threshold",
+      tiers: tiers.map(([minSpendMinor, offMinor]) => ({ minSpendMinor, offMinor })),
+    });
+
+    expect(offerRaise(fixed(50), fixed(100))).toEqual({
+      amountMinor: 100,
+      beforeMinor: 50,
+      afterMinor: 100,
+    });
+    expect(offerRaise(fixed(100), fixed(50))).toBeUndefined();
+    expect(offerRaise(fixed(50), fixed(50))).toBeUndefined();
+    // A per-payment cap of 50 holds a doubled fixed offer; one of 80 does not.
+    expect(offerRaise(fixed(50), fixed(100), { beforeMinor: 50, afterMinor: 50 })).toBeUndefined();
+    expect(offerRaise(fixed(50), fixed(100), { beforeMinor: 50, afterMinor: 80 })).toEqual({
+      amountMinor: 80,
+      beforeMinor: 50,
+      afterMinor: 80,
+    });
+
+    // A higher rate under the same cap gives more only below the cap, and is found there.
+    expect(offerRaise(percent(1_000, 100), percent(2_000, 100))).toEqual({
+      amountMinor: 499,
+      beforeMinor: 49,
+      afterMinor: 99,
+    });
+    expect(offerRaise(percent(1_000, 100), percent(1_000, 200))).toMatchObject({
+      beforeMinor: 100,
+      afterMinor: 200,
+    });
+    expect(offerRaise(percent(2_000, 100), percent(1_000, 100))).toBeUndefined();
+    // Tiny caps: 10 % capped at 1 reaches it at 10 minor units, 15 % at 7; 7..9 get more.
+    expect(offerRaise(percent(1_000, 1), percent(1_500, 1))).toMatchObject({
+      beforeMinor: 0,
+      afterMinor: 1,
+    });
+
+    // A random offer whose minimum rises gives more on average at the same maximum.
+    expect(offerRaise(random(10, 100), random(60, 100))).toMatchObject({
+      beforeMinor: 10,
+      afterMinor: 60,
+    });
+    expect(offerRaise(random(10, 100), random(5, 90))).toBeUndefined();
+
+    // A lower threshold is a raise; a higher one is a lowering.
+    expect(offerRaise(threshold([10_000, 1_000]), threshold([5_000, 1_000]))).toEqual({
+      amountMinor: 5_000,
+      beforeMinor: 0,
+      afterMinor: 1_000,
+    });
+    expect(offerRaise(threshold([5_000, 1_000]), threshold([10_000, 1_000]))).toBeUndefined();
+    expect(
+      offerRaise(threshold([5_000, 500]), threshold([5_000, 500], [20_000, 3_000])),
+    ).toMatchObject({ beforeMinor: 500, afterMinor: 3_000 });
+
+    // Across kinds: 0.50 off becoming 20 % off (capped at 1,000 yuan) is a raise on big payments.
+    expect(offerRaise(fixed(50), percent(2_000, 100_000))).toEqual({
+      amountMinor: 500_000,
+      beforeMinor: 50,
+      afterMinor: 100_000,
+    });
+    // 1 % capped at 0.30 never gives more than 0.50 off.
+    expect(offerRaise(fixed(50), percent(100, 30))).toBeUndefined();
   });
 
   test("widenedScopeFields and raisedLimits see additions, removals and looser ranges", () => {

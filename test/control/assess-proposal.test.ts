@@ -167,6 +167,66 @@ describe("submitting through lint and simulation", () => {
     );
   });
 
+  test("doubling the everyday QR offer behind its 0.50 cap moves no money and is not approved by policy", async () => {
+    const everyday = documents.find(
+      (document) => document.id === "idc-national-qr-everyday",
+    ) as Campaign;
+    // The campaign inherits 0.50 yuan off and caps every payment at 0.50 yuan itself.
+    expect(everyday.offer).toBeUndefined();
+    expect(everyday.limits.perPaymentCapMinor).toBe(50);
+    const acknowledged = [
+      {
+        findingKey: "lint.scope_everything|campaign/idc-national-qr-everyday|scope",
+        reason: "the nationwide scope is the campaign's purpose",
+        byId: "ana",
+      },
+    ];
+    const submit = async (title: string, document: Campaign) => {
+      const created = ok(await service.create(ana, title, [{ op: "put", document }]));
+      return ok(await service.submit(ana, created.change.id, acknowledged)).change;
+    };
+    const everydayForecast = (change: Awaited<ReturnType<typeof submit>>) =>
+      change.assessment?.forecast?.byCampaign?.find((row) => row.campaignId === everyday.id);
+
+    const doubled = await submit("everyday QR 1.00", { ...everyday, offer: { amountMinor: 100 } });
+    const money = doubled.assessment!;
+    // The cap binds on every payment: the simulated money is truly the same on both sides...
+    expect(money.proposedSubsidyPerHourMinor).toBe(money.currentSubsidyPerHourMinor);
+    const held = everydayForecast(doubled)!;
+    expect(held.subsidisedShareBps).toBeGreaterThan(0);
+    // ...0.50 yuan per subsidised payment (milli-minor per payment over the share subsidised).
+    expect((held.subsidyPerPaymentMilliMinor * 10) / held.subsidisedShareBps).toBeCloseTo(50, 0);
+    // ...but the offer was raised, and raising a subsidy is never approved by the policy alone.
+    expect(money.risk).toMatchObject({ level: "low", autoApprovable: false });
+    expect(money.risk.reasons).toEqual([
+      {
+        code: "offer_raised",
+        message: expect.stringContaining("per-payment cap of 50 minor units holds it"),
+      },
+    ]);
+    expect(doubled.state).toBe("in_review");
+    expect(doubled.approvals).toEqual([]);
+
+    // With the cap raised as well, the evaluator reads the new amount: the money doubles.
+    const uncapped = await submit("everyday QR 1.00, cap 1.00", {
+      ...everyday,
+      offer: { amountMinor: 100 },
+      limits: { ...everyday.limits, perPaymentCapMinor: 100 },
+    });
+    const freed = everydayForecast(uncapped)!;
+    expect(freed.subsidisedShareBps).toBe(held.subsidisedShareBps);
+    expect(freed.subsidyPerPaymentMilliMinor / held.subsidyPerPaymentMilliMinor).toBeCloseTo(2, 2);
+    expect(uncapped.assessment!.proposedSubsidyPerHourMinor).toBeGreaterThan(
+      uncapped.assessment!.currentSubsidyPerHourMinor! + 50_000,
+    );
+    expect(uncapped.assessment!.risk.reasons.map((reason) => reason.code)).toEqual([
+      "offer_raised",
+      "limit_raised",
+      "money_delta_over_threshold",
+    ]);
+    expect(uncapped.state).toBe("in_review");
+  });
+
   test("a change the sample never exercises is not approved by policy (a breakfast offer on afternoon traffic)", async () => {
     const breakfast = documents.find(
       (document) => document.id === "idc-bj-breakfast-qr",
@@ -178,6 +238,7 @@ describe("submitting through lint and simulation", () => {
     );
     const submitted = ok(await service.submit(ana, created.change.id, []));
     expect(submitted.change.assessment?.risk.reasons).toEqual([
+      expect.objectContaining({ code: "offer_raised" }),
       expect.objectContaining({ code: "simulation_uninformative" }),
     ]);
     expect(submitted.change.state).toBe("in_review");

@@ -231,6 +231,7 @@ describe("the change pipeline", () => {
     );
     const submitted = ok(await service.submit(ana, created.change.id, []));
     expect(submitted.change.assessment?.risk.reasons.map((reason) => reason.code)).toEqual([
+      "offer_raised",
       "spend_growth",
     ]);
     ok(await service.approve(rui, created.change.id, created.change.contentHash));

@@ -9,6 +9,8 @@ import type { EffectiveCampaign } from "../model/config-set.ts";
 import type { Schedule } from "../model/schedule.ts";
 import type { Scope } from "../model/scope.ts";
 import { SCOPE_LIST_FIELDS } from "../model/scope.ts";
+import { AMOUNT_MINOR_MAX } from "../money.ts";
+import { type Offer, offerKindOf } from "../offers/registry.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { ChangeDiff, FieldChange } from "./change-diff.ts";
 
@@ -54,6 +56,11 @@ export const RISK_REASONS = {
     highRisk: false,
     description:
       "A campaign runs longer or at more times (earlier start, later end, wider or no daily window or weekdays): not auto-approved.",
+  },
+  offer_raised: {
+    highRisk: false,
+    description:
+      "A campaign's offer gives more on some payment (a larger amount, rate, cap or draw, a lower threshold), even where a per-payment cap holds it today: not auto-approved.",
   },
   limit_raised: {
     highRisk: false,
@@ -139,6 +146,7 @@ export function assessRisk(
     }
   }
   assessCampaignEffects(diff, current, add);
+  assessOffers(diff, current, proposed, add);
   assessCampaignDocuments(current, proposed, add);
   assessMoney(money, policy, add);
   assessSample(diff, money, add);
@@ -192,6 +200,142 @@ function assessCampaignEffects(
       }
     }
   }
+}
+
+/**
+ * Raising a subsidy needs a reviewer (DESIGN §3, principle 8), whatever the simulation shows: a
+ * per-payment cap can hold a doubled offer at the old amount on every sampled payment, so the
+ * money does not move and only the document says the discount doubled. The cap is then all that
+ * stands between the payers and the new offer.
+ */
+function assessOffers(
+  diff: ChangeDiff,
+  current: readonly EffectiveCampaign[],
+  proposed: readonly EffectiveCampaign[],
+  add: AddReason,
+): void {
+  const capsOf = (campaigns: readonly EffectiveCampaign[]) =>
+    new Map(
+      campaigns.map((effective) => [
+        effective.campaign.id,
+        effective.campaign.limits.perPaymentCapMinor,
+      ]),
+    );
+  const capsBefore = capsOf(current);
+  const capsAfter = capsOf(proposed);
+  for (const effect of diff.campaigns) {
+    if (effect.operation !== "change") continue;
+    const change = effect.fields.find((field) => field.field === "offer");
+    if (change === undefined) continue;
+    const before = change.before as Offer;
+    const after = change.after as Offer;
+    const raise = offerRaise(before, after);
+    if (raise === undefined) continue;
+    const capBeforeMinor = capsBefore.get(effect.campaignId);
+    const capAfterMinor = capsAfter.get(effect.campaignId);
+    const held =
+      capAfterMinor !== undefined &&
+      offerRaise(before, after, { beforeMinor: capBeforeMinor, afterMinor: capAfterMinor }) ===
+        undefined;
+    add(
+      "offer_raised",
+      `campaign ${effect.campaignId}'s offer gives up to ${raise.afterMinor} instead of ${raise.beforeMinor} minor units on a payment of ${raise.amountMinor}` +
+        (held
+          ? `; its per-payment cap of ${capAfterMinor} minor units holds it where it was, so the simulated money does not move`
+          : ""),
+    );
+  }
+}
+
+/** Where an offer gives more than before: the payment amount and the most it gives there. */
+export interface OfferRaise {
+  readonly amountMinor: number;
+  readonly beforeMinor: number;
+  readonly afterMinor: number;
+}
+
+/** Per-payment caps applied on top of the offers, as the evaluator applies the campaign's. */
+export interface PerPaymentCapsMinor {
+  readonly beforeMinor?: number | undefined;
+  readonly afterMinor?: number | undefined;
+}
+
+/**
+ * The payment on which `after` gives the most more than `before` (its largest or its smallest
+ * draw), or undefined when it never gives more. Kinds declare their own subsidy functions (STYLE
+ * rule 6), so this compares them rather than their parameters: a higher threshold is a lowering,
+ * a new kind may be either. Every kind's subsidy is a non-decreasing function of the amount whose
+ * shape changes only at the amounts its lint facts name (amounts off and the payments that get
+ * them, caps, where a rate reaches its cap). Probing both sides of each, plus powers of two up to
+ * the largest amount, finds every raise but one hidden in a rate's rounding between two probes
+ * (a fraction of a minor unit on a few small payments).
+ */
+export function offerRaise(
+  before: Offer,
+  after: Offer,
+  capsMinor: PerPaymentCapsMinor = {},
+): OfferRaise | undefined {
+  let largest: { raise: OfferRaise; raisedMinor: number } | undefined;
+  for (const amountMinor of probeAmountsMinor([before, after], capsMinor)) {
+    const was = drawsMinor(before, amountMinor, capsMinor.beforeMinor);
+    const now = drawsMinor(after, amountMinor, capsMinor.afterMinor);
+    // The smallest draw counts too: a random offer whose minimum rose gives more on average.
+    const raisedMinor = Math.max(now.mostMinor - was.mostMinor, now.leastMinor - was.leastMinor);
+    if (raisedMinor <= 0 || (largest !== undefined && raisedMinor <= largest.raisedMinor)) continue;
+    const most = now.mostMinor > was.mostMinor;
+    largest = {
+      raisedMinor,
+      raise: {
+        amountMinor,
+        beforeMinor: most ? was.mostMinor : was.leastMinor,
+        afterMinor: most ? now.mostMinor : now.leastMinor,
+      },
+    };
+  }
+  return largest?.raise;
+}
+
+/** The least and the most an offer gives on a payment, under a per-payment cap if any. */
+function drawsMinor(offer: Offer, amountMinor: number, capMinor: number | undefined) {
+  const kind = offerKindOf(offer);
+  const capped = (value: number) => (capMinor === undefined ? value : Math.min(value, capMinor));
+  return {
+    leastMinor: capped(kind.subsidyMinor(offer, amountMinor, 0)),
+    mostMinor: capped(kind.maxSubsidyMinor(offer, amountMinor)),
+  };
+}
+
+/** Powers of two from 1 to the largest amount: 50 probes between the named breakpoints. */
+const PROBE_LADDER_MINOR: readonly number[] = (() => {
+  const ladder: number[] = [];
+  for (let amount = 1; amount < AMOUNT_MINOR_MAX; amount *= 2) ladder.push(amount);
+  ladder.push(AMOUNT_MINOR_MAX);
+  return ladder;
+})();
+
+function probeAmountsMinor(offers: readonly Offer[], capsMinor: PerPaymentCapsMinor): number[] {
+  const breakpoints: number[] = [];
+  for (const offer of offers) {
+    const facts = offerKindOf(offer).lintFacts(offer);
+    for (const off of facts.amountsOff) breakpoints.push(off.valueMinor, off.fromPaymentMinor);
+    if (facts.capMinor !== undefined) {
+      breakpoints.push(facts.capMinor);
+      if (facts.rateBps !== undefined && facts.rateBps > 0) {
+        // Where the rate reaches its cap; floating point is close enough with the ±1 probes.
+        breakpoints.push(Math.ceil((facts.capMinor / facts.rateBps) * 10_000));
+      }
+    }
+  }
+  for (const capMinor of [capsMinor.beforeMinor, capsMinor.afterMinor]) {
+    if (capMinor !== undefined) breakpoints.push(capMinor);
+  }
+  const probes = new Set(PROBE_LADDER_MINOR);
+  for (const breakpoint of breakpoints) {
+    for (const amount of [breakpoint - 1, breakpoint, breakpoint + 1]) {
+      if (amount >= 1 && amount <= AMOUNT_MINOR_MAX) probes.add(amount);
+    }
+  }
+  return [...probes].sort((a, b) => a - b);
 }
 
 /** Scope and limits: compared document to document for campaigns that exist on both sides. */
