@@ -4,8 +4,10 @@
  * pipeline, synthetic payments flowing), acting only through the page and the public API. Signs
  * in with the administrator's token, sees the campaigns, watches the live figures move, opens an
  * incident (opened by hand through the API, as on-call would) with its impact report and CSV
- * download, reads the verified audit log, reviews a change (its author may not approve it, a
- * reviewer does), signs out; the page never calls another origin.
+ * download, reads the verified audit log, edits a campaign, reviews a change (its author may not
+ * approve it, a reviewer does), rolls it out and back; forces the 2025-01-16 variant through with
+ * two administrators, rolls it out and watches the breaker trip on the demo's traffic, then reads
+ * the incident the guard opened; signs out; the page never calls another origin.
  * Screenshots of each page go to test-artifacts/e2e/.
  */
 import { readFileSync } from "node:fs";
@@ -19,6 +21,15 @@ import { ensureConsoleBuild, launchChromium, screenshotPath } from "./browser.ts
 const TEST_MS = 60_000;
 const WAIT_MS = 20_000;
 const FORCE_REASON = "campaign launch deadline; the template edit was checked by hand";
+/**
+ * Payments a second the demo sends. The breaker judges a campaign's subsidy per payment on at
+ * least 8 subsidised payments in a window (the guard's policy): at 200 a second and a 10 % stage
+ * the forced variant gets them in seconds, where the default 50 would take about a minute.
+ */
+const DEMO_TPS = 200;
+/** How long the breaker may take to trip after the rollout starts (typically 5–10 s). */
+const TRIP_WAIT_MS = 60_000;
+const TRIP_TEST_MS = 150_000;
 
 describe("the console in a browser", () => {
   let server: TestServer;
@@ -26,11 +37,13 @@ describe("the console in a browser", () => {
   let context: BrowserContext;
   let page: Page;
   const requested: string[] = [];
+  /** The change the review test approves, rolled out and back by the test after it. */
+  let approvedChangeId: string | undefined;
 
   beforeAll(async () => {
     ensureConsoleBuild();
     [server, browser] = await Promise.all([
-      startTestServer("sqlite", { demo: true, demoTps: 40 }),
+      startTestServer("sqlite", { demo: true, demoTps: DEMO_TPS }),
       launchChromium(),
     ]);
     context = await browser.newContext({
@@ -367,6 +380,50 @@ describe("the console in a browser", () => {
       expect(stored.body.approvals).toEqual([
         expect.objectContaining({ reviewerId: "bob", contentHash: created.body.contentHash }),
       ]);
+      approvedChangeId = changeId;
+    },
+    TEST_MS,
+  );
+
+  test(
+    "rollout: an operator starts the approved change's staged rollout and rolls it back in the page",
+    async () => {
+      expect(approvedChangeId, "the change review test approves a change").toBeDefined();
+      const operator = await server.tokenFor(["operator"], "oncall.rollout");
+      await signInAs(operator);
+      await page.goto(`${server.url}/#/changes/${approvedChangeId}`);
+      await page.getByTestId("rollout").waitFor();
+      // A stage plan is checked before it is sent.
+      await page.getByLabel("Stages (%)").fill("1, 0.5");
+      expect(await page.getByRole("button", { name: "Start rollout" }).isDisabled()).toBe(true);
+      await page.getByLabel("Stages (%)").fill("1, 100");
+      await page.getByRole("button", { name: "Start rollout" }).click();
+      await page.getByRole("button", { name: "Confirm start rollout" }).click();
+      await expect
+        .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
+        .toBe("rolling out");
+      await page.getByTestId("rollout-stages").waitFor();
+      expect(await page.getByTestId("rollout-stages").locator("tbody tr").count()).toBe(2);
+      expect(
+        await page.getByTestId("rollout-stages").locator('tr[aria-current="step"]').textContent(),
+      ).toContain("1.00 %");
+      await page.screenshot({ path: screenshotPath("11-rollout"), fullPage: true });
+
+      // Rolling back needs a reason: the button waits for one.
+      const rollBack = page.getByRole("button", { name: "Roll back" });
+      expect(await rollBack.isDisabled()).toBe(true);
+      await page
+        .getByLabel("Reason (forcing, rollback, kill)")
+        .fill("the spring budget is not signed yet: rolled back by on-call");
+      await rollBack.click();
+      await page.getByRole("button", { name: "Confirm roll back" }).click();
+      await expect
+        .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
+        .toBe("rolled back");
+      const stored = await server.request("GET", `/v1/changes/${approvedChangeId}`, {
+        token: operator,
+      });
+      expect(stored.body.state).toBe("rolled_back");
     },
     TEST_MS,
   );
@@ -382,7 +439,7 @@ describe("the console in a browser", () => {
   }
 
   test(
-    "the 2025-01-16 variant: blocked by lint, forced by two administrators, rolled out and rolled back through the page",
+    "the 2025-01-16 variant: blocked by lint, forced by two administrators, rolled out in the page; the breaker trips and its incident has an impact report",
     async () => {
       // The operator's template edit (src/demo/incident-change.ts), sent by its author via the API.
       const olivia = await server.tokenFor(["author"], "olivia");
@@ -432,37 +489,67 @@ describe("the console in a browser", () => {
       });
       expect(submitted.body.state, JSON.stringify(submitted.body)).toBe("approved");
 
+      // On-call starts the rollout in the page. The demo sends DEMO_TPS payments a second, not
+      // a payment platform's thousands: at a 1 % stage the guard would wait minutes for the
+      // samples it judges a campaign's subsidy per payment on, so the first stage is 10 %.
       await signInAs(operator);
       await page.goto(`${server.url}/#/changes/${changeId}`);
       await page.getByTestId("change-marks").waitFor();
       expect(await page.getByTestId("change-marks").textContent()).toContain(
         "Forced past lint by admin and second.admin",
       );
-      await page.getByLabel("Stages (%)").fill("1, 100");
+      await page.getByLabel("Stages (%)").fill("10, 100");
       await page.getByRole("button", { name: "Start rollout" }).click();
       await page.getByRole("button", { name: "Confirm start rollout" }).click();
       await expect
-        .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
-        .toBe("rolling out");
-      await page.getByTestId("rollout-stages").waitFor();
-      expect(await page.getByTestId("rollout-stages").locator("tbody tr").count()).toBe(2);
-      expect(
-        await page.getByTestId("rollout-stages").locator('tr[aria-current="step"]').textContent(),
-      ).toContain("1.00 %");
-      await page.screenshot({ path: screenshotPath("11-rollout"), fullPage: true });
+        .poll(() => page.getByTestId("operation-answer").textContent(), { timeout: WAIT_MS })
+        .toBe("Start rollout: done.");
 
-      await page
-        .getByLabel("Reason (forcing, rollback, kill)")
-        .fill("20 % off everything: rolled back by on-call");
-      await page.getByRole("button", { name: "Roll back" }).click();
-      await page.getByRole("button", { name: "Confirm roll back" }).click();
+      // The live page, polling, shows the breaker trip on the real traffic the change now serves.
+      await page.goto(`${server.url}/#/live`);
+      const tripped = page.getByTestId("breakers").locator("tr", { hasText: "tripped" });
+      await tripped.first().waitFor({ timeout: TRIP_WAIT_MS });
+      const breakerRow = (await tripped.first().textContent()) ?? "";
+      expect(breakerRow).toMatch(/^campaign:[\w-]+@\d+/);
+      expect(await page.getByText("Every breaker is armed").count()).toBe(0);
+      await page.screenshot({ path: screenshotPath("13-live-breaker-tripped"), fullPage: true });
+
+      // The guard rolled the change back and opened an incident: nobody clicked anything.
+      await page.goto(`${server.url}/#/changes/${changeId}`);
       await expect
         .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
         .toBe("rolled back");
+      await page.goto(`${server.url}/#/incidents`);
+      const incidentLink = page
+        .getByTestId("incident-table")
+        .getByRole("link", { name: /^breaker campaign:.* tripped/ });
+      await incidentLink.waitFor();
+      await incidentLink.click();
+      await page.getByTestId("timeline").waitFor();
+      const timeline = (await page.getByTestId("timeline").textContent()) ?? "";
+      for (const kind of ["change_forced", "rollout_stage", "trip", "kill_published", "rollback"]) {
+        expect(timeline, kind).toContain(kind);
+      }
+      const blame = (await page.getByTestId("blame").textContent()) ?? "";
+      expect(blame).toContain(changeId);
+      expect(breakerRow).toContain(blame.split(",")[0]!.trim());
+
+      // Its impact report, as the page shows it, is the API's for this incident.
+      await page.getByTestId("impact").waitFor();
+      const incidentId = decodeURIComponent(page.url().split("#/incidents/")[1]!);
+      const report = await server.request("GET", `/v1/incidents/${incidentId}/impact`, {
+        token: operator,
+      });
+      expect(report.status).toBe(200);
+      expect(await page.getByTestId("impact-payments").textContent()).toBe(
+        report.body.totals.payments.toLocaleString("en-US"),
+      );
+      expect(await page.getByTestId("impact-window-asked").textContent()).toContain("from");
+      await page.screenshot({ path: screenshotPath("14-incident-breaker"), fullPage: true });
       const audit = await server.request("GET", "/v1/audit/verify", { token: server.adminToken });
       expect(audit.body.ok).toBe(true);
     },
-    TEST_MS,
+    TRIP_TEST_MS,
   );
 
   test(

@@ -40,7 +40,8 @@ interface Incident {
   readonly severity: string;
   readonly openedAtMs: number;
   readonly updatedAtMs: number;
-  readonly windowStartMs?: number;
+  readonly windowStartMs: number;
+  readonly resolution?: { readonly atMs: number };
   readonly because: readonly { measure: string; severity: string }[];
   readonly impact: {
     readonly atRiskPerMinuteMinor: number;
@@ -159,7 +160,17 @@ function IncidentView({
       {impact.kind === "none" ? (
         <Empty>No impact report: {impact.why}.</Empty>
       ) : (
-        <ImpactView api={api} incidentId={incident.id} report={impact.report} />
+        <>
+          <p class="meta" data-testid="impact-window-asked">
+            The blamed versions' payments in the ledger from {formatInstant(incident.windowStartMs)}{" "}
+            (when the anomaly began, as far as is known) to{" "}
+            {incident.resolution === undefined
+              ? "now"
+              : `the resolution at ${formatInstant(incident.resolution.atMs)}`}
+            .
+          </p>
+          <ImpactView api={api} incidentId={incident.id} report={impact.report} />
+        </>
       )}
     </>
   );
