@@ -203,6 +203,8 @@ describe("the console in a browser", () => {
       const report = JSON.parse(readFileSync(await json.path(), "utf8"));
       expect(report.totals.payments).toBeGreaterThanOrEqual(payments);
       await page.screenshot({ path: screenshotPath("05-incident"), fullPage: true });
+      // The README's picture (scripts/readme-screenshots.sh): the first screen.
+      await page.screenshot({ path: screenshotPath("readme-incident") });
     },
     TEST_MS,
   );
@@ -370,7 +372,10 @@ describe("the console in a browser", () => {
       const approve = page.getByRole("button", { name: "Approve" });
       await approve.waitFor();
       expect(await approve.isEnabled()).toBe(true);
+      await page.getByTestId("money-region").waitFor();
       await page.screenshot({ path: screenshotPath("09-change-review"), fullPage: true });
+      // The README's picture (scripts/readme-screenshots.sh): the first screen, money first.
+      await page.screenshot({ path: screenshotPath("readme-change-review") });
       await approve.click();
       await expect
         .poll(() => page.getByTestId("change-state").textContent(), { timeout: WAIT_MS })
