@@ -59,8 +59,8 @@ export interface GuardModeReplayOptions {
   readonly evaluators?: number;
   /**
    * Whether the external engine's campaigns are registered with the guard as it declared them
-   * before the edit (default true); unregistered ones are judged by the envelope, the `ext:*`
-   * template and the platform baseline only.
+   * before the edit (default true); unregistered ones are judged by the envelope, their own
+   * baselines, their funders', the `ext:*` template's and the platform's.
    */
   readonly registered?: boolean;
   /**

@@ -10,19 +10,23 @@
  * External campaigns (guard mode, `ext:<campaignRef>` under the template `ext:*`) are watched
  * beside the native ones: each registered one with its declared scope and ceiling and its own
  * baseline mean (`core/guard/external-watch.ts`), each unregistered one from its first grant (so a
- * trip can name it), and the `ext:*` template against its own spend over the baseline window.
+ * trip can name it), the `ext:*` template against its own spend over the baseline window, and
+ * the external spend of each funder against its own over the baseline window plus the ceilings
+ * its registered campaigns declare (a switch of funding, as on 2025-01-16, trips it).
  *
  * Time is the caller's: the same object runs in a server and in the replay.
  */
 import type { RolloutForecast } from "../core/change/rollout.ts";
 import type { Decision } from "../core/evaluator/decision.ts";
 import type { SnapshotCampaign } from "../core/evaluator/snapshot.ts";
+import { FUNDING_SOURCES, type FundingSource } from "../core/funding.ts";
 import {
   type BreakerAction,
   type BreakerState,
   nextBreakerState,
 } from "../core/guard/breaker-lifecycle.ts";
 import {
+  type ExternalBaseline,
   isExternalCampaignId,
   watchedExternalCampaign,
   watchedUnregisteredExternal,
@@ -35,6 +39,7 @@ import {
   type GuardTrip,
   type GuardWatch,
   type WatchedCampaign,
+  type WatchedFunder,
   type WatchedTemplate,
 } from "../core/guard/guard-monitors.ts";
 import { externalCampaignId } from "../core/guard/proposal-check.ts";
@@ -108,7 +113,10 @@ export const RUNTIME_GUARD_LIMITS = {
   unregisteredExternalMax: 1_000,
 } as const;
 
-/** The `ext:*` template's spend is a baseline once it spans a minute (else a start looks slow). */
+/**
+ * The `ext:*` template's and the external funders' spend is a baseline once it spans a minute
+ * (else a start looks slow).
+ */
 const EXTERNAL_TEMPLATE_BASELINE_MIN_MS = 60_000;
 
 /** A breaker per subject: `campaign:ID@VERSION`, `template:ID`, `platform`. */
@@ -131,12 +139,15 @@ export class RuntimeGuard {
   private readonly baselineSamplesMin: number;
   private readonly platformBaselinePaymentsMin: number;
   private monitors: GuardMonitors;
+  /** Per campaign, each version's grants over the baseline window and its first grant's instant. */
   private readonly campaignBaselines = new Map<
     string,
-    { readonly version: number; readonly window: SlidingWindow }[]
+    { readonly version: number; readonly window: SlidingWindow; readonly firstAtMs: number }[]
   >();
   private baselineKeys = 0;
   private readonly templateBaselines = new Map<string, SlidingWindow>();
+  /** External grants' spend per funding source over the baseline window (guard mode). */
+  private readonly externalFunderBaselines = new Map<FundingSource, SlidingWindow>();
   private readonly platformVolume: SlidingWindow;
   private readonly platformSubsidy: SlidingWindow;
   private readonly breakers = new Map<string, { state: BreakerState; trip?: GuardTrip }>();
@@ -210,6 +221,7 @@ export class RuntimeGuard {
       const subsidy = subsidies[index]!;
       if (subsidy.templateId !== EXTERNAL_TEMPLATE_ID) continue;
       this.firstExternalGrantAtMs ??= payment.atMs;
+      this.externalFunderBaselineOf(subsidy.funding).add(payment.atMs, subsidy.amountMinor, 1);
       if (
         !this.registeredExternal.has(subsidy.campaignId) &&
         !this.unregisteredExternal.has(subsidy.campaignId)
@@ -231,7 +243,7 @@ export class RuntimeGuard {
       this.platformSubsidy.add(payment.atMs, decision.totalSubsidyMinor, 1);
     }
     for (const subsidy of decision.subsidies) {
-      this.campaignBaselineOf(subsidy.campaignId, subsidy.campaignVersion)?.add(
+      this.campaignBaselineOf(subsidy.campaignId, subsidy.campaignVersion, payment.atMs)?.add(
         payment.atMs,
         subsidy.amountMinor,
         1,
@@ -244,7 +256,17 @@ export class RuntimeGuard {
   check(nowMs: number): GuardTrip[] {
     // Baselines move with the traffic: the watch takes them afresh every so often, so a guard
     // configured before its first payment gets a platform baseline without being told again.
-    if (this.serving !== undefined && nowMs - this.configuredAtMs >= this.rebaselineEveryMs) {
+    // The external baselines exist from a minute after the first external grant: taken then, not
+    // up to a minute later at the next regular turn.
+    const externalDueAtMs =
+      this.firstExternalGrantAtMs === undefined
+        ? Number.POSITIVE_INFINITY
+        : this.firstExternalGrantAtMs + EXTERNAL_TEMPLATE_BASELINE_MIN_MS;
+    if (
+      this.serving !== undefined &&
+      (nowMs - this.configuredAtMs >= this.rebaselineEveryMs ||
+        (this.configuredAtMs < externalDueAtMs && nowMs >= externalDueAtMs))
+    ) {
       this.configure(this.serving, nowMs);
     }
     const tripped: GuardTrip[] = [];
@@ -309,7 +331,11 @@ export class RuntimeGuard {
   }
 
   /** Per campaign, its versions' windows: a key string per grant would cost more than the add. */
-  private campaignBaselineOf(campaignId: string, version: number): SlidingWindow | undefined {
+  private campaignBaselineOf(
+    campaignId: string,
+    version: number,
+    atMs: number,
+  ): SlidingWindow | undefined {
     let versions = this.campaignBaselines.get(campaignId);
     if (versions === undefined) {
       if (this.baselineKeys >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
@@ -321,7 +347,17 @@ export class RuntimeGuard {
     if (this.baselineKeys >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
     this.baselineKeys += 1;
     const window = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
-    versions.push({ version, window });
+    versions.push({ version, window, firstAtMs: atMs });
+    return window;
+  }
+
+  /** One window per funding source: a closed list of four, so no limit is needed. */
+  private externalFunderBaselineOf(funding: FundingSource): SlidingWindow {
+    let window = this.externalFunderBaselines.get(funding);
+    if (window === undefined) {
+      window = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
+      this.externalFunderBaselines.set(funding, window);
+    }
     return window;
   }
 
@@ -400,11 +436,12 @@ export class RuntimeGuard {
         }
       }
     }
-    this.watchExternal(campaigns, templates, nowMs);
+    const externalFunders = this.watchExternal(campaigns, templates, nowMs);
     const platformBps = this.platformBaselineBps(nowMs);
     return {
       campaigns: [...campaigns.values()],
       templates: [...templates.values()],
+      ...(externalFunders.length === 0 ? {} : { externalFunders }),
       ...(platformBps === undefined
         ? {}
         : { platform: { baselineSubsidyOverVolumeBps: platformBps } }),
@@ -414,25 +451,28 @@ export class RuntimeGuard {
   /**
    * External campaigns: the registered ones with their declaration and own baseline mean, the
    * unregistered ones seen so far, and the `ext:*` template against its spend per minute over the
-   * baseline window (from its first external grant, once that is a minute ago).
+   * baseline window (from its first external grant, once that is a minute ago); returns the
+   * funders to watch, from the same moment: every funding source, each expected to spend what it
+   * spent per minute over the window plus its registered campaigns' declared ceilings.
    */
   private watchExternal(
     campaigns: Map<string, WatchedCampaign>,
     templates: Map<string, WatchedTemplate>,
     nowMs: number,
-  ): void {
-    if (this.registeredExternal.size === 0 && this.unregisteredExternal.size === 0) return;
+  ): WatchedFunder[] {
+    if (this.registeredExternal.size === 0 && this.unregisteredExternal.size === 0) return [];
     for (const [campaignId, campaign] of this.registeredExternal) {
-      const baseline = this.meanSubsidyOf(campaignId, EXTERNAL_CAMPAIGN_VERSION, nowMs);
+      const baseline = this.externalBaselineOf(campaignId, nowMs);
       campaigns.set(
         `${campaignId}@${EXTERNAL_CAMPAIGN_VERSION}`,
         watchedExternalCampaign(campaign, baseline),
       );
     }
     for (const campaignId of this.unregisteredExternal) {
+      const baseline = this.externalBaselineOf(campaignId, nowMs);
       campaigns.set(
         `${campaignId}@${EXTERNAL_CAMPAIGN_VERSION}`,
-        watchedUnregisteredExternal(campaignId),
+        watchedUnregisteredExternal(campaignId, baseline),
       );
     }
     const first = this.firstExternalGrantAtMs;
@@ -444,6 +484,48 @@ export class RuntimeGuard {
         ? { forecastPerMinuteMinor: Math.ceil((spent * 60_000) / spanMs) }
         : {}),
     });
+    if (spanMs < EXTERNAL_TEMPLATE_BASELINE_MIN_MS) return [];
+    const declared = new Map<FundingSource, number>();
+    for (const campaign of this.registeredExternal.values()) {
+      const ceiling = campaign.spendPerMinuteMaxMinor ?? 0;
+      declared.set(campaign.funding, (declared.get(campaign.funding) ?? 0) + ceiling);
+    }
+    return FUNDING_SOURCES.map((funding) => {
+      const spentMinor = this.externalFunderBaselines.get(funding)?.sum(nowMs).amountMinor ?? 0;
+      return {
+        funding,
+        expectedPerMinuteMinor: Math.min(
+          Number.MAX_SAFE_INTEGER,
+          Math.ceil((spentMinor * 60_000) / spanMs) + (declared.get(funding) ?? 0),
+        ),
+      };
+    });
+  }
+
+  /**
+   * An external campaign's baseline, once it has granted enough: its mean subsidy per subsidised
+   * payment and, once it has granted for a minute, its share of the platform's payments since its
+   * first grant (the platform's payments over the window scaled to that span, so a campaign that
+   * started lately is not judged against payments it could not have subsidised).
+   */
+  private externalBaselineOf(campaignId: string, nowMs: number): ExternalBaseline | undefined {
+    const entry = this.campaignBaselines
+      .get(campaignId)
+      ?.find((candidate) => candidate.version === EXTERNAL_CAMPAIGN_VERSION);
+    if (entry === undefined) return undefined;
+    const sum = entry.window.sum(nowMs);
+    if (sum.count < this.baselineSamplesMin) return undefined;
+    const meanSubsidyMinor = Math.ceil(sum.amountMinor / sum.count);
+    const spanMs = Math.min(this.baselineWindowMs, nowMs - entry.firstAtMs);
+    const observedMs = this.observedMs(nowMs);
+    const platformPayments = (this.platformVolume.sum(nowMs).count * spanMs) / observedMs;
+    if (spanMs < EXTERNAL_TEMPLATE_BASELINE_MIN_MS || platformPayments < 1) {
+      return { meanSubsidyMinor };
+    }
+    return {
+      meanSubsidyMinor,
+      subsidisedShareBps: Math.min(10_000, Math.ceil((sum.count * 10_000) / platformPayments)),
+    };
   }
 
   /** Mean subsidy per subsidised payment of one version over the baseline, if it has enough. */
@@ -495,5 +577,6 @@ function watchedOf(effective: SnapshotCampaign): WatchedCampaign {
 export function breakerIdOf(trip: GuardTrip): string {
   const { subject } = trip;
   if (subject.kind === "campaign") return `campaign:${subject.id}@${subject.campaignVersion ?? 0}`;
-  return subject.kind === "template" ? `template:${subject.id}` : "platform";
+  if (subject.kind === "template") return `template:${subject.id}`;
+  return subject.kind === "funder" ? `funder:${subject.id}` : "platform";
 }

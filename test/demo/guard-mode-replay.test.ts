@@ -324,6 +324,32 @@ describe("guard mode's replay at its defaults", () => {
   }, 300_000);
 });
 
+describe("guard mode's replay at its defaults, nothing registered", () => {
+  test("the original trips the government's money, the variant its own baseline: both within the targets", async () => {
+    const replay = await runGuardModeReplay({
+      seed: REPLAY_DEFAULTS.seed,
+      tps: REPLAY_DEFAULTS.tps,
+      examples: await replayExamples(),
+      registered: false,
+    });
+    expect(replay.registrations).toEqual([]);
+    expectTargetsMet(replay.json);
+    // The original moves the engine's subsidy to government money, which it never paid before.
+    expect(replay.forcedAsIs.trip).toMatchObject({
+      code: "velocity.above_forecast",
+      subject: { kind: "funder", id: "government" },
+    });
+    const { forcedAsIs } = replay.json.guarded;
+    expect(forcedAsIs.detectionMs!).toBeLessThanOrEqual(2_000);
+    expect(forcedAsIs.subsidyMinor * 1_000).toBeLessThanOrEqual(replay.json.unguarded.subsidyMinor);
+    // The variant keeps platform money; its mean per payment runs away from its own baseline.
+    expect(replay.forced.trip).toMatchObject({
+      code: "per_payment.above_previous",
+      subject: { kind: "campaign", id: "ext:idc-new-user-first-pay" },
+    });
+  }, 300_000);
+});
+
 /** The examples with the incident's template replaced: the external engine's own edit. */
 function withTemplate(
   documents: readonly ConfigDocument[],

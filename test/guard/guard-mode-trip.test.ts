@@ -7,8 +7,10 @@
  * - A registered external campaign running far above its declared ceiling trips within a second,
  *   is killed (`ext:<campaignRef>`; later checks answer `guard.killed`), nothing is rolled back or
  *   paused, and an incident names it.
- * - An unregistered one running away trips the `ext:*` template or the platform, and is named
- *   first in the blame.
+ * - An unregistered one running away trips its own baseline (mean subsidy per payment) and is
+ *   killed.
+ * - An unregistered one that keeps its amounts but moves them to another funder's money (as the
+ *   2025-01-16 template moved them to the government's) trips that funder's breaker.
  * - Five minutes of steady external traffic trip nothing.
  */
 import { describe, expect, test } from "vitest";
@@ -75,7 +77,11 @@ async function setUp() {
   let index = 0;
   const trips: GuardedTick["trips"][number][] = [];
   /** What the engine proposes on the nth payment: the two campaigns' amounts (0: nothing). */
-  type Proposer = (n: number) => { flashMinor: number; cashbackMinor: number };
+  type Proposer = (n: number) => {
+    flashMinor: number;
+    cashbackMinor: number;
+    cashbackFunding?: "platform" | "merchant";
+  };
   const steady: Proposer = (n) => ({
     // Flash on every other payment, 0.80–1.20 yuan; cashback on every third, 0.50 yuan.
     flashMinor: n % 2 === 0 ? 80 + ((n * 7) % 41) : 0,
@@ -83,10 +89,12 @@ async function setUp() {
   });
   const check = (propose: Proposer) => {
     index += 1;
-    const { flashMinor, cashbackMinor } = propose(index);
+    const { flashMinor, cashbackMinor, cashbackFunding } = propose(index);
     const proposals = [
       ...(flashMinor === 0 ? [] : [proposal("f", "partner-flash", flashMinor)]),
-      ...(cashbackMinor === 0 ? [] : [proposal("c", "partner-cashback", cashbackMinor)]),
+      ...(cashbackMinor === 0
+        ? []
+        : [proposal("c", "partner-cashback", cashbackMinor, cashbackFunding)]),
     ];
     return guardCheck.check({
       payment: coffeePayment(`ext-${index}`, {
@@ -115,8 +123,14 @@ async function setUp() {
   return { clock, serving, guardCheck, incidents, trips, run, check, steady };
 }
 
-function proposal(proposalId: string, campaignRef: string, amountMinor: number) {
-  return { proposalId, campaignRef, amountMinor, funding: "platform", label: "instant_discount" };
+function proposal(
+  proposalId: string,
+  campaignRef: string,
+  amountMinor: number,
+  funding: "platform" | "merchant" = "platform",
+) {
+  const label = funding === "merchant" ? "merchant_offer" : "instant_discount";
+  return { proposalId, campaignRef, amountMinor, funding, label };
 }
 
 describe("guard mode's checks feed the serving's guard", () => {
@@ -175,14 +189,51 @@ describe("guard mode's checks feed the serving's guard", () => {
     expect(world.trips.length).toBeGreaterThan(0);
     expect(world.clock.nowMs - runawayAtMs).toBeLessThanOrEqual(5_000);
     const { trip, response } = world.trips[0]!;
-    // No campaign of its own limits it: the platform's subsidy over volume (every payment here is
-    // an external check) or the ext:* template's spend against its baseline catches it.
-    expect(["template", "platform"]).toContain(trip.subject.kind);
+    // Nothing declared limits it: its own mean subsidy per payment over the baseline window does
+    // (36 yuan against 0.50), before the ext:* template's spend or the platform's rate.
+    expect(trip).toMatchObject({
+      code: "per_payment.above_previous",
+      subject: { kind: "campaign", id: "ext:partner-cashback" },
+    });
     expect(trip.campaignIds[0]).toBe("ext:partner-cashback");
     expect(response.killedCampaignIds).toContain("ext:partner-cashback");
     expect(response.rolledBack).toEqual([]);
     expect(response.incidentId).not.toBeNull();
     const next = world.check(() => ({ flashMinor: 0, cashbackMinor: 3_600 }));
+    expect(next.answers[0]?.reason).toBe("guard.killed");
+  });
+
+  test("an unregistered external campaign moved to another funder's money trips that funder", async () => {
+    const world = await setUp();
+    await world.run(300_000, world.steady);
+    expect(world.trips).toEqual([]);
+    const switchedAtMs = world.clock.nowMs;
+    // The same 0.50 yuan on every third payment, now charged to merchants, who never paid for
+    // anything through this engine: no amount, share or spend of the campaign or template moved.
+    await world.run(60_000, (n) => ({ ...world.steady(n), cashbackFunding: "merchant" }));
+    expect(world.trips).toHaveLength(1);
+    const { trip, response } = world.trips[0]!;
+    expect(trip).toMatchObject({
+      code: "velocity.above_forecast",
+      subject: { kind: "funder", id: "merchant" },
+      campaignIds: ["ext:partner-cashback"],
+    });
+    // Merchants' expected spend is 0 a minute: the floor of 100 yuan in a window is the limit.
+    expect(trip.limit).toBe(10_000);
+    expect(world.clock.nowMs - switchedAtMs).toBeLessThanOrEqual(20_000);
+    expect(response).toMatchObject({
+      breakerId: "funder:merchant",
+      killedCampaignIds: ["ext:partner-cashback"],
+      rolledBack: [],
+      paused: [],
+    });
+    const incident = await world.incidents.get(response.incidentId!);
+    expect(incident?.timeline.map((entry) => entry.kind)).toContain("kill_published");
+    const next = world.check(() => ({
+      flashMinor: 0,
+      cashbackMinor: 50,
+      cashbackFunding: "merchant",
+    }));
     expect(next.answers[0]?.reason).toBe("guard.killed");
   });
 

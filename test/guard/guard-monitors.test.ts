@@ -205,6 +205,107 @@ describe("share of payments subsidised", () => {
   });
 });
 
+describe("an external campaign's share against its own baseline share (guard mode)", () => {
+  // 10 % of all payments over its baseline window; no forecast (nobody approved one).
+  const watch = {
+    campaigns: [watched("ext:partner", { previous: { subsidisedShareBps: 1_000 } })],
+  };
+
+  test("trips beyond four times its baseline share, not at three times", () => {
+    const atThrice = steady(90, 1_000, 2_000, (index) =>
+      index % 10 < 3 ? [grant("ext:partner", 50)] : [],
+    );
+    expect(firstTrips(new GuardMonitors(watch), atThrice)).toBeUndefined();
+    // Its reach widened to every second payment: 50 % against a limit of 40 %.
+    const widened = firstTrips(
+      new GuardMonitors(watch),
+      steady(10, 1_000, 2_000, (index) => (index % 2 === 0 ? [grant("ext:partner", 50)] : [])),
+    );
+    expect(widened?.trips).toEqual([
+      expect.objectContaining({
+        code: "share.above_previous",
+        subject: { kind: "campaign", id: "ext:partner", campaignVersion: 1 },
+        window: "1s",
+        observed: 5_000,
+        limit: 4_000,
+      }),
+    ]);
+  });
+});
+
+describe("an external engine's spend per funder (guard mode)", () => {
+  const external = (campaignId: string, amountMinor: number, funding: GuardGrant["funding"]) => ({
+    ...grant(campaignId, amountMinor, 1, "ext:*"),
+    funding,
+  });
+  const watch: GuardWatch = {
+    campaigns: [
+      watched("ext:cashback", { templateId: "ext:*" }),
+      watched("ext:flash", { templateId: "ext:*" }),
+      watched("native", {}),
+    ],
+    // Platform money: 600 yuan a minute expected; government money: none.
+    externalFunders: [
+      { funding: "platform", expectedPerMinuteMinor: 60_000 },
+      { funding: "government", expectedPerMinuteMinor: 0 },
+    ],
+  };
+
+  test("a funder the engine never paid with trips on the floor, blaming only who granted its money", () => {
+    // Ten payments a second: flash pays 5 yuan of platform money on each (as expected), the
+    // cashback campaign turns to government money, 20 yuan a payment; a native campaign spends
+    // more than either, of the government's money too, and is not the engine's.
+    const result = firstTrips(
+      new GuardMonitors(watch),
+      steady(5, 10, 10_000, (index) => [
+        external("ext:flash", 500, "platform"),
+        ...(index >= 10 ? [external("ext:cashback", 2_000, "government")] : []),
+        { ...grant("native", 5_000), funding: "government" as const },
+      ]),
+    );
+    expect(result?.trips).toEqual([
+      {
+        code: "velocity.above_forecast",
+        subject: { kind: "funder", id: "government" },
+        window: "1s",
+        observed: expect.any(Number),
+        limit: 10_000,
+        atMs: result!.atMs,
+        campaignIds: ["ext:cashback"],
+        blamedVersions: [{ campaignId: "ext:cashback", campaignVersion: 1 }],
+      },
+    ]);
+    expect(result!.trips[0]!.observed).toBeGreaterThan(10_000);
+  });
+
+  test("spend within ten times its expected minute trips nothing; native grants never count", () => {
+    // Platform money at 3× its expected pace for two minutes; native government grants beside.
+    const calm = steady(120, 10, 10_000, () => [
+      external("ext:flash", 300, "platform"),
+      { ...grant("native", 5_000), funding: "government" as const },
+    ]);
+    expect(firstTrips(new GuardMonitors(watch), calm)).toBeUndefined();
+  });
+
+  test("a rebuilt watch carries each funder's windows", () => {
+    const first = new GuardMonitors(watch);
+    for (const event of steady(1, 10, 10_000, () => [
+      external("ext:cashback", 600, "government"),
+    ])) {
+      first.record(event);
+    }
+    // 60 yuan of government money in the second so far; the next 50 yuan cross the 100-yuan floor.
+    expect(first.check(START_MS + 999)).toEqual([]);
+    const rebuilt = first.withWatch(watch);
+    rebuilt.record(
+      payment(START_MS + 999, 10_000, [external("ext:cashback", 5_000, "government")]),
+    );
+    expect(rebuilt.check(START_MS + 999).map((trip) => trip.subject)).toEqual([
+      { kind: "funder", id: "government" },
+    ]);
+  });
+});
+
 describe("scenario, region and payee mix against the declared scope", () => {
   const watch = { campaigns: [watched("coffee")] };
 
@@ -697,6 +798,17 @@ describe("limits and malformed watches", () => {
     ).toThrow(RangeError);
     expect(
       () => new GuardMonitors({ campaigns: [] }, { ...DEFAULT_GUARD_POLICY, shareFloorBps: -1 }),
+    ).toThrow(RangeError);
+    const funder = { funding: "government" as const, expectedPerMinuteMinor: 0 };
+    expect(() => new GuardMonitors({ campaigns: [], externalFunders: [funder, funder] })).toThrow(
+      RangeError,
+    );
+    expect(
+      () =>
+        new GuardMonitors({
+          campaigns: [],
+          externalFunders: [{ funding: "platform", expectedPerMinuteMinor: -1 }],
+        }),
     ).toThrow(RangeError);
     expect(
       () => new GuardMonitors({ campaigns: [] }, { ...DEFAULT_GUARD_POLICY, blameCampaignsMax: 0 }),

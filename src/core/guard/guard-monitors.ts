@@ -5,15 +5,18 @@
  * against its ceiling and forecast, share of payments against the forecast share, grants
  * outside the declared scope, mean subsidy per payment against the forecast's or the previous
  * version's. Per template: spend against its ceiling and forecast (an edit fans out to every
- * campaign using it). Platform-wide: subsidy over payment volume against the baseline.
+ * campaign using it). Per funding source of an external engine's grants (guard mode): spend
+ * against its baseline and the ceilings its registered campaigns declare. Platform-wide: subsidy
+ * over payment volume against the baseline.
  *
  * A change forced past approval has no forecast: it is judged by its ceiling, its scope, the
  * previous version's mean subsidy per payment and the platform baseline.
  */
+import type { FundingSource } from "../funding.ts";
 import type { PayeeKind } from "../model/payment.ts";
 import type { Region } from "../region.ts";
 import type { Scenario } from "../scenario.ts";
-import type { GuardPaymentEvent } from "./guard-event.ts";
+import type { GuardGrant, GuardPaymentEvent } from "./guard-event.ts";
 import {
   CampaignMonitor,
   campaignKey,
@@ -27,6 +30,7 @@ import {
   limitAbove,
 } from "./monitors/guard-policy.ts";
 import { GUARD_WINDOWS, type GuardBlame, type GuardTrip } from "./monitors/guard-trip.ts";
+import { EXTERNAL_TEMPLATE_ID } from "./proposal-input.ts";
 import { GuardWindows } from "./sliding-window.ts";
 import { SpendVelocityMonitor, type VelocityTrip } from "./spend-velocity-monitor.ts";
 
@@ -72,8 +76,12 @@ export interface WatchedCampaign {
     readonly subsidisedShareBps: number;
     readonly meanSubsidyMinor: number;
   };
-  /** The previous version's mean subsidy per subsidised payment, when there was one. */
-  readonly previous?: { readonly meanSubsidyMinor: number };
+  /**
+   * The previous version's mean subsidy per subsidised payment, when there was one; for an
+   * external campaign (guard mode), its own over the baseline window, and the share of all
+   * payments it subsidised there, once it has them.
+   */
+  readonly previous?: { readonly meanSubsidyMinor?: number; readonly subsidisedShareBps?: number };
 }
 
 export interface WatchedTemplate {
@@ -82,10 +90,23 @@ export interface WatchedTemplate {
   readonly forecastPerMinuteMinor?: number;
 }
 
+/**
+ * What an external engine (guard mode, template `ext:*`) may spend per minute of one funder's
+ * money: what it spent over the baseline window (0 when nothing: a funder it never paid with is
+ * watched against the floor alone) plus the ceilings its registered campaigns of that funding
+ * declare. Native grants are not counted: their funding was approved with their forecasts.
+ */
+export interface WatchedFunder {
+  readonly funding: FundingSource;
+  readonly expectedPerMinuteMinor: number;
+}
+
 export interface GuardWatch {
   /** Every version that may grant: a staged rollout lists the stable and the rolling one. */
   readonly campaigns: readonly WatchedCampaign[];
   readonly templates?: readonly WatchedTemplate[];
+  /** The external engine's spend per funder, once it has a baseline: none before. */
+  readonly externalFunders?: readonly WatchedFunder[];
   readonly platform?: { readonly baselineSubsidyOverVolumeBps: number };
 }
 
@@ -97,12 +118,27 @@ export const GUARD_MONITOR_LIMITS = {
   versionsPerCampaignMax: 8,
   /** Values in one scope list: more than any closed vocabulary holds. */
   scopeValuesMax: 64,
+  /**
+   * External campaigns remembered per funder as having granted its money lately, for the blame
+   * of a funder trip. Past it, stale ones are forgotten first; a new one beyond still counts for
+   * the funder's spend but cannot be blamed.
+   */
+  grantersPerFunderMax: 20_000,
 } as const;
 
 interface TemplateActivity {
   readonly templateId: string;
   readonly windows: GuardWindows;
   lastGrantAtMs: number;
+}
+
+/** One funder's external spend: its windows, and who granted its money when, for the blame. */
+interface FunderActivity {
+  readonly funding: FundingSource;
+  readonly windows: GuardWindows;
+  lastGrantAtMs: number;
+  /** External campaign id → its latest grant of this funder's money. */
+  readonly granters: Map<string, number>;
 }
 
 export class GuardMonitors {
@@ -112,6 +148,8 @@ export class GuardMonitors {
   private readonly campaignVelocity: SpendVelocityMonitor;
   private readonly templateVelocity: SpendVelocityMonitor;
   private readonly templates = new Map<string, TemplateActivity>();
+  private readonly funderVelocity: SpendVelocityMonitor;
+  private readonly funders = new Map<string, FunderActivity>();
   /** Every payment: amount is payment volume, count is payments. */
   private readonly payments: GuardWindows;
   /** Every subsidised payment: amount is all its subsidies, count is payments. */
@@ -157,6 +195,24 @@ export class GuardMonitors {
           carryFrom?.templates.get(templateId)?.lastGrantAtMs ?? Number.NEGATIVE_INFINITY,
       });
     }
+    const funders = watch.externalFunders ?? [];
+    this.funderVelocity = new SpendVelocityMonitor(
+      funders.map((funder) => ({
+        key: funder.funding,
+        forecastPerMinuteMinor: funder.expectedPerMinuteMinor,
+      })),
+      policy.velocity,
+      (key) => carryFrom?.funderVelocity.windowsOf(key),
+    );
+    for (const { funding } of funders) {
+      const carried = carryFrom?.funders.get(funding);
+      this.funders.set(funding, {
+        funding,
+        windows: this.funderVelocity.windowsOf(funding)!,
+        lastGrantAtMs: carried?.lastGrantAtMs ?? Number.NEGATIVE_INFINITY,
+        granters: carried?.granters ?? new Map(),
+      });
+    }
   }
 
   /**
@@ -186,6 +242,10 @@ export class GuardMonitors {
       if (template !== undefined) {
         template.windows.add(atMs, grant.amountMinor, 1);
         if (atMs > template.lastGrantAtMs) template.lastGrantAtMs = atMs;
+      }
+      if (grant.templateId === EXTERNAL_TEMPLATE_ID) {
+        const funder = this.funders.get(grant.funding);
+        if (funder !== undefined) recordFunderGrant(funder, atMs, grant);
       }
       const campaign = this.campaignOf(grant.campaignId, grant.campaignVersion);
       if (campaign === undefined) this.unwatched += 1;
@@ -220,6 +280,11 @@ export class GuardMonitors {
       if (nowMs - template.lastGrantAtMs > LONGEST_WINDOW_MS) continue;
       const velocity = this.templateVelocity.checkKey(template.templateId, nowMs);
       if (velocity !== undefined) trips.push(this.templateVelocityTrip(velocity, template));
+    }
+    for (const funder of this.funders.values()) {
+      if (nowMs - funder.lastGrantAtMs > LONGEST_WINDOW_MS) continue;
+      const velocity = this.funderVelocity.checkKey(funder.funding, nowMs);
+      if (velocity !== undefined) trips.push(this.funderVelocityTrip(velocity, funder));
     }
     const platform = this.checkPlatform(nowMs);
     if (platform !== undefined) trips.push(platform);
@@ -267,6 +332,30 @@ export class GuardMonitors {
     return {
       code: velocity.code,
       subject: { kind: "template", id: template.templateId },
+      window: velocity.window,
+      observed: velocity.observedMinor,
+      limit: velocity.limitMinor,
+      atMs: velocity.atMs,
+      ...blamed,
+    };
+  }
+
+  /**
+   * A funder's external spend ran away: blamed are the external campaigns that granted its money
+   * within the window, the largest spenders first (their spend in the window, whatever its
+   * funding: a campaign whose funding the engine switched spends mostly the new funder's).
+   */
+  private funderVelocityTrip(velocity: VelocityTrip, funder: FunderActivity): GuardTrip {
+    const sinceMs = velocity.atMs - WINDOW_MS[velocity.window];
+    const blamed = this.blame(
+      velocity.atMs,
+      velocity.window,
+      (campaign) =>
+        (funder.granters.get(campaign.campaignId) ?? Number.NEGATIVE_INFINITY) > sinceMs,
+    );
+    return {
+      code: velocity.code,
+      subject: { kind: "funder", id: funder.funding },
       window: velocity.window,
       observed: velocity.observedMinor,
       limit: velocity.limitMinor,
@@ -332,6 +421,30 @@ export class GuardMonitors {
   }
 }
 
+const WINDOW_MS: Readonly<Record<GuardTrip["window"], number>> = {
+  "1s": 1_000,
+  "10s": 10_000,
+  "60s": 60_000,
+};
+
+/** One external grant of a funder's money: its spend, and the campaign as a recent granter. */
+function recordFunderGrant(funder: FunderActivity, atMs: number, grant: GuardGrant): void {
+  funder.windows.add(atMs, grant.amountMinor, 1);
+  if (atMs > funder.lastGrantAtMs) funder.lastGrantAtMs = atMs;
+  const { granters } = funder;
+  if (
+    granters.size >= GUARD_MONITOR_LIMITS.grantersPerFunderMax &&
+    !granters.has(grant.campaignId)
+  ) {
+    for (const [campaignId, lastAtMs] of granters) {
+      if (atMs - lastAtMs > LONGEST_WINDOW_MS) granters.delete(campaignId);
+    }
+    if (granters.size >= GUARD_MONITOR_LIMITS.grantersPerFunderMax) return;
+  }
+  const last = granters.get(grant.campaignId);
+  if (last === undefined || atMs > last) granters.set(grant.campaignId, atMs);
+}
+
 function campaignVelocityTrip(velocity: VelocityTrip, campaign: CampaignMonitor): GuardTrip {
   return {
     code: velocity.code,
@@ -371,6 +484,7 @@ function checkWatch(watch: GuardWatch): void {
       ceilingPerMinuteMinor: campaign.ceilingPerMinuteMinor,
       ...campaign.forecast,
       previousMeanSubsidyMinor: campaign.previous?.meanSubsidyMinor,
+      previousSubsidisedShareBps: campaign.previous?.subsidisedShareBps,
     });
   }
   const templateIds = new Set<string>();
@@ -382,6 +496,16 @@ function checkWatch(watch: GuardWatch): void {
     checkAmounts(`template ${template.templateId}`, {
       ceilingPerMinuteMinor: template.ceilingPerMinuteMinor,
       forecastPerMinuteMinor: template.forecastPerMinuteMinor,
+    });
+  }
+  const fundings = new Set<string>();
+  for (const funder of watch.externalFunders ?? []) {
+    if (fundings.has(funder.funding)) {
+      throw new RangeError(`funder ${funder.funding} is watched twice`);
+    }
+    fundings.add(funder.funding);
+    checkAmounts(`funder ${funder.funding}`, {
+      expectedPerMinuteMinor: funder.expectedPerMinuteMinor,
     });
   }
   checkAmounts("platform", {

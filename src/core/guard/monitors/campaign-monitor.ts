@@ -105,22 +105,24 @@ export class CampaignMonitor {
   }
 
   /**
-   * Share of all payments this version subsidised, against its forecast share (volume does not
-   * move a share, so the daily curve does not either). `paymentCounts` are the platform's
-   * payments in the 1 s, 10 s and 60 s windows, in that order.
+   * Share of all payments this version subsidised, against its forecast share, or without one
+   * (an external campaign) against its share over the baseline window, with a wider tolerance
+   * (volume does not move a share, so the daily curve does not either). `paymentCounts` are the
+   * platform's payments in the 1 s, 10 s and 60 s windows, in that order.
    */
   checkShare(
     nowMs: number,
     paymentCounts: readonly number[],
     policy: GuardPolicy,
   ): GuardTrip | undefined {
-    const forecast = this.watched.forecast;
-    if (forecast === undefined) return undefined;
-    const limit = limitAbove(
-      forecast.subsidisedShareBps,
-      policy.shareToleranceBps,
-      policy.shareFloorBps,
-    );
+    const { forecast, previous } = this.watched;
+    const previousShare = previous?.subsidisedShareBps;
+    if (forecast === undefined && previousShare === undefined) return undefined;
+    const code = forecast !== undefined ? "share.above_forecast" : "share.above_previous";
+    const limit =
+      forecast !== undefined
+        ? limitAbove(forecast.subsidisedShareBps, policy.shareToleranceBps, policy.shareFloorBps)
+        : limitAbove(previousShare!, policy.shareAbovePreviousToleranceBps, policy.shareFloorBps);
     for (const [index, window] of GUARD_WINDOWS.entries()) {
       const { count } = window.pick(this.windows).sum(nowMs);
       const payments = paymentCounts[index]!;
@@ -128,7 +130,7 @@ export class CampaignMonitor {
       const observed = Math.floor((count * 10_000) / payments);
       if (observed > limit) {
         return {
-          ...this.tripBase("share.above_forecast", window.name, observed, limit),
+          ...this.tripBase(code, window.name, observed, limit),
           atMs: nowMs,
         };
       }

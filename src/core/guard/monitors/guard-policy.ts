@@ -15,7 +15,14 @@ export interface GuardPolicy {
   readonly velocity: VelocityPolicy;
   /** How far a campaign's share of payments may run above its forecast share, in bps. */
   readonly shareToleranceBps: number;
-  /** The share limit is at least the forecast share plus this many bps. */
+  /**
+   * How far an external campaign's share may run above its own share over the baseline window
+   * (guard mode: no forecast was approved), in bps. Wider than against a forecast: a partner's
+   * share drifts through the day, and a share several times its recent one is what an edit that
+   * widens a campaign's reach looks like.
+   */
+  readonly shareAbovePreviousToleranceBps: number;
+  /** The share limit is at least the forecast (or previous) share plus this many bps. */
   readonly shareFloorBps: number;
   /** Subsidised payments a window needs before its share is judged. */
   readonly shareMinSubsidisedPayments: number;
@@ -49,6 +56,7 @@ export const DEFAULT_GUARD_POLICY: GuardPolicy = {
   // Ten times the mean minute: twice a 5× peak. A 60× runaway still breaks the 1 s window.
   velocity: { forecastToleranceBps: 90_000, forecastFloorMinor: 10_000 },
   shareToleranceBps: 10_000,
+  shareAbovePreviousToleranceBps: 30_000,
   shareFloorBps: 10,
   shareMinSubsidisedPayments: 50,
   perPaymentToleranceBps: 20_000,

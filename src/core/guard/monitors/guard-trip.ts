@@ -13,6 +13,8 @@ export const GUARD_TRIP_CODES = {
   ...VELOCITY_TRIP_CODES,
   "share.above_forecast":
     "A campaign subsidised a larger share of all payments than its forecast share, beyond the tolerance.",
+  "share.above_previous":
+    "An external campaign subsidised a larger share of all payments than it did over its baseline window, beyond the tolerance.",
   "mix.outside_scope":
     "A campaign granted on a payment outside its declared scenarios, regions or payee kinds.",
   "per_payment.above_forecast":
@@ -53,8 +55,8 @@ export interface OutsideScope {
 export interface GuardTrip {
   readonly code: GuardTripCode;
   readonly subject: {
-    readonly kind: "campaign" | "template" | "platform";
-    /** The campaign id, the template id, or `platform`. */
+    readonly kind: "campaign" | "template" | "funder" | "platform";
+    /** The campaign id, the template id, the funding source (guard mode's funders), or `platform`. */
     readonly id: string;
     /** For a campaign: the version the trip is about. */
     readonly campaignVersion?: number;
