@@ -2,7 +2,8 @@
  * `bursar demo incident` as a user runs it: `--json` prints exactly one JSON object of
  * CONTRACTS.md's shape on stdout with the progress on stderr; the table names the four runs;
  * a bad flag exits 2 with a message naming it. With `--guard-mode`, the same shape with the
- * external engine in place of Bursar's own campaigns, and its table.
+ * external engine in place of Bursar's own campaigns, and its table; with `--unregistered` too,
+ * both edits caught without registrations.
  */
 import { describe, expect, test } from "vitest";
 import type { ReplayJson } from "../../src/demo/incident-replay.ts";
@@ -82,6 +83,40 @@ describe("bursar demo incident", () => {
     }
     expect(result.stdout).not.toContain("lint blocks it");
   }, 300_000);
+
+  test("--guard-mode --unregistered: nothing registered, both edits still caught within the targets", () => {
+    const result = runCli(
+      [
+        "demo",
+        "incident",
+        "--guard-mode",
+        "--unregistered",
+        "--json",
+        "--seed",
+        "3",
+        "--tps",
+        "1000",
+      ],
+      undefined,
+      240_000,
+    );
+    expect(result.status).toBe(0);
+    const json = JSON.parse(result.stdout) as ReplayJson;
+    expectContractShape(json);
+    expectTargetsMet(json);
+    // The original too: judged by the envelope and the baselines, not by any registration.
+    const { forcedAsIs } = json.guarded;
+    expect(forcedAsIs.detectionMs).not.toBeNull();
+    expect(forcedAsIs.detectionMs!).toBeLessThanOrEqual(2_000);
+    expect(forcedAsIs.subsidyMinor * 1_000).toBeLessThanOrEqual(json.unguarded.subsidyMinor);
+  }, 300_000);
+
+  test("--unregistered without --guard-mode exits 2 and names it", () => {
+    const result = runCli(["demo", "incident", "--unregistered"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--unregistered");
+    expect(result.stdout).toBe("");
+  });
 
   test("a bad flag exits 2 and names it", () => {
     for (const [flag, value, ...more] of [

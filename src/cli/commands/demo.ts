@@ -53,6 +53,10 @@ export function registerDemoCommands(program: Command, outcome: ExitCodeHolder):
       "--guard-mode",
       "the edit happens in an external engine; Bursar checks its proposals in guard mode",
     )
+    .option(
+      "--unregistered",
+      "with --guard-mode: the external engine's campaigns are not registered with the guard",
+    )
     .action(async (flags) => {
       const say = complainer("bursar demo incident", outcome);
       const seed = parseSeed(flags.seed);
@@ -60,6 +64,8 @@ export function registerDemoCommands(program: Command, outcome: ExitCodeHolder):
         return say(
           `--seed: expected a whole number in 0..${REPLAY_LIMITS.seedMax}, got ${flags.seed}`,
         );
+      if (flags.unregistered === true && flags.guardMode !== true)
+        return say("--unregistered: only with --guard-mode (it is about the external engine)");
       const tps = parseWholeNumber(flags.tps, 1, REPLAY_LIMITS.tpsMax);
       if (tps === undefined)
         return say(
@@ -77,7 +83,10 @@ export function registerDemoCommands(program: Command, outcome: ExitCodeHolder):
       // Both replays print the contract's JSON, or their own table.
       const output =
         flags.guardMode === true
-          ? await runGuardModeReplay(options).then((replay) =>
+          ? await runGuardModeReplay({
+              ...options,
+              registered: flags.unregistered !== true,
+            }).then((replay) =>
               flags.json === true
                 ? `${JSON.stringify(replay.json)}\n`
                 : formatGuardModeReplay(replay),
