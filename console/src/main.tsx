@@ -17,11 +17,14 @@ import { IncidentPage } from "./pages/incident.tsx";
 import { IncidentsPage } from "./pages/incidents.tsx";
 import { LivePage } from "./pages/live.tsx";
 import { SignIn } from "./pages/sign-in.tsx";
+import { TemplateEditPage } from "./pages/template-edit.tsx";
+import { TemplatesPage } from "./pages/templates.tsx";
 import { forgetToken, storedToken, storeToken } from "./session.ts";
 import "./styles.css";
 
 const NAVIGATION: readonly { route: Route; label: string }[] = [
   { route: { page: "campaigns" }, label: "Campaigns" },
+  { route: { page: "templates" }, label: "Templates" },
   { route: { page: "changes" }, label: "Changes" },
   { route: { page: "live" }, label: "Live" },
   { route: { page: "incidents" }, label: "Incidents" },
@@ -80,6 +83,8 @@ function App() {
       campaigns: "Campaigns",
       campaign: "Campaign",
       campaign_edit: "Edit campaign",
+      templates: "Templates",
+      template_edit: "Edit template",
       changes: "Changes",
       change: "Change",
       live: "Live",
@@ -112,7 +117,9 @@ function App() {
         ? "changes"
         : route.page === "campaign" || route.page === "campaign_edit"
           ? "campaigns"
-          : route.page;
+          : route.page === "template_edit"
+            ? "templates"
+            : route.page;
   return (
     <>
       <a class="skip" href="#main">
@@ -159,6 +166,10 @@ function Page({ route, api, who }: { route: Route; api: ApiClient; who: TokenRec
       return <CampaignPage api={api} campaignId={route.campaignId} />;
     case "campaign_edit":
       return <CampaignEditPage api={api} campaignId={route.campaignId} />;
+    case "templates":
+      return <TemplatesPage api={api} />;
+    case "template_edit":
+      return <TemplateEditPage api={api} templateId={route.templateId} />;
     case "changes":
       return <ChangesPage api={api} />;
     case "change":

@@ -140,4 +140,21 @@ describe("hash routes", () => {
       incidentId: "a/b",
     });
   });
+
+  test("templates and a template's editor", () => {
+    expect(parseRoute("#/templates")).toEqual({ page: "templates" });
+    expect(parseRoute("#/templates/instant-discount/edit")).toEqual({
+      page: "template_edit",
+      templateId: "instant-discount",
+    });
+    expect(parseRoute("#/campaigns/x/edit")).toEqual({ page: "campaign_edit", campaignId: "x" });
+    // A template has no page of its own: only its editor.
+    expect(parseRoute("#/templates/instant-discount")).toMatchObject({ page: "not_found" });
+    expect(parseRoute("#/templates/%E0%A4%A/edit")).toMatchObject({ page: "not_found" });
+    expect(hrefOf({ page: "template_edit", templateId: "a/b" })).toBe("#/templates/a%2Fb/edit");
+    expect(parseRoute(hrefOf({ page: "template_edit", templateId: "a/b" }))).toEqual({
+      page: "template_edit",
+      templateId: "a/b",
+    });
+  });
 });

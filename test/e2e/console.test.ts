@@ -295,6 +295,77 @@ describe("the console in a browser", () => {
   );
 
   test(
+    "editing a template: the campaigns it reaches named first, a warning beside the offer, and a review that lists every campaign it changes",
+    async () => {
+      const tess = await server.tokenFor(["author"], "tess");
+      const documents: { kind: string; id: string; template?: string; offer?: unknown }[] = (
+        await server.request("GET", "/v1/documents", { token: tess })
+      ).body.documents;
+      const users = documents.filter(
+        (document) => document.kind === "campaign" && document.template === "instant-discount",
+      );
+      // A fixed amount reaches the campaigns that do not set their own.
+      const inheriting = users
+        .filter((campaign) => campaign.offer === undefined)
+        .map((campaign) => campaign.id)
+        .sort();
+      expect(inheriting.length).toBeGreaterThan(1);
+
+      await signInAs(tess);
+      await page.getByRole("link", { name: "Templates", exact: true }).click();
+      const row = page
+        .getByTestId("template-table")
+        .locator('tr[data-template="instant-discount"]');
+      await row.waitFor();
+      expect(await row.getByTestId("template-campaign-count").textContent()).toBe(
+        String(users.length),
+      );
+      await page.screenshot({ path: screenshotPath("15-templates"), fullPage: true });
+      await row.getByRole("link", { name: "Edit template instant-discount" }).click();
+      expect(await page.getByTestId("template-reach").textContent()).toContain(
+        `${users.length} campaign(s) use this template`,
+      );
+      const status = page.getByTestId("lint-status");
+      await expect
+        .poll(() => status.textContent(), { timeout: WAIT_MS })
+        .toBe("Checked: no findings.");
+
+      // 0.50 yuan off becomes 0.80 for every campaign that inherits it: lint warns beside the
+      // offer and names them.
+      await page.getByLabel("Offer amount off (minor units)").fill("80");
+      const offerFindings = page.getByTestId("findings-offer.amountMinor");
+      await offerFindings.waitFor({ timeout: WAIT_MS });
+      expect(await offerFindings.textContent()).toContain("lint.template_edit_changes_amount");
+      expect(await offerFindings.textContent()).toContain(`${inheriting.length} active campaigns`);
+      await page.screenshot({ path: screenshotPath("16-template-edit"), fullPage: true });
+      await page
+        .getByLabel(/warning\(s\) are fine/)
+        .fill("0.80 off agreed with finance for every instant discount");
+      await page.getByLabel("Title", { exact: true }).fill("Instant discount: 0.80 yuan off");
+      await page.getByRole("button", { name: "Create and submit the change request" }).click();
+      await expect.poll(() => page.url(), { timeout: WAIT_MS }).toMatch(/#\/changes\/change-\d+$/);
+
+      // The review: the money moves, and the diff names every campaign the template reaches.
+      await page.getByTestId("money").waitFor();
+      expect(await page.getByTestId("change-state").textContent()).toBe("in review");
+      expect(await page.getByTestId("money-delta").textContent()).toMatch(/^\+/);
+      const reach = (await page.getByTestId("template-reach").textContent()) ?? "";
+      expect(reach).toContain(`changes ${inheriting.length} campaign(s) through it`);
+      const diff = (await page.getByTestId("diff").textContent()) ?? "";
+      for (const campaignId of inheriting) {
+        expect(reach, campaignId).toContain(campaignId);
+        expect(diff, campaignId).toContain(campaignId);
+      }
+      expect(
+        await page.getByTestId("diff").getByText("through its template").count(),
+      ).toBeGreaterThanOrEqual(inheriting.length);
+      await page.getByTestId("template-reach").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: screenshotPath("17-template-change-review"), fullPage: true });
+    },
+    TEST_MS,
+  );
+
+  test(
     "change review: the money first; its author cannot approve and is told why; a reviewer approves",
     async () => {
       // Alice authors a change through the API (the console's editing comes later): a new
@@ -564,6 +635,8 @@ describe("the console in a browser", () => {
       for (const route of [
         "#/campaigns",
         "#/campaigns/idc-national-qr-everyday",
+        "#/templates",
+        "#/templates/instant-discount/edit",
         "#/changes",
         "#/live",
         "#/incidents",

@@ -195,3 +195,35 @@ export function reasonProblem(reason: string): string | undefined {
   if (length > 2_000) return `At most 2,000 characters (${length}).`;
   return undefined;
 }
+
+export interface TemplateReach {
+  /** The templates the change edits. */
+  readonly templateIds: readonly string[];
+  /** Campaigns whose terms change through a template (an inherited field), by id. */
+  readonly throughTemplates: readonly string[];
+  /** Campaigns whose terms change only by their own edited document, by id. */
+  readonly direct: readonly string[];
+}
+
+/**
+ * For a change that edits templates, every campaign it changes and how: through a template (an
+ * inherited field changes) or only by its own document. Undefined when no template is edited.
+ * The 2025-01-16 edit was one template reaching every campaign that used it (DESIGN §1).
+ */
+export function templateReach(
+  diff: NonNullable<ChangeRequestView["assessment"]>["diff"],
+): TemplateReach | undefined {
+  const templateIds = diff.documents
+    .filter((document) => document.key.startsWith("template/"))
+    .map((document) => document.key.slice("template/".length))
+    .sort();
+  if (templateIds.length === 0) return undefined;
+  const throughTemplates: string[] = [];
+  const direct: string[] = [];
+  for (const campaign of diff.campaigns) {
+    if (campaign.fields.some((field) => field.inherited))
+      throughTemplates.push(campaign.campaignId);
+    else direct.push(campaign.campaignId);
+  }
+  return { templateIds, throughTemplates: throughTemplates.sort(), direct: direct.sort() };
+}

@@ -10,6 +10,8 @@ export type Route =
   | { readonly page: "incident"; readonly incidentId: string }
   | { readonly page: "campaign"; readonly campaignId: string }
   | { readonly page: "campaign_edit"; readonly campaignId: string }
+  | { readonly page: "templates" }
+  | { readonly page: "template_edit"; readonly templateId: string }
   | { readonly page: "changes" }
   | { readonly page: "change"; readonly changeId: string }
   | { readonly page: "audit" }
@@ -25,6 +27,7 @@ export function parseRoute(hash: string): Route {
   if (rest.length === 0 && second === undefined) {
     if (
       first === "campaigns" ||
+      first === "templates" ||
       first === "changes" ||
       first === "live" ||
       first === "incidents" ||
@@ -33,12 +36,21 @@ export function parseRoute(hash: string): Route {
       return { page: first };
     }
   }
-  if (first === "campaigns" && second !== undefined && rest.length === 1 && rest[0] === "edit") {
+  if (
+    (first === "campaigns" || first === "templates") &&
+    second !== undefined &&
+    rest.length === 1 &&
+    rest[0] === "edit"
+  ) {
+    let id: string;
     try {
-      return { page: "campaign_edit", campaignId: decodeURIComponent(second) };
+      id = decodeURIComponent(second);
     } catch {
       return { page: "not_found", path };
     }
+    return first === "campaigns"
+      ? { page: "campaign_edit", campaignId: id }
+      : { page: "template_edit", templateId: id };
   }
   if (
     (first === "incidents" || first === "changes" || first === "campaigns") &&
@@ -68,6 +80,8 @@ export function hrefOf(route: Route): string {
       return `#/campaigns/${encodeURIComponent(route.campaignId)}`;
     case "campaign_edit":
       return `#/campaigns/${encodeURIComponent(route.campaignId)}/edit`;
+    case "template_edit":
+      return `#/templates/${encodeURIComponent(route.templateId)}/edit`;
     case "not_found":
       return "#/";
     default:

@@ -28,6 +28,7 @@ import {
   reasonProblem,
   type Simulation,
   shownValue,
+  templateReach,
 } from "../data/change-review.ts";
 import { formatBps, formatDuration, formatMinor, formatNumber } from "../data/format.ts";
 import { useApi } from "../use-api.ts";
@@ -411,8 +412,21 @@ function Decision({
 
 function DiffView({ diff }: { diff: NonNullable<ChangeRequestView["assessment"]>["diff"] }) {
   if (diff.documents.length === 0) return <Empty>The change writes nothing new.</Empty>;
+  const reach = templateReach(diff);
   return (
     <div data-testid="diff">
+      {reach === undefined ? null : (
+        <p class="notice" data-testid="template-reach">
+          This change edits template{reach.templateIds.length === 1 ? "" : "s"}{" "}
+          <strong>{reach.templateIds.join(", ")}</strong>: it changes{" "}
+          <strong>{reach.throughTemplates.length}</strong> campaign(s) through{" "}
+          {reach.templateIds.length === 1 ? "it" : "them"}
+          {reach.throughTemplates.length === 0 ? "" : ` (${reach.throughTemplates.join(", ")})`}
+          {reach.direct.length === 0
+            ? "."
+            : `, and ${reach.direct.length} by their own documents only (${reach.direct.join(", ")}).`}
+        </p>
+      )}
       {diff.campaigns.length === 0 ? null : (
         <>
           <h3>Campaigns, as they will apply ({diff.campaigns.length})</h3>
