@@ -37,7 +37,7 @@ export const API_ERROR_CODES = {
   idempotency_conflict: {
     status: 409,
     description:
-      "A payment with this id was applied before with different content (every field but `at`); nothing changed.",
+      "A payment with this id was applied (or, in guard mode, checked and recorded) before with different content (every field but `at`; for a check, its proposals too); nothing changed.",
   },
   request_in_progress: {
     status: 409,

@@ -258,7 +258,7 @@ export class BursarServer {
         ...tokenRoutes(services),
         ...changeRoutes(services),
         ...guardRoutes(services),
-        ...guardModeRoutes({ guardCheck }),
+        ...guardModeRoutes({ guardCheck, metrics }),
         ...consoleCampaignRoutes({ changes, ledger: ledgerStore, nowMs }),
         ...consoleLintRoutes({ changes, nowMs }),
         ...opsRoutes({

@@ -18,6 +18,7 @@ import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
 import type { GuardCheckService } from "../guard/guard-check.ts";
 import { ApiError } from "./api-errors.ts";
 import { type RouteAnswer, type RouteSpec, route } from "./route.ts";
+import type { ServerMetrics } from "./server-metrics.ts";
 
 /** 32 proposals of about 200 bytes each and a payment fit in well under this. */
 const GUARD_CHECK_BODY_LIMIT_BYTES = 16 * 1024;
@@ -25,9 +26,14 @@ const ISSUES_MAX = 20;
 
 export interface GuardModeRouteDependencies {
   readonly guardCheck: GuardCheckService;
+  readonly metrics: Pick<ServerMetrics, "observeGuardCheck">;
 }
 
-export function guardModeRoutes({ guardCheck }: GuardModeRouteDependencies): RouteSpec[] {
+export function guardModeRoutes({ guardCheck, metrics }: GuardModeRouteDependencies): RouteSpec[] {
+  const answered = (body: unknown, check: ProposalCheck | RecordedCheck): RouteAnswer => {
+    metrics.observeGuardCheck(check);
+    return answerOf(body, check);
+  };
   return [
     route<undefined, undefined, unknown>({
       method: "POST",
@@ -47,8 +53,8 @@ export function guardModeRoutes({ guardCheck }: GuardModeRouteDependencies): Rou
       // Without a ledger the check stays synchronous: no promise on the hot path.
       handle: ({ body }) =>
         guardCheck.recordsChecks
-          ? guardCheck.checkAndRecord(body).then((check) => answerOf(body, check))
-          : answerOf(body, guardCheck.check(body)),
+          ? guardCheck.checkAndRecord(body).then((check) => answered(body, check))
+          : answered(body, guardCheck.check(body)),
     }),
   ];
 }

@@ -7,6 +7,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Decision } from "../core/evaluator/decision.ts";
 import { BREAKER_STATES } from "../core/guard/breaker-lifecycle.ts";
+import type { ProposalCheck } from "../core/guard/proposal-check.ts";
+import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
 import type { ReservationAnswer } from "../core/ledger/reservation.ts";
 
 /** Latency buckets in seconds: a payment's budget is milliseconds, a control action's seconds. */
@@ -41,6 +43,10 @@ export class ServerMetrics {
   private readonly ledgerFailures: Counter<"cause">;
   private readonly ledgerBatchRequests: Histogram;
   private readonly ledgerCommitSeconds: Histogram;
+  private readonly guardProposals: Counter<"outcome" | "reason">;
+  private readonly guardProposalChildren = new Map<string, { inc(): void }>();
+  private readonly guardAllowedMinor: Counter;
+  private readonly guardLedger: Counter<"outcome">;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -62,6 +68,23 @@ export class ServerMetrics {
       name: "bursar_subsidy_reserved_minor_total",
       help: "Subsidy reserved in the ledger, in minor units, by campaign and funding source.",
       labelNames: ["campaign", "funding"],
+      registers,
+    });
+    this.guardProposals = new Counter({
+      name: "bursar_guard_check_proposals_total",
+      help: "Guard mode: external proposals answered, by outcome (allowed, clamped, refused) and reason code (none unless refused).",
+      labelNames: ["outcome", "reason"],
+      registers,
+    });
+    this.guardAllowedMinor = new Counter({
+      name: "bursar_guard_check_allowed_minor_total",
+      help: "Guard mode: external subsidies allowed (allowed and clamped amounts), in minor units; a replayed answer is not counted again.",
+      registers,
+    });
+    this.guardLedger = new Counter({
+      name: "bursar_guard_check_ledger_total",
+      help: "Guard mode: checks by what the ledger of checked subsidies did (recorded, replayed, nothing_allowed, unavailable, idempotency_conflict, …).",
+      labelNames: ["outcome"],
       registers,
     });
     this.ledgerAnswers = new Counter({
@@ -174,6 +197,28 @@ export class ServerMetrics {
         { campaign: subsidy.campaignId, funding: subsidy.funding },
         subsidy.amountMinor,
       );
+    }
+  }
+
+  /** One answered guard check: its proposals by outcome and reason, and what its ledger did. */
+  observeGuardCheck(check: ProposalCheck | RecordedCheck): void {
+    for (const answer of check.answers) {
+      const reason = answer.reason ?? "none";
+      const key = `${answer.outcome} ${reason}`;
+      let child = this.guardProposalChildren.get(key);
+      if (child === undefined) {
+        child = this.guardProposals.labels({ outcome: answer.outcome, reason });
+        this.guardProposalChildren.set(key, child);
+      }
+      child.inc();
+    }
+    const replayed = "replayed" in check && check.replayed;
+    // A replay allows nothing new: its money was counted when it was first answered.
+    if (check.allowedTotalMinor > 0 && !replayed) {
+      this.guardAllowedMinor.inc(check.allowedTotalMinor);
+    }
+    if ("ledger" in check && check.ledger !== null) {
+      this.guardLedger.inc({ outcome: replayed ? "replayed" : check.ledger });
     }
   }
 

@@ -49,6 +49,7 @@ describe("POST /v1/guard/check", () => {
   let kills: KillWatcher;
   let store: MemoryKillStore;
   let guardCheck: GuardCheckService;
+  let metrics: ServerMetrics;
   const routes = () => app;
 
   beforeAll(async () => {
@@ -67,17 +68,18 @@ describe("POST /v1/guard/check", () => {
       nowMs: Date.now,
       whenUnhealthy: "refuse",
     });
+    metrics = new ServerMetrics({
+      breakers: () => [],
+      snapshot: () => undefined,
+      rolloutShareBps: () => 0,
+      killStale: () => kills.isStale(),
+      leaseHeldMinor: () => 0,
+      nowMs: Date.now,
+    });
     app = buildApp({
-      routes: guardModeRoutes({ guardCheck }),
+      routes: guardModeRoutes({ guardCheck, metrics }),
       authenticate: async (text) => CALLERS[text],
-      metrics: new ServerMetrics({
-        breakers: () => [],
-        snapshot: () => undefined,
-        rolloutShareBps: () => 0,
-        killStale: () => kills.isStale(),
-        leaseHeldMinor: () => 0,
-        nowMs: Date.now,
-      }),
+      metrics,
       nowMs: Date.now,
       logLevel: false,
     });
@@ -168,13 +170,44 @@ describe("POST /v1/guard/check", () => {
     expect((await post({ ...BODY, extra: true })).statusCode).toBe(400);
   });
 
+  test("/metrics counts the answered proposals by outcome and reason, and the amount allowed", async () => {
+    const counted = async () => {
+      const text = await metrics.text();
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+      return {
+        allowed: value(
+          /^bursar_guard_check_proposals_total\{outcome="allowed",reason="none"\} (\d+)$/m,
+        ),
+        clamped: value(
+          /^bursar_guard_check_proposals_total\{outcome="clamped",reason="none"\} (\d+)$/m,
+        ),
+        allowedMinor: value(/^bursar_guard_check_allowed_minor_total (\d+)$/m),
+      };
+    };
+    const before = await counted();
+    const response = await post({
+      ...BODY,
+      payment: { ...BODY.payment, paymentId: "http-metrics" },
+    });
+    expect(response.statusCode).toBe(200);
+    const answer = response.json() as { answers: { outcome: string }[]; allowedTotalMinor: number };
+    const outcomes = (outcome: string) =>
+      answer.answers.filter((proposal) => proposal.outcome === outcome).length;
+    expect(answer.allowedTotalMinor).toBeGreaterThan(0);
+    expect(await counted()).toEqual({
+      allowed: before.allowed + outcomes("allowed"),
+      clamped: before.clamped + outcomes("clamped"),
+      allowedMinor: before.allowedMinor + answer.allowedTotalMinor,
+    });
+  });
+
   test("only the payment-service role may call it", async () => {
     expect((await post(BODY, "operator-token")).statusCode).toBe(403);
     expect((await post(BODY, "unknown")).statusCode).toBe(401);
   });
 
   test("the OpenAPI document describes the strict body", () => {
-    const document = openApiDocument(guardModeRoutes({ guardCheck }), "test");
+    const document = openApiDocument(guardModeRoutes({ guardCheck, metrics }), "test");
     const operation = (
       document.paths as Record<
         string,

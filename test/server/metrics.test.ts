@@ -22,6 +22,9 @@ const FAMILIES = {
   bursar_snapshot_version: "GAUGE",
   bursar_snapshot_age_seconds: "GAUGE",
   bursar_kill_state_stale: "GAUGE",
+  bursar_guard_check_proposals_total: "COUNTER",
+  bursar_guard_check_allowed_minor_total: "COUNTER",
+  bursar_guard_check_ledger_total: "COUNTER",
 } as const;
 
 type Scrape = ReadonlyMap<string, PrometheusFamily>;
@@ -219,6 +222,64 @@ describe.each(TEST_STORES)("/metrics on %s", (store) => {
       breakers.set(breaker, (breakers.get(breaker) ?? 0) + Number(sample.value));
     }
     for (const [breaker, inStates] of breakers) expect(inStates, breaker).toBe(1);
+  });
+
+  test("guard checks are counted by proposal outcome, amount allowed and ledger outcome", async () => {
+    const before = await scrape();
+    const checkOnce = (paymentId: string, amountMinor: number, scenario?: "p2p_transfer") =>
+      server.request("POST", "/v1/guard/check", {
+        token: payments,
+        body: {
+          payment: groceryPayment(paymentId, scenario === undefined ? {} : { scenario }),
+          proposals: [
+            {
+              proposalId: "a",
+              campaignRef: "metrics-partner",
+              amountMinor,
+              funding: "platform",
+              label: "instant_discount",
+            },
+          ],
+        },
+      });
+    /** Answers by what the ledger did, retries after `ledger.unavailable` included. */
+    const ledgerOutcomes = new Map<string, number>();
+    let allowedMinor = 0;
+    const checked = async (...args: Parameters<typeof checkOnce>) => {
+      for (let tried = 0; tried < 20; tried += 1) {
+        const answer = await checkOnce(...args);
+        expect(answer.status).toBe(200);
+        const outcome = answer.body.replayed === true ? "replayed" : answer.body.ledger;
+        ledgerOutcomes.set(outcome, (ledgerOutcomes.get(outcome) ?? 0) + 1);
+        if (answer.body.ledger !== "ledger.unavailable") {
+          if (answer.body.replayed !== true) allowedMinor += answer.body.allowedTotalMinor;
+          return answer.body;
+        }
+      }
+      throw new Error("the ledger stayed unavailable");
+    };
+    expect((await checked("metrics-check-1", 300)).ledger).toBe("ledger.recorded");
+    expect((await checked("metrics-check-1", 300)).replayed).toBe(true);
+    // A transfer is a protected scenario: refused, nothing to record.
+    const transfer = await checked("metrics-check-2", 300, "p2p_transfer");
+    expect(transfer.answers[0].reason).toBe("envelope.protected_scenario");
+
+    const after = await scrape();
+    const delta = (family: string, labels: Record<string, string> = {}) =>
+      total(after.families, family, labels) - total(before.families, family, labels);
+    for (const [outcome, count] of ledgerOutcomes) {
+      expect(delta("bursar_guard_check_ledger_total", { outcome }), outcome).toBe(count);
+    }
+    expect(ledgerOutcomes.get("replayed")).toBe(1);
+    expect(
+      delta("bursar_guard_check_proposals_total", {
+        outcome: "refused",
+        reason: "envelope.protected_scenario",
+      }),
+    ).toBe(1);
+    // The replay allowed nothing new.
+    expect(allowedMinor).toBe(300);
+    expect(delta("bursar_guard_check_allowed_minor_total")).toBe(allowedMinor);
   });
 
   test("only operators, auditors and administrators read the metrics", async () => {
