@@ -179,7 +179,7 @@ function Page({ route, api, who }: { route: Route; api: ApiClient; who: TokenRec
     case "incidents":
       return <IncidentsPage api={api} />;
     case "incident":
-      return <IncidentPage api={api} incidentId={route.incidentId} />;
+      return <IncidentPage api={api} incidentId={route.incidentId} who={who} />;
     case "audit":
       return <AuditPage api={api} />;
     case "not_found":

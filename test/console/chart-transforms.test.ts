@@ -15,6 +15,7 @@ import {
 import {
   type ImpactReport,
   type ImpactSplitRow,
+  incidentMoneyUnit,
   minuteSeries,
   splitBars,
   splitTable,
@@ -176,5 +177,37 @@ describe("impact transforms", () => {
       { label: "CN-GD", value: 20 },
       { label: "2 others", value: 15 },
     ]);
+  });
+});
+
+describe("an incident's money unit", () => {
+  const campaigns = [
+    { id: "cny-a", currency: "CNY" },
+    { id: "cny-b", currency: "CNY" },
+    { id: "jpy-a", currency: "JPY" },
+  ];
+
+  test("the blamed campaigns' one currency", () => {
+    expect(incidentMoneyUnit(["cny-a", "cny-b"], campaigns)).toEqual({
+      kind: "currency",
+      currency: "CNY",
+    });
+    expect(incidentMoneyUnit(["jpy-a"], campaigns)).toEqual({ kind: "currency", currency: "JPY" });
+  });
+
+  test("minor units, with why, when the currency is mixed or unknown", () => {
+    expect(incidentMoneyUnit(["jpy-a", "cny-a"], campaigns)).toEqual({
+      kind: "minor",
+      why: "its blamed campaigns use CNY and JPY, summed by the report in minor units",
+    });
+    expect(incidentMoneyUnit(["retired"], campaigns)).toMatchObject({
+      kind: "minor",
+      why: expect.stringContaining("not known"),
+    });
+    expect(incidentMoneyUnit([], campaigns)).toMatchObject({
+      kind: "minor",
+      why: "it blames no campaign yet",
+    });
+    expect(incidentMoneyUnit(["cny-a"], undefined)).toMatchObject({ kind: "minor" });
   });
 });

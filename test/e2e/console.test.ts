@@ -39,6 +39,8 @@ describe("the console in a browser", () => {
   const requested: string[] = [];
   /** The change the review test approves, rolled out and back by the test after it. */
   let approvedChangeId: string | undefined;
+  /** The incident the breaker opens in the 2025-01-16 test, acted on by the test after it. */
+  let breakerIncidentId: string | undefined;
 
   beforeAll(async () => {
     ensureConsoleBuild();
@@ -178,6 +180,9 @@ describe("the console in a browser", () => {
       await page.getByTestId("timeline").waitFor();
       expect(await page.getByTestId("timeline").textContent()).toContain("opened");
       expect(await page.getByTestId("blame").textContent()).toContain("idc-national-qr-everyday@1");
+      // Money in the blamed campaign's currency; an administrator is not on-call: no actions.
+      expect(await page.getByTestId("incident-cumulative").textContent()).toMatch(/ CNY$/);
+      expect(await page.getByTestId("incident-actions").count()).toBe(0);
       await page.getByTestId("impact").waitFor();
       const payments = Number(
         (await page.getByTestId("impact-payments").textContent())?.replace(/,/g, ""),
@@ -622,10 +627,92 @@ describe("the console in a browser", () => {
       );
       expect(await page.getByTestId("impact-window-asked").textContent()).toContain("from");
       await page.screenshot({ path: screenshotPath("14-incident-breaker"), fullPage: true });
+      breakerIncidentId = incidentId;
       const audit = await server.request("GET", "/v1/audit/verify", { token: server.adminToken });
       expect(audit.body.ok).toBe(true);
     },
     TRIP_TEST_MS,
+  );
+
+  test(
+    "on-call acts on the breaker's incident in the page: acknowledge, note, raise, mitigate, remediate, resolve",
+    async () => {
+      expect(breakerIncidentId, "the 2025-01-16 test's breaker opens an incident").toBeDefined();
+      const operator = await server.tokenFor(["operator"], "oncall.li");
+      await signInAs(operator);
+      await page.goto(`${server.url}/#/incidents/${breakerIncidentId}`);
+      const actions = page.getByTestId("incident-actions");
+      await actions.waitFor();
+      const answer = page.getByTestId("incident-action-answer");
+      const reason = page.getByLabel("Reason or note");
+      const done = (what: string) =>
+        expect.poll(() => answer.textContent(), { timeout: WAIT_MS }).toBe(`${what}: done.`);
+      const timeline = () => page.getByTestId("timeline").textContent();
+
+      await page.getByRole("button", { name: "Acknowledge" }).click();
+      await done("Acknowledge");
+      await expect
+        .poll(() => page.getByRole("button", { name: "Acknowledge" }).isDisabled())
+        .toBe(true);
+      expect(await actions.textContent()).toContain("Acknowledged by oncall.li already.");
+
+      // Resolving first is refused before any click: the money must be stopped and the remediation
+      // recorded.
+      await reason.fill("the guard rolled change back and killed the campaign");
+      expect(await page.getByRole("button", { name: "Resolve" }).isDisabled()).toBe(true);
+      expect(await actions.textContent()).toContain("Mitigate it first");
+
+      await page.getByRole("button", { name: "Add note", exact: true }).click();
+      await done("Add note");
+      await expect.poll(timeline).toContain("the guard rolled change back and killed the campaign");
+
+      await reason.fill("the 20 % template edit reached every online checkout in China");
+      await page.getByLabel("Severity").selectOption("P2");
+      await page.getByRole("button", { name: "Raise severity" }).click();
+      await done("Raise");
+      await expect.poll(() => page.locator("h1 .badge").textContent()).toBe("P2");
+
+      await reason.fill("rolled back and killed by the guard; no 20 % grant since the trip");
+      await page.getByRole("button", { name: "Mitigate", exact: true }).click();
+      await page.getByRole("button", { name: "Confirm mitigate" }).click();
+      await done("Mitigate");
+      await expect
+        .poll(() => page.locator(".page-head .meta").textContent())
+        .toContain("mitigated");
+
+      await reason.fill("absorb what was committed; finance agreed, nobody is asked to pay back");
+      await page.getByLabel(/^Cost absorbed/).fill("0");
+      await page.getByRole("button", { name: "Record remediation" }).click();
+      await page.getByRole("button", { name: "Confirm record remediation" }).click();
+      await done("Record remediation");
+      await page.getByTestId("remediation").waitFor();
+      expect(await page.getByTestId("remediation").textContent()).toContain("oncall.li");
+
+      await reason.fill("contained by the guard within seconds; remediation recorded");
+      await page.getByRole("button", { name: "Resolve", exact: true }).click();
+      await page.getByRole("button", { name: "Confirm resolve" }).click();
+      await done("Resolve");
+      await expect.poll(() => page.locator(".page-head .meta").textContent()).toContain("resolved");
+      expect(await page.getByTestId("impact-window-asked").textContent()).toContain(
+        "the resolution at",
+      );
+      await page.screenshot({ path: screenshotPath("18-incident-resolved"), fullPage: true });
+
+      const stored = await server.request("GET", `/v1/incidents/${breakerIncidentId}`, {
+        token: operator,
+      });
+      expect(stored.body).toMatchObject({
+        state: "resolved",
+        severity: "P2",
+        acknowledged: { byId: "oncall.li" },
+        remediation: { decidedById: "oncall.li", costAbsorbedMinor: 0 },
+      });
+      const kinds = stored.body.timeline.map((entry: { kind: string }) => entry.kind);
+      for (const kind of ["acknowledged", "note", "mitigated", "remediation", "resolved"]) {
+        expect(kinds, kind).toContain(kind);
+      }
+    },
+    TEST_MS,
   );
 
   test(

@@ -116,3 +116,40 @@ export function splitBars(
   if (rows.length > limit) bars.push({ label: `${rows.length - limit} others`, value: rest });
   return bars;
 }
+
+/**
+ * The unit an incident's money is shown in. Neither the incident nor its impact report carries a
+ * currency, so it is the blamed campaigns' (GET /v1/campaigns): one currency when they share it;
+ * otherwise the figures are shown as the minor units the API gives, with why — a JPY amount
+ * written with CNY's two decimals would read a hundred times too small.
+ */
+export type MoneyUnit =
+  | { readonly kind: "currency"; readonly currency: string }
+  | { readonly kind: "minor"; readonly why: string };
+
+export function incidentMoneyUnit(
+  blamedCampaignIds: readonly string[],
+  campaigns: readonly { readonly id: string; readonly currency: string }[] | undefined,
+): MoneyUnit {
+  if (campaigns === undefined) {
+    return { kind: "minor", why: "the campaigns' currencies could not be read" };
+  }
+  const byId = new Map(campaigns.map((campaign) => [campaign.id, campaign.currency]));
+  const currencies = [
+    ...new Set(blamedCampaignIds.flatMap((id) => (byId.has(id) ? [byId.get(id) as string] : []))),
+  ].sort();
+  if (currencies.length === 1) return { kind: "currency", currency: currencies[0] as string };
+  if (currencies.length === 0) {
+    return {
+      kind: "minor",
+      why:
+        blamedCampaignIds.length === 0
+          ? "it blames no campaign yet"
+          : "no blamed campaign is active, so its currency is not known",
+    };
+  }
+  return {
+    kind: "minor",
+    why: `its blamed campaigns use ${currencies.join(" and ")}, summed by the report in minor units`,
+  };
+}

@@ -3,8 +3,9 @@
  * tables with CSV and JSON downloads (GET /v1/incidents/{id}, GET /v1/incidents/{id}/impact).
  */
 import { useState } from "preact/hooks";
-import { type ApiClient, ApiFailure, describeFailure } from "../api.ts";
+import { type ApiClient, ApiFailure, describeFailure, type TokenRecord } from "../api.ts";
 import { BarChart, LineChart } from "../components/charts.tsx";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { saveFile } from "../components/download.ts";
 import { Empty, Failed, Loading } from "../components/states.tsx";
 import {
@@ -18,11 +19,20 @@ import {
 import {
   type ImpactReport,
   type ImpactSplit,
+  incidentMoneyUnit,
+  type MoneyUnit,
   minuteSeries,
   SPLIT_TITLES,
   splitBars,
   splitTable,
 } from "../data/impact.ts";
+import {
+  higherSeverities,
+  type IncidentActionName,
+  incidentActionStance,
+  incidentReasonProblem,
+  parseCostMinor,
+} from "../data/incident-actions.ts";
 import { useApi } from "../use-api.ts";
 
 interface TimelineEntry {
@@ -58,13 +68,46 @@ interface Incident {
     readonly funders: readonly string[];
   };
   readonly timeline: readonly TimelineEntry[];
+  readonly acknowledged?: { readonly byId: string; readonly atMs: number };
+  readonly remediation?: {
+    readonly decidedById: string;
+    readonly costAbsorbedMinor: number;
+    readonly reservationsReleased: { readonly count: number; readonly amountMinor: number };
+  };
 }
 
 type ImpactState = { kind: "report"; report: ImpactReport } | { kind: "none"; why: string };
 
+/** The campaigns' currencies; undefined when this token may not read them. */
+async function readCurrencies(api: ApiClient) {
+  try {
+    return (await api.json<{ campaigns: { id: string; currency: string }[] }>("/v1/campaigns"))
+      .campaigns;
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 403) return undefined;
+    throw error;
+  }
+}
+
+/** Money as the page writes it: major units of the currency, or the API's minor units. */
+interface MoneyWriter {
+  readonly unit: string;
+  format(amountMinor: number): string;
+}
+
+function moneyWriter(unit: MoneyUnit): MoneyWriter {
+  return unit.kind === "currency"
+    ? { unit: unit.currency, format: (amount) => formatMinor(amount, unit.currency) }
+    : { unit: "minor units", format: (amount) => formatNumber(amount) };
+}
+
 async function readIncident(api: ApiClient, incidentId: string) {
   const path = `/v1/incidents/${encodeURIComponent(incidentId)}`;
-  const incident = await api.json<Incident>(path);
+  const [incident, campaigns] = await Promise.all([api.json<Incident>(path), readCurrencies(api)]);
+  const unit = incidentMoneyUnit(
+    incident.blame.campaignVersions.map((ref) => ref.campaignId),
+    campaigns,
+  );
   let impact: ImpactState;
   try {
     impact = { kind: "report", report: await api.json<ImpactReport>(`${path}/impact?format=json`) };
@@ -72,10 +115,18 @@ async function readIncident(api: ApiClient, incidentId: string) {
     if (!(error instanceof ApiFailure && error.status === 404)) throw error;
     impact = { kind: "none", why: error.message };
   }
-  return { incident, impact };
+  return { incident, impact, unit };
 }
 
-export function IncidentPage({ api, incidentId }: { api: ApiClient; incidentId: string }) {
+export function IncidentPage({
+  api,
+  incidentId,
+  who,
+}: {
+  api: ApiClient;
+  incidentId: string;
+  who: TokenRecord;
+}) {
   const { loaded, lastError, reload } = useApi(
     api,
     (client) => readIncident(client, incidentId),
@@ -97,7 +148,14 @@ export function IncidentPage({ api, incidentId }: { api: ApiClient; incidentId: 
       ) : null}
       {lastError === undefined ? null : <Failed error={lastError} />}
       {loaded.state === "ready" ? (
-        <IncidentView api={api} incident={loaded.data.incident} impact={loaded.data.impact} />
+        <IncidentView
+          api={api}
+          incident={loaded.data.incident}
+          impact={loaded.data.impact}
+          unit={loaded.data.unit}
+          who={who}
+          reload={reload}
+        />
       ) : null}
     </section>
   );
@@ -107,11 +165,18 @@ function IncidentView({
   api,
   incident,
   impact,
+  unit,
+  who,
+  reload,
 }: {
   api: ApiClient;
   incident: Incident;
   impact: ImpactState;
+  unit: MoneyUnit;
+  who: TokenRecord;
+  reload: () => void;
 }) {
+  const money = moneyWriter(unit);
   return (
     <>
       <div class="page-head">
@@ -131,9 +196,13 @@ function IncidentView({
             "—"}
         </dd>
         <dt>At risk per minute</dt>
-        <dd>{formatMinor(incident.impact.atRiskPerMinuteMinor)} CNY</dd>
+        <dd>
+          {money.format(incident.impact.atRiskPerMinuteMinor)} {money.unit}
+        </dd>
         <dt>Cumulative</dt>
-        <dd>{formatMinor(incident.impact.cumulativeMinor)} CNY</dd>
+        <dd data-testid="incident-cumulative">
+          {money.format(incident.impact.cumulativeMinor)} {money.unit}
+        </dd>
         <dt>Share of payments</dt>
         <dd>{formatBps(incident.impact.paymentShareBps)}</dd>
         <dt>Blamed</dt>
@@ -146,6 +215,15 @@ function IncidentView({
           ].join(", ") || "nothing yet"}
         </dd>
       </dl>
+      {who.roles.includes("operator") ? (
+        <IncidentActions
+          api={api}
+          incident={incident}
+          roles={who.roles}
+          money={money}
+          reload={reload}
+        />
+      ) : null}
       <h2>Timeline</h2>
       <ol class="timeline" data-testid="timeline">
         {incident.timeline.map((entry, index) => (
@@ -169,7 +247,12 @@ function IncidentView({
               : `the resolution at ${formatInstant(incident.resolution.atMs)}`}
             .
           </p>
-          <ImpactView api={api} incidentId={incident.id} report={impact.report} />
+          {unit.kind === "minor" ? (
+            <p class="meta" data-testid="money-unit-why">
+              Money is shown in minor units: {unit.why}.
+            </p>
+          ) : null}
+          <ImpactView api={api} incidentId={incident.id} report={impact.report} money={money} />
         </>
       )}
     </>
@@ -180,10 +263,12 @@ function ImpactView({
   api,
   incidentId,
   report,
+  money,
 }: {
   api: ApiClient;
   incidentId: string;
   report: ImpactReport;
+  money: MoneyWriter;
 }) {
   const [downloadProblem, setDownloadProblem] = useState<string | undefined>(undefined);
   const download = async (format: "csv" | "json") => {
@@ -240,14 +325,14 @@ function ImpactView({
           <span class="tile-value">{formatNumber(totals.users)}</span>
         </div>
         <div class="tile">
-          <span class="tile-label">Net subsidy (CNY)</span>
+          <span class="tile-label">Net subsidy ({money.unit})</span>
           <span class="tile-value" data-testid="impact-net">
-            {formatMinor(totals.netMinor)}
+            {money.format(totals.netMinor)}
           </span>
         </div>
       </div>
       <table class="money">
-        <caption>Where the money is (CNY)</caption>
+        <caption>Where the money is ({money.unit})</caption>
         <thead>
           <tr>
             <th scope="col" class="number">
@@ -272,22 +357,22 @@ function ImpactView({
         </thead>
         <tbody>
           <tr>
-            <td class="number">{formatMinor(totals.reservedMinor)}</td>
-            <td class="number">{formatMinor(totals.heldMinor)}</td>
-            <td class="number">{formatMinor(totals.committedMinor)}</td>
-            <td class="number">{formatMinor(totals.returnedMinor)}</td>
-            <td class="number">{formatMinor(totals.refundedMinor)}</td>
-            <td class="number">{formatMinor(totals.netMinor)}</td>
+            <td class="number">{money.format(totals.reservedMinor)}</td>
+            <td class="number">{money.format(totals.heldMinor)}</td>
+            <td class="number">{money.format(totals.committedMinor)}</td>
+            <td class="number">{money.format(totals.returnedMinor)}</td>
+            <td class="number">{money.format(totals.refundedMinor)}</td>
+            <td class="number">{money.format(totals.netMinor)}</td>
           </tr>
         </tbody>
       </table>
       {minutes.length === 0 ? null : (
         <LineChart
-          title="Net subsidy per minute (CNY)"
+          title={`Net subsidy per minute (${money.unit})`}
           testId="impact-minutes"
           points={minutes.map((point) => ({ x: point.atMs, y: point.netMinor }))}
           formatX={formatClock}
-          formatY={(value) => formatMinor(value)}
+          formatY={(value) => money.format(value)}
         />
       )}
       <div class="columns">
@@ -299,11 +384,11 @@ function ImpactView({
             ) : (
               <>
                 <BarChart
-                  title={`Net subsidy ${SPLIT_TITLES[split].toLowerCase()} (CNY)`}
+                  title={`Net subsidy ${SPLIT_TITLES[split].toLowerCase()} (${money.unit})`}
                   bars={splitBars(report, split)}
-                  formatValue={(value) => formatMinor(value)}
+                  formatValue={(value) => money.format(value)}
                 />
-                <SplitTable report={report} split={split} />
+                <SplitTable report={report} split={split} money={money} />
               </>
             )}
           </div>
@@ -313,13 +398,21 @@ function ImpactView({
         <summary>
           {SPLIT_TITLES.minute} ({report.splits.minute.rows.length} minutes)
         </summary>
-        <SplitTable report={report} split="minute" />
+        <SplitTable report={report} split="minute" money={money} />
       </details>
     </div>
   );
 }
 
-function SplitTable({ report, split }: { report: ImpactReport; split: ImpactSplit }) {
+function SplitTable({
+  report,
+  split,
+  money,
+}: {
+  report: ImpactReport;
+  split: ImpactSplit;
+  money: MoneyWriter;
+}) {
   const rows = splitTable(report, split);
   const omitted = report.splits[split].omitted;
   return (
@@ -335,7 +428,7 @@ function SplitTable({ report, split }: { report: ImpactReport; split: ImpactSpli
               Users
             </th>
             <th scope="col" class="number">
-              Net (CNY)
+              Net ({money.unit})
             </th>
             <th scope="col" class="number">
               Share
@@ -348,13 +441,194 @@ function SplitTable({ report, split }: { report: ImpactReport; split: ImpactSpli
               <th scope="row">{row.label}</th>
               <td class="number">{formatNumber(row.payments)}</td>
               <td class="number">{formatNumber(row.users)}</td>
-              <td class="number">{formatMinor(row.netMinor)}</td>
+              <td class="number">{money.format(row.netMinor)}</td>
               <td class="number">{formatBps(row.netShareBps)}</td>
             </tr>
           ))}
         </tbody>
       </table>
       {omitted > 0 ? <p class="meta">{omitted} more rows are in the downloads.</p> : null}
+    </div>
+  );
+}
+
+/**
+ * On-call's actions on the incident (POST /v1/incidents/{id}/…): each offered only when the
+ * incident's state allows it, with the reason why not beside it; the state-moving ones (mitigate,
+ * remediate, resolve) one click and one confirmation.
+ */
+function IncidentActions({
+  api,
+  incident,
+  roles,
+  money,
+  reload,
+}: {
+  api: ApiClient;
+  incident: Incident;
+  roles: readonly string[];
+  money: MoneyWriter;
+  reload: () => void;
+}) {
+  const [reason, setReason] = useState("");
+  const higher = higherSeverities(incident.severity);
+  const [severity, setSeverity] = useState(higher[0] ?? "");
+  const [cost, setCost] = useState("0");
+  const [busy, setBusy] = useState(false);
+  const [answer, setAnswer] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const reasonCheck = incidentReasonProblem(reason);
+  const costCheck = parseCostMinor(cost);
+  const stance = (action: IncidentActionName) => incidentActionStance(incident, action, roles);
+  const base = `/v1/incidents/${encodeURIComponent(incident.id)}`;
+  /** Sends one action; whether the API took it. */
+  const run = async (what: string, verb: string, body?: unknown): Promise<boolean> => {
+    setBusy(true);
+    setAnswer(undefined);
+    try {
+      await api.json(`${base}/${verb}`, {
+        method: "POST",
+        ...(body === undefined ? {} : { body }),
+      });
+      setAnswer({ ok: true, text: `${what}: done.` });
+      reload();
+      return true;
+    } catch (error) {
+      setAnswer({ ok: false, text: `${what}: ${describeFailure(error)}` });
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const why = (action: IncidentActionName) => {
+    const found = stance(action);
+    return found.allowed ? null : <span class="sub">{found.why}</span>;
+  };
+  const needsReason = busy || reasonCheck !== undefined;
+  return (
+    <div class="operations" data-testid="incident-actions">
+      <h2>Actions</h2>
+      <div class="toolbar">
+        <button
+          type="button"
+          disabled={busy || !stance("acknowledge").allowed}
+          onClick={() => void run("Acknowledge", "acknowledge")}
+        >
+          Acknowledge
+        </button>
+        {why("acknowledge")}
+      </div>
+      <div class="reject">
+        <label for="incident-reason">Reason or note</label>
+        <textarea
+          id="incident-reason"
+          rows={2}
+          value={reason}
+          disabled={busy}
+          onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)}
+        />
+        {reason !== "" && reasonCheck !== undefined ? (
+          <p class="field-problem">{reasonCheck}</p>
+        ) : null}
+      </div>
+      <div class="toolbar">
+        <button
+          type="button"
+          disabled={needsReason || !stance("note").allowed}
+          onClick={() =>
+            void run("Add note", "notes", { text: reason.trim() }).then((took) => {
+              if (took) setReason("");
+            })
+          }
+        >
+          Add note
+        </button>
+        <label>
+          Severity{" "}
+          <select
+            value={severity}
+            disabled={busy || !stance("raise").allowed}
+            onChange={(event) => setSeverity((event.target as HTMLSelectElement).value)}
+          >
+            {higher.map((option) => (
+              <option key={option} value={option}>
+                {option}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          type="button"
+          disabled={needsReason || !stance("raise").allowed || severity === ""}
+          onClick={() => void run("Raise", "raise", { severity, reason: reason.trim() })}
+        >
+          Raise severity
+        </button>
+        {why("raise")}
+      </div>
+      <div class="toolbar">
+        <ConfirmButton
+          label="Mitigate"
+          disabled={needsReason || !stance("mitigate").allowed}
+          confirmText={`The money stopped flowing for ${incident.id}?`}
+          onConfirm={() => void run("Mitigate", "mitigate", { reason: reason.trim() })}
+        />
+        {why("mitigate")}
+      </div>
+      <div class="toolbar">
+        <label>
+          Cost absorbed (
+          {money.unit === "minor units" ? "minor units" : `minor units of ${money.unit}`}){" "}
+          <input
+            value={cost}
+            inputMode="numeric"
+            disabled={busy || !stance("remediate").allowed}
+            onInput={(event) => setCost((event.target as HTMLInputElement).value)}
+            aria-invalid={"problem" in costCheck ? true : undefined}
+          />
+        </label>
+        <ConfirmButton
+          label="Record remediation"
+          danger
+          disabled={needsReason || "problem" in costCheck || !stance("remediate").allowed}
+          confirmText={`Absorb ${"costMinor" in costCheck ? money.format(costCheck.costMinor) : "?"} ${money.unit} and release the blamed versions' uncommitted reservations?`}
+          onConfirm={() =>
+            "costMinor" in costCheck
+              ? void run("Record remediation", "remediate", {
+                  reason: reason.trim(),
+                  costAbsorbedMinor: costCheck.costMinor,
+                })
+              : undefined
+          }
+        />
+        {"problem" in costCheck ? <span class="field-problem">{costCheck.problem}</span> : null}
+        {why("remediate")}
+      </div>
+      {incident.remediation === undefined ? null : (
+        <p class="meta" data-testid="remediation">
+          Remediation by {incident.remediation.decidedById}: absorbed{" "}
+          {money.format(incident.remediation.costAbsorbedMinor)} {money.unit}; released{" "}
+          {formatNumber(incident.remediation.reservationsReleased.count)} reservation(s),{" "}
+          {money.format(incident.remediation.reservationsReleased.amountMinor)} {money.unit}.
+        </p>
+      )}
+      <div class="toolbar">
+        <ConfirmButton
+          label="Resolve"
+          disabled={needsReason || !stance("resolve").allowed}
+          confirmText={`Close ${incident.id}?`}
+          onConfirm={() => void run("Resolve", "resolve", { reason: reason.trim() })}
+        />
+        {why("resolve")}
+      </div>
+      {answer === undefined ? null : (
+        <p
+          class={`state ${answer.ok ? "" : "state-error"}`}
+          role={answer.ok ? "status" : "alert"}
+          data-testid="incident-action-answer"
+        >
+          {answer.text}
+        </p>
+      )}
     </div>
   );
 }
