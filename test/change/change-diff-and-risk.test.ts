@@ -169,6 +169,22 @@ describe("risk", () => {
     expect(risk.reasons.map((reason) => reason.code)).toEqual(["limit_raised"]);
   });
 
+  test("a new campaign is low-risk but never auto-approved, however little money it moves", () => {
+    // A copy of an existing campaign under a new id: no new scenario, region or funding, and the
+    // money (flat here) far below the policy's threshold. Turning money on still needs a reviewer.
+    const copy: Campaign = {
+      ...find("campaign", "idc-coffee-afternoon-tea"),
+      id: "idc-coffee-copy",
+    };
+    const { risk } = assess([...documents, copy]);
+    expect(risk).toEqual({
+      level: "low",
+      reasons: [{ code: "campaign_added", message: "campaign idc-coffee-copy starts granting" }],
+      approvalsRequired: 1,
+      autoApprovable: false,
+    });
+  });
+
   test("raising a campaign's offer is low-risk but never auto-approved, even with no money moving", () => {
     const campaign = find("campaign", "idc-coffee-afternoon-tea");
     const raised: Campaign = { ...campaign, offer: { amountMinor: 120 } };

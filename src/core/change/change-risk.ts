@@ -42,6 +42,11 @@ export const RISK_REASONS = {
     description:
       "A template allows more: wider or removed parameter bands, more scenarios or regions, longer campaigns, no segment restriction.",
   },
+  campaign_added: {
+    highRisk: false,
+    description:
+      "A campaign starts granting that did not before (a new one, or one a template edit brings in): money is turned on, so not auto-approved.",
+  },
   new_funding: {
     highRisk: false,
     description:
@@ -173,6 +178,8 @@ function assessCampaignEffects(
   for (const effect of diff.campaigns) {
     if (effect.operation === "stop") continue;
     const subject = `campaign ${effect.campaignId}`;
+    // Turning money on needs four eyes (DESIGN §3.8), however little the sample shows it spend.
+    if (effect.operation === "start") add("campaign_added", `${subject} starts granting`);
     for (const change of effect.fields) {
       const before = effect.operation === "start" ? undefined : change.before;
       if (change.field === "scenarios") {
