@@ -19,7 +19,7 @@ import type {
   RefundRecord,
 } from "../../core/ledger/ledger-book.ts";
 import type { AccountNameParts } from "../../core/ledger/reservation.ts";
-import { entriesJsonOf, type PaymentRow, paymentOf, paymentRowValues } from "../ledger-rows.ts";
+import { entriesJsonOf, type PaymentRow, paymentOf } from "../ledger-rows.ts";
 import { AccountIndex } from "./account-index.ts";
 import { PaymentIdFilter } from "./payment-id-filter.ts";
 import { WRITE_OPERATIONS, type WriteColumn } from "./sqlite-ledger-protocol.ts";
@@ -183,7 +183,22 @@ export class SqliteLedgerState implements LedgerBookState {
         region: record.region,
       };
       this.paymentIds.add(record.paymentId);
-      batch.writes.push(WRITE_OPERATIONS.insertPayment, ...paymentRowValues(row));
+      // Column by column rather than a spread of `paymentRowValues`: no array made per payment.
+      batch.writes.push(
+        WRITE_OPERATIONS.insertPayment,
+        row.payment_id,
+        row.content_key,
+        row.answer_json,
+        row.state,
+        row.expires_at_ms,
+        row.payment_amount_minor,
+        row.refunded_minor,
+        row.entries_json,
+        row.at_ms,
+        row.user_id,
+        row.scenario,
+        row.region,
+      );
       this.payments.set(record.paymentId, { row, sequence: batch.sequence });
     } else {
       batch.writes.push(
