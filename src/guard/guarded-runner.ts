@@ -131,8 +131,11 @@ export class GuardedRunner {
       for (const trip of this.guard.check(atMs)) {
         // The incident opens on the trip; what it cost is the ledger's to say (`bursar impact
         // INCIDENT`), and its severity rises with it (`bursar incident raise`). A grant outside
-        // the declared scope is a core flow touched.
+        // the declared scope is a core flow touched. Its window starts at the blamed versions'
+        // first grant when that is recent (a rollout, a forced edit), else at the trip.
+        const firstAnomaly = this.guard.firstAnomalyOf(trip);
         const response = await this.responder.respond(trip, {
+          ...(firstAnomaly === undefined ? {} : { firstAnomaly }),
           impact: {
             atRiskPerMinuteMinor: 0,
             cumulativeMinor: 0,

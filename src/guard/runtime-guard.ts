@@ -119,7 +119,14 @@ export const RUNTIME_GUARD_LIMITS = {
  */
 const EXTERNAL_TEMPLATE_BASELINE_MIN_MS = 60_000;
 
-/** A breaker per subject: `campaign:ID@VERSION`, `template:ID`, `platform`. */
+/** A campaign version's first grant this guard recorded. */
+export interface FirstGrant {
+  readonly paymentId: string;
+  readonly atMs: number;
+  readonly subsidyMinor: number;
+}
+
+/** A breaker per subject: `campaign:ID@VERSION`, `template:ID`, `funder:FUNDING`, `platform`. */
 export interface BreakerView {
   readonly breakerId: string;
   readonly state: BreakerState;
@@ -139,10 +146,10 @@ export class RuntimeGuard {
   private readonly baselineSamplesMin: number;
   private readonly platformBaselinePaymentsMin: number;
   private monitors: GuardMonitors;
-  /** Per campaign, each version's grants over the baseline window and its first grant's instant. */
+  /** Per campaign, each version's grants over the baseline window and its first grant. */
   private readonly campaignBaselines = new Map<
     string,
-    { readonly version: number; readonly window: SlidingWindow; readonly firstAtMs: number }[]
+    { readonly version: number; readonly window: SlidingWindow; readonly first: FirstGrant }[]
   >();
   private baselineKeys = 0;
   private readonly templateBaselines = new Map<string, SlidingWindow>();
@@ -243,7 +250,7 @@ export class RuntimeGuard {
       this.platformSubsidy.add(payment.atMs, decision.totalSubsidyMinor, 1);
     }
     for (const subsidy of decision.subsidies) {
-      this.campaignBaselineOf(subsidy.campaignId, subsidy.campaignVersion, payment.atMs)?.add(
+      this.campaignBaselineOf(subsidy.campaignId, subsidy.campaignVersion, payment, subsidy)?.add(
         payment.atMs,
         subsidy.amountMinor,
         1,
@@ -279,6 +286,26 @@ export class RuntimeGuard {
       tripped.push(trip);
     }
     return tripped;
+  }
+
+  /**
+   * The first subsidy the trip's blamed native versions granted, when it falls within the baseline
+   * window before the trip: a version a recent change made (a rollout, a forced edit) is suspect
+   * from its first grant, which is where an incident's window starts. A version granting for
+   * longer than that, and an external campaign (its one version is no change's), have no first
+   * anomaly the guard can name.
+   */
+  firstAnomalyOf(trip: GuardTrip): FirstGrant | undefined {
+    let earliest: FirstGrant | undefined;
+    for (const blamed of trip.blamedVersions ?? []) {
+      if (isExternalCampaignId(blamed.campaignId)) continue;
+      const first = this.campaignBaselines
+        .get(blamed.campaignId)
+        ?.find((entry) => entry.version === blamed.campaignVersion)?.first;
+      if (first === undefined || trip.atMs - first.atMs > this.baselineWindowMs) continue;
+      if (earliest === undefined || first.atMs < earliest.atMs) earliest = first;
+    }
+    return earliest;
   }
 
   /** Acknowledging, then resetting, re-arms a breaker: an on-call engineer's moves. */
@@ -334,7 +361,8 @@ export class RuntimeGuard {
   private campaignBaselineOf(
     campaignId: string,
     version: number,
-    atMs: number,
+    payment: Payment,
+    subsidy: { readonly amountMinor: number },
   ): SlidingWindow | undefined {
     let versions = this.campaignBaselines.get(campaignId);
     if (versions === undefined) {
@@ -347,7 +375,15 @@ export class RuntimeGuard {
     if (this.baselineKeys >= RUNTIME_GUARD_LIMITS.baselineKeysMax) return undefined;
     this.baselineKeys += 1;
     const window = new SlidingWindow(this.baselineWindowMs, BASELINE_BUCKETS);
-    versions.push({ version, window, firstAtMs: atMs });
+    versions.push({
+      version,
+      window,
+      first: {
+        paymentId: payment.paymentId,
+        atMs: payment.atMs,
+        subsidyMinor: subsidy.amountMinor,
+      },
+    });
     return window;
   }
 
@@ -516,7 +552,7 @@ export class RuntimeGuard {
     const sum = entry.window.sum(nowMs);
     if (sum.count < this.baselineSamplesMin) return undefined;
     const meanSubsidyMinor = Math.ceil(sum.amountMinor / sum.count);
-    const spanMs = Math.min(this.baselineWindowMs, nowMs - entry.firstAtMs);
+    const spanMs = Math.min(this.baselineWindowMs, nowMs - entry.first.atMs);
     const observedMs = this.observedMs(nowMs);
     const platformPayments = (this.platformVolume.sum(nowMs).count * spanMs) / observedMs;
     if (spanMs < EXTERNAL_TEMPLATE_BASELINE_MIN_MS || platformPayments < 1) {

@@ -3,7 +3,8 @@
  * imported and active, then the 2025-01-16 template edit forced past lint and approval by two
  * administrators and rolled out by the default plan (1 % first). The guarded run learns its
  * baselines from the stable traffic, trips on the forced versions' subsidy per payment, kills
- * them, rolls the change back and opens an incident — which `bursar incident list`, `bursar kill
+ * them, rolls the change back and opens an incident whose window starts at their first grant —
+ * which `bursar incident list`, `bursar kill
  * list` and `bursar change show` then show. Without --control, --guard is refused.
  */
 import { mkdtempSync } from "node:fs";
@@ -102,6 +103,15 @@ describe("bursar run --control --guard", { timeout: 600_000 }, () => {
     expect(JSON.stringify(listed)).toContain("per_payment.above_previous");
     const shown = runCli(["incident", "show", "incident-1", "--data", data]);
     expect(shown.stdout).toMatch(/kill_confirmed.*bursar-run-\d+/);
+    // Its window starts at the forced versions' first grant, before the trip, so the impact
+    // report counts what they granted before the guard saw enough of them.
+    expect(shown.stdout).toContain("first_anomalous_subsidy");
+    const json = runCli(["incident", "show", "incident-1", "--data", data, "--json"]);
+    const { incident } = JSON.parse(json.stdout) as {
+      incident: { windowStartMs: number; timeline: { kind: string; atMs: number }[] };
+    };
+    const tripAtMs = incident.timeline.find((entry) => entry.kind === "trip")!.atMs;
+    expect(incident.windowStartMs).toBeLessThan(tripAtMs);
     const kills = runCli(["kill", "list", "--data", data, "--json"]);
     expect(kills.status).toBe(0);
     expect(kills.stdout).toContain("breaker campaign:");
