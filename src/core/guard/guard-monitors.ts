@@ -346,7 +346,8 @@ export class GuardMonitors {
    * funding: a campaign whose funding the engine switched spends mostly the new funder's).
    */
   private funderVelocityTrip(velocity: VelocityTrip, funder: FunderActivity): GuardTrip {
-    const sinceMs = velocity.atMs - WINDOW_MS[velocity.window];
+    const windowMs = GUARD_WINDOWS.find((window) => window.name === velocity.window)!.ms;
+    const sinceMs = velocity.atMs - windowMs;
     const blamed = this.blame(
       velocity.atMs,
       velocity.window,
@@ -420,12 +421,6 @@ export class GuardMonitors {
     };
   }
 }
-
-const WINDOW_MS: Readonly<Record<GuardTrip["window"], number>> = {
-  "1s": 1_000,
-  "10s": 10_000,
-  "60s": 60_000,
-};
 
 /** One external grant of a funder's money: its spend, and the campaign as a recent granter. */
 function recordFunderGrant(funder: FunderActivity, atMs: number, grant: GuardGrant): void {

@@ -32,11 +32,12 @@ export type GuardWindowName = "1s" | "10s" | "60s";
 /** The windows every monitor reads, shortest first: a trip names the shortest that breaks. */
 export const GUARD_WINDOWS: readonly {
   readonly name: GuardWindowName;
+  readonly ms: number;
   readonly pick: (windows: GuardWindows) => SlidingWindow;
 }[] = [
-  { name: "1s", pick: (windows) => windows.oneSecond },
-  { name: "10s", pick: (windows) => windows.tenSeconds },
-  { name: "60s", pick: (windows) => windows.oneMinute },
+  { name: "1s", ms: 1_000, pick: (windows) => windows.oneSecond },
+  { name: "10s", ms: 10_000, pick: (windows) => windows.tenSeconds },
+  { name: "60s", ms: 60_000, pick: (windows) => windows.oneMinute },
 ];
 
 /** One campaign version a trip holds responsible. */
