@@ -22,6 +22,7 @@ import {
   createChange,
   editChange,
   forceGate,
+  keepRefusedAssessment,
   type OperatorActionKind,
   observeStage,
   type Principal,
@@ -220,12 +221,19 @@ export class ChangeService {
               proposedSubsidyPerHourMinor: found.money.proposedSubsidyPerHourMinor,
             }),
       };
-      const submitted = submitChange(change, author, assessment, acknowledgements, this.now());
+      const at = this.now();
+      const submitted = submitChange(change, author, assessment, acknowledgements, at);
+      if (!submitted.ok) {
+        // Refused at the lint gate, the assessment stays on the draft for everyone who reads it:
+        // the administrators asked to force the gate must see the findings and the money first.
+        const kept = keepRefusedAssessment(change, assessment, submitted, at);
+        return { result: submitted, ...(kept === undefined ? {} : { keep: kept }) };
+      }
       const details: AuditDetails = {
         risk: risk.level,
         errors: found.findings.filter((finding) => finding.severity === "error").length,
         warnings: found.findings.filter((finding) => finding.severity === "warning").length,
-        approvedByPolicy: submitted.ok && submitted.change.state === "approved",
+        approvedByPolicy: submitted.change.state === "approved",
       };
       return { result: submitted, actor: author, action: "change.submitted", details };
     });
@@ -559,11 +567,16 @@ export class ChangeService {
     return (key: DocumentKey) => latest.get(key);
   }
 
-  /** Reads the change, lets `step` decide, writes the result with its versions, and audits it. */
+  /**
+   * Reads the change, lets `step` decide, writes the result with its versions, and audits it.
+   * A refusal writes nothing, except what `step` asks to `keep` of it (a submission refused at
+   * the lint gate keeps its assessment).
+   */
   private async act(
     id: string,
     step: (change: ChangeRequest) => Promise<{
       result: Outcome;
+      keep?: ChangeRequest;
       actor?: Principal;
       action?: AuditAction;
       reason?: string;
@@ -573,8 +586,17 @@ export class ChangeService {
   ): Promise<Outcome> {
     const stored = await this.store.getChange(id);
     if (stored === undefined) return refuse("not_found", `no change request ${id}`);
-    const { result, actor, action, reason, versions, details } = await step(stored.change);
-    if (!result.ok) return result;
+    const { result, keep, actor, action, reason, versions, details } = await step(stored.change);
+    if (!result.ok) {
+      if (keep !== undefined) {
+        // Not audited: a refusal moves nothing, and what it keeps is derived (lint and the
+        // simulation, as a stage's observations are) and voided by any edit. Another action
+        // written meanwhile (an administrator's force request) wins over it; the refusal is the
+        // answer either way, and the author's next submission assesses the change again.
+        await this.store.writeChange(keep, stored.revision, [], undefined);
+      }
+      return result;
+    }
     if (actor === undefined || action === undefined) {
       // Observations and held verdicts: runtime bookkeeping, not actions anyone took.
       return this.written(

@@ -14,6 +14,8 @@ import {
   createChange,
   editChange,
   forceGate,
+  keepRefusedAssessment,
+  LINT_GATE_CODES,
   POLICY_APPROVER_ID,
   type Principal,
   rejectChange,
@@ -220,6 +222,93 @@ describe("lint at submission", () => {
         at,
       ),
     ).toMatchObject({ code: "reason_required" });
+  });
+
+  test("a refusal at the lint gate keeps its assessment on the draft, marked as refused", () => {
+    const later = "2026-12-02T10:05:00.000Z";
+    const refusedAt = assessment(highRisk, [error, warning]);
+    const refusal = submitChange(draft(), ana, refusedAt, [], later);
+    if (refusal.ok) throw new Error("lint errors must refuse");
+    const kept = keepRefusedAssessment(draft(), refusedAt, refusal, later)!;
+    expect(kept.state).toBe("draft");
+    expect(kept.contentHash).toBe(draft().contentHash);
+    expect(kept.updatedAt).toBe(later);
+    expect(kept.assessment).toEqual({
+      ...refusedAt,
+      refused: { code: "lint_errors", message: refusal.message, at: later },
+    });
+    expect(kept.assessment?.refused?.message).toContain("lint.scope_all_scenarios");
+    // Still a draft: no one approves, forces approval into, or rolls out a refused submission.
+    expect(approveChange(kept, rui, kept.contentHash, later)).toMatchObject({
+      code: "illegal_transition",
+    });
+    const approvalForced = ok(
+      forceGate(
+        ok(forceGate(kept, root1, "approval", "the deadline is tonight, risk agreed", later))
+          .change,
+        root2,
+        "approval",
+        "the deadline is tonight, risk agreed",
+        later,
+      ),
+    ).change;
+    expect(approvalForced.state).toBe("draft");
+    expect(startRollout(kept, ops, defaultRolloutPlan(0), [], later)).toMatchObject({
+      code: "illegal_transition",
+    });
+    // An edit voids it, as it voids any assessment.
+    const edited = ok(
+      editChange(
+        kept,
+        ana,
+        { edits: kept.edits, baseVersions: kept.baseVersions, contentHash: "hash-2" },
+        later,
+      ),
+    ).change;
+    expect(edited.assessment).toBeUndefined();
+    // A later submission that passes replaces it with its own, unmarked.
+    const passed = ok(submitChange(kept, ana, { ...kept.assessment!, findings: [] }, [], later));
+    expect(passed.change.state).toBe("in_review");
+    expect(passed.change.assessment?.refused).toBeUndefined();
+  });
+
+  test("every refusal of the lint gate is kept; refusals decided before the assessment are not", () => {
+    const acknowledgement = { findingKey: warning.key, reason: "ok", byId: "ana" };
+    const refusals = [
+      submitChange(draft(), ana, assessment(lowRisk, [error]), [], at),
+      submitChange(draft(), ana, assessment(lowRisk, [warning]), [], at),
+      submitChange(draft(), ana, assessment(lowRisk, [warning]), [acknowledgement], at),
+      submitChange(
+        draft(),
+        ana,
+        assessment(lowRisk, [warning]),
+        [{ ...acknowledgement, findingKey: "lint.none@campaign/x#y" }],
+        at,
+      ),
+    ];
+    const codes = refusals.map((refusal) => (refusal.ok ? "passed" : refusal.code));
+    expect([...codes].sort()).toEqual([...LINT_GATE_CODES].sort());
+    for (const refusal of refusals) {
+      if (refusal.ok) throw new Error("refused above");
+      expect(
+        keepRefusedAssessment(draft(), assessment(lowRisk), refusal, at)?.assessment?.refused?.code,
+      ).toBe(refusal.code);
+    }
+    const intruder = submitChange(
+      draft(),
+      { id: "eve", roles: ["author"] },
+      assessment(lowRisk),
+      [],
+      at,
+    );
+    if (intruder.ok) throw new Error("not the author");
+    expect(keepRefusedAssessment(draft(), assessment(lowRisk), intruder, at)).toBeUndefined();
+    // Past the draft no submission reaches the gate: keeping one there is a caller's bug.
+    const lintRefusal = refusals[0]!;
+    if (lintRefusal.ok) throw new Error("refused above");
+    expect(() =>
+      keepRefusedAssessment(inReview(lowRisk), assessment(lowRisk), lintRefusal, at),
+    ).toThrow(/in_review/);
   });
 });
 

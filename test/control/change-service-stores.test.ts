@@ -90,7 +90,10 @@ function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
   return result as Extract<T, { ok: true }>;
 }
 
-/** Seeds the examples, rolls a rename out stage by stage, rolls it back, rejects a template edit. */
+/**
+ * Seeds the examples, rolls a rename out stage by stage, keeps a submission refused at lint, rolls
+ * the rename back, rejects a template edit.
+ */
 async function runFlow(first: Stores, documents: readonly ConfigDocument[]): Promise<Outcome> {
   let stores = first;
   const clock = { nowMs: Date.parse("2026-12-02T06:40:00.000Z") };
@@ -147,8 +150,47 @@ async function runFlow(first: Stores, documents: readonly ConfigDocument[]): Pro
     renamed,
   );
 
+  // A submission refused at lint keeps its assessment on the draft, across a restart.
+  const lintError = {
+    key: "lint.template_edit_changes_offer_kind|template/instant-discount|offer",
+    code: "lint.template_edit_changes_offer_kind",
+    severity: "error" as const,
+    message: "fixed becomes percent for every campaign of the template",
+  };
+  next = {
+    findings: [lintError],
+    money: { currentSubsidyPerHourMinor: 100_000, proposedSubsidyPerHourMinor: 9_000_000 },
+    forecast: { subsidyPerPaymentMilliMinor: 2_500_000, subsidisedShareBps: 4_000 },
+    sample: "synthetic traffic for the test",
+  };
+  const instant = documents.find(
+    (document) => document.kind === "template" && document.id === "instant-discount",
+  ) as Template;
+  const percent = {
+    ...instant,
+    offer: { kind: "percent", rateBps: 2_000, capMinor: 20_000 },
+  } as Template;
+  const refusedChange = ok(
+    await service.create(ana, "20 % off", [{ op: "put", document: percent }]),
+  );
+  expect(await service.submit(ana, refusedChange.change.id, [])).toMatchObject({
+    code: "lint_errors",
+  });
+
   stores = await stores.restart();
   service = serviceOf(stores.store);
+  const kept = (await service.show(refusedChange.change.id))!;
+  expect(kept.state).toBe("draft");
+  expect(kept.assessment).toMatchObject({
+    findings: [lintError],
+    proposedSubsidyPerHourMinor: 9_000_000,
+    refused: { code: "lint_errors", at: new Date(clock.nowMs).toISOString() },
+  });
+  next = {
+    findings: [],
+    money: { currentSubsidyPerHourMinor: 100_000, proposedSubsidyPerHourMinor: 100_000 },
+    forecast: { subsidyPerPaymentMilliMinor: 2_000, subsidisedShareBps: 4_000 },
+  };
   ok(await service.rollBack(ops, rename.change.id, "the name confused the cashier screen"));
   expect((await service.activeDocuments()).find((document) => document.id === coffee.id)).toEqual(
     coffee,
@@ -191,6 +233,7 @@ describe("the change pipeline over every store", () => {
   test("memory: the model's flow is what the service tests expect", () => {
     expect(model.changes.map((change) => change.state)).toEqual([
       "rejected",
+      "draft",
       "rolled_back",
       "active",
     ]);

@@ -219,6 +219,131 @@ describe("the change pipeline", () => {
     ).toEqual(["lint", "approval"]);
   });
 
+  test("a submission refused at lint keeps its findings and money on the draft, for every reader, until a later submission", async () => {
+    // The 2025-01-16 shape: a template edit lint refuses, which two administrators then force.
+    const edited = {
+      ...template("instant-discount"),
+      offer: { kind: "percent", rateBps: 2_000, capMinor: 20_000 },
+    } as Template;
+    const lintError = {
+      key: "lint.template_edit_changes_offer_kind|template/instant-discount|offer",
+      code: "lint.template_edit_changes_offer_kind",
+      severity: "error",
+      message: "fixed becomes percent for every campaign of the template",
+    } as const;
+    next = {
+      findings: [lintError],
+      money: { currentSubsidyPerHourMinor: 100_000, proposedSubsidyPerHourMinor: 9_000_000 },
+      forecast: { subsidyPerPaymentMilliMinor: 2_500_000, subsidisedShareBps: 4_000 },
+      sample: "synthetic traffic for the test",
+    };
+    const created = ok(await service.create(ana, "20 % off", [{ op: "put", document: edited }]));
+    const id = created.change.id;
+    const auditedBefore = (await audit.read(1, 1_000)).length;
+    clock.nowMs += 60_000;
+    const refusal = await service.submit(ana, id, []);
+    expect(refusal).toMatchObject({ ok: false, code: "lint_errors" });
+    if (refusal.ok) throw new Error("refused above");
+
+    const kept = (await service.show(id))!;
+    expect(kept.state).toBe("draft");
+    expect(kept.contentHash).toBe(created.change.contentHash);
+    expect(kept.assessment).toMatchObject({
+      findings: [lintError],
+      currentSubsidyPerHourMinor: 100_000,
+      proposedSubsidyPerHourMinor: 9_000_000,
+      sample: "synthetic traffic for the test",
+      refused: {
+        code: "lint_errors",
+        message: refusal.message,
+        at: new Date(clock.nowMs).toISOString(),
+      },
+    });
+    expect(kept.assessment?.risk.level).toBe("high");
+    expect(kept.assessment?.diff?.campaigns.length).toBeGreaterThan(3);
+    // A refusal moves nothing, so nothing is audited; the draft cannot be approved or rolled out.
+    expect(await audit.read(1, 1_000)).toHaveLength(auditedBefore);
+    expect(await service.approve(rui, id, kept.contentHash)).toMatchObject({
+      code: "illegal_transition",
+    });
+    expect(await service.startRollout(ops, id)).toMatchObject({ code: "illegal_transition" });
+    expect((await service.list({ state: "draft", limit: 10 })).map((change) => change.id)).toEqual([
+      id,
+    ]);
+
+    // Refused again, on another day's sample: the newer refusal replaces the older.
+    next = {
+      ...next,
+      money: { currentSubsidyPerHourMinor: 100_000, proposedSubsidyPerHourMinor: 8_000_000 },
+    };
+    clock.nowMs += 60_000;
+    expect(await service.submit(ana, id, [])).toMatchObject({ code: "lint_errors" });
+    const again = (await service.show(id))!.assessment!;
+    expect(again.proposedSubsidyPerHourMinor).toBe(8_000_000);
+    expect(again.refused?.at).toBe(new Date(clock.nowMs).toISOString());
+
+    // Two administrators force lint with the money in front of them; the author submits again,
+    // and that submission's assessment replaces the refused one.
+    const reason = "the deadline is tonight; the money above was read and accepted";
+    ok(await service.force(root1, id, "lint", reason));
+    expect((await service.show(id))!.assessment?.refused?.code).toBe("lint_errors");
+    ok(await service.force(root2, id, "lint", reason));
+    const submitted = ok(await service.submit(ana, id, []));
+    expect(submitted.change.state).toBe("in_review");
+    expect(submitted.change.assessment?.refused).toBeUndefined();
+    expect(submitted.change.assessment?.findings).toEqual([lintError]);
+    expect((await service.show(id))!.assessment?.refused).toBeUndefined();
+  });
+
+  test("a refused submission whose documents do not resolve keeps its findings, without money; an edit voids it", async () => {
+    const orphan = { ...campaign("idc-coffee-afternoon-tea"), id: "idc-orphan", template: "gone" };
+    // What the real assessment answers when documents do not resolve: findings, no simulation.
+    next = {
+      findings: [
+        {
+          key: "ref.unknown_template|campaign/idc-orphan|template",
+          code: "ref.unknown_template",
+          severity: "error",
+          message: "no template gone",
+        },
+      ],
+    };
+    const created = ok(
+      await service.create(ana, "an orphan campaign", [{ op: "put", document: orphan }]),
+    );
+    expect(await service.submit(ana, created.change.id, [])).toMatchObject({
+      code: "lint_errors",
+    });
+    const kept = (await service.show(created.change.id))!.assessment!;
+    expect(kept.findings.map((finding) => finding.code)).toEqual(["ref.unknown_template"]);
+    expect(kept.refused?.code).toBe("lint_errors");
+    expect(kept.simulation).toBeUndefined();
+    expect(kept.proposedSubsidyPerHourMinor).toBeUndefined();
+    expect(kept.risk.reasons.map((reason) => reason.code)).toContain("simulation_missing");
+
+    // Warnings left unacknowledged are the lint gate's refusal too, and kept alike.
+    const fixed = { ...orphan, template: "instant-discount" };
+    next = {
+      ...calm,
+      findings: [
+        {
+          key: "lint.no_velocity_ceiling|campaign/idc-orphan|limits",
+          code: "lint.no_velocity_ceiling",
+          severity: "warning",
+          message: "no ceiling",
+        },
+      ],
+    };
+    const edited = ok(await service.edit(ana, created.change.id, [{ op: "put", document: fixed }]));
+    expect(edited.change.assessment).toBeUndefined();
+    expect(await service.submit(ana, created.change.id, [])).toMatchObject({
+      code: "warnings_unacknowledged",
+    });
+    expect((await service.show(created.change.id))!.assessment?.refused?.code).toBe(
+      "warnings_unacknowledged",
+    );
+  });
+
   test("a rollout that observes more than its forecast aborts and restores the prior content", async () => {
     const coffee = campaign("idc-coffee-afternoon-tea");
     const generous: Campaign = { ...coffee, offer: { amountMinor: 200 } };

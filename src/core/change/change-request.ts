@@ -6,7 +6,7 @@
  * skips that gate alone.
  */
 import type { Jsonified, SimulationReport } from "../simulation/simulation-report.ts";
-import { type ChangeResult, refuse } from "./change-codes.ts";
+import { type ChangeRefusal, type ChangeResult, refuse } from "./change-codes.ts";
 import type { ChangeDiff } from "./change-diff.ts";
 import { type ChangeState, nextChangeState } from "./change-lifecycle.ts";
 import type { RiskAssessment } from "./change-risk.ts";
@@ -66,6 +66,33 @@ export interface ChangeAssessment {
   /** Subsidy per hour the simulation projected for the current and the proposed configuration. */
   readonly currentSubsidyPerHourMinor?: number;
   readonly proposedSubsidyPerHourMinor?: number;
+  /**
+   * Set when the submission this assessment was made for was refused at the lint gate: the
+   * change stayed a draft, and the assessment is kept so that whoever reads the change — the
+   * administrators asked to force its lint gate first — sees its findings and its money before
+   * they force. A later submission's assessment replaces it; an edit voids it.
+   */
+  readonly refused?: RefusedSubmission;
+}
+
+/**
+ * The refusals of a submission's lint gate, met after the assessment ran: lint errors, warnings
+ * not acknowledged, and acknowledgements that name no warning or give no reason.
+ */
+export const LINT_GATE_CODES = [
+  "lint_errors",
+  "warnings_unacknowledged",
+  "acknowledgement_unknown",
+  "reason_required",
+] as const;
+export type LintGateCode = (typeof LINT_GATE_CODES)[number];
+
+/** Why the submission an assessment was made for was refused, and when. */
+export interface RefusedSubmission {
+  readonly code: LintGateCode;
+  /** The refusal's message, as its author was answered (it names the codes or keys). */
+  readonly message: string;
+  readonly at: string;
 }
 
 export interface Approval {
@@ -248,11 +275,6 @@ function isForced(change: ChangeRequest, gate: ForceableGate): boolean {
 }
 
 /**
- * Sends a change to review with its assessment. Lint errors block unless the lint gate was
- * forced; every warning needs an acknowledgement with a reason. A low-risk change the policy
- * may approve is approved at once, recorded as approved by policy.
- */
-/**
  * What a submission needs before its assessment runs: a change that may be submitted, by its own
  * author. Checked first, so nobody makes the service lint and simulate a change they may not
  * submit (a simulation costs up to seconds).
@@ -267,6 +289,12 @@ export function checkSubmitter(
   return author.ok ? { ok: true, state: move.state } : author;
 }
 
+/**
+ * Sends a change to review with its assessment. Lint errors block unless the lint gate was
+ * forced; every warning needs an acknowledgement with a reason. A low-risk change the policy
+ * may approve is approved at once, recorded as approved by policy. A refusal at the lint gate
+ * leaves the change as it was; `keepRefusedAssessment` says what the caller keeps of it.
+ */
 export function submitChange(
   change: ChangeRequest,
   submitter: Principal,
@@ -300,10 +328,12 @@ export function submitChange(
   if (missing.length > 0 && !isForced(change, "lint")) {
     return refuse("warnings_unacknowledged", `acknowledge with a reason: ${missing.join(", ")}`);
   }
+  // A submission that passed the gate is no refused one, whatever assessment it was handed.
+  const { refused: _refused, ...passed } = assessment;
   const submitted: ChangeRequest = {
     ...change,
     state: move.state,
-    assessment,
+    assessment: passed,
     acknowledgements,
     updatedAt: at,
   };
@@ -317,6 +347,33 @@ export function submitChange(
     byPolicy: true,
   };
   return settleApprovals({ ...submitted, approvals: [approval] }, at);
+}
+
+function isLintGateCode(code: ChangeRefusal["code"]): code is LintGateCode {
+  return (LINT_GATE_CODES as readonly string[]).includes(code);
+}
+
+/**
+ * The change as a submission refused at the lint gate leaves it: in its state (a draft, so
+ * nothing can approve or roll it out), with the submission's assessment kept and marked as
+ * refused, so that every reader sees the findings and the money the refusal was about. It
+ * replaces whatever assessment the change held. Undefined for any other refusal: those are
+ * decided before the assessment runs, and leave nothing to keep.
+ */
+export function keepRefusedAssessment(
+  change: ChangeRequest,
+  assessment: ChangeAssessment,
+  refusal: ChangeRefusal,
+  at: string,
+): ChangeRequest | undefined {
+  if (!isLintGateCode(refusal.code)) return undefined;
+  // The lint gate is met only by a change that may be submitted: a draft. Anything else here is
+  // a caller's bug, and keeping an assessment on it would show reviewers a refusal as current.
+  if (!nextChangeState(change.state, "submit").ok) {
+    throw new Error(`${change.id} is ${change.state}: no submission of it reaches the lint gate`);
+  }
+  const refused: RefusedSubmission = { code: refusal.code, message: refusal.message, at };
+  return { ...change, assessment: { ...assessment, refused }, updatedAt: at };
 }
 
 /** Moves a change in review to approved once it has the approvals its risk requires. */
