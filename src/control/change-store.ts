@@ -15,6 +15,16 @@ export interface StoredChange {
   readonly revision: number;
 }
 
+/** A version as a document's history lists it, with when the store wrote it. */
+export interface DocumentVersionRecord extends DocumentVersion {
+  /**
+   * When it was written: the writing change's `updatedAt` at that write — when its rollout
+   * started, its operator action was taken, or it was rolled back. Null for a version written
+   * before the stores kept it (control schema migration 8).
+   */
+  readonly writtenAt: string | null;
+}
+
 export type ChangeWriteResult =
   | { readonly ok: true; readonly revision: number }
   | {
@@ -50,11 +60,33 @@ export interface ChangeStore {
   version(key: DocumentKey, version: number): Promise<DocumentVersion | undefined>;
   /** The latest version of every document, retired ones included. */
   latestVersions(): Promise<readonly DocumentVersion[]>;
+  /**
+   * A document's versions, newest first: those below `beforeVersion` (every one without it), at
+   * most `limit` (clamped to 0..VERSION_HISTORY_LIMIT_MAX). None for a document never written.
+   */
+  versionHistory(
+    key: DocumentKey,
+    options: { readonly beforeVersion?: number; readonly limit: number },
+  ): Promise<readonly DocumentVersionRecord[]>;
   close(): Promise<void>;
 }
 
 /** Changes one `listChanges` returns at most. */
 export const CHANGE_LIST_LIMIT_MAX = 1_000;
+
+/** Versions one `versionHistory` returns at most. */
+export const VERSION_HISTORY_LIMIT_MAX = 1_000;
+
+/**
+ * The exclusive upper bound `versionHistory` reads below, as every store applies it: every
+ * version without `beforeVersion`, none for NaN, otherwise the bound rounded up into 0..2^53-1
+ * (versions are whole numbers, so "below 2.5" is "below 3").
+ */
+export function historyBoundOf(beforeVersion: number | undefined): number {
+  if (beforeVersion === undefined) return Number.MAX_SAFE_INTEGER;
+  if (Number.isNaN(beforeVersion)) return 0;
+  return Math.min(Math.max(Math.ceil(beforeVersion), 0), Number.MAX_SAFE_INTEGER);
+}
 
 /**
  * Which of `versions` cannot be written over what is stored: each must be the next version of

@@ -10,7 +10,10 @@ import {
   CHANGE_LIST_LIMIT_MAX,
   type ChangeStore,
   type ChangeWriteResult,
+  type DocumentVersionRecord,
+  historyBoundOf,
   type StoredChange,
+  VERSION_HISTORY_LIMIT_MAX,
   versionConflictOf,
 } from "./change-store.ts";
 import { ChangeStoreError } from "./change-store-error.ts";
@@ -19,6 +22,8 @@ import type { MemoryAuditLogStore } from "./memory-audit-log-store.ts";
 export class MemoryChangeStore implements ChangeStore {
   private readonly changes = new Map<string, { json: string; revision: number; order: number }>();
   private readonly versions = new Map<DocumentKey, string[]>();
+  /** When each version was written, in the order of `versions`. */
+  private readonly writtenAt = new Map<DocumentKey, string[]>();
   private changeCount = 0;
   private closed = false;
 
@@ -88,6 +93,9 @@ export class MemoryChangeStore implements ChangeStore {
       const list = this.versions.get(version.key) ?? [];
       list.push(JSON.stringify(version));
       this.versions.set(version.key, list);
+      const times = this.writtenAt.get(version.key) ?? [];
+      times.push(change.updatedAt);
+      this.writtenAt.set(version.key, times);
     }
     const revision = expectedRevision + 1;
     const order = stored?.order ?? this.changes.size + 1;
@@ -110,6 +118,29 @@ export class MemoryChangeStore implements ChangeStore {
   async latestVersions(): Promise<readonly DocumentVersion[]> {
     this.checkOpen();
     return [...this.versions.values()].map((list) => JSON.parse(list.at(-1)!) as DocumentVersion);
+  }
+
+  async versionHistory(
+    key: DocumentKey,
+    options: { readonly beforeVersion?: number; readonly limit: number },
+  ): Promise<readonly DocumentVersionRecord[]> {
+    this.checkOpen();
+    // Clamped as the SQL stores clamp (listLimitOf): whole numbers, NaN none, Infinity the most.
+    const limit = Number.isFinite(options.limit)
+      ? Math.min(Math.max(Math.trunc(options.limit), 0), VERSION_HISTORY_LIMIT_MAX)
+      : options.limit > 0
+        ? VERSION_HISTORY_LIMIT_MAX
+        : 0;
+    const below = historyBoundOf(options.beforeVersion);
+    const list = this.versions.get(key) ?? [];
+    const times = this.writtenAt.get(key) ?? [];
+    const records: DocumentVersionRecord[] = [];
+    // Version n is at index n - 1: numbers are dense, each the previous plus one.
+    for (let index = Math.min(list.length, below - 1) - 1; index >= 0; index -= 1) {
+      if (records.length >= limit) break;
+      records.push({ ...(JSON.parse(list[index]!) as DocumentVersion), writtenAt: times[index]! });
+    }
+    return records;
   }
 
   async close(): Promise<void> {

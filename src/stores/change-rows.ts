@@ -3,6 +3,7 @@
  * the columns reads filter on; a document version with its document as JSON text (NULL when the
  * version retires the document). A row that does not parse is reported, never patched up.
  */
+import type { DocumentVersionRecord } from "../control/change-store.ts";
 import { ChangeStoreError } from "../control/change-store-error.ts";
 import type { ChangeRequest } from "../core/change/change-request.ts";
 import type { DocumentKey, DocumentVersion } from "../core/change/document-versions.ts";
@@ -29,6 +30,15 @@ export function documentVersionOfRow(row: DocumentVersionRow): DocumentVersion {
     contentHash: row.content_hash,
     changeId: row.change_id,
   };
+}
+
+/** A version with when it was written (control migration 8; NULL before it). */
+export interface DocumentVersionRecordRow extends DocumentVersionRow {
+  written_at: string | null;
+}
+
+export function documentVersionRecordOfRow(row: DocumentVersionRecordRow): DocumentVersionRecord {
+  return { ...documentVersionOfRow(row), writtenAt: row.written_at };
 }
 
 /** Values in the order of DOCUMENT_VERSION_COLUMNS. */

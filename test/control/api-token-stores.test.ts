@@ -66,8 +66,8 @@ describeApiTokenStoreContract("postgres", async () => {
 });
 
 describe("sqlite api token store", () => {
-  test("migrates a control file of version 6 to 7, keeping what it holds", async () => {
-    expect(CONTROL_SCHEMA_VERSION).toBe(7);
+  test("migrates a control file of version 6 to the newest (7: tokens, 8: when versions were written), keeping what it holds", async () => {
+    expect(CONTROL_SCHEMA_VERSION).toBe(8);
     // A file made by the build before API tokens: migrations 1-6 only.
     const path = join(directory, "six.sqlite");
     const database = new BetterSqlite3(path);
@@ -77,7 +77,7 @@ describe("sqlite api token store", () => {
     database.close();
     const store = SqliteApiTokenStore.open({ path });
     try {
-      expect(store.migrationsApplied).toEqual([7]);
+      expect(store.migrationsApplied).toEqual([7, 8]);
       expect(await store.create(creation(newRecord(1)))).toMatchObject({ ok: true });
     } finally {
       await store.close();
@@ -130,7 +130,7 @@ describe("postgres api token store", () => {
     ).rejects.toMatchObject({ code: "open_failed" });
   });
 
-  test("migrates control tables of version 6 to 7; every control store opens on them", async () => {
+  test("migrates control tables of version 6 to the newest (7, 8); every control store opens on them", async () => {
     const schema = `api_tokens_from6_${process.pid}`;
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -147,7 +147,7 @@ describe("postgres api token store", () => {
       ).toEqual([1, 2, 3, 4, 5, 6]);
       const store = await PostgresApiTokenStore.open({ url, schema });
       try {
-        expect(store.migrationsApplied).toEqual([7]);
+        expect(store.migrationsApplied).toEqual([7, 8]);
         expect(await store.create(creation(newRecord(1)))).toMatchObject({ ok: true });
       } finally {
         await store.close();

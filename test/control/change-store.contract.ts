@@ -11,7 +11,11 @@ import { fileURLToPath } from "node:url";
 import { fc } from "@fast-check/vitest";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { AuditLogStore } from "../../src/control/audit-log.ts";
-import { CHANGE_LIST_LIMIT_MAX, type ChangeStore } from "../../src/control/change-store.ts";
+import {
+  CHANGE_LIST_LIMIT_MAX,
+  type ChangeStore,
+  VERSION_HISTORY_LIMIT_MAX,
+} from "../../src/control/change-store.ts";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
 import type { AuditEntry } from "../../src/core/audit/audit-entry.ts";
@@ -267,6 +271,76 @@ export function describeChangeStoreContract(
       expect(retired[0]!.document).toBeNull();
       expect(await store.version(key, 1)).toEqual(original);
       expect(await store.latestVersions()).toEqual(retired);
+    });
+
+    test("versionHistory: newest first, below a version, at most limit, each with when its change wrote it", async () => {
+      const { store } = await open();
+      const first = await createProgram(store, "p-history");
+      const document = programDocument(program, "p-history");
+      const key = documentKeyOf(document);
+      const written: DocumentVersion[] = [];
+      let change = first;
+      // Versions 2..4 by one change written again and again, each at a later updatedAt.
+      for (let version = 2; version <= 4; version += 1) {
+        change = { ...change, title: `v${version}`, updatedAt: instant(version * 60_000) };
+        const versions = versionsOf(
+          first.id,
+          [{ ...document, name: `v${version}` }],
+          version,
+          version === 4,
+        );
+        written.push(...versions);
+        ok(await store.writeChange(change, version - 1, versions, undefined));
+      }
+      const history = await store.versionHistory(key, { limit: 10 });
+      expect(history.map((record) => record.version)).toEqual([4, 3, 2, 1]);
+      expect(history[0]).toEqual({ ...written[2], writtenAt: instant(4 * 60_000) });
+      expect(history[0]!.document).toBeNull();
+      expect(history[3]).toEqual({ ...(await store.version(key, 1))!, writtenAt: instant(0) });
+      for (const record of history) {
+        const { writtenAt: _writtenAt, ...version } = record;
+        expect(version).toEqual(await store.version(key, record.version));
+      }
+      expect(
+        (await store.versionHistory(key, { beforeVersion: 4, limit: 2 })).map((r) => r.version),
+      ).toEqual([3, 2]);
+      expect(
+        (await store.versionHistory(key, { beforeVersion: 2.5, limit: 5 })).map((r) => r.version),
+      ).toEqual([2, 1]);
+      for (const [beforeVersion, limit] of [
+        [1, 10],
+        [0, 10],
+        [-3, 10],
+        [Number.NaN, 10],
+        [undefined, 0],
+        [undefined, -1],
+        [undefined, Number.NaN],
+      ] as const) {
+        expect(await store.versionHistory(key, { beforeVersion, limit })).toEqual([]);
+      }
+      expect(
+        (await store.versionHistory(key, { beforeVersion: Number.POSITIVE_INFINITY, limit: 2.9 }))
+          .length,
+      ).toBe(2);
+      expect(await store.versionHistory("program/never-written", { limit: 10 })).toEqual([]);
+      expect(await store.versionHistory(key, { limit: Number.POSITIVE_INFINITY })).toEqual(history);
+    });
+
+    test(`versionHistory returns at most ${VERSION_HISTORY_LIMIT_MAX}, whatever the limit asked`, async () => {
+      const { store } = await open();
+      const id = await store.nextChangeId();
+      const document = programDocument(program, "p-long");
+      let change = draftChange(id, [document]);
+      const versionsMax = VERSION_HISTORY_LIMIT_MAX + 2;
+      for (let version = 1; version <= versionsMax; version += 1) {
+        change = { ...change, updatedAt: instant(version) };
+        const versions = versionsOf(id, [{ ...document, name: `v${version}` }], version);
+        ok(await store.writeChange(change, version - 1, versions, undefined));
+      }
+      const history = await store.versionHistory(documentKeyOf(document), { limit: 5_000 });
+      expect(history).toHaveLength(VERSION_HISTORY_LIMIT_MAX);
+      expect(history[0]).toMatchObject({ version: versionsMax, writtenAt: instant(versionsMax) });
+      expect(history.at(-1)!.version).toBe(3);
     });
 
     test("one (key, version) named twice in one write is refused whole", async () => {
@@ -595,6 +669,7 @@ export function describeChangeStoreContract(
         () => store.latestVersion("campaign/x"),
         () => store.version("campaign/x", 1),
         () => store.latestVersions(),
+        () => store.versionHistory("campaign/x", { limit: 1 }),
       ]) {
         await expect(call()).rejects.toMatchObject({ name: "ChangeStoreError", code: "closed" });
       }
@@ -732,6 +807,9 @@ async function runAgainstModel(
     for (const key of keys) {
       expect(await current.store.latestVersion(key)).toEqual(await model.latestVersion(key));
       expect(await current.store.version(key, 1)).toEqual(await model.version(key, 1));
+      expect(await current.store.versionHistory(key, { limit: 10 })).toEqual(
+        await model.versionHistory(key, { limit: 10 }),
+      );
     }
     // Same entries from the same inputs: the heads are equal to the hash.
     expect(await underTest.audit.head()).toEqual(await modelAudit.head());

@@ -2,6 +2,8 @@ import pg from "pg";
 import { describe, expect, inject, test } from "vitest";
 import { PostgresAuditLogStore } from "../../src/stores/postgres/postgres-audit-log-store.ts";
 import { PostgresChangeStore } from "../../src/stores/postgres/postgres-change-store.ts";
+import { POSTGRES_CONTROL_MIGRATIONS } from "../../src/stores/postgres/postgres-control-schema.ts";
+import { applyPostgresMigrations } from "../../src/stores/postgres/postgres-migrations.ts";
 import { FaultProxy } from "../support/fault-proxy.ts";
 import { describeChangeStoreContract } from "./change-store.contract.ts";
 import { auditOf, draftChange, versionsOf } from "./change-store-fixtures.ts";
@@ -38,6 +40,45 @@ describe("postgres change store tables", () => {
     await client.end();
     expect(await store.latestVersions()).toEqual(versions);
     await store.close();
+  });
+
+  test("migration 8 keeps the versions written before it, whose time is unknown (null)", async () => {
+    const schema = `changes_before8_${process.pid}`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await applyPostgresMigrations(
+        client,
+        schema,
+        "control_schema_migrations",
+        POSTGRES_CONTROL_MIGRATIONS.slice(0, 7),
+        "control tables",
+        0,
+      );
+      await client.query(
+        `INSERT INTO ${schema}.document_versions (key, version, document_json, content_hash, change_id)
+         VALUES ('campaign/old', 1, NULL, $1, 'change-1')`,
+        ["0".repeat(64)],
+      );
+    } finally {
+      await client.end();
+    }
+    const store = await PostgresChangeStore.open({ url, schema });
+    try {
+      expect(store.migrationsApplied).toEqual([8]);
+      expect(await store.versionHistory("campaign/old", { limit: 5 })).toEqual([
+        {
+          key: "campaign/old",
+          version: 1,
+          document: null,
+          contentHash: "0".repeat(64),
+          changeId: "change-1",
+          writtenAt: null,
+        },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   test("options out of range, a bad schema name or an unreachable server fail with open_failed", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -6,7 +6,11 @@ import { afterAll, describe, expect, test } from "vitest";
 import { ChangeStoreError } from "../../src/control/change-store-error.ts";
 import { SqliteAuditLogStore } from "../../src/stores/sqlite/sqlite-audit-log-store.ts";
 import { SqliteChangeStore } from "../../src/stores/sqlite/sqlite-change-store.ts";
-import { CONTROL_SCHEMA_VERSION } from "../../src/stores/sqlite/sqlite-control-schema.ts";
+import {
+  CONTROL_MIGRATIONS,
+  CONTROL_SCHEMA_VERSION,
+} from "../../src/stores/sqlite/sqlite-control-schema.ts";
+import { applySqliteMigrations } from "../../src/stores/sqlite/sqlite-migrations.ts";
 import { describeChangeStoreContract } from "./change-store.contract.ts";
 import { auditOf, draftChange, versionsOf } from "./change-store-fixtures.ts";
 
@@ -92,6 +96,32 @@ describe("sqlite change store file", () => {
     await expect(store.listChanges({ limit: 1 })).rejects.toMatchObject({ code: "read_failed" });
     await store.close();
     await expect(store.getChange(change.id)).rejects.toMatchObject({ code: "closed" });
+  });
+
+  test("migration 8 keeps the versions written before it, whose time is unknown (null)", async () => {
+    const path = join(directory, "before-8", "control.sqlite");
+    mkdirSync(join(directory, "before-8"));
+    const database = new BetterSqlite3(path);
+    applySqliteMigrations(database, CONTROL_MIGRATIONS.slice(0, 7), "test", 0);
+    database
+      .prepare(
+        "INSERT INTO document_versions (key, version, document_json, content_hash, change_id) VALUES (?, 1, NULL, ?, ?)",
+      )
+      .run("campaign/old", "0".repeat(64), "change-1");
+    database.close();
+    const store = SqliteChangeStore.open({ path });
+    expect(store.migrationsApplied).toEqual([8]);
+    expect(await store.versionHistory("campaign/old", { limit: 5 })).toEqual([
+      {
+        key: "campaign/old",
+        version: 1,
+        document: null,
+        contentHash: "0".repeat(64),
+        changeId: "change-1",
+        writtenAt: null,
+      },
+    ]);
+    await store.close();
   });
 
   test("options out of range and unusable files fail with open_failed", () => {

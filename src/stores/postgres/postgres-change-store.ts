@@ -13,7 +13,10 @@ import {
   CHANGE_LIST_LIMIT_MAX,
   type ChangeStore,
   type ChangeWriteResult,
+  type DocumentVersionRecord,
+  historyBoundOf,
   type StoredChange,
+  VERSION_HISTORY_LIMIT_MAX,
   versionConflictOf,
 } from "../../control/change-store.ts";
 import { ChangeStoreError } from "../../control/change-store-error.ts";
@@ -24,8 +27,10 @@ import {
   changeIdOf,
   changeOfJson,
   DOCUMENT_VERSION_COLUMNS,
+  type DocumentVersionRecordRow,
   type DocumentVersionRow,
   documentVersionOfRow,
+  documentVersionRecordOfRow,
   documentVersionRowValues,
   listLimitOf,
 } from "../change-rows.ts";
@@ -200,6 +205,20 @@ export class PostgresChangeStore implements ChangeStore {
     return rows.map(documentVersionOfRow);
   }
 
+  async versionHistory(
+    key: DocumentKey,
+    options: { readonly beforeVersion?: number; readonly limit: number },
+  ): Promise<readonly DocumentVersionRecord[]> {
+    const limit = listLimitOf(options.limit, VERSION_HISTORY_LIMIT_MAX);
+    const below = historyBoundOf(options.beforeVersion);
+    const rows = await this.read<DocumentVersionRecordRow>(
+      `SELECT ${DOCUMENT_VERSION_COLUMNS}, written_at FROM document_versions
+       WHERE key = $1 AND version < $2 ORDER BY version DESC LIMIT $3`,
+      [key, below, limit],
+    );
+    return rows.map(documentVersionRecordOfRow);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -276,11 +295,12 @@ async function writeInTransaction(
         left.key === right.key ? left.version - right.version : left.key < right.key ? -1 : 1,
       )
       .map(documentVersionRowValues);
+    // Every version of one write was written at the change's updatedAt (migration 8).
     const inserted = await client.query(
-      `INSERT INTO document_versions (${DOCUMENT_VERSION_COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
+      `INSERT INTO document_versions (${DOCUMENT_VERSION_COLUMNS}, written_at)
+       SELECT *, $6::text FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
        ON CONFLICT (key, version) DO NOTHING`,
-      [0, 1, 2, 3, 4].map((column) => rows.map((row) => row[column])),
+      [...[0, 1, 2, 3, 4].map((column) => rows.map((row) => row[column])), change.updatedAt],
     );
     if (inserted.rowCount !== rows.length) return refused("a version was written meanwhile");
   }

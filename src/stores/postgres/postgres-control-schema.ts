@@ -216,6 +216,15 @@ export const POSTGRES_CONTROL_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX api_tokens_active ON api_tokens (position) WHERE revoked_at_ms IS NULL;
     `,
   },
+  {
+    version: 8,
+    name: "when each document version was written",
+    // As in SQLite (sqlite-control-schema.ts): the writing change's updatedAt at that write; NULL
+    // for versions written before this migration. Text, as the change keeps it.
+    sql: `
+      ALTER TABLE document_versions ADD COLUMN written_at text;
+    `,
+  },
 ];
 
 export const POSTGRES_CONTROL_SCHEMA_VERSION =

@@ -12,7 +12,10 @@ import {
   CHANGE_LIST_LIMIT_MAX,
   type ChangeStore,
   type ChangeWriteResult,
+  type DocumentVersionRecord,
+  historyBoundOf,
   type StoredChange,
+  VERSION_HISTORY_LIMIT_MAX,
   versionConflictOf,
 } from "../../control/change-store.ts";
 import { ChangeStoreError } from "../../control/change-store-error.ts";
@@ -23,8 +26,10 @@ import {
   changeIdOf,
   changeOfJson,
   DOCUMENT_VERSION_COLUMNS,
+  type DocumentVersionRecordRow,
   type DocumentVersionRow,
   documentVersionOfRow,
+  documentVersionRecordOfRow,
   documentVersionRowValues,
   listLimitOf,
 } from "../change-rows.ts";
@@ -96,7 +101,7 @@ export class SqliteChangeStore implements ChangeStore {
       }
       // Nothing is written before this point, so a refusal above commits an empty transaction.
       for (const version of versions) {
-        this.statements.insertVersion.run(...documentVersionRowValues(version));
+        this.statements.insertVersion.run(...documentVersionRowValues(version), change.updatedAt);
       }
       if (audit !== undefined) appendAudit(audit);
       const revision = expectedRevision + 1;
@@ -186,6 +191,18 @@ export class SqliteChangeStore implements ChangeStore {
     return rows.map(documentVersionOfRow);
   }
 
+  async versionHistory(
+    key: DocumentKey,
+    options: { readonly beforeVersion?: number; readonly limit: number },
+  ): Promise<readonly DocumentVersionRecord[]> {
+    const limit = listLimitOf(options.limit, VERSION_HISTORY_LIMIT_MAX);
+    const below = historyBoundOf(options.beforeVersion);
+    const rows = this.read(
+      () => this.statements.selectHistory.all(key, below, limit) as DocumentVersionRecordRow[],
+    );
+    return rows.map(documentVersionRecordOfRow);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -232,13 +249,18 @@ function prepareStatements(database: BetterSqlite3.Database) {
       "SELECT max(version) AS version FROM document_versions WHERE key = ?",
     ),
     insertVersion: prepare(
-      `INSERT INTO document_versions (${DOCUMENT_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO document_versions (${DOCUMENT_VERSION_COLUMNS}, written_at) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
     selectOtherRollingOut: prepare(
       "SELECT id FROM change_requests WHERE state = 'rolling_out' AND id <> ? LIMIT 1",
     ),
     selectLatest: prepare(
       `SELECT ${DOCUMENT_VERSION_COLUMNS} FROM document_versions WHERE key = ? ORDER BY version DESC LIMIT 1`,
+    ),
+    // Newest first through the primary key (key, version).
+    selectHistory: prepare(
+      `SELECT ${DOCUMENT_VERSION_COLUMNS}, written_at FROM document_versions
+       WHERE key = ? AND version < ? ORDER BY version DESC LIMIT ?`,
     ),
     selectVersion: prepare(
       `SELECT ${DOCUMENT_VERSION_COLUMNS} FROM document_versions WHERE key = ? AND version = ?`,

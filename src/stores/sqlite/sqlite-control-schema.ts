@@ -228,6 +228,17 @@ export const CONTROL_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX api_tokens_active ON api_tokens (position) WHERE revoked_at_ms IS NULL;
     `,
   },
+  {
+    version: 8,
+    name: "when each document version was written",
+    // A document's history (GET /v1/documents/{kind}/{id}/versions) says when each version was
+    // written: the writing change's updatedAt at that write, stored with the version because the
+    // change's own record moves on. Versions written before this migration keep NULL: their time
+    // was not kept, and none is made up. Adding a column is no UPDATE: the triggers stay quiet.
+    sql: `
+      ALTER TABLE document_versions ADD COLUMN written_at TEXT;
+    `,
+  },
 ];
 
 export const CONTROL_SCHEMA_VERSION = CONTROL_MIGRATIONS[CONTROL_MIGRATIONS.length - 1]!.version;
