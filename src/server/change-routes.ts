@@ -321,12 +321,14 @@ export function changeRoutes({ changes }: Pick<ServerServices, "changes">): Rout
       url: "/v1/changes/:changeId",
       operationId: "showChange",
       summary:
-        "A change request with its edits, assessment (lint findings, money, diff, risk), approvals, forcing and rollout.",
+        "A change request with its edits, assessment (lint findings, money, diff, risk), approvals, forcing and rollout. A draft whose submission was refused at the lint gate carries that submission's assessment, marked assessment.refused {code, message, at}.",
       tag: "changes",
       access: READERS,
       params: changeParams,
       rateClass: "control",
-      responses: { 200: "The change request." },
+      responses: {
+        200: "The change request; assessment.refused present when its assessment is a refused submission's (the change is still a draft).",
+      },
       handle: async ({ params }) => {
         const found = await changes.show(params.changeId);
         if (found === undefined)
@@ -355,7 +357,7 @@ export function changeRoutes({ changes }: Pick<ServerServices, "changes">): Rout
       url: "/v1/changes/:changeId/submit",
       operationId: "submitChange",
       summary:
-        "Lints and simulates the change against the active configuration and sends it to review (its author only); every warning needs an acknowledgement.",
+        "Lints and simulates the change against the active configuration and sends it to review (its author only); every warning needs an acknowledgement. Refused at the lint gate (lint_errors, warnings_unacknowledged, acknowledgement_unknown, reason_required), the change stays a draft and keeps this submission's assessment for every reader (assessment.refused).",
       tag: "changes",
       access: ["author"],
       params: changeParams,

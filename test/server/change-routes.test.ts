@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { ApiRole } from "../../src/core/access/api-roles.ts";
+import { incidentEdits } from "../../src/demo/incident-change.ts";
 import { startTestServer, TEST_STORES, type TestServer } from "../support/server.ts";
 
 type Answer = Awaited<ReturnType<TestServer["request"]>>;
@@ -230,6 +231,12 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
     const bare = await call("POST", path, tokens.alice!, {});
     expectRefused(bare, 409, "warnings_unacknowledged");
     expect(bare.body.message).toContain(key);
+    // The warning to acknowledge is on the change for everyone, with its key.
+    const kept = (await call("GET", `/v1/changes/${change.id}`, tokens.bob!)).body;
+    expect(kept.assessment.refused.code).toBe("warnings_unacknowledged");
+    expect(kept.assessment.findings).toContainEqual(
+      expect.objectContaining({ key, severity: "warning" }),
+    );
     expectRefused(
       await call("POST", path, tokens.alice!, {
         acknowledgements: [{ findingKey: "lint.no_such|campaign/x|y", reason: REASON }],
@@ -284,6 +291,14 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
     const refused = await call("POST", submit, tokens.alice!, {});
     expectRefused(refused, 409, "lint_errors");
     expect(refused.body.message).toContain("ref.unknown_template");
+    // The documents do not resolve: the refused submission's findings are kept, with no money.
+    const kept = (await call("GET", `/v1/changes/${change.id}`, tokens.ada!)).body;
+    expect(kept.state).toBe("draft");
+    expect(kept.assessment.refused).toMatchObject({ code: "lint_errors" });
+    expect(kept.assessment.findings.map((finding: { code: string }) => finding.code)).toContain(
+      "ref.unknown_template",
+    );
+    expect(kept.assessment.simulation).toBeUndefined();
 
     expectRefused(
       await call("POST", force, tokens.ada!, { gate: "envelope", reason: REASON }),
@@ -331,6 +346,87 @@ describe.each(TEST_STORES)("the change pipeline over HTTP on %s", (store) => {
 
     const rejected = await act("POST", `/v1/changes/${change.id}/reject`, tokens.dave!, {
       reason: "its template does not exist yet",
+    });
+    expect(rejected.body.state).toBe("rejected");
+  });
+
+  test("a submission refused at lint keeps its findings and money for every reader until one passes", async () => {
+    // The 2025-01-16 variant: 20 % off every campaign of the instant-discount template.
+    const documents = (await call("GET", "/v1/documents", tokens.alice!)).body.documents;
+    const change = await created(
+      tokens.alice!,
+      "instant discount: 20 % off",
+      incidentEdits(documents, "variant"),
+    );
+    const submit = `/v1/changes/${change.id}/submit`;
+    const refused = await call("POST", submit, tokens.alice!, {});
+    expectRefused(refused, 409, "lint_errors");
+
+    for (const reader of ["ada", "audrey", "bob", "olga", "carol"]) {
+      const read = await call("GET", `/v1/changes/${change.id}`, tokens[reader]!);
+      expect(read.status, reader).toBe(200);
+      expect(read.body.state).toBe("draft");
+      expect(read.body.contentHash).toBe(change.contentHash);
+      const assessment = read.body.assessment;
+      expect(assessment.refused).toEqual({
+        code: "lint_errors",
+        message: refused.body.message,
+        at: expect.any(String),
+      });
+      // The findings the refusal's message names, each with its key (code|source|path).
+      const errors = assessment.findings.filter(
+        (finding: { severity: string }) => finding.severity === "error",
+      );
+      expect(errors.length).toBeGreaterThan(0);
+      for (const finding of errors) {
+        expect(refused.body.message).toContain(finding.code);
+        expect(finding.key.startsWith(`${finding.code}|`)).toBe(true);
+      }
+      // The money: subsidy per hour now and with the change, by scenario, region and funder.
+      expect(assessment.proposedSubsidyPerHourMinor).toBeGreaterThan(
+        assessment.currentSubsidyPerHourMinor,
+      );
+      expect(assessment.simulation.proposed.subsidyPerHourMinor).toBe(
+        assessment.proposedSubsidyPerHourMinor,
+      );
+      for (const split of ["byScenario", "byRegion", "byFunding"]) {
+        expect(assessment.simulation[split].length, split).toBeGreaterThan(0);
+      }
+      expect(assessment.risk.level).toBe("high");
+      expect(assessment.diff.campaigns.length).toBeGreaterThan(3);
+    }
+    const listed = (await call("GET", "/v1/changes?state=draft", tokens.audrey!)).body.changes;
+    expect(listed.find((c: { id: string }) => c.id === change.id)).toMatchObject({
+      state: "draft",
+      risk: "high",
+    });
+    // Still a draft: nobody approves it or rolls it out on the strength of what it keeps.
+    expectRefused(
+      await call("POST", `/v1/changes/${change.id}/approve`, tokens.bob!, {
+        contentHash: change.contentHash,
+      }),
+      409,
+      "illegal_transition",
+    );
+    expectRefused(
+      await call("POST", `/v1/changes/${change.id}/rollout`, tokens.olga!, {}),
+      409,
+      "illegal_transition",
+    );
+
+    // Two administrators force lint; the author's next submission replaces what was kept.
+    const force = `/v1/changes/${change.id}/force`;
+    await act("POST", force, tokens.ada!, { gate: "lint", reason: REASON });
+    await act("POST", force, tokens.alan!, { gate: "lint", reason: REASON });
+    const submitted = await act("POST", submit, tokens.alice!, {});
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(200);
+    expect(submitted.body.state).toBe("in_review");
+    expect(submitted.body.assessment.refused).toBeUndefined();
+    const read = await call("GET", `/v1/changes/${change.id}`, tokens.audrey!);
+    expect(read.body.assessment.refused).toBeUndefined();
+    expect(read.body.assessment.simulation.proposed.subsidyPerHourMinor).toBeGreaterThan(0);
+    const rejected = await act("POST", `/v1/changes/${change.id}/reject`, tokens.bob!, {
+      reason: "20 % off every payment is not a routine edit",
     });
     expect(rejected.body.state).toBe("rejected");
   });
