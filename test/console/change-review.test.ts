@@ -8,9 +8,11 @@ import {
   approvalStance,
   type ChangeRequestView,
   changeMarks,
+  moneyAbsence,
   moneyHeadline,
   moneyRows,
   reasonProblem,
+  refusedSubmissionNotice,
   type SimulatedRow,
   type Simulation,
   shownValue,
@@ -162,6 +164,56 @@ describe("four eyes", () => {
     expect(reasonProblem("   padded   ")).toMatch(/at least 10/);
     expect(reasonProblem("the budget doubles without a forecast")).toBeUndefined();
     expect(reasonProblem("x".repeat(2_001))).toMatch(/At most/);
+  });
+});
+
+describe("a submission refused at lint", () => {
+  const refused = {
+    code: "lint_errors",
+    message: "2 lint error(s): lint.template_edit_changes_offer_kind, lint.percent_cap_too_high",
+    at: "2025-01-16T06:40:05.123Z",
+  };
+
+  test("its kept assessment is labelled as the refused submission's, with the refusal", () => {
+    const draft = change({
+      state: "draft",
+      assessment: { ...change().assessment!, refused },
+    });
+    const notice = refusedSubmissionNotice(draft)!;
+    expect(notice.headline).toBe(
+      "Submission refused at the lint gate (lint_errors) at 2025-01-16 06:40:05 UTC. The money, findings and diff below are that refused submission's; the change is still a draft, and forcing the lint gate lets its author submit it again.",
+    );
+    expect(notice.message).toBe(refused.message);
+    expect(notice.moneyLabel).toBe("The refused submission's simulation.");
+    expect(notice.findingsLabel).toBe(
+      "The refused submission's findings: its lint errors stopped it.",
+    );
+    const unacknowledged = refusedSubmissionNotice({
+      assessment: {
+        ...change().assessment!,
+        refused: { ...refused, code: "warnings_unacknowledged" },
+      },
+    })!;
+    expect(unacknowledged.findingsLabel).toMatch(/a warning was not acknowledged/);
+    // Still a draft: nobody approves it.
+    expect(approvalStance(draft, "bob", ["reviewer"]).canApprove).toBe(false);
+  });
+
+  test("a passed submission's assessment, or none, carries no notice", () => {
+    expect(refusedSubmissionNotice(change())).toBeUndefined();
+    expect(
+      refusedSubmissionNotice({ assessment: { ...change().assessment!, refused: null } }),
+    ).toBeUndefined();
+    expect(refusedSubmissionNotice({ assessment: null })).toBeUndefined();
+    expect(refusedSubmissionNotice({})).toBeUndefined();
+  });
+
+  test("an empty money section says why: not submitted, or documents that do not resolve", () => {
+    expect(moneyAbsence({})).toMatch(/^Not simulated yet: a change is simulated when its author/);
+    expect(moneyAbsence({ assessment: { ...change().assessment!, refused } })).toMatch(
+      /refused submission's documents do not resolve/,
+    );
+    expect(moneyAbsence(change())).toMatch(/documents did not resolve/);
   });
 });
 

@@ -6,7 +6,8 @@
  * incident (opened by hand through the API, as on-call would) with its impact report and CSV
  * download, reads the verified audit log, edits a campaign, reviews a change (its author may not
  * approve it, a reviewer does), rolls it out and back; forces the 2025-01-16 variant through with
- * two administrators, rolls it out and watches the breaker trip on the demo's traffic, then reads
+ * two administrators (who first read the lint findings and the money its refused submission
+ * kept), rolls it out and watches the breaker trip on the demo's traffic, then reads
  * the incident the guard opened; signs out; the page never calls another origin.
  * Screenshots of each page go to test-artifacts/e2e/.
  */
@@ -519,8 +520,56 @@ describe("the console in a browser", () => {
       .toBe(`Force ${gate}: done.`);
   }
 
+  /** Minor units in a money tile or cell of the page, read back from its major-unit text. */
+  async function minorShown(testId: string): Promise<number> {
+    const text = (await page.getByTestId(testId).textContent()) ?? "";
+    return Math.round(Number(text.replace(/[^\d.-]/g, "")) * 100);
+  }
+
+  /**
+   * The change page of a submission refused at lint, as an administrator reads it before forcing:
+   * the refusal named, the money first — subsidy per hour now and with the change, the API's
+   * figures, by scenario, region and funder — then every lint error, each labelled as the
+   * refused submission's.
+   */
+  async function seeRefusedSubmission(
+    kept: {
+      simulation: { current: { subsidyPerHourMinor: number } };
+      proposedSubsidyPerHourMinor: number;
+    },
+    lintErrors: readonly string[],
+    refusal: string,
+  ): Promise<void> {
+    const notice = page.getByTestId("refused-submission");
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain("refused at the lint gate (lint_errors)");
+    expect(await notice.textContent()).toContain(refusal);
+    await page.getByTestId("money").waitFor();
+    expect(await page.getByTestId("money-refused").textContent()).toBe(
+      "The refused submission's simulation.",
+    );
+    expect(await minorShown("money-current")).toBe(kept.simulation.current.subsidyPerHourMinor);
+    expect(await minorShown("money-proposed")).toBe(kept.proposedSubsidyPerHourMinor);
+    expect(kept.proposedSubsidyPerHourMinor).toBeGreaterThan(
+      kept.simulation.current.subsidyPerHourMinor,
+    );
+    expect(await page.getByTestId("money-delta").textContent()).toMatch(/^\+/);
+    for (const split of ["money-scenario", "money-region", "money-funder"]) {
+      expect(await page.getByTestId(split).locator("tbody tr").count(), split).toBeGreaterThan(0);
+    }
+    const findings = (await page.getByTestId("findings").textContent()) ?? "";
+    for (const code of lintErrors) expect(findings, code).toContain(code);
+    expect(await page.getByTestId("findings-refused").textContent()).toContain(
+      "The refused submission's findings",
+    );
+    const order = await page.evaluate<string[]>(
+      "[...document.querySelectorAll('main h2')].map((heading) => heading.textContent)",
+    );
+    expect(order.indexOf("Money")).toBeLessThan(order.indexOf("Lint findings"));
+  }
+
   test(
-    "the 2025-01-16 variant: blocked by lint, forced by two administrators, rolled out in the page; the breaker trips and its incident has an impact report",
+    "the 2025-01-16 variant: blocked by lint, its findings and money read by two administrators who then force it, rolled out in the page; the breaker trips and its incident has an impact report",
     async () => {
       // The operator's template edit (src/demo/incident-change.ts), sent by its author via the API.
       const olivia = await server.tokenFor(["author"], "olivia");
@@ -539,10 +588,22 @@ describe("the console in a browser", () => {
         body: {},
       });
       expect(blocked.body.code).toBe("lint_errors");
+      // The refused submission's assessment, as the API keeps it for every reader.
+      const kept = (
+        await server.request("GET", `/v1/changes/${changeId}`, { token: server.adminToken })
+      ).body.assessment;
+      expect(kept.refused).toMatchObject({ code: "lint_errors", message: blocked.body.message });
+      const lintErrors: string[] = kept.findings
+        .filter((finding: { severity: string }) => finding.severity === "error")
+        .map((finding: { code: string }) => finding.code);
+      expect(lintErrors.length).toBeGreaterThan(0);
 
-      // The first administrator asks for both gates; the page then says a second one must.
+      // The first administrator, before forcing anything, reads what they would force: the
+      // refused submission's money first, then its lint findings, labelled as the refusal's.
       await signInAs(server.adminToken);
       await page.goto(`${server.url}/#/changes/${changeId}`);
+      await seeRefusedSubmission(kept, lintErrors, blocked.body.message);
+      await page.screenshot({ path: screenshotPath("10-refused-lint-money"), fullPage: true });
       await page.getByTestId("forces").waitFor();
       await forceThroughPage("lint");
       await forceThroughPage("approval");
@@ -556,6 +617,7 @@ describe("the console in a browser", () => {
 
       await signInAs(secondAdmin);
       await page.goto(`${server.url}/#/changes/${changeId}`);
+      await seeRefusedSubmission(kept, lintErrors, blocked.body.message);
       await page.getByTestId("forces").waitFor();
       await forceThroughPage("lint");
       await forceThroughPage("approval");
@@ -579,6 +641,9 @@ describe("the console in a browser", () => {
       expect(await page.getByTestId("change-marks").textContent()).toContain(
         "Forced past lint by admin and second.admin",
       );
+      // Submitted past the forced gate, its own assessment replaced the refused one's.
+      await page.getByTestId("money").waitFor();
+      expect(await page.getByTestId("refused-submission").count()).toBe(0);
       await page.getByLabel("Stages (%)").fill("10, 100");
       await page.getByRole("button", { name: "Start rollout" }).click();
       await page.getByRole("button", { name: "Confirm start rollout" }).click();

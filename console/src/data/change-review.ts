@@ -80,7 +80,16 @@ export interface ChangeRequestView {
       }[];
     };
     readonly simulation?: Simulation | null;
+    /** Present when this is the assessment of a submission the lint gate refused. */
+    readonly refused?: RefusedSubmission | null;
   } | null;
+}
+
+/** Why the submission an assessment was made for was refused (its code and message), and when. */
+export interface RefusedSubmission {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
 }
 
 export interface ForceView {
@@ -226,4 +235,58 @@ export function templateReach(
     else direct.push(campaign.campaignId);
   }
   return { templateIds, throughTemplates: throughTemplates.sort(), direct: direct.sort() };
+}
+
+/** What the page says of a kept refused submission, above its money, findings and diff. */
+export interface RefusedSubmissionNotice {
+  /** One sentence: the refusal, when, and what the figures below are. */
+  readonly headline: string;
+  /** The refusal's message as its author was answered (it names the codes or keys). */
+  readonly message: string;
+  /** The label the money carries. */
+  readonly moneyLabel: string;
+  /** The label the findings carry: whose they are and what of them stopped the submission. */
+  readonly findingsLabel: string;
+}
+
+/** What stopped a submission at the lint gate, by its refusal's code. */
+const LINT_GATE_STOPS: Readonly<Record<string, string>> = {
+  lint_errors: "its lint errors stopped it",
+  warnings_unacknowledged: "a warning was not acknowledged with a reason",
+  acknowledgement_unknown: "an acknowledgement named a warning it does not have",
+  reason_required: "an acknowledgement's reason was too short or too long",
+};
+
+/**
+ * The notice of a change whose assessment is a refused submission's (kept on the draft so that
+ * the administrators asked to force its lint gate see the findings and the money first), or
+ * undefined when the assessment is a submission's that passed, or there is none.
+ */
+export function refusedSubmissionNotice(
+  change: Pick<ChangeRequestView, "assessment">,
+): RefusedSubmissionNotice | undefined {
+  const refused = change.assessment?.refused;
+  if (refused === undefined || refused === null) return undefined;
+  const when = refused.at.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC");
+  return {
+    headline:
+      `Submission refused at the lint gate (${refused.code}) at ${when}. ` +
+      "The money, findings and diff below are that refused submission's; the change is still a " +
+      "draft, and forcing the lint gate lets its author submit it again.",
+    message: refused.message,
+    moneyLabel: "The refused submission's simulation.",
+    findingsLabel: `The refused submission's findings: ${LINT_GATE_STOPS[refused.code] ?? refused.code}.`,
+  };
+}
+
+/** Why the money section is empty: nothing submitted yet, or nothing the documents let simulate. */
+export function moneyAbsence(change: Pick<ChangeRequestView, "assessment">): string {
+  const assessment = change.assessment;
+  if (assessment === undefined || assessment === null) {
+    return "Not simulated yet: a change is simulated when its author submits it.";
+  }
+  if (assessment.refused !== undefined && assessment.refused !== null) {
+    return "Not simulated: the refused submission's documents do not resolve (its findings below say why), so there was no configuration to simulate.";
+  }
+  return "Not simulated: the submission's documents did not resolve, so there was no configuration to simulate.";
 }

@@ -2,7 +2,8 @@
  * One change request, for its reviewer: the money first (simulated subsidy per hour and share of
  * payments subsidised, current against proposed, by scenario, region and funder), then risk and
  * lint findings, then the semantic diff; approve or reject under the four-eyes rules, the author
- * told why they cannot (GET /v1/changes/{id}, POST …/approve, POST …/reject).
+ * told why they cannot (GET /v1/changes/{id}, POST …/approve, POST …/reject). A draft whose
+ * submission the lint gate refused shows that submission's kept assessment, labelled as such.
  */
 import { useState } from "preact/hooks";
 import { type ApiClient, ApiFailure, describeFailure, type TokenRecord } from "../api.ts";
@@ -23,9 +24,11 @@ import {
   approvalStance,
   type ChangeRequestView,
   changeMarks,
+  moneyAbsence,
   moneyHeadline,
   moneyRows,
   reasonProblem,
+  refusedSubmissionNotice,
   type Simulation,
   shownValue,
   templateReach,
@@ -86,6 +89,9 @@ function ChangeView({
 }) {
   const assessment = change.assessment ?? null;
   const marks = changeMarks(change);
+  // A submission refused at lint keeps its assessment on the draft: the administrators asked
+  // to force the gate read its money and findings here, labelled as the refused submission's.
+  const refused = refusedSubmissionNotice(change);
   return (
     <>
       <div class="page-head">
@@ -102,9 +108,22 @@ function ChangeView({
           ))}
         </ul>
       )}
+      {refused === undefined ? null : (
+        <div class="notice" role="note" data-testid="refused-submission">
+          <p>{refused.headline}</p>
+          <p>
+            The refusal: <code>{refused.message}</code>
+          </p>
+        </div>
+      )}
       <h2>Money</h2>
+      {refused === undefined ? null : (
+        <p class="meta" data-testid="money-refused">
+          {refused.moneyLabel}
+        </p>
+      )}
       {assessment?.simulation == null ? (
-        <Empty>Not simulated yet: a change is simulated when its author submits it.</Empty>
+        <Empty>{moneyAbsence(change)}</Empty>
       ) : (
         <MoneyView simulation={assessment.simulation} />
       )}
@@ -132,6 +151,11 @@ function ChangeView({
             </details>
           )}
           <h2>Lint findings</h2>
+          {refused === undefined ? null : (
+            <p class="meta" data-testid="findings-refused">
+              {refused.findingsLabel}
+            </p>
+          )}
           {assessment.findings.length === 0 ? (
             <Empty>No findings.</Empty>
           ) : (
