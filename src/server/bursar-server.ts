@@ -15,6 +15,7 @@ import type { ApiTokenRecord } from "../control/api-token-store.ts";
 import { ApiTokenService } from "../control/api-tokens.ts";
 import { lintAndSimulate } from "../control/assess-proposal.ts";
 import { ChangeService, type ProposalFindings } from "../control/change-service.ts";
+import { DocumentHistory } from "../control/document-history.ts";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
 import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
 import { externalCampaignRegistry, GuardCheckService } from "../guard/guard-check.ts";
@@ -43,6 +44,7 @@ import { consoleLintRoutes } from "./console-lint-routes.ts";
 import { demoClock } from "./demo-clock.ts";
 import { type DemoSeedResult, seedDemo } from "./demo-seed.ts";
 import { DemoTraffic } from "./demo-traffic.ts";
+import { documentVersionRoutes } from "./document-version-routes.ts";
 import { guardModeRoutes } from "./guard-mode-routes.ts";
 import { guardRoutes } from "./guard-routes.ts";
 import { opsRoutes } from "./ops-routes.ts";
@@ -261,6 +263,7 @@ export class BursarServer {
         ...guardModeRoutes({ guardCheck, metrics }),
         ...consoleCampaignRoutes({ changes, ledger: ledgerStore, nowMs }),
         ...consoleLintRoutes({ changes, nowMs }),
+        ...documentVersionRoutes({ history: new DocumentHistory(changeStore) }),
         ...opsRoutes({
           metrics,
           nowMs,
