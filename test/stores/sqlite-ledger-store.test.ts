@@ -227,6 +227,93 @@ describe("SqliteLedgerStore", () => {
     expect(await store.verify()).toMatchObject({ ok: true, violations: [] });
   });
 
+  test("every call is answered once, and only when what it rests on can be read from the file, over small batches with and without writes", async () => {
+    const path = freshPath();
+    const store = await open({ path, batchSizeMax: 3, batchWaitMs: 0 });
+    await store.fund("campaign/c1", 1_000_000, "initial", T0);
+    // A second connection, as `bursar ledger verify` would open: it sees committed rows only.
+    const file = new BetterSqlite3(path, { readonly: true });
+    const stored = file.prepare("SELECT answer_json FROM payments WHERE payment_id = ?").pluck();
+    const answeredTimes = new Map<number, number>();
+    const notOnDisk: string[] = [];
+    const calls: Promise<unknown>[] = [];
+    const track = (index: number, paymentId: string, call: Promise<unknown>) =>
+      calls.push(
+        call.then((answer) => {
+          answeredTimes.set(index, (answeredTimes.get(index) ?? 0) + 1);
+          // The answer's payment must already be durable: a reserve's own row, a replay's or a
+          // settle's the row it read — whichever batch wrote it, that batch has committed. (A
+          // commit that came before any reserve of its id found nothing, and rests on nothing.)
+          const [first] = answer as [{ code: string }];
+          const restsOnRow = first.code !== "reservation_not_found";
+          if (restsOnRow && stored.get(paymentId) === undefined) {
+            notOnDisk.push(`${index} ${paymentId} ${first.code}`);
+          }
+          return first.code;
+        }),
+      );
+    try {
+      for (let index = 0; index < 300; index += 1) {
+        const paymentId = `p${index % 121}`;
+        if (index % 5 === 4) {
+          // Writes nothing unless its reservation is there: then a commit.
+          track(index, paymentId, store.settle([{ kind: "commit", paymentId, atMs: T0 }]));
+        } else {
+          // The first of each id writes its row; the later ones are replays, which write nothing.
+          track(index, paymentId, store.reserve([request(paymentId, [subsidy("c1", 10)])]));
+        }
+        // Now and then the loop yields, so that batches are sent, committed and answered while
+        // later calls keep arriving: replays and commits then land in batches of their own.
+        if (index % 7 === 6) await new Promise(setImmediate);
+      }
+      const codes = await Promise.all(calls);
+      expect(codes).toHaveLength(300);
+      // Each kind of answer occurred: first reserves, replays (as "answered") and commits.
+      expect(new Set(codes)).toEqual(new Set(["answered", "committed", "reservation_not_found"]));
+      expect([...answeredTimes.values()].every((times) => times === 1)).toBe(true);
+      expect(answeredTimes.size).toBe(300);
+      expect(notOnDisk).toEqual([]);
+    } finally {
+      file.close();
+    }
+    expect(await store.verify()).toMatchObject({ ok: true, violations: [] });
+  });
+
+  test("a replay and a settlement of a payment whose batch is still on its way get its stored answer, not the first call's object", async () => {
+    const path = freshPath();
+    // Batches of one request: the reserve's batch goes to the writer as it is decided, and the
+    // calls below are decided while it is on its way.
+    const store = await open({ path, batchSizeMax: 1 });
+    await store.fund("campaign/c1", 1000, "initial", T0);
+    const first = store.reserve([request("p1", [subsidy("c1", 300)])]);
+    const replay = store.reserve([request("p1", [subsidy("c1", 300)])]);
+    const conflict = store.reserve([request("p1", [subsidy("c1", 1)], { contentKey: "other" })]);
+    const commit = store.settle([{ kind: "commit", paymentId: "p1", atMs: T0, totalMinor: 200 }]);
+    const [[granted], [replayed], [conflicting], [committed]] = await Promise.all([
+      first,
+      replay,
+      conflict,
+      commit,
+    ]);
+    if (granted?.code !== "answered" || replayed?.code !== "answered") {
+      throw new Error("expected answers");
+    }
+    expect(granted.answer).toMatchObject({ code: "reserved", totalReservedMinor: 300 });
+    expect(replayed).toEqual({ ...granted, replayed: true });
+    expect(replayed.answer).not.toBe(granted.answer);
+    expect(conflicting).toEqual({ code: "idempotency_conflict", paymentId: "p1" });
+    expect(committed).toMatchObject({ code: "committed", state: "committed" });
+    await store.close();
+    const after = await open({ path, nowMs: () => T0 });
+    const [again] = await after.reserve([request("p1", [subsidy("c1", 300)])]);
+    expect(again).toEqual({ ...granted, replayed: true });
+    expect(await after.balance("campaign/c1")).toMatchObject({
+      reservedMinor: 0,
+      spentMinor: 200,
+    });
+    expect((await after.verify()).ok).toBe(true);
+  });
+
   test("one writer per file: a second store is refused while the first is open, and opens after it closed", async () => {
     const path = freshPath();
     const first = await open({ path });

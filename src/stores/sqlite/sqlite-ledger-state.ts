@@ -18,7 +18,7 @@ import type {
   PaymentRecord,
   RefundRecord,
 } from "../../core/ledger/ledger-book.ts";
-import type { AccountNameParts } from "../../core/ledger/reservation.ts";
+import type { AccountNameParts, ReservationAnswer } from "../../core/ledger/reservation.ts";
 import { entriesJsonOf, type PaymentRow, paymentOf } from "../ledger-rows.ts";
 import { AccountIndex } from "./account-index.ts";
 import { PaymentIdFilter } from "./payment-id-filter.ts";
@@ -49,7 +49,10 @@ export class PendingCall {
 
 /** The writes of calls decided since the last batch was sent, and the calls waiting on them. */
 export class WriteBatch {
+  /** Emptied once posted (`sent`): the writer has its copy, and thousands of rows' strings go. */
   readonly writes: WriteColumn[] = [];
+  /** Whether the batch had writes when it was sent: its answers then wait for its commit. */
+  wrote = false;
   /** Payments and refunds this batch wrote, to forget once it has committed. */
   readonly paymentIds: string[] = [];
   readonly refundKeys: string[] = [];
@@ -69,6 +72,12 @@ export class WriteBatch {
   truncate(mark: number): void {
     this.writes.length = mark;
   }
+
+  /** The batch has gone to the writer (structured clone copied `writes`): its rows may go. */
+  sent(): void {
+    this.wrote = this.writes.length > 0;
+    this.writes.length = 0;
+  }
 }
 
 interface Uncommitted<T> {
@@ -81,11 +90,25 @@ interface Uncommitted<T> {
  * A payment written by a batch not yet committed. A new payment is kept as the row the batch
  * writes — strings already made for the writer — rather than as its objects: thousands of
  * payments can be on their way at once, and a few strings each cost the garbage collector far
- * less than a record's graph of entries and debits. A settled one keeps its record.
+ * less than a record's graph of entries and debits. Its answer is kept as the object the call
+ * answers with, which lives until the batch commits anyway, not as `answer_json`: that string
+ * goes once the batch is posted (`WriteBatch.sent`). A settled one keeps its record.
  */
+type NewPaymentRow = Omit<PaymentRow, "answer_json">;
+
 type UncommittedPayment =
-  | { readonly row: PaymentRow; readonly record?: undefined; readonly sequence: number }
-  | { readonly record: PaymentRecord; readonly row?: undefined; readonly sequence: number };
+  | {
+      readonly row: NewPaymentRow;
+      readonly answer: ReservationAnswer;
+      readonly record?: undefined;
+      readonly sequence: number;
+    }
+  | {
+      readonly record: PaymentRecord;
+      readonly row?: undefined;
+      readonly answer?: undefined;
+      readonly sequence: number;
+    };
 
 export class SqliteLedgerState implements LedgerBookState {
   private accounts = new AccountIndex();
@@ -159,7 +182,14 @@ export class SqliteLedgerState implements LedgerBookState {
     if (uncommitted === undefined) {
       return this.paymentIds.mightHold(paymentId) ? this.reader.payment(paymentId) : undefined;
     }
-    if (uncommitted.record === undefined) return paymentOf(uncommitted.row);
+    if (uncommitted.record === undefined) {
+      // Rare (a replay or a settlement before the commit): the answer parsed from its JSON, as
+      // the file will give it, never the object the first call answers with.
+      return paymentOf({
+        ...uncommitted.row,
+        answer_json: JSON.stringify(uncommitted.answer),
+      });
+    }
     const { record } = uncommitted;
     return { ...record, entries: record.entries.map((entry) => ({ ...entry })) };
   }
@@ -168,10 +198,9 @@ export class SqliteLedgerState implements LedgerBookState {
     const batch = this.batch;
     const entriesJson = entriesJsonOf(record);
     if (isNew) {
-      const row: PaymentRow = {
+      const row: NewPaymentRow = {
         payment_id: record.paymentId,
         content_key: record.contentKey,
-        answer_json: JSON.stringify(record.answer),
         state: record.state,
         expires_at_ms: record.expiresAtMs,
         payment_amount_minor: record.paymentAmountMinor,
@@ -188,7 +217,7 @@ export class SqliteLedgerState implements LedgerBookState {
         WRITE_OPERATIONS.insertPayment,
         row.payment_id,
         row.content_key,
-        row.answer_json,
+        JSON.stringify(record.answer),
         row.state,
         row.expires_at_ms,
         row.payment_amount_minor,
@@ -199,7 +228,11 @@ export class SqliteLedgerState implements LedgerBookState {
         row.scenario,
         row.region,
       );
-      this.payments.set(record.paymentId, { row, sequence: batch.sequence });
+      this.payments.set(record.paymentId, {
+        row,
+        answer: record.answer,
+        sequence: batch.sequence,
+      });
     } else {
       batch.writes.push(
         WRITE_OPERATIONS.updatePayment,

@@ -430,7 +430,8 @@ export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpact
     if (batch.calls.length === 0) return;
     this.gathering = this.newBatch();
     this.sent.push(batch);
-    if (batch.writes.length > 0) {
+    const hasWrites = batch.writes.length > 0;
+    if (hasWrites) {
       batch.sentAtMs = performance.now();
       this.post({
         type: "batch",
@@ -438,7 +439,9 @@ export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpact
         sequence: batch.sequence,
         writes: batch.writes,
       });
-    } else if (this.sent.length === 1) {
+    }
+    batch.sent();
+    if (!hasWrites && this.sent.length === 1) {
       // Nothing to write and nothing before it: its answers rest only on committed rows.
       this.completeHead();
     }
@@ -459,11 +462,11 @@ export class SqliteLedgerStore extends QueuedLedgerStore implements LedgerImpact
     do {
       const batch = this.sent.shift()!;
       this.state.committed(batch);
-      if (batch.writes.length > 0) {
+      if (batch.wrote) {
         this.settings.onBatchCommitted?.(batch.weight, performance.now() - batch.sentAtMs);
       }
       for (const pending of batch.calls) this.answer(pending);
-    } while (this.sent.length > 0 && this.sent[0]!.writes.length === 0);
+    } while (this.sent.length > 0 && !this.sent[0]!.wrote);
     if (this.sent.length === 0) {
       if (this.gathering.calls.length > 0) this.sendGathering();
       else this.notifyQuiet();
