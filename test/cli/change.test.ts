@@ -117,6 +117,11 @@ describe("bursar change", { timeout: 180_000 }, () => {
     const refused = json(["submit", id, "--as", "ana", "--seconds", "60"]);
     expect(refused).toMatchObject({ status: 1, body: { code: "lint_errors" } });
     expect(refused.body.message).toContain("lint.template_edit_changes_offer_kind");
+    // The administrators asked to force it read what was refused, and its money.
+    const refusedShown = change(["show", id]);
+    expect(refusedShown.stdout).toMatch(/REFUSED at the lint gate \(lint_errors\) at \S+: /);
+    expect(refusedShown.stdout).toContain("lint.template_edit_changes_offer_kind");
+    expect(refusedShown.stdout).toMatch(/money: subsidy per hour .* → .* CNY/);
 
     const reason = "regulator deadline tonight, signed off by risk";
     expect(
@@ -146,6 +151,7 @@ describe("bursar change", { timeout: 180_000 }, () => {
 
     const shown = change(["show", id]);
     expect(shown.stdout).toContain("FORCED past lint by root1 and root2");
+    expect(shown.stdout).not.toContain("REFUSED at the lint gate");
     expect(shown.stdout).toMatch(/idc-coffee-afternoon-tea change: offer \(inherited\)/);
     const listed = change(["list"]);
     expect(listed.stdout).toMatch(

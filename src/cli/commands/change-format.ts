@@ -32,6 +32,11 @@ export function formatChange(change: ChangeRequest): string[] {
     );
   }
   const assessment = change.assessment;
+  if (assessment?.refused !== undefined) {
+    // What follows is the refused submission's: the findings and money it was refused with.
+    const { code, message, at } = assessment.refused;
+    lines.push(`  REFUSED at the lint gate (${code}) at ${at}: ${message.replaceAll("\n", " / ")}`);
+  }
   if (assessment !== undefined) {
     const before = assessment.currentSubsidyPerHourMinor;
     const after = assessment.proposedSubsidyPerHourMinor;
