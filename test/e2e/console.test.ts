@@ -42,6 +42,8 @@ describe("the console in a browser", () => {
   let approvedChangeId: string | undefined;
   /** The incident the breaker opens in the 2025-01-16 test, acted on by the test after it. */
   let breakerIncidentId: string | undefined;
+  /** The forced 2025-01-16 change and a campaign it re-saved: its versions are read after it. */
+  let forced: { readonly changeId: string; readonly campaignId: string } | undefined;
 
   beforeAll(async () => {
     ensureConsoleBuild();
@@ -577,9 +579,10 @@ describe("the console in a browser", () => {
       const operator = await server.tokenFor(["operator"], "oncall.ops");
       const documents = (await server.request("GET", "/v1/documents", { token: olivia })).body
         .documents;
+      const edits = incidentEdits(documents, "variant");
       const created = await server.request("POST", "/v1/changes", {
         token: olivia,
-        body: { title: "instant discount: 20 % off", edits: incidentEdits(documents, "variant") },
+        body: { title: "instant discount: 20 % off", edits },
       });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const changeId = created.body.id as string;
@@ -693,10 +696,69 @@ describe("the console in a browser", () => {
       expect(await page.getByTestId("impact-window-asked").textContent()).toContain("from");
       await page.screenshot({ path: screenshotPath("14-incident-breaker"), fullPage: true });
       breakerIncidentId = incidentId;
+      const resaved = edits.find((edit) => edit.op === "put" && edit.document.kind === "campaign");
+      if (resaved?.op === "put") forced = { changeId, campaignId: resaved.document.id };
       const audit = await server.request("GET", "/v1/audit/verify", { token: server.adminToken });
       expect(audit.body.ok).toBe(true);
     },
     TRIP_TEST_MS,
+  );
+
+  test(
+    "a campaign's versions: the forced change's version rolled back, the rollback active; an earlier version against the newest, with the keyboard",
+    async () => {
+      expect(forced, "the 2025-01-16 test forces a change that re-saves campaigns").toBeDefined();
+      const { changeId, campaignId } = forced!;
+      const auditor = await server.tokenFor(["auditor"], "auditor.versions");
+      await signInAs(auditor);
+      await page.goto(`${server.url}/#/campaigns/${campaignId}`);
+      const table = page.getByTestId("version-table");
+      await table.waitFor();
+      // The page's versions are the API's: the import, the forced change, the guard's rollback.
+      const history = await server.request("GET", `/v1/documents/campaign/${campaignId}/versions`, {
+        token: auditor,
+      });
+      expect(history.status).toBe(200);
+      expect(
+        history.body.versions.map((v: { version: number; state: string }) => [v.version, v.state]),
+      ).toEqual([
+        [3, "active"],
+        [2, "rolled_back"],
+        [1, "superseded"],
+      ]);
+      const rows = table.locator("tbody tr");
+      expect(await rows.count()).toBe(3);
+      const states: (string | null)[] = [];
+      for (let index = 0; index < 3; index += 1)
+        states.push(await rows.nth(index).getAttribute("data-state"));
+      expect(states).toEqual(["active", "rolled_back", "superseded"]);
+      const newest = (await page.getByTestId("version-3").textContent()) ?? "";
+      expect(newest).toContain("rollback of");
+      expect(newest).toContain(`${changeId}/rollback`);
+      expect(newest).toContain("in force");
+      const rolledBack = (await page.getByTestId("version-2").textContent()) ?? "";
+      expect(rolledBack).toContain("rolled back");
+      expect(rolledBack).toContain("forced past lint by admin and second.admin");
+      expect(rolledBack).toContain("olivia");
+
+      // Keyboard only: focus version 2's button, press Enter; what it held that the newest
+      // does not is listed field by field — it took the offer from the 20 % template.
+      await page.getByRole("button", { name: /^Version 2, rolled back/ }).focus();
+      await page.keyboard.press("Enter");
+      const differences = page.getByTestId("version-differences");
+      await differences.waitFor();
+      const shown = (await differences.textContent()) ?? "";
+      expect(shown).toContain("offer");
+      expect(shown).toContain("Version 2");
+      expect(shown).toContain("Version 3 (newest)");
+      await page.screenshot({ path: screenshotPath("14b-campaign-versions"), fullPage: true });
+
+      // Each version links the change behind it.
+      await page.getByTestId("version-2").getByRole("link").click();
+      await expect.poll(() => page.url()).toContain(`#/changes/${changeId}`);
+      await page.getByTestId("change-state").waitFor();
+    },
+    TEST_MS,
   );
 
   test(

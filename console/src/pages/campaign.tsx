@@ -1,7 +1,8 @@
 /**
  * One campaign: where it applies, when, its limits and display text as its active version says,
- * its budget as the ledger counts it, and its spend per second live (GET /v1/documents/campaign/
- * {id}, its template, GET /v1/campaigns, GET /metrics every 5 s).
+ * its budget as the ledger counts it, its spend per second live (GET /v1/documents/campaign/
+ * {id}, its template, GET /v1/campaigns, GET /metrics every 5 s), and its versions
+ * (campaign-versions.tsx).
  */
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -14,6 +15,7 @@ import { formatBps, formatClock, formatMinor } from "../data/format.ts";
 import { campaignSpendSeries, type LiveSample, liveSampleFromText } from "../data/live.ts";
 import { hrefOf } from "../data/route.ts";
 import { useApi } from "../use-api.ts";
+import { CampaignVersions } from "./campaign-versions.tsx";
 
 const POLL_MS = 5_000;
 const SAMPLES_MAX = 61;
@@ -147,9 +149,9 @@ function CampaignView({
       </dl>
       <p class="meta">
         <a href={hrefOf({ page: "campaign_edit", campaignId: document.id })}>Edit this campaign</a>:
-        the edit becomes a change request, reviewed like any other. Earlier versions are not listed
-        by the API yet.
+        the edit becomes a change request, reviewed like any other.
       </p>
+      <CampaignVersions key={document.id} api={api} campaignId={document.id} />
     </>
   );
 }
