@@ -68,6 +68,21 @@ export function apiClient(token: string, onUnauthenticated: () => void): ApiClie
   };
 }
 
+/**
+ * A control-plane action (POST); sent again, up to three times, when another write to the same
+ * change raced it (`concurrent_update`: the server's rollout tick writes changes every 10 s).
+ */
+export async function postAction<T>(api: ApiClient, path: string, body?: unknown): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await api.json<T>(path, { method: "POST", ...(body === undefined ? {} : { body }) });
+    } catch (error) {
+      if (!(error instanceof ApiFailure && error.code === "concurrent_update" && attempt < 3))
+        throw error;
+    }
+  }
+}
+
 /** Checks a token without keeping it: the caller's record, or the failure. */
 export async function whoIs(token: string): Promise<TokenRecord> {
   return apiClient(token, () => {}).json<TokenRecord>("/v1/tokens/self");

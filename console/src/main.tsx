@@ -163,7 +163,7 @@ function Page({ route, api, who }: { route: Route; api: ApiClient; who: TokenRec
     case "campaigns":
       return <CampaignsPage api={api} />;
     case "campaign":
-      return <CampaignPage api={api} campaignId={route.campaignId} />;
+      return <CampaignPage api={api} campaignId={route.campaignId} who={who} />;
     case "campaign_edit":
       return <CampaignEditPage api={api} campaignId={route.campaignId} />;
     case "templates":
@@ -175,7 +175,7 @@ function Page({ route, api, who }: { route: Route; api: ApiClient; who: TokenRec
     case "change":
       return <ChangePage api={api} changeId={route.changeId} who={who} />;
     case "live":
-      return <LivePage api={api} />;
+      return <LivePage api={api} who={who} />;
     case "incidents":
       return <IncidentsPage api={api} />;
     case "incident":

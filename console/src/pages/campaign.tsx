@@ -1,12 +1,13 @@
 /**
  * One campaign: where it applies, when, its limits and display text as its active version says,
  * its budget as the ledger counts it, its spend per second live (GET /v1/documents/campaign/
- * {id}, its template, GET /v1/campaigns, GET /metrics every 5 s), and its versions
- * (campaign-versions.tsx).
+ * {id}, its template, GET /v1/campaigns, GET /metrics every 5 s), its versions
+ * (campaign-versions.tsx), and for operators pausing it or lowering its limits at once
+ * (campaign-actions.tsx).
  */
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type ApiClient, ApiFailure } from "../api.ts";
+import { type ApiClient, ApiFailure, type TokenRecord } from "../api.ts";
 import { LineChart } from "../components/charts.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
 import { type CampaignApiRow, campaignViews } from "../data/campaigns.ts";
@@ -15,6 +16,7 @@ import { formatBps, formatClock, formatMinor } from "../data/format.ts";
 import { campaignSpendSeries, type LiveSample, liveSampleFromText } from "../data/live.ts";
 import { hrefOf } from "../data/route.ts";
 import { useApi } from "../use-api.ts";
+import { CampaignActions } from "./campaign-actions.tsx";
 import { CampaignVersions } from "./campaign-versions.tsx";
 
 const POLL_MS = 5_000;
@@ -29,6 +31,7 @@ type CampaignDocument = Record<string, unknown> & {
   readonly limits: Record<string, unknown>;
   readonly stacking: Record<string, unknown>;
   readonly display: { readonly title: string; readonly description?: string };
+  readonly paused?: boolean;
 };
 
 async function readCampaign(api: ApiClient, campaignId: string) {
@@ -46,7 +49,15 @@ async function readCampaign(api: ApiClient, campaignId: string) {
   return { document, template, row };
 }
 
-export function CampaignPage({ api, campaignId }: { api: ApiClient; campaignId: string }) {
+export function CampaignPage({
+  api,
+  campaignId,
+  who,
+}: {
+  api: ApiClient;
+  campaignId: string;
+  who: TokenRecord;
+}) {
   const { loaded, lastError, reload } = useApi(
     api,
     (client) => readCampaign(client, campaignId),
@@ -67,23 +78,31 @@ export function CampaignPage({ api, campaignId }: { api: ApiClient; campaignId: 
         )
       ) : null}
       {lastError === undefined ? null : <Failed error={lastError} />}
-      {loaded.state === "ready" ? <CampaignView api={api} {...loaded.data} /> : null}
+      {loaded.state === "ready" ? (
+        <CampaignView api={api} who={who} reload={reload} {...loaded.data} />
+      ) : null}
     </section>
   );
 }
 
 function CampaignView({
   api,
+  who,
+  reload,
   document,
   template,
   row,
 }: {
   api: ApiClient;
+  who: TokenRecord;
+  reload: () => void;
   document: CampaignDocument;
   template: Record<string, unknown> | undefined;
   row: CampaignApiRow | undefined;
 }) {
   const view = row === undefined ? undefined : campaignViews([row], [])[0];
+  // Each operator action writes a version: the versions below are read again at once.
+  const [actions, setActions] = useState(0);
   const currency = document.currency;
   const offer = document.offer ?? template?.offer;
   const funding = document.funding ?? template?.funding;
@@ -105,7 +124,9 @@ function CampaignView({
           {view === undefined ? (
             ""
           ) : (
-            <span class={`badge status-${view.status}`}>{view.status}</span>
+            <span class={`badge status-${view.status}`} data-testid="campaign-status">
+              {view.status}
+            </span>
           )}
         </p>
       </div>
@@ -116,6 +137,12 @@ function CampaignView({
           <span>{document.display.description}</span>
         )}
       </div>
+      {document.paused === true ? (
+        <p class="notice" role="note" data-testid="campaign-paused">
+          Paused by an operator: it grants nothing. Resuming it is a change request; its versions
+          below name the pause's change.
+        </p>
+      ) : null}
       {view === undefined ? null : (
         <div class="tiles">
           <div class="tile">
@@ -135,6 +162,18 @@ function CampaignView({
           </div>
         </div>
       )}
+      <CampaignActions
+        api={api}
+        campaignId={document.id}
+        currency={currency}
+        limits={document.limits}
+        phase={row?.phase}
+        who={who}
+        reload={() => {
+          setActions((count) => count + 1);
+          reload();
+        }}
+      />
       <LiveSpend api={api} campaignId={document.id} currency={currency} />
       <h2>Configuration (active version)</h2>
       <dl class="facts" data-testid="campaign-facts">
@@ -151,7 +190,7 @@ function CampaignView({
         <a href={hrefOf({ page: "campaign_edit", campaignId: document.id })}>Edit this campaign</a>:
         the edit becomes a change request, reviewed like any other.
       </p>
-      <CampaignVersions key={document.id} api={api} campaignId={document.id} />
+      <CampaignVersions key={`${document.id}/${actions}`} api={api} campaignId={document.id} />
     </>
   );
 }

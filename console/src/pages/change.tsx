@@ -4,12 +4,20 @@
  * lint findings, then the semantic diff; approve or reject under the four-eyes rules, the author
  * told why they cannot (GET /v1/changes/{id}, POST …/approve, POST …/reject). A draft whose
  * submission the lint gate refused shows that submission's kept assessment, labelled as such.
+ * Operators roll it out, back, kill its campaigns or pause them (POST /v1/campaigns/{id}/pause).
  */
 import { useState } from "preact/hooks";
-import { type ApiClient, ApiFailure, describeFailure, type TokenRecord } from "../api.ts";
+import {
+  type ApiClient,
+  ApiFailure,
+  describeFailure,
+  postAction,
+  type TokenRecord,
+} from "../api.ts";
 import { PairedBarChart } from "../components/charts.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
+import { type CampaignApiRow, campaignViews, type KillScope } from "../data/campaigns.ts";
 import {
   FORCEABLE_GATES,
   forceStance,
@@ -34,6 +42,13 @@ import {
   templateReach,
 } from "../data/change-review.ts";
 import { formatBps, formatDuration, formatMinor, formatNumber } from "../data/format.ts";
+import {
+  type PauseOutcome,
+  pauseAllStance,
+  pauseAllSummary,
+  pauseTargets,
+} from "../data/operator-actions.ts";
+import { hrefOf } from "../data/route.ts";
 import { useApi } from "../use-api.ts";
 
 /** Rows of a split shown as bars; the table below has them all. */
@@ -514,18 +529,6 @@ function DiffView({ diff }: { diff: NonNullable<ChangeRequestView["assessment"]>
   );
 }
 
-/** A control-plane action; sent again when the server's rollout tick wrote the change meanwhile. */
-async function postAction(api: ApiClient, path: string, body: unknown): Promise<unknown> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await api.json(path, { method: "POST", body });
-    } catch (error) {
-      if (!(error instanceof ApiFailure && error.code === "concurrent_update" && attempt < 3))
-        throw error;
-    }
-  }
-}
-
 interface RolloutView extends RolloutLike {
   readonly stageStartedAt: string;
 }
@@ -584,7 +587,7 @@ function Operations({
     <div class="operations" data-testid="operations">
       <h2>Operations</h2>
       <div class="reject">
-        <label for="action-reason">Reason (forcing, rollback, kill)</label>
+        <label for="action-reason">Reason (forcing, rollback, kill, pause)</label>
         <textarea
           id="action-reason"
           rows={2}
@@ -702,6 +705,15 @@ function Operations({
             />
             {kill.allowed ? null : <span class="sub">{kill.why}</span>}
           </div>
+          {campaignIds.length === 0 ? null : (
+            <PauseCampaigns
+              api={api}
+              campaignIds={campaignIds}
+              who={who}
+              reason={reason}
+              reasonCheck={reasonCheck}
+            />
+          )}
         </div>
       ) : null}
       {answer === undefined ? null : (
@@ -815,5 +827,142 @@ function RolloutTable({ change, rollout }: { change: ChangeWithRollout; rollout:
         </tbody>
       </table>
     </>
+  );
+}
+
+interface KillScopeRow {
+  readonly scope: KillScope;
+}
+
+/**
+ * Pausing the campaigns a change reaches (operators; one request each, in force at once): one at
+ * a time, or every one that may be paused with one confirmation. Their statuses come from
+ * GET /v1/campaigns; each answer — the pause's change, or the API's refusal — is beside its campaign.
+ */
+function PauseCampaigns({
+  api,
+  campaignIds,
+  who,
+  reason,
+  reasonCheck,
+}: {
+  api: ApiClient;
+  campaignIds: readonly string[];
+  who: TokenRecord;
+  reason: string;
+  reasonCheck: string | undefined;
+}) {
+  const { loaded, lastError, reload } = useApi(
+    api,
+    async (client) => {
+      const [list, kills] = await Promise.all([
+        client.json<{ campaigns: CampaignApiRow[] }>("/v1/campaigns"),
+        // Kills are for guard readers; without them the statuses only lack "killed".
+        client.json<{ active: KillScopeRow[] }>("/v1/kills").catch(() => ({ active: [] })),
+      ]);
+      return campaignViews(
+        list.campaigns,
+        kills.active.map((kill) => kill.scope),
+      );
+    },
+    [],
+    10_000,
+  );
+  const [busy, setBusy] = useState(false);
+  const [outcomes, setOutcomes] = useState<ReadonlyMap<string, PauseOutcome>>(new Map());
+  const [summary, setSummary] = useState<string | undefined>(undefined);
+  if (loaded.state === "loading") return <Loading what="the statuses of its campaigns" />;
+  if (loaded.state === "error") return <Failed error={loaded.error} retry={reload} />;
+  const campaigns = new Map(loaded.data.map((view) => [view.id, view] as const));
+  const targets = pauseTargets(campaignIds, campaigns, who.roles);
+  const all = pauseAllStance(targets, who.roles);
+  const pauseEach = async (ids: readonly string[]) => {
+    setBusy(true);
+    setSummary(undefined);
+    const answered = new Map(outcomes);
+    const batch: PauseOutcome[] = [];
+    // One after another: each is its own change, and the store writes one at a time anyway.
+    for (const campaignId of ids) {
+      let outcome: PauseOutcome;
+      try {
+        const recorded = await postAction<{ id: string }>(
+          api,
+          `/v1/campaigns/${encodeURIComponent(campaignId)}/pause`,
+          { reason: reason.trim() },
+        );
+        outcome = { campaignId, ok: true, changeId: recorded.id };
+      } catch (error) {
+        outcome = { campaignId, ok: false, message: describeFailure(error) };
+      }
+      answered.set(campaignId, outcome);
+      batch.push(outcome);
+      setOutcomes(new Map(answered));
+    }
+    if (ids.length > 1) setSummary(pauseAllSummary(batch));
+    setBusy(false);
+    reload();
+  };
+  return (
+    <div data-testid="pause-campaigns">
+      <h3>Pause its campaigns</h3>
+      <p class="meta">
+        A pause is in force at once and is not rolled back; resuming is a change request.
+      </p>
+      {lastError === undefined ? null : <Failed error={lastError} />}
+      <div class="toolbar">
+        <ConfirmButton
+          label={all.campaignIds.length === 0 ? "Pause all" : `Pause all ${all.campaignIds.length}`}
+          danger
+          disabled={busy || !all.allowed || reasonCheck !== undefined}
+          confirmText={`Stop every subsidy of ${all.campaignIds.join(", ")} from the next payment on?`}
+          onConfirm={() => void pauseEach(all.campaignIds)}
+        />
+        <span class="sub">
+          {!all.allowed ? all.why : reasonCheck === undefined ? "" : "Write a reason first."}
+        </span>
+      </div>
+      {summary === undefined ? null : (
+        <p class="state" role="status" data-testid="pause-all-answer">
+          {summary}
+        </p>
+      )}
+      <ul class="gates">
+        {targets.slice(0, 100).map((target) => {
+          const outcome = outcomes.get(target.campaignId);
+          return (
+            <li key={target.campaignId} data-campaign={target.campaignId}>
+              <a href={hrefOf({ page: "campaign", campaignId: target.campaignId })}>
+                {target.campaignId}
+              </a>{" "}
+              <span class={`badge status-${target.status ?? "none"}`}>
+                {target.status ?? "not active"}
+              </span>{" "}
+              <ConfirmButton
+                label={`Pause ${target.campaignId}`}
+                danger
+                disabled={busy || !target.stance.allowed || reasonCheck !== undefined}
+                confirmText={`Stop every subsidy of ${target.campaignId} from the next payment on?`}
+                onConfirm={() => void pauseEach([target.campaignId])}
+              />{" "}
+              {target.stance.allowed ? null : <span class="sub">{target.stance.why}</span>}
+              {outcome === undefined ? null : outcome.ok ? (
+                <span class="sub" role="status">
+                  Paused, recorded as{" "}
+                  <a href={hrefOf({ page: "change", changeId: outcome.changeId })}>
+                    {outcome.changeId}
+                  </a>
+                  .
+                </span>
+              ) : (
+                <span class="field-problem" role="alert">
+                  {outcome.message}
+                </span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {targets.length > 100 ? <p class="meta">and {targets.length - 100} more</p> : null}
+    </div>
   );
 }

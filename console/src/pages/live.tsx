@@ -1,10 +1,19 @@
 /**
  * Live: payments and subsidy per second, the campaigns and funders spending most, breakers and
  * kills — polled every 2 s from GET /metrics, /v1/breakers and /v1/kills, updated in place.
+ * On-call acknowledges a tripped breaker and resets an acknowledged one here
+ * (POST /v1/breakers/{id}/acknowledge | reset), each with a confirmation.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type ApiClient, ApiFailure } from "../api.ts";
+import {
+  type ApiClient,
+  ApiFailure,
+  describeFailure,
+  postAction,
+  type TokenRecord,
+} from "../api.ts";
 import { BarChart, LineChart } from "../components/charts.tsx";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
 import {
   formatBps,
@@ -14,6 +23,7 @@ import {
   formatNumber,
 } from "../data/format.ts";
 import { type LiveSample, liveSampleFromText, summarizeLive } from "../data/live.ts";
+import { type BreakerMove, breakerMoveStance } from "../data/operator-actions.ts";
 
 const POLL_MS = 2_000;
 /** Scrapes kept: two minutes at one every 2 s. */
@@ -50,12 +60,14 @@ async function displayCurrency(api: ApiClient): Promise<string> {
   }
 }
 
-export function LivePage({ api }: { api: ApiClient }) {
+export function LivePage({ api, who }: { api: ApiClient; who: TokenRecord }) {
   const [samples, setSamples] = useState<readonly LiveSample[]>([]);
   const [guard, setGuard] = useState<GuardState | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [currency, setCurrency] = useState("CNY");
   const samplesRef = useRef<readonly LiveSample[]>([]);
+  /** Bumped by each breaker move: a poll sent before it must not show the state it replaced. */
+  const movesRef = useRef(0);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -63,6 +75,7 @@ export function LivePage({ api }: { api: ApiClient }) {
       if (!stopped) setCurrency(found);
     });
     const poll = async () => {
+      const movesBefore = movesRef.current;
       try {
         const [metrics, breakers, kills] = await Promise.all([
           api.text("/metrics"),
@@ -75,7 +88,8 @@ export function LivePage({ api }: { api: ApiClient }) {
         );
         samplesRef.current = next;
         setSamples(next);
-        setGuard({ breakers: breakers.breakers, kills: kills.active });
+        if (movesRef.current === movesBefore)
+          setGuard({ breakers: breakers.breakers, kills: kills.active });
         setError(undefined);
       } catch (failure) {
         if (!stopped) setError(failure);
@@ -89,6 +103,20 @@ export function LivePage({ api }: { api: ApiClient }) {
     };
   }, [api]);
 
+  /** A breaker's state as a move answered it, shown at once; the next poll confirms it. */
+  const moved = (breakerId: string, state: string) => {
+    movesRef.current += 1;
+    setGuard((shown) =>
+      shown === undefined
+        ? shown
+        : {
+            ...shown,
+            breakers: shown.breakers.map((breaker) =>
+              breaker.breakerId === breakerId ? { ...breaker, state } : breaker,
+            ),
+          },
+    );
+  };
   const summary = summarizeLive(samples);
   const forbidden = error instanceof ApiFailure && error.status === 403;
   return (
@@ -185,12 +213,13 @@ export function LivePage({ api }: { api: ApiClient }) {
                   currency={currency}
                 />
               )}
-              <h2>Breakers</h2>
-              <BreakerTable guard={guard} />
-              <h2>Kills</h2>
-              <KillTable guard={guard} />
             </div>
           </div>
+          {/* Full width: on-call's buttons sit beside each breaker. */}
+          <h2>Breakers</h2>
+          <BreakerTable api={api} who={who} guard={guard} moved={moved} />
+          <h2>Kills</h2>
+          <KillTable guard={guard} />
         </>
       ) : null}
     </section>
@@ -242,10 +271,22 @@ function SpenderTable(props: {
   );
 }
 
-function BreakerTable({ guard }: { guard: GuardState | undefined }) {
+function BreakerTable({
+  api,
+  who,
+  guard,
+  moved,
+}: {
+  api: ApiClient;
+  who: TokenRecord;
+  guard: GuardState | undefined;
+  moved: (breakerId: string, state: string) => void;
+}) {
   if (guard === undefined) return <Loading what="breakers" />;
   if (guard.breakers.length === 0)
     return <Empty>Every breaker is armed: none has tripped since this server started.</Empty>;
+  // Only on-call moves breakers (the API's rule): others read the states, with no buttons.
+  const onCall = who.roles.includes("operator");
   return (
     <div class="table-wrap">
       <table data-testid="breakers">
@@ -254,24 +295,100 @@ function BreakerTable({ guard }: { guard: GuardState | undefined }) {
             <th scope="col">Breaker</th>
             <th scope="col">State</th>
             <th scope="col">Trip</th>
+            {onCall ? <th scope="col">On-call</th> : null}
           </tr>
         </thead>
         <tbody>
           {guard.breakers.map((breaker) => (
-            <tr key={breaker.breakerId}>
+            <tr key={breaker.breakerId} data-breaker={breaker.breakerId}>
               <th scope="row">{breaker.breakerId}</th>
               <td>
-                <span class={`badge breaker-${breaker.state}`}>{breaker.state}</span>
+                <span class={`badge breaker-${breaker.state}`} data-testid="breaker-state">
+                  {breaker.state}
+                </span>
               </td>
               <td>
                 {breaker.trip === undefined
                   ? "—"
                   : `${breaker.trip.code ?? ""} ${formatInstant(breaker.trip.atMs)}`}
               </td>
+              {onCall ? (
+                <td>
+                  <BreakerMoves api={api} who={who} breaker={breaker} moved={moved} />
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+const MOVES: readonly { move: BreakerMove; label: string; confirm: string }[] = [
+  {
+    move: "acknowledge",
+    label: "Acknowledge",
+    confirm: "Say on-call has this trip in hand?",
+  },
+  {
+    move: "reset",
+    label: "Reset",
+    confirm: "Arm it again? It trips anew on the next breach.",
+  },
+];
+
+/** Acknowledge and reset of one breaker, each with a confirmation; why not, or the API's answer. */
+function BreakerMoves({
+  api,
+  who,
+  breaker,
+  moved,
+}: {
+  api: ApiClient;
+  who: TokenRecord;
+  breaker: Breaker;
+  moved: (breakerId: string, state: string) => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [refusal, setRefusal] = useState<string | undefined>(undefined);
+  const send = async (move: BreakerMove, label: string) => {
+    setBusy(true);
+    setRefusal(undefined);
+    try {
+      const answer = await postAction<{ breakerId: string; state: string }>(
+        api,
+        `/v1/breakers/${encodeURIComponent(breaker.breakerId)}/${move}`,
+      );
+      moved(breaker.breakerId, answer.state);
+    } catch (error) {
+      setRefusal(`${label}: ${describeFailure(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const stances = MOVES.map(({ move }) => breakerMoveStance(breaker.state, move, who.roles));
+  // Armed, neither move applies: one sentence says so.
+  const why = stances.every((stance) => !stance.allowed)
+    ? [stances[0]?.why ?? ""]
+    : stances.filter((stance) => !stance.allowed).map((stance) => stance.why);
+  return (
+    <div class="breaker-moves">
+      {MOVES.map(({ move, label, confirm }, index) => (
+        <ConfirmButton
+          key={move}
+          label={label}
+          disabled={busy || stances[index]?.allowed !== true}
+          confirmText={`${breaker.breakerId}: ${confirm}`}
+          onConfirm={() => void send(move, label)}
+        />
+      ))}
+      {why.length === 0 ? null : <span class="sub">{why.join(" ")}</span>}
+      {refusal === undefined ? null : (
+        <span class="field-problem" role="alert" data-testid="breaker-refusal">
+          {refusal}
+        </span>
+      )}
     </div>
   );
 }

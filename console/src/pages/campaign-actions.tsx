@@ -1,0 +1,195 @@
+/**
+ * On-call's immediate actions on one campaign, on its page: pause it, or lower its limits — one
+ * operator, a reason, one confirmation, in force at once (POST /v1/campaigns/{id}/pause,
+ * …/lower-limits; docs/reference/changes.md, "Operator actions"). Each is recorded as a change
+ * born active, named here with its link. Raising a limit or resuming is a change request.
+ */
+import { useState } from "preact/hooks";
+import { type ApiClient, describeFailure, postAction, type TokenRecord } from "../api.ts";
+import { ConfirmButton } from "../components/confirm.tsx";
+import { reasonProblem } from "../data/change-review.ts";
+import { formatMinor } from "../data/format.ts";
+import {
+  type CampaignPhase,
+  type LimitsTyped,
+  LOWERABLE_LIMITS,
+  type LowerableLimit,
+  limitsText,
+  loweredLimitsDraft,
+  pauseStance,
+} from "../data/operator-actions.ts";
+import { hrefOf } from "../data/route.ts";
+
+type ActionName = "Pause" | "Lower limits";
+
+type Answer =
+  | { readonly ok: true; readonly what: ActionName; readonly changeId: string }
+  | { readonly ok: false; readonly what: ActionName; readonly text: string };
+
+/** What the API answers an operator's action with: the change it was recorded as. */
+interface RecordedAction {
+  readonly id: string;
+}
+
+export function CampaignActions({
+  api,
+  campaignId,
+  currency,
+  limits,
+  phase,
+  who,
+  reload,
+}: {
+  api: ApiClient;
+  campaignId: string;
+  currency: string;
+  limits: Readonly<Record<string, unknown>>;
+  phase: CampaignPhase | undefined;
+  who: TokenRecord;
+  reload: () => void;
+}) {
+  const [reason, setReason] = useState("");
+  const [typed, setTyped] = useState<LimitsTyped>({});
+  const [busy, setBusy] = useState(false);
+  const [answer, setAnswer] = useState<Answer | undefined>(undefined);
+  // Operators only: the API lets no other role pause or lower (http-api.md).
+  if (!who.roles.includes("operator")) return null;
+  const reasonCheck = reasonProblem(reason);
+  const pause = pauseStance(phase, who.roles);
+  const shown = { ...limitsText(limits), ...typed };
+  const draft = loweredLimitsDraft(limits, typed);
+  const base = `/v1/campaigns/${encodeURIComponent(campaignId)}`;
+  const run = async (what: ActionName, path: string, body: unknown) => {
+    setBusy(true);
+    setAnswer(undefined);
+    try {
+      const recorded = await postAction<RecordedAction>(api, path, body);
+      setAnswer({ ok: true, what, changeId: recorded.id });
+      setTyped({});
+    } catch (error) {
+      setAnswer({ ok: false, what, text: describeFailure(error) });
+    } finally {
+      setBusy(false);
+      // Either way the page shows what is now in force (a refusal may mean someone else acted).
+      reload();
+    }
+  };
+  return (
+    <div class="operations" data-testid="campaign-actions">
+      <h2>Operator actions</h2>
+      <p class="meta">
+        In force at once, for everyone: one operator and a reason. Resuming a paused campaign or
+        raising a limit is a change request.
+      </p>
+      <div class="reject">
+        <label for="campaign-action-reason">Reason (pause, lower limits)</label>
+        <textarea
+          id="campaign-action-reason"
+          rows={2}
+          value={reason}
+          disabled={busy}
+          onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)}
+        />
+        {reason !== "" && reasonCheck !== undefined ? (
+          <p class="field-problem">{reasonCheck}</p>
+        ) : null}
+      </div>
+      <div class="toolbar">
+        <ConfirmButton
+          label="Pause"
+          danger
+          disabled={busy || !pause.allowed || reasonCheck !== undefined}
+          confirmText={`Stop every subsidy of ${campaignId} from the next payment on?`}
+          onConfirm={() => void run("Pause", `${base}/pause`, { reason: reason.trim() })}
+        />
+        <span class="sub" data-testid="pause-why">
+          {!pause.allowed ? pause.why : reasonCheck === undefined ? "" : "Write a reason first."}
+        </span>
+      </div>
+      {answer?.what === "Pause" ? <ActionAnswer answer={answer} /> : null}
+      <fieldset class="lower-limits" data-testid="lower-limits">
+        <legend>Lower limits (minor units of {currency})</legend>
+        {LOWERABLE_LIMITS.map(({ key, label }) => {
+          const problem = draft.ok ? undefined : draft.problems[key];
+          const before = limits[key];
+          return (
+            <div class="field" key={key}>
+              <label for={`lower-${key}`}>{label}</label>
+              <input
+                id={`lower-${key}`}
+                inputMode="numeric"
+                value={shown[key]}
+                disabled={busy}
+                aria-invalid={problem === undefined ? undefined : true}
+                aria-describedby={
+                  problem === undefined ? `lower-${key}-now` : `lower-${key}-problem`
+                }
+                onInput={(event) =>
+                  setTyped({
+                    ...typed,
+                    [key as LowerableLimit]: (event.target as HTMLInputElement).value,
+                  })
+                }
+              />
+              <span class="sub" id={`lower-${key}-now`}>
+                {typeof before === "number"
+                  ? `now ${formatMinor(before, currency)} ${currency}`
+                  : "none now"}
+              </span>
+              {problem === undefined ? null : (
+                <span class="field-problem" id={`lower-${key}-problem`}>
+                  {problem}
+                </span>
+              )}
+            </div>
+          );
+        })}
+        <div class="toolbar">
+          <ConfirmButton
+            label="Lower limits"
+            disabled={busy || !draft.ok || reasonCheck !== undefined}
+            confirmText={
+              draft.ok
+                ? `Lower ${draft.lowered} limit${draft.lowered === 1 ? "" : "s"} of ${campaignId} now?`
+                : ""
+            }
+            onConfirm={() =>
+              void run("Lower limits", `${base}/lower-limits`, {
+                limits: draft.ok ? draft.limits : limits,
+                reason: reason.trim(),
+              })
+            }
+          />
+          <span class="sub">
+            {draft.ok
+              ? reasonCheck === undefined
+                ? ""
+                : "Write a reason first."
+              : (draft.general ?? "")}
+          </span>
+        </div>
+        {answer?.what === "Lower limits" ? <ActionAnswer answer={answer} /> : null}
+      </fieldset>
+    </div>
+  );
+}
+
+/** What the API answered, beside the action: the change it was recorded as, or its refusal. */
+function ActionAnswer({ answer }: { answer: Answer }) {
+  return (
+    <p
+      class={`state ${answer.ok ? "" : "state-error"}`}
+      role={answer.ok ? "status" : "alert"}
+      data-testid="campaign-action-answer"
+    >
+      {answer.ok ? (
+        <>
+          {answer.what}: done, recorded as{" "}
+          <a href={hrefOf({ page: "change", changeId: answer.changeId })}>{answer.changeId}</a>.
+        </>
+      ) : (
+        `${answer.what}: ${answer.text}`
+      )}
+    </p>
+  );
+}
