@@ -42,6 +42,8 @@ describe("the console in a browser", () => {
   let approvedChangeId: string | undefined;
   /** The incident the breaker opens in the 2025-01-16 test, acted on by the test after it. */
   let breakerIncidentId: string | undefined;
+  /** The breaker the 2025-01-16 test sees trip: on-call acknowledges and resets it after. */
+  let trippedBreakerId: string | undefined;
   /** The forced 2025-01-16 change and a campaign it re-saved: its versions are read after it. */
   let forced: { readonly changeId: string; readonly campaignId: string } | undefined;
 
@@ -497,7 +499,7 @@ describe("the console in a browser", () => {
       const rollBack = page.getByRole("button", { name: "Roll back" });
       expect(await rollBack.isDisabled()).toBe(true);
       await page
-        .getByLabel("Reason (forcing, rollback, kill)")
+        .getByLabel("Reason (forcing, rollback, kill, pause)")
         .fill("the spring budget is not signed yet: rolled back by on-call");
       await rollBack.click();
       await page.getByRole("button", { name: "Confirm roll back" }).click();
@@ -514,7 +516,7 @@ describe("the console in a browser", () => {
 
   /** Asks, through the page, to force `gate` of the change open on the page, and confirms. */
   async function forceThroughPage(gate: string): Promise<void> {
-    await page.getByLabel("Reason (forcing, rollback, kill)").fill(FORCE_REASON);
+    await page.getByLabel("Reason (forcing, rollback, kill, pause)").fill(FORCE_REASON);
     await page.getByRole("button", { name: `Force ${gate}`, exact: true }).click();
     await page.getByRole("button", { name: `Confirm force ${gate}` }).click();
     await expect
@@ -660,6 +662,7 @@ describe("the console in a browser", () => {
       await tripped.first().waitFor({ timeout: TRIP_WAIT_MS });
       const breakerRow = (await tripped.first().textContent()) ?? "";
       expect(breakerRow).toMatch(/^campaign:[\w-]+@\d+/);
+      trippedBreakerId = (await tripped.first().locator("th").textContent()) ?? undefined;
       expect(await page.getByText("Every breaker is armed").count()).toBe(0);
       await page.screenshot({ path: screenshotPath("13-live-breaker-tripped"), fullPage: true });
 
@@ -838,6 +841,236 @@ describe("the console in a browser", () => {
       for (const kind of ["acknowledged", "note", "mitigated", "remediation", "resolved"]) {
         expect(kinds, kind).toContain(kind);
       }
+    },
+    TEST_MS,
+  );
+
+  test(
+    "on-call acknowledges the tripped breaker on the live page, then resets it; never straight from tripped",
+    async () => {
+      expect(trippedBreakerId, "the 2025-01-16 test sees a breaker trip").toBeDefined();
+      const breakerId = trippedBreakerId!;
+      const row = page.locator(`tr[data-breaker="${breakerId}"]`);
+      const state = row.getByTestId("breaker-state");
+      // An administrator reads breakers but is not on-call: no buttons.
+      await signInAs(server.adminToken);
+      await page.goto(`${server.url}/#/live`);
+      await row.waitFor();
+      expect(await state.textContent()).toBe("tripped");
+      expect(await row.getByRole("button").count()).toBe(0);
+
+      const operator = await server.tokenFor(["operator"], "oncall.breakers");
+      await signInAs(operator);
+      await page.goto(`${server.url}/#/live`);
+      await row.waitFor();
+      // Reset waits for an acknowledgement, and says so.
+      const reset = row.getByRole("button", { name: "Reset", exact: true });
+      expect(await reset.isDisabled()).toBe(true);
+      expect(await row.textContent()).toContain(
+        "Acknowledge it first: a breaker is never reset straight from tripped.",
+      );
+      await row.getByRole("button", { name: "Acknowledge", exact: true }).click();
+      await row.getByRole("button", { name: "Confirm acknowledge" }).click();
+      await expect.poll(() => state.textContent(), { timeout: WAIT_MS }).toBe("acknowledged");
+      const breakers = async () =>
+        (await server.request("GET", "/v1/breakers", { token: operator })).body.breakers.find(
+          (breaker: { breakerId: string }) => breaker.breakerId === breakerId,
+        )?.state;
+      expect(await breakers()).toBe("acknowledged");
+      await page.screenshot({
+        path: screenshotPath("19-live-breaker-acknowledged"),
+        fullPage: true,
+      });
+
+      await expect.poll(() => reset.isEnabled(), { timeout: WAIT_MS }).toBe(true);
+      await reset.click();
+      await row.getByRole("button", { name: "Confirm reset" }).click();
+      await expect.poll(() => state.textContent(), { timeout: WAIT_MS }).toBe("armed");
+      expect(await breakers()).toBe("armed");
+      // Still armed two polls later: the page shows the server's state, not only its own answer.
+      await page.waitForTimeout(4_500);
+      expect(await state.textContent()).toBe("armed");
+      expect(await row.getByRole("button", { name: "Acknowledge", exact: true }).isDisabled()).toBe(
+        true,
+      );
+    },
+    TEST_MS,
+  );
+
+  test(
+    "an operator lowers a running campaign's limits and pauses it from its page; the list shows it paused; a pause raced by another operator is refused with the API's message",
+    async () => {
+      // Neither campaign is touched by the other tests (the 2025-01-16 variant re-saves the
+      // instant-discount template's campaigns; these use spend-and-save).
+      const campaignId = "sas-national-online-mall";
+      const racedId = "sas-rail-travel-tickets";
+      const operator = await server.tokenFor(["operator"], "oncall.pause");
+      const reviewer = await server.tokenFor(["reviewer"], "rita.review");
+      const documentOf = async (id: string) =>
+        (await server.request("GET", `/v1/documents/campaign/${id}`, { token: operator })).body;
+      const before = await documentOf(campaignId);
+      expect(before.paused).toBeUndefined();
+
+      // Not an operator: no pause, no lowering.
+      await signInAs(reviewer);
+      await page.goto(`${server.url}/#/campaigns/${campaignId}`);
+      await page.getByTestId("campaign-facts").waitFor();
+      expect(await page.getByTestId("campaign-actions").count()).toBe(0);
+
+      await signInAs(operator);
+      await page.goto(`${server.url}/#/campaigns/${campaignId}`);
+      const actions = page.getByTestId("campaign-actions");
+      await actions.waitFor();
+      expect(await page.getByTestId("campaign-status").textContent()).toBe("running");
+      const pause = actions.getByRole("button", { name: "Pause", exact: true });
+      // Both wait for a reason.
+      expect(await pause.isDisabled()).toBe(true);
+      await page
+        .getByLabel("Reason (pause, lower limits)")
+        .fill("the mall's coupon partner asked to stop it today");
+
+      // A raise is refused beside the field before anything is sent.
+      const total = page.getByLabel("Total budget");
+      const lower = actions.getByRole("button", { name: "Lower limits", exact: true });
+      await total.fill(String(before.limits.totalBudgetMinor + 1));
+      expect(await page.getByTestId("lower-limits").textContent()).toContain(
+        "raising is a change request",
+      );
+      expect(await lower.isDisabled()).toBe(true);
+      const lowered = before.limits.totalBudgetMinor - 100_000_000;
+      await total.fill(String(lowered));
+      await lower.click();
+      await actions.getByRole("button", { name: "Confirm lower limits" }).click();
+      const answer = actions.getByTestId("campaign-action-answer");
+      await expect
+        .poll(() => answer.textContent(), { timeout: WAIT_MS })
+        .toMatch(/^Lower limits: done, recorded as change-\d+\.$/);
+      expect((await documentOf(campaignId)).limits).toEqual({
+        ...before.limits,
+        totalBudgetMinor: lowered,
+      });
+
+      await pause.click();
+      await actions.getByRole("button", { name: "Confirm pause" }).click();
+      await expect
+        .poll(() => answer.textContent(), { timeout: WAIT_MS })
+        .toMatch(/^Pause: done, recorded as change-\d+\.$/);
+      const pauseChangeId = ((await answer.textContent()) ?? "").match(/change-\d+/)![0];
+      await expect
+        .poll(() => page.getByTestId("campaign-status").textContent(), { timeout: WAIT_MS })
+        .toBe("paused");
+      await page.getByTestId("campaign-paused").waitFor();
+      // Its versions, read again at once: the lowering, then the pause, each an operator's action.
+      const paused = page.getByTestId("version-3");
+      await expect.poll(() => paused.textContent(), { timeout: WAIT_MS }).toContain(pauseChangeId);
+      expect(await paused.textContent()).toContain("operator's pause, without review");
+      expect(await page.getByTestId("version-2").textContent()).toContain(
+        "operator's lower limits",
+      );
+      expect(await page.getByTestId("pause-why").textContent()).toBe(
+        "Paused already; resuming is a change request.",
+      );
+      expect(await pause.isDisabled()).toBe(true);
+      await page.screenshot({ path: screenshotPath("20-campaign-paused"), fullPage: true });
+      // The API's record: the document paused, the pause an operator's action born active.
+      expect((await documentOf(campaignId)).paused).toBe(true);
+      const change = await server.request("GET", `/v1/changes/${pauseChangeId}`, {
+        token: operator,
+      });
+      expect(change.body).toMatchObject({
+        state: "active",
+        operatorAction: {
+          kind: "pause",
+          reason: "the mall's coupon partner asked to stop it today",
+        },
+      });
+      // The answer links the pause's change.
+      await answer.getByRole("link", { name: pauseChangeId }).click();
+      await expect.poll(() => page.url()).toContain(`#/changes/${pauseChangeId}`);
+
+      await page.goto(`${server.url}/#/campaigns`);
+      const listed = page.locator(`tr[data-campaign="${campaignId}"]`);
+      await listed.waitFor();
+      expect(await listed.textContent()).toContain("paused");
+
+      // Two on-calls at once: the page still says running when another operator pauses it
+      // through the API; this one's pause is refused, the API's message beside the button.
+      await page.goto(`${server.url}/#/campaigns/${racedId}`);
+      await actions.waitFor();
+      expect(await page.getByTestId("campaign-status").textContent()).toBe("running");
+      const other = await server.tokenFor(["operator"], "oncall.other");
+      const first = await server.request("POST", `/v1/campaigns/${racedId}/pause`, {
+        token: other,
+        body: { reason: "rail partner outage, paused from the command line" },
+      });
+      expect(first.status, JSON.stringify(first.body)).toBe(200);
+      await page
+        .getByLabel("Reason (pause, lower limits)")
+        .fill("rail partner outage, paused from the console");
+      await pause.click();
+      await actions.getByRole("button", { name: "Confirm pause" }).click();
+      await expect
+        .poll(() => answer.textContent(), { timeout: WAIT_MS })
+        .toContain(`campaign ${racedId} is paused already (not_a_pause`);
+      // Then the page shows what is in force.
+      await expect
+        .poll(() => page.getByTestId("campaign-status").textContent(), { timeout: WAIT_MS })
+        .toBe("paused");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "on the forced 2025-01-16 change's page, an operator pauses one of its campaigns, then all the others with one confirmation",
+    async () => {
+      // After the versions test, which reads these campaigns' versions as the guard left them.
+      expect(forced, "the 2025-01-16 test forces a change that re-saves campaigns").toBeDefined();
+      const { changeId, campaignId } = forced!;
+      const operator = await server.tokenFor(["operator"], "oncall.pause.all");
+      await signInAs(operator);
+      await page.goto(`${server.url}/#/changes/${changeId}`);
+      const block = page.getByTestId("pause-campaigns");
+      await block.waitFor();
+      const reached = block.locator("li[data-campaign]");
+      const count = await reached.count();
+      expect(count).toBeGreaterThan(2);
+      await page
+        .getByLabel("Reason (forcing, rollback, kill, pause)")
+        .fill("keep the 20 % template's campaigns off until the template is fixed");
+
+      // One at a time: the campaign the breaker's test re-saved.
+      const one = block.locator(`li[data-campaign="${campaignId}"]`);
+      await one.getByRole("button", { name: `Pause ${campaignId}`, exact: true }).click();
+      await one.getByRole("button", { name: `Confirm pause ${campaignId}` }).click();
+      await expect
+        .poll(() => one.textContent(), { timeout: WAIT_MS })
+        .toMatch(/Paused, recorded as change-\d+\./);
+      await expect
+        .poll(() => one.textContent(), { timeout: WAIT_MS })
+        .toContain("Paused already; resuming is a change request.");
+
+      // The rest with one confirmation.
+      const all = block.getByRole("button", { name: `Pause all ${count - 1}`, exact: true });
+      await all.click();
+      await block.getByRole("button", { name: `Confirm pause all ${count - 1}` }).click();
+      await expect
+        .poll(() => block.getByTestId("pause-all-answer").textContent(), { timeout: WAIT_MS })
+        .toBe(`Paused ${count - 1} of ${count - 1}.`);
+      await page.screenshot({ path: screenshotPath("21-change-campaigns-paused"), fullPage: true });
+      const ids: string[] = [];
+      for (let index = 0; index < count; index += 1) {
+        ids.push((await reached.nth(index).getAttribute("data-campaign")) ?? "");
+      }
+      const listed = (await server.request("GET", "/v1/campaigns", { token: operator })).body
+        .campaigns as { id: string; phase: string }[];
+      for (const id of ids) {
+        expect(listed.find((row) => row.id === id)?.phase, id).toBe("paused");
+      }
+      await expect
+        .poll(() => block.getByRole("button", { name: /^Pause all/ }).isDisabled(), {
+          timeout: WAIT_MS,
+        })
+        .toBe(true);
     },
     TEST_MS,
   );
