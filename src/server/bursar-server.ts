@@ -27,7 +27,7 @@ import { LedgerService, StoreDeadlineExceeded } from "../ledger/ledger-service.t
 import type { LedgerStore } from "../ledger/ledger-store.ts";
 import {
   openApiTokenStore,
-  openAuditLogReader,
+  openAuditLog,
   openChangeStore,
   openIncidentStore,
   openKillStore,
@@ -133,7 +133,8 @@ export class BursarServer {
       const incidentStore = await open(openIncidentStore(storeFlags));
       const outbox = await open(openWebhookOutbox(storeFlags));
       const tokenStore = await open(openApiTokenStore(storeFlags));
-      const audit = await open(openAuditLogReader(storeFlags));
+      // Writable: the breakers' moves are appended here (every other entry by its own store).
+      const audit = await open(openAuditLog(storeFlags));
       // The metrics are made once the serving exists; batches committed before are not counted.
       let metrics: ServerMetrics | undefined;
       const ledgerStore = await openLedgerStore(storeFlags, nowMs, (requests, durationMs) =>

@@ -14,6 +14,7 @@ import { AUDIT_READ_LIMIT_MAX } from "../control/audit-log.ts";
 import { parseAuditHead } from "../core/audit/audit-chain-verifier.ts";
 import type { AuditEntryInput } from "../core/audit/audit-entry.ts";
 import { FUNDING_SOURCES } from "../core/funding.ts";
+import { nextBreakerState } from "../core/guard/breaker-lifecycle.ts";
 import {
   type CampaignVersionRef,
   INCIDENT_LIMITS,
@@ -179,7 +180,7 @@ function killRoutes({ kills, nowMs }: ServerServices): RouteSpec[] {
 
 const breakerParams = z.strictObject({ breakerId: z.string().min(1).max(200) });
 
-function breakerRoutes({ serving }: ServerServices): RouteSpec[] {
+function breakerRoutes({ serving, audit, nowMs }: ServerServices): RouteSpec[] {
   const move = (action: "acknowledge" | "reset", summary: string) =>
     route<z.infer<typeof breakerParams>, undefined, undefined>({
       method: "POST",
@@ -192,10 +193,33 @@ function breakerRoutes({ serving }: ServerServices): RouteSpec[] {
       bodyLimitBytes: 1024,
       rateClass: "control",
       responses: { 200: "{breakerId, state}: the breaker's new state." },
-      handle: ({ params }) => {
-        const moved = serving.moveBreaker(params.breakerId, action);
+      handle: async ({ params, caller }) => {
+        const { breakerId } = params;
+        // Checked, then audited, then made: a move the log cannot record is not made. (A breaker
+        // never tripped is armed and not listed.)
+        const from =
+          serving.breakerStates().find((breaker) => breaker.breakerId === breakerId)?.state ??
+          "armed";
+        const legal = nextBreakerState(from, action);
+        if (!legal.ok) throw ApiError.refusal(legal.code, legal.message);
+        const appended = await audit.append({
+          at: new Date(nowMs()).toISOString(),
+          actor: actorOf(caller),
+          action: action === "acknowledge" ? "breaker.acknowledged" : "breaker.reset",
+          subject: `breaker/${breakerId}`,
+          contentHash: null,
+          reason: null,
+          details: { from, to: legal.state },
+        });
+        if (!appended.ok) {
+          throw ApiError.of(
+            "unavailable",
+            `the audit log did not record the move: ${appended.message}`,
+          );
+        }
+        const moved = serving.moveBreaker(breakerId, action);
         if (!moved.ok) throw ApiError.refusal(moved.code, moved.message);
-        return { body: { breakerId: params.breakerId, state: moved.state } };
+        return { body: { breakerId, state: moved.state } };
       },
     });
   return [
@@ -211,10 +235,13 @@ function breakerRoutes({ serving }: ServerServices): RouteSpec[] {
       responses: { 200: "{breakers: [{breakerId, state, trip?}]}" },
       handle: () => ({ body: { breakers: serving.breakerStates() } }),
     }),
-    move("acknowledge", "Says on-call has a tripped breaker (tripped → acknowledged)."),
+    move(
+      "acknowledge",
+      "Says on-call has a tripped breaker (tripped → acknowledged). Audited as breaker.acknowledged.",
+    ),
     move(
       "reset",
-      "Re-arms an acknowledged breaker (acknowledged → armed); never straight from tripped.",
+      "Re-arms an acknowledged breaker (acknowledged → armed); never straight from tripped. Audited as breaker.reset.",
     ),
   ];
 }

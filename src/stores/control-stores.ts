@@ -91,15 +91,18 @@ export async function openLedgerStore(
   return SqliteLedgerStore.open({ path: join(flags.data, LEDGER_FILE_NAME), nowMs, ...observer });
 }
 
-/** The audit log, read-only: every entry is appended by the store whose write it records. */
-export async function openAuditLogReader(flags: ControlStoreFlags): Promise<AuditLogStore> {
+/**
+ * The audit log, writable, for what no store records: a breaker's moves live in a process's
+ * runtime guard, so the server appends them itself (the log's own atomic step serialises them
+ * with every other appender).
+ */
+export async function openAuditLog(flags: ControlStoreFlags): Promise<AuditLogStore> {
   if (flags.database !== undefined) {
     return PostgresAuditLogStore.open({
       url: flags.database,
       schema: flags.schema,
-      readOnly: true,
       connectionsMax: 2,
     });
   }
-  return SqliteAuditLogStore.open({ path: join(flags.data, CONTROL_FILE_NAME), readOnly: true });
+  return SqliteAuditLogStore.open({ path: join(flags.data, CONTROL_FILE_NAME) });
 }

@@ -87,4 +87,41 @@ describe("guard mode trips, kills and opens an incident on sqlite", () => {
       expect.arrayContaining(["trip", "opened", "kill_published", "kill_confirmed"]),
     );
   }, 30_000);
+
+  test("on-call acknowledges, then resets, the tripped breaker; each move is in the audit log first", async () => {
+    const breakerId = "campaign:ext:partner-runaway@1";
+    const path = (action: string) => `/v1/breakers/${encodeURIComponent(breakerId)}/${action}`;
+    const breakers = await server.request("GET", "/v1/breakers", { token: operator });
+    expect(breakers.body.breakers).toEqual([
+      expect.objectContaining({ breakerId, state: "tripped" }),
+    ]);
+    // Never straight from tripped to armed: refused, and nothing audited for it.
+    const early = await server.request("POST", path("reset"), { token: operator });
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe("illegal_breaker_transition");
+    const acknowledged = await server.request("POST", path("acknowledge"), { token: operator });
+    expect(acknowledged.body).toEqual({ breakerId, state: "acknowledged" });
+    const reset = await server.request("POST", path("reset"), { token: operator });
+    expect(reset.body).toEqual({ breakerId, state: "armed" });
+
+    const admin = await server.tokenFor(["admin"]);
+    const moves: { action: string; actor: string; details: unknown }[] = [];
+    for (let after = 0; ; ) {
+      const page = await server.request("GET", `/v1/audit?afterSequence=${after}&limit=1000`, {
+        token: admin,
+      });
+      expect(page.status).toBe(200);
+      for (const entry of page.body.entries) {
+        if (entry.subject === `breaker/${breakerId}`) moves.push(entry);
+      }
+      if (page.body.nextAfterSequence === null) break;
+      after = page.body.nextAfterSequence;
+    }
+    expect(moves.map(({ action, details }) => ({ action, details }))).toEqual([
+      { action: "breaker.acknowledged", details: { from: "tripped", to: "acknowledged" } },
+      { action: "breaker.reset", details: { from: "acknowledged", to: "armed" } },
+    ]);
+    const whoami = await server.request("GET", "/v1/tokens/self", { token: operator });
+    expect(new Set(moves.map(({ actor }) => actor))).toEqual(new Set([whoami.body.principalId]));
+  });
 });

@@ -25,6 +25,10 @@ export const AUDIT_ACTIONS = {
   "kill.set": "A kill switch was set: what it names grants nothing.",
   "kill.cleared": "A kill switch was cleared.",
   "ledger.funded": "Money was put into a budget (details: account and amount in minor units).",
+  "breaker.acknowledged":
+    "An on-call engineer acknowledged a tripped breaker (subject: the breaker; details: from, to).",
+  "breaker.reset":
+    "An on-call engineer re-armed an acknowledged breaker (subject: the breaker; details: from, to).",
   "incident.opened":
     "An incident was opened by a breaker's trip or by a person (subject: the incident; details: opener, severity).",
   "incident.updated":
