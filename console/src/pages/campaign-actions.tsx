@@ -7,6 +7,7 @@
 import { useState } from "preact/hooks";
 import { type ApiClient, describeFailure, postAction, type TokenRecord } from "../api.ts";
 import { ConfirmButton } from "../components/confirm.tsx";
+import { ReasonField } from "../components/reason-field.tsx";
 import { reasonProblem } from "../data/change-review.ts";
 import { formatMinor } from "../data/format.ts";
 import {
@@ -81,19 +82,14 @@ export function CampaignActions({
         In force at once, for everyone: one operator and a reason. Resuming a paused campaign or
         raising a limit is a change request.
       </p>
-      <div class="reject">
-        <label for="campaign-action-reason">Reason (pause, lower limits)</label>
-        <textarea
-          id="campaign-action-reason"
-          rows={2}
-          value={reason}
-          disabled={busy}
-          onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)}
-        />
-        {reason !== "" && reasonCheck !== undefined ? (
-          <p class="field-problem">{reasonCheck}</p>
-        ) : null}
-      </div>
+      <ReasonField
+        id="campaign-action-reason"
+        label="Reason (pause, lower limits)"
+        value={reason}
+        onInput={setReason}
+        problem={reasonCheck}
+        disabled={busy}
+      />
       <div class="toolbar">
         <ConfirmButton
           label="Pause"

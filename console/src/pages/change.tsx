@@ -16,6 +16,7 @@ import {
 } from "../api.ts";
 import { PairedBarChart } from "../components/charts.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
+import { ReasonField } from "../components/reason-field.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
 import { type CampaignApiRow, campaignViews, type KillScope } from "../data/campaigns.ts";
 import {
@@ -586,19 +587,14 @@ function Operations({
   return (
     <div class="operations" data-testid="operations">
       <h2>Operations</h2>
-      <div class="reject">
-        <label for="action-reason">Reason (forcing, rollback, kill, pause)</label>
-        <textarea
-          id="action-reason"
-          rows={2}
-          value={reason}
-          disabled={busy}
-          onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)}
-        />
-        {reason !== "" && reasonCheck !== undefined ? (
-          <p class="field-problem">{reasonCheck}</p>
-        ) : null}
-      </div>
+      <ReasonField
+        id="action-reason"
+        label="Reason (forcing, rollback, kill, pause)"
+        value={reason}
+        onInput={setReason}
+        problem={reasonCheck}
+        disabled={busy}
+      />
       {showForces ? (
         <div data-testid="forces">
           <h3>Force a gate</h3>

@@ -7,6 +7,7 @@ import { type ApiClient, ApiFailure, describeFailure, type TokenRecord } from ".
 import { BarChart, LineChart } from "../components/charts.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { saveFile } from "../components/download.ts";
+import { ReasonField } from "../components/reason-field.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
 import {
   formatBps,
@@ -517,19 +518,14 @@ function IncidentActions({
         </button>
         {why("acknowledge")}
       </div>
-      <div class="reject">
-        <label for="incident-reason">Reason or note</label>
-        <textarea
-          id="incident-reason"
-          rows={2}
-          value={reason}
-          disabled={busy}
-          onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)}
-        />
-        {reason !== "" && reasonCheck !== undefined ? (
-          <p class="field-problem">{reasonCheck}</p>
-        ) : null}
-      </div>
+      <ReasonField
+        id="incident-reason"
+        label="Reason or note"
+        value={reason}
+        onInput={setReason}
+        problem={reasonCheck}
+        disabled={busy}
+      />
       <div class="toolbar">
         <button
           type="button"
