@@ -12,23 +12,8 @@ say() { printf '[ensure-chromium] %s\n' "$*" >&2; }
 if [ -x "$CHROMIUM" ]; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  say "$CHROMIUM is missing and apt-get is not available: install Debian's chromium package by other means"
-  exit 1
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  say "$CHROMIUM is missing and installing it needs root: run 'sudo apt-get install -y chromium'"
-  exit 1
-fi
 say "installing Debian's chromium (about 30 s)"
-# Without a fresh package list apt-get may not know the package, or only an old version of it.
-if ! apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; then
-  apt-get update >/dev/null 2>&1 || say "apt-get update failed"
-  if ! apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; then
-    say "apt-get install chromium failed"
-    exit 1
-  fi
-fi
+bash "$(dirname "$0")/apt-install.sh" chromium || exit 1
 if [ ! -x "$CHROMIUM" ]; then
   say "chromium was installed but $CHROMIUM is not there"
   exit 1

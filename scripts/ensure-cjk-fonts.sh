@@ -15,22 +15,8 @@ has_cjk_font() {
 if has_cjk_font; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  say "no CJK font is installed and apt-get is not available: install a CJK font (Noto Sans CJK) by other means"
-  exit 1
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  say "no CJK font is installed and installing one needs root: run 'sudo apt-get install -y fonts-noto-cjk'"
-  exit 1
-fi
 say "installing Debian's fonts-noto-cjk (about 60 MB)"
-if ! apt-get install -y --no-install-recommends fonts-noto-cjk >/dev/null 2>&1; then
-  apt-get update >/dev/null 2>&1 || say "apt-get update failed"
-  if ! apt-get install -y --no-install-recommends fonts-noto-cjk >/dev/null 2>&1; then
-    say "apt-get install fonts-noto-cjk failed"
-    exit 1
-  fi
-fi
+bash "$(dirname "$0")/apt-install.sh" fonts-noto-cjk || exit 1
 if ! has_cjk_font; then
   say "fonts-noto-cjk was installed but fontconfig still knows no font for Chinese"
   exit 1
