@@ -169,24 +169,16 @@ export class ServerMetrics {
   }
 
   observeRequest(route: string, method: string, status: number, elapsedMs: number): void {
-    const key = `${route} ${method} ${status}`;
-    let child = this.requestChildren.get(key);
-    if (child === undefined) {
-      child = this.requestSeconds.labels({ route, method, status: String(status) });
-      this.requestChildren.set(key, child);
-    }
-    child.observe(elapsedMs / 1000);
+    boundChild(this.requestChildren, `${route} ${method} ${status}`, () =>
+      this.requestSeconds.labels({ route, method, status: String(status) }),
+    ).observe(elapsedMs / 1000);
   }
 
   observeDecision(operation: "quote" | "apply", decision: Decision): void {
     const reason = decision.reason ?? (decision.subsidies.length > 0 ? "granted" : "none");
-    const key = `${operation} ${reason}`;
-    let child = this.decisionChildren.get(key);
-    if (child === undefined) {
-      child = this.decisions.labels({ operation, reason });
-      this.decisionChildren.set(key, child);
-    }
-    child.inc();
+    boundChild(this.decisionChildren, `${operation} ${reason}`, () =>
+      this.decisions.labels({ operation, reason }),
+    ).inc();
   }
 
   /** Every subsidy a reservation made reserved; call once per reservation, when it is made. */
@@ -204,13 +196,9 @@ export class ServerMetrics {
   observeGuardCheck(check: ProposalCheck | RecordedCheck): void {
     for (const answer of check.answers) {
       const reason = answer.reason ?? "none";
-      const key = `${answer.outcome} ${reason}`;
-      let child = this.guardProposalChildren.get(key);
-      if (child === undefined) {
-        child = this.guardProposals.labels({ outcome: answer.outcome, reason });
-        this.guardProposalChildren.set(key, child);
-      }
-      child.inc();
+      boundChild(this.guardProposalChildren, `${answer.outcome} ${reason}`, () =>
+        this.guardProposals.labels({ outcome: answer.outcome, reason }),
+      ).inc();
     }
     const replayed = "replayed" in check && check.replayed;
     // A replay allows nothing new: its money was counted when it was first answered.
@@ -242,4 +230,14 @@ export class ServerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The child bound to `key` in `children`, bound by `bind` the first time. */
+function boundChild<Child>(children: Map<string, Child>, key: string, bind: () => Child): Child {
+  let child = children.get(key);
+  if (child === undefined) {
+    child = bind();
+    children.set(key, child);
+  }
+  return child;
 }

@@ -324,20 +324,15 @@ export class GuardMonitors {
   }
 
   private templateVelocityTrip(velocity: VelocityTrip, template: TemplateActivity): GuardTrip {
-    const blamed = this.blame(
-      velocity.atMs,
-      velocity.window,
-      (campaign) => campaign.watched.templateId === template.templateId,
+    return velocityTripOf(
+      velocity,
+      { kind: "template", id: template.templateId },
+      this.blame(
+        velocity.atMs,
+        velocity.window,
+        (campaign) => campaign.watched.templateId === template.templateId,
+      ),
     );
-    return {
-      code: velocity.code,
-      subject: { kind: "template", id: template.templateId },
-      window: velocity.window,
-      observed: velocity.observedMinor,
-      limit: velocity.limitMinor,
-      atMs: velocity.atMs,
-      ...blamed,
-    };
   }
 
   /**
@@ -348,21 +343,16 @@ export class GuardMonitors {
   private funderVelocityTrip(velocity: VelocityTrip, funder: FunderActivity): GuardTrip {
     const windowMs = GUARD_WINDOWS.find((window) => window.name === velocity.window)!.ms;
     const sinceMs = velocity.atMs - windowMs;
-    const blamed = this.blame(
-      velocity.atMs,
-      velocity.window,
-      (campaign) =>
-        (funder.granters.get(campaign.campaignId) ?? Number.NEGATIVE_INFINITY) > sinceMs,
+    return velocityTripOf(
+      velocity,
+      { kind: "funder", id: funder.funding },
+      this.blame(
+        velocity.atMs,
+        velocity.window,
+        (campaign) =>
+          (funder.granters.get(campaign.campaignId) ?? Number.NEGATIVE_INFINITY) > sinceMs,
+      ),
     );
-    return {
-      code: velocity.code,
-      subject: { kind: "funder", id: funder.funding },
-      window: velocity.window,
-      observed: velocity.observedMinor,
-      limit: velocity.limitMinor,
-      atMs: velocity.atMs,
-      ...blamed,
-    };
   }
 
   /** Subsidy over payment volume against the baseline, once a window has enough payments. */
@@ -441,21 +431,28 @@ function recordFunderGrant(funder: FunderActivity, atMs: number, grant: GuardGra
 }
 
 function campaignVelocityTrip(velocity: VelocityTrip, campaign: CampaignMonitor): GuardTrip {
+  const { campaignId, campaignVersion } = campaign;
+  return velocityTripOf(
+    velocity,
+    { kind: "campaign", id: campaignId, campaignVersion },
+    { campaignIds: [campaignId], blamedVersions: [{ campaignId, campaignVersion }] },
+  );
+}
+
+/** A velocity monitor's verdict as the guard's trip about `subject`, blaming `blamed`. */
+function velocityTripOf(
+  velocity: VelocityTrip,
+  subject: GuardTrip["subject"],
+  blamed: Pick<GuardTrip, "campaignIds" | "blamedVersions">,
+): GuardTrip {
   return {
     code: velocity.code,
-    subject: {
-      kind: "campaign",
-      id: campaign.campaignId,
-      campaignVersion: campaign.campaignVersion,
-    },
+    subject,
     window: velocity.window,
     observed: velocity.observedMinor,
     limit: velocity.limitMinor,
     atMs: velocity.atMs,
-    campaignIds: [campaign.campaignId],
-    blamedVersions: [
-      { campaignId: campaign.campaignId, campaignVersion: campaign.campaignVersion },
-    ],
+    ...blamed,
   };
 }
 
