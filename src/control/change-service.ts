@@ -45,6 +45,7 @@ import {
   type DocumentVersion,
   documentKeyOf,
   keyOfEdit,
+  rollbackWriterId,
   versionsUndoing,
   versionsWrittenBy,
 } from "../core/change/document-versions.ts";
@@ -553,7 +554,7 @@ export class ChangeService {
     }
     return versionsUndoing(
       change,
-      `${change.id}/rollback`,
+      rollbackWriterId(change.id),
       (key) => latest.get(key),
       (key, version) => prior.get(`${key}@${version}`),
       contentHashOf,

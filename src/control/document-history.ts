@@ -6,7 +6,7 @@
  * a version written between them shows on the next read.
  */
 import type { ChangeRequest } from "../core/change/change-request.ts";
-import type { DocumentKey } from "../core/change/document-versions.ts";
+import { type DocumentKey, writerOf } from "../core/change/document-versions.ts";
 import type { ConfigDocument } from "../core/model/document.ts";
 import type { ChangeStore, DocumentVersionRecord } from "./change-store.ts";
 
@@ -82,18 +82,6 @@ export interface VersionPage {
   readonly versions: readonly VersionEntry[];
   /** `beforeVersion` for the next, older page; null after the oldest version. */
   readonly nextBeforeVersion: number | null;
-}
-
-const ROLLBACK_SUFFIX = "/rollback";
-
-/** The change a version's writer names, and whether the version is that change's rollback. */
-export function writerOf(changeId: string): {
-  readonly changeId: string;
-  readonly rollback: boolean;
-} {
-  return changeId.endsWith(ROLLBACK_SUFFIX)
-    ? { changeId: changeId.slice(0, -ROLLBACK_SUFFIX.length), rollback: true }
-    : { changeId, rollback: false };
 }
 
 function changeOf(change: ChangeRequest): VersionChange {

@@ -7,11 +7,11 @@
  * durable stores.
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { DocumentHistory, writerOf } from "../../src/control/document-history.ts";
+import { DocumentHistory } from "../../src/control/document-history.ts";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
 import type { ChangeRequest } from "../../src/core/change/change-request.ts";
-import { documentKeyOf } from "../../src/core/change/document-versions.ts";
+import { documentKeyOf, writerOf } from "../../src/core/change/document-versions.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Program } from "../../src/core/model/program.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";

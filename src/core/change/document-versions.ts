@@ -135,6 +135,23 @@ export function versionsWrittenBy(
   return { ok: true, versions };
 }
 
+const ROLLBACK_SUFFIX = "/rollback";
+
+/** Who a rollback's versions are written by: `change-7/rollback` for the rollback of change-7. */
+export function rollbackWriterId(changeId: string): string {
+  return changeId + ROLLBACK_SUFFIX;
+}
+
+/** The change a version's writer names, and whether the version is that change's rollback. */
+export function writerOf(changeId: string): {
+  readonly changeId: string;
+  readonly rollback: boolean;
+} {
+  return changeId.endsWith(ROLLBACK_SUFFIX)
+    ? { changeId: changeId.slice(0, -ROLLBACK_SUFFIX.length), rollback: true }
+    : { changeId, rollback: false };
+}
+
 /**
  * The versions that undo one change: for each document it wrote, a new version equal to the
  * content before it (a document it created is retired). Other changes stay; if a later change
