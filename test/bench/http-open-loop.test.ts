@@ -1,0 +1,159 @@
+/**
+ * The benchmark's raw-socket HTTP client (bench/http-open-loop.ts) against real node:http servers
+ * on loopback: it must count what a server answered exactly, and refuse to take a figure from an
+ * answer it cannot read.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { httpOpenLoop } from "../../bench/http-open-loop.ts";
+
+const servers: Server[] = [];
+
+async function serve(
+  handle: (request: IncomingMessage, body: string, response: ServerResponse) => void,
+): Promise<string> {
+  const server = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => (body += chunk));
+    request.on("end", () => handle(request, body, response));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+const LOOP = {
+  path: "/v1/things",
+  offeredPerS: 400,
+  durationMs: 250,
+  socketsMax: 8,
+  timeoutMs: 2_000,
+};
+
+describe("httpOpenLoop", () => {
+  it("sends every request with its headers and body, and reads every answer whole", async () => {
+    const seen: string[] = [];
+    const url = await serve((request, body, response) => {
+      seen.push(`${request.method} ${request.url} ${request.headers.authorization} ${body}`);
+      const index = Number(JSON.parse(body).index);
+      // Statuses and codes by index; a multi-byte character checks the byte count of bodies.
+      const status = index % 4 === 0 ? 409 : 200;
+      const answer = JSON.stringify({
+        code: index % 2 === 0 ? "reserved" : "no_subsidy",
+        note: "补贴",
+        index,
+      });
+      // As Fastify does: a whole body with its length (writeHead alone would make node chunk it).
+      response.writeHead(status, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(answer),
+      });
+      response.end(answer);
+    });
+    const bodies: string[] = [];
+    const result = await httpOpenLoop({
+      ...LOOP,
+      url,
+      headers: { authorization: "Bearer t", "content-type": "application/json" },
+      body: (index) => JSON.stringify({ index }),
+      onAnswer: (body) => bodies.push(body),
+    });
+    expect(result.offered).toBe(100);
+    expect(result.answered).toBe(100);
+    expect(result.errors).toBe(0);
+    expect(Object.fromEntries(result.statuses)).toEqual({ 200: 75, 409: 25 });
+    expect(Object.fromEntries(result.codes)).toEqual({ reserved: 50, no_subsidy: 50 });
+    expect(seen).toHaveLength(100);
+    expect(seen[7]).toBe('POST /v1/things Bearer t {"index":7}');
+    expect(bodies.map((body) => JSON.parse(body).index).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 100 }, (_, index) => index),
+    );
+    expect(bodies.every((body) => body.includes("补贴"))).toBe(true);
+    expect(result.socketsOpened).toBeGreaterThan(0);
+    expect(result.socketsOpened).toBeLessThanOrEqual(LOOP.socketsMax);
+    expect(result.p50Ms).toBeGreaterThan(0);
+    expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
+    expect(result.maxMs).toBeGreaterThanOrEqual(result.p99Ms);
+  });
+
+  it("charges a slow server's queue to the requests that waited in it (one socket)", async () => {
+    const url = await serve((_request, _body, response) => {
+      setTimeout(() => response.end('{"code":"reserved"}'), 20);
+    });
+    const result = await httpOpenLoop({
+      ...LOOP,
+      url,
+      headers: {},
+      body: () => "{}",
+      socketsMax: 1,
+      offeredPerS: 200,
+      durationMs: 100,
+    });
+    expect(result.answered).toBe(20);
+    // 20 arrivals in 100 ms through one socket at ≥ 20 ms each: the last waits ≥ 19 × 20 − 95 ms.
+    expect(result.maxMs).toBeGreaterThan(250);
+    expect(result.socketsOpened).toBe(1);
+  });
+
+  it("counts an answer it cannot frame (chunked, no content-length) as an error, not an answer", async () => {
+    const url = await serve((_request, _body, response) => {
+      response.write('{"code":');
+      setTimeout(() => response.end('"reserved"}'), 5);
+    });
+    const result = await httpOpenLoop({
+      ...LOOP,
+      url,
+      headers: {},
+      body: () => "{}",
+      durationMs: 50,
+    });
+    expect(result.offered).toBe(20);
+    expect(result.answered).toBe(0);
+    expect(result.errors).toBe(20);
+    expect(result.codes.size).toBe(0);
+  });
+
+  it("opens a new connection after a server closes one (connection: close)", async () => {
+    const url = await serve((_request, _body, response) => {
+      response.setHeader("connection", "close");
+      response.end('{"code":"reserved"}');
+    });
+    const result = await httpOpenLoop({
+      ...LOOP,
+      url,
+      headers: {},
+      body: () => "{}",
+      durationMs: 50,
+    });
+    expect(result.answered).toBe(20);
+    expect(result.errors).toBe(0);
+    expect(result.socketsOpened).toBe(20);
+  });
+
+  it("times out a request never answered, charged the whole time-out", async () => {
+    const url = await serve(() => {
+      // Never answers.
+    });
+    const result = await httpOpenLoop({
+      ...LOOP,
+      url,
+      headers: {},
+      body: () => "{}",
+      durationMs: 10,
+      offeredPerS: 200,
+      timeoutMs: 300,
+    });
+    expect(result.offered).toBe(2);
+    expect(result.errors).toBe(2);
+    expect(result.p50Ms).toBeGreaterThanOrEqual(300);
+  });
+});
