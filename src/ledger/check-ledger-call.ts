@@ -102,7 +102,8 @@ function checkRequest(request: ReservationRequest): string | undefined {
     checkInstant(request.atMs, "atMs") ??
     checkInstant(request.expiresAtMs, "expiresAtMs") ??
     checkWhole(request.snapshotVersion, "snapshotVersion") ??
-    checkAmount(request.paymentAmountMinor, "paymentAmountMinor");
+    checkAmount(request.paymentAmountMinor, "paymentAmountMinor") ??
+    checkOwner(request.owner);
   if (problem !== undefined) return inRequest(request, problem);
   if (request.commitAtOnce !== undefined && typeof request.commitAtOnce !== "boolean") {
     return inRequest(request, "commitAtOnce must be a boolean");
@@ -240,6 +241,7 @@ function checkCommand(command: SettleCommand): string | undefined {
   const problem =
     checkId(command.paymentId, "paymentId") ??
     checkInstant(command.atMs, "atMs") ??
+    checkOwner(command.owner) ??
     (command.kind === "commit" &&
     command.totalMinor !== undefined &&
     typeof command.totalMinor !== "number"
@@ -254,6 +256,7 @@ function checkRefund(command: RefundCommand): string | undefined {
     checkId(command.paymentId, "paymentId") ??
     checkId(command.refundId, "refundId") ??
     checkInstant(command.atMs, "atMs") ??
+    checkOwner(command.owner) ??
     (typeof command.amountMinor === "number" ? undefined : "amountMinor must be a number");
   return problem === undefined ? undefined : `refund ${String(command.refundId)}: ${problem}`;
 }
@@ -263,6 +266,11 @@ function checkId(value: unknown, name: string): string | undefined {
     checkText(value, name, LEDGER_CALL_LIMITS.idLengthMax) ??
     ((value as string).length === 0 ? `${name} must not be empty` : undefined)
   );
+}
+
+/** Absent, or an id: an empty owner would read as "someone" yet match no principal. */
+function checkOwner(value: unknown): string | undefined {
+  return value === undefined ? undefined : checkId(value, "owner");
 }
 
 function checkText(value: unknown, name: string, lengthMax: number): string | undefined {

@@ -11,7 +11,8 @@
  * were added by each store's facts migration, which wrote them into every older row)
  *
  * The payment's own facts (at_ms, user_id, scenario, region) are columns: the SQLite store's
- * impact report filters on them without parsing the answer.
+ * impact report filters on them without parsing the answer. So is its owner (the principal whose
+ * request made it; null for library callers and older rows), which every call on it compares.
  */
 import type { FundingSource } from "../core/funding.ts";
 import type {
@@ -36,6 +37,7 @@ export interface PaymentRow {
   readonly user_id: string | null;
   readonly scenario: string | null;
   readonly region: string | null;
+  readonly owner: string | null;
 }
 
 export interface AccountRow {
@@ -48,7 +50,7 @@ export interface AccountRow {
 }
 
 export const PAYMENT_COLUMNS =
-  "payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json, at_ms, user_id, scenario, region";
+  "payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor, refunded_minor, entries_json, at_ms, user_id, scenario, region, owner";
 /** A payment row's values, in the order of `PAYMENT_COLUMNS`. */
 export function paymentRowValues(row: PaymentRow) {
   return [
@@ -64,6 +66,7 @@ export function paymentRowValues(row: PaymentRow) {
     row.user_id,
     row.scenario,
     row.region,
+    row.owner,
   ] as const;
 }
 
@@ -209,6 +212,7 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
     userId: row.user_id,
     scenario: row.scenario,
     region: row.region,
+    owner: row.owner,
     answer: JSON.parse(row.answer_json),
     expiresAtMs: row.expires_at_ms,
   };

@@ -97,3 +97,36 @@ describe("checkLedgerCall: guard mode's checked subsidies", () => {
     );
   });
 });
+
+describe("checkLedgerCall: the owner a call acts for", () => {
+  const T0 = 1_700_000_000_000;
+  const reserve = (owner: unknown) => ({
+    kind: "reserve" as const,
+    requests: [{ ...request("p1", [subsidy("c1", 10)]), owner } as never],
+  });
+  const commit = (owner: unknown) => ({
+    kind: "settle" as const,
+    commands: [{ kind: "commit", paymentId: "p1", atMs: T0, owner } as never],
+  });
+  const refund = (owner: unknown) => ({
+    kind: "refund" as const,
+    commands: [{ paymentId: "p1", refundId: "r1", amountMinor: 1, atMs: T0, owner } as never],
+  });
+
+  test("is optional, and any id when given", () => {
+    for (const call of [reserve, commit, refund]) {
+      expect(checkLedgerCall(call(undefined))).toBeUndefined();
+      expect(checkLedgerCall(call("svc.checkout"))).toBeUndefined();
+    }
+  });
+
+  test.each([
+    ["empty", "", /owner must not be empty/],
+    ["not a string", 7, /owner must be a string/],
+    ["null", null, /owner must be a string/],
+    ["longer than an id", "x".repeat(257), /owner is 257 characters; the limit is 256/],
+  ])("is refused when %s", (_, owner, problem) => {
+    for (const call of [reserve, commit, refund])
+      expect(checkLedgerCall(call(owner))).toMatch(problem);
+  });
+});

@@ -25,6 +25,11 @@ import {
 
 const T0 = REQUEST_T0_MS;
 
+/** `request` made on behalf of the principal `owner`. */
+function owned(request: ReservationRequest, owner: string): ReservationRequest {
+  return { ...request, owner };
+}
+
 function answerOf(result: ReserveResult | undefined) {
   if (result?.code !== "answered")
     throw new Error(`expected an answer, got ${JSON.stringify(result)}`);
@@ -503,6 +508,169 @@ export function describeLedgerStoreContract(
       ]);
     });
 
+    /** A durable store closed and opened again on its data; the memory store goes on as it is. */
+    const restarted = async (store: LedgerStore): Promise<LedgerStore> => {
+      if (reopen === undefined) return store;
+      await store.close();
+      const again = await reopen(store);
+      opened[opened.indexOf(store)] = again;
+      return again;
+    };
+
+    test("another principal's apply of an owned payment's id is a conflict, even with the same content, and changes nothing", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      const [first] = await store.reserve([owned(request("p1", [subsidy("c1", 300)]), "svc.a")]);
+      const applied = answerOf(first);
+      // The stored answer is the owner's: a replay for another would hand it over.
+      expect(await store.reserve([owned(request("p1", [subsidy("c1", 300)]), "svc.b")])).toEqual([
+        { code: "idempotency_conflict", paymentId: "p1" },
+      ]);
+      expect(await store.reserve([owned(request("p1", [subsidy("c1", 300)]), "svc.a")])).toEqual([
+        { code: "answered", answer: applied, replayed: true },
+      ]);
+      expect((await store.balance("campaign/c1"))?.reservedMinor).toBe(300);
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
+    test("another principal's commit, release and refund of an owned payment find no reservation, exactly as for an unknown id, and change nothing", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await store.reserve([owned(request("p1", [subsidy("c1", 300)]), "svc.a")]);
+      const reserved = await store.balance("campaign/c1");
+      // Each answer equals the one for an id nobody applied: existence is not revealed.
+      const settleAsUnknown = async (commands: (paymentId: string) => SettleCommand[]) => {
+        const mine = await store.settle(commands("p1"));
+        const unknown = await store.settle(commands("unknown"));
+        expect(mine).toEqual(unknown.map((answer) => ({ ...answer, paymentId: "p1" })));
+        expect(mine.map((answer) => answer.code)).toEqual(mine.map(() => "reservation_not_found"));
+      };
+      const refundAsUnknown = async (commands: (paymentId: string) => RefundCommand[]) => {
+        const mine = await store.refund(commands("p1"));
+        const unknown = await store.refund(commands("unknown"));
+        expect(mine).toEqual(unknown.map((answer) => ({ ...answer, paymentId: "p1" })));
+        expect(mine.map((answer) => answer.code)).toEqual(mine.map(() => "reservation_not_found"));
+      };
+      const settleByOther = (paymentId: string, atMs: number): SettleCommand[] => [
+        { kind: "commit", paymentId, atMs, owner: "svc.b" },
+        { kind: "commit", paymentId, atMs, totalMinor: 100, owner: "svc.b" },
+        { kind: "release", paymentId, atMs, owner: "svc.b" },
+      ];
+      await settleAsUnknown((paymentId) => settleByOther(paymentId, T0));
+      // Refused before it is even committed, as for an unknown id.
+      await refundAsUnknown((paymentId) => [
+        { paymentId, refundId: "r1", amountMinor: 50_000, atMs: T0, owner: "svc.b" },
+      ]);
+      expect(await store.balance("campaign/c1")).toEqual(reserved);
+
+      const [committed] = await store.settle([
+        { kind: "commit", paymentId: "p1", atMs: T0, owner: "svc.a" },
+      ]);
+      expect(committed).toMatchObject({ code: "committed", state: "committed" });
+      const spent = await store.balance("campaign/c1");
+      expect(spent).toMatchObject({ reservedMinor: 0, spentMinor: 300 });
+      await settleAsUnknown((paymentId) => settleByOther(paymentId, T0 + 1));
+      await refundAsUnknown((paymentId) => [
+        { paymentId, refundId: "r1", amountMinor: 50_000, atMs: T0 + 1, owner: "svc.b" },
+      ]);
+      expect(await store.balance("campaign/c1")).toEqual(spent);
+
+      // The owner's refund applies; another's retry of it neither replays nor conflicts.
+      const [refunded] = await store.refund([
+        { paymentId: "p1", refundId: "r1", amountMinor: 50_000, atMs: T0 + 2, owner: "svc.a" },
+      ]);
+      expect(refunded).toMatchObject({
+        code: "refunded",
+        subsidyReversedMinor: 150,
+        replayed: false,
+      });
+      await refundAsUnknown((paymentId) => [
+        { paymentId, refundId: "r1", amountMinor: 50_000, atMs: T0 + 3, owner: "svc.b" },
+        { paymentId, refundId: "r1", amountMinor: 1, atMs: T0 + 3, owner: "svc.b" },
+      ]);
+      expect(await store.balance("campaign/c1")).toMatchObject({ spentMinor: 150 });
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
+    test("requests without an owner (in-process callers) act on owned payments, and anyone on payments without one", async () => {
+      const store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      const [owned1, open2] = await store.reserve([
+        owned(request("p1", [subsidy("c1", 100)]), "svc.a"),
+        request("p2", [subsidy("c1", 200)]),
+      ]);
+      expect(await store.reserve([request("p1", [subsidy("c1", 100)])])).toEqual([
+        { code: "answered", answer: answerOf(owned1), replayed: true },
+      ]);
+      expect(await store.reserve([owned(request("p2", [subsidy("c1", 200)]), "svc.b")])).toEqual([
+        { code: "answered", answer: answerOf(open2), replayed: true },
+      ]);
+      const settled = await store.settle([
+        { kind: "commit", paymentId: "p1", atMs: T0 },
+        { kind: "commit", paymentId: "p2", atMs: T0, owner: "svc.b" },
+      ]);
+      expect(settled.map((answer) => answer.code)).toEqual(["committed", "committed"]);
+      const refunds = await store.refund([
+        { paymentId: "p1", refundId: "r1", amountMinor: 100_000, atMs: T0 + 1 },
+        { paymentId: "p2", refundId: "r1", amountMinor: 100_000, atMs: T0 + 1, owner: "svc.c" },
+      ]);
+      expect(refunds.map((answer) => [answer.code, answer.subsidyReversedMinor])).toEqual([
+        ["refunded", 100],
+        ["refunded", 200],
+      ]);
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
+    test(`the owner is kept with the payment${reopen === undefined ? "" : " across a restart"}`, async () => {
+      let store = await open();
+      await store.fund("campaign/c1", 1000, "initial", T0);
+      await store.reserve([
+        owned(request("p1", [subsidy("c1", 100)]), "svc.a"),
+        owned(request("p2", [subsidy("c1", 200)]), "svc.a"),
+      ]);
+      await store.settle([{ kind: "commit", paymentId: "p2", atMs: T0, owner: "svc.a" }]);
+      // Sent together: a store that holds a record until its write is durable (SQLite) keeps the
+      // owner there too.
+      const [, [early]] = await Promise.all([
+        store.reserve([owned(request("p3", [subsidy("c1", 50)]), "svc.a")]),
+        store.settle([{ kind: "release", paymentId: "p3", atMs: T0, owner: "svc.b" }]),
+      ]);
+      expect(early?.code).toBe("reservation_not_found");
+      store = await restarted(store);
+      expect(await store.reserve([owned(request("p1", [subsidy("c1", 100)]), "svc.b")])).toEqual([
+        { code: "idempotency_conflict", paymentId: "p1" },
+      ]);
+      const [commit, release] = await store.settle([
+        { kind: "commit", paymentId: "p1", atMs: T0, owner: "svc.b" },
+        { kind: "release", paymentId: "p1", atMs: T0, owner: "svc.b" },
+      ]);
+      expect([commit?.code, release?.code]).toEqual([
+        "reservation_not_found",
+        "reservation_not_found",
+      ]);
+      const [refund] = await store.refund([
+        { paymentId: "p2", refundId: "r1", amountMinor: 100_000, atMs: T0, owner: "svc.b" },
+      ]);
+      expect(refund?.code).toBe("reservation_not_found");
+      expect(await store.balance("campaign/c1")).toMatchObject({
+        reservedMinor: 150,
+        spentMinor: 200,
+      });
+      const [mine] = await store.settle([
+        { kind: "commit", paymentId: "p1", atMs: T0, owner: "svc.a" },
+      ]);
+      expect(mine?.code).toBe("committed");
+      const [myRefund] = await store.refund([
+        { paymentId: "p2", refundId: "r1", amountMinor: 100_000, atMs: T0, owner: "svc.a" },
+      ]);
+      expect(myRefund?.code).toBe("refunded");
+      expect(await store.balance("campaign/c1")).toMatchObject({
+        reservedMinor: 50,
+        spentMinor: 100,
+      });
+      expect((await store.verify()).violations).toEqual([]);
+    });
+
     const restarts = reopen === undefined ? "" : ", across restarts";
     test(`generated sequences answer exactly as a simple model${restarts}, balance as it sums, and keep every invariant after every step`, async () => {
       await fc.assert(
@@ -592,6 +760,22 @@ type StoreOperation =
 type Operation = StoreOperation | { kind: "restart" };
 
 const paymentIdArbitrary = fc.constantFrom("p1", "p2", "p3", "p4");
+/**
+ * Whom a request or command acts for: mostly one payment service, sometimes another, sometimes an
+ * in-process caller (no owner). About three commands in four still reach their payment.
+ */
+const ownerArbitrary = fc.constantFrom<string | undefined>(
+  ...Array<string>(6).fill("svc.a"),
+  "svc.b",
+  "svc.b",
+  undefined,
+  undefined,
+);
+
+/** `value` acting for `owner`; the field left out when there is none, as in-process callers do. */
+function actingFor<T extends object>(value: T, owner: string | undefined): T {
+  return owner === undefined ? value : { ...value, owner };
+}
 const atArbitrary = fc.integer({ min: 0, max: 10 }).map((step) => T0 + step * 30_000);
 
 const subsidyArbitrary = fc
@@ -629,10 +813,14 @@ const requestArbitrary = fc
     atMs: atArbitrary,
     ttlMs: fc.constantFrom(30_000, 90_000, 3_600_000, 3_600_000),
     variant: fc.constantFrom("same", "same", "same", "other"),
+    owner: ownerArbitrary,
   })
-  .map(({ paymentId, subsidies, atMs, ttlMs, variant }) =>
+  .map(({ paymentId, subsidies, atMs, ttlMs, variant, owner }) =>
     // The content key follows the subsidies' shape so that "same content" retries repeat them.
-    request(paymentId, subsidies, { atMs, ttlMs, contentKey: `${paymentId}:${variant}` }),
+    actingFor(
+      request(paymentId, subsidies, { atMs, ttlMs, contentKey: `${paymentId}:${variant}` }),
+      owner,
+    ),
   );
 
 const settleArbitrary: fc.Arbitrary<SettleCommand> = fc.oneof(
@@ -649,31 +837,38 @@ const settleArbitrary: fc.Arbitrary<SettleCommand> = fc.oneof(
           { weight: 2, arbitrary: fc.integer({ min: 0, max: 400 }) },
           { weight: 1, arbitrary: fc.integer({ min: 0, max: 1300 }) },
         ),
+        owner: ownerArbitrary,
       })
-      .map(({ totalMinor, ...command }) =>
-        totalMinor === undefined ? command : { ...command, totalMinor },
+      .map(({ totalMinor, owner, ...command }) =>
+        actingFor(totalMinor === undefined ? command : { ...command, totalMinor }, owner),
       ),
   },
   {
     weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("release" as const),
-      paymentId: paymentIdArbitrary,
-      atMs: atArbitrary,
-    }),
+    arbitrary: fc
+      .record({
+        kind: fc.constant("release" as const),
+        paymentId: paymentIdArbitrary,
+        atMs: atArbitrary,
+        owner: ownerArbitrary,
+      })
+      .map(({ owner, ...command }) => actingFor(command, owner)),
   },
 );
 
-const refundArbitrary: fc.Arbitrary<RefundCommand> = fc.record({
-  paymentId: paymentIdArbitrary,
-  refundId: fc.constantFrom("r1", "r2", "r3"),
-  // Payments are 100,000 (see request()): some refunds fit, some add up to more.
-  amountMinor: fc.oneof(
-    fc.integer({ min: 1, max: 100_000 }),
-    fc.constantFrom(0, 25_000, 50_000, 100_000),
-  ),
-  atMs: atArbitrary,
-});
+const refundArbitrary: fc.Arbitrary<RefundCommand> = fc
+  .record({
+    paymentId: paymentIdArbitrary,
+    refundId: fc.constantFrom("r1", "r2", "r3"),
+    // Payments are 100,000 (see request()): some refunds fit, some add up to more.
+    amountMinor: fc.oneof(
+      fc.integer({ min: 1, max: 100_000 }),
+      fc.constantFrom(0, 25_000, 50_000, 100_000),
+    ),
+    atMs: atArbitrary,
+    owner: ownerArbitrary,
+  })
+  .map(({ owner, ...command }) => actingFor(command, owner));
 
 /**
  * Every sequence starts with the three budgets funded, and weighs reserving, settling and

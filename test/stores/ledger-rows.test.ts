@@ -63,6 +63,7 @@ function recordWith(entries: LedgerEntry[]): PaymentRecord {
     userId: null,
     scenario: null,
     region: null,
+    owner: "svc.checkout",
     answer: {
       paymentId: "p1",
       code: "no_subsidy",
@@ -102,8 +103,10 @@ describe("entriesJsonOf", () => {
           user_id: null,
           scenario: null,
           region: null,
+          owner: record.owner,
         };
         expect(paymentOf(row).entries).toEqual(entries);
+        expect(paymentOf(row).owner).toBe("svc.checkout");
       }
     },
   );

@@ -125,7 +125,7 @@ describe("SqliteLedgerStore", () => {
     const path = freshPath();
     const first = await open({ path });
     expect(first.recovery).toEqual({
-      migrationsApplied: [1, 2, 3, 4],
+      migrationsApplied: [1, 2, 3, 4, 5],
       paymentsRead: 0,
       accountsRebuilt: 0,
       expiredReservations: 0,
@@ -142,6 +142,7 @@ describe("SqliteLedgerStore", () => {
         { version: 2, name: "entries in the payment row, refunds" },
         { version: 3, name: "counters kept by the writer, rebuilt from the ledger" },
         { version: 4, name: "impact facts" },
+        { version: 5, name: "payment owners" },
       ]);
     } finally {
       raw.close();
@@ -160,7 +161,7 @@ describe("SqliteLedgerStore", () => {
     raw.close();
     await expect(SqliteLedgerStore.open({ path })).rejects.toMatchObject({
       code: "open_failed",
-      message: expect.stringMatching(/schema version 99, newer than this build knows \(4\)/),
+      message: expect.stringMatching(/schema version 99, newer than this build knows \(5\)/),
     });
   });
 
@@ -489,7 +490,7 @@ describe("SqliteLedgerStore", () => {
 
     const store = await open({ path, nowMs: () => T0 });
     expect(store.recovery).toEqual({
-      migrationsApplied: [2, 3, 4],
+      migrationsApplied: [2, 3, 4, 5],
       paymentsRead: 2,
       accountsRebuilt: 2,
       expiredReservations: 0,

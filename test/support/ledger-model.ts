@@ -27,6 +27,7 @@ interface ModelEntry {
 
 interface ModelPayment {
   contentKey: string;
+  owner: string | null;
   answer: Extract<ReserveResult, { code: "answered" }>["answer"];
   state: State | null;
   expiresAtMs: number | null;
@@ -36,6 +37,11 @@ interface ModelPayment {
 }
 
 const MAX = Number.MAX_SAFE_INTEGER;
+
+/** An owned payment and a request acting for someone else; either without an owner is free. */
+function ownedByOther(payment: ModelPayment, owner: string | undefined): boolean {
+  return payment.owner !== null && owner !== undefined && owner !== payment.owner;
+}
 const AMOUNT_MAX = 10 ** 15;
 const isAmount = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= AMOUNT_MAX;
@@ -124,13 +130,14 @@ export class LedgerModel {
   reserve(request: ReservationRequest): ReserveResult {
     const existing = this.payments.get(request.paymentId);
     if (existing !== undefined) {
-      return existing.contentKey === request.contentKey
+      return existing.contentKey === request.contentKey && !ownedByOther(existing, request.owner)
         ? { code: "answered", answer: existing.answer, replayed: true }
         : { code: "idempotency_conflict", paymentId: request.paymentId };
     }
     // Accepted subsidies count for the next ones at once: they sit in a provisional payment.
     const payment: ModelPayment = {
       contentKey: request.contentKey,
+      owner: request.owner ?? null,
       answer: undefined as never,
       state: "reserved",
       expiresAtMs: request.expiresAtMs,
@@ -184,6 +191,12 @@ export class LedgerModel {
     return undefined;
   }
 
+  /** The payment as a caller acting for `owner` sees it: another principal's is not there. */
+  private visible(paymentId: string, owner: string | undefined): ModelPayment | undefined {
+    const payment = this.payments.get(paymentId);
+    return payment !== undefined && ownedByOther(payment, owner) ? undefined : payment;
+  }
+
   private expireIfDue(payment: ModelPayment, atMs: number): void {
     if (
       payment.state === "reserved" &&
@@ -195,7 +208,7 @@ export class LedgerModel {
   }
 
   settle(command: SettleCommand): SettleAnswer {
-    const payment = this.payments.get(command.paymentId);
+    const payment = this.visible(command.paymentId, command.owner);
     if (payment === undefined || payment.state === null) {
       return {
         paymentId: command.paymentId,
@@ -236,7 +249,7 @@ export class LedgerModel {
   }
 
   refund(command: RefundCommand): RefundAnswer {
-    const payment = this.payments.get(command.paymentId);
+    const payment = this.visible(command.paymentId, command.owner);
     const refused = (code: string): RefundAnswer =>
       ({
         paymentId: command.paymentId,

@@ -94,6 +94,12 @@ export interface PaymentRecord {
   readonly userId: string | null;
   readonly scenario: string | null;
   readonly region: string | null;
+  /**
+   * The principal whose request made the record (`ReservationRequest.owner`); null for library
+   * callers and rows written before owners were kept. Only its owner's requests, and requests
+   * without an owner, see it (`ownedByAnother`).
+   */
+  readonly owner: string | null;
   readonly answer: ReservationAnswer;
   /** null for a "no subsidy" answer: nothing to settle. */
   state: ReservationState | null;
@@ -219,7 +225,9 @@ export class LedgerBook {
   reserve(request: ReservationRequest): ReserveResult {
     const existing = this.state.payment(request.paymentId);
     if (existing !== undefined) {
-      return existing.contentKey === request.contentKey
+      // Another principal's id is a conflict even with the same content: the stored answer is
+      // the owner's, and a replay would hand it over.
+      return existing.contentKey === request.contentKey && !ownedByAnother(existing, request.owner)
         ? { code: "answered", answer: existing.answer, replayed: true }
         : { code: "idempotency_conflict", paymentId: request.paymentId };
     }
@@ -294,6 +302,7 @@ export class LedgerBook {
       userId: request.userId ?? null,
       scenario: request.scenario ?? null,
       region: request.region ?? null,
+      owner: request.owner ?? null,
       answer,
       state: isReserved ? state : null,
       expiresAtMs,
@@ -340,7 +349,7 @@ export class LedgerBook {
 
   settle(command: SettleCommand): SettleAnswer {
     const record = this.state.payment(command.paymentId);
-    if (record === undefined || record.state === null) {
+    if (record === undefined || record.state === null || ownedByAnother(record, command.owner)) {
       return {
         paymentId: command.paymentId,
         code: "reservation_not_found",
@@ -384,7 +393,9 @@ export class LedgerBook {
    * id. Only an applied refund is stored: a refused one may be sent again once it can apply.
    */
   refund(command: RefundCommand): RefundAnswer {
-    const record = this.state.payment(command.paymentId);
+    const found = this.state.payment(command.paymentId);
+    // Another principal's payment is answered as a missing one, amounts included.
+    const record = found !== undefined && ownedByAnother(found, command.owner) ? undefined : found;
     const refused = (code: RefundAnswer["code"]) => refundAnswer(command, code, record, []);
     if (record === undefined || record.state === null) return refused("reservation_not_found");
     const existing = this.state.refund(command.paymentId, command.refundId);
@@ -489,6 +500,17 @@ export class LedgerBook {
     account.spentMinor += spentMinor;
     account.spentCount += spentCount;
   }
+}
+
+/**
+ * Whether `record` belongs to a principal other than `owner`, the one a request acts for: then
+ * the request is answered as if the record did not exist (settle, refund) or as a conflict
+ * (reserve), so one payment service cannot settle, refund or learn of another's payments (OWASP
+ * API1). A request without an owner (an in-process caller) and a record without one (a library
+ * caller's, or a row written before owners were kept) are not restricted.
+ */
+function ownedByAnother(record: PaymentRecord, owner: string | undefined): boolean {
+  return owner !== undefined && record.owner !== null && record.owner !== owner;
 }
 
 /** What the stored answer says of a subsidy: what the request described, the amount, the code. */

@@ -7,7 +7,8 @@ export const LEDGER_CODES = {
   reserved: "At least one subsidy was reserved; the ledger holds it durably.",
   no_subsidy:
     "The quote granted nothing, or every subsidy was refused by a limit; nothing was written but the answer.",
-  idempotency_conflict: "The payment id was used before with different content; nothing changed.",
+  idempotency_conflict:
+    "The payment id was used before with different content, or by another principal; nothing changed.",
   ledger_unavailable:
     "The store failed or could not be reached: no subsidy, the payment proceeds at full price; a retry with the same id is safe.",
   // apply: one subsidy
@@ -23,7 +24,8 @@ export const LEDGER_CODES = {
     "The reservation is settled as spent (possibly lower than reserved; the rest returned).",
   released: "The reservation was released; its money and counts returned to every limit.",
   expired: "The reservation outlived its time to live and was released by the ledger.",
-  reservation_not_found: "No reservation exists for this payment id.",
+  reservation_not_found:
+    "No reservation exists for this payment id, or it belongs to another principal (answered alike: existence is not revealed).",
   reservation_expired:
     "The reservation had expired before the request; its money is back in the budgets.",
   reservation_released: "The reservation had been released before the request.",

@@ -38,6 +38,11 @@ export interface RefundCommand {
   /** Payment money refunded by this refund, in the payment's minor units. */
   readonly amountMinor: number;
   readonly atMs: number;
+  /**
+   * The principal the caller acts for (`ReservationRequest.owner`). A payment another principal
+   * owns is answered as if it did not exist; absent (in-process callers), any payment.
+   */
+  readonly owner?: string;
 }
 
 export interface RefundedEntry {

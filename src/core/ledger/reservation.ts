@@ -87,6 +87,13 @@ export interface ReservationRequest {
   readonly userId?: string;
   readonly scenario?: string;
   readonly region?: string;
+  /**
+   * The principal the payment belongs to: the id of the caller whose token applied it (the HTTP
+   * server passes it). Absent for in-process library callers; the record then has no owner.
+   * Another principal's request for the same id is an `idempotency_conflict`, and its settlements
+   * and refunds find no reservation (LedgerBook).
+   */
+  readonly owner?: string;
   /** In the order the evaluator granted them: priority first. */
   readonly subsidies: readonly PlannedSubsidy[];
   /**

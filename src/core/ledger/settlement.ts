@@ -5,14 +5,24 @@
 import type { LedgerCode } from "./ledger-codes.ts";
 import type { ReservationState } from "./reservation-lifecycle.ts";
 
+/**
+ * `owner`: the principal the caller acts for (`ReservationRequest.owner`). A payment another
+ * principal owns is answered as if it did not exist; absent (in-process callers), any payment.
+ */
 export type SettleCommand =
   | {
       readonly kind: "commit";
       readonly paymentId: string;
       readonly atMs: number;
       readonly totalMinor?: number;
+      readonly owner?: string;
     }
-  | { readonly kind: "release"; readonly paymentId: string; readonly atMs: number };
+  | {
+      readonly kind: "release";
+      readonly paymentId: string;
+      readonly atMs: number;
+      readonly owner?: string;
+    };
 
 export interface SettledEntry {
   readonly campaignId: string;

@@ -493,7 +493,8 @@ async function writeChanges(
     await client.query(
       `INSERT INTO payments (${PAYMENT_COLUMNS})
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-         $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[])`,
+         $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[],
+         $13::text[])`,
       [
         inserts.map((record) => record.paymentId),
         inserts.map((record) => record.contentKey),
@@ -507,6 +508,7 @@ async function writeChanges(
         inserts.map((record) => record.userId),
         inserts.map((record) => record.scenario),
         inserts.map((record) => record.region),
+        inserts.map((record) => record.owner),
       ],
     );
     await insertSubsidies(client, inserts);

@@ -11,7 +11,7 @@
 export const WRITE_OPERATIONS = {
   /**
    * payment_id, content_key, answer_json, state, expires_at_ms, payment_amount_minor,
-   * refunded_minor, entries_json, at_ms, user_id, scenario, region
+   * refunded_minor, entries_json, at_ms, user_id, scenario, region, owner
    */
   insertPayment: 1,
   /** state, refunded_minor, entries_json, payment_id */

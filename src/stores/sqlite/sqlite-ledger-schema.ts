@@ -194,6 +194,17 @@ export const MIGRATIONS: readonly Migration[] = [
       WHERE entries_json <> '[]';
     `,
   },
+  {
+    version: 5,
+    name: "payment owners",
+    // The principal whose request made the payment (the HTTP caller's principal id): only its
+    // own requests may settle or refund it, or see its stored answer (LedgerBook). Nullable, as
+    // `region` is: library callers give none, and older rows never knew theirs, so they stay open
+    // to every caller as before. A column read with the row costs the hot path nothing more.
+    sql: `
+      ALTER TABLE payments ADD COLUMN owner TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

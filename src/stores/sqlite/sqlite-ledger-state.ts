@@ -210,6 +210,7 @@ export class SqliteLedgerState implements LedgerBookState {
         user_id: record.userId,
         scenario: record.scenario,
         region: record.region,
+        owner: record.owner,
       };
       this.paymentIds.add(record.paymentId);
       // Column by column rather than a spread of `paymentRowValues`: no array made per payment.
@@ -227,6 +228,7 @@ export class SqliteLedgerState implements LedgerBookState {
         row.user_id,
         row.scenario,
         row.region,
+        row.owner,
       );
       this.payments.set(record.paymentId, {
         row,

@@ -44,7 +44,7 @@ export function prepareWriterStatements(database: BetterSqlite3.Database) {
     commit: prepare("COMMIT"),
     rollback: prepare("ROLLBACK"),
     insertPayment: prepare(
-      `INSERT INTO payments (${PAYMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO payments (${PAYMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     updatePayment: prepare(
       "UPDATE payments SET state = ?, refunded_minor = ?, entries_json = ? WHERE payment_id = ?",

@@ -103,8 +103,9 @@ function runWrites(statements: WriterStatements, writes: readonly WriteColumn[])
           w[at + 10],
           w[at + 11],
           w[at + 12],
+          w[at + 13],
         );
-        at += 13;
+        at += 14;
         break;
       case WRITE_OPERATIONS.updatePayment:
         statements.updatePayment.run(w[at + 1], w[at + 2], w[at + 3], w[at + 4]);
