@@ -133,10 +133,11 @@ export class GuardCheckService {
    * `check`, then, with a ledger, what was allowed recorded before the answer
    * (`CheckedSubsidyLedger.record`): the answer is the stored one, less what the ledger's limits
    * refused; a replay (`replayed: true`) is the first answer again and is not recorded by the
-   * runtime guard a second time; an id recorded with other content allows nothing. Never
-   * rejects for a ledger failure: the caller's `whenUnhealthy` answers it.
+   * runtime guard a second time; an id recorded with other content, or for another principal
+   * than `owner` (the caller's; absent in process), allows nothing. Never rejects for a ledger
+   * failure: the caller's `whenUnhealthy` answers it.
    */
-  async checkAndRecord(input: unknown): Promise<RecordedCheck> {
+  async checkAndRecord(input: unknown, owner?: string): Promise<RecordedCheck> {
     const ledger = this.options.ledger;
     if (ledger === undefined) return unstoredCheckOf(this.check(input), null);
     const served = this.options.served();
@@ -166,6 +167,7 @@ export class GuardCheckService {
         snapshotVersion,
       },
       whenUnhealthy: request.whenUnhealthy ?? this.options.whenUnhealthy,
+      owner,
     });
     // The guard sees what the check allowed, before the ledger's limits, as it sees an
     // evaluator's grants before the native ledger's (ADR 0020: a runaway held back by its budget

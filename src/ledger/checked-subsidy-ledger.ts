@@ -58,6 +58,11 @@ export interface CheckToRecord {
   readonly context: CheckLedgerContext;
   /** The request's `whenUnhealthy`, else the service's. */
   readonly whenUnhealthy: WhenUnhealthy;
+  /**
+   * The principal the check is made for (the HTTP caller's): it owns the recorded payment, so
+   * only it may refund it, and another's check of the same id is a conflict. Absent in process.
+   */
+  readonly owner?: string;
 }
 
 export class CheckedSubsidyLedger {
@@ -104,6 +109,7 @@ export class CheckedSubsidyLedger {
       check,
       context,
       checkContentKey(payment, proposals),
+      toRecord.owner,
     );
     if (request === undefined) return unstoredCheckOf(check, "ledger.nothing_allowed");
     let result: Awaited<ReturnType<LedgerStore["reserve"]>>[number] | undefined;

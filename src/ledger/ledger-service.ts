@@ -3,6 +3,10 @@
  * `commit` and `release` settle; `refund` reverses a committed subsidy in proportion. It re-evaluates every payment against the current snapshot, so
  * a subsidy shown by an earlier quote is not a promise (a kill in between withdraws it).
  * Time arrives through the injected `nowMs`; the store decides atomically.
+ *
+ * Every call takes an optional `owner`, the principal the caller acts for (the HTTP server passes
+ * the token's): a payment applied with one belongs to it, and another principal's calls find no
+ * reservation (LedgerBook). In-process callers pass none and are not restricted.
  */
 import type { Decision } from "../core/evaluator/decision.ts";
 import { createFastEvaluator, type FastEvaluator } from "../core/evaluator/fast-evaluator.ts";
@@ -181,7 +185,7 @@ export class LedgerService {
     return this.currentSource().preview(input).decision;
   }
 
-  async apply(input: unknown): Promise<ApplyAnswer> {
+  async apply(input: unknown, owner?: string): Promise<ApplyAnswer> {
     const { decision, snapshot } = this.currentSource().decide(input);
     if (decision.reason === "payment.invalid" || snapshot === undefined) {
       // Without a valid payment there is no trustworthy idempotency key, and without a
@@ -200,6 +204,7 @@ export class LedgerService {
     const reserving = this.store.reserve([
       planReservation(snapshot, this.campaignsOf(snapshot), payment, decision, {
         reservationTtlMs: this.reservationTtlMs,
+        owner,
       }),
     ]);
     let result: Awaited<ReturnType<LedgerStore["reserve"]>>[number] | undefined;
@@ -246,24 +251,29 @@ export class LedgerService {
     };
   }
 
-  async commit(paymentId: string, totalMinor?: number): Promise<SettleAnswer> {
+  async commit(paymentId: string, totalMinor?: number, owner?: string): Promise<SettleAnswer> {
     const command =
       totalMinor === undefined
-        ? { kind: "commit" as const, paymentId, atMs: this.nowMs() }
-        : { kind: "commit" as const, paymentId, atMs: this.nowMs(), totalMinor };
+        ? { kind: "commit" as const, paymentId, atMs: this.nowMs(), owner }
+        : { kind: "commit" as const, paymentId, atMs: this.nowMs(), totalMinor, owner };
     return this.settleOne(command);
   }
 
-  async release(paymentId: string): Promise<SettleAnswer> {
-    return this.settleOne({ kind: "release", paymentId, atMs: this.nowMs() });
+  async release(paymentId: string, owner?: string): Promise<SettleAnswer> {
+    return this.settleOne({ kind: "release", paymentId, atMs: this.nowMs(), owner });
   }
 
   /**
    * Refunds `amountMinor` of a committed payment: the subsidy is reversed in proportion and the
    * campaign's refund policy decides which limits get it back. Idempotent per refund id.
    */
-  async refund(paymentId: string, refundId: string, amountMinor: number): Promise<RefundAnswer> {
-    const command = { paymentId, refundId, amountMinor, atMs: this.nowMs() };
+  async refund(
+    paymentId: string,
+    refundId: string,
+    amountMinor: number,
+    owner?: string,
+  ): Promise<RefundAnswer> {
+    const command = { paymentId, refundId, amountMinor, atMs: this.nowMs(), owner };
     let answer: RefundAnswer | undefined;
     try {
       [answer] = await this.withinDeadline(this.store.refund([command]), "refund");

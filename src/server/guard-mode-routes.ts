@@ -9,7 +9,9 @@
  * With the ledger of checked subsidies (docs/reference/guard-mode-ledger.md), what is allowed is
  * recorded before the answer: a retry with the same payment id and content gets the stored answer
  * with the header `Idempotent-Replayed: true` (as `/v1/payments/apply`), and the same id with
- * other content — other proposals, or a payment applied natively — is 409 `idempotency_conflict`.
+ * other content — other proposals, or a payment applied natively — or recorded for another
+ * principal is 409 `idempotency_conflict`. The recorded payment belongs to the caller's principal,
+ * as an applied one does: only it may refund it.
  */
 import type { z } from "zod";
 import type { ProposalCheck } from "../core/guard/proposal-check.ts";
@@ -17,6 +19,7 @@ import { guardCheckRequestSchema } from "../core/guard/proposal-input.ts";
 import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
 import type { GuardCheckService } from "../guard/guard-check.ts";
 import { ApiError } from "./api-errors.ts";
+import { ownerOf } from "./payment-routes.ts";
 import { type RouteAnswer, type RouteSpec, route } from "./route.ts";
 import type { ServerMetrics } from "./server-metrics.ts";
 
@@ -51,9 +54,9 @@ export function guardModeRoutes({ guardCheck, metrics }: GuardModeRouteDependenc
         200: "One answer per proposal, in the request's order, with the total allowed; `reason` when the payment as a whole gets nothing, `unhealthy` when Bursar answered by the caller's whenUnhealthy default; `ledger` what the ledger of checked subsidies did, `replayed` for a stored answer (header Idempotent-Replayed: true).",
       },
       // Without a ledger the check stays synchronous: no promise on the hot path.
-      handle: ({ body }) =>
+      handle: ({ body, caller }) =>
         guardCheck.recordsChecks
-          ? guardCheck.checkAndRecord(body).then((check) => answered(body, check))
+          ? guardCheck.checkAndRecord(body, ownerOf(caller)).then((check) => answered(body, check))
           : answered(body, guardCheck.check(body)),
     }),
   ];

@@ -4,6 +4,10 @@
  * an apply whose id was used with other content (409 `idempotency_conflict`) and an apply whose id
  * is being applied right now by another request (409 `request_in_progress`).
  *
+ * A payment belongs to the caller's principal (`ownerOf`): another principal's apply of its id is
+ * 409 `idempotency_conflict`, and its commit, release or refund is answered `reservation_not_found`
+ * like an unknown id (object-level authorisation, OWASP API1).
+ *
  * A payment body is checked by the evaluator's own hand-written check first (it accepts exactly
  * what the schema accepts), and only a refused one is parsed by the schema, for its issues: the
  * hot path never runs Zod.
@@ -15,7 +19,7 @@ import { minorUnits } from "../core/model/fields.ts";
 import { externalId, paymentSchema } from "../core/model/payment.ts";
 import type { LedgerService } from "../ledger/ledger-service.ts";
 import { ApiError } from "./api-errors.ts";
-import { type RouteSpec, route } from "./route.ts";
+import { type Caller, type RouteSpec, route } from "./route.ts";
 import type { ServerMetrics } from "./server-metrics.ts";
 
 /** A payment is a few hundred bytes; 8 KiB leaves room for long ids and segment lists. */
@@ -101,7 +105,7 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
       responses: {
         200: "The ledger's answer: reserved (with each subsidy's outcome), no_subsidy, or ledger_unavailable (the payment goes on at full price).",
       },
-      handle: async ({ body }) => {
+      handle: async ({ body, caller }) => {
         checkPayment(body);
         const paymentId = (body as { paymentId: string }).paymentId;
         if (applying.has(paymentId)) {
@@ -115,7 +119,7 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
         }
         applying.add(paymentId);
         try {
-          const answer = await ledger.apply(body);
+          const answer = await ledger.apply(body, ownerOf(caller));
           metrics.observeDecision("apply", answer.decision);
           metrics.observeLedgerAnswer("apply", answer.code);
           if (answer.code === "idempotency_conflict") {
@@ -157,8 +161,8 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
       responses: {
         200: "The ledger's answer (committed, reservation_not_found, reservation_expired, already_committed, commit_exceeds_reservation, ledger_unavailable).",
       },
-      handle: async ({ params, body }) => {
-        const answer = await ledger.commit(params.paymentId, body.subsidyMinor);
+      handle: async ({ params, body, caller }) => {
+        const answer = await ledger.commit(params.paymentId, body.subsidyMinor, ownerOf(caller));
         metrics.observeLedgerAnswer("commit", answer.code);
         return { body: answer };
       },
@@ -177,8 +181,8 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
       responses: {
         200: "The ledger's answer (released, reservation_not_found, reservation_expired, already_committed, ledger_unavailable).",
       },
-      handle: async ({ params }) => {
-        const answer = await ledger.release(params.paymentId);
+      handle: async ({ params, caller }) => {
+        const answer = await ledger.release(params.paymentId, ownerOf(caller));
         metrics.observeLedgerAnswer("release", answer.code);
         return { body: answer };
       },
@@ -198,13 +202,28 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
       responses: {
         200: "The ledger's answer (refunded, refund_not_committed, refund_exceeds_payment, refund_conflict, reservation_not_found, ledger_unavailable).",
       },
-      handle: async ({ params, body }) => {
-        const answer = await ledger.refund(params.paymentId, body.refundId, body.amountMinor);
+      handle: async ({ params, body, caller }) => {
+        const answer = await ledger.refund(
+          params.paymentId,
+          body.refundId,
+          body.amountMinor,
+          ownerOf(caller),
+        );
         metrics.observeLedgerAnswer("refund", answer.code);
         return { body: answer };
       },
     }),
   ];
+}
+
+/**
+ * The owner of the payments a caller applies, and the only one whose calls find them: its
+ * principal, not its token, so that a payment service rotating its token keeps its payments
+ * (ADR 0021). Every payment route requires a token; a route without one is a bug.
+ */
+export function ownerOf(caller: Caller | undefined): string {
+  if (caller === undefined) throw new Error("a payment route ran without a caller");
+  return caller.principalId;
 }
 
 /** The decision as the API shows it: without the evaluator's internal index counter. */

@@ -315,6 +315,37 @@ export function describeCheckedSubsidyContract(
       expect((await store.verify()).ok).toBe(true);
     });
 
+    test("a checked payment belongs to the principal the check was made for: another's check of its id is a conflict, its refund finds nothing", async () => {
+      const store = await open();
+      const { service, guard, ledger } = guardOver(store, { externalCampaigns: [budgeted(1_000)] });
+      await ledger.fundRegistered([budgeted(1_000)]);
+      const request = checkOf("owned-1", [proposal("a", 300)]);
+      const first = await service.checkAndRecord(request, "svc.a");
+      expect(first.ledger).toBe("ledger.recorded");
+      const theirs = await service.checkAndRecord(request, "svc.b");
+      expect(theirs.ledger).toBe("ledger.idempotency_conflict");
+      expect(theirs.allowedTotalMinor).toBe(0);
+      expect(await service.checkAndRecord(request, "svc.a")).toEqual({ ...first, replayed: true });
+      expect(guard.recorded).toHaveLength(1);
+
+      const refunds = new LedgerService({ store, nowMs: () => NOW_MS + 60_000 });
+      const refused = await refunds.refund("owned-1", "r1", 3_500, "svc.b");
+      expect(refused).toEqual(
+        await refunds
+          .refund("never-checked", "r1", 3_500, "svc.b")
+          .then((answer) => ({ ...answer, paymentId: "owned-1" })),
+      );
+      expect(refused.code).toBe("reservation_not_found");
+      expect((await store.balance("campaign/ext:partner"))?.spentMinor).toBe(300);
+      const refunded = await refunds.refund("owned-1", "r1", 3_500, "svc.a");
+      expect(refunded).toMatchObject({
+        code: "refunded",
+        subsidyReversedMinor: 300,
+        replayed: false,
+      });
+      expect((await store.verify()).ok).toBe(true);
+    });
+
     test("ledger verify is clean after applies and checks, which share the platform ceiling and program budgets", async () => {
       const store = await open();
       const envelope = withField(validEnvelope(), "currencies.0.perUserDailyMaxMinor", 1_000);

@@ -154,6 +154,21 @@ describe("LedgerService", () => {
     expect((await store.verify()).ok).toBe(true);
   });
 
+  test("every call carries its owner: another principal's settle and refund find nothing, its apply conflicts", async () => {
+    await ledgerWith(campaignWith({}));
+    expect((await ledger.apply(payment("p1"), "svc.a")).code).toBe("reserved");
+    expect((await ledger.apply(payment("p1"), "svc.b")).code).toBe("idempotency_conflict");
+    expect((await ledger.commit("p1", undefined, "svc.b")).code).toBe("reservation_not_found");
+    expect((await ledger.commit("p1", 10, "svc.b")).code).toBe("reservation_not_found");
+    expect((await ledger.release("p1", "svc.b")).code).toBe("reservation_not_found");
+    expect((await ledger.commit("p1", undefined, "svc.a")).code).toBe("committed");
+    expect((await ledger.refund("p1", "r1", 100, "svc.b")).code).toBe("reservation_not_found");
+    expect((await ledger.refund("p1", "r1", 100, "svc.a")).code).toBe("refunded");
+    // In process, without an owner: not restricted.
+    expect((await ledger.apply(payment("p1"))).replayed).toBe(true);
+    expect((await ledger.refund("p1", "r2", 100)).code).toBe("refunded");
+  });
+
   test("a refund follows the campaign's policy: with budgets only, the once-a-day cap keeps the use", async () => {
     await ledgerWith(campaignWith({ perUser: { countPerDay: 1 }, refundRestores: "budgets" }));
     await ledger.apply(payment("p1"));

@@ -2,9 +2,10 @@
  * The ledger of checked subsidies on a real server over both stores
  * (docs/reference/guard-mode-ledger.md): `POST /v1/guard/check` records what it allows before it
  * answers; a retry gets the stored answer with `Idempotent-Replayed: true`; other content for the
- * id, or an apply with it, is 409 `idempotency_conflict`; a registered budget (funded at start)
- * refuses what it cannot cover; the impact report names `ext:<campaignRef>@1`; a refund reverses a
- * checked subsidy; and `bursar ledger verify` finds every invariant holding.
+ * id, an apply with it, or the same check by another principal is 409 `idempotency_conflict`; a
+ * registered budget (funded at start) refuses what it cannot cover; the impact report names
+ * `ext:<campaignRef>@1`; a refund reverses a checked subsidy, for its owner only; and
+ * `bursar ledger verify` finds every invariant holding.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +29,8 @@ const TRIES_MAX = 5;
 describe.each(TEST_STORES)("the ledger of checked subsidies on %s", (store) => {
   let server: TestServer;
   let payments: string;
+  /** Another payment service: a principal of its own. */
+  let otherService: string;
   let operator: string;
   const data = mkdtempSync(join(tmpdir(), "bursar-guard-ledger-"));
   const schema = `guard_ledger_${process.pid}_${store}`;
@@ -48,6 +51,7 @@ describe.each(TEST_STORES)("the ledger of checked subsidies on %s", (store) => {
       ],
     });
     payments = await server.tokenFor(["payment-service"]);
+    otherService = await server.tokenFor(["payment-service"]);
     operator = await server.tokenFor(["operator"]);
   }, 60_000);
   afterAll(async () => {
@@ -55,9 +59,9 @@ describe.each(TEST_STORES)("the ledger of checked subsidies on %s", (store) => {
     rmSync(data, { recursive: true, force: true });
   });
 
-  const check = (paymentId: string, proposals: unknown[]) =>
+  const check = (paymentId: string, proposals: unknown[], token = payments) =>
     server.request("POST", "/v1/guard/check", {
-      token: payments,
+      token,
       body: { payment: groceryPayment(paymentId), proposals },
     });
 
@@ -103,6 +107,11 @@ describe.each(TEST_STORES)("the ledger of checked subsidies on %s", (store) => {
     );
     expect(applied.status).toBe(409);
     expect(applied.body.code).toBe("idempotency_conflict");
+    // The recorded check belongs to the principal that made it: another's identical check is a
+    // conflict, never the stored answer.
+    const theirs = await retried(() => check("gl-1", proposals, otherService));
+    expect(theirs.status).toBe(409);
+    expect(theirs.body.code).toBe("idempotency_conflict");
   });
 
   test("a registered budget refuses what it cannot cover; the impact report, a refund and ledger verify see checks", async () => {
@@ -130,12 +139,18 @@ describe.each(TEST_STORES)("the ledger of checked subsidies on %s", (store) => {
       committedMinor: 600,
     });
 
-    const refund = await retried(() =>
-      server.request("POST", "/v1/payments/gl-2/refunds", {
-        token: payments,
-        body: { refundId: "r-1", amountMinor: 12_000 },
-      }),
-    );
+    const refundAs = (token: string) =>
+      retried(() =>
+        server.request("POST", "/v1/payments/gl-2/refunds", {
+          token,
+          body: { refundId: "r-1", amountMinor: 12_000 },
+        }),
+      );
+    // Only its owner refunds a checked payment; another principal finds none.
+    const theirs = await refundAs(otherService);
+    expect(theirs.status).toBe(200);
+    expect(theirs.body).toMatchObject({ code: "reservation_not_found", paymentAmountMinor: null });
+    const refund = await refundAs(payments);
     expect(refund.status).toBe(200);
     expect(refund.body).toMatchObject({ code: "refunded", subsidyReversedMinor: 300 });
 

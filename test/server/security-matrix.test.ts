@@ -4,13 +4,14 @@
  * forged one (a real id with another token's secret) and a revoked one. Zero unauthorised
  * successes: an invalid token gets 401, a role the operation does not list gets 403, and nothing
  * anywhere gets a 5xx. Then cross-object access (a token sees only itself; no secret or hash in
- * any answer) and the rate limits.
+ * any answer; a payment belongs to the principal that applied it) and the rate limits.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { API_ROLES, type ApiRole } from "../../src/core/access/api-roles.ts";
 import {
+  applyAnswered,
   errorBodyProblem,
   exampleOf,
   expectDocumentedError,
@@ -228,6 +229,92 @@ describe.each(TEST_STORES)("the security matrix on %s", (store) => {
     const text = JSON.stringify(listed.body);
     expect(text).not.toMatch(/secret|hash/i);
     for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+});
+
+// A server of its own: the matrix's kill calls withdraw the demo's grants on the other one.
+describe.each(TEST_STORES)("payments across principals on %s", (store) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(store, {
+      demo: true,
+      demoTps: 0,
+      wallNowMs: paymentTimeClock(),
+      rateLimits: GENEROUS_RATE_LIMITS,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("a payment belongs to the principal that applied it: another principal's commit, release and refund find nothing and change nothing, its apply of the id is a conflict; the principal's other tokens act on it", async () => {
+    const shopA = await server.tokenFor(["payment-service"], "matrix.shop-a");
+    // Shop A's next token, as when it rotates: same principal, another token.
+    const shopARotated = await server.tokenFor(["payment-service"], "matrix.shop-a");
+    const shopB = await server.tokenFor(["payment-service"], "matrix.shop-b");
+    const post = (token: string, path: string, body?: unknown) =>
+      server.request("POST", path, { token, ...(body === undefined ? {} : { body }) });
+    const payment = groceryPayment("owned-by-shop-a");
+    const applied = (await applyAnswered(server.request, shopA, payment)).at(-1);
+    expect(applied?.status).toBe(200);
+    expect(applied?.body.code, JSON.stringify(applied?.body)).toBe("reserved");
+    const reservedMinor = applied?.body.reservation.totalReservedMinor as number;
+
+    /** Shop B's call on shop A's payment is answered as the same call on an id nobody applied. */
+    const asUnknown = async (action: string, body?: unknown) => {
+      const theirs = await post(shopB, `/v1/payments/owned-by-shop-a/${action}`, body);
+      const nobodys = await post(shopB, `/v1/payments/applied-by-nobody/${action}`, body);
+      expect(theirs.status, JSON.stringify(theirs.body)).toBe(200);
+      expect(theirs.body.code).toBe("reservation_not_found");
+      expect({ ...theirs.body, paymentId: "applied-by-nobody" }).toEqual(nobodys.body);
+    };
+    await asUnknown("commit", {});
+    await asUnknown("commit", { subsidyMinor: 1 });
+    await asUnknown("release");
+    await asUnknown("refunds", { refundId: "refund-1", amountMinor: 6_000 });
+
+    // The same body under shop B's token: a conflict, and never shop A's stored answer.
+    const taken = (await applyAnswered(server.request, shopB, payment)).at(-1);
+    expect(taken?.status).toBe(409);
+    expect(taken?.body.code).toBe("idempotency_conflict");
+    expectDocumentedError(409, taken?.body, "another principal's apply");
+    expect(JSON.stringify(taken?.body)).not.toContain("reservation");
+
+    // Shop A rotates: its old token is revoked, and the new one settles what the old applied —
+    // in full, so nothing shop B sent had committed, lowered or released it.
+    const oldId = shopA.slice(4, 16);
+    const revoked = await server.request("POST", `/v1/tokens/${oldId}/revoke`, {
+      token: server.adminToken,
+      body: { reason: "rotated" },
+    });
+    expect(revoked.status).toBe(200);
+    const committed = await post(shopARotated, "/v1/payments/owned-by-shop-a/commit", {});
+    expect(committed.status).toBe(200);
+    expect(committed.body.code).toBe("committed");
+    const committedMinor = committed.body.entries.reduce(
+      (sum: number, entry: { committedMinor: number }) => sum + entry.committedMinor,
+      0,
+    );
+    expect(committedMinor).toBe(reservedMinor);
+
+    // Committed now: shop B still finds nothing, and its refund id was never stored.
+    await asUnknown("commit", {});
+    await asUnknown("release");
+    await asUnknown("refunds", { refundId: "refund-1", amountMinor: 6_000 });
+    const refunded = await post(shopARotated, "/v1/payments/owned-by-shop-a/refunds", {
+      refundId: "refund-1",
+      amountMinor: 6_000,
+    });
+    expect(refunded.status).toBe(200);
+    expect(refunded.body).toMatchObject({
+      code: "refunded",
+      replayed: false,
+      refundedMinor: 6_000,
+    });
+    const replayed = (await applyAnswered(server.request, shopARotated, payment)).at(-1);
+    expect(replayed?.status).toBe(200);
+    expect(replayed?.body.replayed).toBe(true);
+    expect(replayed?.body.reservation).toEqual(applied?.body.reservation);
   });
 });
 

@@ -132,7 +132,8 @@ interface CampaignGroup {
 /**
  * The ledger request for a check that allowed something, or undefined when it allowed nothing
  * (nothing to account for, nothing stored). `payment` and `proposals` are the ones the check
- * accepted as valid.
+ * accepted as valid. `owner`, the principal the check is made for, owns the recorded payment as
+ * it owns an applied one: only it may refund it (`ReservationRequest.owner`).
  */
 export function planCheckedReservation(
   payment: Payment,
@@ -140,6 +141,7 @@ export function planCheckedReservation(
   check: ProposalCheck,
   context: CheckLedgerContext,
   contentKey: string,
+  owner?: string,
 ): ReservationRequest | undefined {
   if (check.allowedTotalMinor === 0) return undefined;
   const answers: RecordedProposalAnswer[] = [...check.answers];
@@ -217,6 +219,7 @@ export function planCheckedReservation(
     userId: payment.userId,
     scenario: payment.scenario,
     region: payment.region,
+    owner,
     subsidies,
     commitAtOnce: true,
     check: { unhealthy: check.unhealthy, answers },

@@ -13,7 +13,7 @@ export const CHECKED_SUBSIDY_CODES = {
   "ledger.nothing_allowed":
     "The check allowed nothing, so nothing was stored: a retry is checked afresh.",
   "ledger.idempotency_conflict":
-    "The payment id was recorded before with other content (other proposals, or a native apply); nothing changed and nothing is allowed.",
+    "The payment id was recorded before with other content (other proposals, or a native apply), or by another principal; nothing changed and nothing is allowed.",
   "ledger.unavailable":
     "The ledger failed or did not answer within its deadline: under `refuse` nothing is allowed; under `pass` only proposals without a budget or program are.",
   // One proposal the check allowed and the ledger refused.

@@ -32,6 +32,8 @@ import {
 export interface PlanOptions {
   /** How long an unsettled reservation holds its money before it returns to the budgets. */
   readonly reservationTtlMs: number;
+  /** The principal the payment is applied for (`ReservationRequest.owner`); absent in process. */
+  readonly owner?: string;
 }
 
 /** Identity keys of a payment, each as `kind:value`. */
@@ -216,6 +218,8 @@ export function planReservation(
     userId: payment.userId,
     scenario: payment.scenario,
     region: payment.region,
+    // Always the field, undefined in process: one shape of request either way.
+    owner: options.owner,
     subsidies,
   };
 }
