@@ -18,6 +18,10 @@
  * - `refund` reverses a committed subsidy in proportion to the money refunded
  *   (`reversedAfter`), restores what the campaign's refund policy names, is idempotent per
  *   payment and refund id, and never lets refunds add up to more than the payment.
+ * - A payment keeps the `owner` of the request that made it and persists it: another owner's
+ *   reserve of its id is `idempotency_conflict`, and its settle or refund is answered as for an
+ *   unknown id (`reservation_not_found`) and changes nothing; a call or record without an owner
+ *   is not restricted (docs/reference/ledger.md, "Owners").
  * - The decisions are `LedgerBook`'s (src/core/ledger/ledger-book.ts); a store keeps the state
  *   and makes each request's changes durable together.
  * - Nothing a store acknowledges is lost: an answer is durable before it is returned.
