@@ -267,8 +267,10 @@ async function measureApply(
     `apply warm-up: ${warmUp.answered} of ${warmUp.offered} answered, p99 ${warmUp.p99Ms.toFixed(2)} ms`,
   );
   const cpu = cpuMeter(server);
+  const metricsBefore = await metricsText(server);
   const open = await loop(warmUpCount, workload.applyMs);
   const used = cpu.read(open.lastAnswerMs / 1000);
+  const commits = ledgerCommits(metricsBefore, await metricsText(server));
   // What one apply costs the server, whatever share of the machine it got: at 5,000/s it needs
   // 5,000 / this of a core.
   const perCpuSecond =
@@ -278,6 +280,7 @@ async function measureApply(
   context.progress(
     `apply open loop at ${APPLY_OFFERED_PER_S}/s: offered ${open.offered} in ${workload.applyMs / 1000} s; sent by ${(open.lastSentMs / 1000).toFixed(2)} s (${Math.round(open.offered / (open.lastSentMs / 1000))}/s; send lag p99 ${open.sendLagP99Ms.toFixed(2)} ms), answered ${open.answered} by ${(open.lastAnswerMs / 1000).toFixed(2)} s (${Math.round(open.answered / (open.lastAnswerMs / 1000))}/s); errors ${open.errors}; statuses ${describe(open.statuses)}; ledger answers ${describe(open.codes)}; latency p50 ${open.p50Ms.toFixed(2)} ms, p99 ${open.p99Ms.toFixed(2)} ms, max ${open.maxMs.toFixed(2)} ms; ${open.socketsOpened} sockets; CPU per second: server ${used.describe()}${perCpuSecond}`,
   );
+  context.progress(`apply's ${commits}`);
   if (open.answered === 0) throw new Error("the open loop got no answer");
 
   let next = openLoopCount;
@@ -354,11 +357,14 @@ async function measureGuardCheck(
     `guard check warm-up: ${warmUp.answered} of ${warmUp.offered} answered, p99 ${warmUp.p99Ms.toFixed(2)} ms`,
   );
   const cpu = cpuMeter(server);
+  const metricsBefore = await metricsText(server);
   const open = await loop(warmUpCount, workload.applyMs, true);
   const used = cpu.read(open.lastAnswerMs / 1000);
+  const commits = ledgerCommits(metricsBefore, await metricsText(server));
   context.progress(
     `guard check open loop at ${GUARD_CHECK_OFFERED_PER_S}/s: offered ${open.offered}, answered ${open.answered} by ${(open.lastAnswerMs / 1000).toFixed(2)} s; errors ${open.errors}; statuses ${describe(open.statuses)}; proposals ${describe(outcomes)}; latency p50 ${open.p50Ms.toFixed(2)} ms, p99 ${open.p99Ms.toFixed(2)} ms, max ${open.maxMs.toFixed(2)} ms; send lag p99 ${open.sendLagP99Ms.toFixed(2)} ms; CPU per second: server ${used.describe()}`,
   );
+  context.progress(`guard check's ${commits}`);
   context.progress(`breakers tripped by then: ${await trippedBreakers(server)}`);
   if (open.answered === 0) throw new Error("the guard check open loop got no answer");
   return open.p99Ms;
@@ -547,6 +553,40 @@ function countsDelta(
     if (increase > 0) delta.set(label, increase);
   }
   return delta;
+}
+
+/** Bounds (seconds) of the commit histogram this summary names: the guard's and apply's targets, the store deadline. */
+const COMMIT_BOUNDS_S = ["0.01", "0.05"] as const;
+
+/**
+ * The ledger's group commits between two scrapes, from the server's own histogram
+ * (`bursar_ledger_commit_duration_seconds`: from a batch's hand-over to the writer thread to its
+ * durable answer back on the event loop): how many, how many requests each, and how many took
+ * longer than 10 ms and 50 ms (the store deadline, past which a payment is answered without the
+ * ledger) — so a p99 can be read against the disk it ran on.
+ */
+function ledgerCommits(before: string, after: string): string {
+  const read = (text: string) => {
+    const values = new Map<string, number>();
+    for (const line of text.split("\n")) {
+      const match =
+        /^bursar_ledger_(commit_duration_seconds_bucket\{le="([^"]+)"\}|commit_duration_seconds_count|batch_requests_sum) (\S+)$/.exec(
+          line,
+        );
+      if (match !== null) values.set(match[2] ?? match[1]!, Number(match[3]));
+    }
+    return values;
+  };
+  const start = read(before);
+  const end = read(after);
+  const delta = (key: string) => (end.get(key) ?? 0) - (start.get(key) ?? 0);
+  const commits = delta("commit_duration_seconds_count");
+  if (commits === 0) return "ledger commits: none";
+  const slower = COMMIT_BOUNDS_S.map((bound) => {
+    const over = commits - delta(bound);
+    return `${over} over ${Number(bound) * 1000} ms (${((100 * over) / commits).toFixed(1)} %)`;
+  });
+  return `ledger commits (the server's bursar_ledger_commit_duration_seconds): ${commits}, ${(delta("batch_requests_sum") / commits).toFixed(1)} requests each; ${slower.join(", ")}`;
 }
 
 function describe(counts: ReadonlyMap<string | number, number>): string {
