@@ -31,8 +31,11 @@ afterEach(async () => {
   }
 });
 
+/** A small open loop of empty bodies; each test changes what it is about. */
 const LOOP = {
   path: "/v1/things",
+  headers: {},
+  body: () => "{}",
   offeredPerS: 400,
   durationMs: 250,
   socketsMax: 8,
@@ -92,8 +95,6 @@ describe("httpOpenLoop", () => {
     const result = await httpOpenLoop({
       ...LOOP,
       url,
-      headers: {},
-      body: () => "{}",
       socketsMax: 1,
       offeredPerS: 200,
       durationMs: 100,
@@ -112,8 +113,6 @@ describe("httpOpenLoop", () => {
     const result = await httpOpenLoop({
       ...LOOP,
       url,
-      headers: {},
-      body: () => "{}",
       durationMs: 50,
     });
     expect(result.offered).toBe(20);
@@ -130,8 +129,6 @@ describe("httpOpenLoop", () => {
     const result = await httpOpenLoop({
       ...LOOP,
       url,
-      headers: {},
-      body: () => "{}",
       durationMs: 50,
     });
     expect(result.answered).toBe(20);
@@ -146,8 +143,6 @@ describe("httpOpenLoop", () => {
     const result = await httpOpenLoop({
       ...LOOP,
       url,
-      headers: {},
-      body: () => "{}",
       durationMs: 10,
       offeredPerS: 200,
       timeoutMs: 300,
