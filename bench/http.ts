@@ -566,27 +566,17 @@ const COMMIT_BOUNDS_S = ["0.01", "0.05"] as const;
  * ledger) — so a p99 can be read against the disk it ran on.
  */
 function ledgerCommits(before: string, after: string): string {
-  const read = (text: string) => {
-    const values = new Map<string, number>();
-    for (const line of text.split("\n")) {
-      const match =
-        /^bursar_ledger_(commit_duration_seconds_bucket\{le="([^"]+)"\}|commit_duration_seconds_count|batch_requests_sum) (\S+)$/.exec(
-          line,
-        );
-      if (match !== null) values.set(match[2] ?? match[1]!, Number(match[3]));
-    }
-    return values;
-  };
-  const start = read(before);
-  const end = read(after);
-  const delta = (key: string) => (end.get(key) ?? 0) - (start.get(key) ?? 0);
-  const commits = delta("commit_duration_seconds_count");
+  // Cumulative buckets by bound; the `+Inf` bucket counts every commit.
+  const within = countsDelta(before, after, "bursar_ledger_commit_duration_seconds_bucket", {});
+  const commits = within.get("+Inf") ?? 0;
   if (commits === 0) return "ledger commits: none";
+  const requestsOf = (text: string) =>
+    Number(/^bursar_ledger_batch_requests_sum (\S+)$/m.exec(text)?.[1] ?? 0);
   const slower = COMMIT_BOUNDS_S.map((bound) => {
-    const over = commits - delta(bound);
+    const over = commits - (within.get(bound) ?? 0);
     return `${over} over ${Number(bound) * 1000} ms (${((100 * over) / commits).toFixed(1)} %)`;
   });
-  return `ledger commits (the server's bursar_ledger_commit_duration_seconds): ${commits}, ${(delta("batch_requests_sum") / commits).toFixed(1)} requests each; ${slower.join(", ")}`;
+  return `ledger commits (the server's bursar_ledger_commit_duration_seconds): ${commits}, ${((requestsOf(after) - requestsOf(before)) / commits).toFixed(1)} requests each; ${slower.join(", ")}`;
 }
 
 function describe(counts: ReadonlyMap<string | number, number>): string {
