@@ -23,7 +23,12 @@ import {
   operationsOf,
   paymentTimeClock,
 } from "../support/api-calls.ts";
-import { startTestServer, TEST_STORES, type TestServer } from "../support/server.ts";
+import {
+  startTestServer,
+  TEST_STORES,
+  type TestServer,
+  type TestStore,
+} from "../support/server.ts";
 
 const GENEROUS = { perSecond: 1_000_000, burst: 1_000_000 };
 const GENEROUS_RATE_LIMITS = {
@@ -31,6 +36,16 @@ const GENEROUS_RATE_LIMITS = {
   control: GENEROUS,
   unauthenticated: GENEROUS,
 };
+
+/** The demo seeded, no demo traffic, payments dated now, no rate limit in the way. */
+function startDemoServer(store: TestStore): Promise<TestServer> {
+  return startTestServer(store, {
+    demo: true,
+    demoTps: 0,
+    wallNowMs: paymentTimeClock(),
+    rateLimits: GENEROUS_RATE_LIMITS,
+  });
+}
 
 /** Operations the server has today: discovery must find at least these. */
 const KNOWN_OPERATIONS = [
@@ -75,12 +90,7 @@ describe.each(TEST_STORES)("the security matrix on %s", (store) => {
   const secrets: string[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer(store, {
-      demo: true,
-      demoTps: 0,
-      wallNowMs: paymentTimeClock(),
-      rateLimits: GENEROUS_RATE_LIMITS,
-    });
+    server = await startDemoServer(store);
     for (const role of API_ROLES) {
       const issued = await issue(server, [role]);
       tokens.set(role, issued.text);
@@ -236,12 +246,7 @@ describe.each(TEST_STORES)("the security matrix on %s", (store) => {
 describe.each(TEST_STORES)("payments across principals on %s", (store) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer(store, {
-      demo: true,
-      demoTps: 0,
-      wallNowMs: paymentTimeClock(),
-      rateLimits: GENEROUS_RATE_LIMITS,
-    });
+    server = await startDemoServer(store);
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
