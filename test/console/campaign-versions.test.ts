@@ -10,6 +10,13 @@ import {
   versionDifferences,
   versionRows,
 } from "../../console/src/data/campaign-versions.ts";
+import { VERSION_STATES, type VersionPage } from "../../src/control/document-history.ts";
+
+/**
+ * The console restates the API's version types (it imports nothing from src/, ARCHITECTURE.md):
+ * this does not compile (`npx tsc -p .`) once the server's page no longer fits the console's view.
+ */
+const serverPageFits = (served: VersionPage): VersionPageView => served;
 
 function change(id: string, overrides: Partial<NonNullable<VersionEntryView["change"]>> = {}) {
   return {
@@ -49,6 +56,13 @@ function page(versions: VersionEntryView[]): VersionPageView {
 }
 
 describe("version rows", () => {
+  test("every state the server lists has its words (the server's page fits the view)", () => {
+    const served = page(VERSION_STATES.map((state, index) => entry(index + 1, { state })));
+    expect(versionRows(serverPageFits(served as VersionPage)).map((row) => row.stateLabel)).toEqual(
+      ["active", "rolling out", "retired", "rolled back", "superseded"],
+    );
+  });
+
   test("newest first as answered; the active one marked; states in words; times as instants", () => {
     const rows = versionRows(
       page([

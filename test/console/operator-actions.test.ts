@@ -169,7 +169,12 @@ describe("lowering a campaign's limits", () => {
       problems: {},
       general: "No limit is lowered yet.",
     });
-    expect(loweredLimitsDraft(limits, { totalBudgetMinor: "500000" }).ok).toBe(false);
+    // The value it has already is no lowering either.
+    expect(loweredLimitsDraft(limits, { totalBudgetMinor: "500000" })).toEqual({
+      ok: false,
+      problems: {},
+      general: "No limit is lowered yet.",
+    });
   });
 });
 
@@ -184,7 +189,10 @@ describe("breaker moves", () => {
     expect(breakerMoveStance("acknowledged", "acknowledge", ON_CALL).why).toBe(
       "Acknowledged already.",
     );
-    expect(breakerMoveStance("armed", "acknowledge", ON_CALL).allowed).toBe(false);
+    expect(breakerMoveStance("armed", "acknowledge", ON_CALL)).toEqual({
+      allowed: false,
+      why: "Armed: there is no trip to acknowledge.",
+    });
     expect(breakerMoveStance("armed", "reset", ON_CALL).why).toBe("Armed already.");
   });
 

@@ -27,8 +27,9 @@ export interface ChangeForActions {
   readonly forced: readonly ForceRecordLike[];
 }
 
-const allowed: ActionStance = { allowed: true, why: "" };
-const refused = (why: string): ActionStance => ({ allowed: false, why });
+/** The stance of an action the caller may take now, and of one refused with its reason. */
+export const allowed: ActionStance = { allowed: true, why: "" };
+export const refused = (why: string): ActionStance => ({ allowed: false, why });
 
 /** Whether this administrator may ask to force `gate` now. */
 export function forceStance(

@@ -8,14 +8,10 @@
  */
 
 import type { CampaignApiRow, CampaignStatus } from "./campaigns.ts";
+import { type ActionStance, allowed, refused } from "./change-actions.ts";
 
 /** A campaign's schedule phase (paused is one) and the status shown, which a kill overrides. */
 export type CampaignPhase = CampaignApiRow["phase"];
-
-import type { ActionStance } from "./change-actions.ts";
-
-const allowed: ActionStance = { allowed: true, why: "" };
-const refused = (why: string): ActionStance => ({ allowed: false, why });
 
 /** Campaigns one "pause them all" pauses at most, one request each (a kill names 32 too). */
 export const PAUSE_ALL_MAX = 32;

@@ -9,12 +9,11 @@ import { type ApiClient, describeFailure, postAction, type TokenRecord } from ".
 import { ConfirmButton } from "../components/confirm.tsx";
 import { ReasonField } from "../components/reason-field.tsx";
 import { reasonProblem } from "../data/change-review.ts";
-import { formatMinor } from "../data/format.ts";
+import { formatMoney } from "../data/format.ts";
 import {
   type CampaignPhase,
   type LimitsTyped,
   LOWERABLE_LIMITS,
-  type LowerableLimit,
   limitsText,
   loweredLimitsDraft,
   pauseStance,
@@ -120,17 +119,13 @@ export function CampaignActions({
                 aria-describedby={
                   problem === undefined ? `lower-${key}-now` : `lower-${key}-problem`
                 }
-                onInput={(event) =>
-                  setTyped({
-                    ...typed,
-                    [key as LowerableLimit]: (event.target as HTMLInputElement).value,
-                  })
-                }
+                onInput={(event) => {
+                  const value = (event.target as HTMLInputElement).value;
+                  setTyped((now) => ({ ...now, [key]: value }));
+                }}
               />
               <span class="sub" id={`lower-${key}-now`}>
-                {typeof before === "number"
-                  ? `now ${formatMinor(before, currency)} ${currency}`
-                  : "none now"}
+                {typeof before === "number" ? `now ${formatMoney(before, currency)}` : "none now"}
               </span>
               {problem === undefined ? null : (
                 <span class="field-problem" id={`lower-${key}-problem`}>
@@ -149,12 +144,15 @@ export function CampaignActions({
                 ? `Lower ${draft.lowered} limit${draft.lowered === 1 ? "" : "s"} of ${campaignId} now?`
                 : ""
             }
-            onConfirm={() =>
-              void run("Lower limits", `${base}/lower-limits`, {
-                limits: draft.ok ? draft.limits : limits,
-                reason: reason.trim(),
-              })
-            }
+            onConfirm={() => {
+              // The button is disabled until the draft is valid: nothing else is ever sent.
+              if (draft.ok) {
+                void run("Lower limits", `${base}/lower-limits`, {
+                  limits: draft.limits,
+                  reason: reason.trim(),
+                });
+              }
+            }}
           />
           <span class="sub">
             {draft.ok

@@ -48,8 +48,7 @@ export function CampaignVersions({ api, campaignId }: { api: ApiClient; campaign
     older.versions.length > 0 && older.versions[0]!.version === (firstOldest ?? 0) - 1
       ? older
       : { versions: [], next: first?.nextBeforeVersion ?? null };
-  const next =
-    olderShown.versions.length > 0 ? olderShown.next : (first?.nextBeforeVersion ?? null);
+  const next = olderShown.next;
 
   async function loadOlder(beforeVersion: number) {
     setLoadingOlder(true);
