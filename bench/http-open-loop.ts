@@ -116,10 +116,16 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
     let tickTimer: NodeJS.Timeout | undefined;
     const sweepTimer = setInterval(() => {
       const now = performance.now();
-      for (const connection of open) {
-        if (connection.index >= 0 && now - dueMsOf(connection.index) > options.timeoutMs) {
-          fail(connection);
-        }
+      const late = (index: number) => now - dueMsOf(index) > options.timeoutMs;
+      // Requests still waiting for a socket first (oldest first): past their time-out they are
+      // never sent, so a late queue does not churn a connection each through the loop below.
+      while (waitingHead < waiting.length && late(waiting[waitingHead]!)) {
+        failRequest(waiting[waitingHead]!);
+        waitingHead += 1;
+      }
+      // A copy: failing a connection may open another for a waiting request.
+      for (const connection of [...open]) {
+        if (connection.index >= 0 && late(connection.index)) fail(connection);
       }
     }, SWEEP_MS);
     const finish = () => {
@@ -157,20 +163,18 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
       const at = idle.indexOf(connection);
       if (at >= 0) idle.splice(at, 1);
       connection.socket.destroy();
-      if (index >= 0) {
-        errors += 1;
-        // An unanswered request is charged the whole time-out: it never beats the figure.
-        latenciesMs[index] = Math.max(performance.now() - dueMsOf(index), options.timeoutMs);
-        settle();
-      }
+      if (index >= 0) failRequest(index);
       // A connection lost may leave requests waiting with nothing to carry them.
       drainWaiting();
     };
+    /** A request unanswered: an error, charged the whole time-out so it never beats the figure. */
+    const failRequest = (index: number) => {
+      errors += 1;
+      latenciesMs[index] = Math.max(performance.now() - dueMsOf(index), options.timeoutMs);
+      settle();
+    };
     const write = (connection: Connection, index: number) => {
       const body = options.body(index);
-      const sentAtMs = performance.now();
-      sendLagsMs[index] = sentAtMs - dueMsOf(index);
-      lastSentAtMs = sentAtMs;
       connection.index = index;
       connection.received = [];
       connection.receivedBytes = 0;
@@ -188,7 +192,12 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
       });
       return connection;
     };
+    /** Request `index` leaves the timetable: on a free socket now, else first in line for one. */
     const send = (index: number) => {
+      // How late the loop itself was; a wait for a socket is the server's, and is in the latency.
+      const sentAtMs = performance.now();
+      sendLagsMs[index] = sentAtMs - dueMsOf(index);
+      lastSentAtMs = sentAtMs;
       const connection = idle.pop() ?? (open.size < options.socketsMax ? opened() : undefined);
       if (connection === undefined) waiting.push(index);
       else write(connection, index);

@@ -103,6 +103,8 @@ describe("httpOpenLoop", () => {
     // 20 arrivals in 100 ms through one socket at ≥ 20 ms each: the last waits ≥ 19 × 20 − 95 ms.
     expect(result.maxMs).toBeGreaterThan(250);
     expect(result.socketsOpened).toBe(1);
+    // The wait for the socket is latency, not the loop sending late.
+    expect(result.sendLagP99Ms).toBeLessThan(result.maxMs / 2);
   });
 
   it("counts an answer it cannot frame (chunked, no content-length) as an error, not an answer", async () => {
@@ -140,6 +142,7 @@ describe("httpOpenLoop", () => {
     const url = await serve(() => {
       // Never answers.
     });
+    const startedMs = performance.now();
     const result = await httpOpenLoop({
       ...LOOP,
       url,
@@ -149,6 +152,29 @@ describe("httpOpenLoop", () => {
     });
     expect(result.offered).toBe(2);
     expect(result.errors).toBe(2);
+    // Given up only once the time-out passed, not failed early and charged it.
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(300);
     expect(result.p50Ms).toBeGreaterThanOrEqual(300);
+  });
+
+  it("gives up requests that waited past their time-out for a socket without opening one each", async () => {
+    const url = await serve(() => {
+      // Never answers: the one socket stays busy, the rest wait for it.
+    });
+    const result = await httpOpenLoop({
+      ...LOOP,
+      url,
+      socketsMax: 1,
+      durationMs: 20,
+      offeredPerS: 1_000,
+      timeoutMs: 300,
+    });
+    expect(result.offered).toBe(20);
+    expect(result.errors).toBe(20);
+    expect(result.answered).toBe(0);
+    // The first sweep past 300 ms may find only the request on the socket late and hand the next
+    // (still in time) a new socket; the next sweep gives up every one still waiting, unsent.
+    // Sending each late request on a socket of its own would open 20.
+    expect(result.socketsOpened).toBeLessThanOrEqual(2);
   });
 });
