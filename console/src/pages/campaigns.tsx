@@ -14,7 +14,8 @@ import { formatBps, formatInstant, formatMinor } from "../data/format.ts";
 import { hrefOf } from "../data/route.ts";
 import { useApi } from "../use-api.ts";
 
-async function readCampaigns(api: ApiClient) {
+/** The campaigns with the kills in force; kills are left out (not "killed") for callers who may not read them. */
+export async function readCampaigns(api: ApiClient) {
   const list = await api.json<{ nowMs: number; campaigns: CampaignApiRow[] }>("/v1/campaigns");
   let kills: KillScope[] = [];
   let killsReadable = true;

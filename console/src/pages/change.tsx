@@ -18,7 +18,7 @@ import { PairedBarChart } from "../components/charts.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { ReasonField } from "../components/reason-field.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
-import { type CampaignApiRow, campaignViews, type KillScope } from "../data/campaigns.ts";
+import { campaignViews } from "../data/campaigns.ts";
 import {
   FORCEABLE_GATES,
   forceStance,
@@ -51,6 +51,7 @@ import {
 } from "../data/operator-actions.ts";
 import { hrefOf } from "../data/route.ts";
 import { useApi } from "../use-api.ts";
+import { readCampaigns } from "./campaigns.tsx";
 
 /** Rows of a split shown as bars; the table below has them all. */
 const BARS_MAX = 8;
@@ -826,10 +827,6 @@ function RolloutTable({ change, rollout }: { change: ChangeWithRollout; rollout:
   );
 }
 
-interface KillScopeRow {
-  readonly scope: KillScope;
-}
-
 /**
  * Pausing the campaigns a change reaches (operators; one request each, in force at once): one at
  * a time, or every one that may be paused with one confirmation. Their statuses come from
@@ -851,15 +848,8 @@ function PauseCampaigns({
   const { loaded, lastError, reload } = useApi(
     api,
     async (client) => {
-      const [list, kills] = await Promise.all([
-        client.json<{ campaigns: CampaignApiRow[] }>("/v1/campaigns"),
-        // Kills are for guard readers; without them the statuses only lack "killed".
-        client.json<{ active: KillScopeRow[] }>("/v1/kills").catch(() => ({ active: [] })),
-      ]);
-      return campaignViews(
-        list.campaigns,
-        kills.active.map((kill) => kill.scope),
-      );
+      const { campaigns, kills } = await readCampaigns(client);
+      return campaignViews(campaigns, kills);
     },
     [],
     10_000,
