@@ -19,8 +19,7 @@ import { guardCheckRequestSchema } from "../core/guard/proposal-input.ts";
 import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
 import type { GuardCheckService } from "../guard/guard-check.ts";
 import { ApiError } from "./api-errors.ts";
-import { ownerOf } from "./payment-routes.ts";
-import { type RouteAnswer, type RouteSpec, route } from "./route.ts";
+import { principalIdOf, type RouteAnswer, type RouteSpec, route } from "./route.ts";
 import type { ServerMetrics } from "./server-metrics.ts";
 
 /** 32 proposals of about 200 bytes each and a payment fit in well under this. */
@@ -56,7 +55,9 @@ export function guardModeRoutes({ guardCheck, metrics }: GuardModeRouteDependenc
       // Without a ledger the check stays synchronous: no promise on the hot path.
       handle: ({ body, caller }) =>
         guardCheck.recordsChecks
-          ? guardCheck.checkAndRecord(body, ownerOf(caller)).then((check) => answered(body, check))
+          ? guardCheck
+              .checkAndRecord(body, principalIdOf(caller))
+              .then((check) => answered(body, check))
           : answered(body, guardCheck.check(body)),
     }),
   ];

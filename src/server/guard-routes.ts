@@ -37,7 +37,7 @@ import type { ReleaseReservations } from "../guard/incident-service.ts";
 import { WEBHOOK_LIST_LIMIT_MAX } from "../guard/webhook-outbox.ts";
 import { newWebhookSecret } from "../guard/webhook-signing.ts";
 import { ApiError } from "./api-errors.ts";
-import { type Access, type RouteAnswer, type RouteSpec, route } from "./route.ts";
+import { type Access, principalIdOf, type RouteAnswer, type RouteSpec, route } from "./route.ts";
 import type { ServerServices } from "./server-services.ts";
 
 /** Who reads the guard's state: on-call, auditors, administrators. */
@@ -66,11 +66,6 @@ const reasonText = z.string().min(1).max(INCIDENT_LIMITS.reasonLengthMax);
 const queryWhole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** The principal a token acts for; every route here requires a token. */
-function actorOf(caller: { readonly principalId: string } | undefined): string {
-  if (caller === undefined) throw new Error("a guard route ran without a caller");
-  return caller.principalId;
-}
-
 export function guardRoutes(services: ServerServices): RouteSpec[] {
   return [
     ...killRoutes(services),
@@ -141,7 +136,7 @@ function killRoutes({ kills, nowMs }: ServerServices): RouteSpec[] {
         const written = await kills.publishKill({
           scope,
           reason: body.reason,
-          actor: actorOf(caller),
+          actor: principalIdOf(caller),
           atMs,
         });
         if (!written.ok) throw ApiError.refusal(written.code, written.message);
@@ -165,7 +160,7 @@ function killRoutes({ kills, nowMs }: ServerServices): RouteSpec[] {
         const written = await kills.clearKill({
           killSequence: params.killSequence,
           reason: body.reason,
-          actor: actorOf(caller),
+          actor: principalIdOf(caller),
           atMs: nowMs(),
         });
         if (!written.ok) throw ApiError.refusal(written.code, written.message);
@@ -181,6 +176,22 @@ function killRoutes({ kills, nowMs }: ServerServices): RouteSpec[] {
 const breakerParams = z.strictObject({ breakerId: z.string().min(1).max(200) });
 
 function breakerRoutes({ serving, audit, nowMs }: ServerServices): RouteSpec[] {
+  /**
+   * Each breaker's last move in flight: a move waits for the one before it, so two on-call
+   * engineers acknowledging at once get one move and one refusal ("acknowledged already"),
+   * never two audit entries for one move. Entries are removed once their move has answered.
+   */
+  const moving = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(breakerId: string, work: () => Promise<T>): Promise<T> => {
+    const previous = moving.get(breakerId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    moving.set(breakerId, settled);
+    void settled.then(() => {
+      if (moving.get(breakerId) === settled) moving.delete(breakerId);
+    });
+    return next;
+  };
   const move = (action: "acknowledge" | "reset", summary: string) =>
     route<z.infer<typeof breakerParams>, undefined, undefined>({
       method: "POST",
@@ -193,34 +204,36 @@ function breakerRoutes({ serving, audit, nowMs }: ServerServices): RouteSpec[] {
       bodyLimitBytes: 1024,
       rateClass: "control",
       responses: { 200: "{breakerId, state}: the breaker's new state." },
-      handle: async ({ params, caller }) => {
-        const { breakerId } = params;
-        // Checked, then audited, then made: a move the log cannot record is not made. (A breaker
-        // never tripped is armed and not listed.)
-        const from =
-          serving.breakerStates().find((breaker) => breaker.breakerId === breakerId)?.state ??
-          "armed";
-        const legal = nextBreakerState(from, action);
-        if (!legal.ok) throw ApiError.refusal(legal.code, legal.message);
-        const appended = await audit.append({
-          at: new Date(nowMs()).toISOString(),
-          actor: actorOf(caller),
-          action: action === "acknowledge" ? "breaker.acknowledged" : "breaker.reset",
-          subject: `breaker/${breakerId}`,
-          contentHash: null,
-          reason: null,
-          details: { from, to: legal.state },
-        });
-        if (!appended.ok) {
-          throw ApiError.of(
-            "unavailable",
-            `the audit log did not record the move: ${appended.message}`,
-          );
-        }
-        const moved = serving.moveBreaker(breakerId, action);
-        if (!moved.ok) throw ApiError.refusal(moved.code, moved.message);
-        return { body: { breakerId, state: moved.state } };
-      },
+      handle: ({ params, caller }) =>
+        inTurn(params.breakerId, async () => {
+          const { breakerId } = params;
+          // Checked, then audited, then made: a move the log cannot record is not made. (A breaker
+          // never tripped is armed and not listed.) A trip while the entry is written can still
+          // refuse the move after it: the log then names a move the answer says was not made.
+          const from =
+            serving.breakerStates().find((breaker) => breaker.breakerId === breakerId)?.state ??
+            "armed";
+          const legal = nextBreakerState(from, action);
+          if (!legal.ok) throw ApiError.refusal(legal.code, legal.message);
+          const appended = await audit.append({
+            at: new Date(nowMs()).toISOString(),
+            actor: principalIdOf(caller),
+            action: action === "acknowledge" ? "breaker.acknowledged" : "breaker.reset",
+            subject: `breaker/${breakerId}`,
+            contentHash: null,
+            reason: null,
+            details: { from, to: legal.state },
+          });
+          if (!appended.ok) {
+            throw ApiError.of(
+              "unavailable",
+              `the audit log did not record the move: ${appended.message}`,
+            );
+          }
+          const moved = serving.moveBreaker(breakerId, action);
+          if (!moved.ok) throw ApiError.refusal(moved.code, moved.message);
+          return { body: { breakerId, state: moved.state } };
+        }),
     });
   return [
     route({
@@ -356,7 +369,7 @@ function incidentRoutes(services: ServerServices): RouteSpec[] {
       rateClass: "control",
       responses: { 200: "The incident after the action." },
       handle: async ({ params, body: parsed, caller }) =>
-        incidentAnswer(await act(actorOf(caller), params.incidentId, parsed)),
+        incidentAnswer(await act(principalIdOf(caller), params.incidentId, parsed)),
     });
   return [
     route<undefined, z.infer<typeof incidentListQuery>, undefined>({
@@ -393,7 +406,7 @@ function incidentRoutes(services: ServerServices): RouteSpec[] {
       responses: { 201: "The incident opened, with its severity judged by the policy." },
       handle: async ({ body, caller }) => {
         const { severity, windowStartMs, impact, blame } = body;
-        const opened = await incidents.openByHand(actorOf(caller), {
+        const opened = await incidents.openByHand(principalIdOf(caller), {
           title: body.title,
           reason: body.reason,
           ...(severity === undefined ? {} : { severity }),
@@ -677,7 +690,7 @@ function webhookRoutes({ webhooks, nowMs }: ServerServices): RouteSpec[] {
       responses: { 200: "{id, enabled}" },
       handle: async ({ params, caller }) => {
         const action = enabled ? "webhook.endpoint_enabled" : "webhook.endpoint_disabled";
-        const audit = webhookAudit(actorOf(caller), action, params.endpointId, nowMs(), {});
+        const audit = webhookAudit(principalIdOf(caller), action, params.endpointId, nowMs(), {});
         const written = await webhooks.setEndpointEnabled(params.endpointId, enabled, audit);
         if (!written.ok) throw ApiError.refusal(written.code, written.message);
         return { body: { id: params.endpointId, enabled } };
@@ -718,7 +731,7 @@ function webhookRoutes({ webhooks, nowMs }: ServerServices): RouteSpec[] {
           enabled: body.enabled ?? true,
         };
         const atMs = nowMs();
-        const audit = webhookAudit(actorOf(caller), "webhook.endpoint_added", body.id, atMs, {
+        const audit = webhookAudit(principalIdOf(caller), "webhook.endpoint_added", body.id, atMs, {
           origin: originOf(body.url),
           eventTypes: [...body.eventTypes],
           enabled: endpoint.enabled,
@@ -746,7 +759,7 @@ function webhookRoutes({ webhooks, nowMs }: ServerServices): RouteSpec[] {
         )?.url;
         const atMs = nowMs();
         const audit = webhookAudit(
-          actorOf(caller),
+          principalIdOf(caller),
           "webhook.endpoint_removed",
           params.endpointId,
           atMs,

@@ -4,7 +4,8 @@
  * an apply whose id was used with other content (409 `idempotency_conflict`) and an apply whose id
  * is being applied right now by another request (409 `request_in_progress`).
  *
- * A payment belongs to the caller's principal (`ownerOf`): another principal's apply of its id is
+ * A payment belongs to the caller's principal (`principalIdOf`) — not its token, so a service
+ * rotating its token keeps its payments (ADR 0021): another principal's apply of its id is
  * 409 `idempotency_conflict`, and its commit, release or refund is answered `reservation_not_found`
  * like an unknown id (object-level authorisation, OWASP API1).
  *
@@ -19,7 +20,7 @@ import { minorUnits } from "../core/model/fields.ts";
 import { externalId, paymentSchema } from "../core/model/payment.ts";
 import type { LedgerService } from "../ledger/ledger-service.ts";
 import { ApiError } from "./api-errors.ts";
-import { type Caller, type RouteSpec, route } from "./route.ts";
+import { principalIdOf, type RouteSpec, route } from "./route.ts";
 import type { ServerMetrics } from "./server-metrics.ts";
 
 /** A payment is a few hundred bytes; 8 KiB leaves room for long ids and segment lists. */
@@ -119,7 +120,7 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
         }
         applying.add(paymentId);
         try {
-          const answer = await ledger.apply(body, ownerOf(caller));
+          const answer = await ledger.apply(body, principalIdOf(caller));
           metrics.observeDecision("apply", answer.decision);
           metrics.observeLedgerAnswer("apply", answer.code);
           if (answer.code === "idempotency_conflict") {
@@ -162,7 +163,11 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
         200: "The ledger's answer (committed, reservation_not_found, reservation_expired, already_committed, commit_exceeds_reservation, ledger_unavailable).",
       },
       handle: async ({ params, body, caller }) => {
-        const answer = await ledger.commit(params.paymentId, body.subsidyMinor, ownerOf(caller));
+        const answer = await ledger.commit(
+          params.paymentId,
+          body.subsidyMinor,
+          principalIdOf(caller),
+        );
         metrics.observeLedgerAnswer("commit", answer.code);
         return { body: answer };
       },
@@ -182,7 +187,7 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
         200: "The ledger's answer (released, reservation_not_found, reservation_expired, already_committed, ledger_unavailable).",
       },
       handle: async ({ params, caller }) => {
-        const answer = await ledger.release(params.paymentId, ownerOf(caller));
+        const answer = await ledger.release(params.paymentId, principalIdOf(caller));
         metrics.observeLedgerAnswer("release", answer.code);
         return { body: answer };
       },
@@ -207,23 +212,13 @@ export function paymentRoutes({ ledger, metrics }: PaymentRouteDependencies): Ro
           params.paymentId,
           body.refundId,
           body.amountMinor,
-          ownerOf(caller),
+          principalIdOf(caller),
         );
         metrics.observeLedgerAnswer("refund", answer.code);
         return { body: answer };
       },
     }),
   ];
-}
-
-/**
- * The owner of the payments a caller applies, and the only one whose calls find them: its
- * principal, not its token, so that a payment service rotating its token keeps its payments
- * (ADR 0021). Every payment route requires a token; a route without one is a bug.
- */
-export function ownerOf(caller: Caller | undefined): string {
-  if (caller === undefined) throw new Error("a payment route ran without a caller");
-  return caller.principalId;
 }
 
 /** The decision as the API shows it: without the evaluator's internal index counter. */

@@ -16,6 +16,15 @@ export interface Caller {
   readonly roles: readonly ApiRole[];
 }
 
+/**
+ * The principal id of the caller of an endpoint that names roles in its access: the app has
+ * authenticated one before the handler runs, so its absence is a bug, not a request to answer.
+ */
+export function principalIdOf(caller: Caller | undefined): string {
+  if (caller === undefined) throw new Error("an endpoint with roles ran without a caller");
+  return caller.principalId;
+}
+
 export interface RouteInput<Params, Query, Body> {
   readonly params: Params;
   readonly query: Query;

@@ -11,7 +11,11 @@ import { DocumentHistory } from "../../src/control/document-history.ts";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
 import type { ChangeRequest } from "../../src/core/change/change-request.ts";
-import { documentKeyOf, writerOf } from "../../src/core/change/document-versions.ts";
+import {
+  documentKeyOf,
+  rollbackWriterId,
+  writerOf,
+} from "../../src/core/change/document-versions.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Program } from "../../src/core/model/program.ts";
 import { exampleDocuments } from "../change/change-fixtures.ts";
@@ -114,7 +118,7 @@ describe("document history", () => {
       await store.writeChange(
         { ...rolledBack, written: versionsOf(second.id, [raised], 2) },
         1,
-        versionsOf(`${second.id}/rollback`, [document], 3),
+        versionsOf(rollbackWriterId(second.id), [document], 3),
         undefined,
       ),
     );

@@ -1,5 +1,5 @@
 /**
- * Guard mode, increment 2, on a real server (SQLite): a registered external campaign driven far
+ * Guard mode, increment 2, on a real server (SQLite and PostgreSQL): a registered external campaign driven far
  * above its declared ceiling through `POST /v1/guard/check` trips the serving's guard, is killed
  * (`GET /v1/kills`, and later checks answer `guard.killed`) and opens an incident naming
  * `ext:<campaignRef>` (`GET /v1/incidents`). Bounded in time: the trip is awaited at most 10 s.
@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { demoTimeOf } from "../../src/server/demo-clock.ts";
 import { checkUntilKilled, groceryPayment } from "../support/api-calls.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { startTestServer, TEST_STORES, type TestServer } from "../support/server.ts";
 
 const RUNAWAY = {
   campaignRef: "partner-runaway",
@@ -19,12 +19,12 @@ const RUNAWAY = {
 } as const;
 const WAIT_MS_MAX = 10_000;
 
-describe("guard mode trips, kills and opens an incident on sqlite", () => {
+describe.each(TEST_STORES)("guard mode trips, kills and opens an incident on %s", (store) => {
   let server: TestServer;
   let payments: string;
   let operator: string;
   beforeAll(async () => {
-    server = await startTestServer("sqlite", {
+    server = await startTestServer(store, {
       demo: true,
       demoTps: 0,
       externalCampaigns: [RUNAWAY],
@@ -88,7 +88,7 @@ describe("guard mode trips, kills and opens an incident on sqlite", () => {
     );
   }, 30_000);
 
-  test("on-call acknowledges, then resets, the tripped breaker; each move is in the audit log first", async () => {
+  test("on-call acknowledges (once, when two try at once), then resets, the breaker the test above tripped; each move is in the audit log first", async () => {
     const breakerId = "campaign:ext:partner-runaway@1";
     const path = (action: string) => `/v1/breakers/${encodeURIComponent(breakerId)}/${action}`;
     const breakers = await server.request("GET", "/v1/breakers", { token: operator });
@@ -99,8 +99,19 @@ describe("guard mode trips, kills and opens an incident on sqlite", () => {
     const early = await server.request("POST", path("reset"), { token: operator });
     expect(early.status).toBe(409);
     expect(early.body.code).toBe("illegal_breaker_transition");
-    const acknowledged = await server.request("POST", path("acknowledge"), { token: operator });
-    expect(acknowledged.body).toEqual({ breakerId, state: "acknowledged" });
+    // Two on-call engineers at once: one move, one refusal, one audit entry (checked below).
+    const both = await Promise.all([
+      server.request("POST", path("acknowledge"), { token: operator }),
+      server.request("POST", path("acknowledge"), { token: operator }),
+    ]);
+    expect(both.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect(both.find((answer) => answer.status === 200)!.body).toEqual({
+      breakerId,
+      state: "acknowledged",
+    });
+    expect(both.find((answer) => answer.status === 409)!.body.code).toBe(
+      "illegal_breaker_transition",
+    );
     const reset = await server.request("POST", path("reset"), { token: operator });
     expect(reset.body).toEqual({ breakerId, state: "armed" });
 

@@ -347,9 +347,15 @@ export class LedgerBook {
     return undefined;
   }
 
+  /** The payment as `owner` may see it: another principal's is missing, amounts included. */
+  private visiblePayment(paymentId: string, owner: string | undefined): PaymentRecord | undefined {
+    const record = this.state.payment(paymentId);
+    return record !== undefined && ownedByAnother(record, owner) ? undefined : record;
+  }
+
   settle(command: SettleCommand): SettleAnswer {
-    const record = this.state.payment(command.paymentId);
-    if (record === undefined || record.state === null || ownedByAnother(record, command.owner)) {
+    const record = this.visiblePayment(command.paymentId, command.owner);
+    if (record === undefined || record.state === null) {
       return {
         paymentId: command.paymentId,
         code: "reservation_not_found",
@@ -393,9 +399,7 @@ export class LedgerBook {
    * id. Only an applied refund is stored: a refused one may be sent again once it can apply.
    */
   refund(command: RefundCommand): RefundAnswer {
-    const found = this.state.payment(command.paymentId);
-    // Another principal's payment is answered as a missing one, amounts included.
-    const record = found !== undefined && ownedByAnother(found, command.owner) ? undefined : found;
+    const record = this.visiblePayment(command.paymentId, command.owner);
     const refused = (code: RefundAnswer["code"]) => refundAnswer(command, code, record, []);
     if (record === undefined || record.state === null) return refused("reservation_not_found");
     const existing = this.state.refund(command.paymentId, command.refundId);

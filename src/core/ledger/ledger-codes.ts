@@ -25,7 +25,7 @@ export const LEDGER_CODES = {
   released: "The reservation was released; its money and counts returned to every limit.",
   expired: "The reservation outlived its time to live and was released by the ledger.",
   reservation_not_found:
-    "No reservation exists for this payment id, or it belongs to another principal (answered alike: existence is not revealed).",
+    "No reservation exists for this payment id, or it belongs to another principal (answered alike: its state and money are not revealed).",
   reservation_expired:
     "The reservation had expired before the request; its money is back in the budgets.",
   reservation_released: "The reservation had been released before the request.",
