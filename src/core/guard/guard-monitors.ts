@@ -341,15 +341,13 @@ export class GuardMonitors {
    * funding: a campaign whose funding the engine switched spends mostly the new funder's).
    */
   private funderVelocityTrip(velocity: VelocityTrip, funder: FunderActivity): GuardTrip {
-    const windowMs = GUARD_WINDOWS.find((window) => window.name === velocity.window)!.ms;
-    const sinceMs = velocity.atMs - windowMs;
     return velocityTripOf(
       velocity,
       { kind: "funder", id: funder.funding },
       this.blame(
         velocity.atMs,
         velocity.window,
-        (campaign) =>
+        (campaign, sinceMs) =>
           (funder.granters.get(campaign.campaignId) ?? Number.NEGATIVE_INFINITY) > sinceMs,
       ),
     );
@@ -392,11 +390,13 @@ export class GuardMonitors {
   private blame(
     nowMs: number,
     windowName: GuardTrip["window"],
-    eligible: (campaign: CampaignMonitor) => boolean,
+    /** Whether a campaign may be blamed; `sinceMs` is where the window starts. */
+    eligible: (campaign: CampaignMonitor, sinceMs: number) => boolean,
   ): Pick<GuardTrip, "campaignIds" | "blamedVersions"> {
     const window = GUARD_WINDOWS.find((candidate) => candidate.name === windowName)!;
+    const sinceMs = nowMs - window.ms;
     const spenders = this.campaigns
-      .filter((campaign) => !campaign.isIdle(nowMs) && eligible(campaign))
+      .filter((campaign) => !campaign.isIdle(nowMs) && eligible(campaign, sinceMs))
       .map((campaign) => ({ campaign, spentMinor: campaign.spentMinor(nowMs, window) }))
       .filter(({ spentMinor }) => spentMinor > 0)
       .sort((left, right) => right.spentMinor - left.spentMinor)
