@@ -17,6 +17,12 @@ export class ApiFailure extends Error {
 /** A request slower than this is abandoned and reported (the server answers in milliseconds). */
 const REQUEST_TIMEOUT_MS = 15_000;
 
+/**
+ * Every answer is what the server holds now, never a copy the browser kept. Spread in rather than
+ * written in the request: the tests compile this file against Node's fetch, whose types lack it.
+ */
+const NO_STORE = { cache: "no-store" } as const;
+
 export interface ApiClient {
   json<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
   text(path: string): Promise<string>;
@@ -36,7 +42,7 @@ export function apiClient(token: string, onUnauthenticated: () => void): ApiClie
         headers,
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        cache: "no-store",
+        ...NO_STORE,
       });
     } catch (cause) {
       throw new ApiFailure(
@@ -81,6 +87,40 @@ export async function postAction<T>(api: ApiClient, path: string, body?: unknown
         throw error;
     }
   }
+}
+
+/** What one action came to; `what` names it where the panel shows the answer. */
+export type ActionAnswer<T> =
+  | { readonly ok: true; readonly what: string; readonly value: T }
+  | { readonly ok: false; readonly what: string; readonly text: string };
+
+export interface ActionRequest {
+  readonly what: string;
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+/**
+ * Sends each request after the one before has been answered (each is its own change, and the
+ * store writes one at a time anyway), and answers every one: a refusal is an answer, not a throw.
+ */
+export async function sendActions<T>(
+  api: ApiClient,
+  requests: readonly ActionRequest[],
+  onAnswer: (answer: ActionAnswer<T>) => void,
+): Promise<ActionAnswer<T>[]> {
+  const answers: ActionAnswer<T>[] = [];
+  for (const { what, path, body } of requests) {
+    let answer: ActionAnswer<T>;
+    try {
+      answer = { ok: true, what, value: await postAction<T>(api, path, body) };
+    } catch (error) {
+      answer = { ok: false, what, text: describeFailure(error) };
+    }
+    answers.push(answer);
+    onAnswer(answer);
+  }
+  return answers;
 }
 
 /** Checks a token without keeping it: the caller's record, or the failure. */

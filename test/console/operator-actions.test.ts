@@ -16,6 +16,7 @@ import {
   pauseAllSummary,
   pauseStance,
   pauseTargets,
+  pausingStance,
 } from "../../console/src/data/operator-actions.ts";
 
 const ON_CALL = ["operator"];
@@ -41,7 +42,10 @@ describe("pausing a campaign", () => {
         allowed: false,
         why: "Pausing needs the operator role.",
       });
+      // The change page tells them so instead of listing campaigns they may not pause.
+      expect(pausingStance(roles)).toEqual(pauseStance("running", roles));
     }
+    expect(pausingStance(ON_CALL)).toEqual({ allowed: true, why: "" });
   });
 
   /** The campaign list's rows as the change page keys them: phase, and the status shown. */

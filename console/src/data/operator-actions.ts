@@ -13,8 +13,18 @@ import { type ActionStance, allowed, refused } from "./change-actions.ts";
 /** A campaign's schedule phase (paused is one) and the status shown, which a kill overrides. */
 export type CampaignPhase = CampaignApiRow["phase"];
 
+/** What the API answers an operator's action with: the change it was recorded as. */
+export interface RecordedAction {
+  readonly id: string;
+}
+
 /** Campaigns one "pause them all" pauses at most, one request each (a kill names 32 too). */
 export const PAUSE_ALL_MAX = 32;
+
+/** Whether this person may pause campaigns at all: the API lets operators only. */
+export function pausingStance(roles: readonly string[]): ActionStance {
+  return roles.includes("operator") ? allowed : refused("Pausing needs the operator role.");
+}
 
 /**
  * Whether this person may pause a campaign now. `phase` is the campaign list's (undefined: the
@@ -26,7 +36,8 @@ export function pauseStance(
   phase: CampaignPhase | undefined,
   roles: readonly string[],
 ): ActionStance {
-  if (!roles.includes("operator")) return refused("Pausing needs the operator role.");
+  const pausing = pausingStance(roles);
+  if (!pausing.allowed) return pausing;
   if (phase === undefined) return refused("Not an active campaign: there is nothing to pause.");
   if (phase === "paused") return refused("Paused already; resuming is a change request.");
   return allowed;
@@ -65,9 +76,8 @@ export function pauseAllStance(
   const campaignIds = targets
     .filter((target) => target.stance.allowed)
     .map((target) => target.campaignId);
-  if (!roles.includes("operator")) {
-    return { ...refused("Pausing needs the operator role."), campaignIds: [] };
-  }
+  const pausing = pausingStance(roles);
+  if (!pausing.allowed) return { ...pausing, campaignIds: [] };
   if (campaignIds.length === 0) {
     return { ...refused("None of its campaigns can be paused now."), campaignIds };
   }

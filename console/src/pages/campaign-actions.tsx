@@ -5,7 +5,8 @@
  * born active, named here with its link. Raising a limit or resuming is a change request.
  */
 import { useState } from "preact/hooks";
-import { type ApiClient, describeFailure, postAction, type TokenRecord } from "../api.ts";
+import type { ActionAnswer, ApiClient, TokenRecord } from "../api.ts";
+import { AnswerLine } from "../components/answer-line.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { ReasonField } from "../components/reason-field.tsx";
 import { reasonProblem } from "../data/change-review.ts";
@@ -17,19 +18,12 @@ import {
   limitsText,
   loweredLimitsDraft,
   pauseStance,
+  type RecordedAction,
 } from "../data/operator-actions.ts";
 import { hrefOf } from "../data/route.ts";
+import { useAction } from "../use-action.ts";
 
 type ActionName = "Pause" | "Lower limits";
-
-type Answer =
-  | { readonly ok: true; readonly what: ActionName; readonly changeId: string }
-  | { readonly ok: false; readonly what: ActionName; readonly text: string };
-
-/** What the API answers an operator's action with: the change it was recorded as. */
-interface RecordedAction {
-  readonly id: string;
-}
 
 export function CampaignActions({
   api,
@@ -50,8 +44,8 @@ export function CampaignActions({
 }) {
   const [reason, setReason] = useState("");
   const [typed, setTyped] = useState<LimitsTyped>({});
-  const [busy, setBusy] = useState(false);
-  const [answer, setAnswer] = useState<Answer | undefined>(undefined);
+  const action = useAction<RecordedAction>(api);
+  const { busy, answer } = action;
   // Operators only: the API lets no other role pause or lower (http-api.md).
   if (!who.roles.includes("operator")) return null;
   const reasonCheck = reasonProblem(reason);
@@ -60,19 +54,9 @@ export function CampaignActions({
   const draft = loweredLimitsDraft(limits, typed);
   const base = `/v1/campaigns/${encodeURIComponent(campaignId)}`;
   const run = async (what: ActionName, path: string, body: unknown) => {
-    setBusy(true);
-    setAnswer(undefined);
-    try {
-      const recorded = await postAction<RecordedAction>(api, path, body);
-      setAnswer({ ok: true, what, changeId: recorded.id });
-      setTyped({});
-    } catch (error) {
-      setAnswer({ ok: false, what, text: describeFailure(error) });
-    } finally {
-      setBusy(false);
-      // Either way the page shows what is now in force (a refusal may mean someone else acted).
-      reload();
-    }
+    if ((await action.run(what, path, body)).ok) setTyped({});
+    // Either way the page shows what is now in force (a refusal may mean someone else acted).
+    reload();
   };
   return (
     <div class="operations" data-testid="campaign-actions">
@@ -101,7 +85,7 @@ export function CampaignActions({
           {!pause.allowed ? pause.why : reasonCheck === undefined ? "" : "Write a reason first."}
         </span>
       </div>
-      {answer?.what === "Pause" ? <ActionAnswer answer={answer} /> : null}
+      {answer?.what === "Pause" ? <RecordedAnswer answer={answer} /> : null}
       <fieldset class="lower-limits" data-testid="lower-limits">
         <legend>Lower limits (minor units of {currency})</legend>
         {LOWERABLE_LIMITS.map(({ key, label }) => {
@@ -162,28 +146,24 @@ export function CampaignActions({
               : (draft.general ?? "")}
           </span>
         </div>
-        {answer?.what === "Lower limits" ? <ActionAnswer answer={answer} /> : null}
+        {answer?.what === "Lower limits" ? <RecordedAnswer answer={answer} /> : null}
       </fieldset>
     </div>
   );
 }
 
 /** What the API answered, beside the action: the change it was recorded as, or its refusal. */
-function ActionAnswer({ answer }: { answer: Answer }) {
+function RecordedAnswer({ answer }: { answer: ActionAnswer<RecordedAction> }) {
   return (
-    <p
-      class={`state ${answer.ok ? "" : "state-error"}`}
-      role={answer.ok ? "status" : "alert"}
-      data-testid="campaign-action-answer"
-    >
-      {answer.ok ? (
+    <AnswerLine
+      answer={answer}
+      testId="campaign-action-answer"
+      done={(recorded, what) => (
         <>
-          {answer.what}: done, recorded as{" "}
-          <a href={hrefOf({ page: "change", changeId: answer.changeId })}>{answer.changeId}</a>.
+          {what}: done, recorded as{" "}
+          <a href={hrefOf({ page: "change", changeId: recorded.id })}>{recorded.id}</a>.
         </>
-      ) : (
-        `${answer.what}: ${answer.text}`
       )}
-    </p>
+    />
   );
 }

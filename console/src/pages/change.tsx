@@ -7,13 +7,8 @@
  * Operators roll it out, back, kill its campaigns or pause them (POST /v1/campaigns/{id}/pause).
  */
 import { useState } from "preact/hooks";
-import {
-  type ApiClient,
-  ApiFailure,
-  describeFailure,
-  postAction,
-  type TokenRecord,
-} from "../api.ts";
+import { type ActionAnswer, type ApiClient, ApiFailure, type TokenRecord } from "../api.ts";
+import { AnswerLine } from "../components/answer-line.tsx";
 import { PairedBarChart } from "../components/charts.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { ReasonField } from "../components/reason-field.tsx";
@@ -48,8 +43,11 @@ import {
   pauseAllStance,
   pauseAllSummary,
   pauseTargets,
+  pausingStance,
+  type RecordedAction,
 } from "../data/operator-actions.ts";
 import { hrefOf } from "../data/route.ts";
+import { useAction } from "../use-action.ts";
 import { useApi } from "../use-api.ts";
 import { readCampaigns } from "./campaigns.tsx";
 
@@ -371,26 +369,16 @@ function Decision({
   const stance = approvalStance(change, who.principalId, who.roles);
   const [reason, setReason] = useState("");
   const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [answer, setAnswer] = useState<string | undefined>(undefined);
+  const { busy, answer, run } = useAction(api);
   const act = async (action: "approve" | "reject") => {
     if (action === "reject") {
       setTouched(true);
       if (reasonProblem(reason) !== undefined) return;
     }
-    setBusy(true);
-    setAnswer(undefined);
     const path = `/v1/changes/${encodeURIComponent(change.id)}/${action}`;
     const body =
       action === "approve" ? { contentHash: change.contentHash } : { reason: reason.trim() };
-    try {
-      await postAction(api, path, body);
-      reload();
-    } catch (error) {
-      setAnswer(describeFailure(error));
-    } finally {
-      setBusy(false);
-    }
+    if ((await run(action, path, body)).ok) reload();
   };
   const problem = touched ? reasonProblem(reason) : undefined;
   return (
@@ -442,9 +430,9 @@ function Decision({
           Reject
         </button>
       </div>
-      {answer === undefined ? null : (
+      {answer === undefined || answer.ok ? null : (
         <p class="state state-error" role="alert" data-testid="decision-refused">
-          {answer}
+          {answer.text}
         </p>
       )}
     </div>
@@ -556,25 +544,15 @@ function Operations({
 }) {
   const [reason, setReason] = useState("");
   const [shares, setShares] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [answer, setAnswer] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const action = useAction(api);
+  const busy = action.busy;
   const campaignIds = (change.assessment?.diff.campaigns ?? []).map(
     (campaign) => campaign.campaignId,
   );
   const reasonCheck = reasonProblem(reason);
   const parsedShares = parseStageShares(shares);
   const run = async (what: string, path: string, body: unknown) => {
-    setBusy(true);
-    setAnswer(undefined);
-    try {
-      await postAction(api, path, body);
-      setAnswer({ ok: true, text: `${what}: done.` });
-      reload();
-    } catch (error) {
-      setAnswer({ ok: false, text: `${what}: ${describeFailure(error)}` });
-    } finally {
-      setBusy(false);
-    }
+    if ((await action.run(what, path, body)).ok) reload();
   };
   const base = `/v1/changes/${encodeURIComponent(change.id)}`;
   const isAdmin = who.roles.includes("admin");
@@ -585,6 +563,7 @@ function Operations({
   const rollout = rolloutStance(change, who.roles);
   const rollback = rollbackStance(change, who.roles);
   const kill = killStance(campaignIds, who.roles);
+  const pausing = pausingStance(who.roles);
   return (
     <div class="operations" data-testid="operations">
       <h2>Operations</h2>
@@ -701,8 +680,11 @@ function Operations({
               }
             />
             {kill.allowed ? null : <span class="sub">{kill.why}</span>}
+            {campaignIds.length === 0 || pausing.allowed ? null : (
+              <span class="sub">{pausing.why}</span>
+            )}
           </div>
-          {campaignIds.length === 0 ? null : (
+          {campaignIds.length === 0 || !pausing.allowed ? null : (
             <PauseCampaigns
               api={api}
               campaignIds={campaignIds}
@@ -713,15 +695,7 @@ function Operations({
           )}
         </div>
       ) : null}
-      {answer === undefined ? null : (
-        <p
-          class={`state ${answer.ok ? "" : "state-error"}`}
-          role={answer.ok ? "status" : "alert"}
-          data-testid="operation-answer"
-        >
-          {answer.text}
-        </p>
-      )}
+      <AnswerLine answer={action.answer} testId="operation-answer" />
     </div>
   );
 }
@@ -827,6 +801,13 @@ function RolloutTable({ change, rollout }: { change: ChangeWithRollout; rollout:
   );
 }
 
+/** A pause's answer, named by the campaign it was for (its `what`). */
+function pauseOutcome(answer: ActionAnswer<RecordedAction>): PauseOutcome {
+  return answer.ok
+    ? { campaignId: answer.what, ok: true, changeId: answer.value.id }
+    : { campaignId: answer.what, ok: false, message: answer.text };
+}
+
 /**
  * Pausing the campaigns a change reaches (operators; one request each, in force at once): one at
  * a time, or every one that may be paused with one confirmation. Their statuses come from
@@ -854,7 +835,8 @@ function PauseCampaigns({
     [],
     10_000,
   );
-  const [busy, setBusy] = useState(false);
+  const action = useAction<RecordedAction>(api);
+  const busy = action.busy;
   const [outcomes, setOutcomes] = useState<ReadonlyMap<string, PauseOutcome>>(new Map());
   const [summary, setSummary] = useState<string | undefined>(undefined);
   if (loaded.state === "loading") return <Loading what="the statuses of its campaigns" />;
@@ -863,29 +845,20 @@ function PauseCampaigns({
   const targets = pauseTargets(campaignIds, campaigns, who.roles);
   const all = pauseAllStance(targets, who.roles);
   const pauseEach = async (ids: readonly string[]) => {
-    setBusy(true);
     setSummary(undefined);
     const answered = new Map(outcomes);
-    const batch: PauseOutcome[] = [];
-    // One after another: each is its own change, and the store writes one at a time anyway.
-    for (const campaignId of ids) {
-      let outcome: PauseOutcome;
-      try {
-        const recorded = await postAction<{ id: string }>(
-          api,
-          `/v1/campaigns/${encodeURIComponent(campaignId)}/pause`,
-          { reason: reason.trim() },
-        );
-        outcome = { campaignId, ok: true, changeId: recorded.id };
-      } catch (error) {
-        outcome = { campaignId, ok: false, message: describeFailure(error) };
-      }
-      answered.set(campaignId, outcome);
-      batch.push(outcome);
-      setOutcomes(new Map(answered));
-    }
-    if (ids.length > 1) setSummary(pauseAllSummary(batch));
-    setBusy(false);
+    const batch = await action.runEach(
+      ids.map((campaignId) => ({
+        what: campaignId,
+        path: `/v1/campaigns/${encodeURIComponent(campaignId)}/pause`,
+        body: { reason: reason.trim() },
+      })),
+      (answer) => {
+        answered.set(answer.what, pauseOutcome(answer));
+        setOutcomes(new Map(answered));
+      },
+    );
+    if (ids.length > 1) setSummary(pauseAllSummary(batch.map(pauseOutcome)));
     reload();
   };
   return (

@@ -4,6 +4,7 @@
  */
 import { useState } from "preact/hooks";
 import { type ApiClient, ApiFailure, describeFailure, type TokenRecord } from "../api.ts";
+import { AnswerLine } from "../components/answer-line.tsx";
 import { BarChart, LineChart } from "../components/charts.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { saveFile } from "../components/download.ts";
@@ -34,6 +35,7 @@ import {
   incidentReasonProblem,
   parseCostMinor,
 } from "../data/incident-actions.ts";
+import { useAction } from "../use-action.ts";
 import { useApi } from "../use-api.ts";
 
 interface TimelineEntry {
@@ -475,30 +477,16 @@ function IncidentActions({
   const higher = higherSeverities(incident.severity);
   const [severity, setSeverity] = useState(higher[0] ?? "");
   const [cost, setCost] = useState("0");
-  const [busy, setBusy] = useState(false);
-  const [answer, setAnswer] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const { busy, answer, run: send } = useAction(api);
   const reasonCheck = incidentReasonProblem(reason);
   const costCheck = parseCostMinor(cost);
   const stance = (action: IncidentActionName) => incidentActionStance(incident, action, roles);
   const base = `/v1/incidents/${encodeURIComponent(incident.id)}`;
   /** Sends one action; whether the API took it. */
   const run = async (what: string, verb: string, body?: unknown): Promise<boolean> => {
-    setBusy(true);
-    setAnswer(undefined);
-    try {
-      await api.json(`${base}/${verb}`, {
-        method: "POST",
-        ...(body === undefined ? {} : { body }),
-      });
-      setAnswer({ ok: true, text: `${what}: done.` });
-      reload();
-      return true;
-    } catch (error) {
-      setAnswer({ ok: false, text: `${what}: ${describeFailure(error)}` });
-      return false;
-    } finally {
-      setBusy(false);
-    }
+    const sent = await send(what, `${base}/${verb}`, body);
+    if (sent.ok) reload();
+    return sent.ok;
   };
   const why = (action: IncidentActionName) => {
     const found = stance(action);
@@ -616,15 +604,7 @@ function IncidentActions({
         />
         {why("resolve")}
       </div>
-      {answer === undefined ? null : (
-        <p
-          class={`state ${answer.ok ? "" : "state-error"}`}
-          role={answer.ok ? "status" : "alert"}
-          data-testid="incident-action-answer"
-        >
-          {answer.text}
-        </p>
-      )}
+      <AnswerLine answer={answer} testId="incident-action-answer" />
     </div>
   );
 }

@@ -5,13 +5,7 @@
  * (POST /v1/breakers/{id}/acknowledge | reset), each with a confirmation.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import {
-  type ApiClient,
-  ApiFailure,
-  describeFailure,
-  postAction,
-  type TokenRecord,
-} from "../api.ts";
+import { type ApiClient, ApiFailure, type TokenRecord } from "../api.ts";
 import { BarChart, LineChart } from "../components/charts.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { Empty, Failed, Loading } from "../components/states.tsx";
@@ -24,6 +18,7 @@ import {
 } from "../data/format.ts";
 import { type LiveSample, liveSampleFromText, summarizeLive } from "../data/live.ts";
 import { type BreakerMove, breakerMoveStance } from "../data/operator-actions.ts";
+import { useAction } from "../use-action.ts";
 
 const POLL_MS = 2_000;
 /** Scrapes kept: two minutes at one every 2 s. */
@@ -350,22 +345,10 @@ function BreakerMoves({
   breaker: Breaker;
   moved: (breakerId: string, state: string) => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [refusal, setRefusal] = useState<string | undefined>(undefined);
+  const { busy, answer, run } = useAction<{ breakerId: string; state: string }>(api);
   const send = async (move: BreakerMove, label: string) => {
-    setBusy(true);
-    setRefusal(undefined);
-    try {
-      const answer = await postAction<{ breakerId: string; state: string }>(
-        api,
-        `/v1/breakers/${encodeURIComponent(breaker.breakerId)}/${move}`,
-      );
-      moved(breaker.breakerId, answer.state);
-    } catch (error) {
-      setRefusal(`${label}: ${describeFailure(error)}`);
-    } finally {
-      setBusy(false);
-    }
+    const sent = await run(label, `/v1/breakers/${encodeURIComponent(breaker.breakerId)}/${move}`);
+    if (sent.ok) moved(breaker.breakerId, sent.value.state);
   };
   const stances = MOVES.map(({ move }) => breakerMoveStance(breaker.state, move, who.roles));
   // Armed, neither move applies: one sentence says so.
@@ -384,9 +367,9 @@ function BreakerMoves({
         />
       ))}
       {why.length === 0 ? null : <span class="sub">{why.join(" ")}</span>}
-      {refusal === undefined ? null : (
+      {answer === undefined || answer.ok ? null : (
         <span class="field-problem" role="alert" data-testid="breaker-refusal">
-          {refusal}
+          {`${answer.what}: ${answer.text}`}
         </span>
       )}
     </div>
