@@ -1,14 +1,19 @@
 /**
  * On-call's immediate actions in the console (console/src/data/operator-actions.ts): who may pause
  * a campaign and when, the campaigns of a change one "pause them all" pauses and its summary, a
- * lowering of limits as typed (raises and removals refused as the API refuses them), and the
- * breaker moves each state allows.
+ * lowering of limits as typed (raises and removals refused as the API refuses them, proven
+ * against the server's own check over generated limits and typing), and the breaker moves each
+ * state allows.
  */
+import { fc, test as propertyTest } from "@fast-check/vitest";
 import { describe, expect, test } from "vitest";
 import type { CampaignStatus } from "../../console/src/data/campaigns.ts";
 import {
   breakerMoveStance,
   type CampaignPhase,
+  AMOUNT_MINOR_MAX as CONSOLE_AMOUNT_MINOR_MAX,
+  type LimitsTyped,
+  LOWERABLE_LIMITS,
   limitsText,
   loweredLimitsDraft,
   PAUSE_ALL_MAX,
@@ -18,6 +23,11 @@ import {
   pauseTargets,
   pausingStance,
 } from "../../console/src/data/operator-actions.ts";
+import { loweredLimits } from "../../src/core/change/operator-edits.ts";
+import { REFUND_RESTORES } from "../../src/core/ledger/refund.ts";
+import { type Campaign, campaignSchema, limitsSchema } from "../../src/core/model/campaign.ts";
+import { AMOUNT_MINOR_MAX } from "../../src/core/money.ts";
+import { validCampaign } from "../support/documents.ts";
 
 const ON_CALL = ["operator"];
 
@@ -167,6 +177,24 @@ describe("lowering a campaign's limits", () => {
     });
   });
 
+  test("a new limit above the largest amount the API takes is refused; a huge raise is a raise", () => {
+    // The console restates the server's largest amount (it imports nothing from src/).
+    expect(CONSOLE_AMOUNT_MINOR_MAX).toBe(AMOUNT_MINOR_MAX);
+    expect(
+      loweredLimitsDraft(limits, {
+        perPaymentCapMinor: String(AMOUNT_MINOR_MAX + 1),
+        spendPerMinuteMaxMinor: String(AMOUNT_MINOR_MAX),
+      }),
+    ).toEqual({
+      ok: false,
+      problems: { perPaymentCapMinor: "At most 1000000000000000 minor units." },
+    });
+    expect(loweredLimitsDraft(limits, { totalBudgetMinor: "1".padEnd(22, "0") })).toEqual({
+      ok: false,
+      problems: { totalBudgetMinor: "Raises it from 500000: raising is a change request." },
+    });
+  });
+
   test("nothing lowered is not a lowering", () => {
     expect(loweredLimitsDraft(limits, {})).toEqual({
       ok: false,
@@ -179,6 +207,142 @@ describe("lowering a campaign's limits", () => {
       problems: {},
       general: "No limit is lowered yet.",
     });
+  });
+});
+
+/**
+ * What the server does with a lowering (POST /v1/campaigns/{id}/lower-limits): the body's
+ * `limits` checked by the campaign's schema, then the active campaign with those limits checked
+ * by `loweredLimits` — the same two steps as src/server/change-routes.ts.
+ */
+function serverLowering(active: Campaign, limits: Readonly<Record<string, unknown>>) {
+  const parsed = limitsSchema.safeParse(limits);
+  if (!parsed.success) return { ok: false as const, refusal: "body_invalid" };
+  const result = loweredLimits(active, { ...active, limits: parsed.data });
+  return result.ok
+    ? { ok: true as const, limits: parsed.data, lowered: result.lowered }
+    : { ok: false as const, refusal: result.message };
+}
+
+/**
+ * The limits a person means by what they typed, whatever the console makes of it: an untouched
+ * field keeps its limit, an empty one has none, the rest are the integers typed (past 2^53 the
+ * nearest number, as JSON would carry it).
+ */
+function meantLimits(
+  current: Readonly<Record<string, unknown>>,
+  typed: LimitsTyped,
+): Record<string, unknown> {
+  const limits: Record<string, unknown> = { ...current };
+  for (const { key } of LOWERABLE_LIMITS) {
+    const text = typed[key];
+    if (text === undefined) continue;
+    if (text.trim() === "") delete limits[key];
+    else limits[key] = Number(text.trim());
+  }
+  return limits;
+}
+
+const moneyArbitrary = fc.oneof(
+  fc.integer({ min: 1, max: 1_000 }),
+  fc.integer({ min: 1, max: AMOUNT_MINOR_MAX }),
+);
+
+/** A campaign's active limits, as valid as the schema makes them. */
+const activeLimitsArbitrary = fc.record(
+  {
+    totalBudgetMinor: moneyArbitrary,
+    dailyBudgetMinor: moneyArbitrary,
+    perPaymentCapMinor: moneyArbitrary,
+    spendPerMinuteMaxMinor: moneyArbitrary,
+    refundRestores: fc.constantFrom(...REFUND_RESTORES),
+    perUser: fc.record(
+      { countPerDay: fc.integer({ min: 1, max: 100 }), amountPerDayMinor: moneyArbitrary },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: ["totalBudgetMinor"] },
+);
+
+/** An integer as a person might type it: padded, or with leading zeros. */
+function integerText(value: bigint): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.constantFrom("", " ", "\t"), fc.nat(3), fc.constantFrom("", " "))
+    .map(
+      ([before, zeros, after]) =>
+        `${before}${value < 0n ? "-" : ""}${"0".repeat(zeros)}${value < 0n ? -value : value}${after}`,
+    );
+}
+
+/** What may be typed over a limit: nothing, or an integer — a lowering most often. */
+function typedAmountArbitrary(before: number | undefined): fc.Arbitrary<string> {
+  const near = before === undefined ? [] : [before - 1, before, before + 1];
+  // The edges: no limit below 1, none above the largest amount, no exact number past 2^53.
+  const edges = [0, 1, -1, AMOUNT_MINOR_MAX, AMOUNT_MINOR_MAX + 1, Number.MAX_SAFE_INTEGER];
+  const value = fc.oneof(
+    { weight: 4, arbitrary: fc.bigInt({ min: 1n, max: BigInt(before ?? AMOUNT_MINOR_MAX) }) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...[...near, ...edges].map(BigInt), 2n ** 53n + 1n, 10n ** 21n),
+    },
+    { weight: 1, arbitrary: fc.bigInt({ min: 1n, max: BigInt(AMOUNT_MINOR_MAX) }) },
+    { weight: 1, arbitrary: fc.bigInt({ min: -(10n ** 21n), max: 10n ** 21n }) },
+  );
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constantFrom("", "  ") },
+    { weight: 5, arbitrary: value.chain(integerText) },
+  );
+}
+
+const loweringArbitrary = activeLimitsArbitrary.chain((limits) =>
+  fc.tuple(
+    fc.constant(limits),
+    fc.record(
+      Object.fromEntries(
+        LOWERABLE_LIMITS.map(({ key }) => [key, typedAmountArbitrary(limits[key])]),
+      ) as Record<keyof LimitsTyped, fc.Arbitrary<string>>,
+      // A field left out is one left as it was.
+      { requiredKeys: [] },
+    ),
+  ),
+);
+
+describe("the lowering the console drafts is the one the server takes", () => {
+  const campaign = validCampaign();
+
+  propertyTest.prop([loweringArbitrary], { numRuns: 2_000 })(
+    "accepted exactly when the server accepts what was meant, with the same limits",
+    ([limits, typed]) => {
+      const active = campaignSchema.parse({ ...campaign, limits });
+      const draft = loweredLimitsDraft(active.limits, typed);
+      const server = serverLowering(active, meantLimits(active.limits, typed));
+      expect(draft.ok, JSON.stringify({ draft, server })).toBe(server.ok);
+      if (draft.ok && server.ok) {
+        expect(draft.limits).toEqual(server.limits);
+        expect(draft.lowered).toBe(server.lowered.length);
+        // What the console sends is what it means.
+        expect(serverLowering(active, draft.limits)).toEqual(server);
+      }
+      if (!draft.ok && !server.ok && server.refusal === "no limit is lowered") {
+        expect(draft).toEqual({ ok: false, problems: {}, general: "No limit is lowered yet." });
+      }
+    },
+  );
+
+  propertyTest.prop(
+    [
+      activeLimitsArbitrary,
+      fc.constantFrom(...LOWERABLE_LIMITS.map(({ key }) => key)),
+      fc.oneof(
+        fc.constantFrom("5.00", "1e3", "+5", "0x10", "5 000", "1_000", "５", "Infinity", "NaN"),
+        fc.string({ minLength: 1 }).filter((text) => !/^\s*-?\d*\s*$/.test(text)),
+      ),
+    ],
+    { numRuns: 500 },
+  )("text that is no whole number is refused beside its field", (limits, key, text) => {
+    const draft = loweredLimitsDraft(limits, { [key]: text });
+    expect(draft.ok).toBe(false);
+    if (!draft.ok) expect(draft.problems[key]).toBe("A whole number of minor units.");
   });
 });
 

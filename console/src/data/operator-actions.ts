@@ -120,6 +120,12 @@ export type LowerableLimit = (typeof LOWERABLE_LIMITS)[number]["key"];
 
 export type LimitsTyped = Readonly<Partial<Record<LowerableLimit, string>>>;
 
+/**
+ * The largest amount the API takes in any money field (src/core/money.ts, 10^15 minor units),
+ * below 2^53: a new limit above it is refused even though it lowers nothing.
+ */
+export const AMOUNT_MINOR_MAX = 1_000_000_000_000_000;
+
 /** The text each field starts with: the active limit, or empty where the campaign has none. */
 export function limitsText(
   limits: Readonly<Record<string, unknown>>,
@@ -144,8 +150,8 @@ export type LoweredDraft =
 
 /**
  * The campaign's whole new `limits` from what was typed, or why the API would refuse it: a limit
- * may fall or appear, never rise or go (removing a limit raises it); the rest of `limits`
- * (per-user caps, refunds) is kept as it is; at least one must fall.
+ * may fall or appear (up to the largest amount), never rise or go (removing a limit raises it);
+ * the rest of `limits` (per-user caps, refunds) is kept as it is; at least one must fall.
  */
 export function loweredLimitsDraft(
   current: Readonly<Record<string, unknown>>,
@@ -165,13 +171,18 @@ export function loweredLimitsDraft(
       problems[key] = "A whole number of minor units.";
       continue;
     }
+    // Digits only, so a whole number; past 2^53 rounded, but then above the largest amount too.
     const after = Number(text);
-    if (!Number.isSafeInteger(after) || after < 1) {
+    if (after < 1) {
       problems[key] = "At least 1 minor unit.";
       continue;
     }
     if (before !== undefined && after > before) {
       problems[key] = `Raises it from ${before}: raising is a change request.`;
+      continue;
+    }
+    if (after > AMOUNT_MINOR_MAX) {
+      problems[key] = `At most ${AMOUNT_MINOR_MAX} minor units.`;
       continue;
     }
     if (after !== before) lowered += 1;
