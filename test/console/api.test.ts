@@ -1,15 +1,117 @@
 /**
- * The console's way out (console/src/api.ts), with a fake ApiClient (client code, not a store):
- * a panel's actions as `useAction` sends them — one after another, each answered, the API's
- * refusal in its one sentence, never a throw.
+ * The console's way out (console/src/api.ts), with a fake ApiClient or a stubbed fetch (client
+ * code, not a store): `postAction` sends an action again only when another write to the change
+ * raced it, and at most three times; a panel's actions as `useAction` sends them — one after
+ * another, each answered, the API's refusal in its one sentence, never a throw.
  */
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import {
   type ActionAnswer,
   type ApiClient,
   ApiFailure,
+  apiClient,
+  postAction,
   sendActions,
 } from "../../console/src/api.ts";
+
+/** What the stubbed server answers, one per request, in order; a string is a network failure. */
+type Scripted = { readonly status: number; readonly body: unknown } | string;
+
+/** The requests fetch was asked for, answered from `script`. */
+function stubFetch(script: readonly Scripted[]) {
+  const requests: { url: string; method: string | undefined; body: unknown }[] = [];
+  vi.stubGlobal("fetch", async (url: string, init: { method?: string; body?: string }) => {
+    requests.push({
+      url,
+      method: init.method,
+      body: init.body === undefined ? undefined : JSON.parse(init.body),
+    });
+    const next = script[requests.length - 1];
+    if (next === undefined) throw new Error(`request ${requests.length} was not expected`);
+    if (typeof next === "string") throw new TypeError(next);
+    return new Response(typeof next.body === "string" ? next.body : JSON.stringify(next.body), {
+      status: next.status,
+      headers: { "content-type": "application/json" },
+    });
+  });
+  return requests;
+}
+
+const raced = {
+  status: 409,
+  body: {
+    code: "concurrent_update",
+    message: "change-7: change-7 changed meanwhile; read it again",
+  },
+};
+const ROLLBACK = "/v1/changes/change-7/rollback";
+const REASON = { reason: "the stage overspent its forecast" };
+
+describe("postAction's retry", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+  const api = () => apiClient("token", () => {});
+
+  test("a write that raced another is sent again, the same, until it goes through", async () => {
+    const requests = stubFetch([raced, raced, { status: 200, body: { id: "change-7" } }]);
+    expect(await postAction(api(), ROLLBACK, REASON)).toEqual({ id: "change-7" });
+    expect(requests).toEqual(
+      Array.from({ length: 3 }, () => ({ url: ROLLBACK, method: "POST", body: REASON })),
+    );
+  });
+
+  test("at most three times again: the fourth race is the answer", async () => {
+    const requests = stubFetch([raced, raced, raced, raced, { status: 200, body: {} }]);
+    const failure = await postAction(api(), ROLLBACK, REASON).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiFailure);
+    expect(failure).toMatchObject({ status: 409, code: "concurrent_update" });
+    expect(requests).toHaveLength(4);
+  });
+
+  test.each<[string, Scripted]>([
+    ["an answer", { status: 200, body: { id: "change-7" } }],
+    [
+      "another refusal",
+      { status: 409, body: { code: "not_a_pause", message: "campaign c is paused already" } },
+    ],
+    [
+      "an incident's race, which the incident service has retried already",
+      { status: 409, body: { code: "incident.concurrent_update", message: "read it again" } },
+    ],
+    ["a body the server refused", { status: 400, body: { code: "body_invalid", message: "no" } }],
+    ["a proxy's error page", { status: 502, body: "<html>bad gateway</html>" }],
+    ["no answer at all", "fetch failed"],
+  ])("not sent again after %s", async (_, answer) => {
+    const requests = stubFetch([answer, { status: 200, body: { id: "change-8" } }]);
+    const outcome = await postAction(api(), ROLLBACK, REASON).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    expect(requests).toHaveLength(1);
+    if (typeof answer !== "string" && answer.status === 200) {
+      expect(outcome).toEqual({ value: { id: "change-7" } });
+    } else {
+      expect("error" in outcome && outcome.error).toBeInstanceOf(ApiFailure);
+    }
+  });
+
+  test("a race, then another refusal: that refusal is the answer (a fake client)", async () => {
+    let sent = 0;
+    const codes = ["concurrent_update", "rollout_in_progress"];
+    const fake: ApiClient = {
+      json: async () => {
+        sent += 1;
+        throw new ApiFailure(409, codes[sent - 1] ?? "unexpected", "refused");
+      },
+      text: () => Promise.reject(new Error("not used")),
+    };
+    await expect(postAction(fake, ROLLBACK, REASON)).rejects.toMatchObject({
+      code: "rollout_in_progress",
+    });
+    expect(sent).toBe(2);
+  });
+});
 
 interface Sent {
   readonly path: string;
