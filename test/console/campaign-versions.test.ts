@@ -10,6 +10,7 @@ import {
   versionDifferences,
   versionRows,
 } from "../../console/src/data/campaign-versions.ts";
+import { changeMarks } from "../../console/src/data/change-review.ts";
 import { VERSION_STATES, type VersionPage } from "../../src/control/document-history.ts";
 
 /**
@@ -86,46 +87,49 @@ describe("version rows", () => {
     expect(rows[3]).toMatchObject({ writtenAtMs: null, activatedAtMs: null });
   });
 
-  test("the change to link, who wrote and approved it, and its marks", () => {
-    const [forced, policy, operator] = versionRows(
-      page([
-        entry(3, {
-          change: change("change-9", {
-            forced: [{ gate: "lint", adminIds: ["ada", "alan"], reason: "a reason long enough" }],
-            approvals: [],
-          }),
-          changeId: "change-9",
+  test("the change to link, who wrote and approved it, and its marks as its page words them", () => {
+    const versions = page([
+      entry(3, {
+        change: change("change-9", {
+          forced: [{ gate: "lint", adminIds: ["ada", "alan"], reason: "a reason long enough" }],
+          approvals: [],
         }),
-        entry(2, {
-          change: change("change-8", {
-            approvals: [{ reviewerId: "policy:auto-approval", at: "x", byPolicy: true }],
-          }),
-          changeId: "change-8",
+        changeId: "change-9",
+      }),
+      entry(2, {
+        change: change("change-8", {
+          approvals: [{ reviewerId: "policy:auto-approval", at: "x", byPolicy: true }],
         }),
-        entry(1, {
-          change: change("change-7", {
-            authorId: "olga",
-            approvals: [],
-            operatorAction: { kind: "lower_limits", reason: "the bank cut its share" },
-          }),
-          changeId: "change-7",
+        changeId: "change-8",
+      }),
+      entry(1, {
+        change: change("change-7", {
+          authorId: "olga",
+          approvals: [],
+          operatorAction: { kind: "lower_limits", reason: "the bank cut its share" },
         }),
-      ]),
-    );
+        changeId: "change-7",
+      }),
+    ]);
+    const [forced, policy, operator] = versionRows(versions);
     expect(forced).toMatchObject({
       changeId: "change-9",
       what: "title of change-9",
       by: "alice",
-      marks: ["forced past lint by ada and alan"],
+      marks: ["Forced past lint by ada and alan: a reason long enough"],
     });
     expect(policy).toMatchObject({
       by: "alice, approved by the policy",
-      marks: ["approved by the policy"],
+      marks: ["Approved by the policy: a low-risk change that needs no reviewer"],
     });
     expect(operator).toMatchObject({
       by: "olga",
-      marks: ["operator's lower limits, without review"],
+      marks: ["An operator's lower limits, without review: the bank cut its share"],
     });
+    // One wording wherever a change appears: the change page's.
+    for (const [index, row] of versionRows(versions).entries()) {
+      expect(row.marks).toEqual(changeMarks(versions.versions[index]!.change!));
+    }
   });
 
   test("a rollback links the change it undid; a retirement says so; a missing change is its id", () => {

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "vitest";
 import {
   approvalStance,
+  type ChangeMarked,
   type ChangeRequestView,
   changeMarks,
   moneyAbsence,
@@ -19,6 +20,13 @@ import {
 } from "../../console/src/data/change-review.ts";
 import { layoutPairedBars } from "../../console/src/data/chart-scale.ts";
 import { parseRoute } from "../../console/src/data/route.ts";
+import type { ChangeRequest } from "../../src/core/change/change-request.ts";
+
+/**
+ * The console restates the API's change (it imports nothing from src/): this does not compile
+ * (`npx tsc -p .`) once the server's change no longer carries what its marks are made of.
+ */
+const serverChangeIsMarked = (served: ChangeRequest): ChangeMarked => served;
 
 function side(perHour: number, shareBps = 0) {
   return {
@@ -157,6 +165,20 @@ describe("four eyes", () => {
       "Forced past lint by ada and alan: the 2025-01-16 variant, forced on purpose",
       "Approved by the policy: a low-risk change that needs no reviewer",
     ]);
+  });
+
+  test("an operator's action is marked with its kind and reason: it had no review", () => {
+    const lowered = change({
+      state: "active",
+      operatorAction: { kind: "lower_limits", reason: "the bank cut its share today" },
+    });
+    expect(changeMarks(lowered)).toEqual([
+      "An operator's lower limits, without review: the bank cut its share today",
+    ]);
+    // A change without one: absent from the API's change, null in a version's.
+    const { operatorAction: _, ...reviewed } = lowered;
+    expect(changeMarks(serverChangeIsMarked(reviewed as ChangeRequest))).toEqual([]);
+    expect(changeMarks({ ...lowered, operatorAction: null })).toEqual([]);
   });
 
   test("a reject needs a reason of 10 to 2,000 characters", () => {

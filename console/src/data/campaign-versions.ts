@@ -4,6 +4,7 @@
  * and the change behind it with that change's marks; and what an earlier version held that the
  * newest does not, field by field. Pure.
  */
+import { changeMarks } from "./change-review.ts";
 
 export type VersionState = "active" | "rolling_out" | "retired" | "rolled_back" | "superseded";
 
@@ -60,7 +61,7 @@ export interface VersionRow {
   /** What the version did, in words: the change's title, or what undid or took effect. */
   readonly what: string;
   readonly by: string;
-  /** The change's marks: forced gates, the policy's approval, an operator's action. */
+  /** The change's marks (`changeMarks`), or why a rollback undid it. */
   readonly marks: readonly string[];
 }
 
@@ -83,14 +84,7 @@ function marksOf(entry: VersionEntryView): string[] {
   if (change === null) return [];
   // A rollback's gates are not the undone change's: it carries why that change was undone.
   if (entry.rollback) return change.closingReason === null ? [] : [`why: ${change.closingReason}`];
-  const marks = change.forced.map(
-    (force) => `forced past ${force.gate} by ${force.adminIds.join(" and ")}`,
-  );
-  if (change.approvals.some((approval) => approval.byPolicy)) marks.push("approved by the policy");
-  if (change.operatorAction !== null) {
-    marks.push(`operator's ${change.operatorAction.kind.replace("_", " ")}, without review`);
-  }
-  return marks;
+  return changeMarks(change);
 }
 
 function whatOf(entry: VersionEntryView): string {

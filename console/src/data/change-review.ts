@@ -2,7 +2,8 @@
  * The change-review page's view of a change request (GET /v1/changes/{id}; docs/reference/
  * changes.md): the money first — simulated subsidy per hour and share of payments subsidised,
  * current against proposed, by scenario, region and funder — then whether this reader may
- * approve it and why not (four eyes), and the marks of forced and policy-approved changes. Pure.
+ * approve it and why not (four eyes), and the marks of forced, policy-approved and operators'
+ * changes, here and in a campaign's versions. Pure.
  */
 
 export interface SimulatedSide {
@@ -54,6 +55,8 @@ export interface ChangeRequestView {
   }[];
   readonly pendingForces: readonly ForceView[];
   readonly forced: readonly ForceView[];
+  /** An operator's pause or lowering: born active, without review. */
+  readonly operatorAction?: OperatorActionView | null;
   readonly acknowledgements: readonly {
     readonly findingKey: string;
     readonly reason: string;
@@ -90,6 +93,11 @@ export interface RefusedSubmission {
   readonly code: string;
   readonly message: string;
   readonly at: string;
+}
+
+export interface OperatorActionView {
+  readonly kind: string;
+  readonly reason: string;
 }
 
 export interface ForceView {
@@ -179,13 +187,30 @@ export function approvalStance(
   return { canApprove: true, why: "", approvalsMissing };
 }
 
-/** What marks a change carries wherever it appears: forced gates and the policy's approval. */
-export function changeMarks(change: Pick<ChangeRequestView, "forced" | "approvals">): string[] {
+/**
+ * What a change is marked by, in what the change page and a campaign's versions each read of it
+ * (GET /v1/changes/{id}, GET …/versions): its forces, approvals and operator's action.
+ */
+export interface ChangeMarked {
+  readonly forced: readonly Pick<ForceView, "gate" | "adminIds" | "reason">[];
+  readonly approvals: readonly { readonly byPolicy: boolean }[];
+  readonly operatorAction?: OperatorActionView | null;
+}
+
+/**
+ * What marks a change carries wherever it appears: forced gates, the policy's approval and an
+ * operator's action, each with its reason.
+ */
+export function changeMarks(change: ChangeMarked): string[] {
   const marks = change.forced.map(
     (force) => `Forced past ${force.gate} by ${force.adminIds.join(" and ")}: ${force.reason}`,
   );
   if (change.approvals.some((approval) => approval.byPolicy)) {
     marks.push("Approved by the policy: a low-risk change that needs no reviewer");
+  }
+  const action = change.operatorAction;
+  if (action != null) {
+    marks.push(`An operator's ${action.kind.replace("_", " ")}, without review: ${action.reason}`);
   }
   return marks;
 }
