@@ -741,7 +741,7 @@ describe("the console in a browser", () => {
       expect(newest).toContain("in force");
       const rolledBack = (await page.getByTestId("version-2").textContent()) ?? "";
       expect(rolledBack).toContain("rolled back");
-      expect(rolledBack).toContain("forced past lint by admin and second.admin");
+      expect(rolledBack).toContain("Forced past lint by admin and second.admin");
       expect(rolledBack).toContain("olivia");
 
       // Keyboard only: focus version 2's button, press Enter; what it held that the newest
