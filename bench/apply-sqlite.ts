@@ -12,7 +12,7 @@
  *   inserted with better-sqlite3 directly, same batch size, same durability, in the same run.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFastEvaluator } from "../src/core/evaluator/fast-evaluator.ts";
 import type { Snapshot } from "../src/core/evaluator/snapshot.ts";
@@ -27,6 +27,7 @@ import { applyOpenLoop, applySaturated } from "./apply-drivers.ts";
 import { ApplyOutcomes } from "./apply-outcomes.ts";
 import { applyRawInsertOpsPerSecond, readPassRows } from "./apply-raw-insert.ts";
 import { type Benchmark, measureThroughput, scaled } from "./benchmark.ts";
+import { OwnCpu } from "./process-cpu.ts";
 
 const SEED = 20250116;
 const CAMPAIGNS = 1_000;
@@ -126,6 +127,9 @@ async function measureAll(
       workload.warmUpPayments + 3 * workload.paymentsPerPass + openLoopArrivals,
     );
     const saturated = new ApplyOutcomes();
+    // The timed passes' CPU: whether the figure is bound by this thread, the writer or the cores.
+    const cpu = new OwnCpu();
+    let timedApplies = 0;
     let firstPass: readonly Payment[] | undefined;
     let passIndex = 0;
     const throughput = await measureThroughput({
@@ -135,14 +139,20 @@ async function measureAll(
       pass: async (stream) => {
         // Pass 0 is the warm-up; the first timed pass's rows become the baseline's rows.
         if (passIndex === 1) firstPass = stream;
+        const timed = passIndex > 0;
         passIndex += 1;
-        const outcomes = await applySaturated(service, stream, IN_FLIGHT);
+        const run = () => applySaturated(service, stream, IN_FLIGHT);
+        const outcomes = timed ? await cpu.measure(run) : await run();
+        if (timed) timedApplies += stream.length;
         saturated.add(outcomes);
         return outcomes.reservedMinor;
       },
     });
     context.progress(
       `saturated: ${throughput.passesOpsPerSecond.map((rate) => Math.round(rate)).join(", ")} apply/s per pass; ${saturated.describe()}`,
+    );
+    context.progress(
+      `saturated, timed passes: ${await cpu.describe(timedApplies, "apply", availableParallelism())}`,
     );
 
     const open = await applyOpenLoop(service, take(openLoopArrivals), {

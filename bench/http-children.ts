@@ -6,8 +6,8 @@
  * of this process, and — when this process dies without running hooks — by their stdin closing.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { cpuSecondsOf } from "./process-cpu.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SERVER_CHILD = fileURLToPath(new URL("./http-server-child.ts", import.meta.url));
@@ -115,24 +115,8 @@ async function startChild(
   // Read on after startup so a chatty child never blocks on a full pipe.
   child.stdout!.resume();
   child.stderr!.resume();
-  const cpuSeconds = () => (child.pid === undefined ? undefined : processCpuSeconds(child.pid));
+  const cpuSeconds = () => (child.pid === undefined ? undefined : cpuSecondsOf(child.pid));
   return { said, stop, cpuSeconds };
-}
-
-/** Clock ticks per second of /proc/PID/stat's times: 100 on every Linux this runs on. */
-const CLOCK_TICKS_PER_S = 100;
-
-/** User + system CPU seconds of a process, from /proc/PID/stat (Linux); undefined elsewhere. */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command (which may hold spaces), from its closing parenthesis: state is
-    // field 3, utime field 14 and stime field 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface ServerChild {
