@@ -2,6 +2,10 @@
 export const FUNDING_SOURCES = ["platform", "merchant", "bank", "government"] as const;
 export type FundingSource = (typeof FUNDING_SOURCES)[number];
 
+export function isFundingSource(value: string): value is FundingSource {
+  return (FUNDING_SOURCES as readonly string[]).includes(value);
+}
+
 /**
  * The label a payer sees. `government_subsidy` is the label of the 2025-01-16 incident: it may
  * only be shown for government funding that references a registered subsidy program.

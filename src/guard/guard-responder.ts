@@ -18,10 +18,11 @@
  */
 import type { ChangeService } from "../control/change-service.ts";
 import type { ChangeRequest, Principal } from "../core/change/change-request.ts";
+import { isFundingSource } from "../core/funding.ts";
 import { isExternalCampaignId } from "../core/guard/external-watch.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
 import type { CampaignVersionRef, TimelineEntryInput } from "../core/guard/incident.ts";
-import { KILL_LIMITS } from "../core/guard/kill.ts";
+import { KILL_LIMITS, type KillScope } from "../core/guard/kill.ts";
 import type { IncidentImpact } from "../core/guard/severity-policy.ts";
 import type { IncidentService } from "./incident-service.ts";
 import type { KillStore } from "./kill-store.ts";
@@ -84,12 +85,13 @@ export class GuardResponder {
     const reason = `breaker ${breakerId} tripped: ${trip.code} (${trip.observed} > ${trip.limit} over ${trip.window})`;
     const campaignIds = trip.campaignIds.slice(0, KILL_LIMITS.campaignIdsMax);
 
+    const scope = killScopeOf(trip, campaignIds);
     let killSequence: number | null = null;
     let killedAtMs: number | null = null;
-    if (campaignIds.length > 0) {
+    if (scope !== undefined) {
       killedAtMs = this.options.nowMs();
       const killed = await kills.publishKill({
-        scope: { kind: "campaigns", campaignIds },
+        scope,
         reason,
         actor: actor.id,
         atMs: killedAtMs,
@@ -122,7 +124,10 @@ export class GuardResponder {
       trip.blamedVersions ?? campaignIds.map((campaignId) => ({ campaignId, campaignVersion: 0 }))
     ).map((blame) => ({ campaignId: blame.campaignId, version: blame.campaignVersion }));
     const templateIds = unique(campaignIds.flatMap((id) => context.templateOf(id) ?? []));
-    const funders = unique(campaignIds.flatMap((id) => context.fundingOf?.(id) ?? []));
+    const funders = unique([
+      ...(trip.subject.kind === "funder" ? [trip.subject.id] : []),
+      ...campaignIds.flatMap((id) => context.fundingOf?.(id) ?? []),
+    ]);
     const opened = await incidents.openFromTrip({
       breakerId,
       tripCode: trip.code,
@@ -178,7 +183,7 @@ export class GuardResponder {
               kind: "kill_published" as const,
               atMs: killedAtMs,
               byId: actor.id,
-              summary: `kill ${killSequence} of ${campaignIds.join(", ")}`,
+              summary: `kill ${killSequence} of ${scope?.kind === "funding" ? `every subsidy funded by ${scope.funding}` : campaignIds.join(", ")}`,
               details: { killSequence, campaigns: campaignIds.length },
             },
           ]),
@@ -257,11 +262,28 @@ const NO_RESPONSIBLE_CHANGES: { changes: ChangeRequest[]; toPause: string[] } = 
 };
 
 /**
- * True when the trip's subject is an external campaign or the `ext:*` template, or when it blames
- * campaigns and every one is external: no native change is a suspect then.
+ * What the trip's kill covers: the campaigns it blames; or, for a funder's runaway that blames
+ * none (every external campaign granting that money lately is past what the monitor remembers),
+ * all of that funder's money, native campaigns' included — a kill wider than the culprit stops
+ * the money, where no kill would leave it running. Undefined: nothing to kill.
+ */
+function killScopeOf(trip: GuardTrip, campaignIds: readonly string[]): KillScope | undefined {
+  if (campaignIds.length > 0) return { kind: "campaigns", campaignIds };
+  const { subject } = trip;
+  if (subject.kind === "funder" && isFundingSource(subject.id)) {
+    return { kind: "funding", funding: subject.id };
+  }
+  return undefined;
+}
+
+/**
+ * True when the trip's subject is an external campaign, the `ext:*` template or a funder (the
+ * funder monitor watches the external engine's spend only), or when it blames campaigns and
+ * every one is external: no native change is a suspect then.
  */
 function isAboutExternalOnly(trip: GuardTrip, nativeIds: readonly string[]): boolean {
   const { subject } = trip;
+  if (subject.kind === "funder") return true;
   if (subject.kind !== "platform" && isExternalCampaignId(subject.id)) return true;
   return trip.campaignIds.length > 0 && nativeIds.length === 0;
 }

@@ -365,3 +365,63 @@ describe("a refused step is reported and the others still happen", () => {
     expect(timelineKinds(incident)).toContain("rollback");
   }, 30_000);
 });
+
+describe("a funder's runaway that blames no campaign", () => {
+  // What the funder monitor trips when none of the external campaigns granting that money lately
+  // is one it still remembers (src/core/guard/guard-monitors.ts, grantersPerFunderMax).
+  function funderTripBlamingNone(atMs: number): GuardTrip {
+    return {
+      code: "velocity.above_forecast",
+      subject: { kind: "funder", id: "platform" },
+      window: "60s",
+      observed: 900_000,
+      limit: 100_000,
+      atMs,
+      campaignIds: [],
+      blamedVersions: [],
+    };
+  }
+
+  test("kills all of that funder's money, blames the funder, and leaves a native change rolling out alone", async () => {
+    const world = await PipelineWorld.withExamples();
+    const changeId = await forcedTemplateEdit(world);
+    const trip = funderTripBlamingNone(world.clock.nowMs);
+    const response = await world.responder().respond(trip, await contextOf(world));
+
+    expect(response).toMatchObject({
+      breakerId: "funder:platform",
+      killSequence: 1,
+      killedCampaignIds: [],
+      rolledBack: [],
+      paused: [],
+      problems: [],
+    });
+    const kills = await world.kills.readState();
+    expect(kills.active.map((kill) => kill.scope)).toEqual([
+      { kind: "funding", funding: "platform" },
+    ]);
+    // The funder monitor watches the external engine's spend only: no native change is a suspect.
+    expect((await world.service.show(changeId))?.state).toBe("rolling_out");
+    const incident = await world.incidents.get(response.incidentId!);
+    expect(incident?.blame).toMatchObject({
+      changeIds: [],
+      campaignVersions: [],
+      funders: ["platform"],
+    });
+    expect(incident?.timeline.find((entry) => entry.kind === "kill_published")).toMatchObject({
+      summary: "kill 1 of every subsidy funded by platform",
+      details: { killSequence: 1, campaigns: 0 },
+    });
+  }, 30_000);
+
+  test("a subject that is no funding source kills nothing rather than guess", async () => {
+    const world = await PipelineWorld.withExamples();
+    const trip = {
+      ...funderTripBlamingNone(world.clock.nowMs),
+      subject: { kind: "funder", id: "nobody" },
+    } as GuardTrip;
+    const response = await world.responder().respond(trip, await contextOf(world));
+    expect(response.killSequence).toBeNull();
+    expect((await world.kills.readState()).active).toEqual([]);
+  }, 30_000);
+});
