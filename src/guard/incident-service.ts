@@ -14,6 +14,7 @@ import {
   acknowledgeIncident,
   addTimelineEntry,
   type CampaignVersionRef,
+  hasKillConfirmation,
   type Incident,
   type IncidentBlame,
   mitigateIncident,
@@ -178,6 +179,46 @@ export class IncidentService {
       action: "incident.updated",
       details: { timeline: entry.kind },
     }));
+  }
+
+  /**
+   * Records that the process `evaluatorId` applies kill `killSequence` (a `kill_confirmed` entry
+   * with both in its details), at most once: when the timeline already holds that evaluator's
+   * confirmation of that kill, nothing is written (`changed: false`). The check is made on the
+   * incident as read for the write, and the write names that revision, so two writers racing
+   * (the process's guarded runner and its kill confirmer, or a process and its restart under the
+   * same id) cannot both add it: the loser reads again and finds the winner's entry.
+   */
+  async confirmKill(
+    id: string,
+    input: { readonly evaluatorId: string; readonly killSequence: number; readonly atMs: number },
+  ): Promise<IncidentResult<{ incident: Incident; changed: boolean }>> {
+    const { evaluatorId, killSequence, atMs } = input;
+    let changed = false;
+    const outcome = await this.act(id, (incident, nowMs) => {
+      const already = hasKillConfirmation(incident, killSequence, evaluatorId);
+      const result = already
+        ? { ok: true as const, incident, changed: false }
+        : addTimelineEntry(
+            incident,
+            {
+              kind: "kill_confirmed",
+              atMs,
+              byId: evaluatorId,
+              summary: `${evaluatorId} applies kill ${killSequence} from its next decision`,
+              details: { evaluatorId, killSequence },
+            },
+            nowMs,
+          );
+      changed = result.ok && !already;
+      return {
+        result,
+        actor: evaluatorId,
+        action: "incident.updated",
+        details: { timeline: "kill_confirmed" },
+      };
+    });
+    return outcome.ok ? { ...outcome, changed } : outcome;
   }
 
   /**

@@ -244,6 +244,54 @@ describe("incident service", () => {
     ]);
   });
 
+  test("confirmKill writes one kill_confirmed per kill and evaluator; again, it writes and audits nothing", async () => {
+    const { service, audit, advance } = setUp();
+    const id = ok(
+      await service.openFromTrip({
+        breakerId: "velocity-1",
+        tripCode: "velocity.x",
+        impact: QUIET,
+      }),
+    ).incident.id;
+    const first = ok(
+      await service.confirmKill(id, { evaluatorId: "serve-b", killSequence: 3, atMs: T0 + 40 }),
+    );
+    expect(first.changed).toBe(true);
+    expect(first.incident.timeline.at(-1)).toEqual({
+      kind: "kill_confirmed",
+      atMs: T0 + 40,
+      byId: "serve-b",
+      summary: "serve-b applies kill 3 from its next decision",
+      details: { evaluatorId: "serve-b", killSequence: 3 },
+    });
+    const head = await audit.head();
+    advance(1_000);
+    const again = ok(
+      await service.confirmKill(id, { evaluatorId: "serve-b", killSequence: 3, atMs: T0 + 900 }),
+    );
+    expect(again.changed).toBe(false);
+    expect(await audit.head()).toEqual(head);
+    // Another kill, or another evaluator, is another entry; a refusal stays a value.
+    expect(
+      ok(await service.confirmKill(id, { evaluatorId: "serve-b", killSequence: 4, atMs: T0 }))
+        .changed,
+    ).toBe(true);
+    expect(
+      ok(await service.confirmKill(id, { evaluatorId: "serve-c", killSequence: 3, atMs: T0 }))
+        .changed,
+    ).toBe(true);
+    expect(
+      await service.confirmKill(id, { evaluatorId: "not an id", killSequence: 3, atMs: T0 }),
+    ).toMatchObject({ ok: false, code: "incident.actor_invalid" });
+    expect(
+      await service.confirmKill("incident-9", {
+        evaluatorId: "serve-b",
+        killSequence: 3,
+        atMs: T0,
+      }),
+    ).toMatchObject({ ok: false, code: "incident.not_found" });
+  });
+
   test("the policy is configurable; a malformed one is refused at use", async () => {
     const strict = setUp({
       severityPolicy: { ...DEFAULT_SEVERITY_POLICY, cumulativeMinor: [100, 50, 10, 1] },

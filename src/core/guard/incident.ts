@@ -440,6 +440,32 @@ export function checkTimelineDetails(kind: IncidentTimelineKind, details: Timeli
     : refuseIncident("incident.details_invalid", `a ${kind} entry needs ${missing.join(", ")}`);
 }
 
+/**
+ * True when the timeline says kill `killSequence` was published for this incident: a
+ * `kill_published` entry whose details carry that `killSequence` (the guard's responder writes
+ * one; a person may record one with `bursar incident note --kind kill_published`). This is the
+ * only link from a kill to its incident: a kill itself names no incident.
+ */
+export function recordsKill(incident: Incident, killSequence: number): boolean {
+  return incident.timeline.some(
+    (entry) => entry.kind === "kill_published" && entry.details.killSequence === killSequence,
+  );
+}
+
+/** True when the timeline holds `evaluatorId`'s `kill_confirmed` entry for kill `killSequence`. */
+export function hasKillConfirmation(
+  incident: Incident,
+  killSequence: number,
+  evaluatorId: string,
+): boolean {
+  return incident.timeline.some(
+    (entry) =>
+      entry.kind === "kill_confirmed" &&
+      entry.details.killSequence === killSequence &&
+      entry.details.evaluatorId === evaluatorId,
+  );
+}
+
 /** Inserts `entry` after every entry at or before its instant: the timeline stays in time order. */
 function withEntry(
   timeline: readonly IncidentTimelineEntry[],
