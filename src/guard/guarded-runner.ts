@@ -14,7 +14,13 @@ import type { Decision } from "../core/evaluator/decision.ts";
 import type { SnapshotCampaign } from "../core/evaluator/snapshot.ts";
 import { isExternalCampaignId } from "../core/guard/external-watch.ts";
 import type { GuardTrip } from "../core/guard/guard-monitors.ts";
-import { applyKills, KillMatcher, type KillState } from "../core/guard/kill.ts";
+import {
+  applyKills,
+  EMPTY_KILL_STATE,
+  type Kill,
+  KillMatcher,
+  type KillState,
+} from "../core/guard/kill.ts";
 import { EXTERNAL_TEMPLATE_ID } from "../core/guard/proposal-input.ts";
 import type { Payment } from "../core/model/payment.ts";
 import { GuardResponder, type GuardResponse } from "./guard-responder.ts";
@@ -33,6 +39,14 @@ export interface GuardedRunnerOptions {
   readonly guard?: RuntimeGuardOptions;
   /** How this process is named on an incident's timeline when it confirms a kill. */
   readonly evaluatorId?: string;
+  /**
+   * Told of the kills this process obeys for the first time, at the tick that reads them (`atMs`):
+   * those active at `open` on the first tick (a run's clock is its payments', unknown before),
+   * then each kill a tick's read brings, once — except a kill this runner's responder published
+   * for an incident, which the runner confirms itself. Never called with an empty list; for a
+   * `KillConfirmer`, so kills published by other processes are confirmed too. Must not throw.
+   */
+  readonly onKillsObeyed?: (kills: readonly Kill[], atMs: number) => void;
 }
 
 export interface GuardedTick {
@@ -46,6 +60,8 @@ export class GuardedRunner {
   private readonly checkEveryMs: number;
   private matcher: KillMatcher;
   private killStateRead: KillState;
+  /** The kill state `onKillsObeyed` was last told about. */
+  private killStateTold: KillState = EMPTY_KILL_STATE;
   private nextCheckAtMs: number | undefined;
   /** The served configuration the guard's watch was built for, by rollout and share. */
   private configuredFor: string | undefined;
@@ -126,7 +142,7 @@ export class GuardedRunner {
     if (this.nextCheckAtMs === undefined || atMs >= this.nextCheckAtMs) {
       this.nextCheckAtMs = atMs + this.checkEveryMs;
       // Kills published elsewhere (a person, another process) are obeyed from here on.
-      this.obey(await kills.readState());
+      this.obey(await kills.readState(), atMs);
       await this.reconfigure(atMs);
       for (const trip of this.guard.check(atMs)) {
         // The incident opens on the trip; what it cost is the ledger's to say (`bursar impact
@@ -154,16 +170,16 @@ export class GuardedRunner {
               : this.campaignsById.get(campaignId)?.funding.source,
         });
         trips.push({ trip, response });
-        // Its own kill, obeyed at once; and the rollback it made, served from the next payment.
-        this.obey(await kills.readState());
-        if (response.incidentId !== null && response.killSequence !== null) {
-          const evaluatorId = this.options.evaluatorId ?? "this-process";
-          await this.options.incidents.addTimeline(response.incidentId, {
-            kind: "kill_confirmed",
+        // Its own kill, obeyed at once and confirmed here (not told to `onKillsObeyed`: the
+        // runner knows its incident); the rollback it made, served from the next payment.
+        const confirmsOwn = response.incidentId !== null ? response.killSequence : null;
+        this.obey(await kills.readState(), atMs, confirmsOwn);
+        if (response.incidentId !== null && confirmsOwn !== null) {
+          // At most once per kill and evaluator id, whoever else confirms it (confirmKill).
+          await this.options.incidents.confirmKill(response.incidentId, {
+            evaluatorId: this.options.evaluatorId ?? "this-process",
+            killSequence: confirmsOwn,
             atMs,
-            byId: evaluatorId,
-            summary: `${evaluatorId} applies kill ${response.killSequence} from its next decision`,
-            details: { evaluatorId },
           });
         }
         if (response.rolledBack.length > 0 || response.paused.length > 0) {
@@ -175,9 +191,23 @@ export class GuardedRunner {
     return { ...(rollout === undefined ? {} : { rollout }), trips };
   }
 
-  private obey(state: KillState): void {
+  private obey(state: KillState, atMs: number, confirmedHere: number | null = null): void {
     if (state.sequence !== this.killStateRead.sequence) this.matcher = new KillMatcher(state);
     this.killStateRead = state;
+    this.tellObeyed(state, atMs, confirmedHere);
+  }
+
+  /** Tells `onKillsObeyed` the kills of `state` it was not told about yet. */
+  private tellObeyed(state: KillState, atMs: number, confirmedHere: number | null): void {
+    const told = this.killStateTold;
+    if (this.options.onKillsObeyed === undefined || state.sequence === told.sequence) return;
+    this.killStateTold = state;
+    // Kills are told apart by sequence: the store never gives one sequence to two kills.
+    const before = new Set(told.active.map((kill) => kill.sequence));
+    const obeyed = state.active.filter(
+      (kill) => !before.has(kill.sequence) && kill.sequence !== confirmedHere,
+    );
+    if (obeyed.length > 0) this.options.onKillsObeyed(obeyed, atMs);
   }
 
   /** Rebuilds the guard's watch when the runner serves another configuration. */

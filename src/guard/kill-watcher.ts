@@ -50,6 +50,13 @@ export interface KillWatcherOptions {
   readonly onReadFailure?: (cause: unknown) => void;
   /** Told of every new state adopted. */
   readonly onState?: (state: KillState) => void;
+  /**
+   * Told of the kills this process obeys for the first time, when it begins to (`atMs`, the
+   * clock then): every kill of the first state read, then each kill a later read or `adopt`
+   * brings, once. Never called with an empty list. For a listener that tells others this process
+   * obeys them (`KillConfirmer`); the watcher knows nothing of incidents. Must not throw.
+   */
+  readonly onKillsObeyed?: (kills: readonly Kill[], atMs: number) => void;
 }
 
 export const KILL_WATCHER_DEFAULTS = {
@@ -77,6 +84,7 @@ export class KillWatcher implements KillFreshness {
   private readonly readTimeoutMs: number;
   private readonly onReadFailure: (cause: unknown) => void;
   private readonly onState: (state: KillState) => void;
+  private readonly onKillsObeyed: ((kills: readonly Kill[], atMs: number) => void) | undefined;
   private current: KillState = EMPTY_KILL_STATE;
   /** Kills set through this process and not yet in a state read: obeyed at once. */
   private adopted: Kill[] = [];
@@ -111,6 +119,7 @@ export class KillWatcher implements KillFreshness {
     }
     this.onReadFailure = options.onReadFailure ?? (() => {});
     this.onState = options.onState ?? (() => {});
+    this.onKillsObeyed = options.onKillsObeyed;
   }
 
   /**
@@ -153,8 +162,10 @@ export class KillWatcher implements KillFreshness {
    */
   adopt(kill: Kill): void {
     if (kill.sequence <= this.current.sequence) return;
+    if (this.adopted.some((adopted) => adopted.sequence === kill.sequence)) return;
     this.adopted.push(kill);
     this.rebuildMatcher();
+    this.onKillsObeyed?.([kill], this.nowMs());
     this.request("full");
   }
 
@@ -217,11 +228,23 @@ export class KillWatcher implements KillFreshness {
   private adoptState(state: KillState, issuedAtMs: number): void {
     if (this.stopped) return;
     const changed = state.sequence !== this.current.sequence;
+    // Kills are told apart by sequence: the store never gives one sequence to two kills.
+    const obeyed = changed ? this.newlyObeyed(state) : [];
     this.current = state;
     this.adopted = this.adopted.filter((kill) => kill.sequence > state.sequence);
     this.rebuildMatcher();
     this.confirm(issuedAtMs);
     if (changed) this.onState(state);
+    if (obeyed.length > 0) this.onKillsObeyed?.(obeyed, this.nowMs());
+  }
+
+  /** The kills of `state` this process did not obey before (neither read nor adopted). */
+  private newlyObeyed(state: KillState): Kill[] {
+    if (this.onKillsObeyed === undefined || state.active.length === 0) return [];
+    const before = new Set<number>();
+    for (const kill of this.current.active) before.add(kill.sequence);
+    for (const kill of this.adopted) before.add(kill.sequence);
+    return state.active.filter((kill) => !before.has(kill.sequence));
   }
 
   private rebuildMatcher(): void {

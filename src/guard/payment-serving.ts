@@ -23,7 +23,7 @@ import { RolloutRunner } from "../control/rollout-runner.ts";
 import type { Decision } from "../core/evaluator/decision.ts";
 import { CheckedPayment, fastPaymentCheck } from "../core/evaluator/fast-payment-check.ts";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
-import { isKillStateStale, type KillState, refuseStale } from "../core/guard/kill.ts";
+import { isKillStateStale, type Kill, type KillState, refuseStale } from "../core/guard/kill.ts";
 import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
 import type { Payment } from "../core/model/payment.ts";
 import type { DecisionSource, ServedDecision } from "../ledger/ledger-service.ts";
@@ -54,6 +54,11 @@ export interface PaymentServingOptions {
   readonly externalCampaigns?: readonly ExternalCampaign[];
   /** How this process is named on an incident's timeline. */
   readonly evaluatorId: string;
+  /**
+   * Told of the kills this process obeys for the first time (`GuardedRunnerOptions`): a
+   * `KillConfirmer` under the same `evaluatorId` confirms those other processes published.
+   */
+  readonly onKillsObeyed?: (kills: readonly Kill[], atMs: number) => void;
   /**
    * Funds a snapshot's budgets in the ledger (`LedgerService.fund`); called once for each snapshot
    * before any payment is decided with it.
@@ -123,6 +128,7 @@ export class PaymentServing implements DecisionSource {
       nowMs: options.nowMs,
       checkEveryMs: options.checkEveryMs ?? PAYMENT_SERVING_DEFAULTS.checkEveryMs,
       evaluatorId: options.evaluatorId,
+      ...(options.onKillsObeyed === undefined ? {} : { onKillsObeyed: options.onKillsObeyed }),
       guard: {
         ...options.guard,
         ...(options.externalCampaigns === undefined
