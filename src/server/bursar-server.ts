@@ -20,6 +20,7 @@ import type { Snapshot } from "../core/evaluator/snapshot.ts";
 import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
 import { externalCampaignRegistry, GuardCheckService } from "../guard/guard-check.ts";
 import { IncidentService } from "../guard/incident-service.ts";
+import { type KillConfirmationOutcome, KillConfirmer } from "../guard/kill-confirmer.ts";
 import { PaymentServing } from "../guard/payment-serving.ts";
 import { WebhookDispatcher } from "../guard/webhook-dispatcher.ts";
 import { CheckedSubsidyLedger } from "../ledger/checked-subsidy-ledger.ts";
@@ -82,6 +83,11 @@ export interface BursarServerOptions {
    * only (tests, an embedding process); loading them through the change pipeline is to come.
    */
   readonly externalCampaigns?: readonly ExternalCampaign[];
+  /**
+   * How this process is named on incidents' timelines when it confirms a kill; default
+   * `bursar-serve-<pid>`. Tests running two servers in one process name them apart.
+   */
+  readonly evaluatorId?: string;
 }
 
 /** Wall time between two ticks of the payment serving (kills, rollout, monitors). */
@@ -186,6 +192,20 @@ export class BursarServer {
           ),
       });
       const incidents = new IncidentService({ store: incidentStore, nowMs });
+      const evaluatorId = options.evaluatorId ?? `bursar-serve-${process.pid}`;
+      // Every kill this server obeys is confirmed on its incident under its name, the kills other
+      // processes publish included (docs/reference/kill-switch.md, "Confirmations"). Outcomes are
+      // logged once the application (and its logger) exists.
+      let reportConfirmation: ((outcome: KillConfirmationOutcome) => void) | undefined;
+      const killConfirmer = new KillConfirmer({
+        incidents,
+        evaluatorId,
+        nowMs,
+        onOutcome: (outcome) => reportConfirmation?.(outcome),
+      });
+      // Closed before the incident store (closables close in reverse): stops the retries and
+      // waits for a write in flight.
+      opened.push({ close: () => killConfirmer.stop() });
       // Checked once, before the serving's guard watches them (a bad one stops the start).
       const externalCampaigns = [
         ...externalCampaignRegistry(options.externalCampaigns ?? []).values(),
@@ -196,7 +216,8 @@ export class BursarServer {
         incidents,
         nowMs,
         randomSeed: options.seed,
-        evaluatorId: `bursar-serve-${process.pid}`,
+        evaluatorId,
+        onKillsObeyed: (kills, atMs) => killConfirmer.obeyed(kills, atMs),
         fund: (snapshot) => ledger.fund(snapshot),
         externalCampaigns,
       });
@@ -285,6 +306,12 @@ export class BursarServer {
         logLevel: options.logLevel,
         ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
       });
+      reportConfirmation = (outcome) => {
+        const fields = { killConfirmation: outcome };
+        if (outcome.code === "confirmed" || outcome.code === "already_confirmed") {
+          app.log.info(fields, outcome.message);
+        } else app.log.warn(fields, `a kill's confirmation: ${outcome.code}: ${outcome.message}`);
+      };
       const server = new BursarServer(app, opened, ledgerStore);
       started = server;
       server.demoSeed = demoSeed;

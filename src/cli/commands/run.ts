@@ -15,6 +15,7 @@ import type { Payment } from "../../core/model/payment.ts";
 import { formatMinor } from "../../core/money.ts";
 import { GuardedRunner } from "../../guard/guarded-runner.ts";
 import { IncidentService } from "../../guard/incident-service.ts";
+import { KillConfirmer } from "../../guard/kill-confirmer.ts";
 import { openChangeStore, openIncidentStore, openKillStore } from "../../stores/control-stores.ts";
 import {
   type SubsidyRow,
@@ -364,13 +365,33 @@ async function servedEvaluator(
       opened.push(kills);
       const incidents = await openIncidentStore(storeFlags);
       opened.push(incidents);
+      const incidentService = new IncidentService({ store: incidents, nowMs: () => clock.nowMs });
+      const evaluatorId = `bursar-run-${process.pid}`;
+      // The kills this run obeys that other processes published are confirmed on their
+      // incidents too (docs/reference/kill-switch.md, "Confirmations"); a failure is said, a kill
+      // without an incident is not (the run usually ends before it is given up).
+      const confirmer = new KillConfirmer({
+        incidents: incidentService,
+        evaluatorId,
+        nowMs: () => clock.nowMs,
+        onOutcome: (confirmation) => {
+          if (confirmation.code === "store_failed" || confirmation.code === "incident_refused") {
+            process.stderr.write(
+              `guard: kill ${confirmation.killSequence} not confirmed (${confirmation.code}${confirmation.retrying ? ", retrying" : ""}): ${confirmation.message}\n`,
+            );
+          }
+        },
+      });
+      // Closed before the incident store: a confirmation in flight is written first.
+      opened.push({ close: () => confirmer.stop() });
       guarded = await GuardedRunner.open({
         runner: rollout,
         changes: service,
         kills,
-        incidents: new IncidentService({ store: incidents, nowMs: () => clock.nowMs }),
+        incidents: incidentService,
         nowMs: () => clock.nowMs,
-        evaluatorId: `bursar-run-${process.pid}`,
+        evaluatorId,
+        onKillsObeyed: (obeyed, atMs) => confirmer.obeyed(obeyed, atMs),
       });
     }
     const close = async () => {
