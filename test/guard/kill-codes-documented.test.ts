@@ -1,9 +1,13 @@
-/** docs/reference/kill-switch.md documents every kill write code and store error code as written. */
+/**
+ * docs/reference/kill-switch.md documents every kill write code, store error code and kill
+ * confirmation outcome as written.
+ */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { REASON_CODES } from "../../src/core/evaluator/reason-codes.ts";
 import { KILL_WRITE_CODES } from "../../src/core/guard/kill.ts";
+import { KILL_CONFIRMATION_CODES } from "../../src/guard/kill-confirmer.ts";
 import { KILL_STORE_ERROR_CODES } from "../../src/guard/kill-store.ts";
 
 const DOC = readFileSync(
@@ -12,10 +16,11 @@ const DOC = readFileSync(
 );
 
 describe("docs/reference/kill-switch.md", () => {
-  test("documents every kill write code and store error with its description", () => {
+  test("documents every kill write code, store error and confirmation outcome with its description", () => {
     for (const [code, description] of [
       ...Object.entries(KILL_WRITE_CODES),
       ...Object.entries(KILL_STORE_ERROR_CODES),
+      ...Object.entries(KILL_CONFIRMATION_CODES),
     ]) {
       expect(DOC).toContain(`| \`${code}\` | ${description} |`);
     }

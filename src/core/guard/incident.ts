@@ -87,7 +87,8 @@ export const INCIDENT_TIMELINE_KINDS = {
   kill_confirmed: {
     recordable: true,
     requires: ["evaluatorId"],
-    description: "One evaluator confirmed it applies the kill (one entry per evaluator).",
+    description:
+      "One evaluator (a process) confirmed it applies the kill (one entry per evaluator and kill).",
   },
   note: { recordable: true, requires: [], description: "A person's note." },
   severity_raised: {
