@@ -28,10 +28,23 @@
  * incidents once for every pending kill. Time for the entries and timers for the retries are
  * injected.
  */
+import { hostname } from "node:os";
 import { type Incident, recordsKill } from "../core/guard/incident.ts";
 import type { Kill } from "../core/guard/kill.ts";
 import type { IncidentService } from "./incident-service.ts";
 import { type KillTimers, SYSTEM_TIMERS } from "./kill-watcher.ts";
+
+/**
+ * A process's name on incidents' timelines: its program, pid and host (`bursar-serve-4242@pay-7`),
+ * so that processes on two hosts sharing a pid are not taken for one (which would confirm a kill
+ * once for both). The host keeps only characters an incident's ids allow, at most 64 of them.
+ */
+export function processEvaluatorId(program: "serve" | "run"): string {
+  const host = hostname()
+    .replace(/[^A-Za-z0-9.-]/g, "-")
+    .slice(0, 64);
+  return `bursar-${program}-${process.pid}@${host === "" ? "unknown-host" : host}`;
+}
 
 /** What became of a kill's confirmation; a closed catalog (docs/reference/kill-switch.md). */
 export const KILL_CONFIRMATION_CODES = {

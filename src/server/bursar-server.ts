@@ -20,7 +20,11 @@ import type { Snapshot } from "../core/evaluator/snapshot.ts";
 import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
 import { externalCampaignRegistry, GuardCheckService } from "../guard/guard-check.ts";
 import { IncidentService } from "../guard/incident-service.ts";
-import { type KillConfirmationOutcome, KillConfirmer } from "../guard/kill-confirmer.ts";
+import {
+  type KillConfirmationOutcome,
+  KillConfirmer,
+  processEvaluatorId,
+} from "../guard/kill-confirmer.ts";
 import { PaymentServing } from "../guard/payment-serving.ts";
 import { WebhookDispatcher } from "../guard/webhook-dispatcher.ts";
 import { CheckedSubsidyLedger } from "../ledger/checked-subsidy-ledger.ts";
@@ -85,7 +89,7 @@ export interface BursarServerOptions {
   readonly externalCampaigns?: readonly ExternalCampaign[];
   /**
    * How this process is named on incidents' timelines when it confirms a kill; default
-   * `bursar-serve-<pid>`. Tests running two servers in one process name them apart.
+   * `bursar-serve-<pid>@<host>`. Tests running two servers in one process name them apart.
    */
   readonly evaluatorId?: string;
 }
@@ -192,7 +196,7 @@ export class BursarServer {
           ),
       });
       const incidents = new IncidentService({ store: incidentStore, nowMs });
-      const evaluatorId = options.evaluatorId ?? `bursar-serve-${process.pid}`;
+      const evaluatorId = options.evaluatorId ?? processEvaluatorId("serve");
       // Every kill this server obeys is confirmed on its incident under its name, the kills other
       // processes publish included (docs/reference/kill-switch.md, "Confirmations"). Outcomes are
       // logged once the application (and its logger) exists.

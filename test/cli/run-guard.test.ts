@@ -102,7 +102,7 @@ describe("bursar run --control --guard", { timeout: 600_000 }, () => {
     const listed = JSON.parse(incidents.stdout);
     expect(JSON.stringify(listed)).toContain("per_payment.above_previous");
     const shown = runCli(["incident", "show", "incident-1", "--data", data]);
-    expect(shown.stdout).toMatch(/kill_confirmed.*bursar-run-\d+/);
+    expect(shown.stdout).toMatch(/kill_confirmed.*bursar-run-\d+@/);
     // Its window starts at the forced versions' first grant, before the trip, so the impact
     // report counts what they granted before the guard saw enough of them.
     expect(shown.stdout).toContain("first_anomalous_subsidy");

@@ -16,6 +16,7 @@ import {
   type KillConfirmationOutcome,
   KillConfirmer,
   type KillConfirmerOptions,
+  processEvaluatorId,
 } from "../../src/guard/kill-confirmer.ts";
 import { KillWatcher } from "../../src/guard/kill-watcher.ts";
 import { MemoryIncidentStore } from "../../src/guard/memory-incident-store.ts";
@@ -309,6 +310,27 @@ describe("a kill confirmer", () => {
     const world = setUp();
     expect(() => world.confirmer({ retryMs: 0 })).toThrow(RangeError);
     expect(() => world.confirmer({ attemptsMax: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("a process's evaluator id", () => {
+  test("names the program, the pid and the host, and an incident takes it as the confirmation's author", async () => {
+    const evaluatorId = processEvaluatorId("serve");
+    expect(evaluatorId).toMatch(new RegExp(`^bursar-serve-${process.pid}@[A-Za-z0-9.-]{1,64}$`));
+    const world = setUp();
+    const kill = await world.publish("a-coffee");
+    const incidentId = await world.recordOnIncident(kill);
+    const outcomes: KillConfirmationOutcome[] = [];
+    const confirmer = world.confirmer({
+      evaluatorId,
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    confirmer.obeyed([kill], world.timers.nowMs);
+    await confirmer.idle();
+    expect(outcomes.map((outcome) => outcome.code)).toEqual(["confirmed"]);
+    expect((await world.confirmations(incidentId)).map((entry) => entry.byId)).toEqual([
+      evaluatorId,
+    ]);
   });
 });
 

@@ -226,7 +226,7 @@ describe("on SQLite: processes sharing a data directory each confirm a kill reco
     const confirmed = await read();
     expect(confirmed).toHaveLength(2);
     const byRun = confirmed.find((entry) => entry.byId !== "serve-sqlite");
-    expect(byRun?.byId).toMatch(/^bursar-run-\d+$/);
+    expect(byRun?.byId).toMatch(/^bursar-run-\d+@[A-Za-z0-9.-]+$/);
     expect(byRun?.details).toEqual({ evaluatorId: byRun?.byId, killSequence });
   }, 120_000);
 });

@@ -15,7 +15,7 @@ import type { Payment } from "../../core/model/payment.ts";
 import { formatMinor } from "../../core/money.ts";
 import { GuardedRunner } from "../../guard/guarded-runner.ts";
 import { IncidentService } from "../../guard/incident-service.ts";
-import { KillConfirmer } from "../../guard/kill-confirmer.ts";
+import { KillConfirmer, processEvaluatorId } from "../../guard/kill-confirmer.ts";
 import { openChangeStore, openIncidentStore, openKillStore } from "../../stores/control-stores.ts";
 import {
   type SubsidyRow,
@@ -366,7 +366,7 @@ async function servedEvaluator(
       const incidents = await openIncidentStore(storeFlags);
       opened.push(incidents);
       const incidentService = new IncidentService({ store: incidents, nowMs: () => clock.nowMs });
-      const evaluatorId = `bursar-run-${process.pid}`;
+      const evaluatorId = processEvaluatorId("run");
       // The kills this run obeys that other processes published are confirmed on their
       // incidents too (docs/reference/kill-switch.md, "Confirmations"); a failure is said, a kill
       // without an incident is not (the run usually ends before it is given up).
