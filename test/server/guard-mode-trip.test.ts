@@ -5,18 +5,14 @@
  * `ext:<campaignRef>` (`GET /v1/incidents`). Bounded in time: the trip is awaited at most 10 s.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { demoTimeOf } from "../../src/server/demo-clock.ts";
-import { checkUntilKilled, groceryPayment } from "../support/api-calls.ts";
+import {
+  checkUntilKilled,
+  RUNAWAY_EXTERNAL_CAMPAIGN,
+  runawayCheckBody,
+} from "../support/api-calls.ts";
 import { startTestServer, TEST_STORES, type TestServer } from "../support/server.ts";
 
-const RUNAWAY = {
-  campaignRef: "partner-runaway",
-  funding: "platform",
-  label: "instant_discount",
-  scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
-  // 600 yuan a minute: 50 yuan in the 1 s window.
-  spendPerMinuteMaxMinor: 60_000,
-} as const;
+const RUNAWAY = RUNAWAY_EXTERNAL_CAMPAIGN;
 const WAIT_MS_MAX = 10_000;
 
 describe.each(TEST_STORES)("guard mode trips, kills and opens an incident on %s", (store) => {
@@ -39,19 +35,7 @@ describe.each(TEST_STORES)("guard mode trips, kills and opens an incident on %s"
   const check = (index: number) =>
     server.request("POST", "/v1/guard/check", {
       token: payments,
-      body: {
-        // At the server's own (demo) time: the guard's windows are the payments' instants.
-        payment: groceryPayment(`gm-trip-${index}`, { atMs: demoTimeOf(Date.now()) }),
-        proposals: [
-          {
-            proposalId: "a",
-            campaignRef: RUNAWAY.campaignRef,
-            amountMinor: 3_000,
-            funding: "platform",
-            label: "instant_discount",
-          },
-        ],
-      },
+      body: runawayCheckBody(`gm-trip-${index}`),
     });
 
   // 30 yuan a check, about 50 checks a second: 30× the ceiling's pace. Driven once per server and

@@ -20,18 +20,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { BursarServer } from "../../src/server/bursar-server.ts";
-import { demoTimeOf } from "../../src/server/demo-clock.ts";
-import { checkUntilKilled, groceryPayment } from "../support/api-calls.ts";
+import {
+  checkUntilKilled,
+  RUNAWAY_EXTERNAL_CAMPAIGN,
+  runawayCheckBody,
+} from "../support/api-calls.ts";
 import { runCli } from "../support/run-cli.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
-const RUNAWAY = {
-  campaignRef: "partner-runaway",
-  funding: "platform",
-  label: "instant_discount",
-  scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
-  spendPerMinuteMaxMinor: 60_000,
-} as const;
+const RUNAWAY = RUNAWAY_EXTERNAL_CAMPAIGN;
 const WAIT_MS_MAX = 10_000;
 /** Ticks (100 ms) and confirmation attempts (1 s) that follow, in which nothing more is written. */
 const SETTLE_MS = 2_500;
@@ -118,18 +115,7 @@ describe("on PostgreSQL: a kill one server's guard sets is confirmed by another 
     const check = (index: number) =>
       a.request("POST", "/v1/guard/check", {
         token: payments,
-        body: {
-          payment: groceryPayment(`kc-${index}`, { atMs: demoTimeOf(Date.now()) }),
-          proposals: [
-            {
-              proposalId: "a",
-              campaignRef: RUNAWAY.campaignRef,
-              amountMinor: 3_000,
-              funding: "platform",
-              label: "instant_discount",
-            },
-          ],
-        },
+        body: runawayCheckBody(`kc-${index}`),
       });
     const { killedAfterMs, sent } = await checkUntilKilled(check, WAIT_MS_MAX);
     expect(killedAfterMs, `not killed after ${sent} checks`).toBeDefined();

@@ -281,6 +281,36 @@ export async function applyAnswered(
   return answers;
 }
 
+/** A registered external campaign the servers' guard-mode tests drive far past its ceiling. */
+export const RUNAWAY_EXTERNAL_CAMPAIGN = {
+  campaignRef: "partner-runaway",
+  funding: "platform",
+  label: "instant_discount",
+  scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
+  // 600 yuan a minute: 50 yuan in the 1 s window.
+  spendPerMinuteMaxMinor: 60_000,
+} as const;
+
+/**
+ * A guard check proposing 30 yuan of the runaway for a payment of its own (`paymentId`), at the
+ * server's own (demo) time: the guard's windows are the payments' instants. About 50 of them a
+ * second (`checkUntilKilled`) run at 30× the ceiling's pace.
+ */
+export function runawayCheckBody(paymentId: string) {
+  return {
+    payment: groceryPayment(paymentId, { atMs: demoTimeOf(Date.now()) }),
+    proposals: [
+      {
+        proposalId: "a",
+        campaignRef: RUNAWAY_EXTERNAL_CAMPAIGN.campaignRef,
+        amountMinor: 3_000,
+        funding: "platform",
+        label: "instant_discount",
+      },
+    ],
+  };
+}
+
 /**
  * Sends `check(n)` for n = 1, 2, … about 50 a second until one answers `guard.killed` or
  * `waitMsMax` passes; every answer must be a 200. The ms from the first check to the killed one,
