@@ -22,6 +22,7 @@ import {
   type KillState,
 } from "../core/guard/kill.ts";
 import { EXTERNAL_TEMPLATE_ID } from "../core/guard/proposal-input.ts";
+import { NO_IMPACT } from "../core/guard/severity-policy.ts";
 import type { Payment } from "../core/model/payment.ts";
 import { GuardResponder, type GuardResponse } from "./guard-responder.ts";
 import type { IncidentService } from "./incident-service.ts";
@@ -152,14 +153,7 @@ export class GuardedRunner {
         const firstAnomaly = this.guard.firstAnomalyOf(trip);
         const response = await this.responder.respond(trip, {
           ...(firstAnomaly === undefined ? {} : { firstAnomaly }),
-          impact: {
-            atRiskPerMinuteMinor: 0,
-            cumulativeMinor: 0,
-            paymentShareBps: 0,
-            scenarios: 0,
-            regions: 0,
-            coreFlows: trip.code === "mix.outside_scope",
-          },
+          impact: { ...NO_IMPACT, coreFlows: trip.code === "mix.outside_scope" },
           templateOf: (campaignId) =>
             isExternalCampaignId(campaignId)
               ? EXTERNAL_TEMPLATE_ID

@@ -33,6 +33,7 @@ import { incidentNotificationOf } from "../core/guard/incident-notification.ts";
 import {
   DEFAULT_SEVERITY_POLICY,
   type IncidentImpact,
+  NO_IMPACT,
   type Severity,
   type SeverityPolicy,
 } from "../core/guard/severity-policy.ts";
@@ -92,15 +93,6 @@ export interface RemediationRequest {
 }
 
 type Outcome = IncidentResult<{ incident: Incident }>;
-
-const NO_IMPACT: IncidentImpact = {
-  atRiskPerMinuteMinor: 0,
-  cumulativeMinor: 0,
-  paymentShareBps: 0,
-  scenarios: 0,
-  regions: 0,
-  coreFlows: false,
-};
 
 /**
  * Writes tried before answering `incident.concurrent_update`: each try decides again on the

@@ -6,7 +6,11 @@ import {
   BREAKER_TRANSITIONS,
   nextBreakerState,
 } from "../../src/core/guard/breaker-lifecycle.ts";
-import { DEFAULT_SEVERITY_POLICY, severityOf } from "../../src/core/guard/severity-policy.ts";
+import {
+  DEFAULT_SEVERITY_POLICY,
+  NO_IMPACT,
+  severityOf,
+} from "../../src/core/guard/severity-policy.ts";
 import { SlidingWindow } from "../../src/core/guard/sliding-window.ts";
 import { SpendVelocityMonitor } from "../../src/core/guard/spend-velocity-monitor.ts";
 
@@ -252,14 +256,7 @@ describe("the breaker lifecycle table", () => {
 });
 
 describe("the severity policy", () => {
-  const quiet = {
-    atRiskPerMinuteMinor: 0,
-    cumulativeMinor: 0,
-    paymentShareBps: 0,
-    scenarios: 0,
-    regions: 0,
-    coreFlows: false,
-  };
+  const quiet = NO_IMPACT;
 
   test.each<[string, Partial<typeof quiet>, string]>([
     ["nothing at all", {}, "P4"],

@@ -6,20 +6,12 @@
 import { describe, expect, test } from "vitest";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import type { CampaignVersionRef } from "../../src/core/guard/incident.ts";
-import { DEFAULT_SEVERITY_POLICY } from "../../src/core/guard/severity-policy.ts";
+import { DEFAULT_SEVERITY_POLICY, NO_IMPACT } from "../../src/core/guard/severity-policy.ts";
 import { IncidentService, type IncidentServiceOptions } from "../../src/guard/incident-service.ts";
 import type { IncidentStore } from "../../src/guard/incident-store.ts";
 import { MemoryIncidentStore } from "../../src/guard/memory-incident-store.ts";
 
 const T0 = Date.UTC(2025, 0, 16, 6, 40);
-const QUIET = {
-  atRiskPerMinuteMinor: 0,
-  cumulativeMinor: 0,
-  paymentShareBps: 0,
-  scenarios: 0,
-  regions: 0,
-  coreFlows: false,
-};
 
 function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
   if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
@@ -55,7 +47,7 @@ describe("incident service", () => {
         breakerId: "velocity-1",
         tripCode: "velocity.above_ceiling",
         trippedAtMs: T0 - 300,
-        impact: { ...QUIET, atRiskPerMinuteMinor: 2_000_000, regions: 3 },
+        impact: { ...NO_IMPACT, atRiskPerMinuteMinor: 2_000_000, regions: 3 },
         blame: {
           changeIds: ["change-7"],
           campaignVersions: [{ campaignId: "idc-national", version: 3 }],
@@ -84,7 +76,7 @@ describe("incident service", () => {
     );
     const reassessed = ok(
       await service.reassess(id, {
-        impact: { ...QUIET, atRiskPerMinuteMinor: 50_000_000 },
+        impact: { ...NO_IMPACT, atRiskPerMinuteMinor: 50_000_000 },
         byId: "guard",
       }),
     );
@@ -92,7 +84,8 @@ describe("incident service", () => {
     // The same figures again: nothing new, nothing written.
     const head = await audit.head();
     expect(
-      ok(await service.reassess(id, { impact: { ...QUIET, regions: 1 }, byId: "guard" })).changed,
+      ok(await service.reassess(id, { impact: { ...NO_IMPACT, regions: 1 }, byId: "guard" }))
+        .changed,
     ).toBe(false);
     expect(await audit.head()).toEqual(head);
 
@@ -250,7 +243,7 @@ describe("incident service", () => {
       await service.openFromTrip({
         breakerId: "velocity-1",
         tripCode: "velocity.x",
-        impact: QUIET,
+        impact: NO_IMPACT,
       }),
     ).incident.id;
     const first = ok(
@@ -300,7 +293,7 @@ describe("incident service", () => {
       await strict.service.openFromTrip({
         breakerId: "b",
         tripCode: "velocity.above_forecast",
-        impact: { ...QUIET, cumulativeMinor: 100 },
+        impact: { ...NO_IMPACT, cumulativeMinor: 100 },
       }),
     ).incident;
     expect(judged).toMatchObject({
@@ -311,7 +304,7 @@ describe("incident service", () => {
       severityPolicy: { ...DEFAULT_SEVERITY_POLICY, scenarios: [1, 2] as never },
     });
     expect(
-      await broken.service.openFromTrip({ breakerId: "b", tripCode: "x", impact: QUIET }),
+      await broken.service.openFromTrip({ breakerId: "b", tripCode: "x", impact: NO_IMPACT }),
     ).toMatchObject({ code: "incident.policy_invalid" });
   });
 });

@@ -30,18 +30,11 @@ import {
 import {
   DEFAULT_SEVERITY_POLICY,
   type IncidentImpact,
+  NO_IMPACT,
   SEVERITIES,
 } from "../../src/core/guard/severity-policy.ts";
 
 const T0 = Date.UTC(2025, 0, 16, 6, 40);
-const QUIET: IncidentImpact = {
-  atRiskPerMinuteMinor: 0,
-  cumulativeMinor: 0,
-  paymentShareBps: 0,
-  scenarios: 0,
-  regions: 0,
-  coreFlows: false,
-};
 const REASON = "customers report 20 % off transfers";
 
 function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
@@ -49,7 +42,7 @@ function ok<T extends { ok: boolean }>(result: T): Extract<T, { ok: true }> {
   return result as Extract<T, { ok: true }>;
 }
 
-function tripped(impact: IncidentImpact = QUIET): Incident {
+function tripped(impact: IncidentImpact = NO_IMPACT): Incident {
   return ok(
     openIncident({
       id: "incident-1",
@@ -72,7 +65,7 @@ function tripped(impact: IncidentImpact = QUIET): Incident {
 
 describe("opening", () => {
   test("a trip opens an incident judged by the policy, with the trip and the opening on its timeline", () => {
-    const incident = tripped({ ...QUIET, scenarios: 6, regions: 12, coreFlows: true });
+    const incident = tripped({ ...NO_IMPACT, scenarios: 6, regions: 12, coreFlows: true });
     expect(incident).toMatchObject({
       state: "open",
       severity: "P0",
@@ -100,7 +93,7 @@ describe("opening", () => {
       id: "incident-2",
       title: "reports of a wrong label",
       atMs: T0,
-      impact: QUIET,
+      impact: NO_IMPACT,
       blame: NO_BLAME,
       policy: DEFAULT_SEVERITY_POLICY,
     };
@@ -121,7 +114,7 @@ describe("opening", () => {
     const reassessed = ok(
       reassessIncident(
         declared,
-        { impact: { ...QUIET, cumulativeMinor: 2_000_000 }, byId: "guard" },
+        { impact: { ...NO_IMPACT, cumulativeMinor: 2_000_000 }, byId: "guard" },
         DEFAULT_SEVERITY_POLICY,
         T0 + 1,
       ),
@@ -140,7 +133,7 @@ describe("opening", () => {
     expect(
       openIncident({
         ...base,
-        impact: { ...QUIET, paymentShareBps: 10_001 },
+        impact: { ...NO_IMPACT, paymentShareBps: 10_001 },
         openedBy: { kind: "person", personId: "ops", reason: REASON },
       }),
     ).toMatchObject({ code: "incident.impact_invalid" });
@@ -164,7 +157,7 @@ describe("opening", () => {
         title: "x",
         atMs: T0,
         openedBy: { kind: "person", personId: "ops", reason: REASON },
-        impact: QUIET,
+        impact: NO_IMPACT,
         blame: many,
         policy: DEFAULT_SEVERITY_POLICY,
       }),
@@ -174,7 +167,7 @@ describe("opening", () => {
       reassessIncident(
         incident,
         {
-          impact: QUIET,
+          impact: NO_IMPACT,
           blame: {
             ...NO_BLAME,
             campaignVersions: [
@@ -198,12 +191,12 @@ describe("opening", () => {
 
 describe("severity only rises", () => {
   test("reassessment keeps each figure at its peak; nothing new is not a change", () => {
-    const incident = tripped({ ...QUIET, atRiskPerMinuteMinor: 200_000 });
+    const incident = tripped({ ...NO_IMPACT, atRiskPerMinuteMinor: 200_000 });
     expect(incident.severity).toBe("P3");
     const worse = ok(
       reassessIncident(
         incident,
-        { impact: { ...QUIET, atRiskPerMinuteMinor: 20_000_000 }, byId: "guard" },
+        { impact: { ...NO_IMPACT, atRiskPerMinuteMinor: 20_000_000 }, byId: "guard" },
         DEFAULT_SEVERITY_POLICY,
         T0 + 10_000,
       ),
@@ -217,7 +210,7 @@ describe("severity only rises", () => {
     const calmer = ok(
       reassessIncident(
         worse.incident,
-        { impact: { ...QUIET, atRiskPerMinuteMinor: 10 }, byId: "guard" },
+        { impact: { ...NO_IMPACT, atRiskPerMinuteMinor: 10 }, byId: "guard" },
         DEFAULT_SEVERITY_POLICY,
         T0 + 20_000,
       ),
@@ -227,7 +220,7 @@ describe("severity only rises", () => {
     const lenient = ok(
       reassessIncident(
         worse.incident,
-        { impact: { ...QUIET, cumulativeMinor: 1 }, byId: "guard" },
+        { impact: { ...NO_IMPACT, cumulativeMinor: 1 }, byId: "guard" },
         {
           ...DEFAULT_SEVERITY_POLICY,
           atRiskPerMinuteMinor: [10 ** 12, 10 ** 11, 10 ** 10, 10 ** 9],
@@ -239,7 +232,7 @@ describe("severity only rises", () => {
   });
 
   test("a person raises it with a reason; lowering or restating it is refused", () => {
-    const incident = tripped({ ...QUIET, regions: 2 });
+    const incident = tripped({ ...NO_IMPACT, regions: 2 });
     expect(incident.severity).toBe("P2");
     for (const severity of ["P2", "P3", "P4"] as const) {
       expect(raiseSeverity(incident, "ops", severity, REASON, T0 + 1)).toMatchObject({
@@ -377,7 +370,7 @@ describe("lifecycle", () => {
   });
 
   test("open → acknowledged once → mitigated → remediation (absorb, once) → resolved, final", () => {
-    let incident = tripped({ ...QUIET, cumulativeMinor: 5_000_000 });
+    let incident = tripped({ ...NO_IMPACT, cumulativeMinor: 5_000_000 });
     expect(resolveIncident(incident, "ops", "all done here", T0)).toMatchObject({
       code: "incident.illegal_transition",
     });
@@ -419,7 +412,7 @@ describe("lifecycle", () => {
     ]);
     for (const refused of [
       addTimelineEntry(incident, { kind: "note", atMs: T0, byId: "ops", summary: "late" }, T0),
-      reassessIncident(incident, { impact: QUIET, byId: "guard" }, DEFAULT_SEVERITY_POLICY, T0),
+      reassessIncident(incident, { impact: NO_IMPACT, byId: "guard" }, DEFAULT_SEVERITY_POLICY, T0),
       raiseSeverity(incident, "ops", "P0", REASON, T0),
     ]) {
       expect(refused).toMatchObject({ code: "incident.illegal_transition" });

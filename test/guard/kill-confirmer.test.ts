@@ -10,6 +10,7 @@
 import { describe, expect, test } from "vitest";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import type { Kill } from "../../src/core/guard/kill.ts";
+import { NO_IMPACT } from "../../src/core/guard/severity-policy.ts";
 import { IncidentService } from "../../src/guard/incident-service.ts";
 import type { IncidentStore } from "../../src/guard/incident-store.ts";
 import {
@@ -22,15 +23,6 @@ import { KillWatcher } from "../../src/guard/kill-watcher.ts";
 import { MemoryIncidentStore } from "../../src/guard/memory-incident-store.ts";
 import { MemoryKillStore } from "../../src/guard/memory-kill-store.ts";
 import { ManualTimers } from "./kill-fixtures.ts";
-
-const QUIET = {
-  atRiskPerMinuteMinor: 0,
-  cumulativeMinor: 0,
-  paymentShareBps: 0,
-  scenarios: 0,
-  regions: 0,
-  coreFlows: false,
-};
 
 /** An incident store whose reads or writes throw while told to (a control database gone away). */
 class FailingIncidentStore implements IncidentStore {
@@ -91,7 +83,7 @@ function setUp() {
     const opened = await incidents.openFromTrip({
       breakerId: "campaign:a-coffee@1",
       tripCode: "velocity.above_ceiling",
-      impact: QUIET,
+      impact: NO_IMPACT,
     });
     if (!opened.ok) throw new Error(opened.message);
     const added = await incidents.addTimeline(opened.incident.id, {

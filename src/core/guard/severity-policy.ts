@@ -23,6 +23,16 @@ export interface IncidentImpact {
   readonly coreFlows: boolean;
 }
 
+/** Nothing measured yet: where a breaker's trip opens an incident before the ledger says more. */
+export const NO_IMPACT: IncidentImpact = Object.freeze({
+  atRiskPerMinuteMinor: 0,
+  cumulativeMinor: 0,
+  paymentShareBps: 0,
+  scenarios: 0,
+  regions: 0,
+  coreFlows: false,
+});
+
 /** Per measure, the lowest value reaching P0, P1, P2 and P3 (below the last: P4). */
 export type Thresholds = readonly [p0: number, p1: number, p2: number, p3: number];
 
