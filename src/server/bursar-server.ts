@@ -311,6 +311,7 @@ export class BursarServer {
         ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
       });
       reportConfirmation = (outcome) => {
+        metrics.observeKillConfirmation(outcome.code);
         const fields = { killConfirmation: outcome };
         if (outcome.code === "confirmed" || outcome.code === "already_confirmed") {
           app.log.info(fields, outcome.message);

@@ -47,6 +47,7 @@ export class ServerMetrics {
   private readonly guardProposalChildren = new Map<string, { inc(): void }>();
   private readonly guardAllowedMinor: Counter;
   private readonly guardLedger: Counter<"outcome">;
+  private readonly killConfirmations: Counter<"outcome">;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -84,6 +85,12 @@ export class ServerMetrics {
     this.guardLedger = new Counter({
       name: "bursar_guard_check_ledger_total",
       help: "Guard mode: checks by what the ledger of checked subsidies did (recorded, replayed, nothing_allowed, unavailable, idempotency_conflict, …).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.killConfirmations = new Counter({
+      name: "bursar_kill_confirmations_total",
+      help: "Kills this process obeys that other processes published, by what became of its confirmation on the kill's incident (confirmed, already_confirmed, no_incident, incident_refused, store_failed, too_many_pending); a retried attempt is counted each time.",
       labelNames: ["outcome"],
       registers,
     });
@@ -208,6 +215,11 @@ export class ServerMetrics {
     if ("ledger" in check && check.ledger !== null) {
       this.guardLedger.inc({ outcome: replayed ? "replayed" : check.ledger });
     }
+  }
+
+  /** One outcome of a kill's confirmation (`KillConfirmer`), by its code. */
+  observeKillConfirmation(code: string): void {
+    this.killConfirmations.inc({ outcome: code });
   }
 
   observeLedgerAnswer(operation: "apply" | "commit" | "release" | "refund", code: string): void {

@@ -200,6 +200,9 @@ describe("on SQLite: processes sharing a data directory each confirm a kill reco
     expect((await read()).map((entry) => [entry.byId, entry.details])).toEqual([
       ["serve-sqlite", { evaluatorId: "serve-sqlite", killSequence }],
     ]);
+    // Counted for the dashboards: attempts before kill_published existed, then the confirmation.
+    const metrics = await server.request("GET", "/metrics", { token: operator });
+    expect(metrics.body).toMatch(/^bursar_kill_confirmations_total\{outcome="confirmed"\} 1$/m);
 
     // Another process on the same control.sqlite: a guarded run obeys the kill from its start.
     const run = runCli(

@@ -25,6 +25,7 @@ const FAMILIES = {
   bursar_guard_check_proposals_total: "COUNTER",
   bursar_guard_check_allowed_minor_total: "COUNTER",
   bursar_guard_check_ledger_total: "COUNTER",
+  bursar_kill_confirmations_total: "COUNTER",
 } as const;
 
 type Scrape = ReadonlyMap<string, PrometheusFamily>;
