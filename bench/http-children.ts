@@ -39,6 +39,8 @@ export interface Child {
   readonly said: ReadonlyMap<string, string>;
   /** CPU seconds it has used so far (user + system), or undefined where /proc cannot tell. */
   cpuSeconds(): number | undefined;
+  /** The same for its main thread alone (the event loop), without its worker and V8 threads. */
+  mainThreadCpuSeconds(): number | undefined;
   /** Asks it to stop (SIGTERM), waits, and kills it if it has not exited by the time-out. */
   stop(): Promise<void>;
 }
@@ -115,14 +117,14 @@ async function startChild(
   // Read on after startup so a chatty child never blocks on a full pipe.
   child.stdout!.resume();
   child.stderr!.resume();
-  const cpuSeconds = () => (child.pid === undefined ? undefined : cpuSecondsOf(child.pid));
-  return { said, stop, cpuSeconds };
+  const { pid } = child;
+  const cpuSeconds = () => (pid === undefined ? undefined : cpuSecondsOf(pid));
+  const mainThreadCpuSeconds = () => (pid === undefined ? undefined : cpuSecondsOf(pid, pid));
+  return { said, stop, cpuSeconds, mainThreadCpuSeconds };
 }
 
-export interface ServerChild {
+export interface ServerChild extends Pick<Child, "stop" | "cpuSeconds" | "mainThreadCpuSeconds"> {
   readonly url: string;
-  stop(): Promise<void>;
-  cpuSeconds(): number | undefined;
 }
 
 export interface BursarChild extends ServerChild {
@@ -141,6 +143,7 @@ export async function startBursarServer(dataDirectory: string): Promise<BursarCh
     adminToken: child.said.get("admin token: ")!,
     stop: child.stop,
     cpuSeconds: child.cpuSeconds,
+    mainThreadCpuSeconds: child.mainThreadCpuSeconds,
   };
 }
 
@@ -151,5 +154,10 @@ export async function startHelloWorld(): Promise<ServerChild> {
     ["listening on "],
     "hello-world",
   );
-  return { url: child.said.get("listening on ")!, stop: child.stop, cpuSeconds: child.cpuSeconds };
+  return {
+    url: child.said.get("listening on ")!,
+    stop: child.stop,
+    cpuSeconds: child.cpuSeconds,
+    mainThreadCpuSeconds: child.mainThreadCpuSeconds,
+  };
 }

@@ -271,14 +271,8 @@ async function measureApply(
   const open = await loop(warmUpCount, workload.applyMs);
   const used = cpu.read(open.lastAnswerMs / 1000);
   const commits = ledgerCommits(metricsBefore, await metricsText(server));
-  // What one apply costs the server, whatever share of the machine it got: at 5,000/s it needs
-  // 5,000 / this of a core.
-  const perCpuSecond =
-    used.serverCpuPerS === undefined
-      ? ""
-      : ` (${Math.round(open.answered / (used.serverCpuPerS * (open.lastAnswerMs / 1000)))} answers per server CPU second)`;
   context.progress(
-    `apply open loop at ${APPLY_OFFERED_PER_S}/s: offered ${open.offered} in ${workload.applyMs / 1000} s; sent by ${(open.lastSentMs / 1000).toFixed(2)} s (${Math.round(open.offered / (open.lastSentMs / 1000))}/s; send lag p99 ${open.sendLagP99Ms.toFixed(2)} ms), answered ${open.answered} by ${(open.lastAnswerMs / 1000).toFixed(2)} s (${Math.round(open.answered / (open.lastAnswerMs / 1000))}/s); errors ${open.errors}; statuses ${describe(open.statuses)}; ledger answers ${describe(open.codes)}; latency p50 ${open.p50Ms.toFixed(2)} ms, p99 ${open.p99Ms.toFixed(2)} ms, max ${open.maxMs.toFixed(2)} ms; ${open.socketsOpened} sockets; CPU per second: server ${used.describe()}${perCpuSecond}`,
+    `apply open loop at ${APPLY_OFFERED_PER_S}/s: offered ${open.offered} in ${workload.applyMs / 1000} s; sent by ${(open.lastSentMs / 1000).toFixed(2)} s (${Math.round(open.offered / (open.lastSentMs / 1000))}/s; send lag p99 ${open.sendLagP99Ms.toFixed(2)} ms), answered ${open.answered} by ${(open.lastAnswerMs / 1000).toFixed(2)} s (${Math.round(open.answered / (open.lastAnswerMs / 1000))}/s); errors ${open.errors}; statuses ${describe(open.statuses)}; ledger answers ${describe(open.codes)}; latency p50 ${open.p50Ms.toFixed(2)} ms, p99 ${open.p99Ms.toFixed(2)} ms, max ${open.maxMs.toFixed(2)} ms; ${open.socketsOpened} sockets; CPU per second: server ${used.describe()}${used.costOf(open.answered, "an apply")}`,
   );
   context.progress(`apply's ${commits}`);
   if (open.answered === 0) throw new Error("the open loop got no answer");
@@ -362,7 +356,7 @@ async function measureGuardCheck(
   const used = cpu.read(open.lastAnswerMs / 1000);
   const commits = ledgerCommits(metricsBefore, await metricsText(server));
   context.progress(
-    `guard check open loop at ${GUARD_CHECK_OFFERED_PER_S}/s: offered ${open.offered}, answered ${open.answered} by ${(open.lastAnswerMs / 1000).toFixed(2)} s; errors ${open.errors}; statuses ${describe(open.statuses)}; proposals ${describe(outcomes)}; latency p50 ${open.p50Ms.toFixed(2)} ms, p99 ${open.p99Ms.toFixed(2)} ms, max ${open.maxMs.toFixed(2)} ms; send lag p99 ${open.sendLagP99Ms.toFixed(2)} ms; CPU per second: server ${used.describe()}`,
+    `guard check open loop at ${GUARD_CHECK_OFFERED_PER_S}/s: offered ${open.offered}, answered ${open.answered} by ${(open.lastAnswerMs / 1000).toFixed(2)} s; errors ${open.errors}; statuses ${describe(open.statuses)}; proposals ${describe(outcomes)}; latency p50 ${open.p50Ms.toFixed(2)} ms, p99 ${open.p99Ms.toFixed(2)} ms, max ${open.maxMs.toFixed(2)} ms; send lag p99 ${open.sendLagP99Ms.toFixed(2)} ms; CPU per second: server ${used.describe()}${used.costOf(open.answered, "a check")}`,
   );
   context.progress(`guard check's ${commits}`);
   context.progress(`breakers tripped by then: ${await trippedBreakers(server)}`);
@@ -432,23 +426,37 @@ async function saturate(
   return { opsPerSecond, opsPerServerCpuSecond };
 }
 
-/** CPU seconds per wall second used by the server child and by this process (the load generator). */
+/**
+ * CPU seconds per wall second used by the server child (and its main thread, the event loop that
+ * every request passes through) and by this process (the load generator).
+ */
 function cpuMeter(server: ServerChild) {
   const serverStart = server.cpuSeconds();
+  const mainStart = server.mainThreadCpuSeconds();
   const clientStart = process.cpuUsage();
+  const perSecond = (start: number | undefined, end: number | undefined, wallS: number) =>
+    start === undefined || end === undefined ? undefined : (end - start) / wallS;
   return {
     read(wallS: number) {
-      const serverEnd = server.cpuSeconds();
+      const serverCpuPerS = perSecond(serverStart, server.cpuSeconds(), wallS);
+      const mainCpuPerS = perSecond(mainStart, server.mainThreadCpuSeconds(), wallS);
       const client = process.cpuUsage(clientStart);
-      const serverCpuPerS =
-        serverStart === undefined || serverEnd === undefined
-          ? undefined
-          : (serverEnd - serverStart) / wallS;
       const clientCpuPerS = (client.user + client.system) / 1e6 / wallS;
+      const us = (cpuPerS: number, operations: number) =>
+        Math.round((cpuPerS * wallS * 1e6) / operations);
       return {
         serverCpuPerS,
+        mainCpuPerS,
+        /**
+         * What one of `operations` cost the server, whatever share of the machine it got: at a
+         * rate R it needs R × this of a core, and R × the main thread's part of its event loop.
+         */
+        costOf: (operations: number, name: string) =>
+          serverCpuPerS === undefined || operations === 0
+            ? ""
+            : ` (${us(serverCpuPerS, operations)} µs of server CPU ${name}${mainCpuPerS === undefined ? "" : `, ${us(mainCpuPerS, operations)} on its main thread`})`,
         describe: () =>
-          `${serverCpuPerS === undefined ? "unknown" : serverCpuPerS.toFixed(2)}, load generator ${clientCpuPerS.toFixed(2)}, load average ${loadavg()[0]!.toFixed(2)}`,
+          `${serverCpuPerS === undefined ? "unknown" : serverCpuPerS.toFixed(2)}${mainCpuPerS === undefined ? "" : ` (main thread ${mainCpuPerS.toFixed(2)})`}, load generator ${clientCpuPerS.toFixed(2)}, load average ${loadavg()[0]!.toFixed(2)}`,
       };
     },
   };
