@@ -170,7 +170,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
         ? noBody(request.body)
         : spec.bodyChecked === "by_handler"
           ? request.body
-          : parsePart(spec.body, request.body, "body");
+          : spec.bodyOptional === true && request.body === undefined
+            ? undefined
+            : parsePart(spec.body, request.body, "body");
     const handled = spec.handle({ params, query, body, caller, requestId: request.id });
     return handled instanceof Promise
       ? handled.then((answered) => send(reply, answered))

@@ -12,7 +12,7 @@
 import { z } from "zod";
 import { AUDIT_READ_LIMIT_MAX } from "../control/audit-log.ts";
 import { parseAuditHead } from "../core/audit/audit-chain-verifier.ts";
-import type { AuditEntryInput } from "../core/audit/audit-entry.ts";
+import { type AuditEntryInput, checkAuditEntryInput } from "../core/audit/audit-entry.ts";
 import { FUNDING_SOURCES } from "../core/funding.ts";
 import { nextBreakerState } from "../core/guard/breaker-lifecycle.ts";
 import {
@@ -174,6 +174,8 @@ function killRoutes({ kills, nowMs }: ServerServices): RouteSpec[] {
 // Breakers (docs/reference/guard.md): they live in this process's runtime guard.
 
 const breakerParams = z.strictObject({ breakerId: z.string().min(1).max(200) });
+/** Why on-call moves the breaker, for the audit log; the body itself may be left out. */
+const breakerMoveBody = z.strictObject({ reason: reasonText.optional() });
 
 function breakerRoutes({ serving, audit, nowMs }: ServerServices): RouteSpec[] {
   /**
@@ -193,7 +195,7 @@ function breakerRoutes({ serving, audit, nowMs }: ServerServices): RouteSpec[] {
     return next;
   };
   const move = (action: "acknowledge" | "reset", summary: string) =>
-    route<z.infer<typeof breakerParams>, undefined, undefined>({
+    route<z.infer<typeof breakerParams>, undefined, z.infer<typeof breakerMoveBody> | undefined>({
       method: "POST",
       url: `/v1/breakers/:breakerId/${action}`,
       operationId: `${action}Breaker`,
@@ -201,10 +203,13 @@ function breakerRoutes({ serving, audit, nowMs }: ServerServices): RouteSpec[] {
       tag: "breakers",
       access: ON_CALL,
       params: breakerParams,
-      bodyLimitBytes: 1024,
+      body: breakerMoveBody,
+      bodyOptional: true,
+      // A reason of 2,000 characters, each up to 3 bytes in UTF-8.
+      bodyLimitBytes: 8192,
       rateClass: "control",
       responses: { 200: "{breakerId, state}: the breaker's new state." },
-      handle: ({ params, caller }) =>
+      handle: ({ params, body, caller }) =>
         inTurn(params.breakerId, async () => {
           const { breakerId } = params;
           // Checked, then audited, then made: a move the log cannot record is not made. (A breaker
@@ -215,15 +220,25 @@ function breakerRoutes({ serving, audit, nowMs }: ServerServices): RouteSpec[] {
             "armed";
           const legal = nextBreakerState(from, action);
           if (!legal.ok) throw ApiError.refusal(legal.code, legal.message);
-          const appended = await audit.append({
+          const entry: AuditEntryInput = {
             at: new Date(nowMs()).toISOString(),
             actor: principalIdOf(caller),
             action: action === "acknowledge" ? "breaker.acknowledged" : "breaker.reset",
             subject: `breaker/${breakerId}`,
             contentHash: null,
-            reason: null,
+            reason: body?.reason ?? null,
             details: { from, to: legal.state },
-          });
+          };
+          // The log counts a reason in UTF-8 bytes and refuses what no store keeps as written:
+          // the caller's text, refused as such, not as the log being unavailable.
+          const refused = checkAuditEntryInput(entry);
+          if (refused?.code === "reason_too_long" || refused?.code === "reason_invalid") {
+            throw ApiError.of("body_invalid", "the reason cannot be audited", {
+              issues: [{ path: "body.reason", message: refused.message }],
+              issuesTotal: 1,
+            });
+          }
+          const appended = await audit.append(entry);
           if (!appended.ok) {
             throw ApiError.of(
               "unavailable",

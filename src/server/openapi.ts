@@ -67,7 +67,7 @@ export function openApiDocument(
         ? {}
         : {
             requestBody: {
-              required: true,
+              required: spec.bodyOptional !== true,
               content: { "application/json": { schema: jsonSchemaOf(spec.body) } },
             },
           }),

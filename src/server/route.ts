@@ -62,6 +62,8 @@ export interface RouteSpec<Params = unknown, Query = unknown, Body = unknown> {
    * handler checks it with an equivalent faster check (payments); `body` then only documents it.
    */
   readonly bodyChecked?: "schema" | "by_handler";
+  /** The body may be left out (the handler then gets undefined); when sent, `body` parses it. */
+  readonly bodyOptional?: boolean;
   /** Below the server's default (64 KiB) for small bodies, above it for documents. */
   readonly bodyLimitBytes?: number;
   readonly rateClass: RateClass;

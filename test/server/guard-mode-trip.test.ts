@@ -89,10 +89,18 @@ describe.each(TEST_STORES)("guard mode trips, kills and opens an incident on %s"
     const early = await server.request("POST", path("reset"), { token: operator });
     expect(early.status).toBe(409);
     expect(early.body.code).toBe("illegal_breaker_transition");
+    // A reason the audit log cannot keep is the caller's error, and moves nothing: 700
+    // characters of 3 UTF-8 bytes each pass the schema's 2,000 characters, not the log's bytes.
+    for (const body of [{ reason: "" }, { reason: "好".repeat(700) }, { why: "x" }]) {
+      const refused = await server.request("POST", path("acknowledge"), { token: operator, body });
+      expect(refused.status, JSON.stringify(body).slice(0, 40)).toBe(400);
+      expect(refused.body.code).toBe("body_invalid");
+    }
     // Two on-call engineers at once: one move, one refusal, one audit entry (checked below).
+    const why = { reason: "partner engine's flash sale misconfigured; their on-call is fixing it" };
     const both = await Promise.all([
-      server.request("POST", path("acknowledge"), { token: operator }),
-      server.request("POST", path("acknowledge"), { token: operator }),
+      server.request("POST", path("acknowledge"), { token: operator, body: why }),
+      server.request("POST", path("acknowledge"), { token: operator, body: why }),
     ]);
     expect(both.map((answer) => answer.status).sort()).toEqual([200, 409]);
     expect(both.find((answer) => answer.status === 200)!.body).toEqual({
@@ -106,7 +114,7 @@ describe.each(TEST_STORES)("guard mode trips, kills and opens an incident on %s"
     expect(reset.body).toEqual({ breakerId, state: "armed" });
 
     const admin = await server.tokenFor(["admin"]);
-    const moves: { action: string; actor: string; details: unknown }[] = [];
+    const moves: { action: string; actor: string; reason: string | null; details: unknown }[] = [];
     for (let after = 0; ; ) {
       const page = await server.request("GET", `/v1/audit?afterSequence=${after}&limit=1000`, {
         token: admin,
@@ -118,9 +126,14 @@ describe.each(TEST_STORES)("guard mode trips, kills and opens an incident on %s"
       if (page.body.nextAfterSequence === null) break;
       after = page.body.nextAfterSequence;
     }
-    expect(moves.map(({ action, details }) => ({ action, details }))).toEqual([
-      { action: "breaker.acknowledged", details: { from: "tripped", to: "acknowledged" } },
-      { action: "breaker.reset", details: { from: "acknowledged", to: "armed" } },
+    // The reason given is audited with its move; the reset was sent without a body.
+    expect(moves.map(({ action, reason, details }) => ({ action, reason, details }))).toEqual([
+      {
+        action: "breaker.acknowledged",
+        reason: why.reason,
+        details: { from: "tripped", to: "acknowledged" },
+      },
+      { action: "breaker.reset", reason: null, details: { from: "acknowledged", to: "armed" } },
     ]);
     const whoami = await server.request("GET", "/v1/tokens/self", { token: operator });
     expect(new Set(moves.map(({ actor }) => actor))).toEqual(new Set([whoami.body.principalId]));
