@@ -9,6 +9,7 @@ import { fc, test as propertyTest } from "@fast-check/vitest";
 import { describe, expect, test } from "vitest";
 import type { CampaignStatus } from "../../console/src/data/campaigns.ts";
 import {
+  breakerMoveBody,
   breakerMoveStance,
   type CampaignPhase,
   AMOUNT_MINOR_MAX as CONSOLE_AMOUNT_MINOR_MAX,
@@ -362,6 +363,22 @@ describe("breaker moves", () => {
       why: "Armed: there is no trip to acknowledge.",
     });
     expect(breakerMoveStance("armed", "reset", ON_CALL).why).toBe("Armed already.");
+  });
+
+  test("a reason is optional: none sends no body, one is sent trimmed, and past the audit log's 2,000 bytes it is refused", () => {
+    expect(breakerMoveBody("")).toEqual({ ok: true, body: undefined });
+    expect(breakerMoveBody("  \n ")).toEqual({ ok: true, body: undefined });
+    expect(breakerMoveBody(" partner's on-call is on it ")).toEqual({
+      ok: true,
+      body: { reason: "partner's on-call is on it" },
+    });
+    // 666 characters of 3 bytes each fit (1,998 bytes); 667 do not, though 2,000 characters would.
+    expect(breakerMoveBody("好".repeat(666)).ok).toBe(true);
+    expect(breakerMoveBody("好".repeat(667))).toEqual({
+      ok: false,
+      problem: "At most 2,000 bytes.",
+    });
+    expect(breakerMoveBody("a".repeat(2_000)).ok).toBe(true);
   });
 
   test("on-call only: administrators and auditors read breakers", () => {

@@ -239,6 +239,22 @@ describe("the console in a browser", () => {
     TEST_MS,
   );
 
+  /** The audit log's entries about `subject`, oldest first, read through the API. */
+  async function auditEntriesOf(
+    subject: string,
+  ): Promise<{ action: string; reason: string | null }[]> {
+    const found: { action: string; reason: string | null }[] = [];
+    for (let after = 0; ; ) {
+      const read = await server.request("GET", `/v1/audit?afterSequence=${after}&limit=1000`, {
+        token: server.adminToken,
+      });
+      expect(read.status).toBe(200);
+      for (const entry of read.body.entries) if (entry.subject === subject) found.push(entry);
+      if (read.body.nextAfterSequence === null) return found;
+      after = read.body.nextAfterSequence;
+    }
+  }
+
   /** Signs whoever is signed in out, and `token` in, through the page. */
   async function signInAs(token: string): Promise<void> {
     await page.goto(`${server.url}/#/changes`);
@@ -869,9 +885,16 @@ describe("the console in a browser", () => {
       expect(await row.textContent()).toContain(
         "Acknowledge it first: a breaker is never reset straight from tripped.",
       );
+      // Why, optionally: audited with the move.
+      const why = "the partner's on-call confirmed a misconfigured flash sale";
+      await row.getByLabel(/^Why \(optional, audited with the move\)/).fill(why);
       await row.getByRole("button", { name: "Acknowledge", exact: true }).click();
       await row.getByRole("button", { name: "Confirm acknowledge" }).click();
       await expect.poll(() => state.textContent(), { timeout: WAIT_MS }).toBe("acknowledged");
+      const audited = await auditEntriesOf(`breaker/${breakerId}`);
+      expect(audited.map(({ action, reason }) => ({ action, reason }))).toEqual([
+        { action: "breaker.acknowledged", reason: why },
+      ]);
       const breakers = async () =>
         (await server.request("GET", "/v1/breakers", { token: operator })).body.breakers.find(
           (breaker: { breakerId: string }) => breaker.breakerId === breakerId,
@@ -887,6 +910,11 @@ describe("the console in a browser", () => {
       await row.getByRole("button", { name: "Confirm reset" }).click();
       await expect.poll(() => state.textContent(), { timeout: WAIT_MS }).toBe("armed");
       expect(await breakers()).toBe("armed");
+      // The field was emptied after the acknowledgement: the reset went without a reason.
+      expect((await auditEntriesOf(`breaker/${breakerId}`)).map(({ reason }) => reason)).toEqual([
+        why,
+        null,
+      ]);
       // Still armed two polls later: the page shows the server's state, not only its own answer.
       await page.waitForTimeout(4_500);
       expect(await state.textContent()).toBe("armed");

@@ -216,3 +216,21 @@ export function breakerMoveStance(
   }
   return refused("Armed already.");
 }
+
+/** Bytes the audit log keeps of a reason (docs/reference/audit-log.md). */
+const AUDIT_REASON_BYTES_MAX = 2_000;
+
+/**
+ * A breaker move's body: the on-call engineer's reason when one is typed (it is optional, and
+ * audited with the move), else no body at all; or why the typed reason cannot be sent.
+ */
+export function breakerMoveBody(
+  typed: string,
+): { ok: true; body: { reason: string } | undefined } | { ok: false; problem: string } {
+  const reason = typed.trim();
+  if (reason === "") return { ok: true, body: undefined };
+  if (new TextEncoder().encode(reason).length > AUDIT_REASON_BYTES_MAX) {
+    return { ok: false, problem: `At most ${AUDIT_REASON_BYTES_MAX.toLocaleString("en")} bytes.` };
+  }
+  return { ok: true, body: { reason } };
+}

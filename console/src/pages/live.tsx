@@ -17,7 +17,7 @@ import {
   formatNumber,
 } from "../data/format.ts";
 import { type LiveSample, liveSampleFromText, summarizeLive } from "../data/live.ts";
-import { type BreakerMove, breakerMoveStance } from "../data/operator-actions.ts";
+import { type BreakerMove, breakerMoveBody, breakerMoveStance } from "../data/operator-actions.ts";
 import { useAction } from "../use-action.ts";
 
 const POLL_MS = 2_000;
@@ -346,9 +346,16 @@ function BreakerMoves({
   moved: (breakerId: string, state: string) => void;
 }) {
   const { busy, answer, run } = useAction<{ breakerId: string; state: string }>(api);
+  const [reason, setReason] = useState("");
+  const body = breakerMoveBody(reason);
   const send = async (move: BreakerMove, label: string) => {
-    const sent = await run(label, `/v1/breakers/${encodeURIComponent(breaker.breakerId)}/${move}`);
-    if (sent.ok) moved(breaker.breakerId, sent.value.state);
+    if (!body.ok) return;
+    const path = `/v1/breakers/${encodeURIComponent(breaker.breakerId)}/${move}`;
+    const sent = await run(label, path, body.body);
+    if (sent.ok) {
+      setReason("");
+      moved(breaker.breakerId, sent.value.state);
+    }
   };
   const stances = MOVES.map(({ move }) => breakerMoveStance(breaker.state, move, who.roles));
   // Armed, neither move applies: one sentence says so.
@@ -357,11 +364,23 @@ function BreakerMoves({
     : stances.filter((stance) => !stance.allowed).map((stance) => stance.why);
   return (
     <div class="breaker-moves">
+      {stances.some((stance) => stance.allowed) ? (
+        <input
+          type="text"
+          aria-label={`Why (optional, audited with the move) for ${breaker.breakerId}`}
+          placeholder="Why (optional, audited)"
+          value={reason}
+          disabled={busy}
+          onInput={(event) => setReason((event.target as HTMLInputElement).value)}
+          aria-invalid={body.ok ? undefined : true}
+        />
+      ) : null}
+      {body.ok ? null : <span class="field-problem">{body.problem}</span>}
       {MOVES.map(({ move, label, confirm }, index) => (
         <ConfirmButton
           key={move}
           label={label}
-          disabled={busy || stances[index]?.allowed !== true}
+          disabled={busy || !body.ok || stances[index]?.allowed !== true}
           confirmText={`${breaker.breakerId}: ${confirm}`}
           onConfirm={() => void send(move, label)}
         />
