@@ -17,6 +17,7 @@ import {
   tokenGrantProblem,
 } from "../core/access/api-token.ts";
 import type { TokenRefusal } from "../core/access/token-codes.ts";
+import { wholeOption } from "../core/whole-option.ts";
 import type {
   ApiTokenListOptions,
   ApiTokenRecord,
@@ -255,12 +256,7 @@ export function secretHashOf(secret: string): Buffer {
 }
 
 function optionOf(options: ApiTokenServiceOptions, name: keyof typeof OPTION_RANGES): number {
-  const [minimum, maximum] = OPTION_RANGES[name];
-  const value = options[name] ?? API_TOKEN_SERVICE_DEFAULTS[name];
-  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-    throw new RangeError(`${name} ${value} is not within ${minimum}..${maximum}`);
-  }
-  return value;
+  return wholeOption(name, options[name], API_TOKEN_SERVICE_DEFAULTS[name], OPTION_RANGES[name]);
 }
 
 /** The record if `secret` is the token's secret and the token is not revoked. */

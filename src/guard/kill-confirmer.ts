@@ -31,6 +31,7 @@
 import { hostname } from "node:os";
 import { type Incident, recordsKill } from "../core/guard/incident.ts";
 import type { Kill } from "../core/guard/kill.ts";
+import { wholeOption } from "../core/whole-option.ts";
 import type { IncidentService } from "./incident-service.ts";
 import { type KillTimers, SYSTEM_TIMERS } from "./kill-watcher.ts";
 
@@ -140,14 +141,8 @@ export class KillConfirmer {
 
   constructor(private readonly options: KillConfirmerOptions) {
     this.timers = options.timers ?? SYSTEM_TIMERS;
-    const option = (name: keyof typeof OPTION_RANGES): number => {
-      const [minimum, maximum] = OPTION_RANGES[name];
-      const value = options[name] ?? KILL_CONFIRMER_DEFAULTS[name];
-      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-        throw new RangeError(`${name} ${value} is not within ${minimum}..${maximum}`);
-      }
-      return value;
-    };
+    const option = (name: keyof typeof OPTION_RANGES): number =>
+      wholeOption(name, options[name], KILL_CONFIRMER_DEFAULTS[name], OPTION_RANGES[name]);
     this.retryMs = option("retryMs");
     this.attemptsMax = option("attemptsMax");
   }

@@ -22,6 +22,7 @@ import {
   KillMatcher,
   type KillState,
 } from "../core/guard/kill.ts";
+import { wholeOption } from "../core/whole-option.ts";
 import type { KillStore, KillSubscription } from "./kill-store.ts";
 
 export interface KillTimers {
@@ -100,14 +101,8 @@ export class KillWatcher implements KillFreshness {
     this.store = options.store;
     this.nowMs = options.nowMs;
     this.timers = options.timers ?? SYSTEM_TIMERS;
-    const option = (name: keyof typeof OPTION_RANGES): number => {
-      const [minimum, maximum] = OPTION_RANGES[name];
-      const value = options[name] ?? KILL_WATCHER_DEFAULTS[name];
-      if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-        throw new RangeError(`${name} ${value} is not within ${minimum}..${maximum}`);
-      }
-      return value;
-    };
+    const option = (name: keyof typeof OPTION_RANGES): number =>
+      wholeOption(name, options[name], KILL_WATCHER_DEFAULTS[name], OPTION_RANGES[name]);
     this.pollMs = option("pollMs");
     this.allowedStalenessMs = option("allowedStalenessMs");
     this.readTimeoutMs = option("readTimeoutMs");
