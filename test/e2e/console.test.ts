@@ -724,7 +724,7 @@ describe("the console in a browser", () => {
   );
 
   test(
-    "a campaign's versions: the forced change's version rolled back, the rollback active; an earlier version against the newest, with the keyboard",
+    "a campaign's versions: the forced change's version rolled back, the rollback active; an earlier version against the newest, with the keyboard, then against an older one",
     async () => {
       expect(forced, "the 2025-01-16 test forces a change that re-saves campaigns").toBeDefined();
       const { changeId, campaignId } = forced!;
@@ -771,6 +771,20 @@ describe("the console in a browser", () => {
       expect(shown).toContain("Version 2");
       expect(shown).toContain("Version 3 (newest)");
       await page.screenshot({ path: screenshotPath("14b-campaign-versions"), fullPage: true });
+
+      // Against another version than the newest: version 1, whose content the rollback restored,
+      // differs from version 2 as the newest does.
+      await page.getByTestId("version-against").selectOption("1");
+      await expect
+        .poll(async () => (await differences.textContent()) ?? "", { timeout: WAIT_MS })
+        .toContain("Version 1");
+      const againstFirst = (await differences.textContent()) ?? "";
+      expect(againstFirst).toContain("offer");
+      expect(againstFirst).toContain("Version 2");
+      expect(againstFirst).not.toContain("(newest)");
+      expect(await page.getByTestId("version-comparison").locator("h3").textContent()).toBe(
+        "Version 2 against version 1",
+      );
 
       // Each version links the change behind it.
       await page.getByTestId("version-2").getByRole("link").click();

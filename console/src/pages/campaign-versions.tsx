@@ -1,8 +1,8 @@
 /**
  * A campaign's versions on its page (GET /v1/documents/campaign/{id}/versions, 20 a page, older
  * ones on demand): number, state with the active one marked, when it was written and reached
- * everyone, the change behind it (a link) with its marks. Choosing an earlier version shows what
- * it held that the newest does not, field by field (GET …/versions/{n} for both).
+ * everyone, the change behind it (a link) with its marks. Choosing a version shows how it differs
+ * from the newest, field by field, or from any other version listed (GET …/versions/{n} for both).
  */
 import { useState } from "preact/hooks";
 import { type ApiClient, ApiFailure } from "../api.ts";
@@ -40,6 +40,8 @@ export function CampaignVersions({ api, campaignId }: { api: ApiClient; campaign
   const [olderError, setOlderError] = useState<unknown>(undefined);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [selected, setSelected] = useState<number | undefined>(undefined);
+  /** The version the selected one is compared with; undefined: the newest. */
+  const [against, setAgainst] = useState<number | undefined>(undefined);
 
   const first = loaded.state === "ready" ? loaded.data : undefined;
   const firstOldest = first?.versions.at(-1)?.version;
@@ -88,7 +90,7 @@ export function CampaignVersions({ api, campaignId }: { api: ApiClient; campaign
       ) : (
         <>
           <VersionTable
-            page={{ ...first, versions: [...first.versions, ...olderShown.versions] }}
+            page={{ ...first, versions: listed(first, olderShown.versions) }}
             selected={selected}
             onSelect={(version) => setSelected(version === selected ? undefined : version)}
           />
@@ -111,13 +113,26 @@ export function CampaignVersions({ api, campaignId }: { api: ApiClient; campaign
               api={api}
               campaignId={campaignId}
               version={selected}
+              against={against ?? first.latestVersion}
               latestVersion={first.latestVersion}
+              choices={listed(first, olderShown.versions).map((entry) => entry.version)}
+              onAgainst={(version) =>
+                setAgainst(version === first.latestVersion ? undefined : version)
+              }
             />
           )}
         </>
       )}
     </section>
   );
+}
+
+/** The versions shown: the first page, then the older pages loaded below it. */
+function listed(
+  first: VersionPageView,
+  older: readonly VersionEntryView[],
+): readonly VersionEntryView[] {
+  return [...first.versions, ...older];
 }
 
 function VersionTable({
@@ -135,7 +150,7 @@ function VersionTable({
       <table data-testid="version-table">
         <caption>
           Newest first; the active version is what every payer outside a rollout gets. Choose a
-          version to see how it differs from the newest.
+          version to see how it differs from the newest, or from another version listed.
         </caption>
         <thead>
           <tr>
@@ -196,61 +211,97 @@ function VersionComparison({
   api,
   campaignId,
   version,
+  against,
   latestVersion,
+  choices,
+  onAgainst,
 }: {
   api: ApiClient;
   campaignId: string;
   version: number;
+  /** The version compared with: the newest unless another is chosen. */
+  against: number;
   latestVersion: number;
+  /** The versions listed on the page, newest first. */
+  choices: readonly number[];
+  onAgainst: (version: number) => void;
 }) {
   const { loaded, reload } = useApi(
     api,
     async (client) => {
       const path = versionsPath(campaignId);
-      const [chosen, newest] = await Promise.all([
+      const [chosen, other] = await Promise.all([
         client.json<VersionWithDocument>(`${path}/${version}`),
-        client.json<VersionWithDocument>(`${path}/${latestVersion}`),
+        client.json<VersionWithDocument>(`${path}/${against}`),
       ]);
-      return { chosen, newest };
+      return { chosen, other };
     },
-    [campaignId, version, latestVersion],
+    [campaignId, version, against],
   );
+  const isNewest = (candidate: number) => candidate === latestVersion;
   return (
     <div class="version-comparison" aria-live="polite" data-testid="version-comparison">
       <h3>
         Version {version}
-        {version === latestVersion
-          ? " (the newest)"
-          : ` against the newest, version ${latestVersion}`}
+        {version === against
+          ? isNewest(version)
+            ? " (the newest)"
+            : ""
+          : isNewest(against)
+            ? ` against the newest, version ${against}`
+            : ` against version ${against}`}
       </h3>
+      <p>
+        <label>
+          Compare with{" "}
+          <select
+            data-testid="version-against"
+            value={String(against)}
+            onChange={(event) => onAgainst(Number((event.target as HTMLSelectElement).value))}
+          >
+            {choices.map((choice) => (
+              <option key={choice} value={String(choice)}>
+                version {choice}
+                {isNewest(choice) ? " (the newest)" : ""}
+              </option>
+            ))}
+          </select>
+        </label>
+      </p>
       {loaded.state === "loading" ? <Loading what={`version ${version}`} /> : null}
       {loaded.state === "error" ? <Failed error={loaded.error} retry={reload} /> : null}
-      {loaded.state === "ready" ? <Differences {...loaded.data} /> : null}
+      {loaded.state === "ready" ? (
+        <Differences {...loaded.data} otherIsNewest={isNewest(against)} />
+      ) : null}
     </div>
   );
 }
 
 function Differences({
   chosen,
-  newest,
+  other,
+  otherIsNewest,
 }: {
   chosen: VersionWithDocument;
-  newest: VersionWithDocument;
+  other: VersionWithDocument;
+  otherIsNewest: boolean;
 }) {
-  if (chosen.version === newest.version) {
+  if (chosen.version === other.version) {
     return (
       <p class="meta">
-        This is the newest version: the configuration shown above. Choose an earlier one to see what
-        it held.
+        {otherIsNewest
+          ? "This is the newest version: the configuration shown above. Choose an earlier one to see what it held, or compare it with another."
+          : "A version is compared with itself: choose another to compare with."}
       </p>
     );
   }
-  const differences = versionDifferences(chosen.document, newest.document);
+  const differences = versionDifferences(chosen.document, other.document);
   if (differences.length === 0) {
     return (
       <Empty>
-        Version {chosen.version} held exactly what version {newest.version} holds
-        {newest.rollback ? " (a rollback restores an earlier content)" : ""}.
+        Version {chosen.version} held exactly what version {other.version}{" "}
+        {otherIsNewest ? "holds" : "held"}
+        {other.rollback ? " (a rollback restores an earlier content)" : ""}.
       </Empty>
     );
   }
@@ -265,7 +316,10 @@ function Differences({
           <tr>
             <th scope="col">Field</th>
             <th scope="col">Version {chosen.version}</th>
-            <th scope="col">Version {newest.version} (newest)</th>
+            <th scope="col">
+              Version {other.version}
+              {otherIsNewest ? " (newest)" : ""}
+            </th>
           </tr>
         </thead>
         <tbody>
