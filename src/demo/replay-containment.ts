@@ -173,7 +173,12 @@ export class ReplayContainment {
           atMs: pending.atMs,
           byId: evaluatorId,
           summary: summary(evaluatorId, pending.response.killSequence),
-          details: { evaluatorId },
+          // With the kill's sequence when there is one, as IncidentService.confirmKill writes it:
+          // a confirmation is then recognised as one, whoever wrote it.
+          details:
+            pending.response.killSequence === null
+              ? { evaluatorId }
+              : { evaluatorId, killSequence: pending.response.killSequence },
         });
       }
       const detection = this.detection;

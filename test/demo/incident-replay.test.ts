@@ -5,6 +5,7 @@
  * run. Also: the worker threads change nothing (same seed, same figures on one thread).
  */
 import { describe, expect, test } from "vitest";
+import { hasKillConfirmation } from "../../src/core/guard/incident.ts";
 import { REPLAY_DEFAULTS, runIncidentReplay } from "../../src/demo/incident-replay.ts";
 import { expectContractShape, expectTargetsMet, replayExamples } from "./replay-fixtures.ts";
 
@@ -58,6 +59,11 @@ describe("the 2025-01-16 replay at its defaults", () => {
     expect(kinds.filter((kind) => kind === "kill_confirmed")).toHaveLength(
       REPLAY_DEFAULTS.evaluators,
     );
+    // Each names the kill as IncidentService.confirmKill does, so it is recognised as one.
+    const killSequence = replay.forced.response!.killSequence!;
+    for (let evaluator = 1; evaluator <= REPLAY_DEFAULTS.evaluators; evaluator += 1) {
+      expect(hasKillConfirmation(incident, killSequence, `evaluator-${evaluator}`)).toBe(true);
+    }
     expect(replay.forced.response?.rolledBack).toEqual([replay.forced.changeId]);
     // Every evaluator stopped within the modelled propagation after the trip.
     for (const atMs of replay.forced.killConfirmedAtMs) {
