@@ -157,7 +157,7 @@ export class ReplayContainment {
   async confirmDue(
     atMs: number,
     obey: ObeyKill,
-    summary: (evaluatorId: string, killSequence: number | null) => string,
+    summary: (evaluatorId: string, killSequence: number) => string,
     onAllObeyed: (response: GuardResponse) => Promise<void>,
   ): Promise<boolean> {
     const due = this.pendingKillConfirms.filter((pending) => pending.atMs <= atMs);
@@ -167,18 +167,15 @@ export class ReplayContainment {
     for (const pending of due) {
       await obey(pending.evaluator, pending.atMs, this.killState);
       const evaluatorId = `${this.options.evaluatorIdPrefix ?? "evaluator"}-${pending.evaluator + 1}`;
-      if (pending.response.incidentId !== null) {
-        await this.incidents.addTimeline(pending.response.incidentId, {
-          kind: "kill_confirmed",
+      // Confirmed as every process confirms a kill (IncidentService.confirmKill): a response that
+      // published no kill has none to confirm.
+      const { incidentId, killSequence } = pending.response;
+      if (incidentId !== null && killSequence !== null) {
+        await this.incidents.confirmKill(incidentId, {
+          evaluatorId,
+          killSequence,
           atMs: pending.atMs,
-          byId: evaluatorId,
-          summary: summary(evaluatorId, pending.response.killSequence),
-          // With the kill's sequence when there is one, as IncidentService.confirmKill writes it:
-          // a confirmation is then recognised as one, whoever wrote it.
-          details:
-            pending.response.killSequence === null
-              ? { evaluatorId }
-              : { evaluatorId, killSequence: pending.response.killSequence },
+          summary: summary(evaluatorId, killSequence),
         });
       }
       const detection = this.detection;

@@ -179,11 +179,17 @@ export class IncidentService {
    * confirmation of that kill, nothing is written (`changed: false`). The check is made on the
    * incident as read for the write, and the write names that revision, so two writers racing
    * (the process's guarded runner and its kill confirmer, or a process and its restart under the
-   * same id) cannot both add it: the loser reads again and finds the winner's entry.
+   * same id) cannot both add it: the loser reads again and finds the winner's entry. `summary`
+   * replaces the entry's standard wording (the replay says what its evaluators then do).
    */
   async confirmKill(
     id: string,
-    input: { readonly evaluatorId: string; readonly killSequence: number; readonly atMs: number },
+    input: {
+      readonly evaluatorId: string;
+      readonly killSequence: number;
+      readonly atMs: number;
+      readonly summary?: string;
+    },
   ): Promise<IncidentResult<{ incident: Incident; changed: boolean }>> {
     const { evaluatorId, killSequence, atMs } = input;
     let changed = false;
@@ -197,7 +203,9 @@ export class IncidentService {
               kind: "kill_confirmed",
               atMs,
               byId: evaluatorId,
-              summary: `${evaluatorId} applies kill ${killSequence} from its next decision`,
+              summary:
+                input.summary ??
+                `${evaluatorId} applies kill ${killSequence} from its next decision`,
               details: { evaluatorId, killSequence },
             },
             nowMs,

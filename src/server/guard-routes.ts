@@ -65,7 +65,7 @@ const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const reasonText = z.string().min(1).max(INCIDENT_LIMITS.reasonLengthMax);
 const queryWhole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** The guard's control plane: kills, breakers, incidents, impact reports, webhooks and the audit log. */
+/** The guard's control plane: kills, breakers, incidents, impact, webhooks, the audit log. */
 export function guardRoutes(services: ServerServices): RouteSpec[] {
   return [
     ...killRoutes(services),

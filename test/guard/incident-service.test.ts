@@ -273,6 +273,19 @@ describe("incident service", () => {
       ok(await service.confirmKill(id, { evaluatorId: "serve-c", killSequence: 3, atMs: T0 }))
         .changed,
     ).toBe(true);
+    // A caller's own wording replaces the summary only; the details stay what recognises it.
+    const worded = ok(
+      await service.confirmKill(id, {
+        evaluatorId: "evaluator-1",
+        killSequence: 3,
+        atMs: T0 + 50,
+        summary: "evaluator-1 applies kill 3 and serves the rollback",
+      }),
+    );
+    expect(worded.incident.timeline.at(-1)).toMatchObject({
+      summary: "evaluator-1 applies kill 3 and serves the rollback",
+      details: { evaluatorId: "evaluator-1", killSequence: 3 },
+    });
     expect(
       await service.confirmKill(id, { evaluatorId: "not an id", killSequence: 3, atMs: T0 }),
     ).toMatchObject({ ok: false, code: "incident.actor_invalid" });
