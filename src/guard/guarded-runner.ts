@@ -20,6 +20,7 @@ import {
   type Kill,
   KillMatcher,
   type KillState,
+  killsNotIn,
 } from "../core/guard/kill.ts";
 import { EXTERNAL_TEMPLATE_ID } from "../core/guard/proposal-input.ts";
 import { NO_IMPACT } from "../core/guard/severity-policy.ts";
@@ -196,10 +197,8 @@ export class GuardedRunner {
     const told = this.killStateTold;
     if (this.options.onKillsObeyed === undefined || state.sequence === told.sequence) return;
     this.killStateTold = state;
-    // Kills are told apart by sequence: the store never gives one sequence to two kills.
-    const before = new Set(told.active.map((kill) => kill.sequence));
-    const obeyed = state.active.filter(
-      (kill) => !before.has(kill.sequence) && kill.sequence !== confirmedHere,
+    const obeyed = killsNotIn(state.active, told.active).filter(
+      (kill) => kill.sequence !== confirmedHere,
     );
     if (obeyed.length > 0) this.options.onKillsObeyed(obeyed, atMs);
   }

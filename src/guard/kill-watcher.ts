@@ -21,6 +21,7 @@ import {
   type KillFreshness,
   KillMatcher,
   type KillState,
+  killsNotIn,
 } from "../core/guard/kill.ts";
 import { wholeOption } from "../core/whole-option.ts";
 import type { KillStore, KillSubscription } from "./kill-store.ts";
@@ -223,23 +224,16 @@ export class KillWatcher implements KillFreshness {
   private adoptState(state: KillState, issuedAtMs: number): void {
     if (this.stopped) return;
     const changed = state.sequence !== this.current.sequence;
-    // Kills are told apart by sequence: the store never gives one sequence to two kills.
-    const obeyed = changed ? this.newlyObeyed(state) : [];
+    const obeyed =
+      changed && this.onKillsObeyed !== undefined
+        ? killsNotIn(state.active, this.current.active, this.adopted)
+        : [];
     this.current = state;
     this.adopted = this.adopted.filter((kill) => kill.sequence > state.sequence);
     this.rebuildMatcher();
     this.confirm(issuedAtMs);
     if (changed) this.onState(state);
     if (obeyed.length > 0) this.onKillsObeyed?.(obeyed, this.nowMs());
-  }
-
-  /** The kills of `state` this process did not obey before (neither read nor adopted). */
-  private newlyObeyed(state: KillState): Kill[] {
-    if (this.onKillsObeyed === undefined || state.active.length === 0) return [];
-    const before = new Set<number>();
-    for (const kill of this.current.active) before.add(kill.sequence);
-    for (const kill of this.adopted) before.add(kill.sequence);
-    return state.active.filter((kill) => !before.has(kill.sequence));
   }
 
   private rebuildMatcher(): void {

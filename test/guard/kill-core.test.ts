@@ -13,6 +13,7 @@ import {
   KillMatcher,
   type KillScope,
   killRequestProblem,
+  killsNotIn,
 } from "../../src/core/guard/kill.ts";
 import { coffeePayment, killSnapshot } from "./kill-fixtures.ts";
 
@@ -194,5 +195,16 @@ describe("kill requests", () => {
     expect(killRequestProblem({ kind: "template", templateId: "" }, "r", 0)).toMatch(/templateId/);
     expect(killRequestProblem({ kind: "funding", funding: "bitcoin" }, "r", 0)).toMatch(/funding/);
     expect(killRequestProblem({ kind: "everything" }, "r", 0)).toMatch(/kind/);
+  });
+});
+
+describe("killsNotIn", () => {
+  test("the active kills none of the known lists holds, told apart by sequence, in their order", () => {
+    const all = { kind: "all" } as const;
+    const [one, two, three] = [kill(1, all), kill(2, all), kill(3, all)];
+    expect(killsNotIn([one!, two!, three!])).toEqual([one, two, three]);
+    // Known by sequence, not identity: a kill read again is a new object.
+    expect(killsNotIn([one!, two!, three!], [{ ...one! }], [three!])).toEqual([two]);
+    expect(killsNotIn([], [one!])).toEqual([]);
   });
 });

@@ -49,6 +49,16 @@ export interface KillState {
 
 export const EMPTY_KILL_STATE: KillState = Object.freeze({ sequence: 0, active: [] });
 
+/**
+ * The kills of `active` that are none of `known`: what a process begins to obey when it reads a
+ * new state. Kills are told apart by sequence: a store never gives one sequence to two kills.
+ */
+export function killsNotIn(active: readonly Kill[], ...known: (readonly Kill[])[]): Kill[] {
+  const seen = new Set<number>();
+  for (const kills of known) for (const kill of kills) seen.add(kill.sequence);
+  return active.filter((kill) => !seen.has(kill.sequence));
+}
+
 export const KILL_LIMITS = {
   /** Active kills a store holds at most: a state is read whole on every change. */
   activeKillsMax: 1_000,
