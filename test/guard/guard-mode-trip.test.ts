@@ -17,7 +17,6 @@ import { describe, expect, test } from "vitest";
 import { ChangeService } from "../../src/control/change-service.ts";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
-import type { ExternalCampaign } from "../../src/core/guard/proposal-input.ts";
 import { GuardCheckService } from "../../src/guard/guard-check.ts";
 import type { GuardedTick } from "../../src/guard/guarded-runner.ts";
 import { IncidentService } from "../../src/guard/incident-service.ts";
@@ -26,6 +25,7 @@ import { MemoryKillStore } from "../../src/guard/memory-kill-store.ts";
 import { PaymentServing } from "../../src/guard/payment-serving.ts";
 import { coffeePayment } from "../support/documents.ts";
 import { coffeeSnapshot } from "../support/snapshots.ts";
+import { FLASH_EXTERNAL_CAMPAIGN } from "./guard-test-fixtures.ts";
 
 const T0 = Date.UTC(2025, 0, 16, 6, 0);
 /** External checks a second: a small partner engine's share of the traffic. */
@@ -34,14 +34,7 @@ const STEP_MS = 1_000 / CHECKS_PER_SECOND;
 /** 120 yuan a payment: the envelope's 30 % allows up to 36 yuan of subsidy. */
 const PAYMENT_MINOR = 12_000;
 
-/** Registered with a ceiling of 1,200 yuan a minute; it normally spends about 600. */
-const FLASH: ExternalCampaign = {
-  campaignRef: "partner-flash",
-  funding: "platform",
-  label: "instant_discount",
-  scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
-  spendPerMinuteMaxMinor: 120_000,
-};
+const FLASH = FLASH_EXTERNAL_CAMPAIGN;
 
 async function setUp() {
   const clock = { nowMs: T0 };

@@ -19,6 +19,7 @@ import type { Principal } from "../../src/core/change/change-request.ts";
 import type { ChangeEdit } from "../../src/core/change/document-versions.ts";
 import type { RolloutPlan } from "../../src/core/change/rollout.ts";
 import type { Snapshot, SnapshotCampaign } from "../../src/core/evaluator/snapshot.ts";
+import type { ExternalCampaign } from "../../src/core/guard/proposal-input.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Payment } from "../../src/core/model/payment.ts";
 import { GuardResponder } from "../../src/guard/guard-responder.ts";
@@ -42,6 +43,18 @@ export const GUARD: Principal = { id: "guard", roles: ["operator"] };
 
 /** 2025-01-16 14:40:00 Beijing time. */
 export const START_MS = Date.parse("2025-01-16T06:40:00.000Z");
+
+/**
+ * A partner engine's campaign registered for guard mode, with a ceiling of 1,200 yuan a minute;
+ * it normally spends about 600 (the guard-mode trip tests drive it far past).
+ */
+export const FLASH_EXTERNAL_CAMPAIGN: ExternalCampaign = {
+  campaignRef: "partner-flash",
+  funding: "platform",
+  label: "instant_discount",
+  scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
+  spendPerMinuteMaxMinor: 120_000,
+};
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 /** The assessments' sample and the import's traffic. */

@@ -11,7 +11,6 @@ import { describe, expect, test } from "vitest";
 import { ChangeService } from "../../src/control/change-service.ts";
 import { MemoryAuditLogStore } from "../../src/control/memory-audit-log-store.ts";
 import { MemoryChangeStore } from "../../src/control/memory-change-store.ts";
-import type { ExternalCampaign } from "../../src/core/guard/proposal-input.ts";
 import { GuardCheckService } from "../../src/guard/guard-check.ts";
 import type { GuardedTick } from "../../src/guard/guarded-runner.ts";
 import { IncidentService } from "../../src/guard/incident-service.ts";
@@ -21,19 +20,14 @@ import { MemoryKillStore } from "../../src/guard/memory-kill-store.ts";
 import { PaymentServing } from "../../src/guard/payment-serving.ts";
 import { coffeePayment } from "../support/documents.ts";
 import { coffeeSnapshot } from "../support/snapshots.ts";
+import { FLASH_EXTERNAL_CAMPAIGN } from "./guard-test-fixtures.ts";
 import { ManualTimers } from "./kill-fixtures.ts";
 
 const T0 = Date.UTC(2025, 0, 16, 6, 0);
 const STEP_MS = 25;
 const TICK_MS = 100;
 
-const FLASH: ExternalCampaign = {
-  campaignRef: "partner-flash",
-  funding: "platform",
-  label: "instant_discount",
-  scope: { scenarios: ["merchant_qr"], regions: ["CN-SH"] },
-  spendPerMinuteMaxMinor: 120_000,
-};
+const FLASH = FLASH_EXTERNAL_CAMPAIGN;
 
 async function setUp() {
   const timers = new ManualTimers();
