@@ -10,6 +10,7 @@ import { BREAKER_STATES } from "../core/guard/breaker-lifecycle.ts";
 import type { ProposalCheck } from "../core/guard/proposal-check.ts";
 import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
 import type { ReservationAnswer } from "../core/ledger/reservation.ts";
+import type { KillConfirmationCode } from "../guard/kill-confirmer.ts";
 
 /** Latency buckets in seconds: a payment's budget is milliseconds, a control action's seconds. */
 const LATENCY_BUCKETS_S = [
@@ -217,8 +218,8 @@ export class ServerMetrics {
     }
   }
 
-  /** One outcome of a kill's confirmation (`KillConfirmer`), by its code. */
-  observeKillConfirmation(code: string): void {
+  /** One outcome of a kill's confirmation (`KillConfirmer`), by its code (a closed catalog). */
+  observeKillConfirmation(code: KillConfirmationCode): void {
     this.killConfirmations.inc({ outcome: code });
   }
 
