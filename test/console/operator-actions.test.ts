@@ -13,6 +13,7 @@ import {
   breakerMoveStance,
   type CampaignPhase,
   AMOUNT_MINOR_MAX as CONSOLE_AMOUNT_MINOR_MAX,
+  AUDIT_REASON_BYTES_MAX as CONSOLE_AUDIT_REASON_BYTES_MAX,
   type LimitsTyped,
   LOWERABLE_LIMITS,
   limitsText,
@@ -24,6 +25,7 @@ import {
   pauseTargets,
   pausingStance,
 } from "../../console/src/data/operator-actions.ts";
+import { AUDIT_LIMITS } from "../../src/core/audit/audit-entry.ts";
 import { loweredLimits } from "../../src/core/change/operator-edits.ts";
 import { REFUND_RESTORES } from "../../src/core/ledger/refund.ts";
 import { type Campaign, campaignSchema, limitsSchema } from "../../src/core/model/campaign.ts";
@@ -379,6 +381,8 @@ describe("breaker moves", () => {
       problem: "At most 2,000 bytes.",
     });
     expect(breakerMoveBody("a".repeat(2_000)).ok).toBe(true);
+    // The console's copy of the limit is the audit log's.
+    expect(CONSOLE_AUDIT_REASON_BYTES_MAX).toBe(AUDIT_LIMITS.reasonBytesMax);
   });
 
   test("on-call only: administrators and auditors read breakers", () => {

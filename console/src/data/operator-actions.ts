@@ -218,7 +218,7 @@ export function breakerMoveStance(
 }
 
 /** Bytes the audit log keeps of a reason (docs/reference/audit-log.md). */
-const AUDIT_REASON_BYTES_MAX = 2_000;
+export const AUDIT_REASON_BYTES_MAX = 2_000;
 
 /**
  * A breaker move's body: the on-call engineer's reason when one is typed (it is optional, and
