@@ -14,6 +14,11 @@
  * the external spend of each funder against its own over the baseline window plus the ceilings
  * its registered campaigns declare (a switch of funding, as on 2025-01-16, trips it).
  *
+ * Every baseline and every forecast's spend per minute is made from this process's own payments,
+ * so with several processes each is already this process's part; only declared ceilings (and the
+ * forecast floor) are the whole fleet's, and the policy's traffic share scales them
+ * (docs/adr/0025-declared-traffic-share.md).
+ *
  * Time is the caller's: the same object runs in a server and in the replay.
  */
 import type { RolloutForecast } from "../core/change/rollout.ts";
@@ -78,6 +83,12 @@ export interface GuardServing {
 }
 
 export interface RuntimeGuardOptions {
+  /**
+   * The monitors' tolerances; `velocity.trafficShareBps` is this process's declared share of the
+   * traffic, which scales the declared ceilings and the forecast floor (the fleet's), never the
+   * baselines and forecasts the guard makes from this process's own payments
+   * (`withTrafficShare`, guard.md).
+   */
   readonly policy?: GuardPolicy;
   /** How far back the baselines look. Default ten minutes. */
   readonly baselineWindowMs?: number;
@@ -526,14 +537,14 @@ export class RuntimeGuard {
       const ceiling = campaign.spendPerMinuteMaxMinor ?? 0;
       declared.set(campaign.funding, (declared.get(campaign.funding) ?? 0) + ceiling);
     }
+    // Apart: what this process spent is its own, the declared ceilings are the fleet's (only
+    // they are scaled by the traffic share).
     return FUNDING_SOURCES.map((funding) => {
       const spentMinor = this.externalFunderBaselines.get(funding)?.sum(nowMs).amountMinor ?? 0;
       return {
         funding,
-        expectedPerMinuteMinor: Math.min(
-          Number.MAX_SAFE_INTEGER,
-          Math.ceil((spentMinor * 60_000) / spanMs) + (declared.get(funding) ?? 0),
-        ),
+        baselinePerMinuteMinor: Math.ceil((spentMinor * 60_000) / spanMs),
+        declaredPerMinuteMinor: Math.min(Number.MAX_SAFE_INTEGER, declared.get(funding) ?? 0),
       };
     });
   }

@@ -12,7 +12,12 @@ import {
   severityOf,
 } from "../../src/core/guard/severity-policy.ts";
 import { SlidingWindow } from "../../src/core/guard/sliding-window.ts";
-import { SpendVelocityMonitor } from "../../src/core/guard/spend-velocity-monitor.ts";
+import {
+  DEFAULT_VELOCITY_POLICY,
+  SpendVelocityMonitor,
+  shareOfFleetMinor,
+  type VelocityLimit,
+} from "../../src/core/guard/spend-velocity-monitor.ts";
 
 describe("a sliding window", () => {
   const event = fc.record({
@@ -209,6 +214,139 @@ describe("the spend velocity monitor", () => {
         observedMinor: 40_000,
       }),
     ]);
+  });
+});
+
+describe("the spend velocity monitor at a declared share of the traffic", () => {
+  /** A monitor for a process that sees `trafficShareBps` of the traffic. */
+  const monitorAt = (trafficShareBps: number, limits: readonly VelocityLimit[]) =>
+    new SpendVelocityMonitor(limits, { ...DEFAULT_VELOCITY_POLICY, trafficShareBps });
+  // The fleet's ceiling of 600 yuan a minute: 5,000 in 1 s, 20,000 in 10 s, 60,000 in 60 s.
+  const ceiling = [{ key: "campaign/coffee", ceilingPerMinuteMinor: 60_000 }];
+
+  test("a ceiling is the fleet's: at half the traffic a process trips on half of it, on every window", () => {
+    for (const [trafficShareBps, limitMinor] of [
+      [10_000, 5_000],
+      [5_000, 2_500],
+    ] as const) {
+      const monitor = monitorAt(trafficShareBps, ceiling);
+      monitor.record("campaign/coffee", 0, 4_000);
+      // 40 yuan in one second: within the fleet's 1 s limit, above half of it.
+      expect(monitor.check(0)).toEqual(
+        trafficShareBps === 10_000
+          ? []
+          : [
+              {
+                code: "velocity.above_ceiling",
+                key: "campaign/coffee",
+                window: "1s",
+                observedMinor: 4_000,
+                limitMinor,
+                atMs: 0,
+              },
+            ],
+      );
+    }
+    // Half the ceiling's pace (one yuan every 200 ms) for a minute is exactly a half share's.
+    const half = monitorAt(5_000, ceiling);
+    for (let atMs = 0; atMs < 60_000; atMs += 200) {
+      half.record("campaign/coffee", atMs, 100);
+      expect(half.check(atMs)).toEqual([]);
+    }
+    half.record("campaign/coffee", 59_999, 100);
+    expect(half.checkKey("campaign/coffee", 59_999)).toMatchObject({
+      window: "60s",
+      observedMinor: 30_100,
+      limitMinor: 30_000,
+    });
+  });
+
+  test("a forecast of the fleet's spend is scaled; one made from this process's own traffic is not", () => {
+    // 3,900 a second for a minute against 2,000 a second expected: within twice it (the
+    // tolerance) when the expectation is this process's; above twice a half share of it.
+    const spend = (monitor: SpendVelocityMonitor, key: string) => {
+      for (let atMs = 0; atMs < 60_000; atMs += 1_000) monitor.record(key, atMs, 3_900);
+      return monitor.check(59_999);
+    };
+    const own = [{ key: "campaign/tea", forecastPerMinuteMinor: 120_000 }];
+    const fleet = [{ key: "funder/platform", fleetForecastPerMinuteMinor: 120_000 }];
+    expect(spend(monitorAt(5_000, own), "campaign/tea")).toEqual([]);
+    expect(spend(monitorAt(10_000, fleet), "funder/platform")).toEqual([]);
+    expect(spend(monitorAt(5_000, fleet), "funder/platform")).toEqual([
+      expect.objectContaining({ code: "velocity.above_forecast", key: "funder/platform" }),
+    ]);
+    // Both parts: 60,000 of its own plus half of the fleet's 120,000, twice, over the minute.
+    const both = monitorAt(5_000, [
+      {
+        key: "funder/platform",
+        forecastPerMinuteMinor: 60_000,
+        fleetForecastPerMinuteMinor: 120_000,
+      },
+    ]);
+    both.record("funder/platform", 0, 240_001);
+    expect(both.checkKey("funder/platform", 59_999)).toMatchObject({
+      window: "60s",
+      limitMinor: 240_000,
+    });
+  });
+
+  test("the forecast floor is the fleet's: at half the traffic, half of it", () => {
+    // A tiny forecast: the floor (100 yuan in a window) is the limit.
+    const tiny = [{ key: "campaign/rare", forecastPerMinuteMinor: 60 }];
+    const whole = monitorAt(10_000, tiny);
+    whole.record("campaign/rare", 0, 8_000);
+    expect(whole.check(0)).toEqual([]);
+    const half = monitorAt(5_000, tiny);
+    half.record("campaign/rare", 0, 8_000);
+    expect(half.check(0)).toEqual([
+      expect.objectContaining({ code: "velocity.above_forecast", window: "1s", limitMinor: 5_000 }),
+    ]);
+  });
+
+  test("a tiny share rounds a limit up: never a zero limit that trips on the first grant", () => {
+    // 1 bps of the fleet's 5,000 in 1 s is 0.5: one minor unit, not zero.
+    const monitor = monitorAt(1, ceiling);
+    monitor.record("campaign/coffee", 0, 1);
+    expect(monitor.check(0)).toEqual([]);
+    monitor.record("campaign/coffee", 1, 1);
+    expect(monitor.check(1)).toEqual([
+      expect.objectContaining({ window: "1s", observedMinor: 2, limitMinor: 1 }),
+    ]);
+    // The floor too: 1 bps of 10,000 is 1.
+    const floor = monitorAt(1, [{ key: "campaign/rare", forecastPerMinuteMinor: 0 }]);
+    floor.record("campaign/rare", 0, 1);
+    expect(floor.check(0)).toEqual([]);
+    floor.record("campaign/rare", 1, 1);
+    expect(floor.check(1)).toEqual([expect.objectContaining({ limitMinor: 1 })]);
+  });
+
+  test("a process's part of a fleet's amount: rounded up, exact for every safe amount, itself at the whole share", () => {
+    expect(shareOfFleetMinor(5_000, 1)).toBe(1);
+    expect(shareOfFleetMinor(0, 1)).toBe(0);
+    expect(shareOfFleetMinor(3, 5_000)).toBe(2);
+    expect(shareOfFleetMinor(10_001, 5_000)).toBe(5_001);
+    expect(shareOfFleetMinor(60_000, 2_500)).toBe(15_000);
+    expect(shareOfFleetMinor(Number.MAX_SAFE_INTEGER, 10_000)).toBe(Number.MAX_SAFE_INTEGER);
+    // 9,007,199,254,740,991 × 0.5 = …495.5, up.
+    expect(shareOfFleetMinor(Number.MAX_SAFE_INTEGER, 5_000)).toBe(4_503_599_627_370_496);
+  });
+
+  propertyTest.prop([fc.maxSafeNat(), fc.integer({ min: 1, max: 10_000 })])(
+    "equals the exact ceiling of amount × share ÷ 10,000",
+    (amountMinor, trafficShareBps) => {
+      const exact = (BigInt(amountMinor) * BigInt(trafficShareBps) + 9_999n) / 10_000n;
+      expect(BigInt(shareOfFleetMinor(amountMinor, trafficShareBps))).toBe(exact);
+    },
+  );
+
+  test("refuses a share that is not a whole number of bps within 1..10,000, with RangeError", () => {
+    for (const trafficShareBps of [0, -1, 10_001, 2_500.5, Number.NaN]) {
+      expect(() => monitorAt(trafficShareBps, ceiling), String(trafficShareBps)).toThrow(
+        RangeError,
+      );
+    }
+    expect(() => monitorAt(1, ceiling)).not.toThrow();
+    expect(() => monitorAt(10_000, ceiling)).not.toThrow();
   });
 });
 

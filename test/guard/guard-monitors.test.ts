@@ -8,6 +8,7 @@ import {
   type GuardTrip,
   type GuardWatch,
   type WatchedCampaign,
+  withTrafficShare,
 } from "../../src/core/guard/guard-monitors.ts";
 import type { Region } from "../../src/core/region.ts";
 import type { Scenario } from "../../src/core/scenario.ts";
@@ -246,8 +247,8 @@ describe("an external engine's spend per funder (guard mode)", () => {
     ],
     // Platform money: 600 yuan a minute expected; government money: none.
     externalFunders: [
-      { funding: "platform", expectedPerMinuteMinor: 60_000 },
-      { funding: "government", expectedPerMinuteMinor: 0 },
+      { funding: "platform", baselinePerMinuteMinor: 60_000, declaredPerMinuteMinor: 0 },
+      { funding: "government", baselinePerMinuteMinor: 0, declaredPerMinuteMinor: 0 },
     ],
   };
 
@@ -773,6 +774,78 @@ describe("a rebuilt watch", () => {
   });
 });
 
+describe("a declared share of the traffic", () => {
+  // Every kind of money-per-minute figure the watch gives, 1,200 yuan a minute each.
+  const watch: GuardWatch = {
+    campaigns: [
+      watched("declared", { ceilingPerMinuteMinor: 120_000, templateId: "tpl.declared" }),
+      watched("forecast", {
+        forecast: { spendPerMinuteMinor: 120_000, subsidisedShareBps: 10_000, meanSubsidyMinor: 1 },
+        templateId: "tpl.learned",
+      }),
+      watched("ext:flash", { templateId: "ext:*" }),
+    ],
+    templates: [
+      { templateId: "tpl.declared", ceilingPerMinuteMinor: 120_000 },
+      { templateId: "tpl.learned", forecastPerMinuteMinor: 120_000 },
+    ],
+    externalFunders: [
+      { funding: "platform", baselinePerMinuteMinor: 60_000, declaredPerMinuteMinor: 60_000 },
+    ],
+  };
+
+  /** One payment granting far more than any limit under each: each subject's 1 s limit. */
+  function limitsAt(trafficShareBps: number): Record<string, number> {
+    const monitors = new GuardMonitors(
+      watch,
+      withTrafficShare(DEFAULT_GUARD_POLICY, trafficShareBps),
+    );
+    monitors.record(
+      payment(START_MS, 100_000_000, [
+        grant("declared", 10_000_000, 1, "tpl.declared"),
+        grant("forecast", 10_000_000, 1, "tpl.learned"),
+        grant("ext:flash", 10_000_000, 1, "ext:*"),
+      ]),
+    );
+    const limits: Record<string, number> = {};
+    for (const trip of monitors.check(START_MS)) {
+      if (!trip.code.startsWith("velocity.") || trip.window !== "1s") continue;
+      limits[`${trip.subject.kind}:${trip.subject.id}`] = trip.limit;
+    }
+    return limits;
+  }
+
+  test("scales declared ceilings and the fleet's part of a funder's expectation, not what the process made itself", () => {
+    // 1 s: a ceiling allows 5/60 of its minute; a forecast (10×, the guard's tolerance) 50/60.
+    expect(limitsAt(10_000)).toEqual({
+      "campaign:declared": 10_000,
+      "campaign:forecast": 100_000,
+      "template:tpl.declared": 10_000,
+      "template:tpl.learned": 100_000,
+      "funder:platform": 100_000,
+    });
+    // A quarter of the traffic: a quarter of each ceiling, and of the funder's declared 60,000
+    // (its own 60,000 stays): (60,000 + 15,000) × 50/60 = 62,500.
+    expect(limitsAt(2_500)).toEqual({
+      "campaign:declared": 2_500,
+      "campaign:forecast": 100_000,
+      "template:tpl.declared": 2_500,
+      "template:tpl.learned": 100_000,
+      "funder:platform": 62_500,
+    });
+  });
+
+  test("a share outside 1..10,000 bps, or not whole, is refused with RangeError at construction", () => {
+    for (const trafficShareBps of [0, 10_001, 0.5, -5_000]) {
+      expect(
+        () => new GuardMonitors(watch, withTrafficShare(DEFAULT_GUARD_POLICY, trafficShareBps)),
+        String(trafficShareBps),
+      ).toThrow(RangeError);
+    }
+    expect(() => new GuardMonitors(watch, withTrafficShare(DEFAULT_GUARD_POLICY, 1))).not.toThrow();
+  });
+});
+
 describe("limits and malformed watches", () => {
   test("refuses what it cannot hold or mean, with RangeError", () => {
     const many = Array.from({ length: GUARD_MONITOR_LIMITS.campaignsMax + 1 }, (_, index) =>
@@ -799,7 +872,11 @@ describe("limits and malformed watches", () => {
     expect(
       () => new GuardMonitors({ campaigns: [] }, { ...DEFAULT_GUARD_POLICY, shareFloorBps: -1 }),
     ).toThrow(RangeError);
-    const funder = { funding: "government" as const, expectedPerMinuteMinor: 0 };
+    const funder = {
+      funding: "government" as const,
+      baselinePerMinuteMinor: 0,
+      declaredPerMinuteMinor: 0,
+    };
     expect(() => new GuardMonitors({ campaigns: [], externalFunders: [funder, funder] })).toThrow(
       RangeError,
     );
@@ -807,7 +884,9 @@ describe("limits and malformed watches", () => {
       () =>
         new GuardMonitors({
           campaigns: [],
-          externalFunders: [{ funding: "platform", expectedPerMinuteMinor: -1 }],
+          externalFunders: [
+            { funding: "platform", baselinePerMinuteMinor: 0, declaredPerMinuteMinor: -1 },
+          ],
         }),
     ).toThrow(RangeError);
     expect(

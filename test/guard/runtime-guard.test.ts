@@ -2,8 +2,8 @@
  * The runtime guard (src/guard/runtime-guard.ts) over the examples' campaigns: baselines for a
  * change forced past approval (no forecast: judged against the stable version's mean subsidy),
  * an approved forecast instead, one breaker per subject (a trip comes back once; acknowledge and
- * reset re-arm it), the platform's subsidy over volume against its baseline, and the baseline
- * key limit.
+ * reset re-arm it), the platform's subsidy over volume against its baseline, the baseline key
+ * limit, and a fleet of processes each declaring its share of the traffic.
  *
  * Decisions are built by hand (as test/guard/guard-monitors.test.ts builds events): the guard
  * reads decisions, and hand-built ones say exactly how much each version granted.
@@ -12,7 +12,11 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { RolloutForecast } from "../../src/core/change/rollout.ts";
 import type { Decision } from "../../src/core/evaluator/decision.ts";
 import { buildSnapshot, type SnapshotCampaign } from "../../src/core/evaluator/snapshot.ts";
-import type { GuardTrip } from "../../src/core/guard/guard-monitors.ts";
+import {
+  DEFAULT_GUARD_POLICY,
+  type GuardTrip,
+  withTrafficShare,
+} from "../../src/core/guard/guard-monitors.ts";
 import type { Campaign } from "../../src/core/model/campaign.ts";
 import type { ConfigDocument } from "../../src/core/model/document.ts";
 import type { Payment } from "../../src/core/model/payment.ts";
@@ -23,7 +27,7 @@ import {
   RuntimeGuard,
 } from "../../src/guard/runtime-guard.ts";
 import { exampleDocuments, replaced, resolve } from "../change/change-fixtures.ts";
-import { campaignOf, START_MS } from "./guard-test-fixtures.ts";
+import { campaignOf, FLASH_EXTERNAL_CAMPAIGN, START_MS } from "./guard-test-fixtures.ts";
 
 const COFFEE = "idc-coffee-afternoon-tea";
 const CONVENIENCE = "idc-sh-convenience-qr";
@@ -120,32 +124,42 @@ function decisionOf(
 
 type Grants = readonly { effective: SnapshotCampaign; amountMinor: number }[];
 
+interface Play {
+  fromMs: number;
+  seconds: number;
+  perSecond: number;
+  grantsOf: (index: number) => Grants;
+}
+
 /**
  * `perSecond` payments a second from `fromMs` for `seconds`, each granted `grantsOf(index)`;
  * the guard checked every 100 ms as a server would. Returns every trip with its check time.
  */
-function play(
-  guard: RuntimeGuard,
-  options: {
-    fromMs: number;
-    seconds: number;
-    perSecond: number;
-    grantsOf: (index: number) => Grants;
-  },
-): GuardTrip[] {
-  const trips: GuardTrip[] = [];
+function play(guard: RuntimeGuard, options: Play): GuardTrip[] {
+  return playBalanced([guard], options)[0]!;
+}
+
+/**
+ * As `play`, for processes behind an even balancer: payment `index` goes to process
+ * `index % guards.length`, and every process is checked every 100 ms. Each process's trips.
+ */
+function playBalanced(guards: readonly RuntimeGuard[], options: Play): GuardTrip[][] {
+  const trips: GuardTrip[][] = guards.map(() => []);
+  const checkAll = (nowMs: number) => {
+    for (const [at, guard] of guards.entries()) trips[at]!.push(...guard.check(nowMs));
+  };
   const total = options.seconds * options.perSecond;
   let nextCheckMs = options.fromMs + 100;
   for (let index = 0; index < total; index += 1) {
     const atMs = options.fromMs + Math.floor((index * 1_000) / options.perSecond);
     while (atMs >= nextCheckMs) {
-      trips.push(...guard.check(nextCheckMs));
+      checkAll(nextCheckMs);
       nextCheckMs += 100;
     }
     const payment = paymentAt(atMs, index);
-    guard.record(payment, decisionOf(payment, options.grantsOf(index)));
+    guards[index % guards.length]!.record(payment, decisionOf(payment, options.grantsOf(index)));
   }
-  trips.push(...guard.check(options.fromMs + options.seconds * 1_000));
+  checkAll(options.fromMs + options.seconds * 1_000);
   return trips;
 }
 
@@ -455,5 +469,119 @@ describe("limits", () => {
     // key was taken, has none and is judged by its ceiling and scope only (it has no ceiling
     // here), so it does not trip.
     expect(trips).toEqual([perPaymentTrip(rolloutMs + 3_600)]);
+  });
+});
+
+describe("a process's declared share of the traffic", () => {
+  /** Declares 1,200 yuan a minute at most, for QR payments in Shanghai (paymentAt's). */
+  const STORE = "pct-sh-dept-store-anniversary";
+  /** 40 payments a second of 0.75 yuan: 1,800 yuan a minute, 1.5 times the store's ceiling. */
+  const overCeiling = (): Grants => [{ effective: stableOf(STORE), amountMinor: 75 }];
+
+  function fleetOfTwo(trafficShareBps: number): RuntimeGuard[] {
+    return [0, 1].map(() => {
+      const guard = new RuntimeGuard({
+        policy: withTrafficShare(DEFAULT_GUARD_POLICY, trafficShareBps),
+      });
+      guard.configure({ stable }, START_MS);
+      return guard;
+    });
+  }
+
+  test("two processes declaring half each both trip on a runaway past the ceiling that half of stays under it", () => {
+    expect(stableOf(STORE).campaign.limits.spendPerMinuteMaxMinor).toBe(120_000);
+    const [first, second] = playBalanced(fleetOfTwo(5_000), {
+      fromMs: START_MS,
+      seconds: 60,
+      perSecond: 40,
+      grantsOf: overCeiling,
+    });
+    // Each process spends 900 yuan a minute against its half of the ceiling, 600: its minute
+    // window holds exactly 60,000 at 40 s and two more grants at the next check (the 1 s and
+    // 10 s windows stay under their halves).
+    const tripAt = (atMs: number, observed: number): GuardTrip => ({
+      code: "velocity.above_ceiling",
+      subject: { kind: "campaign", id: STORE, campaignVersion: 1 },
+      window: "60s",
+      observed,
+      limit: 60_000,
+      atMs,
+      campaignIds: [STORE],
+      blamedVersions: [{ campaignId: STORE, campaignVersion: 1 }],
+    });
+    expect(first).toEqual([tripAt(START_MS + 40_100, 60_150)]);
+    expect(second).toEqual([tripAt(START_MS + 40_100, 60_150)]);
+  });
+
+  test("the same two processes each taking the whole ceiling as theirs trip neither", () => {
+    const trips = playBalanced(fleetOfTwo(10_000), {
+      fromMs: START_MS,
+      seconds: 60,
+      perSecond: 40,
+      grantsOf: overCeiling,
+    });
+    expect(trips).toEqual([[], []]);
+  });
+
+  /** The partner's registered campaign as the evaluators would name its grants. */
+  function flashGrant(amountMinor: number): Grants {
+    const coffee = stableOf(COFFEE);
+    const effective: SnapshotCampaign = {
+      ...coffee,
+      campaign: { ...coffee.campaign, id: `ext:${FLASH_EXTERNAL_CAMPAIGN.campaignRef}` },
+      template: { ...coffee.template, id: "ext:*" },
+      funding: { ...coffee.funding, source: FLASH_EXTERNAL_CAMPAIGN.funding },
+    };
+    return [{ effective, amountMinor }];
+  }
+
+  /**
+   * A guard at `trafficShareBps` learns two minutes of the partner's flash campaign in this
+   * process (10 grants a second of 0.50 yuan: 300 yuan a minute of platform money, through the
+   * `ext:*` template), then sees it run away (200 yuan a grant). The first trip of the `ext:*`
+   * template and of the platform funder.
+   */
+  function externalRunaway(trafficShareBps: number) {
+    const guard = new RuntimeGuard({
+      policy: withTrafficShare(DEFAULT_GUARD_POLICY, trafficShareBps),
+      externalCampaigns: [FLASH_EXTERNAL_CAMPAIGN],
+    });
+    guard.configure({ stable: [] }, START_MS);
+    const calm = () => flashGrant(50);
+    expect(play(guard, { fromMs: START_MS, seconds: 120, perSecond: 10, grantsOf: calm })).toEqual(
+      [],
+    );
+    const atMs = START_MS + 120_000;
+    guard.configure({ stable: [] }, atMs);
+    const runaway = () => flashGrant(20_000);
+    const trips = play(guard, { fromMs: atMs, seconds: 1, perSecond: 10, grantsOf: runaway });
+    return {
+      template: trips.find((trip) => trip.subject.kind === "template"),
+      funder: trips.find((trip) => trip.subject.kind === "funder"),
+    };
+  }
+
+  test("what a process learned from its own traffic is not scaled again; the fleet's declared ceilings are", () => {
+    const whole = externalRunaway(10_000);
+    const half = externalRunaway(5_000);
+    // The template's expected minute is its own 30,000 at either share: 1 s allows 50/60 of it.
+    for (const { template } of [whole, half]) {
+      expect(template).toMatchObject({ subject: { id: "ext:*" }, window: "1s", limit: 25_000 });
+    }
+    // The funder's is its own 30,000 plus the registered ceiling of 120,000, or half of it.
+    expect(whole.funder).toMatchObject({
+      subject: { id: "platform" },
+      window: "1s",
+      limit: 125_000,
+    });
+    expect(half.funder).toMatchObject({ subject: { id: "platform" }, window: "1s", limit: 75_000 });
+  });
+
+  test("a share outside 1..10,000 bps is refused when the guard is made", () => {
+    for (const trafficShareBps of [0, 10_001, 2_500.5]) {
+      expect(
+        () => new RuntimeGuard({ policy: withTrafficShare(DEFAULT_GUARD_POLICY, trafficShareBps) }),
+      ).toThrow(RangeError);
+    }
   });
 });

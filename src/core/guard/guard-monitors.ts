@@ -11,6 +11,10 @@
  *
  * A change forced past approval has no forecast: it is judged by its ceiling, its scope, the
  * previous version's mean subsidy per payment and the platform baseline.
+ *
+ * The monitors see one process's decisions. Declared ceilings are the whole fleet's and are
+ * scaled by the policy's traffic share; forecasts of spend per minute and baselines are given as
+ * this process's own (see each field) and are not.
  */
 import type { FundingSource } from "../funding.ts";
 import type { PayeeKind } from "../model/payment.ts";
@@ -39,6 +43,7 @@ export {
   DEFAULT_GUARD_POLICY,
   GUARD_POLICY_LIMITS,
   type GuardPolicy,
+  withTrafficShare,
 } from "./monitors/guard-policy.ts";
 export {
   GUARD_TRIP_CODES,
@@ -64,12 +69,14 @@ export interface WatchedCampaign {
     readonly regions: readonly Region[];
     readonly payeeKinds?: readonly PayeeKind[];
   };
-  /** The declared `limits.spendPerMinuteMaxMinor`. */
+  /** The declared `limits.spendPerMinuteMaxMinor`: the whole fleet's, scaled by the traffic share. */
   readonly ceilingPerMinuteMinor?: number;
   /**
    * The approved forecast for this version at its current rollout share: mean spend per minute
    * over the day, share of all payments it subsidises, mean subsidy per subsidised payment.
-   * Absent for a change forced past approval.
+   * Absent for a change forced past approval. Its spend per minute is this process's: the
+   * runtime guard makes it from the forecast's subsidy per payment and the payments this process
+   * sees, so the traffic share does not scale it again.
    */
   readonly forecast?: {
     readonly spendPerMinuteMinor: number;
@@ -86,7 +93,9 @@ export interface WatchedCampaign {
 
 export interface WatchedTemplate {
   readonly templateId: string;
+  /** A declared ceiling: the whole fleet's, scaled by the traffic share. */
   readonly ceilingPerMinuteMinor?: number;
+  /** Spend per minute expected of this process (what it spent itself): not scaled. */
   readonly forecastPerMinuteMinor?: number;
 }
 
@@ -95,10 +104,14 @@ export interface WatchedTemplate {
  * money: what it spent over the baseline window (0 when nothing: a funder it never paid with is
  * watched against the floor alone) plus the ceilings its registered campaigns of that funding
  * declare. Native grants are not counted: their funding was approved with their forecasts.
+ * The two parts are apart because only the second is the whole fleet's.
  */
 export interface WatchedFunder {
   readonly funding: FundingSource;
-  readonly expectedPerMinuteMinor: number;
+  /** What this process saw the engine spend of it per minute: its own, never scaled. */
+  readonly baselinePerMinuteMinor: number;
+  /** The registered campaigns' declared ceilings, summed: the fleet's, scaled by the share. */
+  readonly declaredPerMinuteMinor: number;
 }
 
 export interface GuardWatch {
@@ -199,7 +212,8 @@ export class GuardMonitors {
     this.funderVelocity = new SpendVelocityMonitor(
       funders.map((funder) => ({
         key: funder.funding,
-        forecastPerMinuteMinor: funder.expectedPerMinuteMinor,
+        forecastPerMinuteMinor: funder.baselinePerMinuteMinor,
+        fleetForecastPerMinuteMinor: funder.declaredPerMinuteMinor,
       })),
       policy.velocity,
       (key) => carryFrom?.funderVelocity.windowsOf(key),
@@ -497,7 +511,8 @@ function checkWatch(watch: GuardWatch): void {
     }
     fundings.add(funder.funding);
     checkAmounts(`funder ${funder.funding}`, {
-      expectedPerMinuteMinor: funder.expectedPerMinuteMinor,
+      baselinePerMinuteMinor: funder.baselinePerMinuteMinor,
+      declaredPerMinuteMinor: funder.declaredPerMinuteMinor,
     });
   }
   checkAmounts("platform", {

@@ -5,28 +5,83 @@
  * second or two while ordinary lumpy traffic is not: a 1 s window may hold 5× its share of a
  * minute, a 10 s window 2×, the minute itself 1×. Pure: the caller feeds the decisions and reads
  * the verdicts with the time it says it is.
+ *
+ * The monitor watches one process's decisions. Figures that are the whole fleet's (a declared
+ * ceiling, the fleet's part of a forecast, the forecast floor) are scaled to the process's
+ * declared share of the traffic before they are compared with its windows; figures the process
+ * took from its own traffic are not (docs/adr/0025-declared-traffic-share.md).
  */
 import { GuardWindows, type SlidingWindow } from "./sliding-window.ts";
 
 export interface VelocityLimit {
   readonly key: string;
-  /** The declared ceiling (`spendPerMinuteMaxMinor`), when there is one. */
+  /**
+   * The declared ceiling (`spendPerMinuteMaxMinor`), when there is one: the whole fleet's, so
+   * scaled by the traffic share.
+   */
   readonly ceilingPerMinuteMinor?: number;
-  /** The approved forecast's spend per minute, when there is one. */
+  /**
+   * The spend per minute expected of the traffic this process sees, when there is one: an
+   * approved forecast per payment times the payments this process saw, or what this process
+   * spent over a baseline window. Already this process's: never scaled by the traffic share.
+   */
   readonly forecastPerMinuteMinor?: number;
+  /**
+   * Spend per minute expected of the whole fleet (the ceilings a funder's registered external
+   * campaigns declare): scaled by the traffic share, then added to `forecastPerMinuteMinor` and
+   * judged with the same tolerance.
+   */
+  readonly fleetForecastPerMinuteMinor?: number;
 }
 
 export interface VelocityPolicy {
   /** How far above the forecast spend may run before it trips, in bps (10,000 = twice). */
   readonly forecastToleranceBps: number;
-  /** Spend below this in a window never trips on the forecast: noise on tiny forecasts. */
+  /**
+   * Spend below this in a window never trips on the forecast: noise on tiny forecasts. A fleet's
+   * figure ("the fleet spending less than this is noise"), so scaled by the traffic share.
+   */
   readonly forecastFloorMinor: number;
+  /**
+   * This process's declared share of the payment traffic, in bps: 10,000 when it sees all of it
+   * (one process, the default), 5,000 for each of two processes behind an even balancer.
+   */
+  readonly trafficShareBps: number;
 }
 
 export const DEFAULT_VELOCITY_POLICY: VelocityPolicy = {
   forecastToleranceBps: 10_000,
   forecastFloorMinor: 10_000,
+  trafficShareBps: 10_000,
 };
+
+export const TRAFFIC_SHARE_LIMITS = {
+  /** 1 bps: a process that sees one payment in 10,000. */
+  trafficShareBpsMin: 1,
+  /** The whole traffic: a share cannot raise a fleet's limit. */
+  trafficShareBpsMax: 10_000,
+} as const;
+
+/** A share that is not a whole number of bps within 1..10,000 means nothing: RangeError. */
+export function checkTrafficShareBps(trafficShareBps: number, name = "trafficShareBps"): void {
+  const { trafficShareBpsMin: min, trafficShareBpsMax: max } = TRAFFIC_SHARE_LIMITS;
+  if (!Number.isSafeInteger(trafficShareBps) || trafficShareBps < min || trafficShareBps > max) {
+    throw new RangeError(`${name} ${trafficShareBps} is not an integer within ${min}..${max}`);
+  }
+}
+
+/**
+ * This process's part of a fleet's amount: the amount times the share, rounded up to a whole
+ * minor unit. Up, so that a limit the fleet has is never a zero limit in a process (one that
+ * trips on its first grant), and so that the rounding errs by at most one minor unit towards not
+ * tripping; the share of 10,000 bps gives the amount itself. Exact integer arithmetic for every
+ * safe amount.
+ */
+export function shareOfFleetMinor(amountMinor: number, trafficShareBps: number): number {
+  const whole = Math.floor(amountMinor / 10_000);
+  const rest = amountMinor - whole * 10_000;
+  return whole * trafficShareBps + Math.ceil((rest * trafficShareBps) / 10_000);
+}
 
 /** Each window, its share of a minute, and the burst it may hold over that share. */
 const WINDOWS = [
@@ -78,6 +133,10 @@ export class SpendVelocityMonitor {
     string,
     { readonly limit: VelocityLimit; readonly windows: GuardWindows }
   >();
+  /** The forecast floor, scaled to this process's share of the traffic. */
+  private readonly forecastFloorMinor: number;
+  /** The share as a fraction: exactly 1 for the whole traffic, so one process's maths is unchanged. */
+  private readonly trafficShare: number;
 
   /**
    * `carried` hands over the windows of keys a previous monitor watched, so a rebuilt set of
@@ -91,6 +150,9 @@ export class SpendVelocityMonitor {
     if (limits.length > VELOCITY_LIMITS.keysMax) {
       throw new RangeError(`${limits.length} limits; at most ${VELOCITY_LIMITS.keysMax}`);
     }
+    checkTrafficShareBps(policy.trafficShareBps, "velocity policy trafficShareBps");
+    this.forecastFloorMinor = shareOfFleetMinor(policy.forecastFloorMinor, policy.trafficShareBps);
+    this.trafficShare = policy.trafficShareBps / 10_000;
     for (const limit of limits) {
       this.keys.set(limit.key, {
         limit,
@@ -143,7 +205,11 @@ export class SpendVelocityMonitor {
   ): VelocityTrip | undefined {
     const scale = window.shareOfMinute * window.burst;
     if (limit.ceilingPerMinuteMinor !== undefined) {
-      const limitMinor = Math.floor(limit.ceilingPerMinuteMinor * scale);
+      // The fleet's limit for the window, then this process's share of it.
+      const limitMinor = shareOfFleetMinor(
+        Math.floor(limit.ceilingPerMinuteMinor * scale),
+        this.policy.trafficShareBps,
+      );
       if (observedMinor > limitMinor) {
         return {
           code: "velocity.above_ceiling",
@@ -155,11 +221,16 @@ export class SpendVelocityMonitor {
         };
       }
     }
-    if (limit.forecastPerMinuteMinor !== undefined) {
+    const own = limit.forecastPerMinuteMinor;
+    const fleet = limit.fleetForecastPerMinuteMinor;
+    if (own !== undefined || fleet !== undefined) {
       const tolerance = 1 + this.policy.forecastToleranceBps / 10_000;
+      // This process's expectation: its own, plus its share of the fleet's. Never below the
+      // (scaled) floor, so a small share of a small forecast does not trip on one grant.
+      const expectedPerMinuteMinor = (own ?? 0) + (fleet ?? 0) * this.trafficShare;
       const limitMinor = Math.max(
-        this.policy.forecastFloorMinor,
-        Math.floor(limit.forecastPerMinuteMinor * scale * tolerance),
+        this.forecastFloorMinor,
+        Math.floor(expectedPerMinuteMinor * scale * tolerance),
       );
       if (observedMinor > limitMinor) {
         return {

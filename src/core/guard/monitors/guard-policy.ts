@@ -3,7 +3,7 @@
  * A limit is never tighter than its floor and never judged on fewer than its minimum sample:
  * small numbers are noisy, and a breaker that trips on noise gets switched off.
  */
-import type { VelocityPolicy } from "../spend-velocity-monitor.ts";
+import { checkTrafficShareBps, type VelocityPolicy } from "../spend-velocity-monitor.ts";
 
 export interface GuardPolicy {
   /**
@@ -11,6 +11,12 @@ export interface GuardPolicy {
    * per minute is a day's mean, and traffic peaks at about 5× its mean, so the guard's default
    * tolerance is far wider than the velocity monitor's: the shape monitors (share, per payment)
    * are the tight ones, since they do not move with the daily curve.
+   *
+   * Its `trafficShareBps` is this process's declared share of the traffic: the money-per-minute
+   * limits that are the whole fleet's are scaled by it. Nothing else is: ratios (share of
+   * payments, mix, per payment, platform over volume) read the same in every process of an
+   * evenly balanced fleet, and minimum samples are counts this process must see itself, reached
+   * N times later in a fleet of N (docs/adr/0025-declared-traffic-share.md).
    */
   readonly velocity: VelocityPolicy;
   /** How far a campaign's share of payments may run above its forecast share, in bps. */
@@ -54,7 +60,8 @@ export interface GuardPolicy {
 
 export const DEFAULT_GUARD_POLICY: GuardPolicy = {
   // Ten times the mean minute: twice a 5× peak. A 60× runaway still breaks the 1 s window.
-  velocity: { forecastToleranceBps: 90_000, forecastFloorMinor: 10_000 },
+  // One process sees all the traffic unless told otherwise (`--traffic-share`).
+  velocity: { forecastToleranceBps: 90_000, forecastFloorMinor: 10_000, trafficShareBps: 10_000 },
   shareToleranceBps: 10_000,
   shareAbovePreviousToleranceBps: 30_000,
   shareFloorBps: 10,
@@ -85,6 +92,7 @@ export function checkGuardPolicy(policy: GuardPolicy): void {
     ["velocity.forecastFloorMinor", velocity.forecastFloorMinor],
     ...Object.entries(counts),
   ];
+  checkTrafficShareBps(velocity.trafficShareBps, "guard policy velocity.trafficShareBps");
   for (const [name, value] of numbers) {
     const max = name.endsWith("ToleranceBps")
       ? GUARD_POLICY_LIMITS.toleranceBpsMax
@@ -110,6 +118,11 @@ export function checkGuardPolicy(policy: GuardPolicy): void {
       `guard policy blameCampaignsMax ${blameCampaignsMax} is not within 1..${GUARD_POLICY_LIMITS.blameCampaignsMax}`,
     );
   }
+}
+
+/** `policy` for a process that sees `trafficShareBps` of the traffic (checked where it is used). */
+export function withTrafficShare(policy: GuardPolicy, trafficShareBps: number): GuardPolicy {
+  return { ...policy, velocity: { ...policy.velocity, trafficShareBps } };
 }
 
 /**
