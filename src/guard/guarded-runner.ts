@@ -118,6 +118,11 @@ export class GuardedRunner {
   }
 
   /** Every breaker this process's guard holds, with its state and the trip that opened it. */
+  /** The share of the traffic this process's guard scales the fleet's limits by, in bps. */
+  get trafficShareBps(): number {
+    return this.guard.trafficShareBps;
+  }
+
   breakerStates(): BreakerView[] {
     return this.guard.breakerStates();
   }

@@ -210,6 +210,11 @@ export class PaymentServing implements DecisionSource {
     return this.runner.rollout;
   }
 
+  /** The share of the traffic this process's guard scales the fleet's limits by, in bps. */
+  get trafficShareBps(): number {
+    return this.guarded.trafficShareBps;
+  }
+
   breakerStates(): BreakerView[] {
     return this.guarded.breakerStates();
   }

@@ -335,6 +335,11 @@ export class RuntimeGuard {
     return move;
   }
 
+  /** This process's declared share of the traffic, in bps, as its policy says (reports, metrics). */
+  get trafficShareBps(): number {
+    return this.policy.velocity.trafficShareBps;
+  }
+
   breakerStates(): BreakerView[] {
     return [...this.breakers].map(([breakerId, breaker]) => ({
       breakerId,

@@ -17,6 +17,7 @@ import { lintAndSimulate } from "../control/assess-proposal.ts";
 import { ChangeService, type ProposalFindings } from "../control/change-service.ts";
 import { DocumentHistory } from "../control/document-history.ts";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
+import { DEFAULT_GUARD_POLICY, withTrafficShare } from "../core/guard/guard-monitors.ts";
 import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
 import { externalCampaignRegistry, GuardCheckService } from "../guard/guard-check.ts";
 import { IncidentService } from "../guard/incident-service.ts";
@@ -92,6 +93,12 @@ export interface BursarServerOptions {
    * `bursar-serve-<pid>@<host>`. Tests running two servers in one process name them apart.
    */
   readonly evaluatorId?: string;
+  /**
+   * This server's declared share of the payment traffic, in bps (1..10,000; default 10,000, the
+   * whole): its runtime guard scales the fleet's money-per-minute limits by it
+   * (docs/adr/0025-declared-traffic-share.md). An invalid one stops the start (RangeError).
+   */
+  readonly trafficShareBps?: number;
 }
 
 /** Wall time between two ticks of the payment serving (kills, rollout, monitors). */
@@ -224,6 +231,10 @@ export class BursarServer {
         onKillsObeyed: (kills, atMs) => killConfirmer.obeyed(kills, atMs),
         fund: (snapshot) => ledger.fund(snapshot),
         externalCampaigns,
+        // This process's share of the traffic scales the fleet's limits its guard watches.
+        ...(options.trafficShareBps === undefined
+          ? {}
+          : { guard: { policy: withTrafficShare(DEFAULT_GUARD_POLICY, options.trafficShareBps) } }),
       });
       ledger.serveFrom(serving);
       // Guard mode (docs/reference/guard-mode.md): external engines' proposals are checked
@@ -262,6 +273,8 @@ export class BursarServer {
             ? undefined
             : { version: served.snapshot.version, loadedAtMs: served.loadedAtMs },
         rolloutShareBps: () => serving.rollout?.shareBps ?? 0,
+        // What the guard was given, read back from it.
+        trafficShareBps: serving.trafficShareBps,
         killStale: () => serving.isStale(),
         leaseHeldMinor: () =>
           ledgerStore instanceof PostgresLedgerStore ? ledgerStore.heldLeaseMinor() : 0,

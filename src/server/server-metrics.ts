@@ -22,6 +22,8 @@ export interface MetricsSources {
   readonly breakers: () => readonly { breakerId: string; state: string }[];
   readonly snapshot: () => { version: number; loadedAtMs: number } | undefined;
   readonly rolloutShareBps: () => number;
+  /** This process's declared share of the traffic, in bps: fixed at start. */
+  readonly trafficShareBps: number;
   readonly killStale: () => boolean;
   /** Money this process holds in budget leases (PostgreSQL); 0 for a store without leases. */
   readonly leaseHeldMinor: () => number;
@@ -158,6 +160,12 @@ export class ServerMetrics {
         this.set(sources.rolloutShareBps());
       },
     });
+    // Fixed for the process's life; shown so a dashboard can check a fleet's shares add up to 1.
+    new Gauge({
+      name: "bursar_guard_traffic_share_ratio",
+      help: "This process's declared share of the payment traffic (--traffic-share), by which the runtime guard scales the fleet's money-per-minute limits: 1 for the whole traffic.",
+      registers,
+    }).set(sources.trafficShareBps / 10_000);
     new Gauge({
       name: "bursar_ledger_lease_held_minor",
       help: "Money this process holds in budget leases, in minor units: stranded until expiry should it stop now (PostgreSQL; 0 on SQLite).",

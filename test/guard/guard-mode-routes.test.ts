@@ -72,6 +72,7 @@ describe("POST /v1/guard/check", () => {
       breakers: () => [],
       snapshot: () => undefined,
       rolloutShareBps: () => 0,
+      trafficShareBps: 10_000,
       killStale: () => kills.isStale(),
       leaseHeldMinor: () => 0,
       nowMs: Date.now,

@@ -22,6 +22,7 @@ const FAMILIES = {
   bursar_snapshot_version: "GAUGE",
   bursar_snapshot_age_seconds: "GAUGE",
   bursar_kill_state_stale: "GAUGE",
+  bursar_guard_traffic_share_ratio: "GAUGE",
   bursar_guard_check_proposals_total: "COUNTER",
   bursar_guard_check_allowed_minor_total: "COUNTER",
   bursar_guard_check_ledger_total: "COUNTER",
@@ -216,6 +217,8 @@ describe.each(TEST_STORES)("/metrics on %s", (store) => {
     expect(ageS).toBeGreaterThanOrEqual(0);
     expect(ageS).toBeLessThan(600);
     expect(total(after.families, "bursar_kill_state_stale")).toBe(0);
+    // One server sees the whole traffic unless told otherwise (--traffic-share).
+    expect(total(after.families, "bursar_guard_traffic_share_ratio")).toBe(1);
     // Each breaker is in exactly one state.
     const breakers = new Map<string, number>();
     for (const sample of samples(after.families, "bursar_breaker_state")) {

@@ -11,6 +11,7 @@ import type { Decision } from "../../core/evaluator/decision.ts";
 import { createFastEvaluator } from "../../core/evaluator/fast-evaluator.ts";
 import type { Snapshot } from "../../core/evaluator/snapshot.ts";
 import { formatFinding } from "../../core/findings.ts";
+import { DEFAULT_GUARD_POLICY, withTrafficShare } from "../../core/guard/guard-monitors.ts";
 import type { Payment } from "../../core/model/payment.ts";
 import { formatMinor } from "../../core/money.ts";
 import { GuardedRunner } from "../../guard/guarded-runner.ts";
@@ -25,7 +26,7 @@ import {
 import { TRAFFIC_CURRENCY } from "../../traffic/traffic-model.ts";
 import { EXIT_FINDINGS, EXIT_OK, type ExitCodeHolder } from "../exit-codes.ts";
 import { LedgerRun, type LedgerRunReport } from "../ledger-run.ts";
-import { parseWholeNumber } from "../options.ts";
+import { parseTrafficShareBps, parseWholeNumber, TRAFFIC_SHARE_EXPECTED } from "../options.ts";
 import { Progress } from "../progress.ts";
 import { complainer, createGenerator } from "../traffic-flags.ts";
 
@@ -77,6 +78,10 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       "--guard",
       "with --control: the runtime guard watches every decision; a trip kills the blamed campaigns, rolls back the responsible change and opens an incident in the control store",
     )
+    .option(
+      "--traffic-share <fraction>",
+      "with --guard: this process's share of the payment traffic, a decimal in (0, 1] (default 1); the guard scales the fleet's money-per-minute limits (declared ceilings) by it",
+    )
     .option("--json", "print one JSON object")
     .action(async (flags) => {
       const say = complainer("bursar run", outcome);
@@ -86,6 +91,21 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
       if (sampleRateBps === undefined) {
         say(`--sample-rate-bps: expected a whole number in 1..10000, got ${flags.sampleRateBps}`);
         return;
+      }
+      let trafficShareBps: number | undefined;
+      if (flags.trafficShare !== undefined) {
+        trafficShareBps = parseTrafficShareBps(flags.trafficShare);
+        if (trafficShareBps === undefined) {
+          say(
+            `--traffic-share: expected ${TRAFFIC_SHARE_EXPECTED}, got ${JSON.stringify(flags.trafficShare)}`,
+          );
+          return;
+        }
+        // Without the guard nothing reads it: refused rather than silently ignored.
+        if (flags.guard !== true) {
+          say("--traffic-share needs --guard: it scales the runtime guard's limits");
+          return;
+        }
       }
       let sampleLog: PaymentSampleLog | undefined;
       if (flags.sampleLog !== undefined) {
@@ -118,7 +138,7 @@ export function registerRunCommand(program: Command, outcome: ExitCodeHolder): v
         return;
       }
       const served = await servedEvaluator(
-        { ...flags, guard: flags.guard === true },
+        { ...flags, guard: flags.guard === true, trafficShareBps },
         generator.options.seed,
         judgeEverySeconds,
         say,
@@ -312,6 +332,8 @@ async function servedEvaluator(
     controlDatabase?: string;
     controlSchema: string;
     guard: boolean;
+    /** With `guard`: this process's declared share of the traffic; absent, the whole. */
+    trafficShareBps: number | undefined;
   },
   seed: number,
   judgeEverySeconds: number,
@@ -392,6 +414,9 @@ async function servedEvaluator(
         nowMs: () => clock.nowMs,
         evaluatorId,
         onKillsObeyed: (obeyed, atMs) => confirmer.obeyed(obeyed, atMs),
+        ...(flags.trafficShareBps === undefined
+          ? {}
+          : { guard: { policy: withTrafficShare(DEFAULT_GUARD_POLICY, flags.trafficShareBps) } }),
       });
     }
     const close = async () => {
@@ -400,7 +425,7 @@ async function servedEvaluator(
     return {
       evaluator: guarded ?? rollout,
       campaigns,
-      source: `${flags.controlDatabase ?? flags.control} (control store${guarded === undefined ? "" : ", guarded"})`,
+      source: `${flags.controlDatabase ?? flags.control} (control store${guarded === undefined ? "" : ", guarded"}${guarded === undefined || guarded.trafficShareBps === 10_000 ? "" : ` at a traffic share of ${guarded.trafficShareBps / 10_000}`})`,
       rollout,
       ...(guarded === undefined ? {} : { guarded }),
       clock,

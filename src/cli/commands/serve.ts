@@ -7,7 +7,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { BursarServer } from "../../server/bursar-server.ts";
 import { EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
-import { parseSeed, parseWholeNumber } from "../options.ts";
+import {
+  parseSeed,
+  parseTrafficShareBps,
+  parseWholeNumber,
+  TRAFFIC_SHARE_EXPECTED,
+} from "../options.ts";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 
@@ -35,6 +40,11 @@ export function registerServeCommand(program: Command, outcome: ExitCodeHolder):
     .option("--examples <dir>", "with --demo: the configuration it seeds", "examples")
     .option("--seed <n>", "seed of random offers and of the demo's traffic", "20250116")
     .option("--log-level <level>", `JSON logs to stderr: ${LOG_LEVELS.join(", ")}`, "info")
+    .option(
+      "--traffic-share <fraction>",
+      "this process's share of the payment traffic, a decimal in (0, 1] (0.25 for one of four evenly balanced servers); the runtime guard scales the fleet's money-per-minute limits (declared ceilings) by it",
+      "1",
+    )
     .action(async (flags) => {
       const say = (message: string) => {
         process.stderr.write(`bursar serve: ${message}\n`);
@@ -44,12 +54,17 @@ export function registerServeCommand(program: Command, outcome: ExitCodeHolder):
       const demoTps = parseWholeNumber(flags.demoTps, 1, 5_000);
       const seed = parseSeed(flags.seed);
       const logLevel = LOG_LEVELS.find((level) => level === flags.logLevel);
+      const trafficShareBps = parseTrafficShareBps(flags.trafficShare);
       if (port === undefined) return say(`--port: a whole number in 0..65535, got ${flags.port}`);
       if (demoTps === undefined)
         return say(`--demo-tps: a whole number in 1..5000, got ${flags.demoTps}`);
       if (seed === undefined) return say(`--seed: a whole number in 0..4294967295`);
       if (logLevel === undefined)
         return say(`--log-level: one of ${LOG_LEVELS.join(", ")}, got ${flags.logLevel}`);
+      if (trafficShareBps === undefined)
+        return say(
+          `--traffic-share: expected ${TRAFFIC_SHARE_EXPECTED}, got ${JSON.stringify(flags.trafficShare)}`,
+        );
       let server: BursarServer;
       try {
         server = await BursarServer.start({
@@ -64,6 +79,7 @@ export function registerServeCommand(program: Command, outcome: ExitCodeHolder):
           seed,
           logLevel: logLevel === "silent" ? false : logLevel,
           version: packageVersion(),
+          trafficShareBps,
         });
       } catch (cause) {
         return say(`cannot start: ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -77,6 +93,11 @@ export function registerServeCommand(program: Command, outcome: ExitCodeHolder):
         process.stdout.write(`admin token: ${server.adminToken}\n`);
         process.stderr.write(
           "bursar serve: the admin token above is shown this once and stored only as a hash; keep it.\n",
+        );
+      }
+      if (trafficShareBps < 10_000) {
+        process.stderr.write(
+          `bursar serve: the runtime guard takes this process's share of the traffic as ${trafficShareBps / 10_000}: declared spend ceilings are scaled by it (docs/reference/guard.md)\n`,
         );
       }
       if (server.demoSeed !== undefined) {
