@@ -1,7 +1,11 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { FUNDING_SOURCES } from "../../src/core/funding.ts";
-import type { LedgerEntry, PaymentRecord } from "../../src/core/ledger/ledger-book.ts";
+import {
+  copyPaymentRecord,
+  type LedgerEntry,
+  type PaymentRecord,
+} from "../../src/core/ledger/ledger-book.ts";
 import { entriesJsonOf, paymentOf } from "../../src/stores/ledger-rows.ts";
 
 /** entries_json as ledger-rows.ts documents it, built the plain way: fresh arrays, one stringify. */
@@ -108,6 +112,28 @@ describe("entriesJsonOf", () => {
         expect(paymentOf(row).entries).toEqual(entries);
         expect(paymentOf(row).owner).toBe("svc.checkout");
       }
+    },
+  );
+});
+
+describe("copyPaymentRecord", () => {
+  // The PostgreSQL batch copies records in and out with it, as the memory store does with
+  // structuredClone: a change the book makes in place and does not save must not reach the row.
+  test.prop([fc.array(entry, { maxLength: 6 }), amount, amount])(
+    "equals a deep clone, and whatever the book changes in place in the copy leaves the original as it was",
+    (entries, committedMinor, reversedMinor) => {
+      const original = recordWith(entries);
+      const before = structuredClone(original);
+      const copy = copyPaymentRecord(original);
+      expect(copy).toEqual(before);
+      copy.state = "committed";
+      copy.refundedMinor += 1;
+      for (const each of copy.entries) {
+        each.committedMinor = committedMinor;
+        each.reversedMinor = reversedMinor;
+      }
+      copy.entries.push({ ...before.entries[0]!, campaignId: "added" });
+      expect(original).toEqual(before);
     },
   );
 });

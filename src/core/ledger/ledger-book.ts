@@ -110,6 +110,19 @@ export interface PaymentRecord {
   readonly entries: LedgerEntry[];
 }
 
+/**
+ * A record a store keeps apart from the book's: the parts the book changes in place (the state,
+ * the refunded sum, each entry's committed and reversed amounts) copied, the rest shared — the
+ * answer and the debits are never changed once made. A store that copies in and out this way
+ * behaves as a database would (a change the book does not save is lost) at a fraction of
+ * `structuredClone`'s cost, which serialises the whole record, answer included.
+ */
+export function copyPaymentRecord(record: PaymentRecord): PaymentRecord {
+  const entries: LedgerEntry[] = [];
+  for (const entry of record.entries) entries.push({ ...entry });
+  return { ...record, entries };
+}
+
 export interface RefundRecord {
   readonly paymentId: string;
   readonly refundId: string;

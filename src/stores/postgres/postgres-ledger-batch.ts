@@ -23,6 +23,7 @@
 import type pg from "pg";
 import {
   type AccountCounters,
+  copyPaymentRecord,
   LedgerBook,
   type LedgerBookState,
   type PaymentRecord,
@@ -84,11 +85,11 @@ class BatchState implements LedgerBookState {
 
   payment(paymentId: string): PaymentRecord | undefined {
     const record = this.payments.get(paymentId);
-    return record === undefined ? undefined : structuredClone(record);
+    return record === undefined ? undefined : copyPaymentRecord(record);
   }
 
   savePayment(record: PaymentRecord, isNew: boolean): void {
-    const saved = structuredClone(record);
+    const saved = copyPaymentRecord(record);
     this.payments.set(record.paymentId, saved);
     const pending = this.paymentWrites.get(record.paymentId);
     this.paymentWrites.set(record.paymentId, {
