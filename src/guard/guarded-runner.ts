@@ -117,12 +117,12 @@ export class GuardedRunner {
     return applyKills(this.options.runner.preview(payment), this.matcher);
   }
 
-  /** Every breaker this process's guard holds, with its state and the trip that opened it. */
   /** The share of the traffic this process's guard scales the fleet's limits by, in bps. */
   get trafficShareBps(): number {
     return this.guard.trafficShareBps;
   }
 
+  /** Every breaker this process's guard holds, with its state and the trip that opened it. */
   breakerStates(): BreakerView[] {
     return this.guard.breakerStates();
   }

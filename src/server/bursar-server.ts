@@ -17,7 +17,11 @@ import { lintAndSimulate } from "../control/assess-proposal.ts";
 import { ChangeService, type ProposalFindings } from "../control/change-service.ts";
 import { DocumentHistory } from "../control/document-history.ts";
 import type { Snapshot } from "../core/evaluator/snapshot.ts";
-import { DEFAULT_GUARD_POLICY, withTrafficShare } from "../core/guard/guard-monitors.ts";
+import {
+  DEFAULT_GUARD_POLICY,
+  WHOLE_TRAFFIC_BPS,
+  withTrafficShare,
+} from "../core/guard/guard-monitors.ts";
 import type { ExternalCampaign } from "../core/guard/proposal-input.ts";
 import { externalCampaignRegistry, GuardCheckService } from "../guard/guard-check.ts";
 import { IncidentService } from "../guard/incident-service.ts";
@@ -232,9 +236,12 @@ export class BursarServer {
         fund: (snapshot) => ledger.fund(snapshot),
         externalCampaigns,
         // This process's share of the traffic scales the fleet's limits its guard watches.
-        ...(options.trafficShareBps === undefined
-          ? {}
-          : { guard: { policy: withTrafficShare(DEFAULT_GUARD_POLICY, options.trafficShareBps) } }),
+        guard: {
+          policy: withTrafficShare(
+            DEFAULT_GUARD_POLICY,
+            options.trafficShareBps ?? WHOLE_TRAFFIC_BPS,
+          ),
+        },
       });
       ledger.serveFrom(serving);
       // Guard mode (docs/reference/guard-mode.md): external engines' proposals are checked

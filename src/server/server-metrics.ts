@@ -7,6 +7,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Decision } from "../core/evaluator/decision.ts";
 import { BREAKER_STATES } from "../core/guard/breaker-lifecycle.ts";
+import { WHOLE_TRAFFIC_BPS } from "../core/guard/guard-monitors.ts";
 import type { ProposalCheck } from "../core/guard/proposal-check.ts";
 import type { RecordedCheck } from "../core/ledger/checked-subsidies.ts";
 import type { ReservationAnswer } from "../core/ledger/reservation.ts";
@@ -165,7 +166,7 @@ export class ServerMetrics {
       name: "bursar_guard_traffic_share_ratio",
       help: "This process's declared share of the payment traffic (--traffic-share), by which the runtime guard scales the fleet's money-per-minute limits: 1 for the whole traffic.",
       registers,
-    }).set(sources.trafficShareBps / 10_000);
+    }).set(sources.trafficShareBps / WHOLE_TRAFFIC_BPS);
     new Gauge({
       name: "bursar_ledger_lease_held_minor",
       help: "Money this process holds in budget leases, in minor units: stranded until expiry should it stop now (PostgreSQL; 0 on SQLite).",

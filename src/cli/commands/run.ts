@@ -11,7 +11,11 @@ import type { Decision } from "../../core/evaluator/decision.ts";
 import { createFastEvaluator } from "../../core/evaluator/fast-evaluator.ts";
 import type { Snapshot } from "../../core/evaluator/snapshot.ts";
 import { formatFinding } from "../../core/findings.ts";
-import { DEFAULT_GUARD_POLICY, withTrafficShare } from "../../core/guard/guard-monitors.ts";
+import {
+  DEFAULT_GUARD_POLICY,
+  WHOLE_TRAFFIC_BPS,
+  withTrafficShare,
+} from "../../core/guard/guard-monitors.ts";
 import type { Payment } from "../../core/model/payment.ts";
 import { formatMinor } from "../../core/money.ts";
 import { GuardedRunner } from "../../guard/guarded-runner.ts";
@@ -414,9 +418,12 @@ async function servedEvaluator(
         nowMs: () => clock.nowMs,
         evaluatorId,
         onKillsObeyed: (obeyed, atMs) => confirmer.obeyed(obeyed, atMs),
-        ...(flags.trafficShareBps === undefined
-          ? {}
-          : { guard: { policy: withTrafficShare(DEFAULT_GUARD_POLICY, flags.trafficShareBps) } }),
+        guard: {
+          policy: withTrafficShare(
+            DEFAULT_GUARD_POLICY,
+            flags.trafficShareBps ?? WHOLE_TRAFFIC_BPS,
+          ),
+        },
       });
     }
     const close = async () => {
@@ -425,7 +432,7 @@ async function servedEvaluator(
     return {
       evaluator: guarded ?? rollout,
       campaigns,
-      source: `${flags.controlDatabase ?? flags.control} (control store${guarded === undefined ? "" : ", guarded"}${guarded === undefined || guarded.trafficShareBps === 10_000 ? "" : ` at a traffic share of ${guarded.trafficShareBps / 10_000}`})`,
+      source: `${flags.controlDatabase ?? flags.control} (control store${guardedNote(guarded)})`,
       rollout,
       ...(guarded === undefined ? {} : { guarded }),
       clock,
@@ -438,4 +445,13 @@ async function servedEvaluator(
     );
     return undefined;
   }
+}
+
+/** How the run's report names its guard: absent, the whole traffic, or the share declared. */
+function guardedNote(guarded: GuardedRunner | undefined): string {
+  if (guarded === undefined) return "";
+  const share = guarded.trafficShareBps;
+  return share === WHOLE_TRAFFIC_BPS
+    ? ", guarded"
+    : `, guarded at a traffic share of ${share / WHOLE_TRAFFIC_BPS}`;
 }

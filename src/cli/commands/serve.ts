@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
+import { WHOLE_TRAFFIC_BPS } from "../../core/guard/guard-monitors.ts";
 import { BursarServer } from "../../server/bursar-server.ts";
 import { EXIT_OK, EXIT_UNUSABLE_INPUT, type ExitCodeHolder } from "../exit-codes.ts";
 import {
@@ -95,9 +96,9 @@ export function registerServeCommand(program: Command, outcome: ExitCodeHolder):
           "bursar serve: the admin token above is shown this once and stored only as a hash; keep it.\n",
         );
       }
-      if (trafficShareBps < 10_000) {
+      if (trafficShareBps < WHOLE_TRAFFIC_BPS) {
         process.stderr.write(
-          `bursar serve: the runtime guard takes this process's share of the traffic as ${trafficShareBps / 10_000}: declared spend ceilings are scaled by it (docs/reference/guard.md)\n`,
+          `bursar serve: the runtime guard takes this process's share of the traffic as ${trafficShareBps / WHOLE_TRAFFIC_BPS}: declared spend ceilings are scaled by it (docs/reference/guard.md)\n`,
         );
       }
       if (server.demoSeed !== undefined) {

@@ -54,6 +54,7 @@ export {
   type GuardWindowName,
   type OutsideScope,
 } from "./monitors/guard-trip.ts";
+export { WHOLE_TRAFFIC_BPS } from "./spend-velocity-monitor.ts";
 
 /** One campaign version the guard watches, with what it was approved (or forced) to do. */
 export interface WatchedCampaign {

@@ -49,17 +49,20 @@ export interface VelocityPolicy {
   readonly trafficShareBps: number;
 }
 
+/** The share of a process that sees all the payment traffic: one process, the default. */
+export const WHOLE_TRAFFIC_BPS = 10_000;
+
 export const DEFAULT_VELOCITY_POLICY: VelocityPolicy = {
   forecastToleranceBps: 10_000,
   forecastFloorMinor: 10_000,
-  trafficShareBps: 10_000,
+  trafficShareBps: WHOLE_TRAFFIC_BPS,
 };
 
 export const TRAFFIC_SHARE_LIMITS = {
   /** 1 bps: a process that sees one payment in 10,000. */
   trafficShareBpsMin: 1,
   /** The whole traffic: a share cannot raise a fleet's limit. */
-  trafficShareBpsMax: 10_000,
+  trafficShareBpsMax: WHOLE_TRAFFIC_BPS,
 } as const;
 
 /** A share that is not a whole number of bps within 1..10,000 means nothing: RangeError. */

@@ -3,7 +3,11 @@
  * A limit is never tighter than its floor and never judged on fewer than its minimum sample:
  * small numbers are noisy, and a breaker that trips on noise gets switched off.
  */
-import { checkTrafficShareBps, type VelocityPolicy } from "../spend-velocity-monitor.ts";
+import {
+  checkTrafficShareBps,
+  type VelocityPolicy,
+  WHOLE_TRAFFIC_BPS,
+} from "../spend-velocity-monitor.ts";
 
 export interface GuardPolicy {
   /**
@@ -61,7 +65,11 @@ export interface GuardPolicy {
 export const DEFAULT_GUARD_POLICY: GuardPolicy = {
   // Ten times the mean minute: twice a 5× peak. A 60× runaway still breaks the 1 s window.
   // One process sees all the traffic unless told otherwise (`--traffic-share`).
-  velocity: { forecastToleranceBps: 90_000, forecastFloorMinor: 10_000, trafficShareBps: 10_000 },
+  velocity: {
+    forecastToleranceBps: 90_000,
+    forecastFloorMinor: 10_000,
+    trafficShareBps: WHOLE_TRAFFIC_BPS,
+  },
   shareToleranceBps: 10_000,
   shareAbovePreviousToleranceBps: 30_000,
   shareFloorBps: 10,
