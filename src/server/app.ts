@@ -114,24 +114,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook("preClose", async () => {
     closing = true;
   });
-  // Hooks in callback style: an async hook costs a promise and a turn of the microtask queue on
-  // every request, for work that never waits.
-  app.addHook("onRequest", (request, reply, done) => {
-    reply.header("x-request-id", request.id);
-    if (closing) done(ApiError.of("unavailable", "the server is shutting down; retry shortly"));
-    else done();
-  });
-  app.addHook("onSend", (_request, reply, payload, done) => {
-    if (closing) reply.header("connection", "close");
-    done(null, payload);
-  });
-  app.addHook("onResponse", (request, reply, done) => {
-    logAnswered(request, reply);
-    done();
-  });
 
   app.setNotFoundHandler((request, reply) => {
-    void sendError(reply, ApiError.of("not_found", `no endpoint ${request.method} ${request.url}`));
+    void sendError(
+      reply,
+      closing
+        ? shuttingDown()
+        : ApiError.of("not_found", `no endpoint ${request.method} ${request.url}`),
+    );
   });
   app.setErrorHandler((error, request, reply) => {
     void sendError(reply, asApiError(error, request));
@@ -145,6 +135,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       // Synchronous until something must wait (a token not yet cached, a store): a cached quote
       // is answered without a promise of this app's own.
       handler: (request, reply) => {
+        if (closing) throw shuttingDown();
         if (spec.access === "public") return answer(spec, request, reply, undefined);
         const caller = authorise(request, spec);
         return caller instanceof Promise
@@ -177,6 +168,34 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return handled instanceof Promise
       ? handled.then((answered) => send(reply, answered))
       : send(reply, handled);
+  }
+
+  function send(reply: FastifyReply, answer: RouteAnswer): FastifyReply {
+    reply.code(answer.status ?? 200);
+    if (answer.headers !== undefined) reply.headers(answer.headers);
+    if (answer.contentType !== undefined) reply.type(answer.contentType);
+    answered(reply);
+    return reply.send(answer.body);
+  }
+
+  async function sendError(reply: FastifyReply, error: ApiError): Promise<void> {
+    reply.code(error.status).headers(error.headers).type("application/json");
+    answered(reply);
+    await reply.send(error.body());
+  }
+
+  /**
+   * What every answer gets, whichever path sends it (a route's `send`, `sendError` for every
+   * refusal, Fastify's own errors and unknown paths): its request id, `connection: close` while
+   * draining, its metrics and its log line. Done here rather than in onRequest, onSend and
+   * onResponse hooks: each kind of hook costs Fastify a runner on every request, for work that
+   * needs nothing but the reply. The latency recorded therefore ends when the answer is handed to
+   * the socket, not when the socket has written it.
+   */
+  function answered(reply: FastifyReply): void {
+    reply.header("x-request-id", reply.request.id);
+    if (closing) reply.header("connection", "close");
+    logAnswered(reply.request, reply);
   }
 
   /** The request's metrics, and its log line when the level asks for one. */
@@ -347,14 +366,6 @@ function asApiError(error: unknown, request: FastifyRequest): ApiError {
   });
 }
 
-function send(reply: FastifyReply, answer: RouteAnswer): FastifyReply {
-  reply.code(answer.status ?? 200);
-  if (answer.headers !== undefined) reply.headers(answer.headers);
-  if (answer.contentType !== undefined) reply.type(answer.contentType);
-  return reply.send(answer.body);
-}
-
-async function sendError(reply: FastifyReply, error: ApiError): Promise<void> {
-  reply.code(error.status).headers(error.headers).type("application/json");
-  await reply.send(error.body());
+function shuttingDown(): ApiError {
+  return ApiError.of("unavailable", "the server is shutting down; retry shortly");
 }
