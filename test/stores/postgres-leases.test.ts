@@ -55,6 +55,45 @@ describe("budget leases on PostgreSQL", () => {
     expect(await budgetRow(schema)).toEqual({ leased: 0, reserved: 1_000, leases: 0 });
   });
 
+  test("a lease lost while its batch writes: the batch is decided again on the locked row, every payment written once", async () => {
+    const schema = `leases_${process.pid}_lost`;
+    const store = await PostgresLedgerStore.open({ url, schema });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await store.fund(`campaign/${LEASE_TEST_BUDGET}`, FUNDED_MINOR, "initial", 0);
+      await store.reserve([request("p0", [subsidy(LEASE_TEST_BUDGET, 100)])]);
+      expect(store.heldLeaseMinor()).toBe(9_900);
+      // Another process reclaims the lease (as after its expiry) while this store still holds
+      // it: the next batch decides on it, writes its payments, and only then finds it gone when
+      // it charges it — after the payments' rows, which the batch writes before it locks the
+      // budget. The retry in locked mode must not find them written already.
+      await admin.query(
+        `WITH lost AS (DELETE FROM ${schema}.leases RETURNING account, unused_minor)
+         UPDATE ${schema}.accounts a SET leased_minor = a.leased_minor - lost.unused_minor
+         FROM lost WHERE a.account = lost.account`,
+      );
+      const answers = await store.reserve(
+        Array.from({ length: 5 }, (_, index) =>
+          request(`p${index + 1}`, [subsidy(LEASE_TEST_BUDGET, 100)]),
+        ),
+      );
+      expect(answers.map((answer) => answer.code)).toEqual(Array(5).fill("answered"));
+      const { rows } = await admin.query<{ payments: string; subsidies: string }>(
+        `SELECT (SELECT count(*) FROM ${schema}.payments) AS payments,
+           (SELECT count(*) FROM ${schema}.subsidies) AS subsidies`,
+      );
+      expect(rows[0]).toEqual({ payments: "6", subsidies: "6" });
+      // Decided on the row: no lease was charged, none is held, the budget counts all six.
+      expect(store.heldLeaseMinor()).toBe(0);
+      expect(await budgetRow(schema)).toEqual({ leased: 0, reserved: 600, leases: 0 });
+      expect((await store.verify()).violations).toEqual([]);
+    } finally {
+      await admin.end();
+      await store.close();
+    }
+  });
+
   test("funding a budget another process leases counts the leased money as funded, not as missing", async () => {
     const schema = `leases_${process.pid}_fund`;
     const holder = await PostgresLedgerStore.open({ url, schema });

@@ -14,7 +14,8 @@
  * Funded budgets are decided in one of two modes (ADR 0008):
  * - `leased`: the book sees, for each budget, only this process's lease on it (unused money, no
  *   counters), so the budget's row is not locked while the batch decides: it is locked at the
- *   end, for the writes, and the lease is charged with what was reserved from it. A batch whose
+ *   end, once the batch's payment rows are written, for its own update and the COMMIT, and the
+ *   lease is charged with what was reserved from it. A batch whose
  *   lease falls short (a subsidy refused for a budget, a lease expired) is decided again in
  *   `locked` mode, so a lease never makes an answer differ from the exact one.
  * - `locked`: the budget's row is locked from the start, this process gives its own lease on it
@@ -249,6 +250,11 @@ export async function decideBatch(
   for (const [budget, used] of usedFromLeases) {
     if (used > leases.unused(budget)) return { kind: "needs_locks" }; // a lease short of what the batch reserved
   }
+  // The rows no other process waits for go first (payments, their subsidies, refunds, fundings),
+  // so that a leased batch locks its hot budget rows after its inserts: it holds them for their
+  // own update and the COMMIT alone. Locked before the inserts, two processes on one hot budget
+  // took turns for the whole of each other's writes.
+  await writeRecords(client, state);
   if (mode === "leased") {
     // Only now, and only the budgets the batch changed: the hot rows are held until COMMIT.
     await lockAccounts(
@@ -258,10 +264,11 @@ export async function decideBatch(
       true,
     );
     if (!(await leases.spend(client, usedFromLeases))) {
-      return { kind: "needs_locks" }; // a lease expired or reclaimed meanwhile
+      // A lease expired or was reclaimed meanwhile; the caller rolls the records back too.
+      return { kind: "needs_locks" };
     }
   }
-  await writeChanges(client, state, usedFromLeases);
+  await writeAccounts(client, state, usedFromLeases);
   return { kind: "decided", values, usedFromLeases, leasesGivenBack };
 }
 
@@ -429,7 +436,8 @@ async function lockAccounts(
   }
 }
 
-async function writeChanges(
+/** The accounts the batch changed: counters and leased money, on rows it holds locked. */
+async function writeAccounts(
   client: pg.ClientBase,
   state: BatchState,
   usedFromLeases: ReadonlyMap<string, number>,
@@ -483,6 +491,13 @@ async function writeChanges(
       ],
     );
   }
+}
+
+/**
+ * Everything else the batch wrote: accounts created only to be locked and left untouched are
+ * removed; new and changed payments with their subsidies, refunds and fundings are written.
+ */
+async function writeRecords(client: pg.ClientBase, state: BatchState): Promise<void> {
   const untouched = [...state.created].filter((name) => !state.changed.has(name));
   if (untouched.length > 0) {
     await client.query("DELETE FROM accounts WHERE account = ANY($1::text[])", [untouched]);
