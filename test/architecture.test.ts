@@ -27,7 +27,7 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   demo: { mayImport: ["core", "config", "traffic", "ledger", "control", "guard"], packages: [] },
   stores: {
     mayImport: ["core", "ledger", "control", "guard"],
-    packages: ["better-sqlite3", "pg"],
+    packages: ["better-sqlite3", "pg", "pg-copy-streams"],
   },
   // The HTTP server: a composition root like the CLI, which starts it.
   server: {

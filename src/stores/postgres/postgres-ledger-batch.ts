@@ -1,7 +1,8 @@
 /**
  * One group-committed transaction of the PostgreSQL ledger: it locks what the batch's calls
  * name, loads those rows, lets the ledger book decide every call in memory, and writes the
- * changes back with a few array statements before COMMIT.
+ * changes back before COMMIT: new payments and their subsidies by COPY (ADR 0026), the rest with
+ * a few array statements.
  *
  * Locks, always in this order so that processes never deadlock one another: the payment ids
  * (transaction-scoped advisory locks, sorted, so concurrent duplicates of one id wait for each
@@ -43,7 +44,30 @@ import {
   type PaymentRow,
   paymentOf,
 } from "../ledger-rows.ts";
+import { type CopyValue, copyRows } from "./postgres-copy.ts";
 import { compareCodeUnits, type LeaseHolder } from "./postgres-ledger-leases.ts";
+
+/** The payments table's columns in `PAYMENT_COLUMNS`' order, for COPY. */
+const PAYMENT_COLUMN_NAMES = PAYMENT_COLUMNS.split(", ");
+
+/** The subsidies table's columns in its rows' order (ADR 0015). */
+const SUBSIDY_COLUMN_NAMES = [
+  "payment_id",
+  "entry_index",
+  "campaign_id",
+  "campaign_version",
+  "template_id",
+  "funding",
+  "program_id",
+  "at_ms",
+  "user_id",
+  "scenario",
+  "region",
+  "state",
+  "reserved_minor",
+  "committed_minor",
+  "reversed_minor",
+];
 
 /** Namespace of the ledger's advisory locks on payment ids (two-key form). */
 const PAYMENT_LOCK_CLASS = 4_250_117;
@@ -388,6 +412,11 @@ async function loadPayments(
     [paymentIds],
   );
   for (const row of payments.rows) state.payments.set(row.payment_id, paymentOf(row));
+  // Refunds only of the payments found: a refund's row needs its payment's (a foreign key), and
+  // none can appear meanwhile, the batch holding each id's lock. New payments, most of a
+  // busy batch, cost no second query.
+  const found = payments.rows.map((row) => row.payment_id);
+  if (found.length === 0) return;
   const refunds = await client.query<{
     payment_id: string;
     refund_id: string;
@@ -396,7 +425,7 @@ async function loadPayments(
     answer_json: string;
   }>(
     "SELECT payment_id, refund_id, amount_minor, at_ms, answer_json FROM refunds WHERE payment_id = ANY($1::text[])",
-    [paymentIds],
+    [found],
   );
   for (const row of refunds.rows) {
     state.refunds.set(refundKey(row.payment_id, row.refund_id), {
@@ -506,26 +535,25 @@ async function writeRecords(client: pg.ClientBase, state: BatchState): Promise<v
   const inserts = writes.filter((write) => write.isNew).map((write) => write.record);
   const updates = writes.filter((write) => !write.isNew).map((write) => write.record);
   if (inserts.length > 0) {
-    await client.query(
-      `INSERT INTO payments (${PAYMENT_COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-         $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[],
-         $13::text[])`,
-      [
-        inserts.map((record) => record.paymentId),
-        inserts.map((record) => record.contentKey),
-        inserts.map((record) => JSON.stringify(record.answer)),
-        inserts.map((record) => record.state),
-        inserts.map((record) => record.expiresAtMs),
-        inserts.map((record) => record.paymentAmountMinor),
-        inserts.map((record) => record.refundedMinor),
-        inserts.map((record) => entriesJsonOf(record)),
-        inserts.map((record) => record.atMs),
-        inserts.map((record) => record.userId),
-        inserts.map((record) => record.scenario),
-        inserts.map((record) => record.region),
-        inserts.map((record) => record.owner),
-      ],
+    await copyRows(
+      client,
+      "payments",
+      PAYMENT_COLUMN_NAMES,
+      inserts.map((record) => [
+        record.paymentId,
+        record.contentKey,
+        JSON.stringify(record.answer),
+        record.state,
+        record.expiresAtMs,
+        record.paymentAmountMinor,
+        record.refundedMinor,
+        entriesJsonOf(record),
+        record.atMs,
+        record.userId,
+        record.scenario,
+        record.region,
+        record.owner,
+      ]),
     );
     await insertSubsidies(client, inserts);
   }
@@ -577,11 +605,11 @@ async function insertSubsidies(
   client: pg.ClientBase,
   records: readonly PaymentRecord[],
 ): Promise<void> {
-  const columns: unknown[][] = Array.from({ length: 15 }, () => []);
+  const rows: CopyValue[][] = [];
   for (const record of records) {
     if (record.state === null) continue;
     record.entries.forEach((entry, index) => {
-      const values = [
+      rows.push([
         record.paymentId,
         index,
         entry.campaignId,
@@ -597,20 +625,10 @@ async function insertSubsidies(
         entry.reservedMinor,
         entry.committedMinor,
         entry.reversedMinor,
-      ];
-      values.forEach((value, column) => {
-        columns[column]!.push(value);
-      });
+      ]);
     });
   }
-  if (columns[0]!.length === 0) return;
-  await client.query(
-    `INSERT INTO subsidies
-     SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::integer[], $5::text[],
-       $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[],
-       $13::bigint[], $14::bigint[], $15::bigint[])`,
-    columns,
-  );
+  await copyRows(client, "subsidies", SUBSIDY_COLUMN_NAMES, rows);
 }
 
 /** The settled payments' `subsidies` rows follow their state and amounts. */
