@@ -194,6 +194,10 @@ describe("every answer's bookkeeping", () => {
 });
 
 describe("the payment path's tallied counters", () => {
+  /** Reserved subsidy counted for a campaign funded by the platform. */
+  const reservedOf = (metrics: ServerMetrics, campaign: string) =>
+    counterValue(metrics, "bursar_subsidy_reserved_minor_total", { campaign, funding: "platform" });
+
   const granted = { reason: null, subsidies: [{}] } as unknown as Decision;
   const refused = { reason: "envelope.protected_scenario", subsidies: [] } as unknown as Decision;
 
@@ -249,26 +253,11 @@ describe("the payment path's tallied counters", () => {
         replayed: false,
       }) as never;
     metrics.observeGuardCheck(check(250));
-    expect(
-      await counterValue(metrics, "bursar_subsidy_reserved_minor_total", {
-        campaign: "a",
-        funding: "platform",
-      }),
-    ).toBe(100);
+    expect(await reservedOf(metrics, "a")).toBe(100);
     metrics.observeReservation(reservation([["a", 50]]));
     metrics.observeGuardCheck(check(30));
-    expect(
-      await counterValue(metrics, "bursar_subsidy_reserved_minor_total", {
-        campaign: "a",
-        funding: "platform",
-      }),
-    ).toBe(150);
-    expect(
-      await counterValue(metrics, "bursar_subsidy_reserved_minor_total", {
-        campaign: "b",
-        funding: "platform",
-      }),
-    ).toBe(7);
+    expect(await reservedOf(metrics, "a")).toBe(150);
+    expect(await reservedOf(metrics, "b")).toBe(7);
     expect(await counterValue(metrics, "bursar_guard_check_allowed_minor_total", {})).toBe(280);
     expect(
       await counterValue(metrics, "bursar_guard_check_proposals_total", {
