@@ -6,6 +6,17 @@
  * pool, opened as needed up to `socketsMax`; a request finding them all busy waits in the pool,
  * charged to its latency.
  *
+ * A warm-up ramps the rate up from nothing to the offered rate, then the measured window follows
+ * on the same timetable and the same connections without a pause; the warm-up's arrivals are
+ * sent and answered like the rest but counted apart. So the window starts on a warm server with
+ * warm connections, as a service behind a load balancer's slow start would. Two ways that
+ * measured the cold start instead, on the 2-core VM: a warm-up loop of its own at the full rate,
+ * then the window as a second loop, began the window by opening hundreds of sockets at once
+ * while the first arrivals queued behind them (the window's first quarter second carried most of
+ * its slowest answers: p99 180–430 ms against 7–30 ms for each later quarter second); a warm-up
+ * at the full rate on the same timetable left a cold server seconds behind (warm-up p99 3.2–8.9 s),
+ * a backlog the window inherited.
+ *
  * Why not autocannon's `overallRate`: it gives each connection a quota per second, sent
  * back-to-back at the start of each second, and times each request from its write — a burst at
  * the top of every second, its queueing hidden. bench/http.ts runs it too, for comparison.
@@ -29,14 +40,26 @@ export interface HttpOpenLoopOptions {
   /** The body of request i (each call may return a new one: distinct ids). */
   readonly body: (index: number) => string;
   readonly offeredPerS: number;
+  /**
+   * Before the measured window, the rate rises linearly from 0 to `offeredPerS` over this long
+   * (half as many arrivals as the full rate would bring), on the same connections; 0 for none.
+   */
+  readonly warmUpMs?: number;
+  /** The measured window. */
   readonly durationMs: number;
   readonly socketsMax: number;
   /** A request unanswered this long counts as an error and ends with the socket destroyed. */
   readonly timeoutMs: number;
-  /** Called with each whole answer body; without it only the first bytes are kept (the code). */
+  /**
+   * Called with each whole answer body of the measured window; without it only the first bytes
+   * are kept (the code).
+   */
   readonly onAnswer?: (body: string) => void;
+  /** Called once, as the first measured arrival is due (to start meters over the window). */
+  readonly onWarmedUp?: () => void;
 }
 
+/** What the loop saw of one part of its arrivals: the warm-up's, or the measured window's. */
 export interface HttpOpenLoopResult {
   readonly offered: number;
   readonly answered: number;
@@ -54,8 +77,10 @@ export interface HttpOpenLoopResult {
   readonly lastSentMs: number;
   /** From the first due time to the last answer. */
   readonly lastAnswerMs: number;
-  /** Socket count the pool opened. */
+  /** Socket count the pool opened, warm-up included. */
   readonly socketsOpened: number;
+  /** The same figures for the warm-up's arrivals (none without a warm-up). */
+  readonly warmUp: Omit<HttpOpenLoopResult, "warmUp" | "socketsOpened">;
 }
 
 /** Between checks of the timetable: a timer, not a spin, so the loop leaves the CPU to the server. */
@@ -80,9 +105,85 @@ interface Connection {
   receivedBytes: number;
 }
 
+/**
+ * The figures of one part of the arrivals — the warm-up's or the measured window's — kept apart,
+ * each indexed from the part's first arrival.
+ */
+class Tally {
+  readonly latenciesMs: Float64Array;
+  readonly sendLagsMs: Float64Array;
+  readonly statuses = new Map<number, number>();
+  readonly codes = new Map<string, number>();
+  answered = 0;
+  errors = 0;
+  lastSentAtMs = 0;
+  lastAnswerAtMs = 0;
+
+  constructor(
+    /** The loop's index of the part's first arrival. */
+    readonly first: number,
+    readonly count: number,
+  ) {
+    this.latenciesMs = new Float64Array(count);
+    this.sendLagsMs = new Float64Array(count);
+  }
+
+  /** The part's figures, its times counted from `firstDueMs` (its first arrival's due time). */
+  result(firstDueMs: number): HttpOpenLoopResult["warmUp"] {
+    const sortedLatencies = this.latenciesMs.slice().sort();
+    const sortedLags = this.sendLagsMs.slice().sort();
+    const at = (sorted: Float64Array, share: number) =>
+      sorted.length === 0
+        ? Number.NaN
+        : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))]!;
+    return {
+      offered: this.count,
+      answered: this.answered,
+      errors: this.errors,
+      statuses: this.statuses,
+      codes: this.codes,
+      p50Ms: at(sortedLatencies, 0.5),
+      p99Ms: at(sortedLatencies, 0.99),
+      maxMs: at(sortedLatencies, 1),
+      sendLagP99Ms: at(sortedLags, 0.99),
+      lastSentMs: this.lastSentAtMs - firstDueMs,
+      lastAnswerMs: this.lastAnswerAtMs - firstDueMs,
+    };
+  }
+}
+
+/**
+ * When each arrival is due, in ms from the loop's start: a ramp from 0 to `offeredPerS` over
+ * `warmUpMs` — the n-th arrival is due when the area under the rising rate reaches n — then one
+ * every 1000 / `offeredPerS` ms.
+ */
+export function openLoopTimetable(offeredPerS: number, warmUpMs: number) {
+  const intervalMs = 1000 / offeredPerS;
+  const warmUpCount = Math.floor((offeredPerS * warmUpMs) / 2000);
+  return {
+    /** The ramp's arrivals: half what the full rate would bring over `warmUpMs`. */
+    warmUpCount,
+    dueMsOf: (index: number) =>
+      index < warmUpCount
+        ? Math.sqrt((2000 * warmUpMs * index) / offeredPerS)
+        : warmUpMs + (index - warmUpCount) * intervalMs,
+    /** How many arrivals are due `elapsedMs` after the start (arrival 0 is due at once). */
+    dueBy: (elapsedMs: number) =>
+      elapsedMs < warmUpMs
+        ? Math.min(
+            warmUpCount,
+            Math.floor((offeredPerS * elapsedMs * elapsedMs) / (2000 * warmUpMs)) + 1,
+          )
+        : warmUpCount + Math.floor((elapsedMs - warmUpMs) / intervalMs) + 1,
+  };
+}
+
 export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoopResult> {
-  const total = Math.floor((options.offeredPerS * options.durationMs) / 1000);
-  if (total === 0) throw new Error("an open loop needs at least one arrival");
+  const timetable = openLoopTimetable(options.offeredPerS, options.warmUpMs ?? 0);
+  const { warmUpCount } = timetable;
+  const windowCount = Math.floor((options.offeredPerS * options.durationMs) / 1000);
+  if (windowCount === 0) throw new Error("an open loop needs at least one measured arrival");
+  const total = warmUpCount + windowCount;
   const target = new URL(options.path, options.url);
   if (target.protocol !== "http:")
     throw new Error(`the open loop speaks plain HTTP, not ${target.protocol}`);
@@ -92,25 +193,19 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
   )
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join("")}`;
-  const intervalMs = 1000 / options.offeredPerS;
   const keepWhole = options.onAnswer !== undefined;
-  const latenciesMs = new Float64Array(total);
-  const sendLagsMs = new Float64Array(total);
-  const dueMsOf = (index: number) => startMs + index * intervalMs;
-  const statuses = new Map<number, number>();
-  const codes = new Map<string, number>();
+  const warmUp = new Tally(0, warmUpCount);
+  const measured = new Tally(warmUpCount, windowCount);
+  const tallyOf = (index: number) => (index < warmUpCount ? warmUp : measured);
+  const dueMsOf = (index: number) => startMs + timetable.dueMsOf(index);
   const idle: Connection[] = [];
   const open = new Set<Connection>();
   /** Requests due but waiting for a connection, oldest first. */
   const waiting: number[] = [];
   let waitingHead = 0;
   let socketsOpened = 0;
-  let errors = 0;
-  let answered = 0;
   let settled = 0;
   let issued = 0;
-  let lastSentAtMs = 0;
-  let lastAnswerAtMs = 0;
   let startMs = 0;
   return new Promise((resolve) => {
     let tickTimer: NodeJS.Timeout | undefined;
@@ -132,23 +227,10 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
       clearInterval(sweepTimer);
       if (tickTimer !== undefined) clearTimeout(tickTimer);
       for (const connection of open) connection.socket.destroy();
-      const sortedLatencies = latenciesMs.slice().sort();
-      const sortedLags = sendLagsMs.sort();
-      const at = (sorted: Float64Array, share: number) =>
-        sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))]!;
       resolve({
-        offered: total,
-        answered,
-        errors,
-        statuses,
-        codes,
-        p50Ms: at(sortedLatencies, 0.5),
-        p99Ms: at(sortedLatencies, 0.99),
-        maxMs: sortedLatencies[total - 1]!,
-        sendLagP99Ms: at(sortedLags, 0.99),
-        lastSentMs: lastSentAtMs - startMs,
-        lastAnswerMs: lastAnswerAtMs - startMs,
+        ...measured.result(dueMsOf(warmUpCount)),
         socketsOpened,
+        warmUp: warmUp.result(startMs),
       });
     };
     const settle = () => {
@@ -169,8 +251,12 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
     };
     /** A request unanswered: an error, charged the whole time-out so it never beats the figure. */
     const failRequest = (index: number) => {
-      errors += 1;
-      latenciesMs[index] = Math.max(performance.now() - dueMsOf(index), options.timeoutMs);
+      const tally = tallyOf(index);
+      tally.errors += 1;
+      tally.latenciesMs[index - tally.first] = Math.max(
+        performance.now() - dueMsOf(index),
+        options.timeoutMs,
+      );
       settle();
     };
     const write = (connection: Connection, index: number) => {
@@ -196,8 +282,9 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
     const send = (index: number) => {
       // How late the loop itself was; a wait for a socket is the server's, and is in the latency.
       const sentAtMs = performance.now();
-      sendLagsMs[index] = sentAtMs - dueMsOf(index);
-      lastSentAtMs = sentAtMs;
+      const tally = tallyOf(index);
+      tally.sendLagsMs[index - tally.first] = sentAtMs - dueMsOf(index);
+      tally.lastSentAtMs = sentAtMs;
       const connection = idle.pop() ?? (open.size < options.socketsMax ? opened() : undefined);
       if (connection === undefined) waiting.push(index);
       else write(connection, index);
@@ -239,19 +326,22 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
         return;
       }
       const index = connection.index;
-      lastAnswerAtMs = performance.now();
-      latenciesMs[index] = lastAnswerAtMs - dueMsOf(index);
-      answered += 1;
+      const tally = tallyOf(index);
+      const answeredAtMs = performance.now();
+      tally.lastAnswerAtMs = answeredAtMs;
+      tally.latenciesMs[index - tally.first] = answeredAtMs - dueMsOf(index);
+      tally.answered += 1;
       const code = Number(status);
-      statuses.set(code, (statuses.get(code) ?? 0) + 1);
+      tally.statuses.set(code, (tally.statuses.get(code) ?? 0) + 1);
       const text = bytes.toString(
         "utf8",
         bodyStart,
         keepWhole ? bodyEnd : Math.min(bodyEnd, bodyStart + CODE_PREFIX_BYTES),
       );
       const answerCode = CODE_PATTERN.exec(text)?.[1];
-      if (answerCode !== undefined) codes.set(answerCode, (codes.get(answerCode) ?? 0) + 1);
-      options.onAnswer?.(text);
+      if (answerCode !== undefined)
+        tally.codes.set(answerCode, (tally.codes.get(answerCode) ?? 0) + 1);
+      if (tally === measured) options.onAnswer?.(text);
       connection.index = -1;
       connection.received = [];
       connection.receivedBytes = 0;
@@ -265,8 +355,9 @@ export function httpOpenLoop(options: HttpOpenLoopOptions): Promise<HttpOpenLoop
       drainWaiting();
     };
     const tick = () => {
-      const due = Math.min(total, Math.floor((performance.now() - startMs) / intervalMs) + 1);
+      const due = Math.min(total, timetable.dueBy(performance.now() - startMs));
       while (issued < due) {
+        if (issued === warmUpCount) options.onWarmedUp?.();
         send(issued);
         issued += 1;
       }

@@ -4,14 +4,17 @@
  * answer it cannot read.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { httpOpenLoop } from "../../bench/http-open-loop.ts";
+import { httpOpenLoop, openLoopTimetable } from "../../bench/http-open-loop.ts";
 
 const servers: Server[] = [];
+/** Per server, in order: every connection it accepted. */
+const connectionsOf = new Map<Server, Socket[]>();
 
 async function serve(
   handle: (request: IncomingMessage, body: string, response: ServerResponse) => void,
+  onServer?: (server: Server) => void,
 ): Promise<string> {
   const server = createServer((request, response) => {
     let body = "";
@@ -20,6 +23,7 @@ async function serve(
     request.on("end", () => handle(request, body, response));
   });
   servers.push(server);
+  onServer?.(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -176,5 +180,90 @@ describe("httpOpenLoop", () => {
     // (still in time) a new socket; the next sweep gives up every one still waiting, unsent.
     // Sending each late request on a socket of its own would open 20.
     expect(result.socketsOpened).toBeLessThanOrEqual(2);
+  });
+
+  it("ramps a warm-up up on the same connections and counts its arrivals apart from the window's", async () => {
+    /** By request index: the connection (its place among the server's) that carried it. */
+    const carriedBy = new Map<number, number>();
+    let server: Server | undefined;
+    const url = await serve(
+      (request, body, response) => {
+        const index = Number(JSON.parse(body).index);
+        carriedBy.set(index, connectionsOf.get(server!)!.indexOf(request.socket));
+        response.end(JSON.stringify({ code: index < 40 ? "warm" : "measured" }));
+      },
+      (created) => {
+        server = created;
+        connectionsOf.set(created, []);
+        created.on("connection", (socket: Socket) => connectionsOf.get(created)!.push(socket));
+      },
+    );
+    const answers: string[] = [];
+    let seenWhenWarmedUp = -1;
+    const result = await httpOpenLoop({
+      ...LOOP,
+      url,
+      // 400/s ramped over 200 ms: 40 arrivals, then 100 over the 250 ms window.
+      warmUpMs: 200,
+      body: (index) => JSON.stringify({ index }),
+      onAnswer: (body) => answers.push(body),
+      onWarmedUp: () => {
+        seenWhenWarmedUp = carriedBy.size;
+      },
+    });
+    expect(result.warmUp.offered).toBe(40);
+    expect(result.warmUp.answered).toBe(40);
+    expect(Object.fromEntries(result.warmUp.codes)).toEqual({ warm: 40 });
+    expect(result.offered).toBe(100);
+    expect(result.answered).toBe(100);
+    expect(Object.fromEntries(result.codes)).toEqual({ measured: 100 });
+    // Only the window's answers reach the callback, and the window's meters start before it.
+    expect(answers).toHaveLength(100);
+    expect(answers.every((answer) => answer.includes("measured"))).toBe(true);
+    expect(seenWhenWarmedUp).toBeGreaterThanOrEqual(0);
+    expect(seenWhenWarmedUp).toBeLessThanOrEqual(40);
+    // One pool for both: every connection the server accepted is one the loop counted, and the
+    // window went on over connections the warm-up opened.
+    expect(connectionsOf.get(server!)!.length).toBe(result.socketsOpened);
+    const warmUpConnections = new Set(
+      [...carriedBy].filter(([index]) => index < 40).map(([, at]) => at),
+    );
+    expect([...carriedBy].some(([index, at]) => index >= 40 && warmUpConnections.has(at))).toBe(
+      true,
+    );
+    expect(result.warmUp.p99Ms).toBeGreaterThan(0);
+  });
+});
+
+describe("openLoopTimetable", () => {
+  it("ramps the rate up linearly over the warm-up, then keeps the offered rate", () => {
+    const { warmUpCount, dueMsOf, dueBy } = openLoopTimetable(5_000, 3_000);
+    expect(warmUpCount).toBe(7_500);
+    expect(dueMsOf(0)).toBe(0);
+    // A linear ramp: a quarter of its arrivals in its first half.
+    expect(dueBy(1_500)).toBe(1_876);
+    expect(dueMsOf(warmUpCount)).toBe(3_000);
+    expect(dueMsOf(warmUpCount + 5_000)).toBeCloseTo(4_000, 9);
+    // Gaps shrink along the ramp and reach the offered rate's 0.2 ms at its end.
+    expect(dueMsOf(2) - dueMsOf(1)).toBeGreaterThan(dueMsOf(101) - dueMsOf(100));
+    expect(dueMsOf(warmUpCount - 1) - dueMsOf(warmUpCount - 2)).toBeCloseTo(0.2, 3);
+    // Each arrival becomes due at its due time, not before.
+    for (let index = 1; index < warmUpCount + 2_000; index += 7) {
+      expect(dueBy(dueMsOf(index) + 1e-6)).toBeGreaterThanOrEqual(index + 1);
+      expect(dueBy(dueMsOf(index) - 1e-6)).toBeLessThanOrEqual(index);
+    }
+  });
+
+  it("has no ramp without a warm-up, and never lets the ramp run into the window", () => {
+    const plain = openLoopTimetable(400, 0);
+    expect(plain.warmUpCount).toBe(0);
+    expect(plain.dueMsOf(10)).toBe(25);
+    expect(plain.dueBy(0)).toBe(1);
+    expect(plain.dueBy(25)).toBe(11);
+    // 400/s over 25 ms: 5 ramp arrivals; the 6th is the window's first, due at 25 ms.
+    const odd = openLoopTimetable(400, 25);
+    expect(odd.warmUpCount).toBe(5);
+    expect(odd.dueBy(24.999)).toBe(5);
+    expect(odd.dueBy(25)).toBe(6);
   });
 });
