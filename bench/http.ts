@@ -36,7 +36,7 @@ import {
   startBursarServer,
   startHelloWorld,
 } from "./http-children.ts";
-import { type HttpOpenLoopOptions, httpOpenLoop } from "./http-open-loop.ts";
+import { type HttpOpenLoopOptions, httpOpenLoop, openLoopTimetable } from "./http-open-loop.ts";
 
 const require = createRequire(import.meta.url);
 const autocannon = require("autocannon") as (
@@ -244,7 +244,7 @@ async function measureApply(
   server: BursarChild,
   headers: Readonly<Record<string, string>>,
 ): Promise<number> {
-  const warmUpCount = Math.floor((APPLY_OFFERED_PER_S * workload.applyWarmUpMs) / 1000);
+  const { warmUpCount } = openLoopTimetable(APPLY_OFFERED_PER_S, workload.applyWarmUpMs);
   const openLoopCount = warmUpCount + Math.floor((APPLY_OFFERED_PER_S * workload.applyMs) / 1000);
   // autocannon may send a little more than its rate times its duration.
   const comparisonCount = Math.floor((APPLY_OFFERED_PER_S * (workload.applyMs + 2_000)) / 1000);
@@ -315,7 +315,7 @@ async function measureGuardCheck(
   server: BursarChild,
   headers: Readonly<Record<string, string>>,
 ): Promise<number> {
-  const warmUpCount = Math.floor((GUARD_CHECK_OFFERED_PER_S * workload.applyWarmUpMs) / 1000);
+  const { warmUpCount } = openLoopTimetable(GUARD_CHECK_OFFERED_PER_S, workload.applyWarmUpMs);
   const count = warmUpCount + Math.floor((GUARD_CHECK_OFFERED_PER_S * workload.applyMs) / 1000);
   const random = randomOf(SEED);
   const bodies = paymentBodies(count, 0, demoTimeOf(Date.now())).map((payment) =>
