@@ -13,7 +13,7 @@
  * measured the cold start instead, on the 2-core VM: a warm-up loop of its own at the full rate,
  * then the window as a second loop, began the window by opening hundreds of sockets at once
  * while the first arrivals queued behind them (the window's first quarter second carried most of
- * its slowest answers: p99 180–430 ms against 7–30 ms for each later quarter second); a warm-up
+ * its slowest answers: p99 180–300 ms against 6–45 ms for each later quarter second); a warm-up
  * at the full rate on the same timetable left a cold server seconds behind (warm-up p99 3.2–8.9 s),
  * a backlog the window inherited.
  *
