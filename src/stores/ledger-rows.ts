@@ -204,6 +204,28 @@ export function paymentLedgerPartOf(row: PaymentLedgerRow): PaymentLedgerPart {
   };
 }
 
+/**
+ * The row a payment record is stored as: `paymentOf`'s inverse. The SQLite store builds its rows
+ * column by column instead (no object per payment on its deciding thread, ADR 0009).
+ */
+export function paymentRowOf(record: PaymentRecord): PaymentRow {
+  return {
+    payment_id: record.paymentId,
+    content_key: record.contentKey,
+    answer_json: JSON.stringify(record.answer),
+    state: record.state,
+    expires_at_ms: record.expiresAtMs,
+    payment_amount_minor: record.paymentAmountMinor,
+    refunded_minor: record.refundedMinor,
+    entries_json: entriesJsonOf(record),
+    at_ms: record.atMs,
+    user_id: record.userId,
+    scenario: record.scenario,
+    region: record.region,
+    owner: record.owner,
+  };
+}
+
 export function paymentOf(row: PaymentRow): PaymentRecord {
   return {
     ...paymentLedgerPartOf(row),

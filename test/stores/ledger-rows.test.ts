@@ -6,7 +6,13 @@ import {
   type LedgerEntry,
   type PaymentRecord,
 } from "../../src/core/ledger/ledger-book.ts";
-import { entriesJsonOf, paymentOf } from "../../src/stores/ledger-rows.ts";
+import {
+  entriesJsonOf,
+  PAYMENT_COLUMNS,
+  paymentOf,
+  paymentRowOf,
+  paymentRowValues,
+} from "../../src/stores/ledger-rows.ts";
 
 /** entries_json as ledger-rows.ts documents it, built the plain way: fresh arrays, one stringify. */
 function referenceEntriesJson(record: PaymentRecord): string {
@@ -134,6 +140,36 @@ describe("copyPaymentRecord", () => {
       }
       copy.entries.push({ ...before.entries[0]!, campaignId: "added" });
       expect(original).toEqual(before);
+    },
+  );
+});
+
+describe("paymentRowOf", () => {
+  // Every column a value of its own, so that two columns swapped in the row, or in the values'
+  // order against PAYMENT_COLUMNS (what the PostgreSQL store's COPY writes), cannot pass.
+  test.prop([fc.array(entry, { minLength: 1, maxLength: 4 }), fc.nat(1_000_000)])(
+    "is paymentOf's inverse, and its values follow PAYMENT_COLUMNS",
+    (entries, atMs) => {
+      const record: PaymentRecord = {
+        ...recordWith(entries),
+        paymentId: "pay-1",
+        contentKey: "content-1",
+        atMs,
+        userId: "user-1",
+        scenario: "merchant",
+        region: "310000",
+        owner: "svc.checkout",
+        expiresAtMs: 2_000_000_001,
+        paymentAmountMinor: 12_345,
+        refundedMinor: 45,
+      };
+      const row = paymentRowOf(record);
+      expect(paymentOf(row)).toEqual(record);
+      const values = paymentRowValues(row);
+      const byColumn = Object.fromEntries(
+        PAYMENT_COLUMNS.split(", ").map((column, index) => [column, values[index]]),
+      );
+      expect(byColumn).toEqual(row);
     },
   );
 });

@@ -43,31 +43,14 @@ import {
   PAYMENT_COLUMNS,
   type PaymentRow,
   paymentOf,
+  paymentRowOf,
+  paymentRowValues,
 } from "../ledger-rows.ts";
 import { type CopyValue, copyRows } from "./postgres-copy.ts";
 import { compareCodeUnits, type LeaseHolder } from "./postgres-ledger-leases.ts";
 
 /** The payments table's columns in `PAYMENT_COLUMNS`' order, for COPY. */
 const PAYMENT_COLUMN_NAMES = PAYMENT_COLUMNS.split(", ");
-
-/** The subsidies table's columns in its rows' order (ADR 0015). */
-const SUBSIDY_COLUMN_NAMES = [
-  "payment_id",
-  "entry_index",
-  "campaign_id",
-  "campaign_version",
-  "template_id",
-  "funding",
-  "program_id",
-  "at_ms",
-  "user_id",
-  "scenario",
-  "region",
-  "state",
-  "reserved_minor",
-  "committed_minor",
-  "reversed_minor",
-];
 
 /** Namespace of the ledger's advisory locks on payment ids (two-key form). */
 const PAYMENT_LOCK_CLASS = 4_250_117;
@@ -539,21 +522,7 @@ async function writeRecords(client: pg.ClientBase, state: BatchState): Promise<v
       client,
       "payments",
       PAYMENT_COLUMN_NAMES,
-      inserts.map((record) => [
-        record.paymentId,
-        record.contentKey,
-        JSON.stringify(record.answer),
-        record.state,
-        record.expiresAtMs,
-        record.paymentAmountMinor,
-        record.refundedMinor,
-        entriesJsonOf(record),
-        record.atMs,
-        record.userId,
-        record.scenario,
-        record.region,
-        record.owner,
-      ]),
+      inserts.map((record) => paymentRowValues(paymentRowOf(record))),
     );
     await insertSubsidies(client, inserts);
   }
@@ -599,6 +568,25 @@ async function writeRecords(client: pg.ClientBase, state: BatchState): Promise<v
     );
   }
 }
+
+/** The subsidies table's columns in the order insertSubsidies writes them (ADR 0015). */
+const SUBSIDY_COLUMN_NAMES = [
+  "payment_id",
+  "entry_index",
+  "campaign_id",
+  "campaign_version",
+  "template_id",
+  "funding",
+  "program_id",
+  "at_ms",
+  "user_id",
+  "scenario",
+  "region",
+  "state",
+  "reserved_minor",
+  "committed_minor",
+  "reversed_minor",
+];
 
 /** One `subsidies` row per entry of each new payment that holds a reservation (ADR 0015). */
 async function insertSubsidies(
